@@ -1,0 +1,154 @@
+// nbdb/validate.ts — the northbound rules a transaction must satisfy beyond the schema.
+//
+// Owns: what OVN (ovn-nbctl, ovn-northd) refuses or misreads in NB rows that the OVSDB schema
+// itself lets through: unique names where ovn-nbctl enforces them, MAC and IP/CIDR syntax in
+// Logical_Router_Port.mac/networks, Logical_Switch_Port.addresses and port_security entries,
+// NAT external_ip/logical_ip (and external_mac). ACL/QoS match parsing joins here when expr/
+// is ready (see TODO below).
+// Reads: the rows a transaction inserts or updates, through the engine's validate hook.
+// Called by: the SQLite engine (store/sqlite-store.ts), inside the transaction, before commit,
+// via startNbdb (nbdb/index.ts).
+// Must never: write, or look at anything but the transaction's view; it only throws.
+// Invariants: every refusal is a LoomError with code invalid-value or duplicate, naming the
+// table, column, row and offending value, and a hint with the accepted syntax.
+
+import { isIPv4, isIPv6 } from 'node:net';
+import { LoomError, type Row, type Scalar, type Value } from '../store/types.js';
+
+// ---------------------------------------------------------------- syntax
+
+const macRe = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+
+export function isMac(s: string): boolean {
+  return macRe.test(s);
+}
+
+/** An IPv4 or IPv6 address, no prefix. */
+export function isIp(s: string): boolean {
+  return isIPv4(s) || isIPv6(s);
+}
+
+/** IP/plen with plen in range for the family (host bits may be set, as in OVN's networks). */
+export function isCidr(s: string): boolean {
+  const slash = s.indexOf('/');
+  if (slash < 0) return false;
+  const ip = s.slice(0, slash);
+  const len = s.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(len)) return false;
+  const n = Number(len);
+  if (isIPv4(ip)) return n <= 32;
+  if (isIPv6(ip)) return n <= 128;
+  return false;
+}
+
+function isIpOrCidr(s: string): boolean {
+  return isIp(s) || isCidr(s);
+}
+
+/**
+ * Why one Logical_Switch_Port.addresses entry is wrong, or undefined when it is fine. OVN
+ * accepts "router", "unknown", "dynamic", "dynamic IP...", "MAC", "MAC IP...", "MAC dynamic".
+ */
+export function lspAddressProblem(entry: string): string | undefined {
+  const words = entry.trim().split(/\s+/).filter((w) => w !== '');
+  const [first, ...rest] = words;
+  if (first === undefined) return 'empty address entry';
+  if (first === 'router' || first === 'unknown') return rest.length === 0 ? undefined : `"${first}" stands alone`;
+  if (first === 'dynamic') {
+    const bad = rest.find((w) => !isIp(w));
+    return bad === undefined ? undefined : `${JSON.stringify(bad)} is not an IP address`;
+  }
+  if (!isMac(first)) return `${JSON.stringify(first)} is not a MAC address (xx:xx:xx:xx:xx:xx) nor router/unknown/dynamic`;
+  if (rest.length === 1 && rest[0] === 'dynamic') return undefined;
+  const bad = rest.find((w) => !isIpOrCidr(w));
+  return bad === undefined ? undefined : `${JSON.stringify(bad)} is not an IP address`;
+}
+
+/** Why one port_security entry ("MAC [IP[/plen]...]") is wrong, or undefined. */
+export function portSecurityProblem(entry: string): string | undefined {
+  const words = entry.trim().split(/\s+/).filter((w) => w !== '');
+  const [first, ...rest] = words;
+  if (first === undefined) return 'empty port_security entry';
+  if (!isMac(first)) return `${JSON.stringify(first)} is not a MAC address`;
+  const bad = rest.find((w) => !isIpOrCidr(w));
+  return bad === undefined ? undefined : `${JSON.stringify(bad)} is not an IP address or CIDR`;
+}
+
+// ---------------------------------------------------------------- row rules
+
+const LSP_ADDR_HINT = 'entries look like "00:00:00:00:00:01 10.0.0.1", "router", "dynamic", "unknown"';
+
+function strings(v: Value | undefined): readonly string[] {
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v)) return (v as readonly Scalar[]).filter((x): x is string => typeof x === 'string');
+  return [];
+}
+
+function bad(table: string, row: Row, column: string, value: unknown, message: string, hint: string): LoomError {
+  return new LoomError({ code: 'invalid-value', message: `${table}.${column}: ${message}`, table, column, row: row._uuid, value, hint });
+}
+
+/**
+ * The syntax rules for one NB row as it will be committed (plain form), or undefined when
+ * it passes. Tables without rules pass.
+ */
+export function nbRowProblem(table: string, row: Row): LoomError | undefined {
+  switch (table) {
+    case 'Logical_Switch_Port': {
+      for (const a of strings(row['addresses'])) {
+        const why = lspAddressProblem(a);
+        if (why) return bad(table, row, 'addresses', a, why, LSP_ADDR_HINT);
+      }
+      for (const a of strings(row['port_security'])) {
+        const why = portSecurityProblem(a);
+        if (why) return bad(table, row, 'port_security', a, why, 'entries look like "00:00:00:00:00:01 10.0.0.1 fd00::1"');
+      }
+      return undefined;
+    }
+    case 'Logical_Router_Port': {
+      const mac = row['mac'];
+      if (typeof mac === 'string' && !isMac(mac)) return bad(table, row, 'mac', mac, `${JSON.stringify(mac)} is not a MAC address`, 'a MAC looks like 00:00:00:00:ff:01');
+      const nets = strings(row['networks']);
+      for (const n of nets) {
+        if (!isCidr(n)) return bad(table, row, 'networks', n, `${JSON.stringify(n)} is not IP/prefix-length`, 'networks look like "10.0.0.1/24" or "fd00::1/64"');
+      }
+      return undefined;
+    }
+    case 'NAT': {
+      const ext = row['external_ip'];
+      if (typeof ext === 'string' && !isIp(ext)) return bad(table, row, 'external_ip', ext, `${JSON.stringify(ext)} is not an IP address`, 'external_ip is one IPv4 or IPv6 address, e.g. 172.16.0.10');
+      const log = row['logical_ip'];
+      if (typeof log === 'string' && !isIpOrCidr(log)) return bad(table, row, 'logical_ip', log, `${JSON.stringify(log)} is not an IP address or CIDR`, 'logical_ip is an address (dnat, dnat_and_snat) or a network (snat), e.g. 10.0.0.5 or 10.0.0.0/24');
+      const emac = row['external_mac'];
+      if (typeof emac === 'string' && !isMac(emac)) return bad(table, row, 'external_mac', emac, `${JSON.stringify(emac)} is not a MAC address`, 'a MAC looks like 00:00:00:00:ff:01');
+      if (typeof ext === 'string' && typeof log === 'string' && isIp(ext) && isIpOrCidr(log)) {
+        const logIp = log.split('/')[0] ?? log;
+        if (isIPv4(ext) !== isIPv4(logIp)) return bad(table, row, 'logical_ip', log, 'external_ip and logical_ip are of different IP families', 'use IPv4 with IPv4 and IPv6 with IPv6');
+      }
+      return undefined;
+    }
+    // TODO(expr): ACL.match, Logical_Router_Policy.match, QoS.match through expr/'s parser
+    // (code invalid-match) once the expression language lands.
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Tables whose `name` ovn-nbctl keeps unique but OVN's schema does not index (the engine
+ * enforces the indexed ones: Logical_Switch_Port, Logical_Router_Port, Port_Group,
+ * Address_Set). An empty name is exempt: ovn-nbctl allows unnamed switches and routers.
+ */
+export const UNIQUE_NAME_TABLES: readonly string[] = ['Logical_Switch', 'Logical_Router'];
+
+export function duplicateName(table: string, row: Row, other: Row): LoomError {
+  return new LoomError({
+    code: 'duplicate',
+    message: `${table} name ${JSON.stringify(row['name'])} is already used by row ${other._uuid}`,
+    table,
+    column: 'name',
+    row: row._uuid,
+    value: row['name'],
+    hint: `${table} names are unique (as ovn-nbctl keeps them); pick another name or update the existing row`,
+  });
+}

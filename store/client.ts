@@ -1,0 +1,177 @@
+// store/client.ts — `RemoteStore`: the Store interface over a loom store server's HTTP API.
+//
+// Owns: turning Store calls into requests (fetch for transact/select/revision, a WebSocket
+// for watch), turning error bodies back into LoomError, and keeping a watch alive across
+// dropped connections and server restarts by reconnecting with backoff and resuming from the
+// last revision it delivered.
+// Reads: the wire format in store/watch-protocol.ts; a server from store/server.ts.
+// Called by: northd, the controller, the CLI, tests and bench — anything that talks to a
+// running nbdb/sbdb.
+// Must never: retry a transaction by itself (it may have committed before the connection
+// died; the caller decides), deliver a change twice or out of order, or move its resume
+// cursor before the subscriber has been handed the event.
+// Invariants: per watch(), revisions handed to the subscriber strictly increase except that
+// a snapshot may repeat the cursor's revision (it replaces the subscriber's state anyway);
+// after a reconnect the request carries fromRevision = the last delivered revision.
+
+import { Observable, defer, retry, throwError, timer, type Subscriber } from 'rxjs';
+import { WebSocket } from 'ws';
+import { LoomError, type Condition, type DatabaseSchema, type Operation, type Row, type Store, type TransactResult, type WatchEvent, type WatchRequest } from './types.js';
+import { CloseCode, HEALTH_PATH, SCHEMA_PATH, TABLES_PATH, TRANSACT_PATH, WATCH_PATH, errorFromBody, isRetriableClose, parseWatchMessage } from './watch-protocol.js';
+
+export interface RemoteStoreOptions {
+  /** First reconnect delay; doubles per failed attempt up to maxBackoffMs (default 50 ms). */
+  readonly backoffMs?: number;
+  /** Largest reconnect delay (default 2 s). */
+  readonly maxBackoffMs?: number;
+  /** Give up a watch after this many reconnects in a row without a message (default: never). */
+  readonly maxRetries?: number;
+  /** Per-request timeout for HTTP calls in ms (default 60 s). */
+  readonly requestTimeoutMs?: number;
+}
+
+/** Why a watch connection ended, when reconnecting may help. */
+class Disconnected extends Error {
+  constructor(readonly code: number, reason: string) {
+    super(`watch connection closed (${code}${reason ? `: ${reason}` : ''})`);
+  }
+}
+
+export class RemoteStore implements Store {
+  private closed = false;
+  private readonly sockets = new Set<WebSocket>();
+  private readonly watchers = new Set<Subscriber<WatchEvent>>();
+
+  private constructor(
+    readonly url: string,
+    readonly schema: DatabaseSchema,
+    private readonly options: RemoteStoreOptions,
+  ) {}
+
+  /** Fetches the schema from `url` (http://host:port) and returns a store bound to it. */
+  static async connect(url: string, options: RemoteStoreOptions = {}): Promise<RemoteStore> {
+    const base = url.replace(/\/+$/, '');
+    const schema = await request<DatabaseSchema>(`${base}${SCHEMA_PATH}`, { method: 'GET' }, options.requestTimeoutMs);
+    return new RemoteStore(base, schema, options);
+  }
+
+  transact(ops: readonly Operation[]): Promise<TransactResult> {
+    return this.call<TransactResult>(TRANSACT_PATH, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ops }) });
+  }
+
+  async select(table: string, where: readonly Condition[] = []): Promise<readonly Row[]> {
+    const q = where.length > 0 ? `?where=${encodeURIComponent(JSON.stringify(where))}` : '';
+    const r = await this.call<{ rows: Row[] }>(`${TABLES_PATH}/${encodeURIComponent(table)}${q}`, { method: 'GET' });
+    return r.rows;
+  }
+
+  async revision(): Promise<number> {
+    const r = await this.call<{ revision: number }>(HEALTH_PATH, { method: 'GET' });
+    return r.revision;
+  }
+
+  /**
+   * Changes per `request`, surviving disconnects: each reconnect asks for changes after the
+   * last revision delivered. Errors only on a refusal that reconnecting cannot fix (bad
+   * request, unknown table) or after maxRetries; completes on close().
+   */
+  watch(request: WatchRequest = {}): Observable<WatchEvent> {
+    let cursor = request.fromRevision;
+    const base = this.options.backoffMs ?? 50;
+    const cap = this.options.maxBackoffMs ?? 2000;
+    const once = defer(
+      () =>
+        new Observable<WatchEvent>((subscriber) => {
+          if (this.closed) {
+            subscriber.complete();
+            return;
+          }
+          this.watchers.add(subscriber);
+          const ws = new WebSocket(this.url.replace(/^http/, 'ws') + WATCH_PATH, { perMessageDeflate: false });
+          this.sockets.add(ws);
+          let failure: LoomError | undefined;
+          ws.on('open', () => {
+            const req: WatchRequest = cursor === undefined ? { ...request, fromRevision: undefined } : { ...request, fromRevision: cursor };
+            ws.send(JSON.stringify(req));
+          });
+          ws.on('message', (data) => {
+            const msg = parseWatchMessage(data.toString());
+            if (msg instanceof LoomError) {
+              failure = msg;
+              ws.terminate();
+              return;
+            }
+            if (msg.type === 'error') {
+              failure = new LoomError(msg.error);
+              return;
+            }
+            // A change or progress at or below the cursor was already delivered (a server
+            // that resent it would otherwise make us deliver it twice).
+            if (msg.type !== 'snapshot' && cursor !== undefined && msg.revision <= cursor) return;
+            subscriber.next(msg);
+            cursor = msg.revision;
+          });
+          ws.on('error', () => {
+            // 'close' follows and decides.
+          });
+          ws.on('close', (code, reason) => {
+            this.sockets.delete(ws);
+            this.watchers.delete(subscriber);
+            if (this.closed || code === CloseCode.normal) return subscriber.complete();
+            if (failure && !isRetriableClose(code)) return subscriber.error(failure);
+            subscriber.error(new Disconnected(code, reason.toString()));
+          });
+          return () => {
+            this.sockets.delete(ws);
+            this.watchers.delete(subscriber);
+            if (ws.readyState === ws.CONNECTING) ws.terminate();
+            else if (ws.readyState === ws.OPEN) ws.close(CloseCode.normal, 'unsubscribed');
+          };
+        }),
+    );
+    return once.pipe(
+      retry({
+        count: this.options.maxRetries ?? Infinity,
+        resetOnSuccess: true,
+        delay: (err: unknown, attempt: number) => (err instanceof Disconnected ? timer(Math.min(cap, base * 2 ** (attempt - 1))) : throwError(() => err)),
+      }),
+    );
+  }
+
+  /** Ends every watch (they complete) and refuses further calls. Does not touch the server. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const s of [...this.watchers]) s.complete();
+    this.watchers.clear();
+    for (const ws of this.sockets) ws.terminate();
+    this.sockets.clear();
+  }
+
+  private call<T>(path: string, init: RequestInit): Promise<T> {
+    if (this.closed) return Promise.reject(new LoomError({ code: 'unavailable', message: 'RemoteStore is closed' }));
+    return request<T>(this.url + path, init, this.options.requestTimeoutMs);
+  }
+}
+
+async function request<T>(url: string, init: RequestInit, timeoutMs = 60_000): Promise<T> {
+  let res: globalThis.Response;
+  try {
+    res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string } }).cause?.code;
+    throw new LoomError({
+      code: 'unavailable',
+      message: `cannot reach ${url}: ${cause ?? (e as Error).message}`,
+      hint: 'is the database server running? (loom nbdb / loom sbdb); a transaction that failed this way may or may not have committed',
+    });
+  }
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  if (!res.ok) throw errorFromBody(body, res.status);
+  return body as T;
+}

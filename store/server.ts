@@ -1,0 +1,434 @@
+// store/server.ts — serves any `Store` over HTTP (REST) and a WebSocket watch.
+//
+// Owns: the HTTP routes (POST /v1/transact, GET /v1/tables/:table, GET /v1/health,
+// GET /v1/schema), the WebSocket /v1/watch endpoint (first message = WatchRequest, then a
+// stream of WatchEvent JSON messages), per-watcher backpressure and heartbeat, error
+// rendering (LoomError → HTTP status + `{error}` body), and an orderly shutdown.
+// Reads: a Store (store/types.ts); the wire format from store/watch-protocol.ts.
+// Called by: nbdb/index.ts and sbdb/index.ts (startNbdb/startSbdb), tests, bench/store.
+// Must never: interpret the data beyond shape checks and schema names (the engine owns types,
+// references and indexes; nbdb/validate.ts owns NB rules), buffer an unbounded amount for a
+// slow watcher, or leave a socket, timer or subscription alive after close().
+// Invariants: a refused request changes nothing (the request is checked before the engine
+// runs, and the engine itself is all or nothing); every error response has the same
+// `{error:{code,message,...}}` body; a watcher closed for being slow or for shutdown is told
+// with a retriable close code so it resumes from the last revision it received.
+
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Subscription } from 'rxjs';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { LoomError, type Condition, type LoomErrorData, type Scalar, type Store, type TableSchema, type WatchRequest } from './types.js';
+import {
+  CloseCode,
+  DEFAULT_MAX_BODY_BYTES,
+  HEALTH_PATH,
+  SCHEMA_PATH,
+  TABLES_PATH,
+  TRANSACT_PATH,
+  WATCH_PATH,
+  errorBody,
+  httpStatusOf,
+  parseTransactBody,
+  parseWatchRequest,
+  type WatchMessage,
+} from './watch-protocol.js';
+
+export interface StoreServerOptions {
+  /** Largest accepted request body in bytes (default 16 MiB). */
+  readonly maxBodyBytes?: number;
+  /** A watcher whose unsent bytes exceed this is closed with 4001 and resumes later (default 8 MiB). */
+  readonly watchHighWaterBytes?: number;
+  /** Ping period; a watcher silent for a whole period is dropped (default 20 s; 0 = off). */
+  readonly heartbeatMs?: number;
+  /** How long a new watch socket may take to send its WatchRequest (default 10 s). */
+  readonly watchRequestTimeoutMs?: number;
+  /** Name reported by /v1/health (default: the schema's name). */
+  readonly database?: string;
+  /** Where to say what happened (default: nowhere). */
+  readonly log?: (line: string) => void;
+}
+
+export interface StoreServer {
+  /** http://host:port, with the port actually bound. */
+  readonly url: string;
+  readonly http: Server;
+  /** Number of open watch sockets. */
+  watchers(): number;
+  /** Stops accepting, closes every watcher (1001), waits for in-flight requests; does not close the store. */
+  close(): Promise<void>;
+}
+
+/** Listens on host:port (port 0 = any) and serves `store` until close(). */
+export async function serveStore(store: Store, host: string, port: number, options: StoreServerOptions = {}): Promise<StoreServer> {
+  const log = options.log ?? (() => {});
+  const started = Date.now();
+  const sockets = new Set<WebSocket>();
+  const app = createStoreApp(store, {
+    ...options,
+    health: async () => ({
+      status: 'ok',
+      database: options.database ?? store.schema.name,
+      revision: await store.revision(),
+      uptime_s: Math.round((Date.now() - started) / 100) / 10,
+      watchers: sockets.size,
+    }),
+  });
+  const http = createServer(app);
+  // Keep-alive sockets would hold close() open; track them to end idle ones on shutdown.
+  const conns = new Set<Socket>();
+  http.on('connection', (s) => {
+    conns.add(s);
+    s.on('close', () => conns.delete(s));
+  });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES });
+  http.on('upgrade', (req: IncomingMessage, socket, head) => {
+    if (pathOf(req) !== WATCH_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.add(ws);
+      ws.on('close', () => sockets.delete(ws));
+      serveWatch(store, ws, options, log);
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = http.address() as AddressInfo;
+  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  log(`serving ${store.schema.name} on ${url}`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    http,
+    watchers: () => sockets.size,
+    close() {
+      closing ??= (async () => {
+        const done = new Promise<void>((resolve) => http.close(() => resolve()));
+        for (const ws of sockets) ws.close(CloseCode.goingAway, 'server shutting down; resume from your last revision');
+        http.closeIdleConnections();
+        // Watchers that do not answer the close handshake promptly are cut.
+        const cut = setTimeout(() => {
+          for (const ws of sockets) ws.terminate();
+          for (const s of conns) s.destroy();
+        }, 2000);
+        await done;
+        clearTimeout(cut);
+        wss.close();
+        log(`stopped serving ${store.schema.name}`);
+      })();
+      return closing;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- REST
+
+interface Health {
+  readonly status: 'ok';
+  readonly database: string;
+  readonly revision: number;
+  readonly uptime_s: number;
+  readonly watchers: number;
+}
+
+/** The express app alone (routes and error rendering), for embedding in another server. */
+export function createStoreApp(store: Store, options: StoreServerOptions & { health?: () => Promise<Health> }): express.Express {
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const app = express();
+  app.disable('x-powered-by');
+  // type: any — a client that forgets the content type still means JSON.
+  const json = express.json({ limit: maxBody, type: () => true, strict: true });
+
+  app.post(TRANSACT_PATH, json, async (req: Request, res: Response) => {
+    const ops = parseTransactBody(req.body);
+    if (ops instanceof LoomError) return sendError(res, ops);
+    const result = await store.transact(ops);
+    res.json(result);
+  });
+
+  app.get(`${TABLES_PATH}/:table`, async (req: Request, res: Response) => {
+    const name = String(req.params['table']);
+    const table = store.schema.tables[name];
+    if (table === undefined) return sendError(res, unknownTable(store, name));
+    const q = parseQuery(name, table, req.query);
+    if (q instanceof LoomError) return sendError(res, q);
+    // One read-only transaction, so rows and revision belong together.
+    const r = await store.transact([{ op: 'select', table: name, where: q.where, ...(q.columns ? { columns: q.columns } : {}) }]);
+    const first = r.results[0];
+    const rows = first !== undefined && 'rows' in first ? first.rows : [];
+    res.json({ revision: r.revision, rows });
+  });
+
+  app.get(SCHEMA_PATH, (_req: Request, res: Response) => {
+    res.json(store.schema);
+  });
+
+  app.get(HEALTH_PATH, async (_req: Request, res: Response) => {
+    if (options.health) return void res.json(await options.health());
+    res.json({ status: 'ok', database: options.database ?? store.schema.name, revision: await store.revision(), uptime_s: Math.round(process.uptime()), watchers: 0 });
+  });
+
+  app.use((req: Request, res: Response) => {
+    sendError(res, new LoomError({ code: 'not-found', message: `no route ${req.method} ${req.path}`, hint: `routes: POST ${TRANSACT_PATH}, GET ${TABLES_PATH}/:table, GET ${HEALTH_PATH}, GET ${SCHEMA_PATH}, WebSocket ${WATCH_PATH}` }));
+  });
+
+  // Express 5 forwards rejected async handlers here, as well as body-parser's errors.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    sendError(res, toLoomError(err, maxBody));
+  });
+  return app;
+}
+
+function sendError(res: Response, err: LoomErrorData): void {
+  if (res.headersSent) return;
+  res.status(httpStatusOf(err.code)).json(errorBody(err));
+}
+
+function unknownTable(store: Store, name: string): LoomError {
+  return new LoomError({
+    code: 'unknown-table',
+    message: `no table ${JSON.stringify(name)} in ${store.schema.name}`,
+    table: name,
+    value: name,
+    hint: `tables: ${Object.keys(store.schema.tables).sort().join(', ')}`,
+  });
+}
+
+/** What body-parser, the engine or a bug threw, as the one error shape clients see. */
+export function toLoomError(err: unknown, maxBody: number = DEFAULT_MAX_BODY_BYTES): LoomError {
+  if (err instanceof LoomError) return err;
+  if (typeof err === 'object' && err !== null) {
+    const e = err as { type?: unknown; message?: unknown; body?: unknown; status?: unknown };
+    if (e.type === 'entity.too.large') {
+      return new LoomError({ code: 'too-large', message: 'request body is larger than the server accepts', value: maxBody, hint: `the limit is ${maxBody} bytes (${(maxBody / 1048576).toFixed(0)} MiB); split the transaction or raise the server's body limit` });
+    }
+    if (e.type === 'entity.parse.failed') {
+      return new LoomError({ code: 'bad-request', message: `request body is not valid JSON: ${String(e.message)}`, value: typeof e.body === 'string' ? e.body.slice(0, 200) : undefined, hint: 'send {"ops":[...]} as JSON' });
+    }
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+      return new LoomError({ code: 'bad-request', message: `request refused: ${String(e.message)}` });
+    }
+    if (e instanceof Error) return new LoomError({ code: 'internal', message: e.message });
+  }
+  return new LoomError({ code: 'internal', message: String(err) });
+}
+
+/**
+ * Query conditions of GET /v1/tables/:table: `where=<JSON conditions>`, `columns=a,b`, and
+ * `col=value` (== on a scalar column, includes on a set) or `col:key=value` (a map entry).
+ */
+function parseQuery(name: string, table: TableSchema, query: unknown): { where: Condition[]; columns?: string[] } | LoomError {
+  const where: Condition[] = [];
+  let columns: string[] | undefined;
+  const entries = typeof query === 'object' && query !== null ? Object.entries(query as Record<string, unknown>) : [];
+  for (const [key, raw] of entries) {
+    const values = Array.isArray(raw) ? raw : [raw];
+    for (const v of values) {
+      if (typeof v !== 'string') return new LoomError({ code: 'bad-request', message: `query parameter ${key} must be a plain string`, path: `?${key}`, value: v });
+      if (key === 'where') {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(v);
+        } catch {
+          return new LoomError({ code: 'bad-request', message: 'where is not JSON', path: '?where', value: v, hint: 'where=[["name","==","ls1"]] (URL-encoded)' });
+        }
+        const ok = Array.isArray(parsed) && parsed.every((c) => Array.isArray(c) && c.length === 3 && typeof c[0] === 'string' && typeof c[1] === 'string');
+        if (!ok) return new LoomError({ code: 'bad-request', message: 'where must be a list of [column, function, value]', path: '?where', value: parsed, hint: 'where=[["name","==","ls1"]] (URL-encoded)' });
+        for (const c of parsed as Condition[]) {
+          if (c[0] !== '_uuid' && table.columns[c[0]] === undefined) return unknownColumn(name, table, c[0]);
+          where.push(c);
+        }
+      } else if (key === 'columns') {
+        columns = v.split(',').filter((c) => c !== '');
+        for (const c of columns) if (c !== '_uuid' && table.columns[c] === undefined) return unknownColumn(name, table, c);
+      } else {
+        const colon = key.indexOf(':');
+        const col = colon < 0 ? key : key.slice(0, colon);
+        const schema = col === '_uuid' ? { key: { type: 'uuid' as const }, min: 1, max: 1 } : table.columns[col];
+        if (schema === undefined) return unknownColumn(name, table, col);
+        if (colon >= 0) {
+          if (schema.value === undefined) return new LoomError({ code: 'bad-request', message: `${name}.${col} is not a map; ${key}= needs one`, table: name, column: col, path: `?${key}` });
+          const mv = scalarOf(v, schema.value.type);
+          if (mv instanceof Error) return typeErr(name, col, key, v, mv.message);
+          where.push([col, 'includes', { [key.slice(colon + 1)]: mv }]);
+          continue;
+        }
+        const sv = scalarOf(v, schema.key.type);
+        if (sv instanceof Error) return typeErr(name, col, key, v, sv.message);
+        const isSet = schema.max === 'unlimited' || schema.max > 1;
+        where.push(isSet ? [col, 'includes', [sv]] : [col, '==', sv]);
+      }
+    }
+  }
+  return columns ? { where, columns } : { where };
+}
+
+function unknownColumn(name: string, table: TableSchema, col: string): LoomError {
+  return new LoomError({ code: 'unknown-column', message: `no column ${JSON.stringify(col)} in table ${name}`, table: name, column: col, value: col, hint: `columns: _uuid, ${Object.keys(table.columns).sort().join(', ')}` });
+}
+
+function typeErr(table: string, column: string, key: string, v: string, why: string): LoomError {
+  return new LoomError({ code: 'type-error', message: `${table}.${column}: ${why}`, table, column, value: v, path: `?${key}` });
+}
+
+function scalarOf(v: string, type: string): Scalar | Error {
+  switch (type) {
+    case 'integer':
+      return /^-?\d+$/.test(v) ? Number(v) : new Error(`${JSON.stringify(v)} is not an integer`);
+    case 'real':
+      return v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : new Error(`${JSON.stringify(v)} is not a number`);
+    case 'boolean':
+      return v === 'true' ? true : v === 'false' ? false : new Error(`${JSON.stringify(v)} is not true or false`);
+    default:
+      return v;
+  }
+}
+
+// ---------------------------------------------------------------- WebSocket watch
+
+function serveWatch(store: Store, ws: WebSocket, options: StoreServerOptions, log: (line: string) => void): void {
+  const highWater = options.watchHighWaterBytes ?? 8 * 1024 * 1024;
+  const heartbeatMs = options.heartbeatMs ?? 20_000;
+  let sub: Subscription | undefined;
+  let alive = true;
+  let heartbeat: NodeJS.Timeout | undefined;
+
+  const fail = (code: number, err: LoomErrorData): void => {
+    const msg: WatchMessage = { type: 'error', error: errorBody(err).error };
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+    ws.close(code, err.message.slice(0, 120));
+  };
+
+  const requestTimer = setTimeout(() => {
+    fail(CloseCode.badRequest, new LoomError({ code: 'bad-request', message: 'no watch request received in time', hint: 'send a WatchRequest as the first message' }));
+  }, options.watchRequestTimeoutMs ?? 10_000);
+
+  ws.once('message', (data, isBinary) => {
+    clearTimeout(requestTimer);
+    const req = parseWatchRequest(isBinary ? '' : data.toString());
+    if (req instanceof LoomError) return fail(CloseCode.badRequest, req);
+    const bad = checkNames(store, req);
+    if (bad) return fail(CloseCode.unknownName, bad);
+    if (heartbeatMs > 0) {
+      ws.on('pong', () => (alive = true));
+      heartbeat = setInterval(() => {
+        if (!alive) {
+          log('watcher missed a heartbeat; dropping it');
+          ws.close(CloseCode.heartbeat, 'no pong to heartbeat; resume from your last revision');
+          ws.terminate();
+          return;
+        }
+        alive = false;
+        ws.ping();
+      }, heartbeatMs);
+    }
+    sub = store.watch(req).subscribe({
+      next: (event) => {
+        if (ws.readyState !== ws.OPEN) return;
+        if (ws.bufferedAmount > highWater) {
+          log(`watcher is ${ws.bufferedAmount} bytes behind; closing it`);
+          sub?.unsubscribe();
+          ws.close(CloseCode.tooSlow, `too slow: over ${highWater} bytes unsent; resume from your last revision`);
+          return;
+        }
+        ws.send(JSON.stringify(event));
+      },
+      error: (e: unknown) => fail(CloseCode.internal, toLoomError(e)),
+      complete: () => ws.close(CloseCode.goingAway, 'store closed; resume from your last revision'),
+    });
+  });
+
+  ws.on('close', () => {
+    clearTimeout(requestTimer);
+    if (heartbeat) clearInterval(heartbeat);
+    sub?.unsubscribe();
+  });
+  ws.on('error', (e) => log(`watch socket error: ${e.message}`));
+}
+
+function checkNames(store: Store, req: WatchRequest): LoomError | undefined {
+  for (const [name, spec] of Object.entries(req.tables ?? {})) {
+    const table = store.schema.tables[name];
+    if (table === undefined) return unknownTable(store, name);
+    for (const c of [...(spec.columns ?? []), ...(spec.where ?? []).map((w) => w[0])]) {
+      if (c !== '_uuid' && table.columns[c] === undefined) return unknownColumn(name, table, c);
+    }
+  }
+  return undefined;
+}
+
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+// ---------------------------------------------------------------- running as a service
+
+/** "host:port", "[v6]:port" or ":port" (all addresses) → host and port; port 0 = any free one. */
+export function parseListen(listen: string): { host: string; port: number } | LoomError {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(listen.trim());
+  const port = m?.[3] === undefined ? NaN : Number(m[3]);
+  if (m === null || !(port >= 0 && port <= 65535)) {
+    return new LoomError({ code: 'bad-request', message: `cannot read listen address ${JSON.stringify(listen)}`, value: listen, hint: 'use HOST:PORT, e.g. 127.0.0.1:6641, [::1]:6641 or :6641 (port 0 picks a free one)' });
+  }
+  const host = m[1] ?? (m[2] === '' || m[2] === undefined ? '0.0.0.0' : m[2]);
+  return { host, port };
+}
+
+export interface RunningService {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `store` on `listen` and owns it: close() stops the server, then closes the store.
+ * With handleSignals, SIGTERM/SIGINT close it; once closed, if nobody else listens for that
+ * signal, it is raised again so the process ends as it would have without us.
+ */
+export async function runStoreService(store: Store, listen: string, options: StoreServerOptions & { handleSignals?: boolean } = {}): Promise<RunningService> {
+  const where = parseListen(listen);
+  if (where instanceof LoomError) {
+    await store.close();
+    throw where;
+  }
+  let server: StoreServer;
+  try {
+    server = await serveStore(store, where.host, where.port, options);
+  } catch (e) {
+    await store.close();
+    const code = (e as { code?: string }).code;
+    throw new LoomError({ code: 'unavailable', message: `cannot listen on ${listen}: ${code ?? (e as Error).message}`, value: listen, hint: code === 'EADDRINUSE' ? 'another process has that port; pick another with --listen' : 'check the address' });
+  }
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      await server.close();
+      await store.close();
+    })();
+    return closing;
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    options.log?.(`${signal}: shutting down`);
+    void close().finally(() => {
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  };
+  if (options.handleSignals) {
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+  return { url: server.url, close };
+}
