@@ -1,0 +1,101 @@
+// datapath/core/classifier.h — one table: tuple-space search over masked flow keys.
+//
+// Owns: `Match` (value + mask over a FlowKey), `Entry` (priority, match, program, cookie,
+// counters) and `Table` (immutable once built: one hash subtable per distinct mask,
+// subtables sorted by their highest priority so a lookup stops as soon as no remaining
+// subtable can beat the best hit).
+// Reads: FlowKey. Called by: PipelineBuilder (build), Executor (lookup), tests/bench.
+// Never: modify a built Table (new versions build new Tables); allocate/lock in lookup().
+// Invariants (checked by Table::build, which returns an error instead of a table):
+// no two entries with the same priority can match the same key (same-priority overlap
+// is rejected, so the result never depends on insertion order); value & ~mask == 0.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/actions.h"
+#include "core/flow.h"
+
+namespace loom {
+
+constexpr unsigned kMaxThreads = 8;  // forwarding threads that can count per entry
+
+struct Match {
+  FlowKey value;  // value & ~mask == 0
+  FlowKey mask;
+  bool matches(const FlowKey& k) const noexcept {
+    for (unsigned i = 0; i < kKeyWords; ++i)
+      if ((k.w[i] & mask.w[i]) != value.w[i]) return false;
+    return true;
+  }
+};
+
+// Per-thread counters: thread i only writes slot i (relaxed), readers sum.
+struct EntryStats {
+  struct alignas(64) Slot {
+    std::atomic<uint64_t> packets{0};
+    std::atomic<uint64_t> bytes{0};
+  };
+  Slot slot[kMaxThreads];
+  void add(unsigned thread, uint32_t bytes) noexcept {
+    Slot& s = slot[thread];
+    s.packets.store(s.packets.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    s.bytes.store(s.bytes.load(std::memory_order_relaxed) + bytes, std::memory_order_relaxed);
+  }
+  uint64_t packets() const noexcept;
+  uint64_t bytes() const noexcept;
+};
+
+struct Entry {
+  uint16_t table = 0;
+  uint32_t priority = 0;
+  Match match;
+  Program program;
+  uint64_t cookie = 0;
+  // Shared with later versions of the same entry (modify keeps counters).
+  std::shared_ptr<EntryStats> stats = std::make_shared<EntryStats>();
+};
+
+struct ClassifierError {
+  std::string code;     // "overlap", "duplicate", "bad_mask"
+  std::string message;  // names both entries (priority, cookie)
+  const Entry* entry = nullptr;  // the offending entry
+  const Entry* other = nullptr;  // the entry it clashes with
+};
+
+class Table {
+ public:
+  // Builds from entries (shared with other versions). On error returns nullptr and
+  // fills err.
+  static std::shared_ptr<const Table> build(std::vector<std::shared_ptr<const Entry>> entries,
+                                            ClassifierError& err);
+  // Highest-priority entry matching k, or nullptr. Lock-free, allocation-free.
+  const Entry* lookup(const FlowKey& k) const noexcept;
+
+  const std::vector<std::shared_ptr<const Entry>>& entries() const noexcept { return entries_; }
+  // Unique per built table (never reused in the process): flow caches key on it.
+  uint64_t generation() const noexcept { return generation_; }
+  size_t subtable_count() const noexcept { return subtables_.size(); }
+  // Words in which any entry's mask is non-zero; lookup depends only on these.
+  const std::vector<uint8_t>& used_words() const noexcept { return used_words_; }
+  const FlowKey& union_mask() const noexcept { return union_mask_; }
+
+  ~Table();
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+
+ private:
+  Table() = default;
+  struct Subtable;
+  std::vector<std::shared_ptr<const Entry>> entries_;
+  std::vector<Subtable*> subtables_;
+  std::vector<uint8_t> used_words_;
+  FlowKey union_mask_;
+  uint64_t generation_ = 0;
+};
+
+}  // namespace loom

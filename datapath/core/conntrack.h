@@ -1,0 +1,103 @@
+// datapath/core/conntrack.h — connection tracking with NAT, per zone.
+//
+// Owns: the connection table: TCP state (RFC 793 state machine, simplified window
+// check: sequence numbers must lie within the peer's advertised window, with slack),
+// UDP and ICMP (echo id) pseudo-connections, ICMP errors related to a tracked
+// connection, per-state timeouts (config), SNAT/DNAT/LB with port allocation from a
+// range, reply-direction un-NAT, a size limit with a counter, incremental expiry.
+// Reads: the FlowKey/Layout of the packet (parser.h), the Ct action (actions.h).
+// Called by: Executor (ct action, expire in end_burst), the addon (stats, flush, dump).
+// Never: allocate after construction (connections come from a preallocated pool);
+// throw; hold a lock across anything but a table lookup/insert/remove.
+// Thread-safety: several forwarding threads may call process()/expire() at once. The hash
+// table is split in lock stripes (a tiny spinlock per 1/64 of the buckets, held for a probe
+// or an insert/remove only), each connection has its own spinlock for its state update,
+// and the free pool has one. With one forwarding thread (the default) they are never
+// contended. Clock: callers pass `now` in ns (virtual clocks in tests).
+// Invariants: every live connection is in the table under exactly two keys (original and
+// reply direction, the reply key already un-NATed); count() == live connections <= max.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "core/actions.h"
+#include "core/flow.h"
+#include "core/packet.h"
+#include "core/parser.h"
+
+namespace loom {
+
+struct CtTimeouts {  // seconds, OVS's defaults where OVS has one
+  uint32_t tcp_syn_sent = 30, tcp_syn_recv = 30, tcp_established = 86400,
+           tcp_fin_wait = 15, tcp_time_wait = 45, tcp_closed = 30;
+  uint32_t udp_first = 30, udp_single = 60, udp_multiple = 30;
+  uint32_t icmp_first = 60, icmp_reply = 30;
+  uint32_t other = 30;
+};
+
+struct CtConfig {
+  uint32_t max_conns = 65536;
+  CtTimeouts timeouts;
+};
+
+struct CtStats {
+  uint64_t conns = 0;          // live now
+  uint64_t created = 0;
+  uint64_t expired = 0;
+  uint64_t table_full = 0;     // commits refused because max_conns was reached
+  uint64_t nat_exhausted = 0;  // commits refused because no NAT tuple was free
+  uint64_t invalid = 0;        // packets marked invalid
+};
+
+// What the executor gets back from process().
+struct CtResult {
+  uint16_t state = 0;  // ct_state bits (kTrk always set)
+  uint32_t mark = 0;
+  U128 label;
+  DropReason drop = DropReason::kNone;  // kCtTableFull / kCtNatExhausted / kCtInvalid
+};
+
+// A connection as the control plane sees it (dump()).
+struct CtConnView {
+  uint16_t zone;
+  uint8_t proto;
+  uint32_t orig_src, orig_dst, reply_src, reply_dst;  // IPv4, host order
+  uint16_t orig_sport, orig_dport, reply_sport, reply_dport;
+  uint8_t tcp_state;
+  uint32_t mark;
+  uint64_t expires_ns;
+};
+
+class Conntrack {
+ public:
+  explicit Conntrack(const CtConfig& cfg = {});
+  ~Conntrack();
+  Conntrack(const Conntrack&) = delete;
+  Conntrack& operator=(const Conntrack&) = delete;
+
+  // Tracks (and with act.commit creates/NATs) the packet. Rewrites addresses/ports and
+  // checksums in pkt for NAT, and updates key's ip4/l4 fields to match. IPv4 only for
+  // now: IPv6 packets come back tracked+invalid... see INTERFACE.md.
+  CtResult process(Packet& pkt, FlowKey& key, const Layout& lay, const Ct& act, uint16_t zone,
+                   uint32_t hash, uint64_t now_ns) noexcept;
+
+  // Expires at most `budget` pool slots from an internal cursor. Returns how many freed.
+  unsigned expire(uint64_t now_ns, unsigned budget) noexcept;
+
+  void flush() noexcept;            // control: drop everything
+  void flush_zone(uint16_t zone) noexcept;
+  CtStats stats() const noexcept;
+  std::vector<CtConnView> dump(size_t max) const;  // control thread
+  void set_timeouts(const CtTimeouts& t) noexcept;  // applies to later updates
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace loom

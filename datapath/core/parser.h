@@ -1,0 +1,40 @@
+// datapath/core/parser.h — extracts a FlowKey from packet bytes.
+//
+// Owns: `parse()` and the `Layout` (offsets of each header) the executor reuses for
+// in-place rewrites. Reads: packet bytes only. Called by: the executor (on entry and
+// after encap/decap/push/pop), the fuzzer, tests.
+// Never: read outside data[0, len); allocate; throw. Every header check is bounded by
+// `len` and cites its RFC step in parser.cc.
+// Invariants: on kNone every offset in Layout + its header length <= len; on a drop the
+// key's packet words hold what was parsed before the bad header (so traces can show it).
+#pragma once
+
+#include <cstdint>
+
+#include "core/flow.h"
+#include "core/packet.h"
+
+namespace loom {
+
+enum class L3 : uint8_t { kNone, kIp4, kIp6, kArp };
+enum class L4 : uint8_t { kNone, kTcp, kUdp, kIcmp4, kIcmp6, kOther };
+
+struct Layout {
+  uint16_t l3 = 0;        // offset of the IPv4/IPv6/ARP header (= Ethernet + VLAN tags)
+  uint16_t l4 = 0;        // offset of the L4 header (after IPv4 options / IPv6 ext headers)
+  uint16_t l3_len = 0;    // IP header length (ihl*4 or 40 + extension headers)
+  uint16_t ip_end = 0;    // end of the IP datagram (l3 + total length); bytes after it are padding
+  uint8_t vlans = 0;      // number of VLAN tags parsed (0..2)
+  L3 l3_kind = L3::kNone;
+  L4 l4_kind = L4::kNone; // kNone for non-first fragments
+};
+
+struct ParseResult {
+  DropReason drop = DropReason::kNone;
+  Layout layout;
+};
+
+// Fills words [kMetaWords, kKeyWords) of `key` (metadata words are left alone).
+ParseResult parse(const uint8_t* data, uint32_t len, FlowKey& key) noexcept;
+
+}  // namespace loom
