@@ -1,0 +1,449 @@
+// datapath/dpdk/datapath.cc — see datapath.h. The worker loop follows DPDK's l2fwd shape
+// (rx burst, process the vector, tx, free what tx refused) and grout's idle policy (sleep
+// one microsecond longer after each empty poll, up to a cap; offline while asleep).
+#include "datapath.h"
+
+#include <rte_cycles.h>
+#include <rte_dev.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+namespace loom::dp {
+
+namespace {
+bool g_eal_started = false;
+
+[[noreturn]] void fail(const std::string& code, const std::string& msg) {
+  throw std::runtime_error(code + ":" + msg);
+}
+
+unsigned pow2_at_least(unsigned n) {
+  unsigned p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+const char* type_driver(PortType t) {
+  switch (t) {
+    case PortType::kVhostUser:
+    case PortType::kVhostUserClient: return "net_vhost";
+    case PortType::kAfPacket: return "net_af_packet";
+    case PortType::kTap: return "net_tap";
+  }
+  return "net_unknown";
+}
+
+template <typename T>
+T load_relaxed(const T& v) { return __atomic_load_n(&v, __ATOMIC_RELAXED); }
+template <typename T>
+void add_relaxed(T& v, T d) { __atomic_store_n(&v, load_relaxed(v) + d, __ATOMIC_RELAXED); }
+}  // namespace
+
+// The sink a worker hands to the table: per-port tx buffers flushed after each rx burst.
+class WorkerSink final : public BurstSink {
+ public:
+  WorkerSink(Datapath* dp, unsigned idx) : dp_(dp), idx_(idx), c_(dp->counters_[idx]) {}
+
+  void begin(const PortSet* ps) { ps_ = ps; }
+
+  void emit(uint16_t port, rte_mbuf* m, bool last_use) override {
+    if (port >= kMaxPorts || !ps_->up[port]) {
+      if (last_use) drop(m, kDropBadPort);
+      else add_relaxed(c_.drops[kDropBadPort], uint64_t{1});
+      return;
+    }
+    rte_mbuf* out = m;
+    if (!last_use) {
+      out = rte_pktmbuf_copy(m, dp_->pool_, 0, UINT32_MAX);
+      if (!out) { add_relaxed(c_.drops[kDropCopyFailed], uint64_t{1}); return; }
+    }
+    auto& q = tx_[port];
+    if (q.n == 0) dirty_[ndirty_++] = port;
+    q.pkts[q.n++] = out;
+    if (q.n == kBurst) flush_port(port);
+  }
+
+  void drop(rte_mbuf* m, DropReason why) override {
+    add_relaxed(c_.drops[why], uint64_t{1});
+    rte_pktmbuf_free(m);
+  }
+
+  void packet_in(const uint8_t* data, uint32_t len, uint16_t in_port, uint32_t reason,
+                 uint16_t table, uint64_t cookie) override {
+    void* obj = nullptr;
+    if (rte_mempool_get(dp_->pin_pool_, &obj) != 0) {
+      dp_->pin_dropped_.fetch_add(1, std::memory_order_relaxed);
+      add_relaxed(c_.drops[kDropPacketInFull], uint64_t{1});
+      return;
+    }
+    auto* r = static_cast<PacketInRecord*>(obj);
+    r->in_port = in_port;
+    r->table = table;
+    r->reason = reason;
+    r->cookie = cookie;
+    r->orig_len = len;
+    r->len = std::min<uint32_t>(len, kPacketInMax);
+    std::memcpy(r->data, data, r->len);
+    if (rte_ring_mp_enqueue(dp_->pin_ring_, r) != 0) {
+      rte_mempool_put(dp_->pin_pool_, r);
+      dp_->pin_dropped_.fetch_add(1, std::memory_order_relaxed);
+      add_relaxed(c_.drops[kDropPacketInFull], uint64_t{1});
+      return;
+    }
+    pin_queued_ = true;
+  }
+
+  void count_drop(DropReason why) override { add_relaxed(c_.drops[why], uint64_t{1}); }
+
+  rte_mbuf* copy_bytes(const uint8_t* data, uint32_t len) override {
+    rte_mbuf* m = rte_pktmbuf_alloc(dp_->pool_);
+    if (!m) return nullptr;
+    char* dst = len <= UINT16_MAX ? rte_pktmbuf_append(m, static_cast<uint16_t>(len)) : nullptr;
+    if (!dst) { rte_pktmbuf_free(m); return nullptr; }
+    std::memcpy(dst, data, len);
+    return m;
+  }
+
+  void flush() {
+    for (unsigned i = 0; i < ndirty_; i++) flush_port(dirty_[i]);
+    ndirty_ = 0;
+  }
+
+  bool take_pin_queued() { bool q = pin_queued_; pin_queued_ = false; return q; }
+
+ private:
+  void flush_port(uint16_t port) {
+    auto& q = tx_[port];
+    if (q.n == 0) return;
+    const uint16_t sent = rte_eth_tx_burst(port, static_cast<uint16_t>(idx_), q.pkts, q.n);
+    add_relaxed(c_.tx[port], uint64_t{sent});
+    if (sent < q.n) {
+      const uint64_t lost = q.n - sent;
+      add_relaxed(c_.tx_drop[port], lost);
+      add_relaxed(c_.drops[kDropTxFull], lost);
+      rte_pktmbuf_free_bulk(q.pkts + sent, q.n - sent);
+    }
+    q.n = 0;
+  }
+
+  struct TxQ { rte_mbuf* pkts[kBurst]; uint16_t n = 0; };
+  Datapath* dp_;
+  unsigned idx_;
+  WorkerCounters& c_;
+  const PortSet* ps_ = nullptr;
+  std::array<TxQ, kMaxPorts> tx_{};
+  std::array<uint16_t, kMaxPorts> dirty_{};
+  unsigned ndirty_ = 0;
+  bool pin_queued_ = false;
+};
+
+Datapath::Datapath(const Options& o) : opts_(o) {
+  if (g_eal_started) fail("eal_once", "EAL is initialised once per process; start a new process");
+  if (opts_.workers == 0 || opts_.workers > kMaxWorkers)
+    fail("bad_option", "workers must be 1.." + std::to_string(kMaxWorkers));
+  std::vector<std::string> args = {"loom-datapath"};
+  args.insert(args.end(), opts_.eal_args.begin(), opts_.eal_args.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  g_eal_started = true;
+  if (rte_eal_init(static_cast<int>(args.size()), argv.data()) < 0)
+    fail("eal_init", std::string("rte_eal_init failed: ") + rte_strerror(rte_errno));
+  unsigned lc;
+  RTE_LCORE_FOREACH_WORKER(lc) {
+    if (worker_lcores_.size() < opts_.workers) worker_lcores_.push_back(lc);
+  }
+  if (worker_lcores_.size() < opts_.workers)
+    fail("bad_option", "EAL has " + std::to_string(worker_lcores_.size()) +
+                           " worker lcores, " + std::to_string(opts_.workers) + " asked");
+  pool_ = rte_pktmbuf_pool_create("loom_mbufs", opts_.mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                  static_cast<int>(rte_socket_id()));
+  if (!pool_) fail("no_memory", std::string("mbuf pool: ") + rte_strerror(rte_errno));
+  pin_pool_ = rte_mempool_create("loom_pin", opts_.packet_in_queue, sizeof(PacketInRecord), 0, 0,
+                                 nullptr, nullptr, nullptr, nullptr,
+                                 static_cast<int>(rte_socket_id()), 0);
+  pin_ring_ = rte_ring_create("loom_pin_ring", pow2_at_least(opts_.packet_in_queue + 1),
+                              static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
+  pout_ring_ = rte_ring_create("loom_pout_ring", 1024, static_cast<int>(rte_socket_id()),
+                               RING_F_SP_ENQ | RING_F_SC_DEQ);
+  if (!pin_pool_ || !pin_ring_ || !pout_ring_) fail("no_memory", "packet-in/out queues");
+  const size_t qsz = rte_rcu_qsbr_get_memsize(opts_.workers);
+  qs_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("loom_qsbr", qsz, RTE_CACHE_LINE_SIZE));
+  if (!qs_ || rte_rcu_qsbr_init(qs_, opts_.workers) != 0) fail("no_memory", "rcu qsbr");
+  counters_.reset(new WorkerCounters[opts_.workers]);
+  auto* ps = new PortSet();
+  ps->rx_by_worker.resize(opts_.workers);
+  portset_.store(ps, std::memory_order_release);
+}
+
+void Datapath::start_workers(PipelineFactory factory) {
+  if (running_.load()) fail("already_started", "workers are running");
+  factory_ = std::move(factory);
+  running_.store(true);
+  for (unsigned i = 0; i < opts_.workers; i++) {
+    // Registered here, before launch, so that a synchronize() never misses a worker.
+    rte_rcu_qsbr_thread_register(qs_, i);
+    auto* arg = new std::pair<Datapath*, unsigned>(this, i);
+    if (rte_eal_remote_launch(&Datapath::worker_main, arg, worker_lcores_[i]) != 0)
+      fail("eal_launch", "could not launch worker on lcore " + std::to_string(worker_lcores_[i]));
+  }
+}
+
+Datapath::~Datapath() { stop(); }
+
+int Datapath::worker_main(void* arg) {
+  auto* p = static_cast<std::pair<Datapath*, unsigned>*>(arg);
+  Datapath* dp = p->first;
+  const unsigned idx = p->second;
+  delete p;
+  dp->worker_loop(idx);
+  return 0;
+}
+
+void Datapath::worker_loop(unsigned idx) {
+  // Without this, a 1 µs nanosleep takes the default 50 µs timer slack.
+  prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+  WorkerCounters& c = counters_[idx];
+  WorkerSink sink(this, idx);
+  std::unique_ptr<WorkerPipeline> pipe = factory_(idx);
+  const uint64_t hz = rte_get_tsc_hz();
+  rte_mbuf* pkts[kBurst];
+  unsigned sleep_us = 0;
+  rte_rcu_qsbr_thread_online(qs_, idx);
+  while (running_.load(std::memory_order_relaxed)) {
+    const uint64_t t0 = rte_rdtsc();
+    const PortSet* ps = portset_.load(std::memory_order_acquire);
+    pipe->begin_burst(static_cast<uint64_t>(static_cast<double>(t0) * 1e9 / static_cast<double>(hz)));
+    sink.begin(ps);
+    unsigned total = 0;
+    for (uint16_t port : ps->rx_by_worker[idx]) {
+      const uint16_t n = rte_eth_rx_burst(port, 0, pkts, kBurst);
+      if (n == 0) continue;
+      total += n;
+      add_relaxed(c.rx[port], uint64_t{n});
+      for (uint16_t i = 0; i < n; i++) {
+        if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+        pkts[i]->port = port;
+        pipe->process(pkts[i], port, sink, 0);
+      }
+      sink.flush();
+    }
+    if (idx == 0) {
+      const unsigned n = rte_ring_sc_dequeue_burst(pout_ring_, reinterpret_cast<void**>(pkts),
+                                                   kBurst, nullptr);
+      for (unsigned i = 0; i < n; i++) {
+        rte_mbuf* m = pkts[i];
+        const bool to_table = m->hash.usr != 0;
+        if (to_table) pipe->process(m, m->port, sink, static_cast<uint16_t>(m->hash.usr - 1));
+        else sink.emit(m->port, m, true);
+      }
+      if (n) { sink.flush(); total += n; }
+    }
+    if (sink.take_pin_queued() && on_packet_in && notify_armed.exchange(false)) {
+      on_packet_in(on_packet_in_ctx);
+    }
+    pipe->end_burst();
+    rte_rcu_qsbr_quiescent(qs_, idx);
+    const uint64_t t1 = rte_rdtsc();
+    add_relaxed(c.polls, uint64_t{1});
+    if (total) {
+      add_relaxed(c.busy_cycles, t1 - t0);
+      add_relaxed(c.bursts, uint64_t{1});
+      sleep_us = 0;
+      continue;
+    }
+    add_relaxed(c.idle_cycles, t1 - t0);
+    sleep_us = std::min(sleep_us + 1, opts_.idle_sleep_cap_us);
+    pipe->go_offline();
+    rte_rcu_qsbr_thread_offline(qs_, idx);
+    timespec ts{0, static_cast<long>(sleep_us) * 1000L};
+    nanosleep(&ts, nullptr);
+    rte_rcu_qsbr_thread_online(qs_, idx);
+    add_relaxed(c.sleeps, uint64_t{1});
+    add_relaxed(c.idle_cycles, rte_rdtsc() - t1);
+  }
+  pipe->go_offline();
+  rte_rcu_qsbr_thread_offline(qs_, idx);
+  pipe.reset();  // on this thread: an executor unregisters its own slot
+}
+
+void Datapath::synchronize() {
+  if (running_.load()) rte_rcu_qsbr_synchronize(qs_, RTE_QSBR_THRID_INVALID);
+}
+
+void Datapath::publish(std::unique_ptr<TableVersion> next) {
+  const TableVersion* old = table_.exchange(next.release(), std::memory_order_acq_rel);
+  synchronize();
+  delete old;
+}
+
+void Datapath::publish_ports() {
+  auto* ps = new PortSet();
+  ps->rx_by_worker.resize(opts_.workers);
+  unsigned i = 0;
+  for (const PortInfo& p : ports_) {
+    ps->up[p.id] = true;
+    ps->rx_by_worker[i++ % opts_.workers].push_back(p.id);
+  }
+  const PortSet* old = portset_.exchange(ps, std::memory_order_acq_rel);
+  synchronize();
+  delete old;
+}
+
+PortInfo Datapath::add_port(const std::string& name, PortType type, const std::string& path) {
+  if (stopped_) fail("stopped", "the datapath is stopped");
+  for (const PortInfo& p : ports_)
+    if (p.name == name) fail("duplicate_port", "a port named '" + name + "' exists (id " +
+                                                   std::to_string(p.id) + ")");
+  if (path.empty() || path.find(',') != std::string::npos)
+    fail("bad_path", "path/iface must be non-empty and contain no ','");
+  const std::string dev = std::string(type_driver(type)) + "_loom" + std::to_string(next_vdev_++);
+  std::string args = dev;
+  const std::string q = std::to_string(opts_.workers);
+  switch (type) {
+    case PortType::kVhostUser: args += ",iface=" + path + ",queues=" + q; break;
+    case PortType::kVhostUserClient: args += ",iface=" + path + ",queues=" + q + ",client=1"; break;
+    case PortType::kAfPacket: args += ",iface=" + path + ",qpairs=" + q; break;
+    case PortType::kTap: args += ",iface=" + path; break;
+  }
+  if (rte_dev_probe(args.c_str()) != 0) fail("port_probe", "could not create port: " + args);
+  uint16_t pid = 0;
+  if (rte_eth_dev_get_port_by_name(dev.c_str(), &pid) != 0) {
+    rte_eal_hotplug_remove("vdev", dev.c_str());
+    fail("port_probe", "probed " + dev + " but found no ethdev");
+  }
+  auto undo = [&](const std::string& what, int rc) {
+    rte_eal_hotplug_remove("vdev", dev.c_str());
+    fail("port_setup", what + " failed on " + dev + ": " + rte_strerror(-rc));
+  };
+  if (pid >= kMaxPorts) undo("port id range", -ERANGE);
+  rte_eth_conf conf;
+  std::memset(&conf, 0, sizeof conf);
+  int rc = rte_eth_dev_configure(pid, 1, static_cast<uint16_t>(opts_.workers), &conf);
+  if (rc < 0) undo("configure", rc);
+  const int sock = rte_eth_dev_socket_id(pid) < 0 ? 0 : rte_eth_dev_socket_id(pid);
+  rc = rte_eth_rx_queue_setup(pid, 0, 1024, static_cast<unsigned>(sock), nullptr, pool_);
+  if (rc < 0) undo("rx queue setup", rc);
+  for (uint16_t qi = 0; qi < opts_.workers; qi++) {
+    rc = rte_eth_tx_queue_setup(pid, qi, 1024, static_cast<unsigned>(sock), nullptr);
+    if (rc < 0) undo("tx queue setup", rc);
+  }
+  rc = rte_eth_dev_start(pid);
+  if (rc < 0) undo("start", rc);
+  rte_eth_promiscuous_enable(pid);  // af_packet/tap: see frames for other MACs; vhost: no-op
+  rte_eth_stats_reset(pid);
+  // Port ids are reused after removal: forget the previous holder's counts.
+  for (unsigned w = 0; w < opts_.workers; w++) {
+    __atomic_store_n(&counters_[w].rx[pid], 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&counters_[w].tx[pid], 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&counters_[w].tx_drop[pid], 0, __ATOMIC_RELAXED);
+  }
+  PortInfo info{pid, name, type, path, dev};
+  ports_.push_back(info);
+  publish_ports();
+  return info;
+}
+
+void Datapath::remove_port(const std::string& name) {
+  auto it = std::find_if(ports_.begin(), ports_.end(), [&](const PortInfo& p) { return p.name == name; });
+  if (it == ports_.end()) fail("no_such_port", "no port named '" + name + "'");
+  const PortInfo info = *it;
+  ports_.erase(it);
+  publish_ports();  // after this no worker touches the port
+  rte_eth_dev_stop(info.id);
+  rte_eal_hotplug_remove("vdev", info.devname.c_str());
+}
+
+std::vector<PortInfo> Datapath::ports() const { return ports_; }
+
+Stats Datapath::stats() const {
+  Stats s;
+  s.tsc_hz = rte_get_tsc_hz();
+  for (const PortInfo& p : ports_) {
+    PortStats ps;
+    for (unsigned w = 0; w < opts_.workers; w++) {
+      ps.rx += load_relaxed(counters_[w].rx[p.id]);
+      ps.tx += load_relaxed(counters_[w].tx[p.id]);
+      ps.tx_drop += load_relaxed(counters_[w].tx_drop[p.id]);
+    }
+    rte_eth_stats es;
+    if (rte_eth_stats_get(p.id, &es) == 0) {
+      ps.pmd_ipackets = es.ipackets;
+      ps.pmd_opackets = es.opackets;
+      ps.pmd_imissed = es.imissed;
+      ps.pmd_ierrors = es.ierrors;
+      ps.pmd_oerrors = es.oerrors;
+    }
+    s.ports.emplace_back(p, ps);
+  }
+  for (unsigned w = 0; w < opts_.workers; w++) {
+    const WorkerCounters& c = counters_[w];
+    s.workers.push_back({worker_lcores_[w], load_relaxed(c.busy_cycles), load_relaxed(c.idle_cycles),
+                         load_relaxed(c.sleeps), load_relaxed(c.polls), load_relaxed(c.bursts)});
+    for (unsigned r = 0; r < kDropReasonCount; r++) s.drops[r] += load_relaxed(c.drops[r]);
+  }
+  s.packet_in_dropped = pin_dropped_.load();
+  s.packet_out_dropped = pout_dropped_.load();
+  return s;
+}
+
+bool Datapath::packet_out(uint16_t port, int start_table, const uint8_t* data, uint32_t len) {
+  if (stopped_) fail("stopped", "the datapath is stopped");
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  if (!m) { pout_dropped_.fetch_add(1); return false; }
+  char* dst = rte_pktmbuf_append(m, static_cast<uint16_t>(len));
+  if (!dst || len > UINT16_MAX) { rte_pktmbuf_free(m); fail("too_long", "packet does not fit one mbuf"); }
+  std::memcpy(dst, data, len);
+  m->port = port;
+  m->hash.usr = start_table < 0 ? 0 : static_cast<uint32_t>(start_table) + 1;
+  if (rte_ring_sp_enqueue(pout_ring_, m) != 0) {
+    rte_pktmbuf_free(m);
+    pout_dropped_.fetch_add(1);
+    return false;
+  }
+  return true;
+}
+
+unsigned Datapath::take_packet_ins(PacketInRecord** out, unsigned max) {
+  return rte_ring_sc_dequeue_burst(pin_ring_, reinterpret_cast<void**>(out), max, nullptr);
+}
+
+void Datapath::release_packet_ins(PacketInRecord** recs, unsigned n) {
+  rte_mempool_put_bulk(pin_pool_, reinterpret_cast<void**>(recs), n);
+}
+
+void Datapath::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  running_.store(false);
+  for (unsigned lc : worker_lcores_) rte_eal_wait_lcore(lc);
+  for (const PortInfo& p : ports_) {
+    rte_eth_dev_stop(p.id);
+    rte_eal_hotplug_remove("vdev", p.devname.c_str());
+  }
+  ports_.clear();
+  delete table_.exchange(nullptr);
+  delete portset_.exchange(nullptr);
+  // Leftover packet-ins and packet-outs go back to their pools.
+  PacketInRecord* recs[64];
+  unsigned n;
+  while ((n = take_packet_ins(recs, 64)) > 0) release_packet_ins(recs, n);
+  rte_mbuf* ms[64];
+  while ((n = rte_ring_sc_dequeue_burst(pout_ring_, reinterpret_cast<void**>(ms), 64, nullptr)) > 0)
+    rte_pktmbuf_free_bulk(ms, n);
+  rte_eal_cleanup();
+}
+
+}  // namespace loom::dp

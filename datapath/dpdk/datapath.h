@@ -1,0 +1,154 @@
+// datapath/dpdk/datapath.h — the DPDK shell: EAL, ports, forwarding lcores, table publication.
+//
+// Owns: EAL initialisation (once per process), the port registry (vdevs probed and removed
+//   at run time), the forwarding workers (rx burst -> TableVersion -> tx, adaptive idle
+//   sleep), the RCU (rte_rcu_qsbr) that lets a writer free an old table or port set only
+//   after every worker has passed a quiescent state, per-lcore counters, the packet-in queue
+//   (worker -> JS) and the packet-out queue (JS -> worker 0).
+// Reads: options from the addon; packets from ports.
+// Called by: addon/addon.cc (the JS thread: every method except the worker loop).
+// Never: blocks a worker on the JS thread, or the JS thread on traffic; a worker never
+//   allocates, locks, logs or makes a syscall except its idle nanosleep (taken offline).
+// Invariants: a published PortSet/TableVersion is immutable; it is deleted only after
+//   rte_rcu_qsbr_synchronize; all control methods run on the one thread that started EAL.
+#pragma once
+#include <array>
+#include <functional>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "table_version.h"
+
+struct rte_mempool;
+struct rte_ring;
+struct rte_rcu_qsbr;
+
+namespace loom::dp {
+
+inline constexpr unsigned kMaxPorts = 32;   // RTE_MAX_ETHPORTS in Debian's DPDK 22.11
+inline constexpr unsigned kBurst = 32;
+inline constexpr uint32_t kPacketInMax = 2048;  // bytes kept of a packet-in
+
+struct Options {
+  std::vector<std::string> eal_args;  // full argv after argv[0]
+  unsigned workers = 1;               // forwarding lcores (EAL lcores 1..workers)
+  unsigned idle_sleep_cap_us = 200;
+  unsigned mbufs = 16383;
+  unsigned packet_in_queue = 1024;
+};
+
+enum class PortType : uint8_t { kVhostUser, kVhostUserClient, kAfPacket, kTap };
+
+struct PortInfo {
+  uint16_t id = 0;
+  std::string name;     // loom's name (e.g. the logical port)
+  PortType type = PortType::kVhostUser;
+  std::string path;     // socket path (vhost) or host interface (af_packet, tap)
+  std::string devname;  // the vdev name, e.g. net_vhost3
+};
+
+// One packet on its way to JS.
+struct PacketInRecord {
+  uint16_t in_port;
+  uint16_t table;
+  uint32_t reason;
+  uint64_t cookie;
+  uint32_t len;       // bytes kept in data
+  uint32_t orig_len;  // bytes on the wire
+  uint8_t data[kPacketInMax];
+};
+
+struct alignas(64) WorkerCounters {
+  std::array<uint64_t, kMaxPorts> rx{}, tx{}, tx_drop{};
+  std::array<uint64_t, kDropReasonCount> drops{};
+  uint64_t busy_cycles = 0, idle_cycles = 0, sleeps = 0, polls = 0, bursts = 0;
+};
+
+struct PortStats {
+  uint64_t rx = 0, tx = 0, tx_drop = 0;              // counted by loom's workers
+  uint64_t pmd_ipackets = 0, pmd_opackets = 0, pmd_imissed = 0, pmd_ierrors = 0, pmd_oerrors = 0;
+};
+struct WorkerStats {
+  unsigned lcore = 0;
+  uint64_t busy_cycles = 0, idle_cycles = 0, sleeps = 0, polls = 0, bursts = 0;
+};
+struct Stats {
+  std::vector<std::pair<PortInfo, PortStats>> ports;
+  std::vector<WorkerStats> workers;
+  std::array<uint64_t, kDropReasonCount> drops{};
+  uint64_t packet_in_dropped = 0, packet_out_dropped = 0, tsc_hz = 0;
+};
+
+// The set of ports the workers poll; immutable once published.
+struct PortSet {
+  std::array<bool, kMaxPorts> up{};                      // may transmit to this port
+  std::vector<std::vector<uint16_t>> rx_by_worker;       // ports each worker polls
+};
+
+class Datapath {
+ public:
+  using PipelineFactory = std::function<std::unique_ptr<WorkerPipeline>(unsigned worker)>;
+  // Initialises EAL (once per process) and the pools. Throws std::runtime_error (message
+  // starts with a code and ':').
+  explicit Datapath(const Options& o);
+  // Launches the workers; each calls `factory` once on its own thread.
+  void start_workers(PipelineFactory factory);
+  ~Datapath();
+  Datapath(const Datapath&) = delete;
+  Datapath& operator=(const Datapath&) = delete;
+
+  PortInfo add_port(const std::string& name, PortType type, const std::string& path);
+  void remove_port(const std::string& name);
+  std::vector<PortInfo> ports() const;
+
+  // Publishes `next` (ownership) and frees the previous version after a grace period.
+  void publish(std::unique_ptr<TableVersion> next);
+  const std::atomic<const TableVersion*>& table_slot() const { return table_; }
+  rte_mempool* pool() const { return pool_; }
+  unsigned workers() const { return opts_.workers; }
+
+  Stats stats() const;
+  // Queues bytes for transmission on `port` (start_table < 0) or for the pipeline from
+  // table `start_table` as if received on `port`. False when the queue or pool is full.
+  bool packet_out(uint16_t port, int start_table, const uint8_t* data, uint32_t len);
+  // Dequeues up to `max` packet-ins; the caller copies them and calls release().
+  unsigned take_packet_ins(PacketInRecord** out, unsigned max);
+  void release_packet_ins(PacketInRecord** recs, unsigned n);
+  // Set by the addon: called on a worker when the packet-in queue goes non-empty while
+  // `notify_armed` is set (then cleared); the addon re-arms after draining.
+  void (*on_packet_in)(void* ctx) = nullptr;
+  void* on_packet_in_ctx = nullptr;
+  std::atomic<bool> notify_armed{true};
+
+  void stop();
+
+ private:
+  friend class WorkerSink;
+  static int worker_main(void* arg);
+  void worker_loop(unsigned idx);
+  void publish_ports();
+  void synchronize();
+
+  Options opts_;
+  rte_mempool* pool_ = nullptr;
+  rte_mempool* pin_pool_ = nullptr;   // PacketInRecord objects
+  rte_ring* pin_ring_ = nullptr;      // worker -> JS
+  rte_ring* pout_ring_ = nullptr;     // JS -> worker 0
+  rte_rcu_qsbr* qs_ = nullptr;
+  std::atomic<const TableVersion*> table_{nullptr};
+  std::atomic<const PortSet*> portset_{nullptr};
+  std::vector<PortInfo> ports_;  // control thread only
+  std::vector<unsigned> worker_lcores_;
+  PipelineFactory factory_;
+  std::unique_ptr<WorkerCounters[]> counters_;
+  std::atomic<uint64_t> pin_dropped_{0}, pout_dropped_{0};
+  std::atomic<bool> running_{false};
+  bool stopped_ = false;
+  unsigned next_vdev_ = 0;
+};
+
+}  // namespace loom::dp
