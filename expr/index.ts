@@ -1,0 +1,34 @@
+// expr/index.ts — the public surface of loom's logical-flow expression language.
+//
+// Matches:  parseMatch, checkMatch, formatMatch, normalize, evaluate, evaluateConjunctions.
+// Actions:  parseActions, formatActions.
+// Symbols:  FIELDS (name → width, kind, prerequisite, definition), BASE_FIELDS.
+// Errors:   ExprError (a LoomError with code 'invalid-match', position, expected).
+
+import type { MatchExpr, SymbolContext } from './ast.js';
+import { ExprError } from './error.js';
+import { parseMatchText } from './parser.js';
+import type { LoomErrorData } from '../store/types.js';
+
+export type {
+  Action, Backend, CallArg, Conjunction, Constant, EqOp, FieldRef, FieldValues, MatchExpr, OrderOp, RelOp, StringTerm, SymbolContext, Term,
+} from './ast.js';
+export { ExprError, type ExprErrorData } from './error.js';
+export { BASE_FIELDS, FIELDS, lookupField, type FieldDef, type FieldKind, type Piece } from './fields.js';
+export { formatConstant, formatMatch } from './format.js';
+
+/** Parses and type-checks a match. Throws ExprError. With `ctx`, unknown $sets / @groups are errors. */
+export function parseMatch(text: string, ctx?: SymbolContext): MatchExpr {
+  return parseMatchText(text, ctx);
+}
+
+/** For validators: null when `text` is a valid match, else the error as data. */
+export function checkMatch(text: string, ctx?: SymbolContext): LoomErrorData | null {
+  try {
+    parseMatchText(text, ctx);
+    return null;
+  } catch (e) {
+    if (e instanceof ExprError) return e.toJSON();
+    throw e;
+  }
+}
