@@ -213,3 +213,25 @@ export interface Store {
   watch(request?: WatchRequest): Observable<WatchEvent>;
   close(): Promise<void>;
 }
+
+// ---------------------------------------------------------------- database-specific rules
+
+/**
+ * What a backend's `validate` hook sees of a transaction after its operations (and the
+ * garbage collection and weak-reference clean-up they cause) ran, before it commits.
+ * The hook throws LoomError (e.g. 'invalid-match', 'invalid-value', 'duplicate') to refuse
+ * the whole transaction; it must not have side effects.
+ */
+export interface TxnView {
+  readonly schema: DatabaseSchema;
+  /** Every row this transaction inserts (old null), updates, or deletes (new null). */
+  readonly changes: readonly RowChange[];
+  /** Rows of a table as they will be once committed, matching all conditions. */
+  select(table: string, where?: readonly Condition[]): readonly Row[];
+  /** One row as it will be once committed; null when absent or deleted. */
+  get(table: string, uuid: Uuid): Row | null;
+  /** One row as it was before this transaction; null when absent. */
+  committed(table: string, uuid: Uuid): Row | null;
+}
+
+export type TxnValidator = (txn: TxnView) => void;

@@ -1,0 +1,211 @@
+// store/database.ts — the committed state of one database, in memory: rows per table,
+// the reverse reference index, strong reference counts and unique indexes.
+//
+// Owns: what is committed, as the transaction executor and the watch see it. Reads: the
+// DatabaseSchema (precomputed per table: reference columns, indexes, defaults, required
+// columns). Called by SqliteStore (load at open, apply after each durable commit) and by
+// the executor (read-only). Never decides anything: applying a change set that breaks
+// references or indexes is the executor's bug, and checkInvariants() finds it.
+// Invariants: strongIn(u) equals the number of strong reference entries pointing at u;
+// every index map holds exactly the keys of the current rows.
+
+import { LoomError } from './types.js';
+import type { Row, RowChange, TableSchema, DatabaseSchema, Uuid, Value, Scalar } from './types.js';
+import { defaultIsInvalid, defaultValue, kindOf } from './value.js';
+
+export interface RefSpec {
+  readonly column: string;
+  /** key: the set elements or map keys refer; value: the map values refer. */
+  readonly part: 'key' | 'value';
+  readonly refTable: string;
+  readonly strong: boolean;
+}
+
+export interface RefEntry {
+  readonly target: Uuid;
+  readonly column: string;
+  readonly refTable: string;
+  readonly strong: boolean;
+}
+
+export interface InboundRef {
+  readonly table: string;
+  readonly column: string;
+  readonly strong: boolean;
+}
+
+export interface TableInfo {
+  readonly schema: TableSchema;
+  readonly refs: readonly RefSpec[];
+  readonly hasWeak: boolean;
+  readonly defaults: { readonly [column: string]: Value };
+  /** Columns whose OVSDB default breaks their own constraints: insert must name them. */
+  readonly required: readonly string[];
+  /** A column to name rows by in messages ("name" when the table has one). */
+  readonly label?: string;
+}
+
+export function tableInfo(schema: TableSchema): TableInfo {
+  const refs: RefSpec[] = [];
+  const defaults: Record<string, Value> = {};
+  const required: string[] = [];
+  for (const [c, col] of Object.entries(schema.columns)) {
+    defaults[c] = defaultValue(col);
+    if (defaultIsInvalid(col)) required.push(c);
+    if (col.key.refTable !== undefined) refs.push({ column: c, part: 'key', refTable: col.key.refTable, strong: col.key.refType !== 'weak' });
+    if (col.value?.refTable !== undefined) refs.push({ column: c, part: 'value', refTable: col.value.refTable, strong: col.value.refType !== 'weak' });
+  }
+  const label = 'name' in schema.columns && schema.columns['name']?.key.type === 'string' ? 'name' : undefined;
+  return { schema, refs, hasWeak: refs.some((r) => !r.strong), defaults, required, ...(label !== undefined ? { label } : {}) };
+}
+
+/** The uuids one reference spec finds in a value. */
+export function refTargets(spec: RefSpec, v: Value | undefined): readonly Scalar[] {
+  if (v === null || v === undefined) return [];
+  if (Array.isArray(v)) return v as readonly Scalar[];
+  if (typeof v === 'object') return spec.part === 'key' ? Object.keys(v) : Object.values(v as { readonly [k: string]: Scalar });
+  return [v as Scalar];
+}
+
+export function refsOf(info: TableInfo, row: Row): RefEntry[] {
+  const out: RefEntry[] = [];
+  for (const spec of info.refs) {
+    for (const t of refTargets(spec, row[spec.column])) out.push({ target: t as Uuid, column: spec.column, refTable: spec.refTable, strong: spec.strong });
+  }
+  return out;
+}
+
+export function indexKey(row: Row, cols: readonly string[]): string {
+  if (cols.length === 1) return JSON.stringify(row[cols[0] as string] ?? null);
+  return JSON.stringify(cols.map((c) => row[c] ?? null));
+}
+
+/** How a row is called in messages: Logical_Switch 'ls1' or Logical_Flow 5f0c…. */
+export function rowLabel(info: TableInfo | undefined, table: string, row: Row | null | undefined, uuid: Uuid): string {
+  const name = info?.label !== undefined && row ? row[info.label] : undefined;
+  return typeof name === 'string' && name !== '' ? `${table} '${name}'` : `${table} ${uuid}`;
+}
+
+export class Database {
+  readonly schema: DatabaseSchema;
+  readonly info: ReadonlyMap<string, TableInfo>;
+  private readonly rows = new Map<string, Map<Uuid, Row>>();
+  private readonly inbound = new Map<Uuid, Map<Uuid, InboundRef[]>>();
+  private readonly strong = new Map<Uuid, number>();
+  private readonly idx = new Map<string, Map<string, Uuid>[]>();
+
+  constructor(schema: DatabaseSchema) {
+    this.schema = schema;
+    const info = new Map<string, TableInfo>();
+    for (const t of Object.values(schema.tables)) {
+      info.set(t.name, tableInfo(t));
+      this.rows.set(t.name, new Map());
+      this.idx.set(t.name, t.indexes.map(() => new Map()));
+    }
+    this.info = info;
+  }
+
+  tableInfo(table: string): TableInfo {
+    const i = this.info.get(table);
+    if (i === undefined) throw new LoomError({ code: 'internal', message: `no table ${table}` });
+    return i;
+  }
+
+  rowsOf(table: string): ReadonlyMap<Uuid, Row> {
+    return this.rows.get(table) ?? new Map();
+  }
+
+  get(table: string, uuid: Uuid): Row | undefined {
+    return this.rows.get(table)?.get(uuid);
+  }
+
+  /** Rows referring to `target`, with the columns they refer from. */
+  referrers(target: Uuid): ReadonlyMap<Uuid, readonly InboundRef[]> | undefined {
+    return this.inbound.get(target);
+  }
+
+  strongIn(target: Uuid): number {
+    return this.strong.get(target) ?? 0;
+  }
+
+  indexLookup(table: string, i: number, key: string): Uuid | undefined {
+    return this.idx.get(table)?.[i]?.get(key);
+  }
+
+  /** Applies a committed change set (already checked by the executor). */
+  apply(changes: readonly RowChange[]): void {
+    for (const c of changes) {
+      if (c.old === null) continue;
+      const info = this.tableInfo(c.table);
+      for (const r of refsOf(info, c.old)) {
+        const m = this.inbound.get(r.target);
+        if (m !== undefined) {
+          m.delete(c.uuid);
+          if (m.size === 0) this.inbound.delete(r.target);
+        }
+        if (r.strong) {
+          const n = (this.strong.get(r.target) ?? 0) - 1;
+          if (n > 0) this.strong.set(r.target, n);
+          else this.strong.delete(r.target);
+        }
+      }
+      const maps = this.idx.get(c.table) ?? [];
+      info.schema.indexes.forEach((cols, i) => {
+        const key = indexKey(c.old as Row, cols);
+        const m = maps[i];
+        if (m !== undefined && m.get(key) === c.uuid) m.delete(key);
+      });
+      this.rows.get(c.table)?.delete(c.uuid);
+    }
+    for (const c of changes) {
+      if (c.new === null) continue;
+      const info = this.tableInfo(c.table);
+      this.rows.get(c.table)?.set(c.uuid, c.new);
+      for (const r of refsOf(info, c.new)) {
+        let m = this.inbound.get(r.target);
+        if (m === undefined) this.inbound.set(r.target, (m = new Map()));
+        let list = m.get(c.uuid);
+        if (list === undefined) m.set(c.uuid, (list = []));
+        list.push({ table: c.table, column: r.column, strong: r.strong });
+        if (r.strong) this.strong.set(r.target, (this.strong.get(r.target) ?? 0) + 1);
+      }
+      const maps = this.idx.get(c.table) ?? [];
+      info.schema.indexes.forEach((cols, i) => maps[i]?.set(indexKey(c.new as Row, cols), c.uuid));
+    }
+  }
+
+  /** Recomputes references and indexes from the rows and compares (tests, debugging). Returns problems found. */
+  checkInvariants(): string[] {
+    const problems: string[] = [];
+    const strong = new Map<Uuid, number>();
+    for (const [table, rows] of this.rows) {
+      const info = this.tableInfo(table);
+      const maps = this.idx.get(table) ?? [];
+      info.schema.indexes.forEach((cols, i) => {
+        const m = maps[i] ?? new Map<string, Uuid>();
+        if (m.size !== rows.size) problems.push(`${table} index ${cols.join(',')} has ${m.size} keys for ${rows.size} rows`);
+        for (const [u, row] of rows) if (m.get(indexKey(row, cols)) !== u) problems.push(`${table} index ${cols.join(',')} misses ${u}`);
+      });
+      for (const [u, row] of rows) {
+        for (const r of refsOf(info, row)) {
+          if (r.strong) {
+            strong.set(r.target, (strong.get(r.target) ?? 0) + 1);
+            if (this.get(r.refTable, r.target) === undefined) problems.push(`${table} ${u}.${r.column} has a dangling strong reference to ${r.target}`);
+          } else if (this.get(r.refTable, r.target) === undefined) {
+            problems.push(`${table} ${u}.${r.column} has a dangling weak reference to ${r.target}`);
+          }
+        }
+        if (!info.schema.isRoot && this.strongIn(u) === 0) problems.push(`non-root ${table} ${u} is unreferenced`);
+        for (const [c, col] of Object.entries(info.schema.columns)) {
+          const v = row[c];
+          const k = kindOf(col);
+          if (v === undefined) problems.push(`${table} ${u} lacks ${c}`);
+          else if (k === 'set' && !Array.isArray(v)) problems.push(`${table} ${u}.${c} is not an array`);
+        }
+      }
+    }
+    for (const [u, n] of strong) if (this.strongIn(u) !== n) problems.push(`strongIn(${u}) is ${this.strongIn(u)}, rows say ${n}`);
+    for (const [u, n] of this.strong) if ((strong.get(u) ?? 0) !== n) problems.push(`strongIn(${u}) is ${n}, rows say ${strong.get(u) ?? 0}`);
+    return problems;
+  }
+}

@@ -1,0 +1,156 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { SqliteStore } from './sqlite-store.js';
+import { LoomError } from './types.js';
+import type { Operation, WatchEvent } from './types.js';
+import { nbSchema, sbSchema } from '../schemas/index.js';
+
+function tmpFile(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-store-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'db.sqlite');
+}
+
+const lsWithPort = (ls: string, lp: string): Operation[] => [
+  { op: 'insert', table: 'Logical_Switch', row: { name: ls, ports: ['named-uuid', 'p'] }, 'uuid-name': 'ls' },
+  { op: 'insert', table: 'Logical_Switch_Port', row: { name: lp }, 'uuid-name': 'p' },
+];
+
+async function rejects(p: Promise<unknown>, code: string): Promise<LoomError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof LoomError, `expected LoomError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    return e;
+  }
+  assert.fail(`expected ${code}`);
+}
+
+test('insert with uuid-names, select, revision', async (t) => {
+  const s = SqliteStore.open(':memory:', nbSchema);
+  t.after(() => s.close());
+  const r = await s.transact(lsWithPort('ls1', 'lp1'));
+  assert.equal(r.revision, 1);
+  const [ls] = await s.select('Logical_Switch', [['name', '==', 'ls1']]);
+  const [lp] = await s.select('Logical_Switch_Port');
+  assert.ok(ls && lp);
+  assert.deepEqual(ls['ports'], [lp._uuid]);
+  assert.equal(ls._uuid, (r.results[0] as { uuid: string }).uuid);
+  assert.deepEqual(lp['addresses'], []);
+  assert.deepEqual(lp['options'], {});
+  assert.equal(lp['enabled'], null);
+  assert.equal(lp['type'], '');
+  assert.equal(await s.revision(), 1);
+  assert.deepEqual(s.checkInvariants(), []);
+});
+
+test('read-only transactions do not create a revision', async (t) => {
+  const s = SqliteStore.open(':memory:', nbSchema);
+  t.after(() => s.close());
+  await s.transact(lsWithPort('ls1', 'lp1'));
+  const r = await s.transact([{ op: 'select', table: 'Logical_Switch', where: [] }, { op: 'comment', comment: 'hi' }]);
+  assert.equal(r.revision, 1);
+  const noop = await s.transact([{ op: 'update', table: 'Logical_Switch', where: [['name', '==', 'ls1']], row: { name: 'ls1' } }]);
+  assert.equal(noop.revision, 1, 'an update that changes nothing is read-only');
+  assert.deepEqual(noop.results, [{ count: 1 }]);
+});
+
+test('a transaction whose last op fails leaves no trace, including its GC', async (t) => {
+  const s = SqliteStore.open(':memory:', nbSchema);
+  t.after(() => s.close());
+  await s.transact([
+    { op: 'insert', table: 'Logical_Router', row: { name: 'lr1', static_routes: ['named-uuid', 'r'] } },
+    { op: 'insert', table: 'Logical_Router_Static_Route', row: { ip_prefix: '0.0.0.0/0', nexthop: '10.0.0.1' }, 'uuid-name': 'r' },
+  ]);
+  await rejects(
+    s.transact([
+      { op: 'insert', table: 'Logical_Switch', row: { name: 'ls2' } },
+      { op: 'delete', table: 'Logical_Router', where: [] },
+      { op: 'insert', table: 'ACL', row: { priority: 99999, direction: 'to-lport', action: 'drop', match: 'ip' } },
+    ]),
+    'type-error',
+  );
+  assert.equal((await s.select('Logical_Switch')).length, 0);
+  assert.equal((await s.select('Logical_Router')).length, 1);
+  assert.equal((await s.select('Logical_Router_Static_Route')).length, 1);
+  assert.equal(await s.revision(), 1);
+  await rejects(s.transact([{ op: 'delete', table: 'Logical_Router', where: [] }, { op: 'abort' }]), 'aborted');
+  assert.equal((await s.select('Logical_Router_Static_Route')).length, 1);
+  assert.deepEqual(s.checkInvariants(), []);
+});
+
+test('deleting a referenced row fails with a hint; GC removes children', async (t) => {
+  const s = SqliteStore.open(':memory:', nbSchema);
+  t.after(() => s.close());
+  await s.transact(lsWithPort('ls1', 'lp1'));
+  const e = await rejects(s.transact([{ op: 'delete', table: 'Logical_Switch_Port', where: [['name', '==', 'lp1']] }]), 'referential-integrity');
+  assert.equal(e.table, 'Logical_Switch_Port');
+  assert.equal(e.column, 'ports');
+  assert.equal(e.op, 0);
+  assert.match(e.hint ?? '', /Logical_Switch_Port 'lp1' is still referenced by Logical_Switch 'ls1'\.ports; delete it from there first/);
+  // Removing the port from the switch garbage-collects it.
+  const [lp] = await s.select('Logical_Switch_Port');
+  assert.ok(lp);
+  const r = await s.transact([{ op: 'mutate', table: 'Logical_Switch', where: [['name', '==', 'ls1']], mutations: [['ports', 'delete', ['uuid', lp._uuid]]] }]);
+  assert.deepEqual(r.results, [{ count: 1 }]);
+  assert.equal((await s.select('Logical_Switch_Port')).length, 0);
+  assert.deepEqual(s.checkInvariants(), []);
+});
+
+test('revisions continue across close and reopen of the same file', async (t) => {
+  const file = tmpFile(t);
+  let s = SqliteStore.open(file, nbSchema);
+  await s.transact(lsWithPort('ls1', 'lp1'));
+  await s.transact([{ op: 'update', table: 'Logical_Switch', where: [], row: { external_ids: { a: 'b' } } }]);
+  await s.close();
+  s = SqliteStore.open(file, nbSchema);
+  t.after(() => s.close());
+  assert.equal(await s.revision(), 2);
+  const [ls] = await s.select('Logical_Switch');
+  assert.deepEqual(ls?.['external_ids'], { a: 'b' });
+  const r = await s.transact([{ op: 'insert', table: 'Logical_Switch', row: { name: 'ls2' } }]);
+  assert.equal(r.revision, 3);
+  const events = await firstValueFrom(s.watch({ fromRevision: 0 }).pipe(take(3), toArray()));
+  assert.deepEqual(events.map((e) => [e.type, e.revision]), [['change', 1], ['change', 2], ['change', 3]]);
+  assert.deepEqual(s.checkInvariants(), []);
+});
+
+test('a file holding another database is refused', async (t) => {
+  const file = tmpFile(t);
+  const s = SqliteStore.open(file, nbSchema);
+  await s.close();
+  assert.throws(() => SqliteStore.open(file, sbSchema), { code: 'unavailable' });
+});
+
+test('watch: replay then live, no gap and no duplicate, even when the watcher commits', async (t) => {
+  const s = SqliteStore.open(':memory:', nbSchema);
+  t.after(() => s.close());
+  for (let i = 0; i < 5; i++) await s.transact([{ op: 'insert', table: 'Logical_Switch', row: { name: `ls${i}` } }]);
+  const seen: WatchEvent[] = [];
+  let committed = false;
+  const done = new Promise<void>((resolve, reject) => {
+    const sub = s.watch({ fromRevision: 2 }).subscribe({
+      next: (e) => {
+        seen.push(e);
+        // Commit from inside the handler during replay: must arrive once, after the replay.
+        if (!committed) {
+          committed = true;
+          s.transactSync([{ op: 'insert', table: 'Logical_Switch', row: { name: 'inside' } }]);
+        }
+        if (e.revision === 7) {
+          sub.unsubscribe();
+          resolve();
+        }
+      },
+      error: reject,
+    });
+  });
+  await s.transact([{ op: 'insert', table: 'Logical_Switch', row: { name: 'after' } }]);
+  await done;
+  assert.deepEqual(seen.map((e) => [e.type, e.revision]), [['change', 3], ['change', 4], ['change', 5], ['change', 6], ['change', 7]]);
+});

@@ -1,0 +1,334 @@
+// store/sqlite-store.ts — the embedded Store: one SQLite file (better-sqlite3, WAL) per
+// database, the committed state mirrored in memory, a durable change log, and the watch.
+//
+// Owns: durability (rows, change log and revision written in one SQLite transaction
+// before a commit is acknowledged or announced), revision numbering, log compaction,
+// and the watch stream (replay from the log, snapshot, live). Reads: the file, the
+// schema, options.validate for database-specific rules. Called by nbdb, sbdb, the
+// services layer (store/server.ts), northd and tests. Never: decides transaction
+// semantics (store/transaction.ts does), lets a watcher see an uncommitted change, or
+// emits a revision out of order.
+// Invariants: revision = previous + 1 per commit that changes something, stored with its
+// changes, never reused across close/reopen; the log holds every revision in
+// (compactedThrough, revision]; each watcher gets every revision after its start exactly
+// once, in order (a change or a progress event), after one snapshot or replay.
+//
+// Layout: meta(key, value) holds revision, compacted_through, schema name; rows(uuid,
+// tbl, data JSON) the current rows; changes(revision, seq, tbl, uuid, old, new JSON) the
+// log. synchronous=NORMAL under WAL: a commit is in the WAL (the OS's page cache) when
+// transact resolves, which survives the process being killed; FULL (option) also
+// survives a power cut at the cost of an fsync per commit.
+
+import Sqlite from 'better-sqlite3';
+import type { Database as SqliteDb, Statement } from 'better-sqlite3';
+import { Observable, Subject } from 'rxjs';
+import type { Subscription } from 'rxjs';
+import { compileValidators } from '../schemas/json-schema.js';
+import { LoomError } from './types.js';
+import type { Condition, DatabaseSchema, Operation, Row, RowChange, Store, TransactResult, TxnValidator, WatchEvent, WatchRequest } from './types.js';
+import { Database } from './database.js';
+import { compileWhere } from './condition.js';
+import { executeTransaction, WaitUnmet } from './transaction.js';
+import type { ExecuteOptions } from './transaction.js';
+import { WatchFilter } from './watch-filter.js';
+
+export interface SqliteStoreOptions {
+  /** Database-specific rules, run after the operations and before commit; throw LoomError to refuse. */
+  readonly validate?: TxnValidator;
+  /** Revisions of history kept in the change log (older ones are compacted away). Default 10000. */
+  readonly changeLogLimit?: number;
+  /** Most operations one transaction may hold ('too-large' beyond). Default 100000. */
+  readonly maxRequestOps?: number;
+  /** SQLite synchronous mode under WAL. NORMAL (default) survives process kills; FULL also power loss. */
+  readonly synchronous?: 'NORMAL' | 'FULL';
+  /** Check every written row against its ajv validator (schemas/json-schema.ts). Default true. */
+  readonly checkRows?: boolean;
+}
+
+interface Commit {
+  readonly revision: number;
+  readonly changes: readonly RowChange[];
+}
+
+const defaultLogLimit = 10000;
+const defaultMaxOps = 100000;
+
+export class SqliteStore implements Store {
+  readonly schema: DatabaseSchema;
+  readonly file: string;
+  private readonly sql: SqliteDb;
+  private readonly mem: Database;
+  private readonly exec: ExecuteOptions;
+  private readonly logLimit: number;
+  private rev: number;
+  private compacted: number;
+  private closed = false;
+  private readonly commits = new Subject<Commit>();
+  private readonly pending: Commit[] = [];
+  private emitting = false;
+  private inTxn = false;
+  private readonly st: {
+    upsert: Statement;
+    del: Statement;
+    log: Statement;
+    meta: Statement;
+    compact: Statement;
+    replay: Statement;
+  };
+
+  private constructor(file: string, schema: DatabaseSchema, options: SqliteStoreOptions) {
+    this.file = file;
+    this.schema = schema;
+    this.logLimit = Math.max(1, options.changeLogLimit ?? defaultLogLimit);
+    this.exec = {
+      maxOps: options.maxRequestOps ?? defaultMaxOps,
+      ...(options.validate !== undefined ? { validate: options.validate } : {}),
+      ...(options.checkRows !== false ? { validators: compileValidators(schema) } : {}),
+    };
+    this.sql = new Sqlite(file);
+    try {
+      this.sql.pragma('journal_mode = WAL');
+      this.sql.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+      this.sql.exec(`
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS rows (uuid TEXT PRIMARY KEY, tbl TEXT NOT NULL, data TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS changes (
+          revision INTEGER NOT NULL, seq INTEGER NOT NULL, tbl TEXT NOT NULL, uuid TEXT NOT NULL,
+          old TEXT, new TEXT, PRIMARY KEY (revision, seq));
+      `);
+      this.st = {
+        upsert: this.sql.prepare('INSERT INTO rows (uuid, tbl, data) VALUES (?, ?, ?) ON CONFLICT (uuid) DO UPDATE SET tbl = excluded.tbl, data = excluded.data'),
+        del: this.sql.prepare('DELETE FROM rows WHERE uuid = ?'),
+        log: this.sql.prepare('INSERT INTO changes (revision, seq, tbl, uuid, old, new) VALUES (?, ?, ?, ?, ?, ?)'),
+        meta: this.sql.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+        compact: this.sql.prepare('DELETE FROM changes WHERE revision <= ?'),
+        replay: this.sql.prepare('SELECT revision, tbl, uuid, old, new FROM changes WHERE revision > ? AND revision <= ? ORDER BY revision, seq'),
+      };
+      const meta = new Map((this.sql.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
+      const stored = meta.get('schema_name');
+      if (stored !== undefined && stored !== schema.name) {
+        throw new LoomError({ code: 'unavailable', message: `${file} holds database ${stored}, not ${schema.name}`, value: file, hint: 'open it with its own schema, or use another file' });
+      }
+      if (stored === undefined) {
+        this.sql.transaction(() => {
+          this.st.meta.run('schema_name', schema.name);
+          this.st.meta.run('schema_version', schema.version);
+          this.st.meta.run('revision', '0');
+          this.st.meta.run('compacted_through', '0');
+        })();
+      }
+      this.rev = Number(meta.get('revision') ?? '0');
+      this.compacted = Number(meta.get('compacted_through') ?? '0');
+      this.mem = new Database(schema);
+      this.mem.apply(this.load());
+    } catch (e) {
+      this.sql.close();
+      throw e;
+    }
+  }
+
+  /** Opens (creating if needed) the database in `file` (':memory:' for a throw-away one). */
+  static open(file: string, schema: DatabaseSchema, options: SqliteStoreOptions = {}): SqliteStore {
+    return new SqliteStore(file, schema, options);
+  }
+
+  /** Rows as stored, fitted to the schema in hand (unknown columns dropped, new ones defaulted). */
+  private load(): RowChange[] {
+    const out: RowChange[] = [];
+    for (const r of this.sql.prepare('SELECT uuid, tbl, data FROM rows').iterate() as IterableIterator<{ uuid: string; tbl: string; data: string }>) {
+      const info = this.mem.info.get(r.tbl);
+      if (info === undefined) continue;
+      const data = JSON.parse(r.data) as Record<string, unknown>;
+      const row: Record<string, unknown> = { _uuid: r.uuid, _version: data['_version'] ?? r.uuid };
+      for (const c of Object.keys(info.schema.columns)) row[c] = c in data ? data[c] : info.defaults[c];
+      out.push({ table: r.tbl, uuid: r.uuid, old: null, new: row as Row });
+    }
+    return out;
+  }
+
+  private live(): void {
+    if (this.closed) throw new LoomError({ code: 'unavailable', message: `store ${this.file} is closed` });
+  }
+
+  /** The synchronous core of transact(); a wait that does not hold throws WaitUnmet. */
+  transactSync(ops: readonly Operation[] | unknown): TransactResult {
+    this.live();
+    if (this.inTxn) throw new LoomError({ code: 'internal', message: 'transact called from inside a validate hook' });
+    this.inTxn = true;
+    let outcome;
+    try {
+      outcome = executeTransaction(this.mem, ops, this.exec);
+    } finally {
+      this.inTxn = false;
+    }
+    if (outcome.changes.length === 0) return { revision: this.rev, results: outcome.results };
+    const revision = this.rev + 1;
+    this.persist(revision, outcome.changes);
+    this.rev = revision;
+    this.mem.apply(outcome.changes);
+    this.announce({ revision, changes: outcome.changes });
+    return { revision, results: outcome.results };
+  }
+
+  private persist(revision: number, changes: readonly RowChange[]): void {
+    const compactTo = revision - this.logLimit > this.compacted ? revision - this.logLimit : undefined;
+    this.sql.transaction(() => {
+      let seq = 0;
+      for (const c of changes) {
+        const nw = c.new === null ? null : JSON.stringify(c.new);
+        if (nw === null) this.st.del.run(c.uuid);
+        else this.st.upsert.run(c.uuid, c.table, nw);
+        this.st.log.run(revision, seq++, c.table, c.uuid, c.old === null ? null : JSON.stringify(c.old), nw);
+      }
+      this.st.meta.run('revision', String(revision));
+      if (compactTo !== undefined) {
+        this.st.compact.run(compactTo);
+        this.st.meta.run('compacted_through', String(compactTo));
+      }
+    })();
+    if (compactTo !== undefined) this.compacted = compactTo;
+  }
+
+  /** Delivers commits to watchers in revision order even when a watcher commits from its handler. */
+  private announce(c: Commit): void {
+    this.pending.push(c);
+    if (this.emitting) return;
+    this.emitting = true;
+    try {
+      for (let next = this.pending.shift(); next !== undefined; next = this.pending.shift()) this.commits.next(next);
+    } finally {
+      this.emitting = false;
+    }
+  }
+
+  async transact(ops: readonly Operation[]): Promise<TransactResult> {
+    let deadline: number | undefined;
+    for (;;) {
+      try {
+        return this.transactSync(ops);
+      } catch (e) {
+        if (!(e instanceof WaitUnmet) || e.timeout === 0) throw e instanceof WaitUnmet ? new LoomError(e.toJSON()) : e;
+        if (e.timeout !== undefined) deadline ??= Date.now() + e.timeout;
+        // The condition can only change with a commit: sleep until one, the deadline, or close.
+        const ok = await this.nextCommit(deadline === undefined ? undefined : deadline - Date.now());
+        if (!ok) throw new LoomError(e.toJSON());
+      }
+    }
+  }
+
+  private nextCommit(ms: number | undefined): Promise<boolean> {
+    if (ms !== undefined && ms <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const sub: Subscription = this.commits.subscribe({
+        next: () => done(true),
+        complete: () => done(false),
+      });
+      function done(v: boolean): void {
+        if (timer !== undefined) clearTimeout(timer);
+        sub.unsubscribe();
+        resolve(v);
+      }
+      if (ms !== undefined) timer = setTimeout(() => done(false), ms);
+    });
+  }
+
+  selectSync(table: string, where: readonly Condition[] = []): readonly Row[] {
+    this.live();
+    const t = this.schema.tables[table];
+    if (t === undefined || !Object.prototype.hasOwnProperty.call(this.schema.tables, table)) {
+      throw new LoomError({ code: 'unknown-table', message: `database ${this.schema.name} has no table ${JSON.stringify(table)}`, value: table });
+    }
+    const w = compileWhere(t, where, { path: '/where' });
+    if (w.uuidEq !== undefined) {
+      const r = this.mem.get(table, w.uuidEq);
+      return r !== undefined && w.test(r) ? [r] : [];
+    }
+    const out: Row[] = [];
+    for (const r of this.mem.rowsOf(table).values()) if (w.test(r)) out.push(r);
+    return out;
+  }
+
+  async select(table: string, where: readonly Condition[] = []): Promise<readonly Row[]> {
+    return this.selectSync(table, where);
+  }
+
+  get currentRevision(): number {
+    return this.rev;
+  }
+
+  /** The oldest revision a watcher may resume from without a snapshot. */
+  get compactedThrough(): number {
+    return this.compacted;
+  }
+
+  async revision(): Promise<number> {
+    this.live();
+    return this.rev;
+  }
+
+  watch(request: WatchRequest = {}): Observable<WatchEvent> {
+    return new Observable<WatchEvent>((sub) => {
+      if (this.closed) {
+        sub.error(new LoomError({ code: 'unavailable', message: `store ${this.file} is closed` }));
+        return undefined;
+      }
+      let filter: WatchFilter;
+      try {
+        filter = WatchFilter.compile(this.schema, request);
+      } catch (e) {
+        sub.error(e);
+        return undefined;
+      }
+      let last = -1;
+      const deliver = (c: Commit): void => {
+        if (c.revision <= last) return;
+        last = c.revision;
+        const changes = filter.changes(c.changes);
+        sub.next(changes.length > 0 ? { type: 'change', revision: c.revision, changes } : { type: 'progress', revision: c.revision });
+      };
+      // Live first (buffered), then the replay or snapshot, then the buffer: no gap, no repeat.
+      const buffer: Commit[] = [];
+      let buffering = true;
+      const liveSub = this.commits.subscribe({
+        next: (c) => (buffering ? buffer.push(c) : deliver(c)),
+        complete: () => sub.complete(),
+      });
+      const start = this.rev;
+      const from = request.fromRevision;
+      if (from !== undefined && from >= this.compacted && from <= start) {
+        last = from;
+        // Read the log completely before delivering: a handler may commit, which needs the connection.
+        const replay: { revision: number; changes: RowChange[] }[] = [];
+        for (const r of this.st.replay.all(from, start) as { revision: number; tbl: string; uuid: string; old: string | null; new: string | null }[]) {
+          let cur = replay[replay.length - 1];
+          if (cur === undefined || cur.revision !== r.revision) replay.push((cur = { revision: r.revision, changes: [] }));
+          if (!filter.watches(r.tbl)) continue;
+          cur.changes.push({ table: r.tbl, uuid: r.uuid, old: r.old === null ? null : (JSON.parse(r.old) as Row), new: r.new === null ? null : (JSON.parse(r.new) as Row) });
+        }
+        for (const c of replay) deliver(c);
+      } else {
+        const tables: Record<string, Row[]> = {};
+        for (const t of filter.watchedTables()) tables[t] = filter.rows(t, this.mem.rowsOf(t).values());
+        sub.next({ type: 'snapshot', revision: start, tables });
+        last = start;
+      }
+      for (const c of buffer) deliver(c);
+      buffering = false;
+      buffer.length = 0;
+      return () => liveSub.unsubscribe();
+    });
+  }
+
+  /** Problems in the in-memory indexes (empty when healthy); for tests. */
+  checkInvariants(): string[] {
+    return this.mem.checkInvariants();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.commits.complete();
+    this.sql.close();
+  }
+}

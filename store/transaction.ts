@@ -1,0 +1,574 @@
+// store/transaction.ts — executes one RFC 7047 transaction against a committed Database,
+// producing the change set to commit (or a LoomError and no change at all).
+//
+// Owns: the semantics of the §5.2 operations (insert, select, update, mutate, delete,
+// wait, comment, assert, commit, abort), uuid-names, and the commit-time rules: strong
+// references must resolve, deleted rows must be unreferenced, non-root rows nobody
+// references are garbage-collected, dangling weak references are removed, maxRows and
+// unique indexes hold, and the database-specific validate hook agrees. Reads: the
+// Database (never writes it; SqliteStore applies the result after persisting it). Called
+// by SqliteStore.transact (and any other backend keeping a Database in memory).
+// Never: mutates a committed Row object, persists, or emits watch events.
+// Invariants: the outcome is a function of (committed state, ops); changes contain no
+// no-op rows; every new/updated row gets a fresh _version; on any error the Database
+// is exactly as before (it was never touched).
+
+import { randomUUID } from 'node:crypto';
+import type { ValidateFunction } from 'ajv';
+import { LoomError } from './types.js';
+import type { Operation, OperationResult, Row, RowChange, TableSchema, TxnValidator, TxnView, Uuid, Value } from './types.js';
+import { Database, indexKey, refTargets, refsOf, rowLabel } from './database.js';
+import type { TableInfo } from './database.js';
+import { columnOf, compileWhere, unknownColumn } from './condition.js';
+import type { CompiledWhere } from './condition.js';
+import { isMutator, mutateValue } from './mutation.js';
+import { isUuid, kindOf, parseValue, rowsEqual, checkSize } from './value.js';
+import type { ValueContext } from './value.js';
+
+export interface ExecuteOptions {
+  readonly validate?: TxnValidator;
+  readonly maxOps?: number;
+  /** ajv validators of full rows (schemas/compileValidators): a last check of every written row. */
+  readonly validators?: { readonly [table: string]: ValidateFunction };
+}
+
+export interface TxnOutcome {
+  readonly results: OperationResult[];
+  /** Empty for a read-only transaction. */
+  readonly changes: RowChange[];
+}
+
+/** A wait op whose condition does not hold yet; the caller may retry after the next commit. */
+export class WaitUnmet extends LoomError {
+  readonly timeout: number | undefined;
+  constructor(op: number, table: string, timeout: number | undefined) {
+    super({ code: 'timed-out', message: `wait on ${table} did not hold${timeout !== undefined ? ` within ${timeout} ms` : ''}`, table, op, path: `/ops/${op}` });
+    this.timeout = timeout;
+  }
+}
+
+type MutableRow = { _uuid: Uuid; [c: string]: Value };
+
+interface Change {
+  readonly table: string;
+  readonly uuid: Uuid;
+  readonly old: Row | null;
+  new: MutableRow | Row | null;
+  /** new is a private copy this transaction may write. */
+  owned: boolean;
+  /** Last op that wrote it, for error messages. */
+  op: number;
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function badRequest(message: string, op: number | undefined, path: string, value?: unknown, hint?: string): LoomError {
+  return new LoomError({ code: 'bad-request', message, path, ...(op !== undefined ? { op } : {}), ...(value !== undefined ? { value } : {}), ...(hint !== undefined ? { hint } : {}) });
+}
+
+function withOp(e: unknown, op: number): unknown {
+  if (e instanceof LoomError && e.op === undefined) return new LoomError({ ...e.toJSON(), op });
+  return e;
+}
+
+class Txn {
+  readonly changes = new Map<Uuid, Change>();
+  readonly byTable = new Map<string, Change[]>();
+  readonly names = new Map<string, Uuid>();
+  private readonly resolve = (n: string): Uuid | undefined => this.names.get(n);
+
+  constructor(readonly db: Database, readonly opts: ExecuteOptions) {}
+
+  private table(name: unknown, op: number): TableSchema {
+    if (typeof name !== 'string' || !Object.prototype.hasOwnProperty.call(this.db.schema.tables, name)) {
+      throw new LoomError({
+        code: 'unknown-table',
+        message: `database ${this.db.schema.name} has no table ${JSON.stringify(name)}`,
+        value: name,
+        op,
+        path: `/ops/${op}/table`,
+        hint: `tables: ${Object.keys(this.db.schema.tables).join(', ')}`,
+      });
+    }
+    return this.db.schema.tables[name] as TableSchema;
+  }
+
+  private change(table: string, uuid: Uuid, old: Row | null, op: number): Change {
+    const c: Change = { table, uuid, old, new: old, owned: false, op };
+    this.changes.set(uuid, c);
+    let list = this.byTable.get(table);
+    if (list === undefined) this.byTable.set(table, (list = []));
+    list.push(c);
+    return c;
+  }
+
+  /** A writable copy of the row, recorded as changed. */
+  private writable(table: string, row: Row, op: number): MutableRow {
+    let c = this.changes.get(row._uuid);
+    if (c === undefined) c = this.change(table, row._uuid, row, op);
+    c.op = op;
+    if (!c.owned) {
+      c.new = { ...(c.new as Row) };
+      c.owned = true;
+    }
+    return c.new as MutableRow;
+  }
+
+  current(table: string, uuid: Uuid): Row | null {
+    const c = this.changes.get(uuid);
+    if (c !== undefined) return c.table === table ? c.new : null;
+    return this.db.get(table, uuid) ?? null;
+  }
+
+  scan(table: string, where: CompiledWhere): Row[] {
+    if (where.uuidEq !== undefined) {
+      const r = this.current(table, where.uuidEq);
+      return r !== null && where.test(r) ? [r] : [];
+    }
+    const out: Row[] = [];
+    for (const [u, r] of this.db.rowsOf(table)) {
+      const c = this.changes.get(u);
+      const row = c === undefined ? r : c.new;
+      if (row !== null && where.test(row)) out.push(row);
+    }
+    for (const c of this.byTable.get(table) ?? []) if (c.old === null && c.new !== null && where.test(c.new)) out.push(c.new);
+    return out;
+  }
+
+  private where(t: TableSchema, x: unknown, op: number): CompiledWhere {
+    if (x === undefined) throw badRequest(`${t.name}: "where" is required`, op, `/ops/${op}/where`, undefined, 'use [] to match every row');
+    return compileWhere(t, x, { path: `/ops/${op}/where`, op, resolve: this.resolve });
+  }
+
+  /** Parses the columns of an insert/update row. */
+  private columns(t: TableSchema, row: unknown, op: number, forUpdate: boolean): Map<string, Value> {
+    if (!isObject(row)) throw badRequest(`${t.name}: "row" must be an object of column values`, op, `/ops/${op}/row`, row);
+    const out = new Map<string, Value>();
+    for (const [c, x] of Object.entries(row)) {
+      const path = `/ops/${op}/row/${c}`;
+      if (c === '_uuid' || c === '_version') {
+        throw new LoomError({ code: 'constraint-violation', message: `${t.name}.${c} is set by the database`, table: t.name, column: c, value: x, op, path, hint: forUpdate ? 'select the row with ["_uuid", "==", uuid] in where' : 'give "uuid" beside "row" to choose the uuid' });
+      }
+      const col = t.columns[c];
+      if (col === undefined || !Object.prototype.hasOwnProperty.call(t.columns, c)) throw unknownColumn(t, c, path, op);
+      if (forUpdate && col.mutable === false) {
+        throw new LoomError({ code: 'constraint-violation', message: `${t.name}.${c} cannot be changed after insert`, table: t.name, column: c, value: x, op, path });
+      }
+      const ctx: ValueContext = { table: t.name, column: c, path, op, resolve: this.resolve };
+      out.set(c, parseValue(col, x, ctx));
+    }
+    return out;
+  }
+
+  run(ops: unknown): OperationResult[] {
+    if (!Array.isArray(ops)) throw badRequest('a transaction is an array of operations', undefined, '/ops', ops);
+    const max = this.opts.maxOps;
+    if (max !== undefined && ops.length > max) {
+      throw new LoomError({ code: 'too-large', message: `a transaction may hold at most ${max} operations, this one has ${ops.length}`, value: ops.length, path: '/ops', hint: 'split it into several transactions' });
+    }
+    // uuid-names are known before the first op runs, so any op may refer to any insert.
+    ops.forEach((o: unknown, i) => {
+      if (isObject(o) && o['op'] === 'insert' && o['uuid-name'] !== undefined) {
+        const name = o['uuid-name'];
+        if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+          throw badRequest(`uuid-name must be an identifier ([A-Za-z_][A-Za-z0-9_]*), got ${JSON.stringify(name)}`, i, `/ops/${i}/uuid-name`, name);
+        }
+        if (this.names.has(name)) throw badRequest(`uuid-name ${JSON.stringify(name)} is used by two inserts`, i, `/ops/${i}/uuid-name`, name);
+        const given = o['uuid'];
+        this.names.set(name, isUuid(given) ? given.toLowerCase() : randomUUID());
+      }
+    });
+    return ops.map((o: unknown, i) => {
+      try {
+        return this.op(o, i);
+      } catch (e) {
+        throw withOp(e, i);
+      }
+    });
+  }
+
+  private op(o: unknown, i: number): OperationResult {
+    if (!isObject(o) || typeof o['op'] !== 'string') throw badRequest('an operation is an object with an "op" member', i, `/ops/${i}`, o);
+    const op = o as unknown as Operation;
+    switch (op.op) {
+      case 'insert': {
+        const t = this.table(op.table, i);
+        const info = this.db.tableInfo(t.name);
+        let uuid: Uuid;
+        if (op.uuid !== undefined) {
+          if (!isUuid(op.uuid)) throw badRequest(`"uuid" must be a uuid, got ${JSON.stringify(op.uuid)}`, i, `/ops/${i}/uuid`, op.uuid);
+          uuid = op.uuid.toLowerCase();
+        } else if (op['uuid-name'] !== undefined) {
+          uuid = this.names.get(op['uuid-name']) as Uuid;
+        } else {
+          uuid = randomUUID();
+        }
+        // A uuid we generated is new; one the client chose may collide with any table's row.
+        const chosen = op.uuid !== undefined;
+        if (this.changes.has(uuid) || (chosen && [...this.db.info.keys()].some((n) => this.db.get(n, uuid) !== undefined))) {
+          throw new LoomError({ code: 'duplicate', message: `a row with uuid ${uuid} already exists`, table: t.name, value: uuid, op: i, path: `/ops/${i}/uuid` });
+        }
+        const given = this.columns(t, op.row, i, false);
+        const row: MutableRow = { _uuid: uuid, _version: '' };
+        for (const c of Object.keys(t.columns)) row[c] = given.has(c) ? (given.get(c) as Value) : (info.defaults[c] as Value);
+        for (const c of info.required) {
+          if (!given.has(c)) {
+            const col = t.columns[c];
+            const what = col?.key.enum !== undefined ? `one of ${col.key.enum.map((v) => JSON.stringify(v)).join(', ')}` : col?.key.refTable !== undefined ? `a ${col.key.refTable} uuid` : `a ${col?.key.type ?? 'value'}`;
+            throw new LoomError({ code: 'type-error', message: `${t.name}.${c} is required (${what})`, table: t.name, column: c, op: i, path: `/ops/${i}/row/${c}` });
+          }
+        }
+        const c = this.change(t.name, uuid, null, i);
+        c.new = row;
+        c.owned = true;
+        return { uuid };
+      }
+      case 'select': {
+        const t = this.table(op.table, i);
+        const w = this.where(t, op.where, i);
+        const cols = this.projection(t, op.columns, i);
+        const rows = this.scan(t.name, w);
+        return { rows: cols === undefined ? rows : rows.map((r) => project(r, cols)) };
+      }
+      case 'update': {
+        const t = this.table(op.table, i);
+        const w = this.where(t, op.where, i);
+        const vals = this.columns(t, op.row, i, true);
+        const rows = this.scan(t.name, w);
+        for (const r of rows) {
+          const m = this.writable(t.name, r, i);
+          for (const [c, v] of vals) m[c] = v;
+        }
+        return { count: rows.length };
+      }
+      case 'mutate': {
+        const t = this.table(op.table, i);
+        const w = this.where(t, op.where, i);
+        if (!Array.isArray(op.mutations)) throw badRequest(`${t.name}: "mutations" must be an array`, i, `/ops/${i}/mutations`, op.mutations);
+        const muts = op.mutations.map((m: unknown, j) => {
+          const path = `/ops/${i}/mutations/${j}`;
+          if (!Array.isArray(m) || m.length !== 3 || typeof m[0] !== 'string') throw badRequest(`a mutation is [column, mutator, value], got ${JSON.stringify(m)}`, i, path, m);
+          const [c, mut, arg] = m as [string, unknown, unknown];
+          if (c === '_uuid' || c === '_version') throw new LoomError({ code: 'constraint-violation', message: `${t.name}.${c} is set by the database`, table: t.name, column: c, op: i, path });
+          const col = columnOf(t, c);
+          if (col === undefined) throw unknownColumn(t, c, `${path}/0`, i);
+          if (col.mutable === false) throw new LoomError({ code: 'constraint-violation', message: `${t.name}.${c} cannot be changed after insert`, table: t.name, column: c, op: i, path });
+          if (!isMutator(mut)) throw badRequest(`unknown mutator ${JSON.stringify(mut)}`, i, `${path}/1`, mut, 'use one of += -= *= /= %= insert delete');
+          const ctx: ValueContext = { table: t.name, column: c, path: `${path}/2`, op: i, resolve: this.resolve };
+          return { c, col, mut, arg, ctx };
+        });
+        const rows = this.scan(t.name, w);
+        for (const r of rows) {
+          const m = this.writable(t.name, r, i);
+          for (const { c, col, mut, arg, ctx } of muts) m[c] = mutateValue(col, m[c] as Value, mut, arg, ctx);
+        }
+        return { count: rows.length };
+      }
+      case 'delete': {
+        const t = this.table(op.table, i);
+        const w = this.where(t, op.where, i);
+        const rows = this.scan(t.name, w);
+        for (const r of rows) {
+          let c = this.changes.get(r._uuid);
+          if (c === undefined) c = this.change(t.name, r._uuid, r, i);
+          c.new = null;
+          c.op = i;
+        }
+        return { count: rows.length };
+      }
+      case 'wait': {
+        const t = this.table(op.table, i);
+        const w = this.where(t, op.where, i);
+        const cols = this.projection(t, op.columns, i) ?? Object.keys(t.columns);
+        if (op.until !== '==' && op.until !== '!=') throw badRequest('"until" must be "==" or "!="', i, `/ops/${i}/until`, op.until);
+        if (!Array.isArray(op.rows)) throw badRequest('"rows" must be an array of rows', i, `/ops/${i}/rows`, op.rows);
+        if (op.timeout !== undefined && (typeof op.timeout !== 'number' || op.timeout < 0)) throw badRequest('"timeout" must be a number of milliseconds >= 0', i, `/ops/${i}/timeout`, op.timeout);
+        const want = op.rows.map((r: unknown, j) => {
+          if (!isObject(r)) throw badRequest('each of "rows" is an object', i, `/ops/${i}/rows/${j}`, r);
+          const vals = new Map<string, Value>();
+          for (const c of cols) {
+            const col = columnOf(t, c);
+            if (col === undefined) throw unknownColumn(t, c, `/ops/${i}/columns`, i);
+            if (!(c in r)) throw badRequest(`each of "rows" gives every column in "columns"; ${c} is missing`, i, `/ops/${i}/rows/${j}`, r);
+            vals.set(c, parseValue(col, r[c], { table: t.name, column: c, path: `/ops/${i}/rows/${j}/${c}`, op: i, resolve: this.resolve }));
+          }
+          return JSON.stringify(cols.map((c) => vals.get(c)));
+        });
+        const have = this.scan(t.name, w).map((r) => JSON.stringify(cols.map((c) => r[c]))).sort();
+        want.sort();
+        const equal = have.length === want.length && have.every((h, k) => h === want[k]);
+        if (equal !== (op.until === '==')) throw new WaitUnmet(i, t.name, op.timeout);
+        return {};
+      }
+      case 'comment':
+        if (typeof op.comment !== 'string') throw badRequest('"comment" must be a string', i, `/ops/${i}/comment`, op.comment);
+        return {};
+      case 'assert':
+        // Locks belong to client sessions (the server); the engine itself holds none.
+        throw new LoomError({ code: 'unavailable', message: `not owner of lock ${JSON.stringify(op.lock)}`, value: op.lock, op: i, path: `/ops/${i}/lock`, hint: 'lock first through the server session; the embedded store grants no locks' });
+      case 'commit':
+        if (typeof op.durable !== 'boolean') throw badRequest('"durable" must be true or false', i, `/ops/${i}/durable`, op.durable);
+        return {}; // every commit is durable (WAL, fsync'd before the revision is acknowledged)
+      case 'abort':
+        throw new LoomError({ code: 'aborted', message: 'the transaction was aborted by its abort operation', op: i, path: `/ops/${i}` });
+      default:
+        throw badRequest(`unknown operation ${JSON.stringify((op as { op: unknown }).op)}`, i, `/ops/${i}/op`, (op as { op: unknown }).op, 'use insert, select, update, mutate, delete, wait, comment, assert, commit or abort');
+    }
+  }
+
+  private projection(t: TableSchema, cols: unknown, op: number): string[] | undefined {
+    if (cols === undefined) return undefined;
+    if (!Array.isArray(cols)) throw badRequest('"columns" must be an array of column names', op, `/ops/${op}/columns`, cols);
+    for (const [j, c] of cols.entries()) if (typeof c !== 'string' || columnOf(t, c) === undefined) throw unknownColumn(t, c, `/ops/${op}/columns/${j}`, op);
+    return cols as string[];
+  }
+
+  // ------------------------------------------------------------ commit-time rules
+
+  private existsAfter(table: string, uuid: Uuid): boolean {
+    const c = this.changes.get(uuid);
+    if (c !== undefined) return c.table === table && c.new !== null;
+    return this.db.get(table, uuid) !== undefined;
+  }
+
+  private info(table: string): TableInfo {
+    return this.db.tableInfo(table);
+  }
+
+  finish(): RowChange[] {
+    for (const [u, c] of this.changes) if (c.old === null && c.new === null) this.changes.delete(u);
+
+    // Strong reference counts after the transaction: committed - lost + gained.
+    const lost = new Map<Uuid, number>();
+    const gained = new Map<Uuid, number>();
+    const bump = (m: Map<Uuid, number>, u: Uuid, d: number): void => {
+      m.set(u, (m.get(u) ?? 0) + d);
+    };
+    const strongAfter = (u: Uuid): number => this.db.strongIn(u) - (lost.get(u) ?? 0) + (gained.get(u) ?? 0);
+    const candidates: [string, Uuid][] = [];
+    for (const c of this.changes.values()) {
+      const info = this.info(c.table);
+      if (c.old !== null) for (const r of refsOf(info, c.old)) if (r.strong) { bump(lost, r.target, 1); candidates.push([r.refTable, r.target]); }
+      if (c.new !== null) for (const r of refsOf(info, c.new)) if (r.strong) bump(gained, r.target, 1);
+      if (c.old === null && c.new !== null && !info.schema.isRoot) candidates.push([c.table, c.uuid]);
+    }
+
+    // Garbage collection of unreferenced non-root rows, to a fixed point.
+    while (candidates.length > 0) {
+      const [table, u] = candidates.pop() as [string, Uuid];
+      const info = this.db.info.get(table);
+      if (info === undefined || info.schema.isRoot || !this.existsAfter(table, u) || strongAfter(u) > 0) continue;
+      let c = this.changes.get(u);
+      if (c === undefined) {
+        const row = this.db.get(table, u) as Row;
+        c = this.change(table, u, row, -1);
+        for (const r of refsOf(info, row)) if (r.strong) { bump(lost, r.target, 1); candidates.push([r.refTable, r.target]); }
+      } else {
+        for (const r of refsOf(info, c.new as Row)) if (r.strong) { bump(gained, r.target, -1); candidates.push([r.refTable, r.target]); }
+      }
+      c.new = null;
+    }
+
+    // Strong references must resolve; deleted rows must be unreferenced.
+    for (const c of this.changes.values()) {
+      const info = this.info(c.table);
+      if (c.new !== null) {
+        for (const r of refsOf(info, c.new)) {
+          if (r.strong && !this.existsAfter(r.refTable, r.target)) {
+            const gone = this.db.get(r.refTable, r.target) !== undefined;
+            throw new LoomError({
+              code: 'referential-integrity',
+              message: `${rowLabel(info, c.table, c.new, c.uuid)}.${r.column} refers to ${r.refTable} ${r.target}, which ${gone ? 'this transaction deletes' : 'does not exist'}`,
+              table: c.table,
+              column: r.column,
+              row: c.uuid,
+              value: r.target,
+              ...(c.op >= 0 ? { op: c.op, path: `/ops/${c.op}` } : {}),
+              hint: gone ? `remove it from ${c.table}.${r.column} in the same transaction` : `insert the ${r.refTable} row first, or refer to it by uuid-name in the same transaction`,
+            });
+          }
+        }
+      } else if (c.old !== null && strongAfter(c.uuid) > 0) {
+        const by = this.referrer(c.uuid);
+        const me = rowLabel(this.info(c.table), c.table, c.old, c.uuid);
+        throw new LoomError({
+          code: 'referential-integrity',
+          message: `cannot delete ${me}: it is still referenced${by !== undefined ? ` by ${by.label}.${by.column}` : ''}`,
+          table: c.table,
+          row: c.uuid,
+          value: c.uuid,
+          ...(by !== undefined ? { column: by.column } : {}),
+          ...(c.op >= 0 ? { op: c.op, path: `/ops/${c.op}` } : {}),
+          hint: by !== undefined ? `${me} is still referenced by ${by.label}.${by.column}; delete it from there first` : 'remove the references to it first',
+        });
+      }
+    }
+
+    // Weak references to rows that do not exist after the transaction are removed.
+    const recheck = new Set<Change>();
+    for (const c of this.changes.values()) {
+      if (c.new !== null && this.info(c.table).hasWeak) recheck.add(c);
+      if (c.old !== null && c.new === null) {
+        for (const [src, refs] of this.db.referrers(c.uuid) ?? []) {
+          if (!refs.some((r) => !r.strong)) continue;
+          const sc = this.changes.get(src);
+          if (sc !== undefined) {
+            if (sc.new !== null) recheck.add(sc);
+          } else {
+            const table = (refs[0] as { table: string }).table;
+            recheck.add(this.change(table, src, this.db.get(table, src) as Row, -1));
+          }
+        }
+      }
+    }
+    for (const c of recheck) this.dropDanglingWeak(c);
+
+    // maxRows and unique indexes, only for tables this transaction touched.
+    for (const [table, list] of this.byTable) {
+      const t = this.info(table).schema;
+      if (t.maxRows !== undefined) {
+        let n = this.db.rowsOf(table).size;
+        for (const c of list) n += (c.new !== null ? 1 : 0) - (c.old !== null ? 1 : 0);
+        if (n > t.maxRows) {
+          throw new LoomError({ code: 'constraint-violation', message: `table ${table} holds at most ${t.maxRows} row${t.maxRows === 1 ? '' : 's'}; this transaction would leave ${n}`, table, value: n, hint: t.maxRows === 1 ? `update the existing ${table} row instead of inserting another` : undefined });
+        }
+      }
+      t.indexes.forEach((cols, i) => {
+        const seen = new Map<string, Change>();
+        for (const c of list) {
+          if (c.new === null) continue;
+          const key = indexKey(c.new, cols);
+          const other = seen.get(key);
+          if (other !== undefined) throw this.duplicate(table, cols, c, other.uuid, key);
+          seen.set(key, c);
+          const u = this.db.indexLookup(table, i, key);
+          if (u !== undefined && u !== c.uuid) {
+            const oc = this.changes.get(u);
+            if (oc === undefined || (oc.new !== null && indexKey(oc.new, cols) === key)) throw this.duplicate(table, cols, c, u, key);
+          }
+        }
+      });
+    }
+
+    // Drop rows that ended where they started; version the others; last shape check.
+    const out: RowChange[] = [];
+    for (const c of this.changes.values()) {
+      if (c.old !== null && c.new !== null && rowsEqual(c.old, c.new)) continue;
+      if (c.new !== null) {
+        const row = c.owned ? (c.new as MutableRow) : { ...(c.new as Row) };
+        row['_version'] = randomUUID();
+        c.new = row;
+        const v = this.opts.validators?.[c.table];
+        if (v !== undefined && !v(row)) {
+          const e = v.errors?.[0];
+          const column = e?.instancePath.split('/')[1];
+          throw new LoomError({ code: 'type-error', message: `${c.table}${column !== undefined ? `.${column}` : ''}: ${e?.message ?? 'invalid row'}`, table: c.table, row: c.uuid, ...(column !== undefined ? { column, value: row[column] } : {}), path: e?.instancePath ?? '' });
+        }
+      }
+      out.push({ table: c.table, uuid: c.uuid, old: c.old, new: c.new });
+    }
+    if (this.opts.validate !== undefined && out.length > 0) {
+      try {
+        this.opts.validate(this.view(out));
+      } catch (e) {
+        if (e instanceof LoomError) throw e;
+        throw new LoomError({ code: 'internal', message: `validate hook failed: ${e instanceof Error ? e.message : String(e)}` });
+      }
+    }
+    return out;
+  }
+
+  private dropDanglingWeak(c: Change): void {
+    if (c.new === null) return;
+    const info = this.info(c.table);
+    for (const spec of info.refs) {
+      if (spec.strong) continue;
+      const v = c.new[spec.column] as Value;
+      const targets = refTargets(spec, v);
+      if (targets.every((t) => this.existsAfter(spec.refTable, t as Uuid))) continue;
+      const col = info.schema.columns[spec.column];
+      if (col === undefined) continue;
+      let nv: Value;
+      let n: number;
+      const kind = kindOf(col);
+      if (kind === 'map') {
+        const m: Record<string, string | number | boolean> = {};
+        for (const [k, x] of Object.entries(v as Record<string, string | number | boolean>)) {
+          const t = spec.part === 'key' ? k : x;
+          if (this.existsAfter(spec.refTable, t as Uuid)) m[k] = x;
+        }
+        nv = m;
+        n = Object.keys(m).length;
+      } else {
+        const kept = targets.filter((t) => this.existsAfter(spec.refTable, t as Uuid));
+        nv = kind === 'set' ? kept : (kept[0] ?? null);
+        n = kept.length;
+      }
+      if (!c.owned) {
+        c.new = { ...c.new };
+        c.owned = true;
+      }
+      (c.new as MutableRow)[spec.column] = nv;
+      checkSize(col, n, { table: c.table, column: spec.column, path: c.op >= 0 ? `/ops/${c.op}` : '' }, v);
+    }
+  }
+
+  private referrer(target: Uuid): { label: string; column: string } | undefined {
+    for (const c of this.changes.values()) {
+      if (c.new === null) continue;
+      const info = this.info(c.table);
+      const r = refsOf(info, c.new).find((x) => x.strong && x.target === target);
+      if (r !== undefined) return { label: rowLabel(info, c.table, c.new, c.uuid), column: r.column };
+    }
+    for (const [src, refs] of this.db.referrers(target) ?? []) {
+      if (this.changes.has(src)) continue;
+      const r = refs.find((x) => x.strong);
+      if (r !== undefined) return { label: rowLabel(this.info(r.table), r.table, this.db.get(r.table, src), src), column: r.column };
+    }
+    return undefined;
+  }
+
+  private duplicate(table: string, cols: readonly string[], c: Change, other: Uuid, key: string): LoomError {
+    const info = this.info(table);
+    return new LoomError({
+      code: 'duplicate',
+      message: `${table} already has a row with ${cols.join(', ')} = ${key} (${rowLabel(info, table, this.current(table, other), other)}); ${cols.join(', ')} must be unique`,
+      table,
+      column: cols.join(','),
+      row: c.uuid,
+      value: cols.length === 1 ? c.new?.[cols[0] as string] : cols.map((k) => c.new?.[k]),
+      ...(c.op >= 0 ? { op: c.op, path: `/ops/${c.op}/row/${cols[0] ?? ''}` } : {}),
+      hint: `choose another ${cols.join('/')} or update the existing row ${other}`,
+    });
+  }
+
+  private view(changes: readonly RowChange[]): TxnView {
+    return {
+      schema: this.db.schema,
+      changes,
+      select: (table, where) => {
+        const t = this.db.schema.tables[table];
+        if (t === undefined) throw new LoomError({ code: 'unknown-table', message: `no table ${table}`, value: table });
+        return this.scan(table, compileWhere(t, where ?? [], { path: '' }));
+      },
+      get: (table, uuid) => this.current(table, uuid),
+      committed: (table, uuid) => this.db.get(table, uuid) ?? null,
+    };
+  }
+}
+
+export function project(r: Row, cols: readonly string[]): Row {
+  const o: { _uuid: Uuid; [c: string]: Value } = { _uuid: r._uuid };
+  for (const c of cols) o[c] = r[c] as Value;
+  return o;
+}
+
+/** Runs the operations; throws LoomError (the Database untouched) or returns what to commit. */
+export function executeTransaction(db: Database, ops: unknown, opts: ExecuteOptions = {}): TxnOutcome {
+  const txn = new Txn(db, opts);
+  const results = txn.run(ops);
+  const changes = txn.finish();
+  return { results, changes };
+}
