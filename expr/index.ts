@@ -5,7 +5,8 @@
 // Symbols:  FIELDS (name → width, kind, prerequisite, definition), BASE_FIELDS.
 // Errors:   ExprError (a LoomError with code 'invalid-match', position, expected).
 
-import type { MatchExpr, SymbolContext } from './ast.js';
+import type { Action, MatchExpr, SymbolContext } from './ast.js';
+import { parseActionsText } from './actions.js';
 import { ExprError } from './error.js';
 import { parseMatchText } from './parser.js';
 import type { LoomErrorData } from '../store/types.js';
@@ -31,4 +32,11 @@ export function checkMatch(text: string, ctx?: SymbolContext): LoomErrorData | n
     if (e instanceof ExprError) return e.toJSON();
     throw e;
   }
+}
+
+export { BLOCK_ACTIONS, formatActions, GENERIC_FUNCTIONS_NOTE, KEYWORD_ACTIONS } from './actions.js';
+
+/** Parses and checks an action list ("" is the empty list, which drops). Throws ExprError. */
+export function parseActions(text: string, ctx?: SymbolContext): Action[] {
+  return parseActionsText(text, ctx);
 }
