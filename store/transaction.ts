@@ -216,7 +216,7 @@ class Txn {
         for (const c of info.required) {
           if (!given.has(c)) {
             const col = t.columns[c];
-            const what = col?.key.enum !== undefined ? `one of ${col.key.enum.map((v) => JSON.stringify(v)).join(', ')}` : col?.key.refTable !== undefined ? `a ${col.key.refTable} uuid` : `a ${col?.key.type ?? 'value'}`;
+            const what = col?.key.enum !== undefined ? `one of ${col.key.enum.map((v) => JSON.stringify(v)).join(', ')}` : col?.key.refTable !== undefined ? `the uuid of a ${col.key.refTable} row` : `a ${col?.key.type ?? 'value'}`;
             throw new LoomError({ code: 'type-error', message: `${t.name}.${c} is required (${what})`, table: t.name, column: c, op: i, path: `/ops/${i}/row/${c}` });
           }
         }
@@ -455,6 +455,7 @@ class Txn {
     // Drop rows that ended where they started; version the others; last shape check.
     const out: RowChange[] = [];
     for (const c of this.changes.values()) {
+      if (c.old === null && c.new === null) continue; // inserted, then deleted or collected
       if (c.old !== null && c.new !== null && rowsEqual(c.old, c.new)) continue;
       if (c.new !== null) {
         const row = c.owned ? (c.new as MutableRow) : { ...(c.new as Row) };
