@@ -1,0 +1,170 @@
+// northd/addr.ts — parsing of the address strings NB carries (LSP addresses, LRP networks,
+// NAT IPs) and the IPv6 derivations OVN applies (EUI-64 link-local, solicited-node group).
+//
+// Owns: pure functions over strings. Called by the pipelines and bindings. Never: throws on
+// bad input — NB validation refuses bad values at write time; here a bad entry is skipped,
+// as ovn-northd skips (and logs) an unparsable address.
+
+export interface LportAddresses {
+  readonly mac: string;
+  readonly ipv4: readonly string[];
+  readonly ipv6: readonly string[];
+}
+
+const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+export function isMac(s: string): boolean {
+  return MAC_RE.test(s);
+}
+
+export function parseIpv4(s: string): number | null {
+  const m = IPV4_RE.exec(s);
+  if (m === null) return null;
+  let v = 0;
+  for (let i = 1; i <= 4; i++) {
+    const o = Number(m[i]);
+    if (o > 255) return null;
+    v = v * 256 + o;
+  }
+  return v;
+}
+
+export function formatIpv4(v: number): string {
+  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
+}
+
+/** Expands an IPv6 address into 8 groups, or null. */
+export function parseIpv6(s: string): number[] | null {
+  if (!s.includes(':') || /[^0-9a-fA-F:.]/.test(s)) return null;
+  const halves = s.split('::');
+  if (halves.length > 2) return null;
+  const part = (t: string): number[] | null => {
+    if (t === '') return [];
+    const out: number[] = [];
+    for (const g of t.split(':')) {
+      if (g.includes('.')) {
+        const v4 = parseIpv4(g);
+        if (v4 === null) return null;
+        out.push(v4 >>> 16, v4 & 0xffff);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
+        out.push(parseInt(g, 16));
+      }
+    }
+    return out;
+  };
+  const head = part(halves[0] ?? '');
+  const tail = halves.length === 2 ? part(halves[1] ?? '') : [];
+  if (head === null || tail === null) return null;
+  if (halves.length === 1) return head.length === 8 ? head : null;
+  const fill = 8 - head.length - tail.length;
+  if (fill < 1) return null;
+  return [...head, ...new Array<number>(fill).fill(0), ...tail];
+}
+
+/** RFC 5952 text form (what OVN prints). */
+export function formatIpv6(g: readonly number[]): string {
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+export function normalizeIpv6(s: string): string | null {
+  const g = parseIpv6(s);
+  return g === null ? null : formatIpv6(g);
+}
+
+/** Modified EUI-64 link-local address of a MAC (fe80::/64). */
+export function macToLla(mac: string): string {
+  const b = mac.split(':').map((x) => parseInt(x, 16));
+  const [b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0] = b;
+  return formatIpv6([0xfe80, 0, 0, 0, ((b0 ^ 2) << 8) | b1, (b2 << 8) | 0xff, 0xfe00 | b3, (b4 << 8) | b5]);
+}
+
+/** Solicited-node multicast group of an IPv6 address (ff02::1:ffXX:XXXX). */
+export function solicitedNode(ip6: string): string {
+  const g = parseIpv6(ip6) ?? [0, 0, 0, 0, 0, 0, 0, 0];
+  return formatIpv6([0xff02, 0, 0, 0, 0, 1, 0xff00 | ((g[6] ?? 0) & 0xff), g[7] ?? 0]);
+}
+
+/** One entry of Logical_Switch_Port.addresses: "MAC [IP...]"; null for router/unknown/dynamic/bad. */
+export function parseLspAddress(s: string): LportAddresses | null {
+  const parts = s.trim().split(/\s+/);
+  const mac = parts[0];
+  if (mac === undefined || !isMac(mac)) return null;
+  const ipv4: string[] = [];
+  const ipv6: string[] = [];
+  for (const p of parts.slice(1)) {
+    const bare = p.split('/')[0] ?? '';
+    if (parseIpv4(bare) !== null) ipv4.push(bare);
+    else {
+      const v6 = normalizeIpv6(bare);
+      if (v6 !== null) ipv6.push(v6);
+    }
+  }
+  return { mac: mac.toLowerCase(), ipv4, ipv6 };
+}
+
+export interface Network4 {
+  readonly addr: string;
+  readonly plen: number;
+  /** network address text, e.g. 10.0.1.0 */
+  readonly network: string;
+  readonly bcast: string;
+}
+export interface Network6 {
+  readonly addr: string;
+  readonly plen: number;
+  readonly network: string;
+}
+
+/** Logical_Router_Port.networks entry "A.B.C.D/N" or "X::Y/N". */
+export function parseNetwork(s: string): { v4?: Network4; v6?: Network6 } | null {
+  const [a, l] = s.split('/');
+  if (a === undefined || l === undefined || !/^\d+$/.test(l)) return null;
+  const plen = Number(l);
+  const v4 = parseIpv4(a);
+  if (v4 !== null) {
+    if (plen > 32) return null;
+    const mask = plen === 0 ? 0 : (0xffffffff << (32 - plen)) >>> 0;
+    const net = (v4 & mask) >>> 0;
+    return { v4: { addr: a, plen, network: formatIpv4(net), bcast: formatIpv4((net | (~mask >>> 0)) >>> 0) } };
+  }
+  const g = parseIpv6(a);
+  if (g === null || plen > 128) return null;
+  const masked = g.map((x, i) => {
+    const bits = Math.max(0, Math.min(16, plen - i * 16));
+    return bits === 0 ? 0 : x & ((0xffff << (16 - bits)) & 0xffff);
+  });
+  return { v6: { addr: formatIpv6(g), plen, network: formatIpv6(masked) } };
+}
+
+export function ipv4InNetwork(ip: string, n: Network4): boolean {
+  const v = parseIpv4(ip);
+  const net = parseIpv4(n.network);
+  if (v === null || net === null) return false;
+  const mask = n.plen === 0 ? 0 : (0xffffffff << (32 - n.plen)) >>> 0;
+  return ((v & mask) >>> 0) === net;
+}
+
+export function ipv6InNetwork(ip: string, n: Network6): boolean {
+  const g = parseIpv6(ip);
+  const net = parseIpv6(n.network);
+  if (g === null || net === null) return false;
+  for (let i = 0; i < 8; i++) {
+    const bits = Math.max(0, Math.min(16, n.plen - i * 16));
+    const m = bits === 0 ? 0 : (0xffff << (16 - bits)) & 0xffff;
+    if (((g[i] ?? 0) & m) !== (net[i] ?? 0)) return false;
+  }
+  return true;
+}

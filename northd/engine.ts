@@ -1,0 +1,704 @@
+// northd/engine.ts — northd's incremental compiler: NB row changes in, SbContent (and the
+// set of SB keys that changed) out.
+//
+// Owns: the node graph (declared once, in GRAPH below), the compile units and their flows,
+// tunnel-key allocation (datapaths: 24-bit, lowest free, kept for life; ports: per
+// datapath, lowest free), port bindings, multicast groups, address sets and SB port groups.
+// Reads: NB changes handed to `apply`. Called by index.ts (the daemon), compile.ts
+// (compileFull) and tests. Never: talks to a store; never writes Port_Binding.chassis.
+// Invariants: after any sequence of `apply` calls the content equals compileFull of the
+// same NB with the same tunnel keys (property-tested in engine.test.ts); a unit's flows are
+// a pure function of NbModel.
+//
+// Compile units (each owns its flows; recomputing one replaces exactly its flows):
+//   ls:<uuid>   switch-wide flows            lsp:<uuid>  one switch port (+ its ARP-resolve entries on routers)
+//   acl:<uuid>  one ACL on all its switches  lb:<uuid>   one load balancer on its switches
+//   lr:<uuid>   one router
+
+import type { Row, Uuid } from '../store/types.js';
+import type { SbContent, SbDatapath, SbMulticastGroup, SbPortBinding } from './content.js';
+import { IncProcEngine, type NodeDef, type RunReport } from './inc-proc.js';
+import { FlowTable, LflowBuilder, type DpFlow } from './lflow.js';
+import { NbModel, sameSwitchInfo, type NbChange, type SwitchInfo } from './model.js';
+import { NB_TABLES, int, list, map, optStr, str, type NbTable } from './nb.js';
+import { buildRouter } from './router.js';
+import { buildAcl, buildLoadBalancer, buildSwitch, buildSwitchPort } from './switch.js';
+import { parseLspAddress } from './addr.js';
+
+export const MC_FLOOD = { name: '_MC_flood', key: 32768 } as const;
+export const MC_UNKNOWN = { name: '_MC_unknown', key: 32769 } as const;
+export const MC_FLOOD_L2 = { name: '_MC_flood_l2', key: 32772 } as const;
+const DEFAULT_SVC_MONITOR_MAC = '0a:00:00:00:00:fe';
+
+export interface EngineStats {
+  readonly report: RunReport;
+  /** compile units recomputed in the last run */
+  readonly units: readonly string[];
+}
+
+/** The keys of SB content that changed since the last `takeChanges()`. */
+export interface ContentChanges {
+  readonly datapaths: Set<Uuid>;
+  readonly portBindings: Set<string>;
+  readonly multicastGroups: Set<string>;
+  readonly flows: Set<string>;
+  readonly addressSets: Set<string>;
+  readonly portGroups: Set<string>;
+}
+
+function emptyChanges(): ContentChanges {
+  return { datapaths: new Set(), portBindings: new Set(), multicastGroups: new Set(), flows: new Set(), addressSets: new Set(), portGroups: new Set() };
+}
+
+function lowestFree(used: Set<number>, min: number, max: number): number {
+  for (let k = min; k <= max; k++) if (!used.has(k)) return k;
+  throw new Error(`no free tunnel key in ${min}..${max}`);
+}
+
+export interface KeySeed {
+  readonly datapaths: ReadonlyMap<Uuid, number>;
+  /** by logical port name */
+  readonly ports: ReadonlyMap<string, number>;
+}
+
+export class NorthdEngine implements SbContent {
+  readonly model = new NbModel();
+  private readonly inc: IncProcEngine;
+
+  // node state
+  private readonly switchInfos = new Map<Uuid, SwitchInfo>();
+  private readonly unitFlows = new Map<string, readonly DpFlow[]>();
+  private readonly flowTable = new FlowTable();
+  private readonly dpKeys = new Map<Uuid, number>();
+  private readonly dpKeysUsed = new Set<number>();
+  private readonly portKeys = new Map<Uuid, { dp: Uuid; key: number }>();
+  private readonly portKeysUsed = new Map<Uuid, Set<number>>();
+  readonly datapaths = new Map<Uuid, SbDatapath>();
+  private readonly pbByPort = new Map<Uuid, SbPortBinding>();
+  readonly portBindings = new Map<string, SbPortBinding>();
+  readonly multicastGroups = new Map<string, SbMulticastGroup>();
+  readonly addressSets = new Map<string, readonly string[]>();
+  readonly portGroups = new Map<string, readonly string[]>();
+  private readonly pgNamesByPg = new Map<Uuid, string[]>();
+  private readonly asNamesByRow = new Map<Uuid, string>();
+
+  // per-run work lists
+  private batch: readonly NbChange[] = [];
+  private dirtyUnits = new Set<string>();
+  private touchedLs = new Set<Uuid>();
+  private dirtyPorts = new Set<Uuid>();
+  private dirtyPgs = new Set<Uuid>();
+  private dirtyAs = new Set<Uuid>();
+  private changes = emptyChanges();
+  private lastUnits: string[] = [];
+  private lastReport: RunReport = { recomputed: [], handled: [] };
+
+  constructor(seed?: KeySeed) {
+    if (seed !== undefined) this.seed = seed;
+    const nbHandler = (): boolean => {
+      this.collectDirty();
+      return true;
+    };
+    const nbInputs: { [k: string]: (() => boolean) | null } = {};
+    for (const t of NB_TABLES) nbInputs[`NB:${t}`] = nbHandler;
+    // NB_Global options (svc_monitor_mac, ...) reach every switch: no handler, recompute.
+    nbInputs['NB:NB_Global'] = null;
+    nbInputs['NB:DHCP_Options'] = null;
+    const GRAPH: NodeDef[] = [
+      { name: 'northd_data', inputs: nbInputs, recompute: () => this.markAllDirty() },
+      { name: 'switch_info', inputs: { northd_data: () => this.updateSwitchInfos() }, recompute: () => this.updateSwitchInfos(true) },
+      { name: 'datapath', inputs: { northd_data: () => this.syncDatapaths() }, recompute: () => this.syncDatapaths() },
+      { name: 'lflow', inputs: { switch_info: () => this.recomputeUnits(), datapath: () => true }, recompute: () => this.recomputeUnits(true) },
+      { name: 'port_binding', inputs: { northd_data: () => this.syncPorts(), datapath: () => true }, recompute: () => this.syncPorts() },
+      { name: 'multicast_group', inputs: { port_binding: () => this.syncMulticast(), switch_info: () => true }, recompute: () => this.syncMulticast() },
+      { name: 'address_set', inputs: { northd_data: () => this.syncAddressSets() }, recompute: () => this.syncAddressSets(true) },
+      { name: 'port_group', inputs: { port_binding: () => this.syncPortGroups() }, recompute: () => this.syncPortGroups(true) },
+    ];
+    this.inc = new IncProcEngine(GRAPH, Object.keys(nbInputs));
+  }
+
+  private seed: KeySeed | undefined;
+
+  get flows(): SbContent['flows'] {
+    return this.flowTable.flows;
+  }
+
+  stats(): EngineStats {
+    return { report: this.lastReport, units: this.lastUnits };
+  }
+
+  /** Applies one NB change batch (one or more commits) and recompiles what it touches. */
+  apply(batch: readonly NbChange[], opts: { recompute?: boolean } = {}): RunReport {
+    this.batch = batch;
+    this.dirtyUnits = new Set();
+    this.touchedLs = new Set();
+    this.dirtyPorts = new Set();
+    this.dirtyPgs = new Set();
+    this.dirtyAs = new Set();
+    this.lastUnits = [];
+    this.preIndex(batch);
+    this.model.apply(batch);
+    const sources = new Set(batch.map((c) => `NB:${c.table}`));
+    this.lastReport = this.inc.run(sources, opts.recompute === true);
+    this.batch = [];
+    return this.lastReport;
+  }
+
+  takeChanges(): ContentChanges {
+    const c = this.changes;
+    for (const k of this.flowTable.takeDirty()) c.flows.add(k);
+    this.changes = emptyChanges();
+    return c;
+  }
+
+  // ------------------------------------------------------------- northd_data: what a batch touches
+
+  /** Before the model forgets them: the old homes of changed ports, ACLs, NATs... */
+  private preIndex(batch: readonly NbChange[]): void {
+    const m = this.model;
+    for (const c of batch) {
+      switch (c.table) {
+        case 'Logical_Switch_Port': {
+          const ls = m.lsOfLsp.get(c.uuid);
+          if (ls !== undefined) this.touchedLs.add(ls);
+          for (const pg of m.pgsOfLsp.get(c.uuid) ?? []) this.pgTouched(pg);
+          if (c.old !== null) this.peerLrpsDirty(c.old);
+          break;
+        }
+        case 'Logical_Router_Port': {
+          const lr = m.lrOfLrp.get(c.uuid);
+          if (lr !== undefined) this.dirtyUnits.add(`lr:${lr}`);
+          if (c.old !== null) this.peerLspsDirty(str(c.old, 'name'));
+          break;
+        }
+        case 'ACL':
+          for (const ls of m.aclSwitches(c.uuid)) this.touchedLs.add(ls);
+          break;
+        case 'Port_Group':
+          if (c.old !== null) this.pgSwitchesTouched(c.old);
+          break;
+        case 'Load_Balancer':
+          for (const o of m.lbOwners.get(c.uuid) ?? []) this.ownerTouched(o);
+          break;
+        case 'NAT':
+        case 'Logical_Router_Static_Route':
+        case 'Logical_Router_Policy':
+          for (const lr of m.lrOfChild.get(c.uuid) ?? []) this.dirtyUnits.add(`lr:${lr}`);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  private pgTouched(pg: Uuid): void {
+    this.dirtyPgs.add(pg);
+    const row = this.model.nb.Port_Group.get(pg);
+    if (row !== undefined) for (const a of list(row, 'acls')) this.dirtyUnits.add(`acl:${a}`);
+  }
+
+  private pgSwitchesTouched(pgRow: Row): void {
+    for (const p of list(pgRow, 'ports')) {
+      const ls = this.model.lsOfLsp.get(p);
+      if (ls !== undefined) this.touchedLs.add(ls);
+    }
+  }
+
+  private ownerTouched(o: Uuid): void {
+    if (this.model.nb.Logical_Switch.has(o)) this.touchedLs.add(o);
+    else this.dirtyUnits.add(`lr:${o}`);
+  }
+
+  private peerLrpsDirty(lsp: Row): void {
+    const lrp = this.model.peerLrp(lsp);
+    if (lrp !== undefined) this.dirtyPorts.add(lrp._uuid);
+  }
+
+  private peerLspsDirty(lrpName: string): void {
+    for (const u of this.model.lspByRouterPort.get(lrpName) ?? []) {
+      this.dirtyPorts.add(u);
+      const ls = this.model.lsOfLsp.get(u);
+      if (ls !== undefined) this.touchedLs.add(ls);
+    }
+  }
+
+  /** After the model applied the batch: the new homes, and the direct units of each row. */
+  private collectDirty(): void {
+    if (this.batch.length === 0) return;
+    const m = this.model;
+    const batch = this.batch;
+    this.batch = [];
+    for (const c of batch) {
+      const u = c.uuid;
+      switch (c.table) {
+        case 'Logical_Switch': {
+          this.touchedLs.add(u);
+          this.dirtyUnits.add(`ls:${u}`);
+          const oldPorts = new Set(c.old === null ? [] : list(c.old, 'ports'));
+          const newPorts = new Set(c.new === null ? [] : list(c.new, 'ports'));
+          for (const p of oldPorts) if (!newPorts.has(p)) this.portMoved(p);
+          for (const p of newPorts) if (!oldPorts.has(p)) this.portMoved(p);
+          for (const col of ['acls', 'load_balancer'] as const) {
+            const o = c.old === null ? [] : list(c.old, col);
+            const n = c.new === null ? [] : list(c.new, col);
+            const prefix = col === 'acls' ? 'acl' : 'lb';
+            for (const x of symmetricDiff(o, n)) this.dirtyUnits.add(`${prefix}:${x}`);
+          }
+          break;
+        }
+        case 'Logical_Switch_Port': {
+          this.dirtyUnits.add(`lsp:${u}`);
+          this.dirtyPorts.add(u);
+          const ls = m.lsOfLsp.get(u);
+          if (ls !== undefined) this.touchedLs.add(ls);
+          for (const pg of m.pgsOfLsp.get(u) ?? []) this.pgTouched(pg);
+          if (c.new !== null) this.peerLrpsDirty(c.new);
+          break;
+        }
+        case 'Logical_Router': {
+          this.dirtyUnits.add(`lr:${u}`);
+          const rows = [c.old, c.new].filter((r): r is Row => r !== null);
+          for (const r of rows) {
+            for (const p of list(r, 'ports')) {
+              this.dirtyPorts.add(p);
+              const lrp = m.nb.Logical_Router_Port.get(p);
+              if (lrp !== undefined) this.peerLspsDirty(str(lrp, 'name'));
+            }
+            for (const l of list(r, 'load_balancer')) this.dirtyUnits.add(`lb:${l}`);
+          }
+          break;
+        }
+        case 'Logical_Router_Port': {
+          this.dirtyPorts.add(u);
+          const lr = m.lrOfLrp.get(u);
+          if (lr !== undefined) this.dirtyUnits.add(`lr:${lr}`);
+          if (c.new !== null) this.peerLspsDirty(str(c.new, 'name'));
+          break;
+        }
+        case 'ACL':
+          this.dirtyUnits.add(`acl:${u}`);
+          for (const ls of m.aclSwitches(u)) this.touchedLs.add(ls);
+          break;
+        case 'Port_Group':
+          this.dirtyPgs.add(u);
+          for (const r of [c.old, c.new]) {
+            if (r === null) continue;
+            for (const a of list(r, 'acls')) this.dirtyUnits.add(`acl:${a}`);
+            this.pgSwitchesTouched(r);
+          }
+          break;
+        case 'Address_Set':
+          this.dirtyAs.add(u);
+          break;
+        case 'Load_Balancer':
+          this.dirtyUnits.add(`lb:${u}`);
+          for (const o of m.lbOwners.get(u) ?? []) this.ownerTouched(o);
+          break;
+        case 'NAT':
+        case 'Logical_Router_Static_Route':
+        case 'Logical_Router_Policy':
+          for (const lr of m.lrOfChild.get(u) ?? []) this.dirtyUnits.add(`lr:${lr}`);
+          break;
+        case 'NB_Global':
+        case 'DHCP_Options':
+          break;
+      }
+    }
+  }
+
+  /** A port joined or left a switch: its unit, binding, and the ACLs of its groups. */
+  private portMoved(p: Uuid): void {
+    this.dirtyUnits.add(`lsp:${p}`);
+    this.dirtyPorts.add(p);
+    for (const pg of this.model.pgsOfLsp.get(p) ?? []) this.pgTouched(pg);
+    const lsp = this.model.nb.Logical_Switch_Port.get(p);
+    if (lsp !== undefined) this.peerLrpsDirty(lsp);
+  }
+
+  private markAllDirty(): void {
+    const nb = this.model.nb;
+    for (const u of nb.Logical_Switch.keys()) { this.dirtyUnits.add(`ls:${u}`); this.touchedLs.add(u); }
+    for (const u of nb.Logical_Switch_Port.keys()) { this.dirtyUnits.add(`lsp:${u}`); this.dirtyPorts.add(u); }
+    for (const u of nb.Logical_Router_Port.keys()) this.dirtyPorts.add(u);
+    for (const u of nb.ACL.keys()) this.dirtyUnits.add(`acl:${u}`);
+    for (const u of nb.Load_Balancer.keys()) this.dirtyUnits.add(`lb:${u}`);
+    for (const u of nb.Logical_Router.keys()) this.dirtyUnits.add(`lr:${u}`);
+    for (const u of nb.Port_Group.keys()) this.dirtyPgs.add(u);
+    for (const u of nb.Address_Set.keys()) this.dirtyAs.add(u);
+    // units whose rows vanished still own flows: recompute them to empty
+    for (const k of this.unitFlows.keys()) this.dirtyUnits.add(k);
+    for (const u of this.pbByPort.keys()) this.dirtyPorts.add(u);
+    for (const u of this.switchInfos.keys()) this.touchedLs.add(u);
+    for (const u of this.pgNamesByPg.keys()) this.dirtyPgs.add(u);
+    for (const u of this.asNamesByRow.keys()) this.dirtyAs.add(u);
+  }
+
+  // ------------------------------------------------------------- switch_info
+
+  private updateSwitchInfos(all = false): boolean {
+    const lss = all ? new Set([...this.switchInfos.keys(), ...this.model.nb.Logical_Switch.keys()]) : this.touchedLs;
+    for (const ls of lss) {
+      const exists = this.model.nb.Logical_Switch.has(ls);
+      const old = this.switchInfos.get(ls);
+      if (!exists) {
+        if (old !== undefined) this.switchInfos.delete(ls);
+        this.dirtyUnits.add(`ls:${ls}`);
+        continue;
+      }
+      const info = this.model.switchInfo(ls);
+      this.switchInfos.set(ls, info);
+      if (old !== undefined && sameSwitchInfo(old, info)) continue;
+      this.dirtyUnits.add(`ls:${ls}`);
+      const row = this.model.nb.Logical_Switch.get(ls);
+      if (row === undefined) continue;
+      const routersChanged = old === undefined || JSON.stringify(old.routerPorts) !== JSON.stringify(info.routerPorts);
+      const statefulChanged = old === undefined || old.hasStatefulAcl !== info.hasStatefulAcl || old.hasLbVip !== info.hasLbVip;
+      for (const p of list(row, 'ports')) {
+        const lsp = this.model.nb.Logical_Switch_Port.get(p);
+        if (lsp === undefined) continue;
+        if (routersChanged || (statefulChanged && str(lsp, 'type') === 'router')) this.dirtyUnits.add(`lsp:${p}`);
+      }
+      if (statefulChanged) {
+        for (const a of list(row, 'acls')) this.dirtyUnits.add(`acl:${a}`);
+        for (const g of this.model.portGroupsOnSwitch(row)) for (const a of list(this.model.nb.Port_Group.get(g) ?? row, 'acls')) this.dirtyUnits.add(`acl:${a}`);
+      }
+    }
+    return true;
+  }
+
+  private info(ls: Uuid): SwitchInfo {
+    let i = this.switchInfos.get(ls);
+    if (i === undefined) {
+      i = this.model.switchInfo(ls);
+      this.switchInfos.set(ls, i);
+    }
+    return i;
+  }
+
+  // ------------------------------------------------------------- lflow
+
+  private recomputeUnits(all = false): boolean {
+    if (all) this.markAllDirty();
+    const units = [...this.dirtyUnits].sort();
+    this.dirtyUnits = new Set();
+    for (const unit of units) {
+      const b = new LflowBuilder();
+      this.buildUnit(unit, b);
+      const old = this.unitFlows.get(unit);
+      if (old !== undefined) this.flowTable.removeAll(old);
+      this.flowTable.addAll(b.flows);
+      if (b.flows.length > 0) this.unitFlows.set(unit, b.flows);
+      else this.unitFlows.delete(unit);
+    }
+    this.lastUnits = units;
+    return true;
+  }
+
+  private buildUnit(unit: string, b: LflowBuilder): void {
+    const m = this.model;
+    const colon = unit.indexOf(':');
+    const kind = unit.slice(0, colon);
+    const u = unit.slice(colon + 1);
+    switch (kind) {
+      case 'ls': {
+        const ls = m.nb.Logical_Switch.get(u);
+        if (ls !== undefined) buildSwitch(b, ls, this.info(u));
+        return;
+      }
+      case 'lsp': {
+        const lsp = m.nb.Logical_Switch_Port.get(u);
+        const lsU = m.lsOfLsp.get(u);
+        const ls = lsU === undefined ? undefined : m.nb.Logical_Switch.get(lsU);
+        if (lsp !== undefined && ls !== undefined && lsU !== undefined) buildSwitchPort(b, m, lsp, ls, this.info(lsU));
+        return;
+      }
+      case 'acl': {
+        const acl = m.nb.ACL.get(u);
+        if (acl === undefined) return;
+        for (const lsU of [...m.aclSwitches(u)].sort()) {
+          const ls = m.nb.Logical_Switch.get(lsU);
+          if (ls !== undefined) buildAcl(b, acl, ls, this.info(lsU));
+        }
+        return;
+      }
+      case 'lb': {
+        const lb = m.nb.Load_Balancer.get(u);
+        if (lb === undefined) return;
+        for (const o of [...(m.lbOwners.get(u) ?? [])].sort()) {
+          const ls = m.nb.Logical_Switch.get(o);
+          if (ls !== undefined) buildLoadBalancer(b, lb, ls);
+        }
+        return;
+      }
+      case 'lr': {
+        const lr = m.nb.Logical_Router.get(u);
+        if (lr !== undefined) buildRouter(b, m, lr);
+        return;
+      }
+      default:
+        throw new Error(`unknown unit ${unit}`);
+    }
+  }
+
+  // ------------------------------------------------------------- datapath
+
+  private syncDatapaths(): boolean {
+    const nb = this.model.nb;
+    const want = new Map<Uuid, { type: 'switch' | 'router'; row: Row }>();
+    for (const [u, r] of nb.Logical_Switch) want.set(u, { type: 'switch', row: r });
+    for (const [u, r] of nb.Logical_Router) want.set(u, { type: 'router', row: r });
+    for (const [u, dp] of this.datapaths) {
+      if (want.has(u)) continue;
+      this.datapaths.delete(u);
+      this.dpKeysUsed.delete(dp.tunnel_key);
+      this.dpKeys.delete(u);
+      this.changes.datapaths.add(u);
+    }
+    // new datapaths take the lowest free key, in name order so that results do not depend on batch order
+    const fresh = [...want.entries()].filter(([u]) => !this.datapaths.has(u) || this.datapaths.get(u)?.name !== str(want.get(u)?.row ?? ({ _uuid: u } as Row), 'name'));
+    fresh.sort((a, b) => cmp(str(a[1].row, 'name'), str(b[1].row, 'name')) || cmp(a[0], b[0]));
+    for (const [u, { type, row }] of fresh) {
+      let key = this.dpKeys.get(u);
+      if (key === undefined) {
+        const seeded = this.seed?.datapaths.get(u);
+        key = seeded !== undefined && !this.dpKeysUsed.has(seeded) ? seeded : lowestFree(this.dpKeysUsed, 1, 0xffffff);
+        this.dpKeys.set(u, key);
+        this.dpKeysUsed.add(key);
+      }
+      const name = str(row, 'name');
+      this.datapaths.set(u, {
+        nb: u, type, name, tunnel_key: key,
+        external_ids: type === 'switch' ? { 'logical-switch': u, name } : { 'logical-router': u, name },
+      });
+      this.changes.datapaths.add(u);
+    }
+    return true;
+  }
+
+  // ------------------------------------------------------------- port_binding
+
+  private syncPorts(): boolean {
+    const m = this.model;
+    const ports = [...this.dirtyPorts].sort();
+    this.dirtyPorts = new Set();
+    const pending: { u: Uuid; dp: Uuid; build: (key: number) => SbPortBinding }[] = [];
+    for (const u of ports) {
+      const old = this.pbByPort.get(u);
+      const lsp = m.nb.Logical_Switch_Port.get(u);
+      const lrp = m.nb.Logical_Router_Port.get(u);
+      let dp: Uuid | undefined;
+      let build: ((key: number) => SbPortBinding) | undefined;
+      if (lsp !== undefined) {
+        dp = m.lsOfLsp.get(u);
+        if (dp !== undefined && this.datapaths.has(dp)) build = (key) => this.lspBinding(lsp, dp as Uuid, key);
+      } else if (lrp !== undefined) {
+        dp = m.lrOfLrp.get(u);
+        if (dp !== undefined && this.datapaths.has(dp)) build = (key) => this.lrpBinding(lrp, dp as Uuid, key);
+      }
+      const pk = this.portKeys.get(u);
+      if (pk !== undefined && (build === undefined || pk.dp !== dp)) {
+        this.portKeysUsed.get(pk.dp)?.delete(pk.key);
+        this.portKeys.delete(u);
+      }
+      if (old !== undefined) {
+        this.pbByPort.delete(u);
+        if (this.portBindings.get(old.logical_port)?.nb === u) this.portBindings.delete(old.logical_port);
+        this.changes.portBindings.add(old.logical_port);
+        this.mcDirty(old.datapath);
+      }
+      if (build !== undefined && dp !== undefined) pending.push({ u, dp, build });
+    }
+    // keys: first those the port keeps, then new ones in name order (batch-order independent)
+    const named = pending.map((p) => ({ ...p, name: str(m.nb.Logical_Switch_Port.get(p.u) ?? m.nb.Logical_Router_Port.get(p.u) ?? ({ _uuid: p.u } as Row), 'name') }));
+    named.sort((a, b) => cmp(a.name, b.name) || cmp(a.u, b.u));
+    for (const p of named) {
+      let pk = this.portKeys.get(p.u);
+      if (pk === undefined) {
+        let used = this.portKeysUsed.get(p.dp);
+        if (used === undefined) this.portKeysUsed.set(p.dp, (used = new Set()));
+        const seeded = this.seed?.ports.get(p.name);
+        const key = seeded !== undefined && !used.has(seeded) ? seeded : lowestFree(used, 1, 32767);
+        used.add(key);
+        pk = { dp: p.dp, key };
+        this.portKeys.set(p.u, pk);
+      }
+      const pb = p.build(pk.key);
+      this.pbByPort.set(p.u, pb);
+      this.portBindings.set(pb.logical_port, pb);
+      this.changes.portBindings.add(pb.logical_port);
+      this.mcDirty(p.dp);
+    }
+    return true;
+  }
+
+  private mcDirty(dp: Uuid): void {
+    if (this.model.nb.Logical_Switch.has(dp) || this.switchInfos.has(dp)) this.touchedLs.add(dp);
+  }
+
+  private lspBinding(lsp: Row, dp: Uuid, key: number): SbPortBinding {
+    const m = this.model;
+    let type = str(lsp, 'type');
+    let options: { [k: string]: string } = { ...map(lsp, 'options') };
+    if (type === 'router') {
+      const lrp = m.peerLrp(lsp);
+      const lrU = lrp === undefined ? undefined : m.lrOfLrp.get(lrp._uuid);
+      const lr = lrU === undefined ? undefined : m.nb.Logical_Router.get(lrU);
+      const chassis = lr === undefined ? '' : map(lr, 'options')['chassis'] ?? '';
+      type = chassis !== '' ? 'l3gateway' : 'patch';
+      options = {};
+      const rp = map(lsp, 'options')['router-port'];
+      if (rp !== undefined) options['peer'] = rp;
+      if (chassis !== '') options['l3gateway-chassis'] = chassis;
+    }
+    return {
+      nb: lsp._uuid, logical_port: str(lsp, 'name'), datapath: dp, tunnel_key: key, type,
+      mac: [...list(lsp, 'addresses')].sort(), port_security: [...list(lsp, 'port_security')].sort(), options,
+      parent_port: optStr(lsp, 'parent_name'), tag: int(lsp, 'tag') ?? int(lsp, 'tag_request'), external_ids: {},
+    };
+  }
+
+  private lrpBinding(lrp: Row, dp: Uuid, key: number): SbPortBinding {
+    const m = this.model;
+    const lr = m.nb.Logical_Router.get(dp);
+    const chassis = lr === undefined ? '' : map(lr, 'options')['chassis'] ?? '';
+    const options: { [k: string]: string } = {};
+    const peer = m.peerLsp(lrp);
+    if (peer !== undefined) options['peer'] = str(peer, 'name');
+    if (chassis !== '') options['l3gateway-chassis'] = chassis;
+    return {
+      nb: lrp._uuid, logical_port: str(lrp, 'name'), datapath: dp, tunnel_key: key, type: chassis !== '' ? 'l3gateway' : 'patch',
+      mac: [[str(lrp, 'mac'), ...list(lrp, 'networks')].join(' ')], port_security: [], options,
+      parent_port: null, tag: null, external_ids: {},
+    };
+  }
+
+  // ------------------------------------------------------------- multicast_group
+
+  private syncMulticast(): boolean {
+    for (const ls of this.touchedLs) {
+      const row = this.model.nb.Logical_Switch.get(ls);
+      const flood: string[] = [];
+      const floodL2: string[] = [];
+      const unknown: string[] = [];
+      if (row !== undefined) {
+        for (const p of list(row, 'ports')) {
+          const pb = this.pbByPort.get(p);
+          const lsp = this.model.nb.Logical_Switch_Port.get(p);
+          if (pb === undefined || lsp === undefined) continue;
+          flood.push(pb.logical_port);
+          if (str(lsp, 'type') !== 'router') floodL2.push(pb.logical_port);
+          if (list(lsp, 'addresses').includes('unknown')) unknown.push(pb.logical_port);
+        }
+      }
+      for (const [g, ports] of [[MC_FLOOD, flood], [MC_FLOOD_L2, floodL2], [MC_UNKNOWN, unknown]] as const) {
+        const k = `${ls} ${g.name}`;
+        const old = this.multicastGroups.get(k);
+        const sorted = [...ports].sort();
+        if (sorted.length === 0) {
+          if (old !== undefined) { this.multicastGroups.delete(k); this.changes.multicastGroups.add(k); }
+          continue;
+        }
+        if (old !== undefined && old.ports.join('\n') === sorted.join('\n')) continue;
+        this.multicastGroups.set(k, { datapath: ls, name: g.name, tunnel_key: g.key, ports: sorted });
+        this.changes.multicastGroups.add(k);
+      }
+    }
+    this.touchedLs = new Set();
+    return true;
+  }
+
+  // ------------------------------------------------------------- address_set
+
+  private syncAddressSets(all = false): boolean {
+    const m = this.model;
+    if (all) {
+      for (const u of m.nb.Address_Set.keys()) this.dirtyAs.add(u);
+      for (const u of this.asNamesByRow.keys()) this.dirtyAs.add(u);
+    }
+    for (const u of this.dirtyAs) {
+      const oldName = this.asNamesByRow.get(u);
+      if (oldName !== undefined) { this.addressSets.delete(oldName); this.changes.addressSets.add(oldName); this.asNamesByRow.delete(u); }
+      const row = m.nb.Address_Set.get(u);
+      if (row === undefined) continue;
+      const name = str(row, 'name');
+      this.addressSets.set(name, [...list(row, 'addresses')].sort());
+      this.asNamesByRow.set(u, name);
+      this.changes.addressSets.add(name);
+    }
+    this.dirtyAs = new Set();
+    const globalRow = [...m.nb.NB_Global.values()][0];
+    const mac = (globalRow === undefined ? undefined : map(globalRow, 'options')['svc_monitor_mac']) ?? DEFAULT_SVC_MONITOR_MAC;
+    if (this.addressSets.get('svc_monitor_mac')?.[0] !== mac) {
+      this.addressSets.set('svc_monitor_mac', [mac]);
+      this.changes.addressSets.add('svc_monitor_mac');
+    }
+    return true;
+  }
+
+  // ------------------------------------------------------------- port_group (SB) and $pg_ip4/$pg_ip6
+
+  private syncPortGroups(all = false): boolean {
+    const m = this.model;
+    if (all) {
+      for (const u of m.nb.Port_Group.keys()) this.dirtyPgs.add(u);
+      for (const u of this.pgNamesByPg.keys()) this.dirtyPgs.add(u);
+    }
+    for (const pg of this.dirtyPgs) {
+      for (const n of this.pgNamesByPg.get(pg) ?? []) {
+        if (n.endsWith('_ip4') || n.endsWith('_ip6')) this.addressSets.delete(n);
+        else this.portGroups.delete(n);
+        (n.endsWith('_ip4') || n.endsWith('_ip6') ? this.changes.addressSets : this.changes.portGroups).add(n);
+      }
+      this.pgNamesByPg.delete(pg);
+      const row = m.nb.Port_Group.get(pg);
+      if (row === undefined) continue;
+      const pgName = str(row, 'name');
+      const names: string[] = [];
+      const perLs = new Map<Uuid, string[]>();
+      const ip4 = new Set<string>();
+      const ip6 = new Set<string>();
+      for (const p of list(row, 'ports')) {
+        const lsp = m.nb.Logical_Switch_Port.get(p);
+        const ls = m.lsOfLsp.get(p);
+        if (lsp === undefined || ls === undefined) continue;
+        const arr = perLs.get(ls) ?? [];
+        arr.push(str(lsp, 'name'));
+        perLs.set(ls, arr);
+        for (const a of list(lsp, 'addresses')) {
+          const pa = parseLspAddress(a);
+          for (const ip of pa?.ipv4 ?? []) ip4.add(ip);
+          for (const ip of pa?.ipv6 ?? []) ip6.add(ip);
+        }
+      }
+      for (const [ls, ports] of perLs) {
+        const key = this.dpKeys.get(ls);
+        if (key === undefined) continue;
+        const n = `${key}_${pgName}`;
+        this.portGroups.set(n, ports.sort());
+        this.changes.portGroups.add(n);
+        names.push(n);
+      }
+      for (const [suffix, set] of [['_ip4', ip4], ['_ip6', ip6]] as const) {
+        const n = pgName + suffix;
+        this.addressSets.set(n, [...set].sort());
+        this.changes.addressSets.add(n);
+        names.push(n);
+      }
+      this.pgNamesByPg.set(pg, names);
+    }
+    this.dirtyPgs = new Set();
+    return true;
+  }
+}
+
+function symmetricDiff(a: readonly string[], b: readonly string[]): string[] {
+  const sa = new Set(a);
+  const sb = new Set(b);
+  return [...a.filter((x) => !sb.has(x)), ...b.filter((x) => !sa.has(x))];
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export type { NbChange, NbTable };

@@ -1,0 +1,161 @@
+// northd/lflow.ts — the one way a logical flow comes into existence, and the table that
+// shares identical flows across datapaths.
+//
+// Owns: `LflowBuilder.add` (every pipeline builder calls it: datapath, stage, priority,
+// match, actions, the NB row it came from) which records the calling source line as OVN
+// records northd.c:LINE; `FlowTable`, the reference-counted union of all builders' output
+// keyed by flow identity, with the set of datapaths each flow applies to (OVN's
+// Logical_DP_Group sharing) and the keys changed since the last `takeDirty()`.
+// Reads: stages.ts. Called by pipelines (switch.ts, router.ts), compile.ts, engine.ts.
+// Never: writes to a store; never derives a table number other than via stages.ts.
+// Invariants: a flow's identity is (stage, priority, match, actions, NB row, source); the
+// same identity on several datapaths is one SB Logical_Flow. Counts never go negative.
+
+import { findSourceMap } from 'node:module';
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Uuid } from '../store/types.js';
+import { stage as stageOf, type Pipeline, type StageName } from './stages.js';
+
+/** A flow with its identity; the datapath it applies to is kept beside it. */
+export interface Lflow {
+  readonly stage: StageName;
+  readonly pipeline: Pipeline;
+  readonly table: number;
+  readonly priority: number;
+  readonly match: string;
+  readonly actions: string;
+  /** `Table:uuid` of the NB row the flow came from, or ''. */
+  readonly nbRow: string;
+  /** file:line of the builder call (external_ids:source). */
+  readonly source: string;
+}
+
+export interface DpFlow {
+  readonly dp: Uuid;
+  readonly flow: Lflow;
+}
+
+export function flowKey(f: Lflow): string {
+  return `${f.stage}\u0001${f.priority}\u0001${f.match}\u0001${f.actions}\u0001${f.nbRow}\u0001${f.source}`;
+}
+
+/** OVN's external_ids on a Logical_Flow (stage-hint is the first 8 hex digits of the NB uuid). */
+export function flowExternalIds(f: Lflow): { [k: string]: string } {
+  const ids: { [k: string]: string } = { 'stage-name': f.stage, source: f.source };
+  if (f.nbRow !== '') {
+    const uuid = f.nbRow.slice(f.nbRow.indexOf(':') + 1);
+    ids['stage-hint'] = uuid.replace(/-/g, '').slice(0, 8);
+    ids['nb-row'] = f.nbRow;
+  }
+  return ids;
+}
+
+// --------------------------------------------------------------- source lines
+
+const sourceCache = new Map<string, string>();
+type CallSite = { getFileName(): string | null; getLineNumber(): number | null; getColumnNumber(): number | null };
+
+function callerSource(skip: Function): string {
+  const saved = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 1;
+  Error.prepareStackTrace = (_e, cs) => cs;
+  const holder: { stack?: unknown } = {};
+  Error.captureStackTrace(holder, skip);
+  const sites = holder.stack as CallSite[] | undefined;
+  Error.prepareStackTrace = saved;
+  Error.stackTraceLimit = limit;
+  const site = sites?.[0];
+  const file = site?.getFileName() ?? '';
+  const line = site?.getLineNumber() ?? 0;
+  const col = site?.getColumnNumber() ?? 0;
+  const raw = `${file}:${line}:${col}`;
+  let src = sourceCache.get(raw);
+  if (src === undefined) {
+    src = `${basename(file.startsWith('file:') ? fileURLToPath(file) : file)}:${line}`;
+    try {
+      // tsx/esbuild reflow lines; the source map gives the TypeScript line.
+      const entry = findSourceMap(file)?.findEntry(line - 1, col - 1) as { originalLine?: number; originalSource?: string } | undefined;
+      if (entry?.originalLine !== undefined && entry.originalSource !== undefined) {
+        src = `${basename(entry.originalSource)}:${entry.originalLine + 1}`;
+      }
+    } catch {
+      // no source map: keep the generated line
+    }
+    sourceCache.set(raw, src);
+  }
+  return src;
+}
+
+// --------------------------------------------------------------- builder
+
+export interface NbRef {
+  readonly table: string;
+  readonly uuid: Uuid;
+}
+
+/** Collects the flows of one compile unit. */
+export class LflowBuilder {
+  readonly flows: DpFlow[] = [];
+
+  /** Adds one logical flow on datapath `dp` (NB uuid of its switch or router). */
+  add(dp: Uuid, stage: StageName, priority: number, match: string, actions: string, row?: NbRef): void {
+    const s = stageOf(stage);
+    const flow: Lflow = {
+      stage, pipeline: s.pipeline, table: s.table, priority, match, actions,
+      nbRow: row === undefined ? '' : `${row.table}:${row.uuid}`,
+      source: callerSource(LflowBuilder.prototype.add),
+    };
+    this.flows.push({ dp, flow });
+  }
+}
+
+// --------------------------------------------------------------- shared table
+
+export interface SharedFlow {
+  readonly flow: Lflow;
+  /** datapath → how many units contributed this flow on it */
+  readonly dps: Map<Uuid, number>;
+}
+
+export class FlowTable {
+  readonly flows = new Map<string, SharedFlow>();
+  private dirty = new Set<string>();
+
+  addAll(flows: readonly DpFlow[]): void {
+    for (const { dp, flow } of flows) {
+      const k = flowKey(flow);
+      let e = this.flows.get(k);
+      if (e === undefined) {
+        e = { flow, dps: new Map() };
+        this.flows.set(k, e);
+      }
+      const n = e.dps.get(dp) ?? 0;
+      e.dps.set(dp, n + 1);
+      if (n === 0) this.dirty.add(k);
+    }
+  }
+
+  removeAll(flows: readonly DpFlow[]): void {
+    for (const { dp, flow } of flows) {
+      const k = flowKey(flow);
+      const e = this.flows.get(k);
+      const n = e?.dps.get(dp);
+      if (e === undefined || n === undefined) throw new Error(`flow table: removing an absent flow ${k}`);
+      if (n > 1) e.dps.set(dp, n - 1);
+      else {
+        e.dps.delete(dp);
+        this.dirty.add(k);
+        if (e.dps.size === 0) this.flows.delete(k);
+      }
+    }
+  }
+
+  /** Keys whose datapath set changed (or that appeared/vanished) since the last call. */
+  takeDirty(): Set<string> {
+    const d = this.dirty;
+    this.dirty = new Set();
+    return d;
+  }
+}

@@ -1,0 +1,257 @@
+// northd/model.ts — the NB snapshot plus the reverse indexes northd needs, kept current
+// row change by row change, and the per-switch facts (router ports, stateful ACLs, LB
+// VIPs, unknown ports) that several pipelines depend on.
+//
+// Owns: NbModel (mutable only through `apply`). Reads: NB rows. Called by engine.ts and
+// the pipeline builders (read-only). Never: talks to a store.
+// Invariants: after apply(changes) every index equals what a fresh build from the same
+// rows gives (the incremental==recompute property test covers this through SB output).
+
+import type { Row, Uuid } from '../store/types.js';
+import { macToLla, parseNetwork, type Network4, type Network6 } from './addr.js';
+import { NB_TABLES, emptySnapshot, list, map, str, type NbSnapshot, type NbTable } from './nb.js';
+
+export interface NbChange {
+  readonly table: NbTable;
+  readonly uuid: Uuid;
+  readonly old: Row | null;
+  readonly new: Row | null;
+}
+
+export interface RouterPortInfo {
+  readonly lsp: Uuid;
+  readonly lspName: string;
+  readonly lrp: Uuid;
+  readonly lrpName: string;
+  readonly lr: Uuid;
+  readonly mac: string;
+  readonly v4: readonly Network4[];
+  /** configured IPv6 networks (without the link-local one) */
+  readonly v6: readonly Network6[];
+  readonly lla: string;
+  readonly gatewayChassis: string | null;
+}
+
+export interface SwitchInfo {
+  readonly routerPorts: readonly RouterPortInfo[];
+  readonly hasAcls: boolean;
+  readonly hasStatefulAcl: boolean;
+  readonly hasLbVip: boolean;
+  readonly hasUnknown: boolean;
+}
+
+function addTo<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
+  let s = m.get(k);
+  if (s === undefined) m.set(k, (s = new Set()));
+  s.add(v);
+}
+function delFrom<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
+  const s = m.get(k);
+  if (s === undefined) return;
+  s.delete(v);
+  if (s.size === 0) m.delete(k);
+}
+
+export class NbModel {
+  readonly nb: { [T in NbTable]: Map<Uuid, Row> } = emptySnapshot();
+  readonly lsOfLsp = new Map<Uuid, Uuid>();
+  readonly lrOfLrp = new Map<Uuid, Uuid>();
+  readonly lrpByName = new Map<string, Set<Uuid>>();
+  readonly lspByName = new Map<string, Set<Uuid>>();
+  /** lrp name → router-type LSPs naming it in options:router-port */
+  readonly lspByRouterPort = new Map<string, Set<Uuid>>();
+  readonly pgsOfLsp = new Map<Uuid, Set<Uuid>>();
+  /** acl → owners as 'ls:<uuid>' / 'pg:<uuid>' */
+  readonly aclOwners = new Map<Uuid, Set<string>>();
+  /** lb → switches and routers using it */
+  readonly lbOwners = new Map<Uuid, Set<Uuid>>();
+  /** NAT / static route / policy → router */
+  readonly lrOfChild = new Map<Uuid, Set<Uuid>>();
+
+  static fromSnapshot(s: NbSnapshot): NbModel {
+    const m = new NbModel();
+    const changes: NbChange[] = [];
+    for (const t of NB_TABLES) for (const [uuid, row] of s[t]) changes.push({ table: t, uuid, old: null, new: row });
+    m.apply(changes);
+    return m;
+  }
+
+  apply(changes: readonly NbChange[]): void {
+    for (const c of changes) {
+      if (c.old !== null) this.unindex(c.table, c.old);
+      if (c.new === null) this.nb[c.table].delete(c.uuid);
+      else this.nb[c.table].set(c.uuid, c.new);
+    }
+    for (const c of changes) if (c.new !== null) this.index(c.table, c.new);
+  }
+
+  private index(t: NbTable, r: Row): void {
+    const u = r._uuid;
+    switch (t) {
+      case 'Logical_Switch':
+        for (const p of list(r, 'ports')) this.lsOfLsp.set(p, u);
+        for (const a of list(r, 'acls')) addTo(this.aclOwners, a, `ls:${u}`);
+        for (const l of list(r, 'load_balancer')) addTo(this.lbOwners, l, u);
+        break;
+      case 'Logical_Router':
+        for (const p of list(r, 'ports')) this.lrOfLrp.set(p, u);
+        for (const l of list(r, 'load_balancer')) addTo(this.lbOwners, l, u);
+        for (const c of [...list(r, 'nat'), ...list(r, 'static_routes'), ...list(r, 'policies')]) addTo(this.lrOfChild, c, u);
+        break;
+      case 'Logical_Switch_Port': {
+        addTo(this.lspByName, str(r, 'name'), u);
+        const rp = map(r, 'options')['router-port'];
+        if (str(r, 'type') === 'router' && rp !== undefined) addTo(this.lspByRouterPort, rp, u);
+        break;
+      }
+      case 'Logical_Router_Port':
+        addTo(this.lrpByName, str(r, 'name'), u);
+        break;
+      case 'Port_Group':
+        for (const p of list(r, 'ports')) addTo(this.pgsOfLsp, p, u);
+        for (const a of list(r, 'acls')) addTo(this.aclOwners, a, `pg:${u}`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private unindex(t: NbTable, r: Row): void {
+    const u = r._uuid;
+    switch (t) {
+      case 'Logical_Switch':
+        for (const p of list(r, 'ports')) if (this.lsOfLsp.get(p) === u) this.lsOfLsp.delete(p);
+        for (const a of list(r, 'acls')) delFrom(this.aclOwners, a, `ls:${u}`);
+        for (const l of list(r, 'load_balancer')) delFrom(this.lbOwners, l, u);
+        break;
+      case 'Logical_Router':
+        for (const p of list(r, 'ports')) if (this.lrOfLrp.get(p) === u) this.lrOfLrp.delete(p);
+        for (const l of list(r, 'load_balancer')) delFrom(this.lbOwners, l, u);
+        for (const c of [...list(r, 'nat'), ...list(r, 'static_routes'), ...list(r, 'policies')]) delFrom(this.lrOfChild, c, u);
+        break;
+      case 'Logical_Switch_Port': {
+        delFrom(this.lspByName, str(r, 'name'), u);
+        const rp = map(r, 'options')['router-port'];
+        if (str(r, 'type') === 'router' && rp !== undefined) delFrom(this.lspByRouterPort, rp, u);
+        break;
+      }
+      case 'Logical_Router_Port':
+        delFrom(this.lrpByName, str(r, 'name'), u);
+        break;
+      case 'Port_Group':
+        for (const p of list(r, 'ports')) delFrom(this.pgsOfLsp, p, u);
+        for (const a of list(r, 'acls')) delFrom(this.aclOwners, a, `pg:${u}`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** A name → row lookup that is deterministic when (invalidly) several rows share a name. */
+  byName(idx: Map<string, Set<Uuid>>, table: 'Logical_Switch_Port' | 'Logical_Router_Port', name: string): Row | undefined {
+    const s = idx.get(name);
+    if (s === undefined || s.size === 0) return undefined;
+    const u = s.size === 1 ? s.values().next().value : [...s].sort()[0];
+    return u === undefined ? undefined : this.nb[table].get(u);
+  }
+
+  /** The LRP a router-type LSP peers with (options:router-port), if it exists. */
+  peerLrp(lsp: Row): Row | undefined {
+    if (str(lsp, 'type') !== 'router') return undefined;
+    const name = map(lsp, 'options')['router-port'];
+    return name === undefined ? undefined : this.byName(this.lrpByName, 'Logical_Router_Port', name);
+  }
+
+  /** The router-type LSP that names this LRP (OVN's peer for the Port_Binding). */
+  peerLsp(lrp: Row): Row | undefined {
+    return this.byName(this.lspByRouterPort, 'Logical_Switch_Port', str(lrp, 'name'));
+  }
+
+  isGatewayRouter(lr: Row): boolean {
+    return (map(lr, 'options')['chassis'] ?? '') !== '';
+  }
+
+  routerPortInfo(lsp: Row): RouterPortInfo | null {
+    const lrp = this.peerLrp(lsp);
+    if (lrp === undefined) return null;
+    const lr = this.lrOfLrp.get(lrp._uuid);
+    const lrRow = lr === undefined ? undefined : this.nb.Logical_Router.get(lr);
+    if (lr === undefined || lrRow === undefined) return null;
+    const mac = str(lrp, 'mac').toLowerCase();
+    const v4: Network4[] = [];
+    const v6: Network6[] = [];
+    for (const n of list(lrp, 'networks')) {
+      const p = parseNetwork(n);
+      if (p?.v4) v4.push(p.v4);
+      if (p?.v6) v6.push(p.v6);
+    }
+    const gw = map(lrRow, 'options')['chassis'];
+    return {
+      lsp: lsp._uuid, lspName: str(lsp, 'name'), lrp: lrp._uuid, lrpName: str(lrp, 'name'), lr, mac, v4, v6,
+      lla: macToLla(mac), gatewayChassis: gw === undefined || gw === '' ? null : gw,
+    };
+  }
+
+  /** Port groups having at least one port on switch `ls`. */
+  portGroupsOnSwitch(ls: Row): Set<Uuid> {
+    const out = new Set<Uuid>();
+    for (const p of list(ls, 'ports')) for (const g of this.pgsOfLsp.get(p) ?? []) out.add(g);
+    return out;
+  }
+
+  /** Switches an ACL applies to. */
+  aclSwitches(acl: Uuid): Set<Uuid> {
+    const out = new Set<Uuid>();
+    for (const o of this.aclOwners.get(acl) ?? []) {
+      const u = o.slice(3);
+      if (o.startsWith('ls:')) {
+        if (this.nb.Logical_Switch.has(u)) out.add(u);
+      } else {
+        const pg = this.nb.Port_Group.get(u);
+        if (pg === undefined) continue;
+        for (const p of list(pg, 'ports')) {
+          const ls = this.lsOfLsp.get(p);
+          if (ls !== undefined && this.nb.Logical_Switch_Port.has(p)) out.add(ls);
+        }
+      }
+    }
+    return out;
+  }
+
+  switchInfo(lsUuid: Uuid): SwitchInfo {
+    const ls = this.nb.Logical_Switch.get(lsUuid);
+    if (ls === undefined) return { routerPorts: [], hasAcls: false, hasStatefulAcl: false, hasLbVip: false, hasUnknown: false };
+    const routerPorts: RouterPortInfo[] = [];
+    let hasUnknown = false;
+    for (const p of list(ls, 'ports')) {
+      const lsp = this.nb.Logical_Switch_Port.get(p);
+      if (lsp === undefined) continue;
+      if (str(lsp, 'type') === 'router') {
+        const rp = this.routerPortInfo(lsp);
+        if (rp !== null) routerPorts.push(rp);
+      }
+      if (list(lsp, 'addresses').includes('unknown')) hasUnknown = true;
+    }
+    routerPorts.sort((a, b) => (a.lspName < b.lspName ? -1 : a.lspName > b.lspName ? 1 : 0));
+    const acls = new Set(list(ls, 'acls'));
+    for (const g of this.portGroupsOnSwitch(ls)) for (const a of list(this.nb.Port_Group.get(g) ?? ls, 'acls')) acls.add(a);
+    let hasAcls = false;
+    let hasStatefulAcl = false;
+    for (const a of acls) {
+      const acl = this.nb.ACL.get(a);
+      if (acl === undefined) continue;
+      hasAcls = true;
+      if (str(acl, 'action') === 'allow-related') hasStatefulAcl = true;
+    }
+    let hasLbVip = false;
+    for (const l of list(ls, 'load_balancer')) {
+      const lb = this.nb.Load_Balancer.get(l);
+      if (lb !== undefined && Object.keys(map(lb, 'vips')).length > 0) hasLbVip = true;
+    }
+    return { routerPorts, hasAcls, hasStatefulAcl, hasLbVip, hasUnknown };
+  }
+}
+
+export function sameSwitchInfo(a: SwitchInfo, b: SwitchInfo): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

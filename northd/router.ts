@@ -1,0 +1,271 @@
+// northd/router.ts — the logical router pipeline (ingress lr_in_*, egress lr_out_*).
+//
+// Owns: all flows of one logical router as ovn-northd 23.03 writes them for the features
+// loom models: admission, neighbor lookup/learning, IP input (ARP/ND replies, ICMP echo,
+// TTL exceeded, port unreachable), gateway-router NAT (snat, dnat, dnat_and_snat),
+// connected and static routes with ECMP, default policies, ARP resolve/request, delivery.
+// One compile unit per router (`buildRouter`). The ARP resolution entries for switch port
+// addresses are written by switch.ts (they belong to the port's unit).
+// Reads: NbModel. Called by engine.ts. Never: reads anything but its arguments.
+// Not modelled yet (logged in the issue notes): distributed gateway ports (l3dgw), router
+// load balancers, router policies other than the default, IPv6 RA, chk_pkt_len.
+
+import type { Row, Uuid } from '../store/types.js';
+import { ipv4InNetwork, macToLla, parseIpv4, parseNetwork, solicitedNode, type Network4, type Network6 } from './addr.js';
+import type { LflowBuilder } from './lflow.js';
+import type { NbModel } from './model.js';
+import { list, str } from './nb.js';
+
+const q = (s: string): string => JSON.stringify(s);
+
+interface Lrp {
+  readonly row: Row;
+  readonly name: string;
+  readonly mac: string;
+  readonly v4: readonly Network4[];
+  readonly v6: readonly Network6[];
+  readonly lla: string;
+}
+
+function routerPorts(model: NbModel, lr: Row): Lrp[] {
+  const out: Lrp[] = [];
+  for (const u of list(lr, 'ports')) {
+    const row = model.nb.Logical_Router_Port.get(u);
+    if (row === undefined) continue;
+    const mac = str(row, 'mac').toLowerCase();
+    const v4: Network4[] = [];
+    const v6: Network6[] = [];
+    for (const n of list(row, 'networks')) {
+      const p = parseNetwork(n);
+      if (p?.v4) v4.push(p.v4);
+      if (p?.v6) v6.push(p.v6);
+    }
+    out.push({ row, name: str(row, 'name'), mac, v4, v6, lla: macToLla(mac) });
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row): void {
+  const dp: Uuid = lr._uuid;
+  const gw = model.isGatewayRouter(lr);
+  const ports = routerPorts(model, lr);
+  const nats = list(lr, 'nat').map((u) => model.nb.NAT.get(u)).filter((r): r is Row => r !== undefined);
+  const lbs = list(lr, 'load_balancer').filter((u) => model.nb.Load_Balancer.has(u));
+  const natOrLb = nats.length > 0 || lbs.length > 0;
+
+  // admission
+  b.add(dp, 'lr_in_admission', 100, 'vlan.present || eth.src[40]', 'drop;');
+  b.add(dp, 'lr_in_admission', 0, '1', 'drop;');
+  for (const p of ports) {
+    const ref = { table: 'Logical_Router_Port', uuid: p.row._uuid };
+    b.add(dp, 'lr_in_admission', 50, `eth.dst == ${p.mac} && inport == ${q(p.name)}`, `xreg0[0..47] = ${p.mac}; next;`, ref);
+    b.add(dp, 'lr_in_admission', 50, `eth.mcast && inport == ${q(p.name)}`, `xreg0[0..47] = ${p.mac}; next;`, ref);
+  }
+
+  // neighbor lookup / learning
+  b.add(dp, 'lr_in_lookup_neighbor', 100, 'arp.op == 2', 'reg9[2] = lookup_arp(inport, arp.spa, arp.sha); next;');
+  b.add(dp, 'lr_in_lookup_neighbor', 100, 'nd_na', 'reg9[2] = lookup_nd(inport, nd.target, nd.tll); next;');
+  b.add(dp, 'lr_in_lookup_neighbor', 100, 'nd_ns', 'reg9[2] = lookup_nd(inport, ip6.src, nd.sll); next;');
+  b.add(dp, 'lr_in_lookup_neighbor', 0, '1', 'reg9[2] = 1; next;');
+  for (const p of ports) {
+    for (const n of p.v4) {
+      b.add(dp, 'lr_in_lookup_neighbor', 100, `inport == ${q(p.name)} && arp.spa == ${n.network}/${n.plen} && arp.op == 1`,
+        'reg9[2] = lookup_arp(inport, arp.spa, arp.sha); next;', { table: 'Logical_Router_Port', uuid: p.row._uuid });
+    }
+  }
+  b.add(dp, 'lr_in_learn_neighbor', 100, 'reg9[2] == 1', 'next;');
+  b.add(dp, 'lr_in_learn_neighbor', 95, 'nd_na && nd.tll == 0', 'put_nd(inport, nd.target, eth.src); next;');
+  b.add(dp, 'lr_in_learn_neighbor', 95, 'nd_ns && (ip6.src == 0 || nd.sll == 0)', 'next;');
+  b.add(dp, 'lr_in_learn_neighbor', 90, 'arp', 'put_arp(inport, arp.spa, arp.sha); next;');
+  b.add(dp, 'lr_in_learn_neighbor', 90, 'nd_na', 'put_nd(inport, nd.target, nd.tll); next;');
+  b.add(dp, 'lr_in_learn_neighbor', 90, 'nd_ns', 'put_nd(inport, ip6.src, nd.sll); next;');
+  b.add(dp, 'lr_in_learn_neighbor', 0, '1', 'drop;');
+
+  // ip_input
+  b.add(dp, 'lr_in_ip_input', 100,
+    'ip4.src_mcast ||ip4.src == 255.255.255.255 || ip4.src == 127.0.0.0/8 || ip4.dst == 127.0.0.0/8 || ip4.src == 0.0.0.0/8 || ip4.dst == 0.0.0.0/8', 'drop;');
+  b.add(dp, 'lr_in_ip_input', 85, 'arp || nd', 'drop;');
+  b.add(dp, 'lr_in_ip_input', 84, 'nd_rs || nd_ra', 'next;');
+  b.add(dp, 'lr_in_ip_input', 83, 'ip6.mcast_rsvd', 'drop;');
+  b.add(dp, 'lr_in_ip_input', 82, 'ip4.mcast || ip6.mcast', 'drop;');
+  b.add(dp, 'lr_in_ip_input', 50, 'eth.bcast', 'drop;');
+  b.add(dp, 'lr_in_ip_input', 32, 'ip.ttl == {0, 1} && !ip.later_frag && (ip4.mcast || ip6.mcast)', 'drop;');
+  b.add(dp, 'lr_in_ip_input', 30, 'ip.ttl == {0, 1}', 'drop;');
+  b.add(dp, 'lr_in_ip_input', 0, '1', 'next;');
+  const arpReply = 'eth.dst = eth.src; eth.src = xreg0[0..47]; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = xreg0[0..47]; arp.tpa <-> arp.spa; outport = inport; flags.loopback = 1; output;';
+  for (const p of ports) {
+    const ref = { table: 'Logical_Router_Port', uuid: p.row._uuid };
+    const qn = q(p.name);
+    if (p.v4.length > 0) {
+      const srcs = p.v4.flatMap((n) => [n.addr, n.bcast]);
+      b.add(dp, 'lr_in_ip_input', 100, `ip4.src == {${srcs.join(', ')}} && reg9[0] == 0`, 'drop;', ref);
+      const dsts = p.v4.map((n) => n.addr);
+      const dstMatch = dsts.length === 1 ? `ip4.dst == ${dsts[0]}` : `ip4.dst == {${dsts.join(', ')}}`;
+      b.add(dp, 'lr_in_ip_input', 90, `${dstMatch} && icmp4.type == 8 && icmp4.code == 0`,
+        'ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 0; flags.loopback = 1; next; ', ref);
+      b.add(dp, 'lr_in_ip_input', 60, `ip4.dst == {${dsts.join(', ')}}`, 'drop;', ref);
+      const first = p.v4[0];
+      if (first !== undefined) {
+        b.add(dp, 'lr_in_ip_input', 31, `inport == ${qn} && ip4 && ip.ttl == {0, 1} && !ip.later_frag`,
+          `icmp4 {eth.dst <-> eth.src; icmp4.type = 11; /* Time exceeded */ icmp4.code = 0; /* TTL exceeded in transit */ ip4.dst = ip4.src; ip4.src = ${first.addr} ; ip.ttl = 254; outport = ${qn}; flags.loopback = 1; output; };`, ref);
+      }
+      for (const n of p.v4) {
+        b.add(dp, 'lr_in_ip_input', 90, `inport == ${qn} && arp.op == 1 && arp.tpa == ${n.addr} && arp.spa == ${n.network}/${n.plen}`, arpReply, ref);
+        if (!gw) {
+          const d = `ip4 && ip4.dst == ${n.addr} && !ip.later_frag`;
+          b.add(dp, 'lr_in_ip_input', 80, `${d} && sctp`, 'sctp_abort {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };', ref);
+          b.add(dp, 'lr_in_ip_input', 80, `${d} && tcp`, 'tcp_reset {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };', ref);
+          b.add(dp, 'lr_in_ip_input', 80, `${d} && udp`, 'icmp4 {eth.dst <-> eth.src; ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 3; icmp4.code = 3; next; };', ref);
+          b.add(dp, 'lr_in_ip_input', 70, d, 'icmp4 {eth.dst <-> eth.src; ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 3; icmp4.code = 2; next; };', ref);
+        }
+      }
+    }
+    const v6s = [...p.v6.map((n) => n.addr), p.lla];
+    b.add(dp, 'lr_in_ip_input', 60, `ip6.dst == {${v6s.join(', ')}}`, 'drop;', ref);
+    for (const ip6 of v6s) {
+      b.add(dp, 'lr_in_ip_input', 90, `inport == ${qn} && ip6.dst == {${ip6}, ${solicitedNode(ip6)}} && nd_ns && nd.target == ${ip6}`,
+        'nd_na_router { eth.src = xreg0[0..47]; ip6.src = nd.target; nd.tll = xreg0[0..47]; outport = inport; flags.loopback = 1; output; };', ref);
+      b.add(dp, 'lr_in_ip_input', 90, `ip6.dst == ${ip6} && icmp6.type == 128 && icmp6.code == 0`,
+        'ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 129; flags.loopback = 1; next; ', ref);
+      b.add(dp, 'lr_in_ip_input', 100, `ip6.dst == ${ip6} && udp.src == 547 && udp.dst == 546`, 'reg0 = 0; handle_dhcpv6_reply;', ref);
+      if (!gw) {
+        const d = `ip6 && ip6.dst == ${ip6} && !ip.later_frag`;
+        b.add(dp, 'lr_in_ip_input', 80, `${d} && sctp`, 'sctp_abort {eth.dst <-> eth.src; ip6.dst <-> ip6.src; next; };', ref);
+        b.add(dp, 'lr_in_ip_input', 80, `${d} && tcp`, 'tcp_reset {eth.dst <-> eth.src; ip6.dst <-> ip6.src; next; };', ref);
+        b.add(dp, 'lr_in_ip_input', 80, `${d} && udp`, 'icmp6 {eth.dst <-> eth.src; ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 1; icmp6.code = 4; next; };', ref);
+        b.add(dp, 'lr_in_ip_input', 70, d, 'icmp6 {eth.dst <-> eth.src; ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 1; icmp6.code = 3; next; };', ref);
+      }
+    }
+  }
+
+  // NAT (gateway routers)
+  for (const st of ['lr_in_unsnat', 'lr_in_defrag', 'lr_in_dnat', 'lr_in_ecmp_stateful', 'lr_in_nd_ra_options', 'lr_in_nd_ra_response',
+    'lr_out_undnat', 'lr_out_post_undnat', 'lr_out_snat', 'lr_out_post_snat', 'lr_out_egr_loop'] as const) {
+    b.add(dp, st, 0, '1', 'next;');
+  }
+  b.add(dp, 'lr_out_chk_dnat_local', 0, '1', 'reg9[4] = 0; next;');
+  b.add(dp, 'lr_out_snat', 120, 'nd_ns', 'next;');
+  b.add(dp, 'lr_in_lb_aff_check', 0, '1', 'next;');
+  b.add(dp, 'lr_in_lb_aff_learn', 0, '1', 'next;');
+  if (gw) {
+    b.add(dp, 'lr_out_chk_dnat_local', 50, 'ip && ct_mark.natted == 1', 'reg9[4] = 1; next;');
+    if (natOrLb) {
+      b.add(dp, 'lr_out_undnat', 100, 'nd || nd_rs || nd_ra', 'next;');
+      b.add(dp, 'lr_out_undnat', 50, 'ip', 'flags.loopback = 1; ct_dnat;');
+      b.add(dp, 'lr_out_post_undnat', 50, 'ip && ct.new', 'ct_commit { } ; next; ');
+    }
+    const extIps = new Set<string>();
+    for (const nat of nats) {
+      const ref = { table: 'NAT', uuid: nat._uuid };
+      const type = str(nat, 'type');
+      const ext = str(nat, 'external_ip');
+      const logical = str(nat, 'logical_ip');
+      if (parseIpv4(ext) === null) continue;
+      extIps.add(ext);
+      if (type === 'snat' || type === 'dnat_and_snat') {
+        b.add(dp, 'lr_in_unsnat', 90, `ip && ip4.dst == ${ext}`, 'ct_snat;', ref);
+        const net = parseNetwork(logical.includes('/') ? logical : `${logical}/32`)?.v4;
+        if (net !== undefined) {
+          const src = net.plen === 32 ? net.addr : `${net.network}/${net.plen}`;
+          b.add(dp, 'lr_out_snat', net.plen + 1, `ip && ip4.src == ${src} && (!ct.trk || !ct.rpl)`, `ct_snat(${ext});`, ref);
+        }
+      }
+      if (type === 'dnat' || type === 'dnat_and_snat') {
+        b.add(dp, 'lr_in_dnat', 100, `ip && ip4.dst == ${ext}`, `flags.loopback = 1; ct_dnat(${logical});`, ref);
+      }
+    }
+    for (const ext of [...extIps].sort()) {
+      b.add(dp, 'lr_in_ip_input', 90, `arp.op == 1 && arp.tpa == ${ext}`, arpReply);
+    }
+  }
+
+  // routing
+  b.add(dp, 'lr_in_ip_routing_pre', 0, '1', 'reg7 = 0; next;');
+  b.add(dp, 'lr_in_ip_routing', 10550, 'nd_rs || nd_ra', 'drop;');
+  b.add(dp, 'lr_in_ip_routing', 0, '1', 'drop;');
+  b.add(dp, 'lr_in_ip_routing_ecmp', 150, 'reg8[0..15] == 0', 'next;');
+  b.add(dp, 'lr_in_ip_routing_ecmp', 0, '1', 'drop;');
+  for (const p of ports) {
+    const ref = { table: 'Logical_Router_Port', uuid: p.row._uuid };
+    const qn = q(p.name);
+    b.add(dp, 'lr_in_ip_routing', 194, `inport == ${qn} && ip6.dst == fe80::/64`,
+      `ip.ttl--; reg8[0..15] = 0; xxreg0 = ip6.dst; xxreg1 = ${p.lla}; eth.src = ${p.mac}; outport = ${qn}; flags.loopback = 1; next;`, ref);
+    for (const n of p.v4) {
+      b.add(dp, 'lr_in_ip_routing', n.plen * 3 + 2, `ip4.dst == ${n.network}/${n.plen}`,
+        `ip.ttl--; reg8[0..15] = 0; reg0 = ip4.dst; reg1 = ${n.addr}; eth.src = ${p.mac}; outport = ${qn}; flags.loopback = 1; next;`, ref);
+    }
+    for (const n of p.v6) {
+      b.add(dp, 'lr_in_ip_routing', n.plen * 3 + 2, `ip6.dst == ${n.network}/${n.plen}`,
+        `ip.ttl--; reg8[0..15] = 0; xxreg0 = ip6.dst; xxreg1 = ${n.addr}; eth.src = ${p.mac}; outport = ${qn}; flags.loopback = 1; next;`, ref);
+    }
+  }
+  buildStaticRoutes(b, model, lr, ports);
+  b.add(dp, 'lr_in_policy', 0, '1', 'reg8[0..15] = 0; next;');
+  b.add(dp, 'lr_in_policy_ecmp', 150, 'reg8[0..15] == 0', 'next;');
+  b.add(dp, 'lr_in_policy_ecmp', 0, '1', 'drop;');
+
+  // arp_resolve (per-port address entries come from the switch ports' units)
+  b.add(dp, 'lr_in_arp_resolve', 500, 'ip4.mcast || ip6.mcast', 'next;');
+  b.add(dp, 'lr_in_arp_resolve', 1, 'ip4', 'get_arp(outport, reg0); next;');
+  b.add(dp, 'lr_in_arp_resolve', 1, 'ip6', 'get_nd(outport, xxreg0); next;');
+  b.add(dp, 'lr_in_arp_resolve', 0, '1', 'drop;');
+  for (const st of ['lr_in_chk_pkt_len', 'lr_in_larger_pkts', 'lr_in_gw_redirect'] as const) b.add(dp, st, 0, '1', 'next;');
+  b.add(dp, 'lr_in_arp_request', 100, 'eth.dst == 00:00:00:00:00:00 && ip4', 'arp { eth.dst = ff:ff:ff:ff:ff:ff; arp.spa = reg1; arp.tpa = reg0; arp.op = 1; output; };');
+  b.add(dp, 'lr_in_arp_request', 100, 'eth.dst == 00:00:00:00:00:00 && ip6', 'nd_ns { nd.target = xxreg0; output; };');
+  b.add(dp, 'lr_in_arp_request', 0, '1', 'output;');
+
+  b.add(dp, 'lr_out_delivery', 0, '1', 'drop;');
+  for (const p of ports) {
+    b.add(dp, 'lr_out_delivery', 100, `outport == ${q(p.name)}`, 'output;', { table: 'Logical_Router_Port', uuid: p.row._uuid });
+  }
+}
+
+/** Static routes (Logical_Router_Static_Route), ECMP when several share a prefix. */
+function buildStaticRoutes(b: LflowBuilder, model: NbModel, lr: Row, ports: readonly Lrp[]): void {
+  const dp = lr._uuid;
+  const byPrefix = new Map<string, Row[]>();
+  for (const u of list(lr, 'static_routes')) {
+    const r = model.nb.Logical_Router_Static_Route.get(u);
+    if (r === undefined) continue;
+    const key = `${str(r, 'route_table')}|${str(r, 'ip_prefix')}|${str(r, 'policy') || 'dst-ip'}`;
+    const arr = byPrefix.get(key) ?? [];
+    arr.push(r);
+    byPrefix.set(key, arr);
+  }
+  let ecmpGroup = 0;
+  for (const key of [...byPrefix.keys()].sort()) {
+    const routes = (byPrefix.get(key) ?? []).sort((a, c) => (str(a, 'nexthop') < str(c, 'nexthop') ? -1 : 1));
+    const first = routes[0];
+    if (first === undefined) continue;
+    const prefix = parseNetwork(str(first, 'ip_prefix').includes('/') ? str(first, 'ip_prefix') : `${str(first, 'ip_prefix')}/32`)?.v4;
+    if (prefix === undefined) continue;
+    const srcPolicy = (str(first, 'policy') || 'dst-ip') === 'src-ip';
+    const field = srcPolicy ? 'ip4.src' : 'ip4.dst';
+    const match = `reg7 == 0 && ${field} == ${prefix.network}/${prefix.plen}`;
+    const prio = prefix.plen * 3 + (srcPolicy ? 0 : 1);
+    const resolved = routes.map((r) => {
+      const nh = str(r, 'nexthop');
+      const outName = str(r, 'output_port');
+      const port = outName !== '' ? ports.find((p) => p.name === outName) : ports.find((p) => p.v4.some((n) => ipv4InNetwork(nh, n)));
+      const net = port?.v4.find((n) => ipv4InNetwork(nh, n)) ?? port?.v4[0];
+      return port === undefined || net === undefined ? null : { r, nh, port, net };
+    }).filter((x): x is NonNullable<typeof x> => x !== null);
+    if (resolved.length === 0) continue;
+    const ref = { table: 'Logical_Router_Static_Route', uuid: first._uuid };
+    if (resolved.length === 1) {
+      const [x] = resolved;
+      if (x === undefined) continue;
+      b.add(dp, 'lr_in_ip_routing', prio, match,
+        `ip.ttl--; reg8[0..15] = 0; reg0 = ${x.nh}; reg1 = ${x.net.addr}; eth.src = ${x.port.mac}; outport = ${q(x.port.name)}; flags.loopback = 1; next;`, ref);
+      continue;
+    }
+    ecmpGroup++;
+    b.add(dp, 'lr_in_ip_routing', prio, match,
+      `ip.ttl--; flags.loopback = 1; reg8[0..15] = ${ecmpGroup}; reg8[16..31] = select(${resolved.map((_, i) => i + 1).join(', ')});`, ref);
+    resolved.forEach((x, i) => {
+      b.add(dp, 'lr_in_ip_routing_ecmp', 100, `reg8[0..15] == ${ecmpGroup} && reg8[16..31] == ${i + 1}`,
+        `reg0 = ${x.nh}; reg1 = ${x.net.addr}; eth.src = ${x.port.mac}; outport = ${q(x.port.name)}; next;`,
+        { table: 'Logical_Router_Static_Route', uuid: x.r._uuid });
+    });
+  }
+}

@@ -1,0 +1,299 @@
+// northd/switch.ts — the logical switch pipeline (ingress ls_in_*, egress ls_out_*).
+//
+// Owns: the flows of a logical switch as ovn-northd 23.03 writes them, split into compile
+// units: switch-wide flows (`buildSwitch`), one port's flows (`buildSwitchPort`, which also
+// writes the port's ARP resolution entries on connected routers), one ACL on the switches it
+// applies to (`buildAcl`), one load balancer (`buildLoadBalancer`). Reads: NbModel and the
+// switch facts (SwitchInfo). Called by engine.ts. Never: writes anything but flows into the
+// builder it is given; never reads state outside its arguments (units must be pure, or
+// incremental and full compiles would differ).
+// Port security (L2/IP/ND): as in OVN 23.03, northd only emits check_in_port_sec() /
+// check_out_port_sec(); the controller builds the checks from Port_Binding.port_security.
+
+import type { Row } from '../store/types.js';
+import { ipv4InNetwork, ipv6InNetwork, parseIpv4, parseLspAddress, parseIpv6, solicitedNode } from './addr.js';
+import type { LflowBuilder } from './lflow.js';
+import type { NbModel, SwitchInfo } from './model.js';
+import { int, list, map, str } from './nb.js';
+
+const q = (s: string): string => JSON.stringify(s);
+const ND_MLD = 'nd || nd_rs || nd_ra || mldv1 || mldv2';
+const ND_ACL = 'nd || nd_ra || nd_rs || mldv1 || mldv2';
+
+// Registers (OVN's names from northd.c, kept as text because flows carry them as text).
+const REGBIT_CONNTRACK_DEFRAG = 'reg0[0]';
+const REGBIT_CONNTRACK_COMMIT = 'reg0[1]';
+const REGBIT_CONNTRACK_NAT = 'reg0[2]';
+const REGBIT_ACL_HINT_ALLOW_NEW = 'reg0[7]';
+const REGBIT_ACL_HINT_ALLOW = 'reg0[8]';
+const REGBIT_ACL_HINT_DROP = 'reg0[9]';
+const REGBIT_ACL_HINT_BLOCK = 'reg0[10]';
+const REGBIT_LKUP_FDB = 'reg0[11]';
+const REGBIT_ACL_LABEL = 'reg0[13]';
+const REGBIT_PORT_SEC_DROP = 'reg0[15]';
+const REGBIT_ACL_STATELESS = 'reg0[16]';
+const REGBIT_ACL_HINT_ALLOW_REL = 'reg0[17]';
+
+/** Switch-wide flows: defaults, ACL/LB scaffolding, multicast and unknown handling. */
+export function buildSwitch(b: LflowBuilder, ls: Row, info: SwitchInfo): void {
+  const dp = ls._uuid;
+  // check_port_sec / apply_port_sec
+  b.add(dp, 'ls_in_check_port_sec', 100, 'eth.src[40]', 'drop;');
+  b.add(dp, 'ls_in_check_port_sec', 100, 'vlan.present', 'drop;');
+  b.add(dp, 'ls_in_check_port_sec', 50, '1', `${REGBIT_PORT_SEC_DROP} = check_in_port_sec(); next;`);
+  b.add(dp, 'ls_in_apply_port_sec', 50, `${REGBIT_PORT_SEC_DROP} == 1`, 'drop;');
+  b.add(dp, 'ls_in_apply_port_sec', 0, '1', 'next;');
+  b.add(dp, 'ls_out_check_port_sec', 100, 'eth.mcast', `${REGBIT_PORT_SEC_DROP} = 0; next;`);
+  b.add(dp, 'ls_out_check_port_sec', 0, '1', `${REGBIT_PORT_SEC_DROP} = check_out_port_sec(); next;`);
+  b.add(dp, 'ls_out_apply_port_sec', 50, `${REGBIT_PORT_SEC_DROP} == 1`, 'drop;');
+  b.add(dp, 'ls_out_apply_port_sec', 0, '1', 'output;');
+
+  b.add(dp, 'ls_in_lookup_fdb', 0, '1', 'next;');
+  b.add(dp, 'ls_in_put_fdb', 0, '1', 'next;');
+
+  // pre_acl
+  b.add(dp, 'ls_in_pre_acl', 0, '1', 'next;');
+  b.add(dp, 'ls_out_pre_acl', 0, '1', 'next;');
+  b.add(dp, 'ls_in_pre_acl', 110, 'eth.dst == $svc_monitor_mac', 'next;');
+  b.add(dp, 'ls_out_pre_acl', 110, 'eth.src == $svc_monitor_mac', 'next;');
+  if (info.hasStatefulAcl) {
+    const nd = `${ND_MLD} || (udp && udp.src == 546 && udp.dst == 547)`;
+    b.add(dp, 'ls_in_pre_acl', 110, nd, 'next;');
+    b.add(dp, 'ls_out_pre_acl', 110, nd, 'next;');
+    b.add(dp, 'ls_in_pre_acl', 110, 'eth.mcast', 'next;');
+    b.add(dp, 'ls_out_pre_acl', 110, 'eth.mcast', 'next;');
+    b.add(dp, 'ls_in_pre_acl', 100, 'ip', `${REGBIT_CONNTRACK_DEFRAG} = 1; next;`);
+    b.add(dp, 'ls_out_pre_acl', 100, 'ip', `${REGBIT_CONNTRACK_DEFRAG} = 1; next;`);
+  }
+
+  // pre_lb
+  b.add(dp, 'ls_in_pre_lb', 0, '1', 'next;');
+  b.add(dp, 'ls_out_pre_lb', 0, '1', 'next;');
+  b.add(dp, 'ls_in_pre_lb', 110, 'eth.mcast', 'next;');
+  b.add(dp, 'ls_out_pre_lb', 110, 'eth.mcast', 'next;');
+  b.add(dp, 'ls_in_pre_lb', 110, ND_MLD, 'next;');
+  b.add(dp, 'ls_out_pre_lb', 110, ND_MLD, 'next;');
+  b.add(dp, 'ls_in_pre_lb', 110, `${REGBIT_ACL_STATELESS} == 1`, 'next;');
+  b.add(dp, 'ls_out_pre_lb', 110, `${REGBIT_ACL_STATELESS} == 1`, 'next;');
+  b.add(dp, 'ls_in_pre_lb', 110, 'eth.dst == $svc_monitor_mac', 'next;');
+  b.add(dp, 'ls_out_pre_lb', 110, 'eth.src == $svc_monitor_mac', 'next;');
+  if (info.hasLbVip) {
+    b.add(dp, 'ls_in_pre_lb', 100, 'ip', `${REGBIT_CONNTRACK_NAT} = 1; next;`);
+    b.add(dp, 'ls_out_pre_lb', 100, 'ip', `${REGBIT_CONNTRACK_NAT} = 1; next;`);
+  }
+
+  // pre_stateful
+  for (const st of ['ls_in_pre_stateful', 'ls_out_pre_stateful'] as const) {
+    b.add(dp, st, 0, '1', 'next;');
+    b.add(dp, st, 110, `${REGBIT_CONNTRACK_NAT} == 1`, 'ct_lb_mark;');
+    b.add(dp, st, 100, `${REGBIT_CONNTRACK_DEFRAG} == 1`, 'ct_next;');
+  }
+
+  // acl_hint
+  const stateful = info.hasStatefulAcl || info.hasLbVip;
+  for (const st of ['ls_in_acl_hint', 'ls_out_acl_hint'] as const) {
+    b.add(dp, st, !info.hasAcls && !info.hasLbVip ? 65535 : 0, '1', 'next;');
+    if (!stateful) continue;
+    b.add(dp, st, 7, 'ct.new && !ct.est', `${REGBIT_ACL_HINT_ALLOW_NEW} = 1; ${REGBIT_ACL_HINT_DROP} = 1; next;`);
+    b.add(dp, st, 6, '!ct.new && ct.est && !ct.rpl && ct_mark.blocked == 1', `${REGBIT_ACL_HINT_ALLOW_NEW} = 1; ${REGBIT_ACL_HINT_DROP} = 1; next;`);
+    b.add(dp, st, 5, '!ct.trk', `${REGBIT_ACL_HINT_ALLOW} = 1; ${REGBIT_ACL_HINT_DROP} = 1; next;`);
+    b.add(dp, st, 4, '!ct.new && ct.est && !ct.rpl && ct_mark.blocked == 0', `${REGBIT_ACL_HINT_ALLOW} = 1; ${REGBIT_ACL_HINT_BLOCK} = 1; next;`);
+    b.add(dp, st, 3, '!ct.est', `${REGBIT_ACL_HINT_DROP} = 1; next;`);
+    b.add(dp, st, 2, 'ct.est && ct_mark.blocked == 1', `${REGBIT_ACL_HINT_DROP} = 1; next;`);
+    b.add(dp, st, 1, 'ct.est && ct_mark.blocked == 0', `${REGBIT_ACL_HINT_BLOCK} = 1; next;`);
+  }
+
+  // acl (switch-wide part; per-ACL flows come from buildAcl)
+  if (!info.hasAcls && !info.hasLbVip) {
+    b.add(dp, 'ls_in_acl', 65535, '1', 'next;');
+    b.add(dp, 'ls_out_acl', 65535, '1', 'next;');
+  } else {
+    b.add(dp, 'ls_in_acl', 0, '1', 'next;');
+    b.add(dp, 'ls_out_acl', 0, '1', 'next;');
+    b.add(dp, 'ls_in_acl', 34000, 'eth.dst == $svc_monitor_mac', 'next;');
+    b.add(dp, 'ls_out_acl', 34000, 'eth.src == $svc_monitor_mac', 'next;');
+  }
+  b.add(dp, 'ls_in_acl_after_lb', 0, '1', 'next;');
+  for (const st of ['ls_in_acl', 'ls_out_acl', 'ls_in_acl_after_lb'] as const) b.add(dp, st, 65532, ND_ACL, 'next;');
+  if (stateful) {
+    for (const st of ['ls_in_acl', 'ls_out_acl'] as const) {
+      const ingress = st === 'ls_in_acl';
+      b.add(dp, st, 1, 'ip && !ct.est', `${REGBIT_CONNTRACK_COMMIT} = 1; next;`);
+      b.add(dp, st, 1, 'ip && ct.est && ct_mark.blocked == 1', `${REGBIT_CONNTRACK_COMMIT} = 1; next;`);
+      b.add(dp, st, 65532, 'ct.inv || (ct.est && ct.rpl && ct_mark.blocked == 1)', 'drop;');
+      b.add(dp, st, 65532, 'ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && ct_mark.blocked == 0',
+        ingress ? `${REGBIT_ACL_HINT_DROP} = 0; ${REGBIT_ACL_HINT_BLOCK} = 0; ${REGBIT_ACL_HINT_ALLOW_REL} = 1; next;` : 'next;');
+      b.add(dp, st, 65532, '!ct.est && ct.rel && !ct.new && !ct.inv && ct_mark.blocked == 0',
+        ingress ? `${REGBIT_ACL_HINT_ALLOW_REL} = 1; ct_commit_nat;` : 'ct_commit_nat;');
+    }
+    b.add(dp, 'ls_in_acl_after_lb', 65532, `${REGBIT_ACL_HINT_ALLOW_REL} == 1`, 'next;');
+  }
+
+  // qos, lb affinity, lb, hairpin
+  for (const st of ['ls_in_qos_mark', 'ls_in_qos_meter', 'ls_out_qos_mark', 'ls_out_qos_meter', 'ls_in_lb_aff_check',
+    'ls_in_lb', 'ls_in_lb_aff_learn', 'ls_in_pre_hairpin', 'ls_in_nat_hairpin', 'ls_in_hairpin'] as const) {
+    b.add(dp, st, 0, '1', 'next;');
+  }
+  if (info.hasLbVip) {
+    b.add(dp, 'ls_in_pre_hairpin', 100, 'ip && ct.trk', 'reg0[6] = chk_lb_hairpin(); reg0[12] = chk_lb_hairpin_reply(); next;');
+    b.add(dp, 'ls_in_nat_hairpin', 100, 'ip && ct.new && ct.trk && reg0[6] == 1', 'ct_snat_to_vip; next;');
+    b.add(dp, 'ls_in_nat_hairpin', 100, 'ip && ct.est && ct.trk && reg0[6] == 1', 'ct_snat;');
+    b.add(dp, 'ls_in_nat_hairpin', 90, 'ip && reg0[12] == 1', 'ct_snat;');
+    b.add(dp, 'ls_in_hairpin', 1, '(reg0[6] == 1 || reg0[12] == 1)', 'eth.dst <-> eth.src; outport = inport; flags.loopback = 1; output;');
+  }
+
+  // stateful
+  for (const st of ['ls_in_stateful', 'ls_out_stateful'] as const) {
+    b.add(dp, st, 0, '1', 'next;');
+    b.add(dp, st, 100, `${REGBIT_CONNTRACK_COMMIT} == 1 && ${REGBIT_ACL_LABEL} == 0`, 'ct_commit { ct_mark.blocked = 0; }; next;');
+    b.add(dp, st, 100, `${REGBIT_CONNTRACK_COMMIT} == 1 && ${REGBIT_ACL_LABEL} == 1`, 'ct_commit { ct_mark.blocked = 0; ct_label.label = reg3; }; next;');
+  }
+
+  for (const st of ['ls_in_arp_rsp', 'ls_in_dhcp_options', 'ls_in_dhcp_response', 'ls_in_dns_lookup', 'ls_in_dns_response', 'ls_in_external_port'] as const) {
+    b.add(dp, st, 0, '1', 'next;');
+  }
+
+  // l2_lkup / l2_unknown
+  b.add(dp, 'ls_in_l2_lkup', 110, 'eth.dst == $svc_monitor_mac && (tcp || icmp || icmp6)', 'handle_svc_check(inport);');
+  b.add(dp, 'ls_in_l2_lkup', 70, 'eth.mcast', 'outport = "_MC_flood"; output;');
+  b.add(dp, 'ls_in_l2_lkup', 0, '1', 'outport = get_fdb(eth.dst); next;');
+  b.add(dp, 'ls_in_l2_unknown', 50, 'outport == "none"', info.hasUnknown ? 'outport = "_MC_unknown"; output;' : 'drop;');
+  b.add(dp, 'ls_in_l2_unknown', 0, '1', 'output;');
+}
+
+function arpReply(mac: string, ip: string): string {
+  return `eth.dst = eth.src; eth.src = ${mac}; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = ${mac}; arp.tpa = arp.spa; arp.spa = ${ip}; outport = inport; flags.loopback = 1; output;`;
+}
+
+function ndMatch(ip6: string): string {
+  return `nd_ns && ip6.dst == {${ip6}, ${solicitedNode(ip6)}} && nd.target == ${ip6}`;
+}
+
+/** One logical switch port: L2 lookup, ARP/ND responder, FDB for unknown, router-port specifics. */
+export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: Row, info: SwitchInfo): void {
+  const dp = ls._uuid;
+  const name = str(lsp, 'name');
+  const ref = { table: 'Logical_Switch_Port', uuid: lsp._uuid };
+  const qn = q(name);
+  if (str(lsp, 'type') === 'router') {
+    const rp = info.routerPorts.find((r) => r.lsp === lsp._uuid);
+    b.add(dp, 'ls_in_pre_lb', 110, `ip && inport == ${qn}`, 'next;', ref);
+    b.add(dp, 'ls_out_pre_lb', 110, `ip && outport == ${qn}`, info.hasStatefulAcl ? 'next;' : 'ct_clear; next;', ref);
+    if (info.hasStatefulAcl) {
+      b.add(dp, 'ls_in_pre_acl', 110, `ip && inport == ${qn}`, 'next;', ref);
+      b.add(dp, 'ls_out_pre_acl', 110, `ip && outport == ${qn}`, 'next;', ref);
+    }
+    if (rp === undefined) return;
+    for (const n of rp.v4) {
+      b.add(dp, 'ls_in_arp_rsp', 100, `arp.tpa == ${n.addr} && arp.op == 1 && inport == ${qn}`, 'next;', ref);
+      b.add(dp, 'ls_in_arp_rsp', 50, `arp.tpa == ${n.addr} && arp.op == 1`, arpReply(rp.mac, n.addr), ref);
+      b.add(dp, 'ls_in_l2_lkup', 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${n.addr}`,
+        `clone {outport = ${qn}; output; }; outport = "_MC_flood_l2"; output;`, ref);
+    }
+    for (const ip6 of [...rp.v6.map((n) => n.addr), rp.lla]) {
+      const nd = `nd_na_router { eth.src = ${rp.mac}; ip6.src = ${ip6}; nd.target = ${ip6}; nd.tll = ${rp.mac}; outport = inport; flags.loopback = 1; output; };`;
+      b.add(dp, 'ls_in_arp_rsp', 100, `${ndMatch(ip6)} && inport == ${qn}`, 'next;', ref);
+      b.add(dp, 'ls_in_arp_rsp', 50, ndMatch(ip6), nd, ref);
+      b.add(dp, 'ls_in_l2_lkup', 80, `flags[1] == 0 && nd_ns && nd.target == ${ip6}`,
+        `clone {outport = ${qn}; output; }; outport = "_MC_flood_l2"; output;`, ref);
+    }
+    b.add(dp, 'ls_in_l2_lkup', 75, `eth.src == {${rp.mac}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;', ref);
+    b.add(dp, 'ls_in_l2_lkup', 50, `eth.dst == ${rp.mac}`, `outport = ${qn}; output;`, ref);
+    return;
+  }
+  const addresses = list(lsp, 'addresses');
+  if (addresses.includes('unknown')) {
+    b.add(dp, 'ls_in_lookup_fdb', 100, `inport == ${qn}`, `${REGBIT_LKUP_FDB} = lookup_fdb(inport, eth.src); next;`, ref);
+    b.add(dp, 'ls_in_put_fdb', 100, `inport == ${qn} && ${REGBIT_LKUP_FDB} == 0`, 'put_fdb(inport, eth.src); next;', ref);
+  }
+  if (str(lsp, 'type') !== '') return; // localnet, localport, virtual, ...: not modelled yet
+  for (const a of addresses) {
+    const pa = parseLspAddress(a);
+    if (pa === null) continue;
+    b.add(dp, 'ls_in_l2_lkup', 50, `eth.dst == ${pa.mac}`, `outport = ${qn}; output;`, ref);
+    for (const ip of pa.ipv4) {
+      b.add(dp, 'ls_in_arp_rsp', 100, `arp.tpa == ${ip} && arp.op == 1 && inport == ${qn}`, 'next;', ref);
+      b.add(dp, 'ls_in_arp_rsp', 50, `arp.tpa == ${ip} && arp.op == 1`, arpReply(pa.mac, ip), ref);
+    }
+    for (const ip6 of pa.ipv6) {
+      b.add(dp, 'ls_in_arp_rsp', 100, `${ndMatch(ip6)} && inport == ${qn}`, 'next;', ref);
+      b.add(dp, 'ls_in_arp_rsp', 50, ndMatch(ip6),
+        `nd_na { eth.src = ${pa.mac}; ip6.src = ${ip6}; nd.target = ${ip6}; nd.tll = ${pa.mac}; outport = inport; flags.loopback = 1; output; };`, ref);
+    }
+    // ARP resolution on every router attached to this switch, for addresses inside its subnets.
+    for (const rp of info.routerPorts) {
+      for (const ip of pa.ipv4) {
+        if (rp.v4.some((n) => ipv4InNetwork(ip, n))) {
+          b.add(rp.lr, 'lr_in_arp_resolve', 100, `outport == ${q(rp.lrpName)} && reg0 == ${ip}`, `eth.dst = ${pa.mac}; next;`, ref);
+        }
+      }
+      for (const ip6 of pa.ipv6) {
+        if (rp.v6.some((n) => ipv6InNetwork(ip6, n))) {
+          b.add(rp.lr, 'lr_in_arp_resolve', 100, `outport == ${q(rp.lrpName)} && xxreg0 == ${ip6}`, `eth.dst = ${pa.mac}; next;`, ref);
+        }
+      }
+    }
+  }
+  void model;
+}
+
+/** One ACL on one switch (OVN 23.03 consider_acl, without logging/meters/reject/tiers). */
+export function buildAcl(b: LflowBuilder, acl: Row, ls: Row, info: SwitchInfo): void {
+  const dp = ls._uuid;
+  const ref = { table: 'ACL', uuid: acl._uuid };
+  const ingress = str(acl, 'direction') === 'from-lport';
+  const afterLb = ingress && map(acl, 'options')['apply-after-lb'] === 'true';
+  const st = afterLb ? 'ls_in_acl_after_lb' : ingress ? 'ls_in_acl' : 'ls_out_acl';
+  const prio = (int(acl, 'priority') ?? 0) + 1000;
+  const match = str(acl, 'match');
+  const action = str(acl, 'action');
+  const label = int(acl, 'label') ?? 0;
+  const stateful = info.hasStatefulAcl || info.hasLbVip;
+  if (action === 'allow-stateless' || !stateful) {
+    const act = action.startsWith('allow') || action === 'pass' ? 'next;' : '/* drop */';
+    b.add(dp, st, prio, match, act, ref);
+    if (action === 'allow-stateless' && info.hasStatefulAcl) {
+      b.add(dp, ingress ? 'ls_in_pre_acl' : 'ls_out_pre_acl', prio, `ip && (${match})`, `${REGBIT_ACL_STATELESS} = 1; next;`, ref);
+    }
+    return;
+  }
+  if (action === 'allow' || action === 'allow-related') {
+    const lbl = label !== 0 ? `${REGBIT_ACL_LABEL} = 1; reg3 = ${label}; ` : '';
+    b.add(dp, st, prio, `${REGBIT_ACL_HINT_ALLOW_NEW} == 1 && (${match})`, `${REGBIT_CONNTRACK_COMMIT} = 1; ${lbl}next;`, ref);
+    b.add(dp, st, prio, `${REGBIT_ACL_HINT_ALLOW} == 1 && (${match})`,
+      label !== 0 ? `${REGBIT_CONNTRACK_COMMIT} = 1; ${lbl}next;` : 'next;', ref);
+  } else if (action === 'drop' || action === 'reject') {
+    b.add(dp, st, prio, `${REGBIT_ACL_HINT_DROP} == 1 && (${match})`, '/* drop */', ref);
+    b.add(dp, st, prio, `${REGBIT_ACL_HINT_BLOCK} == 1 && (${match})`, 'ct_commit { ct_mark.blocked = 1; }; /* drop */', ref);
+  } else if (action === 'pass') {
+    b.add(dp, st, prio, match, 'next;', ref);
+  }
+}
+
+/** One load balancer on one switch: VIP → ct_lb_mark backends. */
+export function buildLoadBalancer(b: LflowBuilder, lb: Row, ls: Row): void {
+  const dp = ls._uuid;
+  const ref = { table: 'Load_Balancer', uuid: lb._uuid };
+  const proto = str(lb, 'protocol') || 'tcp';
+  const vips = map(lb, 'vips');
+  for (const vip of Object.keys(vips).sort()) {
+    const backends = (vips[vip] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '').join(',');
+    const v = parseVip(vip);
+    if (v === null) continue;
+    const ipMatch = v.v6 ? `ip6.dst == ${v.ip}` : `ip4.dst == ${v.ip}`;
+    const l4 = v.port !== null ? ` && ${proto}.dst == ${v.port}` : '';
+    const regs = v.v6 ? `xxreg1 = ${v.ip}; ` : `reg1 = ${v.ip}; `;
+    const portReg = v.port !== null ? `reg2[0..15] = ${v.port}; ` : '';
+    b.add(dp, 'ls_in_pre_stateful', 120, `${REGBIT_CONNTRACK_NAT} == 1 && ${ipMatch}${l4}`, `${regs}${portReg}ct_lb_mark;`, ref);
+    const lbAction = backends === '' ? 'drop;' : `${REGBIT_CONNTRACK_COMMIT} = 0; ct_lb_mark(backends=${backends});`;
+    b.add(dp, 'ls_in_lb', v.port !== null ? 120 : 110, `ct.new && ${ipMatch}${l4}`, lbAction, ref);
+  }
+}
+
+export function parseVip(vip: string): { ip: string; port: number | null; v6: boolean } | null {
+  const m6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(vip);
+  if (m6 !== null && m6[1] !== undefined && parseIpv6(m6[1]) !== null) return { ip: m6[1], port: m6[2] === undefined ? null : Number(m6[2]), v6: true };
+  const [ip, port] = vip.split(':');
+  if (ip === undefined || parseIpv4(ip) === null) return null;
+  return { ip, port: port === undefined ? null : Number(port), v6: false };
+}

@@ -1,0 +1,132 @@
+// northd/testdata/nbctl.ts — test support: applies the ovn-nbctl verbs that topologies.sh
+// uses to an in-memory NB (plain rows), so golden tests build the same intent loom-side as
+// gen-golden.sh built in OVN. Not the CLI (cli/ owns that); only what the goldens need.
+
+import { randomUUID } from 'node:crypto';
+import type { Row, Uuid } from '../../store/types.js';
+import { emptySnapshot, list, map, str, type NbTable } from '../nb.js';
+
+export type MutableNb = { [T in NbTable]: Map<Uuid, Row> };
+
+/** Splits one shell-quoted line into words ("..." and '...' quoting, no escapes needed). */
+export function shellWords(line: string): string[] {
+  const out: string[] = [];
+  const re = /"([^"]*)"|'([^']*)'|(\S+)/g;
+  for (let m = re.exec(line); m !== null; m = re.exec(line)) out.push(m[1] ?? m[2] ?? m[3] ?? '');
+  return out;
+}
+
+export function readTopologies(text: string): Map<string, string[][]> {
+  const out = new Map<string, string[][]>();
+  let cur: string[][] | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    if (line.startsWith('topology ')) {
+      cur = [];
+      out.set(line.slice(9), cur);
+      continue;
+    }
+    cur?.push(shellWords(line));
+  }
+  return out;
+}
+
+export class Nbctl {
+  readonly nb: MutableNb = emptySnapshot();
+
+  private find(t: NbTable, name: string): Row {
+    for (const r of this.nb[t].values()) if (str(r, 'name') === name) return r;
+    throw new Error(`nbctl: no ${t} named ${name}`);
+  }
+  private insert(t: NbTable, row: Omit<Row, '_uuid'>): Uuid {
+    const u = randomUUID();
+    this.nb[t].set(u, { ...row, _uuid: u } as Row);
+    return u;
+  }
+  private update(t: NbTable, r: Row, cols: { [c: string]: unknown }): void {
+    this.nb[t].set(r._uuid, { ...r, ...cols } as Row);
+  }
+  private push(t: NbTable, r: Row, col: string, u: Uuid): void {
+    this.update(t, this.nb[t].get(r._uuid) ?? r, { [col]: [...list(this.nb[t].get(r._uuid) ?? r, col), u].sort() });
+  }
+
+  /** Runs one ovn-nbctl invocation (commands joined by --). */
+  run(words: readonly string[]): void {
+    const cmds: string[][] = [[]];
+    for (const w of words) {
+      if (w === '--') cmds.push([]);
+      else cmds[cmds.length - 1]?.push(w);
+    }
+    for (const c of cmds) if (c.length > 0) this.one(c);
+  }
+
+  private one(words: string[]): void {
+    const opts = words.filter((w) => w.startsWith('--'));
+    const [verb, ...a] = words.filter((w) => !w.startsWith('--'));
+    const arg = (i: number): string => {
+      const v = a[i];
+      if (v === undefined) throw new Error(`nbctl ${verb}: missing argument ${i}`);
+      return v;
+    };
+    switch (verb) {
+      case 'ls-add': this.insert('Logical_Switch', { name: arg(0), ports: [], acls: [], load_balancer: [] }); break;
+      case 'lr-add': this.insert('Logical_Router', { name: arg(0), ports: [], nat: [], static_routes: [], policies: [], load_balancer: [], options: {} }); break;
+      case 'lsp-add': {
+        const u = this.insert('Logical_Switch_Port', { name: arg(1), type: '', addresses: [], port_security: [], options: {} });
+        this.push('Logical_Switch', this.find('Logical_Switch', arg(0)), 'ports', u);
+        break;
+      }
+      case 'lsp-set-addresses': this.update('Logical_Switch_Port', this.find('Logical_Switch_Port', arg(0)), { addresses: a.slice(1).sort() }); break;
+      case 'lsp-set-port-security': this.update('Logical_Switch_Port', this.find('Logical_Switch_Port', arg(0)), { port_security: a.slice(1).sort() }); break;
+      case 'lsp-set-type': this.update('Logical_Switch_Port', this.find('Logical_Switch_Port', arg(0)), { type: arg(1) }); break;
+      case 'lsp-set-options': {
+        const o: { [k: string]: string } = {};
+        for (const kv of a.slice(1)) { const [k, v] = kv.split('='); if (k !== undefined) o[k] = v ?? ''; }
+        this.update('Logical_Switch_Port', this.find('Logical_Switch_Port', arg(0)), { options: o });
+        break;
+      }
+      case 'lrp-add': {
+        const u = this.insert('Logical_Router_Port', { name: arg(1), mac: arg(2), networks: a.slice(3).sort(), options: {} });
+        this.push('Logical_Router', this.find('Logical_Router', arg(0)), 'ports', u);
+        break;
+      }
+      case 'set': {
+        const t = arg(0) as NbTable;
+        const r = this.find(t, arg(1));
+        for (const kv of a.slice(2)) {
+          const m = /^(\w+):([\w-]+)=(.*)$/.exec(kv);
+          if (m === null || m[1] === undefined || m[2] === undefined) throw new Error(`nbctl set: ${kv}`);
+          this.update(t, this.nb[t].get(r._uuid) ?? r, { [m[1]]: { ...map(this.nb[t].get(r._uuid) ?? r, m[1]), [m[2]]: m[3] ?? '' } });
+        }
+        break;
+      }
+      case 'pg-add': {
+        const ports = a.slice(1).map((n) => this.find('Logical_Switch_Port', n)._uuid).sort();
+        this.insert('Port_Group', { name: arg(0), ports, acls: [] });
+        break;
+      }
+      case 'acl-add': {
+        const pg = opts.includes('--type=port-group');
+        const u = this.insert('ACL', { direction: arg(1), priority: Number(arg(2)), match: arg(3), action: arg(4), options: {}, label: 0 });
+        if (pg) this.push('Port_Group', this.find('Port_Group', arg(0)), 'acls', u);
+        else this.push('Logical_Switch', this.find('Logical_Switch', arg(0)), 'acls', u);
+        break;
+      }
+      case 'lb-add': this.insert('Load_Balancer', { name: arg(0), vips: { [arg(1)]: arg(2) }, protocol: a[3] ?? 'tcp', options: {} }); break;
+      case 'ls-lb-add': this.push('Logical_Switch', this.find('Logical_Switch', arg(0)), 'load_balancer', this.find('Load_Balancer', arg(1))._uuid); break;
+      case 'lr-nat-add': {
+        const u = this.insert('NAT', { type: arg(1), external_ip: arg(2), logical_ip: arg(3), options: {} });
+        this.push('Logical_Router', this.find('Logical_Router', arg(0)), 'nat', u);
+        break;
+      }
+      case 'lr-route-add': {
+        const u = this.insert('Logical_Router_Static_Route', { ip_prefix: arg(1), nexthop: arg(2), route_table: '', options: {} });
+        this.push('Logical_Router', this.find('Logical_Router', arg(0)), 'static_routes', u);
+        break;
+      }
+      default:
+        throw new Error(`nbctl: verb ${verb} not supported by the test helper`);
+    }
+  }
+}

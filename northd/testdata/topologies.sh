@@ -1,0 +1,56 @@
+# northd/testdata/topologies.sh — the NB topologies of the golden tests, as ovn-nbctl
+# argument lists (one transaction each). Sourced by gen-golden.sh (against OVN 23.03) and
+# parsed by northd's golden test (against loom), so both build exactly the same intent.
+# Format: a line "topology NAME" starts a topology; every following non-empty line up to
+# the next "topology" is one ovn-nbctl invocation's arguments.
+
+topology two-ports
+ls-add sw0
+lsp-add sw0 p1 -- lsp-set-addresses p1 "0a:00:00:00:00:01 10.0.0.1" -- lsp-set-port-security p1 "0a:00:00:00:00:01 10.0.0.1"
+lsp-add sw0 p2 -- lsp-set-addresses p2 "0a:00:00:00:00:02 10.0.0.2 fd00::2"
+
+topology router-snat
+ls-add ls1 -- ls-add ls2
+lr-add lr1 -- set Logical_Router lr1 options:chassis=hv1
+lrp-add lr1 lrp1 00:00:00:00:01:01 10.0.1.1/24
+lrp-add lr1 lrp2 00:00:00:00:02:01 10.0.2.1/24
+lsp-add ls1 ls1-lr1 -- lsp-set-type ls1-lr1 router -- lsp-set-addresses ls1-lr1 router -- lsp-set-options ls1-lr1 router-port=lrp1
+lsp-add ls2 ls2-lr1 -- lsp-set-type ls2-lr1 router -- lsp-set-addresses ls2-lr1 router -- lsp-set-options ls2-lr1 router-port=lrp2
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
+lsp-add ls2 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:02:0a 10.0.2.10"
+lr-nat-add lr1 snat 10.0.2.100 10.0.1.0/24
+lr-route-add lr1 0.0.0.0/0 10.0.2.254
+
+topology port-group-acls
+ls-add ls1
+lsp-add ls1 p1 -- lsp-set-addresses p1 "0a:00:00:00:00:01 10.0.0.1" -- lsp-set-port-security p1 "0a:00:00:00:00:01 10.0.0.1"
+lsp-add ls1 p2 -- lsp-set-addresses p2 "0a:00:00:00:00:02 10.0.0.2" -- lsp-set-port-security p2 "0a:00:00:00:00:02 10.0.0.2"
+lsp-add ls1 p3 -- lsp-set-addresses p3 "0a:00:00:00:00:03 10.0.0.3"
+pg-add pg1 p1 p2
+--type=port-group acl-add pg1 to-lport 1002 "outport == @pg1 && ip4 && tcp.dst == 22" allow-related
+--type=port-group acl-add pg1 to-lport 1002 'outport == @pg1 && ip4 && ip4.src == $pg1_ip4' allow-related
+--type=port-group acl-add pg1 to-lport 1001 "outport == @pg1 && ip" drop
+
+topology load-balancer
+ls-add sw0
+lsp-add sw0 p1 -- lsp-set-addresses p1 "0a:00:00:00:00:01 10.0.0.1"
+lsp-add sw0 p2 -- lsp-set-addresses p2 "0a:00:00:00:00:02 10.0.0.2"
+lb-add lb1 10.0.0.100:80 "10.0.0.1:8080,10.0.0.2:8080" tcp
+ls-lb-add sw0 lb1
+
+topology router-plain
+ls-add ls1 -- lr-add lr1
+lrp-add lr1 lrp1 00:00:01:00:00:01 10.0.1.254/24
+lsp-add ls1 ls1-lr -- lsp-set-type ls1-lr router -- lsp-set-addresses ls1-lr router -- lsp-set-options ls1-lr router-port=lrp1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10" -- lsp-set-port-security vm1 "0a:00:00:00:01:0a 10.0.1.10"
+lsp-add ls1 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:01:0b 10.0.1.11 fd01::b"
+pg-add pg1 vm1 vm2
+--type=port-group acl-add pg1 to-lport 1002 'outport == @pg1 && ip4 && ip4.src == $pg1_ip4' allow-related
+
+topology acls-stateless
+ls-add ls1
+lsp-add ls1 p1 -- lsp-set-addresses p1 "0a:00:00:00:00:01 10.0.0.1"
+lsp-add ls1 p2 -- lsp-set-addresses p2 "0a:00:00:00:00:02" unknown
+acl-add ls1 from-lport 1000 "ip4.src == 10.0.0.1 && udp" drop
+acl-add ls1 from-lport 1001 "ip4.src == 10.0.0.1 && tcp" allow
+acl-add ls1 to-lport 900 "ip4.dst == 10.0.0.2" allow-stateless
