@@ -13,7 +13,7 @@
 // table, column, row and offending value, and a hint with the accepted syntax.
 
 import { isIPv4, isIPv6 } from 'node:net';
-import { LoomError, type Row, type Scalar, type Value } from '../store/types.js';
+import { LoomError, type Row, type Scalar, type TxnView, type Value } from '../store/types.js';
 
 // ---------------------------------------------------------------- syntax
 
@@ -151,4 +151,42 @@ export function duplicateName(table: string, row: Row, other: Row): LoomError {
     value: row['name'],
     hint: `${table} names are unique (as ovn-nbctl keeps them); pick another name or update the existing row`,
   });
+}
+
+// ---------------------------------------------------------------- the hook
+
+/** The engine's validate hook for OVN_Northbound: throws the first problem found. */
+export function validateNbTxn(txn: TxnView): void {
+  const named = new Map<string, Row[]>();
+  for (const c of txn.changes) {
+    const row = c.new;
+    if (row === null) continue;
+    const problem = nbRowProblem(c.table, row);
+    if (problem) throw problem;
+    if (UNIQUE_NAME_TABLES.includes(c.table)) {
+      const name = row['name'];
+      if (typeof name === 'string' && name !== '' && (c.old === null || c.old['name'] !== name)) {
+        const list = named.get(c.table) ?? [];
+        list.push(row);
+        named.set(c.table, list);
+      }
+    }
+  }
+  for (const [table, rows] of named) {
+    // A few new names: ask per name. Many (a bulk load): one pass over the table.
+    if (rows.length <= 8) {
+      for (const row of rows) {
+        const other = txn.select(table, [['name', '==', row['name']]]).find((r) => r._uuid !== row._uuid);
+        if (other) throw duplicateName(table, row, other);
+      }
+      continue;
+    }
+    const byName = new Map<Value | undefined, Row>();
+    for (const r of txn.select(table)) {
+      if (r['name'] === '' || r['name'] === undefined) continue;
+      const first = byName.get(r['name']);
+      if (first === undefined) byName.set(r['name'], r);
+      else throw duplicateName(table, rows.some((x) => x._uuid === r._uuid) ? r : first, rows.some((x) => x._uuid === r._uuid) ? first : r);
+    }
+  }
 }

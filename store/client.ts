@@ -14,7 +14,7 @@
 // a snapshot may repeat the cursor's revision (it replaces the subscriber's state anyway);
 // after a reconnect the request carries fromRevision = the last delivered revision.
 
-import { Observable, defer, retry, throwError, timer, type Subscriber } from 'rxjs';
+import { Observable, catchError, defer, retry, throwError, timer, type Subscriber } from 'rxjs';
 import { WebSocket } from 'ws';
 import { LoomError, type Condition, type DatabaseSchema, type Operation, type Row, type Store, type TransactResult, type WatchEvent, type WatchRequest } from './types.js';
 import { CloseCode, HEALTH_PATH, SCHEMA_PATH, TABLES_PATH, TRANSACT_PATH, WATCH_PATH, errorFromBody, isRetriableClose, parseWatchMessage } from './watch-protocol.js';
@@ -134,6 +134,11 @@ export class RemoteStore implements Store {
         count: this.options.maxRetries ?? Infinity,
         resetOnSuccess: true,
         delay: (err: unknown, attempt: number) => (err instanceof Disconnected ? timer(Math.min(cap, base * 2 ** (attempt - 1))) : throwError(() => err)),
+      }),
+      catchError((err: unknown) => {
+        if (!(err instanceof Disconnected)) return throwError(() => err);
+        const e = new LoomError({ code: 'unavailable', message: `watch of ${this.url} gave up: ${err.message}`, hint: `no connection after ${this.options.maxRetries ?? 0} retries; is the database server running?` });
+        return throwError(() => e);
       }),
     );
   }

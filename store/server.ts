@@ -343,7 +343,13 @@ function serveWatch(store: Store, ws: WebSocket, options: StoreServerOptions, lo
         }
         ws.send(JSON.stringify(event));
       },
-      error: (e: unknown) => fail(CloseCode.internal, toLoomError(e)),
+      // The engine refusing the request (a bad condition value) will refuse it again: say
+      // so with a code the client does not retry; anything else is worth a reconnect.
+      error: (e: unknown) => {
+        const err = toLoomError(e);
+        const status = httpStatusOf(err.code);
+        fail(status >= 400 && status < 500 && status !== 408 ? CloseCode.badRequest : CloseCode.internal, err);
+      },
       complete: () => ws.close(CloseCode.goingAway, 'store closed; resume from your last revision'),
     });
   });

@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nbSchema } from '../schemas/index.js';
+import { SqliteStore } from './sqlite-store.js';
+import { serveStore, type StoreServer } from './server.js';
+import { RemoteStore } from './client.js';
+import { EventCollector } from './client-collect.js';
+import { LoomError } from './types.js';
+
+async function fixture(t: { after: (fn: () => unknown) => void }): Promise<{ local: SqliteStore; server: StoreServer; remote: RemoteStore }> {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-client-'));
+  const local = await SqliteStore.open(join(dir, 'nb.db'), nbSchema);
+  const server = await serveStore(local, '127.0.0.1', 0);
+  const remote = await RemoteStore.connect(server.url, { backoffMs: 10, maxBackoffMs: 50 });
+  t.after(async () => {
+    await remote.close();
+    await server.close();
+    await local.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { local, server, remote };
+}
+
+test('transact, select and revision answer as the store behind the server does', async (t) => {
+  const { local, remote } = await fixture(t);
+  assert.deepEqual(remote.schema, JSON.parse(JSON.stringify(local.schema)));
+  const r = await remote.transact([{ op: 'insert', table: 'Logical_Switch', row: { name: 'ls1', external_ids: { a: 'b' } } }]);
+  assert.equal(r.revision, await local.revision());
+  assert.equal(await remote.revision(), r.revision);
+  assert.deepEqual(await remote.select('Logical_Switch', [['name', '==', 'ls1']]), await local.select('Logical_Switch', [['name', '==', 'ls1']]));
+  assert.deepEqual(await remote.select('Logical_Switch', [['name', '==', 'nope']]), []);
+  await assert.rejects(remote.select('Nope'), (e: unknown) => e instanceof LoomError && e.code === 'unknown-table');
+});
+
+test('a watch starts with a snapshot, follows commits, and completes on close()', async (t) => {
+  const { local, remote } = await fixture(t);
+  await local.transact([{ op: 'insert', table: 'Logical_Switch', row: { name: 'before' } }]);
+  const w = new EventCollector(remote.watch({ tables: { Logical_Switch: { columns: ['name'] } } }));
+  await w.until((ev) => ev.length > 0, 10_000, 'snapshot');
+  const snap = w.events[0];
+  assert.ok(snap?.type === 'snapshot');
+  assert.deepEqual(snap.tables['Logical_Switch']?.map((r) => r['name']), ['before']);
+  const r = await local.transact([{ op: 'insert', table: 'Logical_Switch', row: { name: 'after' } }]);
+  await w.untilRevision(r.revision);
+  const ch = w.events.at(-1);
+  assert.ok(ch?.type === 'change');
+  assert.equal(ch.changes[0]?.new?.['name'], 'after');
+  await remote.close();
+  await w.until(() => w.done, 5000, 'completion');
+  assert.equal(w.error, undefined);
+  await assert.rejects(remote.revision(), (e: unknown) => e instanceof LoomError && e.code === 'unavailable');
+});
+
+test('an unreachable server is `unavailable`; a watch gives up after maxRetries', async (t) => {
+  const { server, remote } = await fixture(t);
+  const url = server.url;
+  const limited = await RemoteStore.connect(url, { maxRetries: 2, backoffMs: 10 });
+  t.after(() => limited.close());
+  await server.close();
+  await assert.rejects(RemoteStore.connect(url), (e: unknown) => e instanceof LoomError && e.code === 'unavailable');
+  await assert.rejects(remote.transact([{ op: 'comment', comment: 'x' }]), (e: unknown) => {
+    assert.ok(e instanceof LoomError);
+    assert.equal(e.code, 'unavailable');
+    assert.match(e.hint ?? '', /may or may not have committed/);
+    return true;
+  });
+  const gaveUp = new EventCollector(limited.watch());
+  await assert.rejects(gaveUp.until(() => false, 10_000, 'giving up'), (e: unknown) => e instanceof LoomError && e.code === 'unavailable');
+  // The fixture's remote retries forever; closing it must still end its watch.
+  const w = new EventCollector(remote.watch());
+  await remote.close();
+  await w.until(() => w.done, 5000, 'completion after close');
+  assert.equal(w.error, undefined);
+});

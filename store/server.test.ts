@@ -1,0 +1,133 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { sbSchema } from '../schemas/index.js';
+import { SqliteStore } from './sqlite-store.js';
+import { parseListen, serveStore, type StoreServer } from './server.js';
+import { CloseCode, parseWatchMessage, type WatchMessage } from './watch-protocol.js';
+import { LoomError, type Store } from './types.js';
+
+async function fixture(t: { after: (fn: () => unknown) => void }, options: Parameters<typeof serveStore>[3] = {}): Promise<{ store: Store; server: StoreServer }> {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-server-'));
+  const store = await SqliteStore.open(join(dir, 'sb.db'), sbSchema);
+  const server = await serveStore(store, '127.0.0.1', 0, options);
+  t.after(async () => {
+    await server.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { store, server };
+}
+
+/** A raw watch socket: messages and the close code/reason, each awaitable. */
+function rawWatch(url: string, first: string): { ws: WebSocket; messages: WatchMessage[]; closed: Promise<{ code: number; reason: string }> } {
+  const ws = new WebSocket(url.replace('http', 'ws') + '/v1/watch');
+  const messages: WatchMessage[] = [];
+  ws.on('open', () => ws.send(first));
+  ws.on('message', (d) => {
+    const m = parseWatchMessage(d.toString());
+    if (!(m instanceof LoomError)) messages.push(m);
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  return { ws, messages, closed };
+}
+
+test('listen addresses', () => {
+  assert.deepEqual(parseListen('127.0.0.1:6641'), { host: '127.0.0.1', port: 6641 });
+  assert.deepEqual(parseListen('[::1]:0'), { host: '::1', port: 0 });
+  assert.deepEqual(parseListen(':6642'), { host: '0.0.0.0', port: 6642 });
+  for (const bad of ['6641', 'host:99999', 'a:b', '[::1]']) {
+    const e = parseListen(bad);
+    assert.ok(e instanceof LoomError, bad);
+    assert.match(e.hint ?? '', /HOST:PORT/);
+  }
+});
+
+test('a watch whose first message is not a WatchRequest is closed 4400 with the error', async (t) => {
+  const { server } = await fixture(t);
+  const w = rawWatch(server.url, '{"fromRevision":"yesterday"}');
+  const c = await w.closed;
+  assert.equal(c.code, CloseCode.badRequest);
+  const m = w.messages[0];
+  assert.ok(m?.type === 'error');
+  assert.equal(m.error.code, 'bad-request');
+  assert.equal(m.error.path, '/fromRevision');
+});
+
+test('a watch naming an unknown column is closed 4404 with the table and column', async (t) => {
+  const { server } = await fixture(t);
+  const w = rawWatch(server.url, JSON.stringify({ tables: { Port_Binding: { where: [['chasis', '==', 'x']] } } }));
+  const c = await w.closed;
+  assert.equal(c.code, CloseCode.unknownName);
+  const m = w.messages[0];
+  assert.ok(m?.type === 'error');
+  assert.equal(m.error.code, 'unknown-column');
+  assert.equal(m.error.column, 'chasis');
+});
+
+test('a watcher that stops reading is closed 4001 once too far behind, then resumes from its last revision', async (t) => {
+  const lines: string[] = [];
+  let onLine: (() => void) | undefined;
+  const { store, server } = await fixture(t, {
+    watchHighWaterBytes: 64 * 1024,
+    log: (l) => {
+      lines.push(l);
+      onLine?.();
+    },
+  });
+  const slow = rawWatch(server.url, JSON.stringify({ tables: { Chassis: {} } }));
+  await new Promise<void>((resolve) => slow.ws.once('message', () => resolve()));
+  assert.equal(server.watchers(), 1);
+  slow.ws.pause();
+  const behind = new Promise<void>((resolve) => {
+    onLine = () => lines.some((l) => l.includes('behind')) && resolve();
+  });
+  let closedByServer = false;
+  void behind.then(() => (closedByServer = true));
+  // Big rows fill the kernel buffers and then the server's send buffer; bounded at 300.
+  const blob = 'x'.repeat(256 * 1024);
+  let last = 0;
+  for (let i = 0; i < 300 && !closedByServer; i++) {
+    const r = await store.transact([
+      { op: 'insert', table: 'Encap', row: { type: 'geneve', ip: `10.0.${i >> 8}.${i & 255}`, chassis_name: `c${i}` }, 'uuid-name': 'e' },
+      { op: 'insert', table: 'Chassis', row: { name: `c${i}`, hostname: `h${i}`, encaps: ['named-uuid', 'e'], external_ids: ['map', [['blob', blob]]] } },
+    ]);
+    last = r.revision;
+  }
+  await behind;
+  slow.ws.resume();
+  const c = await slow.closed;
+  assert.equal(c.code, CloseCode.tooSlow);
+  assert.match(c.reason, /resume/);
+  const got = slow.messages.filter((m) => m.type !== 'error').map((m) => m.revision);
+  const lastSeen = got.at(-1);
+  assert.ok(lastSeen !== undefined && lastSeen < last, `the slow watcher should have missed some commits (${lastSeen} vs ${last})`);
+
+  // Resume: exactly the commits after the last one it received, once each.
+  const again = rawWatch(server.url, JSON.stringify({ fromRevision: lastSeen, tables: { Chassis: {} } }));
+  t.after(() => again.ws.terminate());
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('resume did not catch up')), 20_000);
+    again.ws.on('message', () => {
+      if (again.messages.at(-1)?.type !== 'error' && (again.messages.at(-1) as { revision: number } | undefined)?.revision === last) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  const resumed = again.messages.map((m) => (m.type === 'error' ? -1 : m.revision));
+  assert.deepEqual(resumed, Array.from({ length: last - lastSeen }, (_, i) => lastSeen + 1 + i));
+});
+
+test('close() tells watchers 1001 (going away) and stops accepting', async (t) => {
+  const { server } = await fixture(t);
+  const w = rawWatch(server.url, '{}');
+  await new Promise<void>((resolve) => w.ws.once('message', () => resolve()));
+  await server.close();
+  const c = await w.closed;
+  assert.equal(c.code, CloseCode.goingAway);
+  await assert.rejects(fetch(`${server.url}/v1/health`));
+});
