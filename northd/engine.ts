@@ -115,6 +115,8 @@ export class NorthdEngine implements SbContent {
       { name: 'port_group', inputs: { port_binding: () => this.syncPortGroups() }, recompute: () => this.syncPortGroups(true) },
     ];
     this.inc = new IncProcEngine(GRAPH, Object.keys(nbInputs));
+    this.addressSets.set('svc_monitor_mac', [DEFAULT_SVC_MONITOR_MAC]);
+    this.changes.addressSets.add('svc_monitor_mac');
   }
 
   private seed: KeySeed | undefined;

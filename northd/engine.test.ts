@@ -1,0 +1,279 @@
+// incremental == recompute: random NB change sequences (switches, ports, addresses, port
+// groups, ACLs, routers, router ports, NAT, static routes, load balancers) applied batch by
+// batch to one NorthdEngine; after every batch its SB content equals compileFull of the
+// same NB with the same tunnel keys. Also: the hot paths recompute only what they must.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type { Row, Uuid } from '../store/types.js';
+import { compileFull, keysOf } from './compile.js';
+import { canonical } from './content.js';
+import { NorthdEngine } from './engine.js';
+import type { NbChange } from './model.js';
+import { NB_TABLES, emptySnapshot, list, str, type NbTable } from './nb.js';
+
+type Nb = { [T in NbTable]: Map<Uuid, Row> };
+
+let seq = 0;
+const uuid = (): Uuid => `00000000-0000-4000-8000-${(++seq).toString(16).padStart(12, '0')}`;
+
+function clone(nb: Nb): Nb {
+  const c = emptySnapshot();
+  for (const t of NB_TABLES) for (const [u, r] of nb[t]) c[t].set(u, r);
+  return c;
+}
+
+function diff(before: Nb, after: Nb): NbChange[] {
+  const out: NbChange[] = [];
+  for (const t of NB_TABLES) {
+    for (const [u, r] of after[t]) if (before[t].get(u) !== r) out.push({ table: t, uuid: u, old: before[t].get(u) ?? null, new: r });
+    for (const [u, r] of before[t]) if (!after[t].has(u)) out.push({ table: t, uuid: u, old: r, new: null });
+  }
+  return out;
+}
+
+const pick = <T>(xs: readonly T[], i: number): T | undefined => (xs.length === 0 ? undefined : xs[i % xs.length]);
+const set = (nb: Nb, t: NbTable, r: Row): void => void nb[t].set(r._uuid, r);
+const upd = (nb: Nb, t: NbTable, r: Row, cols: { [c: string]: unknown }): void => set(nb, t, { ...r, ...cols } as Row);
+
+/** Deletes rows the way OVSDB garbage collection and weak references would. */
+function delPort(nb: Nb, p: Uuid): void {
+  nb.Logical_Switch_Port.delete(p);
+  for (const ls of nb.Logical_Switch.values()) if (list(ls, 'ports').includes(p)) upd(nb, 'Logical_Switch', ls, { ports: list(ls, 'ports').filter((x) => x !== p) });
+  for (const pg of nb.Port_Group.values()) if (list(pg, 'ports').includes(p)) upd(nb, 'Port_Group', pg, { ports: list(pg, 'ports').filter((x) => x !== p) });
+}
+
+type Op = { kind: number; a: number; b: number; c: number };
+
+function applyOp(nb: Nb, op: Op): void {
+  const lss = [...nb.Logical_Switch.values()];
+  const lsps = [...nb.Logical_Switch_Port.values()];
+  const lrs = [...nb.Logical_Router.values()];
+  const lrps = [...nb.Logical_Router_Port.values()];
+  const pgs = [...nb.Port_Group.values()];
+  const acls = [...nb.ACL.values()];
+  const lbs = [...nb.Load_Balancer.values()];
+  const n = seq + 1;
+  const mac = `0a:00:00:00:${(op.b % 256).toString(16).padStart(2, '0')}:${(n % 256).toString(16).padStart(2, '0')}`;
+  const ip = `10.0.${op.a % 4}.${(op.b % 250) + 1}`;
+  switch (op.kind % 20) {
+    case 0: set(nb, 'Logical_Switch', { _uuid: uuid(), name: `ls${n}`, ports: [], acls: [], load_balancer: [] }); break;
+    case 1: {
+      const ls = pick(lss, op.a);
+      if (ls === undefined) break;
+      for (const p of list(ls, 'ports')) delPort(nb, p);
+      const cur = nb.Logical_Switch.get(ls._uuid);
+      for (const a of list(cur ?? ls, 'acls')) nb.ACL.delete(a);
+      nb.Logical_Switch.delete(ls._uuid);
+      break;
+    }
+    case 2: case 3: case 4: {
+      const ls = pick(lss, op.a);
+      if (ls === undefined) break;
+      const p: Row = { _uuid: uuid(), name: `p${n}`, type: '', addresses: op.c % 5 === 0 ? [mac, 'unknown'] : [`${mac} ${ip}${op.c % 3 === 0 ? ` fd00::${n.toString(16)}` : ''}`], port_security: op.c % 2 ? [`${mac} ${ip}`] : [], options: {} };
+      set(nb, 'Logical_Switch_Port', p);
+      upd(nb, 'Logical_Switch', ls, { ports: [...list(ls, 'ports'), p._uuid].sort() });
+      break;
+    }
+    case 5: { const p = pick(lsps, op.a); if (p) delPort(nb, p._uuid); break; }
+    case 6: { const p = pick(lsps, op.a); if (p && str(p, 'type') === '') upd(nb, 'Logical_Switch_Port', p, { addresses: [`${mac} ${ip}`] }); break; }
+    case 7: {
+      const ports = lsps.filter((_, i) => (i + op.b) % 3 === 0).map((p) => p._uuid).sort();
+      set(nb, 'Port_Group', { _uuid: uuid(), name: `pg${n}`, ports, acls: [] });
+      break;
+    }
+    case 8: {
+      const pg = pick(pgs, op.a);
+      if (pg) upd(nb, 'Port_Group', pg, { ports: lsps.filter((_, i) => (i + op.b) % 2 === 0).map((p) => p._uuid).sort() });
+      break;
+    }
+    case 9: case 10: {
+      const actions = ['allow-related', 'drop', 'allow', 'allow-stateless', 'reject'];
+      const dir = op.b % 2 ? 'to-lport' : 'from-lport';
+      const pg = op.c % 2 ? pick(pgs, op.a) : undefined;
+      const ls = pick(lss, op.a);
+      const owner = pg ?? ls;
+      if (owner === undefined) break;
+      const port = dir === 'to-lport' ? 'outport' : 'inport';
+      const match = pg ? `${port} == @${str(pg, 'name')} && ip4 && ip4.src == $${str(pg, 'name')}_ip4` : `ip4 && tcp.dst == ${op.b % 1000}`;
+      const acl: Row = { _uuid: uuid(), direction: dir, priority: 1000 + (op.b % 10), match, action: actions[op.c % actions.length] ?? 'drop', options: {}, label: 0 };
+      set(nb, 'ACL', acl);
+      if (pg) upd(nb, 'Port_Group', pg, { acls: [...list(pg, 'acls'), acl._uuid].sort() });
+      else if (ls) upd(nb, 'Logical_Switch', ls, { acls: [...list(ls, 'acls'), acl._uuid].sort() });
+      break;
+    }
+    case 11: {
+      const acl = pick(acls, op.a);
+      if (acl === undefined) break;
+      if (op.b % 2) upd(nb, 'ACL', acl, { action: op.c % 2 ? 'allow-related' : 'drop' });
+      else {
+        nb.ACL.delete(acl._uuid);
+        for (const t of ['Logical_Switch', 'Port_Group'] as const) {
+          for (const r of nb[t].values()) if (list(r, 'acls').includes(acl._uuid)) upd(nb, t, r, { acls: list(r, 'acls').filter((x) => x !== acl._uuid) });
+        }
+      }
+      break;
+    }
+    case 12: set(nb, 'Logical_Router', { _uuid: uuid(), name: `lr${n}`, ports: [], nat: [], static_routes: [], policies: [], load_balancer: [], options: op.b % 3 === 0 ? { chassis: 'hv1' } : {} }); break;
+    case 13: {
+      // router port + the switch port that peers with it
+      const lr = pick(lrs, op.a);
+      const ls = pick(lss, op.b);
+      if (lr === undefined || ls === undefined) break;
+      const lrp: Row = { _uuid: uuid(), name: `lrp${n}`, mac: mac.replace(/^0a/, '02'), networks: [`10.0.${op.a % 4}.254/24`], options: {} };
+      set(nb, 'Logical_Router_Port', lrp);
+      upd(nb, 'Logical_Router', lr, { ports: [...list(lr, 'ports'), lrp._uuid].sort() });
+      if (op.c % 4 !== 0) {
+        const lsp: Row = { _uuid: uuid(), name: `rp${n}`, type: 'router', addresses: ['router'], port_security: [], options: { 'router-port': `lrp${n}` } };
+        set(nb, 'Logical_Switch_Port', lsp);
+        upd(nb, 'Logical_Switch', ls, { ports: [...list(ls, 'ports'), lsp._uuid].sort() });
+      }
+      break;
+    }
+    case 14: {
+      const lr = pick(lrs, op.a);
+      if (lr === undefined) break;
+      if (op.b % 2) upd(nb, 'Logical_Router', lr, { options: list(lr, 'ports').length % 2 ? {} : { chassis: 'hv2' } });
+      else {
+        for (const p of list(lr, 'ports')) nb.Logical_Router_Port.delete(p);
+        for (const c of [...list(lr, 'nat'), ...list(lr, 'static_routes')]) { nb.NAT.delete(c); nb.Logical_Router_Static_Route.delete(c); }
+        nb.Logical_Router.delete(lr._uuid);
+      }
+      break;
+    }
+    case 15: {
+      const lrp = pick(lrps, op.a);
+      if (lrp === undefined) break;
+      if (op.b % 2) upd(nb, 'Logical_Router_Port', lrp, { networks: [`10.0.${op.c % 4}.1/24`] });
+      else {
+        nb.Logical_Router_Port.delete(lrp._uuid);
+        for (const lr of nb.Logical_Router.values()) if (list(lr, 'ports').includes(lrp._uuid)) upd(nb, 'Logical_Router', lr, { ports: list(lr, 'ports').filter((x) => x !== lrp._uuid) });
+      }
+      break;
+    }
+    case 16: {
+      const lr = pick(lrs, op.a);
+      if (lr === undefined) break;
+      const types = ['snat', 'dnat', 'dnat_and_snat'];
+      const nat: Row = { _uuid: uuid(), type: types[op.b % 3] ?? 'snat', external_ip: `172.16.0.${(op.c % 200) + 1}`, logical_ip: op.b % 3 === 0 ? `10.0.${op.a % 4}.0/24` : ip, options: {} };
+      set(nb, 'NAT', nat);
+      upd(nb, 'Logical_Router', lr, { nat: [...list(lr, 'nat'), nat._uuid].sort() });
+      break;
+    }
+    case 17: {
+      const lr = pick(lrs, op.a);
+      if (lr === undefined) break;
+      const r: Row = { _uuid: uuid(), ip_prefix: op.b % 2 ? '0.0.0.0/0' : `192.168.${op.c % 3}.0/24`, nexthop: `10.0.${op.a % 4}.${(op.c % 3) + 100}`, route_table: '', options: {} };
+      set(nb, 'Logical_Router_Static_Route', r);
+      upd(nb, 'Logical_Router', lr, { static_routes: [...list(lr, 'static_routes'), r._uuid].sort() });
+      break;
+    }
+    case 18: {
+      const ls = pick(lss, op.a);
+      if (ls === undefined) break;
+      const lb: Row = { _uuid: uuid(), name: `lb${n}`, vips: { [`10.0.9.${(op.b % 200) + 1}:80`]: `${ip}:8080` }, protocol: op.c % 2 ? 'tcp' : 'udp', options: {} };
+      set(nb, 'Load_Balancer', lb);
+      upd(nb, 'Logical_Switch', ls, { load_balancer: [...list(ls, 'load_balancer'), lb._uuid].sort() });
+      break;
+    }
+    case 19: {
+      const lb = pick(lbs, op.a);
+      if (lb === undefined) break;
+      nb.Load_Balancer.delete(lb._uuid);
+      for (const t of ['Logical_Switch', 'Logical_Router'] as const) {
+        for (const r of nb[t].values()) if (list(r, 'load_balancer').includes(lb._uuid)) upd(nb, t, r, { load_balancer: list(r, 'load_balancer').filter((x) => x !== lb._uuid) });
+      }
+      break;
+    }
+  }
+}
+
+/** Equal canonical texts, or a failure naming the first differing section and entry. */
+function assertSame(inc: string, full: string): void {
+  if (inc === full) return;
+  const a = JSON.parse(inc) as { [k: string]: unknown[] };
+  const b = JSON.parse(full) as { [k: string]: unknown[] };
+  for (const k of Object.keys(a)) {
+    const x = (a[k] ?? []).map((e) => JSON.stringify(e));
+    const y = new Set((b[k] ?? []).map((e) => JSON.stringify(e)));
+    const xs = new Set(x);
+    const onlyInc = x.filter((e) => !y.has(e));
+    const onlyFull = [...y].filter((e) => !xs.has(e));
+    if (onlyInc.length + onlyFull.length > 0) if (onlyInc.length + onlyFull.length > 0) assert.fail(`${k}: incremental only ${onlyInc.slice(0, 3).join(' | ')}\nfull only ${onlyFull.slice(0, 3).join(' | ')}`);
+  }
+}
+
+const opArb = fc.record({ kind: fc.nat(19), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
+
+test('incremental == recompute on random NB change sequences', () => {
+  let changes = 0;
+  fc.assert(
+    fc.property(fc.array(fc.array(opArb, { minLength: 1, maxLength: 3 }), { minLength: 5, maxLength: 60 }), (batches) => {
+      const nb: Nb = emptySnapshot();
+      const engine = new NorthdEngine();
+      for (const ops of batches) {
+        const before = clone(nb);
+        for (const op of ops) applyOp(nb, op);
+        const batch = diff(before, nb);
+        changes += batch.length;
+        engine.apply(batch);
+        const full = compileFull(nb, keysOf(engine));
+        assertSame(canonical(engine), canonical(full));
+        // tunnel keys: unique, in range
+        const dpKeys = [...engine.datapaths.values()].map((d) => d.tunnel_key);
+        assert.equal(new Set(dpKeys).size, dpKeys.length);
+      }
+    }),
+    { numRuns: 200, seed: 4242 },
+  );
+  assert.ok(changes > 2000, `only ${changes} row changes exercised`);
+});
+
+test('hot paths: a port add recomputes only that port and its switch facts; an ACL add only that ACL', () => {
+  const nb: Nb = emptySnapshot();
+  const engine = new NorthdEngine();
+  const ls: Row = { _uuid: uuid(), name: 'ls1', ports: [], acls: [], load_balancer: [] };
+  const ports: Row[] = [];
+  for (let i = 1; i <= 20; i++) ports.push({ _uuid: uuid(), name: `p${i}`, type: '', addresses: [`0a:00:00:00:00:${i.toString(16).padStart(2, '0')} 10.0.0.${i}`], port_security: [], options: {} });
+  const pg: Row = { _uuid: uuid(), name: 'pg1', ports: ports.map((p) => p._uuid).sort(), acls: [] };
+  const before = clone(nb);
+  set(nb, 'Logical_Switch', { ...ls, ports: ports.map((p) => p._uuid).sort() });
+  for (const p of ports) set(nb, 'Logical_Switch_Port', p);
+  set(nb, 'Port_Group', pg);
+  engine.apply(diff(before, nb));
+
+  // port add
+  const b1 = clone(nb);
+  const np: Row = { _uuid: uuid(), name: 'extra', type: '', addresses: ['0a:ff:00:00:00:01 10.0.0.250'], port_security: [], options: {} };
+  set(nb, 'Logical_Switch_Port', np);
+  upd(nb, 'Logical_Switch', nb.Logical_Switch.get(ls._uuid) ?? ls, { ports: [...ports.map((p) => p._uuid), np._uuid].sort() });
+  const r1 = engine.apply(diff(b1, nb));
+  assert.deepEqual(r1.recomputed, []);
+  assert.deepEqual(engine.stats().units, [`lsp:${np._uuid}`, `ls:${ls._uuid}`].sort());
+  assert.ok(engine.multicastGroups.get(`${ls._uuid} _MC_flood`)?.ports.includes('extra'));
+
+  // first stateful ACL on the group: switch facts change, so the switch unit recomputes too
+  const b2 = clone(nb);
+  const acl: Row = { _uuid: uuid(), direction: 'to-lport', priority: 1002, match: 'outport == @pg1 && ip4 && ip4.src == $pg1_ip4', action: 'allow-related', options: {}, label: 0 };
+  set(nb, 'ACL', acl);
+  upd(nb, 'Port_Group', nb.Port_Group.get(pg._uuid) ?? pg, { acls: [acl._uuid] });
+  engine.apply(diff(b2, nb));
+  assert.ok(engine.stats().units.includes(`acl:${acl._uuid}`));
+
+  // second ACL: only that ACL's unit
+  const b3 = clone(nb);
+  const acl2: Row = { ...acl, _uuid: uuid(), match: 'outport == @pg1 && tcp.dst == 443' };
+  set(nb, 'ACL', acl2);
+  upd(nb, 'Port_Group', nb.Port_Group.get(pg._uuid) ?? pg, { acls: [acl._uuid, acl2._uuid].sort() });
+  const r3 = engine.apply(diff(b3, nb));
+  assert.deepEqual(r3.recomputed, []);
+  assert.deepEqual([...engine.stats().units].sort(), [`acl:${acl._uuid}`, `acl:${acl2._uuid}`].sort());
+  assert.equal(canonical(engine), canonical(compileFull(nb, keysOf(engine))));
+
+  // NB_Global has no handler: everything recomputes
+  const b4 = clone(nb);
+  set(nb, 'NB_Global', { _uuid: uuid(), options: { svc_monitor_mac: '0a:0b:0c:0d:0e:0f' }, nb_cfg: 0 });
+  const r4 = engine.apply(diff(b4, nb));
+  assert.ok(r4.recomputed.includes('northd_data'));
+  assert.equal(canonical(engine), canonical(compileFull(nb, keysOf(engine))));
+});
