@@ -19,6 +19,8 @@ export interface CompiledWhere {
   readonly test: Predicate;
   /** Set when one condition is `_uuid == x`: only that row can match. */
   readonly uuidEq?: Uuid;
+  /** column == value conditions on scalar columns, for unique-index lookups. */
+  readonly eq?: ReadonlyMap<string, Value>;
 }
 
 const fns: readonly ConditionFunction[] = ['<', '<=', '==', '!=', '>=', '>', 'includes', 'excludes'];
@@ -66,7 +68,7 @@ function asMap(v: Value | undefined): MapValue {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as MapValue) : {};
 }
 
-export function compileCondition(table: TableSchema, cond: unknown, ctxBase: { path: string; op?: number; resolve?: (n: string) => Uuid | undefined }): { test: Predicate; uuidEq?: Uuid } {
+export function compileCondition(table: TableSchema, cond: unknown, ctxBase: { path: string; op?: number; resolve?: (n: string) => Uuid | undefined }): { test: Predicate; uuidEq?: Uuid; eq?: [string, Value] } {
   const { path } = ctxBase;
   if (!Array.isArray(cond) || cond.length !== 3 || typeof cond[0] !== 'string' || typeof cond[1] !== 'string') {
     throw new LoomError({ code: 'bad-request', message: `a condition is [column, function, value], got ${JSON.stringify(cond)}`, table: table.name, value: cond, path, ...(ctxBase.op !== undefined ? { op: ctxBase.op } : {}) });
@@ -86,7 +88,7 @@ export function compileCondition(table: TableSchema, cond: unknown, ctxBase: { p
     switch (fn) {
       case '==':
       case 'includes':
-        return column === '_uuid' && typeof a === 'string' ? { test: (r) => r[column] === a, uuidEq: a } : { test: (r) => r[column] === a };
+        return column === '_uuid' && typeof a === 'string' ? { test: (r) => r[column] === a, uuidEq: a } : { test: (r) => r[column] === a, eq: [column, a] };
       case '!=':
       case 'excludes':
         return { test: (r) => r[column] !== a };
@@ -146,10 +148,24 @@ export function compileWhere(table: TableSchema, where: unknown, ctx: { path: st
   }
   const compiled = where.map((c, i) => compileCondition(table, c, { ...ctx, path: `${ctx.path}/${i}` }));
   const uuidEq = compiled.find((c) => c.uuidEq !== undefined)?.uuidEq;
+  const eqList = compiled.flatMap((c) => (c.eq !== undefined ? [c.eq] : []));
   const tests = compiled.map((c) => c.test);
   let test: Predicate;
   if (tests.length === 0) test = () => true;
   else if (tests.length === 1) test = tests[0] as Predicate;
   else test = (r) => tests.every((t) => t(r));
-  return uuidEq !== undefined ? { test, uuidEq } : { test };
+  return { test, ...(uuidEq !== undefined ? { uuidEq } : {}), ...(eqList.length > 0 ? { eq: new Map(eqList) } : {}) };
+}
+
+/** The index (number and key) of `table` that a where's == conditions pin down completely, if any. */
+export function indexFor(table: TableSchema, where: CompiledWhere): { index: number; key: string } | undefined {
+  const eq = where.eq;
+  if (eq === undefined) return undefined;
+  for (const [i, cols] of table.indexes.entries()) {
+    if (cols.length > 0 && cols.every((c) => eq.has(c))) {
+      const key = cols.length === 1 ? JSON.stringify(eq.get(cols[0] as string)) : JSON.stringify(cols.map((c) => eq.get(c)));
+      return { index: i, key };
+    }
+  }
+  return undefined;
 }

@@ -27,10 +27,11 @@ import { compileValidators } from '../schemas/json-schema.js';
 import { LoomError } from './types.js';
 import type { Condition, DatabaseSchema, Operation, Row, RowChange, Store, TransactResult, TxnValidator, WatchEvent, WatchRequest } from './types.js';
 import { Database } from './database.js';
-import { compileWhere } from './condition.js';
+import { compileWhere, indexFor } from './condition.js';
 import { executeTransaction, WaitUnmet } from './transaction.js';
 import type { ExecuteOptions } from './transaction.js';
 import { WatchFilter } from './watch-filter.js';
+import { freezeRow } from './value.js';
 
 export interface SqliteStoreOptions {
   /** Database-specific rules, run after the operations and before commit; throw LoomError to refuse. */
@@ -141,7 +142,7 @@ export class SqliteStore implements Store {
       const data = JSON.parse(r.data) as Record<string, unknown>;
       const row: Record<string, unknown> = { _uuid: r.uuid, _version: data['_version'] ?? r.uuid };
       for (const c of Object.keys(info.schema.columns)) row[c] = c in data ? data[c] : info.defaults[c];
-      out.push({ table: r.tbl, uuid: r.uuid, old: null, new: row as Row });
+      out.push({ table: r.tbl, uuid: r.uuid, old: null, new: freezeRow(row as Row) });
     }
     return out;
   }
@@ -211,6 +212,7 @@ export class SqliteStore implements Store {
         if (e.timeout !== undefined) deadline ??= Date.now() + e.timeout;
         // The condition can only change with a commit: sleep until one, the deadline, or close.
         const ok = await this.nextCommit(deadline === undefined ? undefined : deadline - Date.now());
+        this.live();
         if (!ok) throw new LoomError(e.toJSON());
       }
     }
@@ -242,6 +244,12 @@ export class SqliteStore implements Store {
     const w = compileWhere(t, where, { path: '/where' });
     if (w.uuidEq !== undefined) {
       const r = this.mem.get(table, w.uuidEq);
+      return r !== undefined && w.test(r) ? [r] : [];
+    }
+    const idx = indexFor(t, w);
+    if (idx !== undefined) {
+      const u = this.mem.indexLookup(table, idx.index, idx.key);
+      const r = u === undefined ? undefined : this.mem.get(table, u);
       return r !== undefined && w.test(r) ? [r] : [];
     }
     const out: Row[] = [];

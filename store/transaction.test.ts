@@ -299,3 +299,38 @@ test('the validate hook sees the final change set and can refuse it', (t) => {
   fails(s, [ins('Logical_Switch', { name: 'ok' }), ins('Logical_Switch', { name: 'bad' })], 'invalid-value');
   assert.equal(s.selectSync('Logical_Switch').length, 0);
 });
+
+test('selects by a unique index see this transaction\'s own writes', (t) => {
+  const s = open(t, sbSchema);
+  s.transactSync([ins('Datapath_Binding', { tunnel_key: 1 }, 'dp'), ins('Port_Binding', { logical_port: 'a', datapath: 'dp', tunnel_key: 1 })]);
+  const [dp] = s.selectSync('Datapath_Binding');
+  const sel = (lp: string): Operation => ({ op: 'select', table: 'Port_Binding', where: [['logical_port', '==', lp]], columns: ['logical_port'] });
+  const r = s.transactSync([
+    sel('a'),
+    { op: 'update', table: 'Port_Binding', where: [['logical_port', '==', 'a']], row: { logical_port: 'z' } },
+    sel('a'),
+    sel('z'),
+    ins('Port_Binding', { logical_port: 'n', datapath: dp?._uuid, tunnel_key: 2 }),
+    sel('n'),
+    { op: 'delete', table: 'Port_Binding', where: [['logical_port', '==', 'n']] },
+    sel('n'),
+    { op: 'select', table: 'Port_Binding', where: [['datapath', '==', dp?._uuid], ['tunnel_key', '==', 1]], columns: ['logical_port'] },
+  ]);
+  const names = (i: number): unknown[] => (r.results[i] as { rows: Row[] }).rows.map((x) => x['logical_port']);
+  assert.deepEqual([0, 2, 3, 5, 7, 8].map(names), [['a'], [], ['z'], ['n'], [], ['z']]);
+  assert.deepEqual(s.selectSync('Port_Binding', [['logical_port', '==', 'z']]).length, 1);
+  assert.deepEqual(s.selectSync('Port_Binding', [['logical_port', '==', 'z'], ['tunnel_key', '==', 2]]).length, 0);
+});
+
+test('committed rows are frozen: callers cannot corrupt the store', (t) => {
+  const s = open(t);
+  s.transactSync([ins('Logical_Switch', { name: 'ls', external_ids: { a: 'b' } })]);
+  const [ls] = s.selectSync('Logical_Switch');
+  assert.throws(() => {
+    (ls as { name: string }).name = 'x';
+  }, TypeError);
+  assert.throws(() => {
+    (ls?.['external_ids'] as Record<string, string>)['a'] = 'c';
+  }, TypeError);
+  assert.deepEqual(s.selectSync('Logical_Switch')[0]?.['external_ids'], { a: 'b' });
+});

@@ -19,10 +19,10 @@ import { LoomError } from './types.js';
 import type { Operation, OperationResult, Row, RowChange, TableSchema, TxnValidator, TxnView, Uuid, Value } from './types.js';
 import { Database, indexKey, refTargets, refsOf, rowLabel } from './database.js';
 import type { TableInfo } from './database.js';
-import { columnOf, compileWhere, unknownColumn } from './condition.js';
+import { columnOf, compileWhere, indexFor, unknownColumn } from './condition.js';
 import type { CompiledWhere } from './condition.js';
 import { isMutator, mutateValue } from './mutation.js';
-import { isUuid, kindOf, parseValue, rowsEqual, checkSize } from './value.js';
+import { freezeRow, isUuid, kindOf, parseValue, rowsEqual, checkSize } from './value.js';
 import type { ValueContext } from './value.js';
 
 export interface ExecuteOptions {
@@ -128,6 +128,19 @@ class Txn {
       return r !== null && where.test(r) ? [r] : [];
     }
     const out: Row[] = [];
+    const t = this.db.schema.tables[table];
+    const idx = t !== undefined ? indexFor(t, where) : undefined;
+    if (idx !== undefined) {
+      // A unique index pins the committed candidate; rows this transaction wrote may also match.
+      const u = this.db.indexLookup(table, idx.index, idx.key);
+      const list = this.byTable.get(table) ?? [];
+      if (u !== undefined && !this.changes.has(u)) {
+        const r = this.db.get(table, u);
+        if (r !== undefined && where.test(r)) out.push(r);
+      }
+      for (const c of list) if (c.new !== null && where.test(c.new)) out.push(c.new);
+      return out;
+    }
     for (const [u, r] of this.db.rowsOf(table)) {
       const c = this.changes.get(u);
       const row = c === undefined ? r : c.new;
@@ -468,7 +481,7 @@ class Txn {
           throw new LoomError({ code: 'type-error', message: `${c.table}${column !== undefined ? `.${column}` : ''}: ${e?.message ?? 'invalid row'}`, table: c.table, row: c.uuid, ...(column !== undefined ? { column, value: row[column] } : {}), path: e?.instancePath ?? '' });
         }
       }
-      out.push({ table: c.table, uuid: c.uuid, old: c.old, new: c.new });
+      out.push({ table: c.table, uuid: c.uuid, old: c.old, new: c.new === null ? null : freezeRow(c.new) });
     }
     if (this.opts.validate !== undefined && out.length > 0) {
       try {

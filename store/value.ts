@@ -297,3 +297,9 @@ export function rowsEqual(a: Row, b: Row): boolean {
   for (const k of Object.keys(b)) if (!(k in a)) return false;
   return true;
 }
+
+/** Committed rows are shared by the engine, select results and every watcher: freeze them. */
+export function freezeRow<R extends Row>(row: R): R {
+  for (const v of Object.values(row)) if (typeof v === 'object' && v !== null) Object.freeze(v);
+  return Object.freeze(row);
+}
