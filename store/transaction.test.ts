@@ -327,7 +327,7 @@ test('committed rows are frozen: callers cannot corrupt the store', (t) => {
   s.transactSync([ins('Logical_Switch', { name: 'ls', external_ids: { a: 'b' } })]);
   const [ls] = s.selectSync('Logical_Switch');
   assert.throws(() => {
-    (ls as { name: string }).name = 'x';
+    (ls as unknown as { name: string }).name = 'x';
   }, TypeError);
   assert.throws(() => {
     (ls?.['external_ids'] as Record<string, string>)['a'] = 'c';
