@@ -5,7 +5,9 @@
 // Symbols:  FIELDS (name → width, kind, prerequisite, definition), BASE_FIELDS.
 // Errors:   ExprError (a LoomError with code 'invalid-match', position, expected).
 
-import type { Action, MatchExpr, SymbolContext } from './ast.js';
+import type { Action, Conjunction, FieldValues, MatchExpr, SymbolContext } from './ast.js';
+import { evaluateMatch } from './evaluate.js';
+import { normalizeMatch, type NormalizeOptions } from './normalize.js';
 import { parseActionsText } from './actions.js';
 import { ExprError } from './error.js';
 import { parseMatchText } from './parser.js';
@@ -39,4 +41,22 @@ export { BLOCK_ACTIONS, formatActions, GENERIC_FUNCTIONS_NOTE, KEYWORD_ACTIONS }
 /** Parses and checks an action list ("" is the empty list, which drops). Throws ExprError. */
 export function parseActions(text: string, ctx?: SymbolContext): Action[] {
   return parseActionsText(text, ctx);
+}
+
+export { DEFAULT_MAX_CONJUNCTIONS, prefixes, type NormalizeOptions } from './normalize.js';
+export { evaluateConjunctions, readRef } from './evaluate.js';
+
+/**
+ * The match as a disjunction of conjunctions of { field, value, mask } terms over base
+ * fields (plus inport/outport/is_chassis_resident string terms), with sets, ranges, CIDRs,
+ * negations, predicates, prerequisites, address sets and port groups expanded.
+ * [] matches nothing; [{ terms: [], strings: [] }] matches everything.
+ */
+export function normalize(expr: MatchExpr, ctx: SymbolContext, options?: NormalizeOptions): Conjunction[] {
+  return normalizeMatch(expr, ctx, options);
+}
+
+/** Reference evaluator: does `packet` (base field values) match `expr`? */
+export function evaluate(expr: MatchExpr, packet: FieldValues, ctx: SymbolContext): boolean {
+  return evaluateMatch(expr, packet, ctx);
 }

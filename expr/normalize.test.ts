@@ -1,0 +1,159 @@
+// normalize keeps meaning: for random matches over narrow fields, the reference evaluator
+// and the normalized conjunctions agree on every packet of the (exhaustive) small domain.
+// Plus golden expansions: prerequisites, sets, address sets, port groups, ranges, limits.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { bitValues, matchArbitrary, packets, type Domain } from './arbitrary.js';
+import {
+  evaluate, evaluateConjunctions, ExprError, formatMatch, normalize, parseMatch, prefixes,
+  type Conjunction, type FieldValues, type MatchExpr, type SymbolContext,
+} from './index.js';
+
+const ctx: SymbolContext = {
+  addressSets: (n) => ({ s: ['1', '6', '0x4/0x6'], e: [], web: ['10.0.0.1', '10.0.1.0/24'], v6: ['fe80::1'] } as Record<string, string[]>)[n],
+  portGroups: (n) => ({ pg: ['a', 'b'], none: [] } as Record<string, string[]>)[n],
+  isChassisResident: (p) => p === 'a',
+};
+
+/** reg0 bits, inport, logical flags and is_chassis_resident. */
+const DOMAIN_A: Domain = {
+  ints: [
+    { ref: { name: 'reg0', lo: 0, hi: 2 }, width: 3, sets: ['s', 'e'] },
+    { ref: { name: 'reg0', lo: 3, hi: 4 }, width: 2 },
+    { ref: { name: 'reg0', lo: 2, hi: 3 }, width: 2 },
+  ],
+  bools: [{ name: 'flags.loopback' }, { name: 'reg0', lo: 4, hi: 4 }],
+  strings: [{ field: 'inport', values: ['a', 'b', 'c'], groups: ['pg', 'none'] }],
+  residents: ['a', 'b'],
+};
+const PACKETS_A = packets({ reg0: bitValues([0, 1, 2, 3, 4]), inport: ['a', 'b', 'c', ''], flags: bitValues([0]) });
+
+/** Fields with prerequisites and predicates: ct.* (ct.trk), vlan.pcp (vlan.present). */
+const DOMAIN_B: Domain = {
+  ints: [
+    { ref: { name: 'vlan.pcp' }, width: 3 },
+    { ref: { name: 'reg0', lo: 0, hi: 1 }, width: 2 },
+    { ref: { name: 'ct_state', lo: 0, hi: 1 }, width: 2 },
+  ],
+  bools: [{ name: 'ct.new' }, { name: 'ct.est' }, { name: 'ct.trk' }, { name: 'vlan.present' }],
+  strings: [],
+  residents: [],
+};
+const PACKETS_B = packets({ ct_state: bitValues([0, 1, 5]), 'vlan.tci': bitValues([12, 13, 14, 15]), reg0: bitValues([0, 1]) });
+
+function agreeEverywhere(e: MatchExpr, pkts: readonly FieldValues[]): void {
+  const conj = normalize(e, ctx);
+  for (const p of pkts) {
+    const want = evaluate(e, p, ctx);
+    const got = evaluateConjunctions(conj, p, ctx);
+    if (want !== got) assert.fail(`${formatMatch(e)}: evaluate=${want} normalized=${got} for ${JSON.stringify(p, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))}`);
+  }
+  checkShape(conj);
+}
+
+function checkShape(conj: readonly Conjunction[]): void {
+  for (const c of conj) {
+    const fields = c.terms.map((t) => t.field);
+    assert.deepEqual(fields, [...new Set(fields)].sort(), 'one sorted term per base field');
+    for (const t of c.terms) assert.equal(t.value & ~t.mask, 0n, `value inside mask for ${t.field}`);
+  }
+}
+
+test('normalize agrees with evaluate on every packet (reg0 bits, inport, sets, groups, residency)', () => {
+  fc.assert(fc.property(matchArbitrary(DOMAIN_A), (e) => agreeEverywhere(e, PACKETS_A)), { numRuns: 300, seed: 4242 });
+});
+
+test('normalize agrees with evaluate on every packet (prerequisites and predicates)', () => {
+  fc.assert(fc.property(matchArbitrary(DOMAIN_B), (e) => agreeEverywhere(e, PACKETS_B)), { numRuns: 300, seed: 777 });
+});
+
+test('format/parse round trip over generated trees', () => {
+  for (const [d, seed] of [[DOMAIN_A, 1], [DOMAIN_B, 2]] as const) {
+    fc.assert(fc.property(matchArbitrary(d), (e) => {
+      assert.deepEqual(parseMatch(formatMatch(e), ctx), e);
+    }), { numRuns: 400, seed });
+  }
+});
+
+const hex = (c: readonly Conjunction[]): string[] =>
+  c.map((x) => [...x.terms.map((t) => `${t.field}=0x${t.value.toString(16)}/0x${t.mask.toString(16)}`), ...x.strings.map((s) => `${s.field}${s.negated ? '!=' : '=='}${s.value}`)].join(' '));
+const norm = (text: string): string[] => hex(normalize(parseMatch(text, ctx), ctx));
+
+test('prerequisites are implied, also under negation', () => {
+  assert.deepEqual(norm('tcp.dst == 80'), [
+    'eth.type=0x800/0xffff ip.proto=0x6/0xff tcp.dst=0x50/0xffff',
+    'eth.type=0x86dd/0xffff ip.proto=0x6/0xff tcp.dst=0x50/0xffff',
+  ]);
+  // "tcp.dst != 80" still requires TCP: every conjunction carries the prerequisite.
+  const ne = normalize(parseMatch('tcp.dst != 80'), ctx);
+  assert.equal(ne.length, 32);
+  for (const c of ne) assert.ok(c.terms.some((t) => t.field === 'ip.proto' && t.value === 6n));
+  assert.deepEqual(norm('ct.new'), ['ct_state=0x21/0x21']);
+  assert.deepEqual(norm('!ct.new'), ['ct_state=0x20/0x21']);
+  assert.deepEqual(norm('icmp4.type == 8'), ['eth.type=0x800/0xffff icmp4.type=0x8/0xff ip.proto=0x1/0xff']);
+  assert.deepEqual(norm('vlan.vid == 5'), ['vlan.tci=0x1005/0x1fff']);
+  assert.deepEqual(norm('nd.sll == 00:00:00:00:00:01'), ['eth.type=0x86dd/0xffff icmp6.code=0x0/0xff icmp6.type=0x87/0xff ip.proto=0x3a/0xff ip.ttl=0xff/0xff nd.sll=0x1/0xffffffffffff']);
+});
+
+test('sets, CIDRs, ranges and contradictions', () => {
+  assert.deepEqual(norm('ip4.dst == {10.0.0.0/8, 10.1.0.0/16}'), ['eth.type=0x800/0xffff ip4.dst=0xa000000/0xff000000']);
+  assert.deepEqual(norm('1 <= tcp.src <= 6 && tcp'), [
+    'eth.type=0x800/0xffff ip.proto=0x6/0xff tcp.src=0x1/0xffff',
+    'eth.type=0x800/0xffff ip.proto=0x6/0xff tcp.src=0x2/0xfffe',
+    'eth.type=0x800/0xffff ip.proto=0x6/0xff tcp.src=0x4/0xfffe',
+    'eth.type=0x800/0xffff ip.proto=0x6/0xff tcp.src=0x6/0xffff',
+    'eth.type=0x86dd/0xffff ip.proto=0x6/0xff tcp.src=0x1/0xffff',
+    'eth.type=0x86dd/0xffff ip.proto=0x6/0xff tcp.src=0x2/0xfffe',
+    'eth.type=0x86dd/0xffff ip.proto=0x6/0xff tcp.src=0x4/0xfffe',
+    'eth.type=0x86dd/0xffff ip.proto=0x6/0xff tcp.src=0x6/0xffff',
+  ]);
+  assert.deepEqual(norm('ip4 && ip6'), []);
+  assert.deepEqual(norm('inport == "a" && inport == "b"'), []);
+  assert.deepEqual(norm('inport == "a" && inport != "b"'), ['inport==a']);
+  assert.deepEqual(norm('1'), ['']);
+  assert.deepEqual(norm('0'), []);
+  assert.deepEqual(norm('tcp.dst == {}'), []);
+  assert.deepEqual(norm('reg0 == 1 || reg0[0] == 1'), ['reg0=0x1/0x1']);
+  assert.deepEqual(norm('xxreg0 == ::1:2'), ['reg0=0x0/0xffffffff reg1=0x0/0xffffffff reg2=0x0/0xffffffff reg3=0x10002/0xffffffff']);
+  assert.deepEqual(norm('xreg0[16..47] == 0xaabbccdd'), ['reg0=0xaabb/0xffff reg1=0xccdd0000/0xffff0000']);
+});
+
+test('address sets and port groups expand through the context', () => {
+  assert.deepEqual(norm('ip4.src == $web'), ['eth.type=0x800/0xffff ip4.src=0xa000001/0xffffffff', 'eth.type=0x800/0xffff ip4.src=0xa000100/0xffffff00']);
+  assert.deepEqual(norm('inport == @pg'), ['inport==a', 'inport==b']);
+  assert.deepEqual(norm('inport != @pg'), ['inport!=a inport!=b']);
+  assert.deepEqual(norm('outport == @none'), []);
+  assert.deepEqual(norm('ip4.src == $e'), []);
+  assert.deepEqual(norm('is_chassis_resident("x") && !is_chassis_resident("y")'), ['is_chassis_resident==x is_chassis_resident!=y']);
+  assert.throws(() => normalize(parseMatch('ip4.src == $v6'), ctx), (e: unknown) => {
+    assert.ok(e instanceof ExprError);
+    assert.equal(e.message, 'error: address set $v6 entry "fe80::1": error at column 1: cannot compare ip4.src, an IPv4 field, with the IPv6 address "fe80::1"');
+    return true;
+  });
+  assert.throws(() => normalize(parseMatch('ip4.src == $missing'), ctx), /unknown address set \$missing/);
+  assert.throws(() => normalize(parseMatch('inport == @missing'), ctx), /unknown port group @missing/);
+});
+
+test('blow-up is bounded with a clear error', () => {
+  const text = 'ip6.src != {fe80::1, fe80::2, fe80::3, fe80::4}';
+  assert.throws(() => normalize(parseMatch(text), ctx), (e: unknown) => {
+    assert.ok(e instanceof ExprError);
+    assert.match(e.message, /^error: match expands to more than 10000 conjunctions \(reached \d+\)$/);
+    assert.equal(e.hint, 'split it into several flows, prefer == with sets over != with sets, or use narrower ranges');
+    return true;
+  });
+  assert.throws(() => normalize(parseMatch('tcp.dst != 80'), ctx, { maxConjunctions: 10 }), /more than 10 conjunctions/);
+});
+
+test('prefixes cover exactly the range (exhaustive over 5 bits)', () => {
+  for (let lo = 0n; lo < 32n; lo++) {
+    for (let hi = lo; hi < 32n; hi++) {
+      const ps = prefixes(lo, hi, 5);
+      for (let x = 0n; x < 32n; x++) {
+        const hits = ps.filter((p) => (x & p.mask) === p.value).length;
+        assert.equal(hits, x >= lo && x <= hi ? 1 : 0, `[${lo},${hi}] x=${x}`);
+      }
+    }
+  }
+});
