@@ -11,14 +11,20 @@ pkg-config --exists libdpdk || { say "libdpdk not found (apt-get install libdpdk
 mkdir -p build
 core_lib=
 if [ -f core/CMakeLists.txt ] && [ "${LOOM_NO_CORE:-0}" != 1 ]; then
-  if [ ! -f build/core/CMakeCache.txt ]; then
-    say "configuring core (cmake -> build/core)"
-    cmake -S core -B build/core -DCMAKE_BUILD_TYPE=Release >/dev/null
+  ok=1
+  if [ ! -f build/core-shell/Makefile ]; then
+    say "configuring core (cmake -> build/core-shell, position-independent for the addon)"
+    cmake -S core -B build/core-shell -DCMAKE_BUILD_TYPE=Release -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
+      >build/core-build.log 2>&1 || ok=0
   fi
-  say "building core library (loomcore)"
-  if cmake --build build/core --target loomcore -j "$JOBS" >build/core-build.log 2>&1; then
-    core_lib=$(find "$PWD/build/core" -name 'libloomcore.a' | head -1)
+  if [ "$ok" = 1 ]; then
+    say "building core library (loomcore)"
+    cmake --build build/core-shell --target loomcore -j "$JOBS" >>build/core-build.log 2>&1 || ok=0
+  fi
+  if [ "$ok" = 1 ]; then
+    core_lib=$(find "$PWD/build/core-shell" -name 'libloomcore.a' | head -1)
   else
+    rm -f build/core-shell/Makefile  # configure again next time
     say "core library did not build (see datapath/build/core-build.log); addon uses its own L2 table"
   fi
 fi

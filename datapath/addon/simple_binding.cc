@@ -87,17 +87,19 @@ class SimpleBinding final : public PipelineBinding {
     const std::string kind = o.Get("op").ToString();
     SimpleOp op;
     if (kind == "clear") { op.kind = SimpleOp::kClear; return op; }
-    if (kind == "delete") {
-      op.kind = SimpleOp::kDelete;
-      op.entry.cookie = static_cast<uint64_t>(o.Get("cookie").ToNumber().Int64Value());
+    if (kind == "delete_cookie") {
+      op.kind = SimpleOp::kDeleteCookie;
+      op.entry.cookie = std::stoull(o.Get("cookie").ToString().Utf8Value());
       return op;
     }
     if (kind == "add") op.kind = SimpleOp::kAdd;
     else if (kind == "modify") op.kind = SimpleOp::kModify;
-    else throw batch_error(env, "bad_op", "op must be add, modify, delete or clear", i, "op", kind);
+    else if (kind == "delete") op.kind = SimpleOp::kDelete;
+    else throw batch_error(env, "unsupported", "the shell's L2 table supports add, modify, delete, "
+                           "delete_cookie (core not built in)", i, "op", kind);
     Napi::Object e = o.Get("entry").As<Napi::Object>();
     SimpleEntry& se = op.entry;
-    se.cookie = static_cast<uint64_t>(e.Get("cookie").ToNumber().Int64Value());
+    se.cookie = std::stoull(e.Get("cookie").ToString().Utf8Value());
     se.priority = e.Get("priority").ToNumber().Uint32Value();
     if (e.Get("table").ToNumber().Uint32Value() != 0)
       throw batch_error(env, "unsupported", "the shell's L2 table has only table 0 (core not built in)",

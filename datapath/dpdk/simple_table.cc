@@ -86,46 +86,53 @@ void SimpleTable::process(rte_mbuf* m, uint16_t in_port, unsigned worker, BurstS
 
 std::unique_ptr<SimpleTable> SimpleTable::apply(const std::vector<SimpleOp>& ops,
                                                 BuildError& err) const {
-  std::map<uint64_t, SimpleEntry> by_cookie;
-  for (const SimpleEntry& e : entries_) by_cookie.emplace(e.cookie, e);
+  std::vector<SimpleEntry> es = entries_;
+  auto find = [&es](const SimpleEntry& e) {
+    return std::find_if(es.begin(), es.end(), [&e](const SimpleEntry& x) {
+      return x.priority == e.priority && x.match == e.match;
+    });
+  };
   for (size_t i = 0; i < ops.size(); i++) {
     const SimpleOp& op = ops[i];
-    const uint64_t ck = op.entry.cookie;
-    auto it = by_cookie.find(ck);
+    auto it = find(op.entry);
     switch (op.kind) {
-      case SimpleOp::kClear: by_cookie.clear(); break;
+      case SimpleOp::kClear: es.clear(); break;
       case SimpleOp::kAdd:
-        if (it != by_cookie.end()) {
-          err = {"duplicate_cookie", "an entry with this cookie is already installed", i, "cookie",
-                 std::to_string(ck)};
+        if (it != es.end()) {
+          err = {"duplicate", "an entry with this priority and match is installed (cookie " +
+                                  std::to_string(it->cookie) + "); use modify",
+                 i, "match", std::to_string(op.entry.priority)};
           return nullptr;
         }
-        by_cookie.emplace(ck, op.entry).first->second.counters = std::make_shared<EntryCounters>();
+        es.push_back(op.entry);
+        es.back().counters = std::make_shared<EntryCounters>();
         break;
       case SimpleOp::kModify:
-        if (it == by_cookie.end()) {
-          err = {"no_such_entry", "modify names a cookie that is not installed", i, "cookie",
-                 std::to_string(ck)};
+        if (it == es.end()) {
+          err = {"not_found", "modify names no installed entry (priority + match)", i, "match",
+                 std::to_string(op.entry.priority)};
           return nullptr;
         }
-        {
-          auto keep = it->second.counters;
-          it->second = op.entry;
-          it->second.counters = keep;
-        }
+        it->actions = op.entry.actions;
+        it->cookie = op.entry.cookie;
         break;
       case SimpleOp::kDelete:
-        if (it == by_cookie.end()) {
-          err = {"no_such_entry", "delete names a cookie that is not installed", i, "cookie",
-                 std::to_string(ck)};
+        if (it == es.end()) {
+          err = {"not_found", "delete names no installed entry (priority + match)", i, "match",
+                 std::to_string(op.entry.priority)};
           return nullptr;
         }
-        by_cookie.erase(it);
+        es.erase(it);
+        break;
+      case SimpleOp::kDeleteCookie:
+        es.erase(std::remove_if(es.begin(), es.end(),
+                                [&](const SimpleEntry& x) { return x.cookie == op.entry.cookie; }),
+                 es.end());
         break;
     }
   }
   auto next = std::make_unique<SimpleTable>();
-  for (auto& [ck, e] : by_cookie) next->entries_.push_back(e);
+  next->entries_ = std::move(es);
   std::stable_sort(next->entries_.begin(), next->entries_.end(),
                    [](const SimpleEntry& a, const SimpleEntry& b) { return a.priority > b.priority; });
   // Same priority + overlapping matches would make the winner depend on install order.

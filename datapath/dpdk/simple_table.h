@@ -49,6 +49,11 @@ struct SimpleMatch {
   std::array<uint8_t, 6> eth_src{}, eth_src_mask{};
   uint16_t eth_type = 0, eth_type_mask = 0;
   bool overlaps(const SimpleMatch& o) const;
+  bool operator==(const SimpleMatch& o) const {
+    return has_in_port == o.has_in_port && (!has_in_port || in_port == o.in_port) &&
+           eth_dst == o.eth_dst && eth_dst_mask == o.eth_dst_mask && eth_src == o.eth_src &&
+           eth_src_mask == o.eth_src_mask && eth_type == o.eth_type && eth_type_mask == o.eth_type_mask;
+  }
   bool matches(uint16_t port, const uint8_t* eth, uint32_t len) const;
 };
 
@@ -61,8 +66,10 @@ struct SimpleEntry {
 };
 
 struct SimpleOp {
-  enum Kind : uint8_t { kAdd, kModify, kDelete, kClear } kind = kAdd;
-  SimpleEntry entry;  // kAdd/kModify: whole entry; kDelete: cookie only
+  // kAdd: new (priority, match); kModify/kDelete: the entry with that (priority, match);
+  // kDeleteCookie: every entry with the cookie; kClear: everything.
+  enum Kind : uint8_t { kAdd, kModify, kDelete, kDeleteCookie, kClear } kind = kAdd;
+  SimpleEntry entry;
 };
 
 struct BuildError {
