@@ -20,7 +20,7 @@ import { checkConstant, parseConstant, parseFieldRef, refText, TokenStream, type
 export const KEYWORD_ACTIONS: readonly string[] = [
   'output', 'drop', 'ct_next', 'ct_clear', 'ct_commit', 'ct_commit_nat', 'ct_dnat', 'ct_snat', 'ct_dnat_in_czone',
   'ct_snat_in_czone', 'ct_lb', 'ct_lb_mark', 'tcp_reset', 'sctp_abort', 'igmp', 'trigger_event', 'handle_dhcpv6_reply',
-  'flood_remote',
+  'flood_remote', 'ct_snat_to_vip',
 ];
 
 /** Actions written as `name { actions };`. */
