@@ -129,9 +129,12 @@ export class Netns {
   addHost(ns: string, outer: string, inner: string, addr: string, mac: string): void {
     sh('ip', ['netns', 'add', ns]);
     this.namespaces.push(ns);
-    sh('ip', ['link', 'add', outer, 'type', 'veth', 'peer', 'name', inner]);
+    // The peer gets a unique name in the root namespace and its final name inside `ns`.
+    const tmp = `${outer}p`;
+    sh('ip', ['link', 'add', outer, 'type', 'veth', 'peer', 'name', tmp]);
     this.links.push(outer);
-    sh('ip', ['link', 'set', inner, 'netns', ns]);
+    sh('ip', ['link', 'set', tmp, 'netns', ns]);
+    sh('ip', ['-n', ns, 'link', 'set', tmp, 'name', inner]);
     sh('ip', ['-n', ns, 'link', 'set', inner, 'address', mac]);
     sh('ip', ['-n', ns, 'addr', 'add', addr, 'dev', inner]);
     sh('ip', ['-n', ns, 'link', 'set', inner, 'up']);
