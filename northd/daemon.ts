@@ -1,0 +1,290 @@
+// northd/daemon.ts — the northd process: watch NB, compile, write SB; mirror status back.
+//
+// Owns: the NB and SB watches, batching (every NB change that arrived while the previous
+// SB transaction was in flight becomes one batch and one SB transaction), resync (full
+// compile on start, diff against SB rows; after a lost watch history, the snapshot is
+// diffed against what northd holds), and the status loop: Port_Binding.up / chassis →
+// Logical_Switch_Port.up, NB_Global.nb_cfg → SB_Global.nb_cfg → NB_Global.sb_cfg once SB
+// is written, min(Chassis_Private.nb_cfg) → NB_Global.hv_cfg.
+// Reads: NB (tables in nb.ts), SB (rows northd owns, Port_Binding status, Chassis_Private).
+// Called by index.ts (startNorthd), the CLI (`loom northd`) and tests.
+// Never: writes Port_Binding.chassis; never blocks the event loop on a store call.
+// Invariant: the NB cursor moves only after the batch's SB transaction committed.
+
+import type { Subscription } from 'rxjs';
+import { RemoteStore } from '../store/client.js';
+import type { Condition, Operation, Row, RowChange, Store, Uuid, WatchEvent } from '../store/types.js';
+import { NorthdEngine, type KeySeed } from './engine.js';
+import type { NbChange } from './model.js';
+import { NB_TABLES, bool, int, list, map, str, type NbTable } from './nb.js';
+import { SbSync } from './sb-sync.js';
+
+export interface NorthdOptions {
+  /** NB store, or the URL of an nbdb service. */
+  readonly nb: string | Store;
+  /** SB store, or the URL of an sbdb service. */
+  readonly sb: string | Store;
+  /** Recompute everything on every batch (the reference for the incremental path). */
+  readonly recompute?: boolean;
+  /** Called with errors northd survived (failed SB transaction, ...). */
+  readonly onError?: (e: unknown) => void;
+}
+
+export interface NorthdStats {
+  readonly nbRevision: number;
+  readonly batches: number;
+  readonly sbTransactions: number;
+  readonly lastBatch: { readonly nbChanges: number; readonly sbOps: number; readonly ms: number; readonly recomputed: readonly string[]; readonly units: number } | null;
+  readonly logicalFlows: number;
+  readonly rssMb: number;
+}
+
+export interface Northd {
+  close(): Promise<void>;
+  stats(): NorthdStats;
+  /** Resolves once every NB revision up to `revision` (default: current) is reflected in SB. */
+  synced(revision?: number): Promise<void>;
+}
+
+const SB_OWNED = ['Datapath_Binding', 'Port_Binding', 'Multicast_Group', 'Logical_Flow', 'Logical_DP_Group', 'Address_Set', 'Port_Group', 'SB_Global'];
+
+/** NB columns northd writes or does not compile from: a change to only these is not a batch. */
+const STATUS_COLUMNS: { readonly [t: string]: readonly string[] } = {
+  NB_Global: ['nb_cfg', 'nb_cfg_timestamp', 'sb_cfg', 'sb_cfg_timestamp', 'hv_cfg', 'hv_cfg_timestamp', '_version'],
+  Logical_Switch_Port: ['up', '_version'],
+};
+
+function stripped(table: string, r: Row | null): string {
+  if (r === null) return 'null';
+  const drop = STATUS_COLUMNS[table] ?? ['_version'];
+  const o: { [k: string]: unknown } = {};
+  for (const k of Object.keys(r).sort()) if (!drop.includes(k)) o[k] = r[k];
+  return JSON.stringify(o);
+}
+
+async function connect(s: string | Store): Promise<{ store: Store; owned: boolean }> {
+  if (typeof s !== 'string') return { store: s, owned: false };
+  return { store: await RemoteStore.connect(s), owned: true };
+}
+
+export async function startNorthd(options: NorthdOptions): Promise<Northd> {
+  const nbc = await connect(options.nb);
+  const sbc = await connect(options.sb);
+  const nb = nbc.store;
+  const sb = sbc.store;
+  const onError = options.onError ?? ((e: unknown) => console.error('northd:', e));
+
+  // ---- start: learn SB (keys, row UUIDs), then compile NB from its first snapshot
+  const sync = new SbSync();
+  const loadSb = async (): Promise<{ [t: string]: readonly Row[] }> => {
+    const rows: { [t: string]: readonly Row[] } = {};
+    for (const t of SB_OWNED) rows[t] = await sb.select(t);
+    return rows;
+  };
+  const sbRows = await loadSb();
+  const seed: KeySeed = {
+    datapaths: new Map((sbRows['Datapath_Binding'] ?? []).flatMap((r) => {
+      const ids = map(r, 'external_ids');
+      const u = ids['logical-switch'] ?? ids['logical-router'];
+      return u === undefined ? [] : [[u, int(r, 'tunnel_key') ?? 0] as const];
+    })),
+    ports: new Map((sbRows['Port_Binding'] ?? []).map((r) => [str(r, 'logical_port'), int(r, 'tunnel_key') ?? 0] as const)),
+  };
+  const engine = new NorthdEngine(seed);
+  sync.load(sbRows);
+  let needFullSync = true;
+
+  let closed = false;
+  let nbRevision = 0;
+  let doneRevision = -1;
+  let batches = 0;
+  let sbTransactions = 0;
+  let lastBatch: NorthdStats['lastBatch'] = null;
+  let nbCfg: number | null = null;
+  let nbGlobal: Row | null = null;
+  const waiters: { rev: number; resolve: () => void }[] = [];
+  const pending: NbChange[] = [];
+  let pendingRevision = 0;
+  let pendingSnapshot: WatchEvent | null = null;
+  let running: Promise<void> | null = null;
+
+  const coalesce = (changes: readonly NbChange[]): NbChange[] => {
+    const byRow = new Map<string, NbChange>();
+    for (const c of changes) {
+      const k = `${c.table} ${c.uuid}`;
+      const prev = byRow.get(k);
+      byRow.set(k, prev === undefined ? c : { ...c, old: prev.old });
+    }
+    return [...byRow.values()].filter((c) => !(c.old === null && c.new === null) && stripped(c.table, c.old) !== stripped(c.table, c.new));
+  };
+
+  const snapshotChanges = (ev: Extract<WatchEvent, { type: 'snapshot' }>): NbChange[] => {
+    const out: NbChange[] = [];
+    for (const t of NB_TABLES) {
+      const rows = ev.tables[t] ?? [];
+      const seen = new Set<Uuid>();
+      for (const r of rows) {
+        seen.add(r._uuid);
+        out.push({ table: t, uuid: r._uuid, old: engine.model.nb[t].get(r._uuid) ?? null, new: r });
+      }
+      for (const [u, r] of engine.model.nb[t]) if (!seen.has(u)) out.push({ table: t, uuid: u, old: r, new: null });
+    }
+    return out;
+  };
+
+  const pump = async (): Promise<void> => {
+    while (!closed && (pending.length > 0 || pendingSnapshot !== null || needFullSync || nbRevision > doneRevision)) {
+      const t0 = performance.now();
+      const raw = pending.splice(0);
+      const snap = pendingSnapshot;
+      pendingSnapshot = null;
+      const upTo = pendingRevision;
+      let changes = snap !== null && snap.type === 'snapshot' ? snapshotChanges(snap) : [];
+      // nb_cfg lives in a status column (not compiled): follow it before the filter drops it
+      for (const c of [...changes, ...raw]) if (c.table === 'NB_Global') nbGlobal = c.new;
+      changes = coalesce([...changes, ...raw]);
+      const report = engine.apply(changes, { recompute: options.recompute === true });
+      const global = nbGlobal;
+      nbCfg = global === null ? null : int(global, 'nb_cfg') ?? 0;
+      const ch = needFullSync ? sync.allKeys(engine) : engine.takeChanges();
+      if (needFullSync) engine.takeChanges();
+      const txn = sync.ops(engine, ch, nbCfg);
+      try {
+        if (txn.ops.length > 0) {
+          const res = await sb.transact(txn.ops);
+          sync.committed(txn, res);
+          sbTransactions++;
+        }
+        needFullSync = false;
+      } catch (e) {
+        onError(e);
+        // SB changed under us or refused: learn it again and rewrite what differs
+        try {
+          sync.load(await loadSb());
+        } catch (e2) {
+          onError(e2);
+        }
+        needFullSync = true;
+        if (closed) return;
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      batches++;
+      lastBatch = { nbChanges: changes.length, sbOps: txn.ops.length, ms: performance.now() - t0, recomputed: report.recomputed, units: engine.stats().units.length };
+      doneRevision = Math.max(doneRevision, upTo);
+      await writeNbStatus();
+      for (let i = waiters.length - 1; i >= 0; i--) {
+        const w = waiters[i];
+        if (w !== undefined && w.rev <= doneRevision) {
+          waiters.splice(i, 1);
+          w.resolve();
+        }
+      }
+    }
+  };
+  const kick = (): void => {
+    if (running !== null || closed) return;
+    running = pump().catch(onError).finally(() => {
+      running = null;
+      if (!closed && (pending.length > 0 || pendingSnapshot !== null || nbRevision > doneRevision)) kick();
+    });
+  };
+
+  // ---- status mirrored back into NB
+  const pbStatus = new Map<string, { up: boolean | null; chassis: boolean }>();
+  const chassisCfg = new Map<Uuid, number>();
+  let sbCfgWritten = -1;
+  let hvCfgWritten = -1;
+  const writeNbStatus = async (): Promise<void> => {
+    const ops: Operation[] = [];
+    const global = nbGlobal;
+    if (global !== null && nbCfg !== null) {
+      const row: { [k: string]: unknown } = {};
+      if (nbCfg !== sbCfgWritten && (int(global, 'sb_cfg') ?? 0) !== nbCfg) row['sb_cfg'] = nbCfg;
+      const hv = chassisCfg.size === 0 ? nbCfg : Math.min(...chassisCfg.values());
+      if (hv !== hvCfgWritten && (int(global, 'hv_cfg') ?? 0) !== hv) row['hv_cfg'] = hv;
+      if (Object.keys(row).length > 0) {
+        ops.push({ op: 'update', table: 'NB_Global', where: [['_uuid', '==', ['uuid', global._uuid]]], row });
+        if ('sb_cfg' in row) sbCfgWritten = nbCfg;
+        if ('hv_cfg' in row) hvCfgWritten = hv;
+      }
+    }
+    for (const [name, st] of pbStatus) {
+      const up = st.up ?? st.chassis;
+      for (const u of engine.model.lspByName.get(name) ?? []) {
+        const lsp = engine.model.nb.Logical_Switch_Port.get(u);
+        if (lsp === undefined || str(lsp, 'type') !== '') continue;
+        if (bool(lsp, 'up') !== up) ops.push({ op: 'update', table: 'Logical_Switch_Port', where: [['_uuid', '==', ['uuid', u]] as Condition], row: { up } });
+      }
+    }
+    if (ops.length === 0) return;
+    try {
+      await nb.transact(ops);
+    } catch (e) {
+      onError(e);
+    }
+  };
+
+  // ---- watches
+  const subs: Subscription[] = [];
+  const nbTables: { [t: string]: object } = {};
+  for (const t of NB_TABLES) nbTables[t] = {};
+  subs.push(nb.watch({ tables: nbTables }).subscribe({
+    next: (ev) => {
+      if (ev.type === 'snapshot') {
+        pending.length = 0;
+        pendingSnapshot = ev;
+      } else if (ev.type === 'change') {
+        for (const c of ev.changes as readonly RowChange[]) {
+          if ((NB_TABLES as readonly string[]).includes(c.table)) pending.push({ table: c.table as NbTable, uuid: c.uuid, old: c.old, new: c.new });
+        }
+      }
+      nbRevision = Math.max(nbRevision, ev.revision);
+      pendingRevision = nbRevision;
+      kick();
+    },
+    error: onError,
+  }));
+  subs.push(sb.watch({ tables: { Port_Binding: { columns: ['logical_port', 'up', 'chassis'] }, Chassis_Private: { columns: ['name', 'nb_cfg'] } } }).subscribe({
+    next: (ev) => {
+      const apply = (table: string, r: Row | null, old: Row | null): void => {
+        if (table === 'Port_Binding') {
+          if (old !== null && (r === null || str(old, 'logical_port') !== str(r, 'logical_port'))) pbStatus.delete(str(old, 'logical_port'));
+          if (r !== null) pbStatus.set(str(r, 'logical_port'), { up: bool(r, 'up'), chassis: list(r, 'chassis').length > 0 });
+        } else if (table === 'Chassis_Private') {
+          if (r === null && old !== null) chassisCfg.delete(old._uuid);
+          if (r !== null) chassisCfg.set(r._uuid, int(r, 'nb_cfg') ?? 0);
+        }
+      };
+      if (ev.type === 'snapshot') {
+        pbStatus.clear();
+        chassisCfg.clear();
+        for (const [t, rows] of Object.entries(ev.tables)) for (const r of rows) apply(t, r, null);
+      } else if (ev.type === 'change') {
+        for (const c of ev.changes) apply(c.table, c.new, c.old);
+      } else return;
+      if (doneRevision >= 0) void writeNbStatus();
+    },
+    error: onError,
+  }));
+
+  return {
+    stats: () => ({
+      nbRevision, batches, sbTransactions, lastBatch, logicalFlows: engine.flows.size,
+      rssMb: Math.round(process.memoryUsage().rss / 1048576),
+    }),
+    synced: async (revision?: number) => {
+      const rev = revision ?? (await nb.revision());
+      if (doneRevision >= rev) return;
+      await new Promise<void>((resolve) => waiters.push({ rev, resolve }));
+    },
+    close: async () => {
+      closed = true;
+      for (const s of subs) s.unsubscribe();
+      if (running !== null) await running;
+      for (const w of waiters.splice(0)) w.resolve();
+      if (nbc.owned) await nb.close();
+      if (sbc.owned) await sb.close();
+    },
+  };
+}

@@ -1,0 +1,323 @@
+// northd/sb-sync.ts — turns SbContent changes into one southbound transaction.
+//
+// Owns: the map from northd's natural keys (datapath NB uuid, logical_port, flow identity,
+// datapath set, address set / port group name) to SB row UUIDs, and the operations that
+// make SB equal to the content: insert new, update changed, delete gone. Reads: SB rows once
+// at (re)sync (`load`). Called by daemon.ts. Never: writes Port_Binding.chassis (the
+// controller owns it) or any column northd does not own; never mutates a Logical_DP_Group
+// in place (a flow whose datapath set changes moves to the group of its new set).
+// Invariant: after a successful transaction of `ops(...)` followed by `committed(...)`,
+// the maps equal SB's rows for the keys northd owns.
+
+import type { Operation, Row, TransactResult, Uuid } from '../store/types.js';
+import type { ContentChanges } from './engine.js';
+import type { SbContent, SbDatapath, SbMulticastGroup, SbPortBinding } from './content.js';
+import { flowExternalIds, flowKey, type SharedFlow } from './lflow.js';
+import { findStage } from './stages.js';
+import { int, list, map, str } from './nb.js';
+
+type Ref = { uuid: Uuid } | { name: string };
+const refValue = (r: Ref): unknown => ('uuid' in r ? ['uuid', r.uuid] : ['named-uuid', r.name]);
+
+interface Tracked {
+  ref: Ref;
+  sig: string;
+}
+
+interface FlowRow {
+  ref: Ref;
+  /** the datapath set the row refers to, as a group key */
+  dps: string;
+}
+
+interface GroupRow {
+  ref: Ref;
+  count: number;
+}
+
+/** One pending transaction: operations plus what to record once it commits. */
+export interface SbTxn {
+  readonly ops: Operation[];
+  /** operation index of each insert, by uuid-name, to learn the new UUIDs */
+  readonly inserted: Map<string, number>;
+}
+
+const dpsKey = (dps: Iterable<Uuid>): string => [...dps].sort().join(',');
+
+export class SbSync {
+  private readonly dps = new Map<Uuid, Tracked>();
+  private readonly pbs = new Map<string, Tracked>();
+  private readonly mcs = new Map<string, Tracked>();
+  private readonly flows = new Map<string, FlowRow>();
+  private readonly groups = new Map<string, GroupRow>();
+  private readonly ass = new Map<string, Tracked>();
+  private readonly pgs = new Map<string, Tracked>();
+  private globalUuid: Uuid | null = null;
+  private globalNbCfg = -1;
+  private nameSeq = 0;
+  /** rows found in SB at load time that northd owns but no longer wants */
+  private stale: { table: string; uuid: Uuid }[] = [];
+
+  /** Learns SB's current rows (start, reconnect, failed transaction). */
+  load(rows: { readonly [table: string]: readonly Row[] }): void {
+    for (const m of [this.dps, this.pbs, this.mcs, this.flows, this.groups, this.ass, this.pgs] as Map<string, unknown>[]) m.clear();
+    this.stale = [];
+    const dpNb = new Map<Uuid, Uuid>();
+    for (const r of rows['Datapath_Binding'] ?? []) {
+      const ids = map(r, 'external_ids');
+      const nb = ids['logical-switch'] ?? ids['logical-router'];
+      if (nb === undefined || this.dps.has(nb)) { this.stale.push({ table: 'Datapath_Binding', uuid: r._uuid }); continue; }
+      dpNb.set(r._uuid, nb);
+      this.dps.set(nb, { ref: { uuid: r._uuid }, sig: '' });
+    }
+    const pbName = new Map<Uuid, string>();
+    for (const r of rows['Port_Binding'] ?? []) {
+      const n = str(r, 'logical_port');
+      if (this.pbs.has(n)) { this.stale.push({ table: 'Port_Binding', uuid: r._uuid }); continue; }
+      pbName.set(r._uuid, n);
+      this.pbs.set(n, { ref: { uuid: r._uuid }, sig: '' });
+    }
+    for (const r of rows['Multicast_Group'] ?? []) {
+      const dp = dpNb.get(str(r, 'datapath'));
+      const k = `${dp} ${str(r, 'name')}`;
+      if (dp === undefined || this.mcs.has(k)) { this.stale.push({ table: 'Multicast_Group', uuid: r._uuid }); continue; }
+      this.mcs.set(k, { ref: { uuid: r._uuid }, sig: '' });
+    }
+    const groupDps = new Map<Uuid, string>();
+    for (const r of rows['Logical_DP_Group'] ?? []) {
+      const k = dpsKey(list(r, 'datapaths').map((u) => dpNb.get(u) ?? `?${u}`));
+      groupDps.set(r._uuid, k);
+      if (this.groups.has(k)) this.stale.push({ table: 'Logical_DP_Group', uuid: r._uuid });
+      else this.groups.set(k, { ref: { uuid: r._uuid }, count: 0 });
+    }
+    for (const r of rows['Logical_Flow'] ?? []) {
+      const ids = map(r, 'external_ids');
+      const st = findStage(ids['stage-name'] ?? '');
+      const dpU = list(r, 'logical_datapath')[0];
+      const grU = list(r, 'logical_dp_group')[0];
+      const dps = dpU !== undefined ? dpNb.get(dpU) : grU !== undefined ? groupDps.get(grU) : undefined;
+      const k = st === undefined ? undefined : flowKey({
+        stage: st.name as SharedFlow['flow']['stage'], pipeline: st.pipeline, table: st.table, priority: int(r, 'priority') ?? -1,
+        match: str(r, 'match'), actions: str(r, 'actions'), nbRow: ids['nb-row'] ?? '', source: ids['source'] ?? '',
+      });
+      if (k === undefined || dps === undefined || this.flows.has(k)) {
+        this.stale.push({ table: 'Logical_Flow', uuid: r._uuid });
+        continue;
+      }
+      // a flow whose group row is a duplicate we dropped: treat as stale, re-insert
+      const g = grU !== undefined ? this.groups.get(dps) : undefined;
+      if (grU !== undefined && (g === undefined || !('uuid' in g.ref) || g.ref.uuid !== grU)) {
+        this.stale.push({ table: 'Logical_Flow', uuid: r._uuid });
+        continue;
+      }
+      if (g !== undefined) g.count++;
+      this.flows.set(k, { ref: { uuid: r._uuid }, dps });
+    }
+    for (const r of rows['Address_Set'] ?? []) this.ass.set(str(r, 'name'), { ref: { uuid: r._uuid }, sig: '' });
+    for (const r of rows['Port_Group'] ?? []) this.pgs.set(str(r, 'name'), { ref: { uuid: r._uuid }, sig: '' });
+    const g = (rows['SB_Global'] ?? [])[0];
+    this.globalUuid = g === undefined ? null : g._uuid;
+    this.globalNbCfg = g === undefined ? -1 : int(g, 'nb_cfg') ?? 0;
+  }
+
+  /** Every key SB holds or the content wants: for a full resync after `load`. */
+  allKeys(c: SbContent): ContentChanges {
+    return {
+      datapaths: new Set([...this.dps.keys(), ...c.datapaths.keys()]),
+      portBindings: new Set([...this.pbs.keys(), ...c.portBindings.keys()]),
+      multicastGroups: new Set([...this.mcs.keys(), ...c.multicastGroups.keys()]),
+      flows: new Set([...this.flows.keys(), ...c.flows.keys()]),
+      addressSets: new Set([...this.ass.keys(), ...c.addressSets.keys()]),
+      portGroups: new Set([...this.pgs.keys(), ...c.portGroups.keys()]),
+    };
+  }
+
+  private newName(prefix: string): string {
+    return `${prefix}${++this.nameSeq}`;
+  }
+
+  /** The operations that bring SB from the tracked state to `c` for the changed keys. */
+  ops(c: SbContent, ch: ContentChanges, nbCfg: number | null): SbTxn {
+    const ops: Operation[] = [];
+    const inserted = new Map<string, number>();
+    const insert = (table: string, row: { [k: string]: unknown }, prefix: string): Ref => {
+      const name = this.newName(prefix);
+      inserted.set(name, ops.length);
+      ops.push({ op: 'insert', table, row, 'uuid-name': name });
+      return { name };
+    };
+    const byUuid = (r: Ref): readonly ['_uuid', '==', unknown] => ['_uuid', '==', refValue(r)];
+    const update = (table: string, r: Ref, row: { [k: string]: unknown }): void => {
+      if ('uuid' in r) ops.push({ op: 'update', table, where: [byUuid(r)], row });
+    };
+    const del = (table: string, r: Ref): void => {
+      if ('uuid' in r) ops.push({ op: 'delete', table, where: [byUuid(r)] });
+    };
+    for (const s of this.stale) ops.push({ op: 'delete', table: s.table, where: [['_uuid', '==', ['uuid', s.uuid]]] });
+    this.stale = [];
+
+    // datapaths first (everything else refers to them); deletions at the very end
+    const dpDeletes: Ref[] = [];
+    for (const k of ch.datapaths) {
+      const want = c.datapaths.get(k);
+      const have = this.dps.get(k);
+      if (want === undefined) {
+        if (have !== undefined) { dpDeletes.push(have.ref); this.dps.delete(k); }
+        continue;
+      }
+      const row = dpRow(want);
+      const sig = JSON.stringify(row);
+      if (have === undefined) this.dps.set(k, { ref: insert('Datapath_Binding', row, 'dp'), sig });
+      else if (have.sig !== sig) { update('Datapath_Binding', have.ref, row); have.sig = sig; }
+    }
+    const dpRef = (nb: Uuid): unknown => {
+      const t = this.dps.get(nb);
+      if (t === undefined) throw new Error(`sb-sync: no datapath for ${nb}`);
+      return refValue(t.ref);
+    };
+
+    for (const k of ch.portBindings) {
+      const want = c.portBindings.get(k);
+      const have = this.pbs.get(k);
+      if (want === undefined) {
+        if (have !== undefined) { del('Port_Binding', have.ref); this.pbs.delete(k); }
+        continue;
+      }
+      const row = pbRow(want, dpRef(want.datapath));
+      const sig = JSON.stringify(row);
+      if (have === undefined) this.pbs.set(k, { ref: insert('Port_Binding', row, 'pb'), sig });
+      else if (have.sig !== sig) { update('Port_Binding', have.ref, row); have.sig = sig; }
+    }
+
+    for (const k of ch.multicastGroups) {
+      const want = c.multicastGroups.get(k);
+      const have = this.mcs.get(k);
+      if (want === undefined) {
+        if (have !== undefined) { del('Multicast_Group', have.ref); this.mcs.delete(k); }
+        continue;
+      }
+      const row = mcRow(want, dpRef(want.datapath), (n) => { const t = this.pbs.get(n); return t === undefined ? undefined : refValue(t.ref); });
+      const sig = JSON.stringify(row);
+      if (have === undefined) this.mcs.set(k, { ref: insert('Multicast_Group', row, 'mc'), sig });
+      else if (have.sig !== sig) { update('Multicast_Group', have.ref, row); have.sig = sig; }
+    }
+
+    // flows, with datapath groups shared by flows that apply to the same datapath set
+    const groupRef = (dps: string, members: readonly Uuid[]): Ref => {
+      let g = this.groups.get(dps);
+      if (g === undefined) {
+        g = { ref: insert('Logical_DP_Group', { datapaths: ['set', members.map(dpRef)] }, 'g'), count: 0 };
+        this.groups.set(dps, g);
+      }
+      g.count++;
+      return g.ref;
+    };
+    const release = (dps: string): void => {
+      const g = this.groups.get(dps);
+      if (g === undefined) return;
+      g.count--;
+    };
+    for (const k of ch.flows) {
+      const want = c.flows.get(k);
+      const have = this.flows.get(k);
+      if (want === undefined) {
+        if (have !== undefined) {
+          del('Logical_Flow', have.ref);
+          if (have.dps.includes(',')) release(have.dps);
+          this.flows.delete(k);
+        }
+        continue;
+      }
+      const members = [...want.dps.keys()].sort();
+      const dps = members.join(',');
+      if (have !== undefined && have.dps === dps) continue;
+      let where: { logical_datapath: unknown; logical_dp_group: unknown };
+      if (members.length === 1 && members[0] !== undefined) where = { logical_datapath: dpRef(members[0]), logical_dp_group: ['set', []] };
+      else where = { logical_datapath: ['set', []], logical_dp_group: refValue(groupRef(dps, members)) };
+      if (have !== undefined) {
+        if (have.dps.includes(',')) release(have.dps);
+        update('Logical_Flow', have.ref, where);
+        have.dps = dps;
+      } else {
+        const f = want.flow;
+        const ref = insert('Logical_Flow', {
+          ...where, pipeline: f.pipeline, table_id: f.table, priority: f.priority, match: f.match, actions: f.actions,
+          external_ids: flowExternalIds(f), tags: {},
+        }, 'lf');
+        this.flows.set(k, { ref, dps });
+      }
+    }
+    for (const [k, g] of this.groups) {
+      if (g.count > 0) continue;
+      del('Logical_DP_Group', g.ref);
+      this.groups.delete(k);
+    }
+
+    for (const [names, content, tracked, table] of [
+      [ch.addressSets, c.addressSets, this.ass, 'Address_Set'],
+      [ch.portGroups, c.portGroups, this.pgs, 'Port_Group'],
+    ] as const) {
+      for (const n of names) {
+        const want = content.get(n);
+        const have = tracked.get(n);
+        const col = table === 'Address_Set' ? 'addresses' : 'ports';
+        if (want === undefined) {
+          if (have !== undefined) { del(table, have.ref); tracked.delete(n); }
+          continue;
+        }
+        const row = { name: n, [col]: [...want] };
+        const sig = JSON.stringify(row);
+        if (have === undefined) tracked.set(n, { ref: insert(table, row, table === 'Address_Set' ? 'as' : 'pg'), sig });
+        else if (have.sig !== sig) { update(table, have.ref, row); have.sig = sig; }
+      }
+    }
+
+    for (const r of dpDeletes) del('Datapath_Binding', r);
+
+    if (nbCfg !== null && nbCfg !== this.globalNbCfg) {
+      if (this.globalUuid === null) ops.push({ op: 'insert', table: 'SB_Global', row: { nb_cfg: nbCfg }, 'uuid-name': 'sbglobal' });
+      else ops.push({ op: 'update', table: 'SB_Global', where: [['_uuid', '==', ['uuid', this.globalUuid]]], row: { nb_cfg: nbCfg } });
+      if (this.globalUuid === null) inserted.set('sbglobal', ops.length - 1);
+      this.globalNbCfg = nbCfg;
+    }
+    return { ops, inserted };
+  }
+
+  /** Records the UUIDs SB gave to this transaction's inserts. */
+  committed(txn: SbTxn, result: TransactResult): void {
+    const uuidOf = new Map<string, Uuid>();
+    for (const [name, i] of txn.inserted) {
+      const r = result.results[i];
+      if (r !== undefined && 'uuid' in r && typeof r.uuid === 'string') uuidOf.set(name, r.uuid);
+    }
+    const fix = (t: { ref: Ref }): void => {
+      if ('name' in t.ref) {
+        const u = uuidOf.get(t.ref.name);
+        if (u !== undefined) t.ref = { uuid: u };
+      }
+    };
+    for (const m of [this.dps, this.pbs, this.mcs, this.ass, this.pgs] as Map<string, Tracked>[]) for (const t of m.values()) fix(t);
+    for (const f of this.flows.values()) fix(f);
+    for (const g of this.groups.values()) fix(g);
+    const g = uuidOf.get('sbglobal');
+    if (g !== undefined) this.globalUuid = g;
+  }
+}
+
+function dpRow(d: SbDatapath): { [k: string]: unknown } {
+  return { tunnel_key: d.tunnel_key, external_ids: { ...d.external_ids } };
+}
+
+function pbRow(p: SbPortBinding, dp: unknown): { [k: string]: unknown } {
+  return {
+    logical_port: p.logical_port, datapath: dp, tunnel_key: p.tunnel_key, type: p.type,
+    mac: [...p.mac], port_security: [...p.port_security], options: { ...p.options },
+    parent_port: p.parent_port === null ? ['set', []] : p.parent_port, tag: p.tag === null ? ['set', []] : p.tag,
+    external_ids: { ...p.external_ids },
+  };
+}
+
+function mcRow(m: SbMulticastGroup, dp: unknown, pb: (name: string) => unknown): { [k: string]: unknown } {
+  const ports = m.ports.map(pb).filter((x) => x !== undefined);
+  return { datapath: dp, name: m.name, tunnel_key: m.tunnel_key, ports: ['set', ports] };
+}
