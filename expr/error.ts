@@ -26,6 +26,8 @@ export interface ExprErrorInit {
 export interface ExprErrorData extends LoomErrorData {
   readonly position: number;
   readonly expected: readonly string[];
+  /** The message's first line, without the caret display. */
+  readonly summary: string;
 }
 
 export class ExprError extends LoomError implements ExprErrorData {
@@ -49,7 +51,7 @@ export class ExprError extends LoomError implements ExprErrorData {
     this.summary = summary;
   }
   override toJSON(): ExprErrorData {
-    return { ...super.toJSON(), position: this.position, expected: this.expected };
+    return { ...super.toJSON(), position: this.position, expected: this.expected, summary: this.summary };
   }
 }
 

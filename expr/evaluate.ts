@@ -13,7 +13,7 @@
 import type { Conjunction, FieldRef, FieldValues, MatchExpr, SymbolContext } from './ast.js';
 import { lookupField } from './fields.js';
 import { expandConstants, refSpans, RESIDENT_FIELD } from './normalize.js';
-import { parseMatchText, refInfo } from './parser.js';
+import { parseMatchText, refInfo, refText } from './parser.js';
 
 const parsed = new Map<string, MatchExpr>();
 function parseCached(text: string): MatchExpr {
@@ -71,12 +71,12 @@ class Evaluator {
         const info = refInfo(e.field);
         let holds: boolean;
         if (info.kind === 'string') {
-          const { strings } = expandConstants(e.values, info, this.ctx, e.field.name);
+          const { strings } = expandConstants(e.values, info, this.ctx, refText(e.field));
           const any = strings.includes(readString(this.packet, e.field.name));
           holds = e.op === '==' ? any : !any;
         } else {
           const x = readRef(this.packet, e.field);
-          const { ints } = expandConstants(e.values, info, this.ctx, e.field.name);
+          const { ints } = expandConstants(e.values, info, this.ctx, refText(e.field));
           const any = ints.some((v) => (x & v.mask) === v.value);
           const c = ints[0]?.value ?? 0n;
           switch (e.op) {
@@ -94,8 +94,8 @@ class Evaluator {
         if (!this.prereqOk(e.field.name)) return false;
         const info = refInfo(e.field);
         const x = readRef(this.packet, e.field);
-        const lo = expandConstants([e.lo], info, this.ctx, e.field.name).ints[0]?.value ?? 0n;
-        const hi = expandConstants([e.hi], info, this.ctx, e.field.name).ints[0]?.value ?? 0n;
+        const lo = expandConstants([e.lo], info, this.ctx, refText(e.field)).ints[0]?.value ?? 0n;
+        const hi = expandConstants([e.hi], info, this.ctx, refText(e.field)).ints[0]?.value ?? 0n;
         const holds = (e.loOp === '<' ? lo < x : lo <= x) && (e.hiOp === '<' ? x < hi : x <= hi);
         return holds !== neg;
       }

@@ -35,6 +35,11 @@ export interface FieldDef {
   readonly pieces: readonly Piece[];
   /** May be the destination of an assignment action. */
   readonly writable: boolean;
+  /**
+   * Nominal (ovn-sb(5) "Level of Measurement"): values are identifiers, so only == and !=
+   * apply and bits cannot be selected (eth.type, ip.proto, icmp6.type, icmp6.code).
+   */
+  readonly nominal?: boolean;
 }
 
 const table = new Map<string, FieldDef>();
@@ -44,8 +49,11 @@ function add(def: FieldDef): void {
   table.set(def.name, def);
 }
 
-function field(name: string, kind: FieldKind, width: number, prerequisite?: string, writable = true): void {
-  add({ name, symbol: 'field', kind, width, ...(prerequisite !== undefined ? { prerequisite } : {}), pieces: kind === 'string' ? [{ base: name, lo: 0, width: 0 }] : [{ base: name, lo: 0, width }], writable });
+function field(name: string, kind: FieldKind, width: number, prerequisite?: string, writable = true, nominal = false): void {
+  add({
+    name, symbol: 'field', kind, width, ...(prerequisite !== undefined ? { prerequisite } : {}),
+    pieces: kind === 'string' ? [{ base: name, lo: 0, width: 0 }] : [{ base: name, lo: 0, width }], writable, ...(nominal ? { nominal } : {}),
+  });
 }
 
 /** `name` is bits lo..hi of `base` (itself a base field). */
@@ -130,7 +138,7 @@ field('ct_tp_dst', 'int', 16, 'ct.trk', false);
 
 field('eth.src', 'mac', 48);
 field('eth.dst', 'mac', 48);
-field('eth.type', 'int', 16, undefined, false);
+field('eth.type', 'int', 16, undefined, false, true);
 predicate('eth.bcast', 'eth.dst == ff:ff:ff:ff:ff:ff');
 subfield('eth.mcast', 'eth.dst', 40, 40);
 predicate('eth.mcastv6', 'eth.dst[32..47] == 0x3333');
@@ -144,7 +152,7 @@ predicate('vlan.present', 'vlan.tci[12]');
 predicate('ip4', 'eth.type == 0x800');
 predicate('ip6', 'eth.type == 0x86dd');
 predicate('ip', 'ip4 || ip6');
-field('ip.proto', 'int', 8, 'ip', false);
+field('ip.proto', 'int', 8, 'ip', false, true);
 field('ip.dscp', 'int', 6, 'ip');
 field('ip.ecn', 'int', 2, 'ip');
 field('ip.ttl', 'int', 8, 'ip');
@@ -172,8 +180,8 @@ predicate('icmp', 'icmp4 || icmp6');
 field('icmp4.type', 'int', 8, 'icmp4');
 field('icmp4.code', 'int', 8, 'icmp4');
 field('icmp4.frag_mtu', 'int', 16, 'icmp4');
-field('icmp6.type', 'int', 8, 'icmp6');
-field('icmp6.code', 'int', 8, 'icmp6');
+field('icmp6.type', 'int', 8, 'icmp6', true, true);
+field('icmp6.code', 'int', 8, 'icmp6', true, true);
 field('icmp6.frag_mtu', 'int', 32, 'icmp6');
 predicate('igmp', 'ip4.mcast && ip.proto == 2');
 predicate('arp', 'eth.type == 0x806');

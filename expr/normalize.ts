@@ -19,7 +19,7 @@
 import type { Conjunction, Constant, FieldRef, MatchExpr, StringTerm, SymbolContext, Term } from './ast.js';
 import { ExprError } from './error.js';
 import { lookupField } from './fields.js';
-import { checkConstant, parseConstant, parseMatchText, refInfo, TokenStream, type RefInfo } from './parser.js';
+import { checkConstant, parseConstant, parseMatchText, refInfo, refText, TokenStream, type RefInfo } from './parser.js';
 
 export const DEFAULT_MAX_CONJUNCTIONS = 10_000;
 
@@ -60,7 +60,7 @@ export function expandConstants(values: readonly Constant[], info: RefInfo, ctx:
         if (entries === undefined) throw new ExprError({ text: undefined, position: 0, detail: `unknown address set $${c.name}` });
         for (const entry of entries) {
           const v = parseEntry(entry, info, c.name, fieldName);
-          ints.push({ value: v.value, mask: v.mask ?? full });
+          if (v !== null) ints.push({ value: v.value, mask: v.mask ?? full });
         }
         break;
       }
@@ -69,13 +69,20 @@ export function expandConstants(values: readonly Constant[], info: RefInfo, ctx:
   return { ints, strings };
 }
 
-/** One Address_Set entry ("10.0.0.0/24", "fe80::1", a MAC) checked against the field it is used with. */
-function parseEntry(entry: string, info: RefInfo, set: string, fieldName: string): { value: bigint; mask?: bigint } {
+/**
+ * One Address_Set entry ("10.0.0.0/24", "fe80::1", a MAC) checked against the field it is
+ * used with. An address of another kind than a typed field (an IPv6 entry compared with
+ * ip4.src) is skipped (null): no packet's field can hold it, so == and != keep their meaning,
+ * and a mixed set (as a CMS may keep) stays usable with both families.
+ */
+function parseEntry(entry: string, info: RefInfo, set: string, fieldName: string): { value: bigint; mask?: bigint } | null {
   try {
     const ts: TokenStream = new TokenStream(entry);
     const { c, tok } = parseConstant(ts);
     if (ts.peek().type !== 'end') ts.fail(['end of the entry']);
     if (c.kind !== 'int') ts.error(tok, 'an address set entry must be an address or number');
+    const addressKind = c.format === 'ipv4' || c.format === 'ipv6' || c.format === 'mac' ? c.format : undefined;
+    if (addressKind !== undefined && info.kind !== 'int' && info.kind !== addressKind) return null;
     checkConstant(ts, info, fieldName, c, tok, undefined);
     return c.mask !== undefined ? { value: c.value, mask: c.mask } : { value: c.value };
   } catch (e) {
@@ -308,7 +315,7 @@ class Normalizer {
   }
 
   private scalar(c: Constant, info: RefInfo, ref: FieldRef): bigint {
-    const { ints } = expandConstants([c], info, this.ctx, ref.name);
+    const { ints } = expandConstants([c], info, this.ctx, refText(ref));
     return ints[0]?.value ?? 0n;
   }
 
@@ -316,7 +323,7 @@ class Normalizer {
     const info = refInfo(ref);
     if (op === '!=') return this.cmp(ref, '==', values, !neg);
     if (op === '==') {
-      const { ints, strings } = expandConstants(values, info, this.ctx, ref.name);
+      const { ints, strings } = expandConstants(values, info, this.ctx, refText(ref));
       if (info.kind === 'string') {
         if (!neg) {
           return this.simplify(strings.map((s) => {

@@ -125,6 +125,8 @@ const BAD: [string, string, string | undefined][] = [
   ['ip4 # x', 'syntax error at column 5: unexpected character "#"\n  ip4 # x\n      ^', undefined],
   ['tcp.dst == 12ab', 'syntax error at column 12: invalid numeric constant "12ab"\n  tcp.dst == 12ab\n             ^', undefined],
   ['ip4 /* open', 'syntax error at column 5: unterminated comment: "/*" needs "*/" on the same line\n  ip4 /* open\n      ^', undefined],
+  ['ip.proto < 17', 'error at column 10: "<" cannot be used with ip.proto, a nominal field (its values are identifiers)\n  ip.proto < 17\n           ^', 'use == or != (with a set for several values)'],
+  ['eth.type[0..7] == 0', 'error at column 9: eth.type is a nominal field (its values are identifiers): bits cannot be selected\n  eth.type[0..7] == 0\n          ^', 'compare the whole field, e.g. eth.type == ...'],
   ['is_chassis_resident(p1)', 'syntax error at column 21: expected a quoted port name, found "p1"\n  is_chassis_resident(p1)\n                      ^', undefined],
 ];
 

@@ -100,6 +100,7 @@ export function parseFieldRef(ts: TokenStream): { ref: FieldRef; info: RefInfo; 
   if (def.symbol === 'predicate' || def.kind === 'string') {
     ts.error(open, `${def.name} is a ${def.symbol === 'predicate' ? 'predicate' : 'string field'} and has no bits to select`);
   }
+  if (def.nominal === true) ts.error(open, `${def.name} is a nominal field (its values are identifiers): bits cannot be selected`, `compare the whole field, e.g. ${def.name} == ...`);
   const loTok = ts.next();
   if (loTok.type !== 'int' || loTok.format !== 'dec' || loTok.mask !== undefined) ts.fail(['a bit number'], undefined, loTok);
   let hiTok: Token = loTok;
@@ -330,6 +331,9 @@ class MatchParser {
     const name = refText(ref);
     const ordering = op !== '==' && op !== '!=';
     if (ordering) {
+      if (info.def.nominal === true) {
+        ts.error(opTok, `${q(op)} cannot be used with ${name}, a nominal field (its values are identifiers)`, 'use == or != (with a set for several values)');
+      }
       if (info.kind !== 'int') {
         ts.error(opTok, `${q(op)} needs an integer field; ${name} is ${article(KIND_NAME[info.kind])} field`,
           info.kind === 'string' ? 'compare port names with == or !=' : 'use == with a CIDR, a value/mask or a set');
