@@ -41,3 +41,15 @@ test('row rules name table, column, row and value', () => {
   assert.equal(nbRowProblem('NAT', { _uuid: U, type: 'dnat', external_ip: '172.16.0.1', logical_ip: 'fd00::5' })?.column, 'logical_ip');
   assert.equal(nbRowProblem('Logical_Switch', { _uuid: U, name: 'anything goes' }), undefined);
 });
+
+test('ACL, QoS and router policy matches are parsed by expr/ at write time', () => {
+  assert.equal(nbRowProblem('ACL', { _uuid: U, match: 'outport == @pg1 && ip4.src == $as1 && tcp.dst == {80, 443}', action: 'allow-related' }), undefined);
+  const e = nbRowProblem('ACL', { _uuid: U, match: 'tcp.dsst == 22', action: 'drop' });
+  assert.ok(e);
+  assert.equal(e.code, 'invalid-match');
+  assert.equal(e.column, 'match');
+  assert.equal(e.value, 'tcp.dsst == 22');
+  assert.match(e.hint ?? '', /tcp\.dst/);
+  assert.equal(nbRowProblem('Logical_Router_Policy', { _uuid: U, match: 'ip4.dst ==', action: 'drop' })?.code, 'invalid-match');
+  assert.equal(nbRowProblem('QoS', { _uuid: U, match: 'ip4 &&& udp', action: {} })?.code, 'invalid-match');
+});

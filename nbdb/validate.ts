@@ -3,16 +3,19 @@
 // Owns: what OVN (ovn-nbctl, ovn-northd) refuses or misreads in NB rows that the OVSDB schema
 // itself lets through: unique names where ovn-nbctl enforces them, MAC and IP/CIDR syntax in
 // Logical_Router_Port.mac/networks, Logical_Switch_Port.addresses and port_security entries,
-// NAT external_ip/logical_ip (and external_mac). ACL/QoS match parsing joins here when expr/
-// is ready (see TODO below).
+// NAT external_ip/logical_ip (and external_mac), and the match strings of ACL, QoS and
+// Logical_Router_Policy, parsed and type-checked by expr/ at write time.
 // Reads: the rows a transaction inserts or updates, through the engine's validate hook.
 // Called by: the SQLite engine (store/sqlite-store.ts), inside the transaction, before commit,
 // via startNbdb (nbdb/index.ts).
-// Must never: write, or look at anything but the transaction's view; it only throws.
-// Invariants: every refusal is a LoomError with code invalid-value or duplicate, naming the
+// Must never: write, or look at anything but the transaction's view; it only throws. Match
+// checks are syntax and types only: a $set or @group that does not exist (yet) is accepted,
+// as OVN does, so a CMS may create ACLs and the groups they name in either order.
+// Invariants: every refusal is a LoomError with code invalid-value, invalid-match or duplicate, naming the
 // table, column, row and offending value, and a hint with the accepted syntax.
 
 import { isIPv4, isIPv6 } from 'node:net';
+import { checkMatch } from '../expr/index.js';
 import { LoomError, type Row, type Scalar, type TxnView, type Value } from '../store/types.js';
 
 // ---------------------------------------------------------------- syntax
@@ -127,8 +130,23 @@ export function nbRowProblem(table: string, row: Row): LoomError | undefined {
       }
       return undefined;
     }
-    // TODO(expr): ACL.match, Logical_Router_Policy.match, QoS.match through expr/'s parser
-    // (code invalid-match) once the expression language lands.
+    case 'ACL':
+    case 'QoS':
+    case 'Logical_Router_Policy': {
+      const match = row['match'];
+      if (typeof match !== 'string') return undefined;
+      const e = checkMatch(match);
+      if (e === null) return undefined;
+      return new LoomError({
+        code: 'invalid-match',
+        message: `${table}.match: ${e.message}`,
+        table,
+        column: 'match',
+        row: row._uuid,
+        value: match,
+        hint: e.hint ?? 'matches use OVN logical-flow syntax, e.g. outport == "lsp1" && ip4 && tcp.dst == 22',
+      });
+    }
     default:
       return undefined;
   }

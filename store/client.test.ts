@@ -24,7 +24,7 @@ async function fixture(t: { after: (fn: () => unknown) => void }): Promise<{ loc
   return { local, server, remote };
 }
 
-test('transact, select and revision answer as the store behind the server does', async (t) => {
+test('transact, select and revision answer as the store behind the server does', { timeout: 60_000 }, async (t) => {
   const { local, remote } = await fixture(t);
   assert.deepEqual(remote.schema, JSON.parse(JSON.stringify(local.schema)));
   const r = await remote.transact([{ op: 'insert', table: 'Logical_Switch', row: { name: 'ls1', external_ids: { a: 'b' } } }]);
@@ -35,7 +35,7 @@ test('transact, select and revision answer as the store behind the server does',
   await assert.rejects(remote.select('Nope'), (e: unknown) => e instanceof LoomError && e.code === 'unknown-table');
 });
 
-test('a watch starts with a snapshot, follows commits, and completes on close()', async (t) => {
+test('a watch starts with a snapshot, follows commits, and completes on close()', { timeout: 60_000 }, async (t) => {
   const { local, remote } = await fixture(t);
   await local.transact([{ op: 'insert', table: 'Logical_Switch', row: { name: 'before' } }]);
   const w = new EventCollector(remote.watch({ tables: { Logical_Switch: { columns: ['name'] } } }));
@@ -54,7 +54,7 @@ test('a watch starts with a snapshot, follows commits, and completes on close()'
   await assert.rejects(remote.revision(), (e: unknown) => e instanceof LoomError && e.code === 'unavailable');
 });
 
-test('an unreachable server is `unavailable`; a watch gives up after maxRetries', async (t) => {
+test('an unreachable server is `unavailable`; a watch gives up after maxRetries', { timeout: 60_000 }, async (t) => {
   const { server, remote } = await fixture(t);
   const url = server.url;
   const limited = await RemoteStore.connect(url, { maxRetries: 2, backoffMs: 10 });
@@ -74,4 +74,32 @@ test('an unreachable server is `unavailable`; a watch gives up after maxRetries'
   await remote.close();
   await w.until(() => w.done, 5000, 'completion after close');
   assert.equal(w.error, undefined);
+});
+
+test('a watch resuming past the kept history gets a snapshot and passes it on as one', { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-client-hist-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const local = await SqliteStore.open(join(dir, 'nb.db'), nbSchema, { changeLogLimit: 5 });
+  t.after(() => local.close());
+  let server = await serveStore(local, '127.0.0.1', 0);
+  const port = Number(new URL(server.url).port);
+  t.after(() => server.close());
+  const remote = await RemoteStore.connect(server.url, { backoffMs: 10, maxBackoffMs: 50 });
+  t.after(() => remote.close());
+  const w = new EventCollector(remote.watch({ tables: { Logical_Switch: { columns: ['name'] } } }));
+  t.after(() => w.stop());
+  await w.until((ev) => ev.length > 0, 10_000, 'first snapshot');
+  const first = w.lastRevision() ?? 0;
+  await server.close();
+  // While the watcher is away, more commits than the change log keeps.
+  for (let i = 0; i < 20; i++) await local.transact([{ op: 'insert', table: 'Logical_Switch', row: { name: `away-${i}` } }]);
+  server = await serveStore(local, '127.0.0.1', port);
+  const final = await local.revision();
+  await w.untilRevision(final);
+  const after = w.events.filter((e) => e.revision > first);
+  assert.equal(after.length, 1);
+  const snap = after[0];
+  assert.ok(snap?.type === 'snapshot', `expected a snapshot, got ${snap?.type}`);
+  assert.equal(snap.revision, final);
+  assert.equal(snap.tables['Logical_Switch']?.length, 20);
 });

@@ -46,7 +46,7 @@ test('listen addresses', () => {
   }
 });
 
-test('a watch whose first message is not a WatchRequest is closed 4400 with the error', async (t) => {
+test('a watch whose first message is not a WatchRequest is closed 4400 with the error', { timeout: 30_000 }, async (t) => {
   const { server } = await fixture(t);
   const w = rawWatch(server.url, '{"fromRevision":"yesterday"}');
   const c = await w.closed;
@@ -57,7 +57,7 @@ test('a watch whose first message is not a WatchRequest is closed 4400 with the 
   assert.equal(m.error.path, '/fromRevision');
 });
 
-test('a watch naming an unknown column is closed 4404 with the table and column', async (t) => {
+test('a watch naming an unknown column is closed 4404 with the table and column', { timeout: 30_000 }, async (t) => {
   const { server } = await fixture(t);
   const w = rawWatch(server.url, JSON.stringify({ tables: { Port_Binding: { where: [['chasis', '==', 'x']] } } }));
   const c = await w.closed;
@@ -68,7 +68,7 @@ test('a watch naming an unknown column is closed 4404 with the table and column'
   assert.equal(m.error.column, 'chasis');
 });
 
-test('a watcher that stops reading is closed 4001 once too far behind, then resumes from its last revision', async (t) => {
+test('a watcher that stops reading is closed 4001 once too far behind, then resumes from its last revision', { timeout: 30_000 }, async (t) => {
   const lines: string[] = [];
   let onLine: (() => void) | undefined;
   const { store, server } = await fixture(t, {
@@ -122,7 +122,7 @@ test('a watcher that stops reading is closed 4001 once too far behind, then resu
   assert.deepEqual(resumed, Array.from({ length: last - lastSeen }, (_, i) => lastSeen + 1 + i));
 });
 
-test('close() tells watchers 1001 (going away) and stops accepting', async (t) => {
+test('close() tells watchers 1001 (going away) and stops accepting', { timeout: 30_000 }, async (t) => {
   const { server } = await fixture(t);
   const w = rawWatch(server.url, '{}');
   await new Promise<void>((resolve) => w.ws.once('message', () => resolve()));
@@ -130,4 +130,43 @@ test('close() tells watchers 1001 (going away) and stops accepting', async (t) =
   const c = await w.closed;
   assert.equal(c.code, CloseCode.goingAway);
   await assert.rejects(fetch(`${server.url}/v1/health`));
+});
+
+test('a watcher that does not answer heartbeat pings is dropped', { timeout: 30_000 }, async (t) => {
+  const lines: string[] = [];
+  let onLine: (() => void) | undefined;
+  const { server } = await fixture(t, {
+    heartbeatMs: 50,
+    log: (l) => {
+      lines.push(l);
+      onLine?.();
+    },
+  });
+  const w = rawWatch(server.url, '{}');
+  t.after(() => w.ws.terminate());
+  await new Promise<void>((resolve) => w.ws.once('message', () => resolve()));
+  // A paused socket reads nothing, so it never sees the ping nor answers it.
+  w.ws.pause();
+  await new Promise<void>((resolve) => {
+    onLine = () => lines.some((l) => l.includes('heartbeat')) && resolve();
+    onLine();
+  });
+  w.ws.resume();
+  const c = await w.closed;
+  assert.notEqual(c.code, 1000);
+  // The server side of the socket may close a few event-loop turns after the client's.
+  for (let i = 0; i < 200 && server.watchers() > 0; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(server.watchers(), 0);
+});
+
+test('a wait that does not hold in time is 408 timed-out', { timeout: 30_000 }, async (t) => {
+  const { server } = await fixture(t);
+  const res = await fetch(`${server.url}/v1/transact`, {
+    method: 'POST',
+    body: JSON.stringify([{ op: 'wait', table: 'Chassis', where: [], columns: ['name'], until: '==', rows: [{ name: 'hv-never' }], timeout: 0 }]),
+  });
+  assert.equal(res.status, 408);
+  const body = (await res.json()) as { error: { code: string; table: string } };
+  assert.equal(body.error.code, 'timed-out');
+  assert.equal(body.error.table, 'Chassis');
 });

@@ -1,4 +1,4 @@
-// End-to-end: durability of nbdb across SIGKILL. A client pipelines single-row transactions
+// End-to-end: durability of nbdb across SIGKILL, and its graceful stop on SIGTERM. A client pipelines single-row transactions
 // to a separate nbdb process, which is SIGKILLed midway; restarted on the same file, every
 // acknowledged transaction is there, and the revisions (acknowledged ones plus the store's
 // replayed history) have no gap and no repeat.
@@ -11,12 +11,13 @@ import { RemoteStore } from '../store/client.js';
 import { EventCollector } from '../store/client-collect.js';
 import { spawnDbServer, type DbProcess } from '../store/server-process.js';
 import { LoomError } from '../store/types.js';
+import { WebSocket } from 'ws';
 
 const TOTAL = 3000;
 const KILL_AFTER = 1500;
 const IN_FLIGHT = 8;
 
-test('every acknowledged transaction survives SIGKILL; revisions have no gap and no repeat', async (t) => {
+test('every acknowledged transaction survives SIGKILL; revisions have no gap and no repeat', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'loom-durability-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const db = join(dir, 'nb.db');
@@ -82,4 +83,28 @@ test('every acknowledged transaction survives SIGKILL; revisions have no gap and
   }
   assert.deepEqual([...replay.keys()], Array.from({ length: final - start }, (_, i) => start + 1 + i));
   for (const [rev, name] of acked) assert.equal(replay.get(rev), name, `revision ${rev}`);
+});
+
+test('SIGTERM: watchers are told 1001, the process ends by the signal, and the data is intact', { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-sigterm-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const db = join(dir, 'nb.db');
+  let proc: DbProcess = await spawnDbServer('nbdb', db);
+  t.after(() => proc.kill('SIGKILL'));
+  const nb = await RemoteStore.connect(proc.url);
+  const r = await nb.transact([{ op: 'insert', table: 'Logical_Switch', row: { name: 'kept' } }]);
+  await nb.close();
+  const ws = new WebSocket(`${proc.url.replace('http', 'ws')}/v1/watch`);
+  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+  const first = new Promise<void>((resolve) => ws.once('message', () => resolve()));
+  ws.on('open', () => ws.send('{}'));
+  await first;
+  const exit = await proc.kill('SIGTERM');
+  assert.equal(await closed, 1001);
+  assert.deepEqual(exit, { code: null, signal: 'SIGTERM' });
+  proc = await spawnDbServer('nbdb', db);
+  const again = await RemoteStore.connect(proc.url);
+  t.after(() => again.close());
+  assert.equal(await again.revision(), r.revision);
+  assert.deepEqual((await again.select('Logical_Switch')).map((x) => x['name']), ['kept']);
 });

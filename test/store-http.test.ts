@@ -54,7 +54,7 @@ async function unchanged(fn: () => Promise<void>): Promise<void> {
   assert.deepEqual(await client.select('Logical_Switch_Port'), lsp);
 }
 
-describe('nbdb over HTTP', () => {
+describe('nbdb over HTTP', { timeout: 60_000 }, () => {
   test('a transaction commits, returns its revision and results, and is readable back', async () => {
     const rev = await client.revision();
     const r = await post({ ops: [{ op: 'insert', table: 'Logical_Switch_Port', row: { name: 'lsp-a', addresses: ['00:00:00:00:00:0a 10.0.0.10'] }, 'uuid-name': 'p' }, { op: 'insert', table: 'Logical_Switch', row: { name: 'ls-a', ports: ['set', [['named-uuid', 'p']]] } }] });
@@ -168,7 +168,7 @@ describe('nbdb over HTTP', () => {
     });
   });
 
-  test('NB syntax: a bad MAC, CIDR or address entry is 400 invalid-value with a hint', async () => {
+  test('NB rules: a bad MAC, CIDR, address entry or ACL match is a 400 with a hint', async () => {
     await unchanged(async () => {
       const lrp = (row: Record<string, unknown>): unknown[] => [{ op: 'insert', table: 'Logical_Router_Port', row, 'uuid-name': 'p' }, { op: 'insert', table: 'Logical_Router', row: { name: 'lr-bad', ports: ['named-uuid', 'p'] } }];
       const mac = await post(lrp({ name: 'lrp-bad', mac: '00:00:00:00:ff', networks: ['10.0.0.1/24'] }));
@@ -187,6 +187,12 @@ describe('nbdb over HTTP', () => {
       const nat = await post([{ op: 'insert', table: 'NAT', row: { type: 'snat', external_ip: 'not-an-ip', logical_ip: '10.0.0.0/24' }, 'uuid-name': 'n' }, { op: 'insert', table: 'Logical_Router', row: { name: 'lr-nat', nat: ['named-uuid', 'n'] } }]);
       assert.equal(nat.status, 400);
       assert.equal(errorOf(nat.json)['column'], 'external_ip');
+      const acl = await post([{ op: 'insert', table: 'ACL', row: { direction: 'to-lport', priority: 1001, match: 'outport == @pg1 && tcp.dsst == 22', action: 'allow' }, 'uuid-name': 'a' }, { op: 'insert', table: 'Logical_Switch', row: { name: 'ls-acl', acls: ['named-uuid', 'a'] } }]);
+      assert.equal(acl.status, 400, JSON.stringify(acl.json));
+      assert.equal(errorOf(acl.json)['code'], 'invalid-match');
+      assert.equal(errorOf(acl.json)['table'], 'ACL');
+      assert.equal(errorOf(acl.json)['column'], 'match');
+      assert.match(String(errorOf(acl.json)['hint']), /tcp\.dst/);
     });
   });
 

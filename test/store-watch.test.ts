@@ -41,7 +41,7 @@ function assertExactlyOnce(events: readonly WatchEvent[], expected: ReadonlyMap<
   for (const [rev, name] of expected) assert.equal(seen.get(rev), name, `revision ${rev} (${name}) missing or wrong`);
 }
 
-test('a filtered watch (Port_Binding where chassis == X) sees only its rows, entering and leaving', async (t) => {
+test('a filtered watch (Port_Binding where chassis == X) sees only its rows, entering and leaving', { timeout: 60_000 }, async (t) => {
   const dir = tmp(t, 'watch-filter');
   const svc = await startSbdb({ db: join(dir, 'sb.db'), listen: '127.0.0.1:0', handleSignals: false });
   t.after(() => svc.close());
@@ -92,7 +92,7 @@ test('a filtered watch (Port_Binding where chassis == X) sees only its rows, ent
   assert.equal(got.some((g) => g.revision === other.revision || g.revision === elsewhere.revision), false);
 });
 
-test('a watch refused by the server (unknown table) errors with a LoomError and does not retry', async (t) => {
+test('a watch refused by the server (unknown table) errors with a LoomError and does not retry', { timeout: 60_000 }, async (t) => {
   const dir = tmp(t, 'watch-refused');
   const svc = await startSbdb({ db: join(dir, 'sb.db'), listen: '127.0.0.1:0', handleSignals: false });
   t.after(() => svc.close());
@@ -107,7 +107,7 @@ test('a watch refused by the server (unknown table) errors with a LoomError and 
   });
 });
 
-test('a watcher closed by the server (graceful restart) resumes and gets every change once, in order', async (t) => {
+test('a watcher closed by the server (graceful restart) resumes and gets every change once, in order', { timeout: 60_000 }, async (t) => {
   const dir = tmp(t, 'watch-restart');
   const db = join(dir, 'nb.db');
   let svc = await startNbdb({ db, listen: '127.0.0.1:0', handleSignals: false });
@@ -136,7 +136,7 @@ test('a watcher closed by the server (graceful restart) resumes and gets every c
   assert.equal(expected.size, 40);
 });
 
-test('a watcher resumes across a SIGKILL of the nbdb process and its restart, without loss or repeat', async (t) => {
+test('a watcher resumes across a SIGKILL of the nbdb process and its restart, without loss or repeat', { timeout: 60_000 }, async (t) => {
   const dir = tmp(t, 'watch-kill');
   const db = join(dir, 'nb.db');
   let proc: DbProcess = await spawnDbServer('nbdb', db);

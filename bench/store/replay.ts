@@ -1,0 +1,122 @@
+// bench/store/replay.ts — how long loading the reference topology into nbdb takes through
+// the `loom` CLI, beside ovn-nbctl + ovsdb-server doing the same in the same run.
+//
+// Measures: nb_load_s — replaying the reference's per-tenant ovn-nbctl argument files (one
+// `loom` process per file, `eval "loom $(tr '\n' ' ' < FILE)"`, exactly as the script runs
+// ovn-nbctl) against a private nbdb process started here; with --ref, also runs
+// /work/shared/bench/ref-ovn-northd.sh PORTS and prints its nb_load_s and the ratio.
+// Run: npm run build && node --import tsx bench/store/replay.ts [PORTS=10000] [--tenants T] [--ref]
+//      EMIT_DIR=DIR replays the files the reference script wrote there instead of generating.
+// Never asserts: numbers only (test/cli-replay.test.ts checks correctness). Ends only the
+// processes it started, by pid.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { RemoteStore } from '../../store/client.js';
+import { tenantCount, writeTenantFiles } from './replay-tenants.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(root, 'bin', 'loom.js');
+const REF = '/work/shared/bench/ref-ovn-northd.sh';
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { ref: { type: 'boolean', default: false }, tenants: { type: 'string' } } });
+const ports = Number(positionals[0] ?? 10000);
+const tenants = values.tenants !== undefined ? Number(values.tenants) : tenantCount(ports);
+
+function built(): boolean {
+  const main = join(root, 'dist', 'cli', 'main.js');
+  if (!existsSync(main)) return false;
+  const t = statSync(main).mtimeMs;
+  return readdirSync(join(root, 'cli')).every((f) => !f.endsWith('.ts') || f.endsWith('.test.ts') || statSync(join(root, 'cli', f)).mtimeMs <= t);
+}
+
+async function startNbdb(dir: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [BIN, 'nbdb', '--db', join(dir, 'nb.db'), '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`nbdb did not start: ${buf}`)), 30_000);
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /listening on (\S+)/.exec(buf);
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve(m[1] as string);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`nbdb exited (${String(code)}): ${buf}`)));
+  });
+  return {
+    url,
+    pid: child.pid as number,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+function tenantFiles(dir: string): string[] {
+  const emit = process.env['EMIT_DIR'];
+  if (emit !== undefined && emit !== '' && existsSync(emit)) {
+    const files = readdirSync(emit).filter((f) => /^tenant-\d+\.cmds$/.test(f));
+    if (files.length > 0) {
+      return files.sort((a, b) => Number(/\d+/.exec(a)?.[0]) - Number(/\d+/.exec(b)?.[0])).map((f) => join(emit, f));
+    }
+  }
+  return writeTenantFiles(join(dir, 'cmds'), ports, tenants);
+}
+
+async function runLoom(): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-replay-'));
+  const nbdb = await startNbdb(dir);
+  try {
+    const files = tenantFiles(dir);
+    const init = spawnSync(process.execPath, [BIN, `--db=${nbdb.url}`, 'init'], { encoding: 'utf8' });
+    if (init.status !== 0) throw new Error(`loom init failed: ${init.stderr}`);
+    const t0 = process.hrtime.bigint();
+    for (const f of files) {
+      const r = spawnSync('bash', ['-c', `eval "${process.execPath} ${BIN} --db=${nbdb.url} $(tr '\\n' ' ' < '${f}')" >/dev/null`], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`${f}: ${r.stderr}`);
+    }
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const store = await RemoteStore.connect(nbdb.url);
+    const lsps = (await store.select('Logical_Switch_Port')).length;
+    const acls = (await store.select('ACL')).length;
+    await store.close();
+    console.log(
+      `loom ports=${ports} tenants=${files.length} nb_load_s=${seconds.toFixed(2)} per_file_ms=${((seconds * 1000) / files.length).toFixed(0)} lsps=${lsps} acls=${acls}`,
+    );
+    return seconds;
+  } finally {
+    await nbdb.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function runRef(): number | undefined {
+  const r = spawnSync('bash', [REF, String(ports), String(tenants)], { encoding: 'utf8' });
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  const m = /nb_load_s=([\d.]+)/.exec(last);
+  if (r.status !== 0 || m === null) {
+    console.log(`ovn-nbctl reference failed (${String(r.status)}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    return undefined;
+  }
+  console.log(last);
+  return Number(m[1]);
+}
+
+if (!built()) {
+  console.error('bench/store/replay: dist/cli is missing or older than cli/*.ts — run `npm run build` first (the bench times bin/loom.js, as users run it)');
+  process.exit(1);
+}
+const loomS = await runLoom();
+if (values.ref) {
+  const refS = runRef();
+  if (refS !== undefined) console.log(`ratio ovn-nbctl/loom nb_load=${(refS / loomS).toFixed(2)}x`);
+}
