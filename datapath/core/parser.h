@@ -20,10 +20,10 @@ enum class L3 : uint8_t { kNone, kIp4, kIp6, kArp };
 enum class L4 : uint8_t { kNone, kTcp, kUdp, kIcmp4, kIcmp6, kOther };
 
 struct Layout {
-  uint16_t l3 = 0;        // offset of the IPv4/IPv6/ARP header (= Ethernet + VLAN tags)
-  uint16_t l4 = 0;        // offset of the L4 header (after IPv4 options / IPv6 ext headers)
-  uint16_t l3_len = 0;    // IP header length (ihl*4 or 40 + extension headers)
-  uint16_t ip_end = 0;    // end of the IP datagram (l3 + total length); bytes after it are padding
+  uint32_t l3 = 0;        // offset of the IPv4/IPv6/ARP header (= Ethernet + VLAN tags)
+  uint32_t l4 = 0;        // offset of the L4 header (after IPv4 options / IPv6 ext headers)
+  uint32_t l3_len = 0;    // IP header length (ihl*4 or 40 + extension headers)
+  uint32_t ip_end = 0;    // end of the IP datagram (l3 + total length); bytes after it are padding
   uint8_t vlans = 0;      // number of VLAN tags parsed (0..2)
   L3 l3_kind = L3::kNone;
   L4 l4_kind = L4::kNone; // kNone for non-first fragments

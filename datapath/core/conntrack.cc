@@ -1,0 +1,717 @@
+// datapath/core/conntrack.cc — connection tracking (see conntrack.h).
+//
+// Layout: a preallocated pool of Conn; a bucket array of chain heads. Each Conn sits in
+// two chains, one per direction key; a chain link is (pool index << 1 | direction).
+// NAT is expressed by the keys alone: the reply key is what the peer's answer looks like
+// after translation, so a packet in one direction is rewritten to look like the reverse
+// of the other direction's key.
+// Locks: stripe spinlocks guard chains (held only while walking/linking); a per-Conn
+// spinlock guards its state. Order: Conn lock before stripe locks; a lookup drops the
+// stripe lock before taking the Conn lock and re-checks the Conn's generation.
+#include "core/conntrack.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "core/bytes.h"
+#include "core/rewrite.h"
+
+namespace loom {
+
+namespace {
+
+constexpr uint8_t kTcp = 6, kUdp = 17, kIcmp = 1, kIcmp6 = 58;
+constexpr uint32_t kNil = UINT32_MAX;
+constexpr unsigned kStripes = 64;
+constexpr unsigned kMaxNatTries = 1024;
+constexpr uint64_t kSec = 1000000000ull;
+
+class Spin {
+ public:
+  void lock() noexcept {
+    for (unsigned n = 0; f_.test_and_set(std::memory_order_acquire); ++n)
+      if (n > 64) std::this_thread::yield();  // 2 shared cores: do not spin long
+  }
+  void unlock() noexcept { f_.clear(std::memory_order_release); }
+
+ private:
+  std::atomic_flag f_ = ATOMIC_FLAG_INIT;
+};
+
+struct alignas(64) PaddedSpin { Spin s; };
+
+struct CtKey {
+  U128 src, dst;
+  uint16_t sport = 0, dport = 0;
+  uint16_t zone = 0;
+  uint8_t proto = 0;
+  bool operator==(const CtKey& o) const noexcept {
+    return src == o.src && dst == o.dst && sport == o.sport && dport == o.dport && zone == o.zone &&
+           proto == o.proto;
+  }
+  CtKey reversed() const noexcept {
+    CtKey r = *this;
+    r.src = dst; r.dst = src; r.sport = dport; r.dport = sport;
+    return r;
+  }
+};
+
+uint64_t key_hash(const CtKey& k) noexcept {
+  uint64_t h = 0x51af6d5a3c2b1e97ull;
+  auto mix = [&](uint64_t x) {
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 31;
+    h = (h ^ x) * 0x94d049bb133111ebull;
+    h ^= h >> 29;
+  };
+  mix(k.src.hi); mix(k.src.lo); mix(k.dst.hi); mix(k.dst.lo);
+  mix(uint64_t{k.sport} | uint64_t{k.dport} << 16 | uint64_t{k.zone} << 32 | uint64_t{k.proto} << 48);
+  return h;
+}
+
+enum TcpState : uint8_t { kSynSent, kSynRecv, kEstablished, kFinWait, kClosing, kTimeWait, kClosed };
+
+struct Peer {  // one direction's TCP sequence tracking (Guido van Rooij's scheme, as OVS)
+  uint32_t seqlo = 0;   // highest sequence end sent
+  uint32_t seqhi = 0;   // highest sequence end the other side allows (its ack + window)
+  uint32_t max_win = 1; // largest window advertised (scaled)
+  uint8_t wscale = 0xff;  // 0xff: no window scale option seen
+  bool init = false;
+  bool fin = false;
+};
+
+inline bool seq_geq(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) >= 0; }
+inline uint32_t seq_max(uint32_t a, uint32_t b) { return seq_geq(a, b) ? a : b; }
+
+}  // namespace
+
+struct Conn {
+  Spin lock;
+  CtKey key[2];
+  uint32_t next[2] = {kNil, kNil};
+  uint32_t gen = 0;
+  bool live = false;
+  bool seen_reply = false;
+  bool orig_multi = false;  // UDP: more than one packet from the originator
+  uint8_t tcp = kSynSent;
+  uint16_t nat_bits = 0;  // ct_state::kSnat / kDnat
+  uint32_t mark = 0;
+  U128 label;
+  Peer peer[2];
+  std::atomic<uint64_t> expires{0};
+};
+
+struct Conntrack::Impl {
+  CtConfig cfg;
+  std::unique_ptr<Conn[]> pool;
+  std::vector<uint32_t> heads;  // bucket -> first link
+  uint64_t bmask = 0;
+  PaddedSpin stripes[kStripes];
+  Spin free_lock;
+  std::vector<uint32_t> free_list;
+  std::atomic<uint32_t> cursor{0};
+  std::atomic<uint64_t> live{0}, created{0}, expired{0}, full{0}, nat_exhausted{0}, invalid{0};
+
+  explicit Impl(const CtConfig& c) : cfg(c) {
+    if (cfg.max_conns == 0) cfg.max_conns = 1;
+    pool.reset(new Conn[cfg.max_conns]);
+    size_t nb = 64;
+    while (nb < size_t{cfg.max_conns} * 2) nb <<= 1;
+    heads.assign(nb, kNil);
+    bmask = nb - 1;
+    free_list.reserve(cfg.max_conns);
+    for (uint32_t i = cfg.max_conns; i-- > 0;) free_list.push_back(i);
+  }
+
+  Spin& stripe_of(uint64_t bucket) noexcept { return stripes[bucket % kStripes].s; }
+
+  // Finds key; returns link (idx << 1 | dir) and the conn generation, or kNil.
+  uint32_t find(const CtKey& k, uint32_t& gen) noexcept {
+    const uint64_t b = key_hash(k) & bmask;
+    Spin& s = stripe_of(b);
+    s.lock();
+    uint32_t l = heads[b];
+    while (l != kNil) {
+      Conn& c = pool[l >> 1];
+      if (c.key[l & 1] == k) {
+        gen = c.gen;
+        break;
+      }
+      l = c.next[l & 1];
+    }
+    s.unlock();
+    return l;
+  }
+
+  bool exists(const CtKey& k) noexcept {
+    uint32_t g;
+    return find(k, g) != kNil;
+  }
+
+  void unlink_locked(uint32_t idx, unsigned dir) noexcept {
+    const uint64_t b = key_hash(pool[idx].key[dir]) & bmask;
+    uint32_t* pl = &heads[b];
+    const uint32_t me = idx << 1 | dir;
+    while (*pl != kNil) {
+      if (*pl == me) {
+        *pl = pool[idx].next[dir];
+        return;
+      }
+      Conn& c = pool[*pl >> 1];
+      pl = &c.next[*pl & 1];
+    }
+  }
+
+  void lock_two(uint64_t b0, uint64_t b1) noexcept {
+    unsigned s0 = b0 % kStripes, s1 = b1 % kStripes;
+    if (s0 > s1) std::swap(s0, s1);
+    stripes[s0].s.lock();
+    if (s1 != s0) stripes[s1].s.lock();
+  }
+  void unlock_two(uint64_t b0, uint64_t b1) noexcept {
+    const unsigned s0 = b0 % kStripes, s1 = b1 % kStripes;
+    stripes[s0].s.unlock();
+    if (s1 != s0) stripes[s1].s.unlock();
+  }
+
+  // Caller holds c.lock and c.live.
+  void remove_locked(uint32_t idx) noexcept {
+    Conn& c = pool[idx];
+    const uint64_t b0 = key_hash(c.key[0]) & bmask, b1 = key_hash(c.key[1]) & bmask;
+    lock_two(b0, b1);
+    unlink_locked(idx, 0);
+    unlink_locked(idx, 1);
+    unlock_two(b0, b1);
+    c.live = false;
+    ++c.gen;
+    live.fetch_sub(1, std::memory_order_relaxed);
+    free_lock.lock();
+    free_list.push_back(idx);
+    free_lock.unlock();
+  }
+
+  uint32_t alloc() noexcept {
+    free_lock.lock();
+    uint32_t idx = kNil;
+    if (!free_list.empty()) {
+      idx = free_list.back();
+      free_list.pop_back();
+    }
+    free_lock.unlock();
+    return idx;
+  }
+  void release(uint32_t idx) noexcept {
+    free_lock.lock();
+    free_list.push_back(idx);
+    free_lock.unlock();
+  }
+
+  // Links a prepared conn under both keys unless either key exists (a racing insert).
+  bool insert(uint32_t idx) noexcept {
+    Conn& c = pool[idx];
+    const uint64_t b0 = key_hash(c.key[0]) & bmask, b1 = key_hash(c.key[1]) & bmask;
+    lock_two(b0, b1);
+    for (unsigned d = 0; d < 2; ++d) {
+      const uint64_t b = d == 0 ? b0 : b1;
+      for (uint32_t l = heads[b]; l != kNil; l = pool[l >> 1].next[l & 1]) {
+        if (pool[l >> 1].key[l & 1] == c.key[d]) {
+          unlock_two(b0, b1);
+          return false;
+        }
+      }
+    }
+    c.next[0] = heads[b0];
+    heads[b0] = idx << 1;
+    c.next[1] = heads[b1];
+    heads[b1] = idx << 1 | 1;
+    c.live = true;
+    unlock_two(b0, b1);
+    live.fetch_add(1, std::memory_order_relaxed);
+    created.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+
+  uint64_t timeout_ns(const Conn& c) const noexcept {
+    const CtTimeouts& t = cfg.timeouts;
+    uint32_t s = t.other;
+    switch (c.key[0].proto) {
+      case kTcp:
+        switch (c.tcp) {
+          case kSynSent: s = t.tcp_syn_sent; break;
+          case kSynRecv: s = t.tcp_syn_recv; break;
+          case kEstablished: s = t.tcp_established; break;
+          case kFinWait: case kClosing: s = t.tcp_fin_wait; break;
+          case kTimeWait: s = t.tcp_time_wait; break;
+          default: s = t.tcp_closed; break;
+        }
+        break;
+      case kUdp:
+        s = c.seen_reply ? t.udp_multiple : c.orig_multi ? t.udp_single : t.udp_first;
+        break;
+      case kIcmp: case kIcmp6:
+        s = c.seen_reply ? t.icmp_reply : t.icmp_first;
+        break;
+      default: break;
+    }
+    return uint64_t{s} * kSec;
+  }
+};
+
+namespace {
+
+struct TcpSeg {
+  uint32_t seq, ack, win;
+  uint16_t flags;
+  uint32_t len;  // payload length
+  uint8_t wscale;  // 0xff when no option
+};
+constexpr uint16_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
+
+bool read_tcp(const uint8_t* d, const Layout& lay, TcpSeg& s) noexcept {
+  const uint8_t* t = d + lay.l4;
+  const uint32_t hl = (t[12] >> 4) * 4u;
+  s.seq = rd32(t + 4);
+  s.ack = rd32(t + 8);
+  s.flags = rd16(t + 12) & 0x0fff;
+  s.win = rd16(t + 14);
+  s.len = lay.ip_end - lay.l4 - hl;
+  s.wscale = 0xff;
+  // RFC 7323 §2.2: window scale option kind 3, length 3, shift <= 14; only on SYNs.
+  if (s.flags & kSyn) {
+    for (uint32_t o = 20; o < hl;) {
+      const uint8_t kind = t[o];
+      if (kind == 0) break;
+      if (kind == 1) { ++o; continue; }
+      if (o + 1 >= hl) break;
+      const uint8_t ol = t[o + 1];
+      if (ol < 2 || o + ol > hl) break;
+      if (kind == 3 && ol == 3) s.wscale = std::min<uint8_t>(t[o + 2], 14);
+      o += ol;
+    }
+  }
+  return true;
+}
+
+// Returns false when the segment is invalid for the connection (state left unchanged).
+bool tcp_update(Conn& c, unsigned dir, const TcpSeg& s) noexcept {
+  Peer& src = c.peer[dir];
+  Peer& dst = c.peer[dir ^ 1];
+  const uint16_t f = s.flags;
+  // RFC 9293 §3.10.7: SYN+RST, SYN+FIN are never valid.
+  if ((f & kSyn) && (f & (kRst | kFin))) return false;
+  uint32_t end = s.seq + s.len + ((f & kSyn) ? 1 : 0) + ((f & kFin) ? 1 : 0);
+  if (f & kSyn) {
+    if (dir == 0 && c.tcp == kSynSent) return true;  // retransmitted SYN
+    if (dir == 1 && (f & kAck) && (c.tcp == kSynSent || c.tcp == kSynRecv)) {
+      if (s.ack != c.peer[0].seqlo) return false;  // must ack the SYN (RFC 9293 §3.5)
+      src.init = true;
+      src.seqlo = end;
+      src.wscale = s.wscale;
+      if (src.wscale == 0xff || dst.wscale == 0xff) src.wscale = dst.wscale = 0;  // both or neither
+      src.max_win = std::max<uint32_t>(s.win, 1);
+      dst.seqhi = s.ack + src.max_win;
+      src.seqhi = end + std::max<uint32_t>(dst.max_win, 1);
+      c.tcp = kSynRecv;
+      c.seen_reply = true;
+      return true;
+    }
+    return false;  // a SYN in any other state
+  }
+  if (!dst.init || !src.init) {
+    // Only the originator has spoken: nothing but its SYN retransmits or an RST is sane.
+    if (f & kRst) { c.tcp = kClosed; return true; }
+    return false;
+  }
+  const uint8_t sws = src.wscale == 0xff ? 0 : src.wscale;
+  const uint32_t win = s.win << sws;
+  const uint32_t ack = (f & kAck) ? s.ack : dst.seqlo;
+  const uint32_t slack = 65535 + 1500;  // MAXACKWINDOW-like slack for acks behind
+  // In window: ends no later than the peer allows, starts no earlier than the peer's
+  // window behind what we already sent, acks nothing the peer did not send.
+  const bool ok = seq_geq(src.seqhi + dst.max_win, end) && seq_geq(s.seq, src.seqlo - dst.max_win - slack) &&
+                  seq_geq(dst.seqlo, ack) && seq_geq(ack, dst.seqlo - slack);
+  if (!ok) return false;
+  src.max_win = std::max(src.max_win, std::max<uint32_t>(win, 1));
+  src.seqlo = seq_max(src.seqlo, end);
+  if (f & kAck) dst.seqhi = seq_max(dst.seqhi, ack + std::max<uint32_t>(win, 1));
+  if (f & kRst) {
+    c.tcp = kClosed;
+    return true;
+  }
+  if (f & kFin) src.fin = true;
+  switch (c.tcp) {
+    case kSynRecv:
+      if (dir == 0 && (f & kAck)) c.tcp = kEstablished;
+      if (src.fin) c.tcp = kFinWait;
+      break;
+    case kEstablished:
+      if (src.fin) c.tcp = kFinWait;
+      break;
+    case kFinWait:
+      if (src.fin && dst.fin) c.tcp = kClosing;
+      break;
+    case kClosing:
+      if ((f & kAck) && !(f & kFin)) c.tcp = kTimeWait;
+      break;
+    default:
+      break;
+  }
+  return true;
+}
+
+// ICMP types that report an error about a packet they quote (RFC 792 / RFC 4443).
+bool icmp_is_error(bool v6, uint8_t type) noexcept {
+  if (v6) return type == 1 || type == 2 || type == 3 || type == 4;
+  return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+}
+
+// Builds the tuple of the IPv4/IPv6 packet quoted in an ICMP error. false if truncated.
+bool quoted_key(const uint8_t* d, const Layout& lay, bool v6, uint16_t zone, CtKey& k) noexcept {
+  const uint32_t q = lay.l4 + 8;  // quoted packet starts after the 8-byte ICMP header
+  if (q > lay.ip_end) return false;
+  const uint32_t avail = lay.ip_end - q;
+  const uint8_t* p = d + q;
+  uint32_t l4;
+  if (!v6) {
+    if (avail < 20 || (p[0] >> 4) != 4) return false;
+    const uint32_t hl = (p[0] & 0x0f) * 4u;
+    if (hl < 20 || hl > avail) return false;
+    k.proto = p[9];
+    k.src = U128{0, rd32(p + 12)};
+    k.dst = U128{0, rd32(p + 16)};
+    l4 = hl;
+  } else {
+    if (avail < 40 || (p[0] >> 4) != 6) return false;
+    k.proto = p[6];
+    k.src = U128{rd64(p + 8), rd64(p + 16)};
+    k.dst = U128{rd64(p + 24), rd64(p + 32)};
+    l4 = 40;
+  }
+  k.zone = zone;
+  k.sport = k.dport = 0;
+  if (k.proto == kTcp || k.proto == kUdp) {
+    if (avail < l4 + 4) return false;  // RFC 792: at least 64 bits of the quoted datagram
+    k.sport = rd16(p + l4);
+    k.dport = rd16(p + l4 + 2);
+  } else if (k.proto == kIcmp || k.proto == kIcmp6) {
+    if (avail < l4 + 8) return false;
+    k.sport = k.dport = rd16(p + l4 + 4);  // echo id
+  }
+  return true;
+}
+
+void apply_nat(Packet& pkt, FlowKey& key, const Layout& lay, const CtKey& want) noexcept {
+  // Rewrite the packet so that its tuple equals `want`.
+  uint8_t* d = pkt.data;
+  if (lay.l3_kind == L3::kIp4) {
+    set_ip4_addr(d, lay, false, static_cast<uint32_t>(want.src.lo));
+    set_ip4_addr(d, lay, true, static_cast<uint32_t>(want.dst.lo));
+    key_set(key, Field::kIp4Src, want.src, field_full_mask(Field::kIp4Src));
+    key_set(key, Field::kIp4Dst, want.dst, field_full_mask(Field::kIp4Dst));
+  } else {
+    set_ip6_addr(d, lay, false, want.src.hi, want.src.lo);
+    set_ip6_addr(d, lay, true, want.dst.hi, want.dst.lo);
+    key_set(key, Field::kIp6Src, want.src, field_full_mask(Field::kIp6Src));
+    key_set(key, Field::kIp6Dst, want.dst, field_full_mask(Field::kIp6Dst));
+  }
+  if (lay.l4_kind == L4::kTcp || lay.l4_kind == L4::kUdp) {
+    set_l4_port(d, lay, false, want.sport);
+    set_l4_port(d, lay, true, want.dport);
+    key_set(key, Field::kL4Src, U128{0, want.sport}, U128{0, 0xffff});
+    key_set(key, Field::kL4Dst, U128{0, want.dport}, U128{0, 0xffff});
+  }
+}
+
+}  // namespace
+
+Conntrack::Conntrack(const CtConfig& cfg) : impl_(new Impl(cfg)) {}
+Conntrack::~Conntrack() = default;
+
+CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const Ct& act, uint16_t zone,
+                            uint32_t hash, uint64_t now) noexcept {
+  Impl& m = *impl_;
+  CtResult r;
+  r.state = ct_state::kTrk;
+  auto invalid = [&]() {
+    r.state |= ct_state::kInv;
+    m.invalid.fetch_add(1, std::memory_order_relaxed);
+    if (act.drop_invalid) r.drop = DropReason::kCtInvalid;
+    return r;
+  };
+  const bool v6 = lay.l3_kind == L3::kIp6;
+  if (lay.l3_kind != L3::kIp4 && !v6) return invalid();
+  // No reassembly: fragments cannot be tracked.
+  if (static_cast<uint8_t>(key_get(key, Field::kIpFrag).lo) & kFragAny) return invalid();
+
+  CtKey k;
+  k.zone = zone;
+  k.proto = static_cast<uint8_t>(key_get(key, Field::kIpProto).lo);
+  k.src = key_get(key, v6 ? Field::kIp6Src : Field::kIp4Src);
+  k.dst = key_get(key, v6 ? Field::kIp6Dst : Field::kIp4Dst);
+  const uint8_t* d = pkt.data;
+  bool valid_new = true;
+  TcpSeg seg{};
+  switch (lay.l4_kind) {
+    case L4::kTcp:
+      k.sport = rd16(d + lay.l4);
+      k.dport = rd16(d + lay.l4 + 2);
+      read_tcp(d, lay, seg);
+      // Only a bare SYN opens a connection (no mid-stream pickup, no SYN+ACK).
+      valid_new = (seg.flags & (kSyn | kAck | kRst | kFin)) == kSyn;
+      break;
+    case L4::kUdp:
+      k.sport = rd16(d + lay.l4);
+      k.dport = rd16(d + lay.l4 + 2);
+      break;
+    case L4::kIcmp4:
+    case L4::kIcmp6: {
+      const uint8_t type = d[lay.l4];
+      if (icmp_is_error(v6, type)) {
+        // RELATED: the quoted packet belongs to a connection we track (either direction).
+        CtKey q;
+        if (!quoted_key(d, lay, v6, zone, q)) return invalid();
+        uint32_t gen;
+        const uint32_t l = m.find(q.reversed(), gen);
+        if (l == kNil) return invalid();
+        Conn& c = m.pool[l >> 1];
+        c.lock.lock();
+        if (!c.live || c.gen != gen) {
+          c.lock.unlock();
+          return invalid();
+        }
+        r.state |= ct_state::kRel | ((l & 1) ? ct_state::kRpl : 0) | c.nat_bits;
+        r.mark = c.mark;
+        r.label = c.label;
+        // An error travelling in the reply direction goes back to the originator: give
+        // its outer destination the originator's real address, as the connection's own
+        // reply packets get. (The quoted inner header is left as is; see INTERFACE.md.)
+        if ((l & 1) && (c.nat_bits & ct_state::kSnat) && lay.l3_kind == L3::kIp4) {
+          const CtKey want = c.key[0].reversed();
+          set_ip4_addr(pkt.data, lay, true, static_cast<uint32_t>(want.dst.lo));
+          key_set(key, Field::kIp4Dst, want.dst, U128{0, 0xffffffff});
+        }
+        c.lock.unlock();
+        return r;
+      }
+      const bool echo_req = v6 ? type == 128 : type == 8;
+      const bool echo_rep = v6 ? type == 129 : type == 0;
+      if (!echo_req && !echo_rep) {
+        valid_new = true;  // other informational types: tracked by addresses only
+      } else {
+        k.sport = k.dport = rd16(d + lay.l4 + 4);  // identifier, same in both directions
+        valid_new = echo_req;
+      }
+      break;
+    }
+    default:
+      break;  // other protocols: tracked by addresses and protocol
+  }
+
+  for (unsigned attempt = 0; attempt < 2; ++attempt) {
+    uint32_t gen = 0;
+    const uint32_t l = m.find(k, gen);
+    if (l == kNil) break;
+    const uint32_t idx = l >> 1;
+    const unsigned dir = l & 1;
+    Conn& c = m.pool[idx];
+    c.lock.lock();
+    if (!c.live || c.gen != gen) {
+      c.lock.unlock();
+      continue;  // freed under us: look again
+    }
+    if (c.expires.load(std::memory_order_relaxed) <= now) {
+      m.remove_locked(idx);  // stale: forget it and treat the packet as new
+      m.expired.fetch_add(1, std::memory_order_relaxed);
+      c.lock.unlock();
+      break;
+    }
+    if (k.proto == kTcp && lay.l4_kind == L4::kTcp) {
+      // A new SYN on a closed/time-wait connection reuses the tuple: start over.
+      if (dir == 0 && valid_new && (c.tcp == kTimeWait || c.tcp == kClosed)) {
+        m.remove_locked(idx);
+        c.lock.unlock();
+        break;
+      }
+      if (!tcp_update(c, dir, seg)) {
+        c.lock.unlock();
+        return invalid();
+      }
+    } else {
+      if (dir == 1) c.seen_reply = true;
+      else c.orig_multi = true;
+    }
+    c.expires.store(now + m.timeout_ns(c), std::memory_order_relaxed);
+    r.state |= (dir ? ct_state::kRpl : 0) | (c.seen_reply ? ct_state::kEst : ct_state::kNew) | c.nat_bits;
+    if (act.commit && act.set_mark) c.mark = (c.mark & ~act.mark_mask) | (act.mark & act.mark_mask);
+    if (act.commit && act.set_label) {
+      c.label.hi = (c.label.hi & ~act.label_mask.hi) | (act.label.hi & act.label_mask.hi);
+      c.label.lo = (c.label.lo & ~act.label_mask.lo) | (act.label.lo & act.label_mask.lo);
+    }
+    r.mark = c.mark;
+    r.label = c.label;
+    const CtKey want = c.key[dir ^ 1].reversed();
+    const uint16_t nat_bits = c.nat_bits;
+    c.lock.unlock();
+    if (nat_bits) apply_nat(pkt, key, lay, want);
+    return r;
+  }
+
+  if (!valid_new) return invalid();
+  r.state |= ct_state::kNew;
+  const bool lb = !act.backends.empty();
+  if (!act.commit && !lb) return r;  // new, not committed: nothing is remembered
+
+  const uint32_t idx = m.alloc();
+  if (idx == kNil) {
+    m.full.fetch_add(1, std::memory_order_relaxed);
+    r.drop = DropReason::kCtTableFull;
+    return r;
+  }
+  Conn& c = m.pool[idx];
+  c.key[0] = k;
+  c.seen_reply = false;
+  c.orig_multi = false;
+  c.tcp = kSynSent;
+  c.peer[0] = Peer{};
+  c.peer[1] = Peer{};
+  c.nat_bits = 0;
+  c.mark = act.set_mark ? (act.mark & act.mark_mask) : 0;
+  c.label = act.set_label ? U128{act.label.hi & act.label_mask.hi, act.label.lo & act.label_mask.lo} : U128{};
+  if (k.proto == kTcp) {
+    Peer& o = c.peer[0];
+    o.init = true;
+    o.seqlo = seg.seq + seg.len + 1;
+    o.wscale = seg.wscale;
+    o.max_win = std::max<uint32_t>(seg.win, 1);
+    o.seqhi = o.seqlo + 1;
+  }
+
+  // The reply key: the reverse of the (translated) original tuple.
+  CtKey t = k;  // translated tuple of the original direction
+  bool placed = false;
+  const bool v4 = !v6;
+  const bool has_l4_ports = lay.l4_kind == L4::kTcp || lay.l4_kind == L4::kUdp;
+  if (lb) {
+    if (!v4) {
+      m.release(idx);
+      return invalid();
+    }
+    const CtBackend& be = act.backends[hash % act.backends.size()];
+    t.dst = U128{0, be.ip};
+    if (be.port != 0 && has_l4_ports) t.dport = be.port;
+    c.key[1] = t.reversed();
+    c.nat_bits = ct_state::kDnat;
+    placed = m.insert(idx);
+  } else if (act.nat != NatKind::kNone && v4) {
+    const bool snat = act.nat == NatKind::kSrc;
+    const uint64_t naddr = uint64_t{act.addr_max} - act.addr_min + 1;
+    const bool ports = act.port_max != 0 && has_l4_ports;
+    const uint64_t nport = ports ? uint64_t{act.port_max} - act.port_min + 1 : 1;
+    const uint64_t total = naddr * nport;
+    const uint64_t tries = std::min<uint64_t>(total, kMaxNatTries);
+    const uint64_t start = hash % total;
+    c.nat_bits = snat ? ct_state::kSnat : ct_state::kDnat;
+    for (uint64_t i = 0; i < tries && !placed; ++i) {
+      const uint64_t n = (start + i) % total;
+      const uint32_t a = static_cast<uint32_t>(act.addr_min + n / nport);
+      const uint16_t p = ports ? static_cast<uint16_t>(act.port_min + n % nport) : (snat ? k.sport : k.dport);
+      if (snat) { t.src = U128{0, a}; t.sport = p; }
+      else { t.dst = U128{0, a}; t.dport = p; }
+      c.key[1] = t.reversed();
+      placed = m.insert(idx);
+    }
+    if (!placed) {
+      m.release(idx);
+      m.nat_exhausted.fetch_add(1, std::memory_order_relaxed);
+      r.drop = DropReason::kCtNatExhausted;
+      return r;
+    }
+  } else {
+    c.key[1] = k.reversed();
+    placed = m.insert(idx);
+  }
+  if (!placed) {
+    // Another thread created it first (or the reply tuple is taken): treat as that conn.
+    m.release(idx);
+    return r;
+  }
+  c.expires.store(now + m.timeout_ns(c), std::memory_order_relaxed);
+  r.state |= c.nat_bits;
+  r.mark = c.mark;
+  r.label = c.label;
+  if (c.nat_bits) apply_nat(pkt, key, lay, t);
+  return r;
+}
+
+unsigned Conntrack::expire(uint64_t now, unsigned budget) noexcept {
+  Impl& m = *impl_;
+  unsigned freed = 0;
+  const uint32_t n = m.cfg.max_conns;
+  for (unsigned i = 0; i < budget && i < n; ++i) {
+    const uint32_t idx = m.cursor.fetch_add(1, std::memory_order_relaxed) % n;
+    Conn& c = m.pool[idx];
+    if (c.expires.load(std::memory_order_relaxed) > now) continue;
+    c.lock.lock();
+    if (c.live && c.expires.load(std::memory_order_relaxed) <= now) {
+      m.remove_locked(idx);
+      m.expired.fetch_add(1, std::memory_order_relaxed);
+      ++freed;
+    }
+    c.lock.unlock();
+  }
+  return freed;
+}
+
+void Conntrack::flush() noexcept {
+  Impl& m = *impl_;
+  for (uint32_t i = 0; i < m.cfg.max_conns; ++i) {
+    Conn& c = m.pool[i];
+    c.lock.lock();
+    if (c.live) m.remove_locked(i);
+    c.lock.unlock();
+  }
+}
+
+void Conntrack::flush_zone(uint16_t zone) noexcept {
+  Impl& m = *impl_;
+  for (uint32_t i = 0; i < m.cfg.max_conns; ++i) {
+    Conn& c = m.pool[i];
+    c.lock.lock();
+    if (c.live && c.key[0].zone == zone) m.remove_locked(i);
+    c.lock.unlock();
+  }
+}
+
+CtStats Conntrack::stats() const noexcept {
+  const Impl& m = *impl_;
+  CtStats s;
+  s.conns = m.live.load(std::memory_order_relaxed);
+  s.created = m.created.load(std::memory_order_relaxed);
+  s.expired = m.expired.load(std::memory_order_relaxed);
+  s.table_full = m.full.load(std::memory_order_relaxed);
+  s.nat_exhausted = m.nat_exhausted.load(std::memory_order_relaxed);
+  s.invalid = m.invalid.load(std::memory_order_relaxed);
+  return s;
+}
+
+std::vector<CtConnView> Conntrack::dump(size_t max) const {
+  Impl& m = *impl_;
+  std::vector<CtConnView> out;
+  for (uint32_t i = 0; i < m.cfg.max_conns && out.size() < max; ++i) {
+    Conn& c = m.pool[i];
+    c.lock.lock();
+    if (c.live) {
+      out.push_back(CtConnView{c.key[0].zone, c.key[0].proto, static_cast<uint32_t>(c.key[0].src.lo),
+                               static_cast<uint32_t>(c.key[0].dst.lo), static_cast<uint32_t>(c.key[1].src.lo),
+                               static_cast<uint32_t>(c.key[1].dst.lo), c.key[0].sport, c.key[0].dport,
+                               c.key[1].sport, c.key[1].dport, c.tcp, c.mark,
+                               c.expires.load(std::memory_order_relaxed)});
+    }
+    c.lock.unlock();
+  }
+  return out;
+}
+
+void Conntrack::set_timeouts(const CtTimeouts& t) noexcept { impl_->cfg.timeouts = t; }
+
+}  // namespace loom

@@ -1,0 +1,641 @@
+// datapath/core/executor.cc — the per-packet interpreter (see executor.h).
+//
+// A packet runs table after table (goto / ct(table) / miss goto) at one nesting level;
+// resubmit and group buckets nest (bounded by kMaxDepth / kMaxCloneDepth), and every
+// lookup counts against kMaxLookups so no pipeline can loop forever.
+// Outputs are deferred by one action: an output is only sent when the next action
+// could change the packet, or when the packet is done; the very last output of a packet
+// gets last_use = true so the shell can send the buffer without cloning it.
+// Group buckets each run on a snapshot of the packet (bytes, key, layout) kept in this
+// executor's scratch space and restored afterwards, so buckets never see each other's
+// edits.
+#include "core/executor.h"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "core/bytes.h"
+#include "core/rewrite.h"
+
+namespace loom {
+
+namespace {
+
+constexpr uint16_t kInBucket = 0xffff;
+constexpr uint32_t kVxlanHdr = 14 + 20 + 8 + 8;
+constexpr uint32_t kGeneveHdr = 14 + 20 + 8 + 8 + 8;
+constexpr uint16_t kVxlanPort = 4789, kGenevePort = 6081;
+
+struct Counter {
+  std::atomic<uint64_t> v{0};
+  void inc(uint64_t n = 1) noexcept { v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  uint64_t get() const noexcept { return v.load(std::memory_order_relaxed); }
+};
+
+struct EmcSlot {
+  uint64_t gen = 0;
+  uint64_t hash = 0;
+  const Entry* e = nullptr;
+  FlowKey key;  // only the table's used words are meaningful
+};
+
+U128 shr(U128 v, unsigned n) {
+  if (n == 0) return v;
+  if (n >= 64) return U128{0, v.hi >> (n - 64)};
+  return U128{v.hi >> n, (v.lo >> n) | (v.hi << (64 - n))};
+}
+U128 shl(U128 v, unsigned n) {
+  if (n == 0) return v;
+  if (n >= 64) return U128{v.lo << (n - 64), 0};
+  return U128{(v.hi << n) | (v.lo >> (64 - n)), v.lo << n};
+}
+U128 ones(unsigned n) {
+  if (n >= 128) return U128{~0ull, ~0ull};
+  if (n >= 64) return U128{n == 64 ? 0 : ((1ull << (n - 64)) - 1), ~0ull};
+  return U128{0, n == 0 ? 0 : (n == 64 ? ~0ull : ((1ull << n) - 1))};
+}
+U128 band(U128 a, U128 b) { return U128{a.hi & b.hi, a.lo & b.lo}; }
+
+}  // namespace
+
+struct Executor::Impl {
+  Core& core;
+  unsigned tid;
+  const Pipeline* pipe = nullptr;
+  uint64_t now = 0;
+  std::unique_ptr<EmcSlot[]> emc;
+  uint64_t emc_mask;
+  std::unique_ptr<uint8_t[]> scratch;  // kMaxCloneDepth * kMaxFrame
+  Counter packets, lookups, emc_hits, outputs, packet_ins;
+  Counter drops[static_cast<unsigned>(DropReason::kCount)];
+
+  Impl(Core& c, unsigned t, uint32_t emc_entries) : core(c), tid(t) {
+    uint32_t n = 16;
+    while (n < emc_entries) n <<= 1;
+    emc.reset(new EmcSlot[n]);
+    emc_mask = n - 1;
+    scratch.reset(new uint8_t[size_t{kMaxCloneDepth} * kMaxFrame]);
+  }
+
+  // Per-packet state.
+  struct St {
+    Packet* pkt;
+    Sink* sink;
+    Tracer* tr;
+    FlowKey key;
+    Layout lay;
+    uint32_t nlookups = 0;
+    int64_t pending = -1;  // deferred output port
+    bool handled = false;  // some emit or packet_in happened
+    bool stopped = false;  // drop action / fatal error: end everything
+    DropReason reason = DropReason::kNoOutput;
+    unsigned clone_depth = 0;
+    uint16_t next_table = 0;  // set with Next::kGoto
+    bool emc_on = true;
+  };
+  enum class Next { kEnd, kGoto, kStop };
+
+  const Entry* lookup(St& st, const Table& tb) noexcept {
+    lookups.inc();
+    // Few subtables: the classifier is as cheap as the cache.
+    if (!st.emc_on || tb.subtable_count() <= 2) return tb.lookup(st.key);
+    const auto& uw = tb.used_words();
+    const FlowKey& um = tb.union_mask();
+    FlowKey& k = st.key;
+    uint64_t tmp[kKeyWords];
+    for (uint8_t w : uw) tmp[w] = k.w[w] & um.w[w];
+    const uint64_t h = hash_words(tmp, uw.data(), static_cast<unsigned>(uw.size())) ^ (tb.generation() * 0x9e3779b97f4a7c15ull);
+    EmcSlot& s = emc[h & emc_mask];
+    if (s.gen == tb.generation() && s.hash == h) {
+      bool eq = true;
+      for (uint8_t w : uw)
+        if (s.key.w[w] != tmp[w]) { eq = false; break; }
+      if (eq) {
+        emc_hits.inc();
+        return s.e;
+      }
+    }
+    const Entry* e = tb.lookup(k);
+    s.gen = tb.generation();
+    s.hash = h;
+    s.e = e;
+    for (uint8_t w : uw) s.key.w[w] = tmp[w];
+    return e;
+  }
+
+  void flush(St& st, bool last) noexcept {
+    if (st.pending < 0) return;
+    md_from_key(st.pkt->md, st.key);
+    st.sink->emit(static_cast<uint32_t>(st.pending), *st.pkt, last);
+    st.pending = -1;
+    st.handled = true;
+    outputs.inc();
+  }
+
+  void stop(St& st, DropReason r) noexcept {
+    st.stopped = true;
+    st.reason = r;
+    if (st.tr) st.tr->step("drop", static_cast<uint64_t>(r), 0);
+  }
+
+  void packet_in(St& st, uint16_t reason, uint16_t table, uint64_t cookie) noexcept {
+    flush(st, false);
+    md_from_key(st.pkt->md, st.key);
+    st.pkt->md.pin_reason = reason;
+    st.pkt->md.pin_table = table;
+    st.pkt->md.pin_cookie = cookie;
+    if (st.tr) st.tr->step("packet_in", reason, table);
+    st.sink->packet_in(*st.pkt, reason);
+    st.handled = true;
+    packet_ins.inc();
+  }
+
+  bool reparse(St& st) noexcept {
+    ParseResult pr = parse(st.pkt->data, st.pkt->len, st.key);
+    st.lay = pr.layout;
+    if (pr.drop != DropReason::kNone) {
+      stop(st, pr.drop);
+      return false;
+    }
+    return true;
+  }
+
+  // Writes (value & mask) into a field, rewriting packet bytes for packet fields.
+  void set(St& st, Field f, U128 value, U128 mask) noexcept {
+    const FieldInfo& fi = field_info(f);
+    if (!fi.packet) {
+      key_set(st.key, f, value, mask);
+      return;
+    }
+    FlowKey nk = st.key;
+    key_set(nk, f, value, mask);
+    const U128 v = key_get(nk, f);
+    uint8_t* d = st.pkt->data;
+    const Layout& lay = st.lay;
+    switch (f) {
+      case Field::kEthDst: wr48(d, v.lo); break;
+      case Field::kEthSrc: wr48(d + 6, v.lo); break;
+      case Field::kVlanTci:
+        if (lay.vlans == 0) return;  // nothing to rewrite: push_vlan first
+        wr16(d + 14, static_cast<uint16_t>(v.lo & ~uint64_t{kVlanPresent}) | (rd16(d + 14) & kVlanPresent));
+        key_set(nk, f, U128{0, v.lo | kVlanPresent}, U128{0, 0xffff});
+        break;
+      case Field::kIp4Src:
+      case Field::kIp4Dst:
+        if (lay.l3_kind != L3::kIp4) return;
+        set_ip4_addr(d, lay, f == Field::kIp4Dst, static_cast<uint32_t>(v.lo));
+        break;
+      case Field::kIp6Src:
+      case Field::kIp6Dst:
+        if (lay.l3_kind != L3::kIp6) return;
+        set_ip6_addr(d, lay, f == Field::kIp6Dst, v.hi, v.lo);
+        break;
+      case Field::kIpTtl:
+        if (lay.l3_kind == L3::kIp4) set_ip4_word(d, lay, 8, static_cast<uint16_t>(v.lo << 8 | d[lay.l3 + 9]));
+        else if (lay.l3_kind == L3::kIp6) d[lay.l3 + 7] = static_cast<uint8_t>(v.lo);
+        else return;
+        break;
+      case Field::kIpTos:
+        if (lay.l3_kind == L3::kIp4) {
+          set_ip4_word(d, lay, 0, static_cast<uint16_t>(d[lay.l3] << 8 | (v.lo & 0xff)));
+        } else if (lay.l3_kind == L3::kIp6) {
+          d[lay.l3] = static_cast<uint8_t>(0x60 | (v.lo >> 4));
+          d[lay.l3 + 1] = static_cast<uint8_t>(((v.lo & 0xf) << 4) | (d[lay.l3 + 1] & 0x0f));
+        } else {
+          return;
+        }
+        break;
+      case Field::kL4Src:
+      case Field::kL4Dst:
+        if (lay.l4_kind != L4::kTcp && lay.l4_kind != L4::kUdp) return;
+        set_l4_port(d, lay, f == Field::kL4Dst, static_cast<uint16_t>(v.lo));
+        break;
+      default:
+        return;  // validate_program only lets writable fields through
+    }
+    st.key = nk;
+  }
+
+  Next group(St& st, const Group& g, unsigned depth) noexcept {
+    if (st.clone_depth >= kMaxCloneDepth || depth >= kMaxDepth) {
+      stop(st, DropReason::kCloneDepth);
+      return Next::kStop;
+    }
+    Packet& p = *st.pkt;
+    if (p.len > kMaxFrame) {
+      stop(st, DropReason::kTooBig);
+      return Next::kStop;
+    }
+    uint8_t* save = scratch.get() + size_t{st.clone_depth} * kMaxFrame;
+    const Packet saved_view = p;  // pointers and metadata
+    const FlowKey saved_key = st.key;
+    const Layout saved_lay = st.lay;
+    std::memcpy(save, p.data, p.len);
+    if (st.tr) st.tr->step("group", g.id, g.buckets.size());
+    ++st.clone_depth;
+    for (const Program& b : g.buckets) {
+      exec_program(st, b, kInBucket, depth + 1, nullptr);
+      flush(st, false);
+      st.stopped = false;  // a drop inside a bucket ends that bucket only
+      p.data = saved_view.data;
+      p.len = saved_view.len;
+      p.headroom = saved_view.headroom;
+      p.tailroom = saved_view.tailroom;
+      p.md = saved_view.md;
+      std::memcpy(p.data, save, p.len);
+      st.key = saved_key;
+      st.lay = saved_lay;
+    }
+    --st.clone_depth;
+    return Next::kEnd;
+  }
+
+  uint32_t flow_hash(St& st) noexcept {
+    if (st.pkt->md.hash != 0) return st.pkt->md.hash;
+    static const uint8_t words[] = {18, 19, 20, 21, 22, 23, 24};
+    FlowKey k = st.key;
+    k.w[18] &= 0xff0000;          // ip_proto only
+    k.w[24] &= 0xffffffffull;     // ports only
+    const uint32_t h = static_cast<uint32_t>(hash_words(k.w, words, 7));
+    st.pkt->md.hash = h ? h : 1;
+    return st.pkt->md.hash;
+  }
+
+  Next encap(St& st, const Encap& e) noexcept {
+    Packet& p = *st.pkt;
+    const bool gen = e.kind == TunnelKind::kGeneve;
+    const uint32_t hl = gen ? kGeneveHdr : kVxlanHdr;
+    if (p.headroom < hl) {
+      stop(st, DropReason::kNoRoom);
+      return Next::kStop;
+    }
+    const uint32_t inner = p.len;
+    const uint32_t h = flow_hash(st);
+    const uint32_t vni = (e.use_vni_field ? static_cast<uint32_t>(key_get(st.key, e.vni_field).lo) : e.vni) & 0xffffff;
+    p.data -= hl;
+    p.headroom -= hl;
+    p.len += hl;
+    uint8_t* o = p.data;
+    // Ethernet
+    wr48(o, e.eth_dst);
+    wr48(o + 6, e.eth_src);
+    wr16(o + 12, 0x0800);
+    // IPv4 (RFC 791): no options, no DF, checksum over the header
+    uint8_t* ip = o + 14;
+    ip[0] = 0x45;
+    ip[1] = 0;
+    wr16(ip + 2, static_cast<uint16_t>(hl - 14 + inner));
+    wr16(ip + 4, 0);
+    wr16(ip + 6, 0);
+    ip[8] = e.ttl;
+    ip[9] = 17;
+    wr16(ip + 10, 0);
+    wr32(ip + 12, e.ip_src);
+    wr32(ip + 16, e.ip_dst);
+    wr16(ip + 10, csum_fold(csum_add(0, ip, 20)));
+    // UDP: source port from the inner flow's hash (RFC 7348 §5: 49152-65535), checksum 0
+    uint8_t* udp = ip + 20;
+    wr16(udp, static_cast<uint16_t>(49152 + (h % 16384)));
+    wr16(udp + 2, e.dst_port ? e.dst_port : (gen ? kGenevePort : kVxlanPort));
+    wr16(udp + 4, static_cast<uint16_t>(hl - 34 + inner));
+    wr16(udp + 6, 0);
+    uint8_t* t = udp + 8;
+    if (!gen) {
+      // VXLAN (RFC 7348 §5): flags with I set, 24 reserved bits, VNI, 8 reserved bits.
+      wr32(t, 0x08000000);
+      wr32(t + 4, vni << 8);
+    } else {
+      // Geneve (RFC 8926 §3.4): version 0, option length 2 words, C set because OVN's
+      // option type 0x80 has its critical bit set; protocol Transparent Ethernet Bridging.
+      t[0] = 2;
+      t[1] = 0x40;
+      wr16(t + 2, 0x6558);
+      wr32(t + 4, vni << 8);
+      // Option: class 0x0102 (OVN), type 0x80, length 1 word: inport (15 bits) << 16 | outport.
+      wr16(t + 8, 0x0102);
+      t[10] = 0x80;
+      t[11] = 1;
+      const uint32_t in = static_cast<uint32_t>(key_get(st.key, Field::kInport).lo) & 0x7fff;
+      const uint32_t out = static_cast<uint32_t>(key_get(st.key, Field::kOutport).lo) & 0xffff;
+      wr32(t + 12, in << 16 | out);
+    }
+    if (st.tr) st.tr->step(gen ? "encap_geneve" : "encap_vxlan", vni, e.ip_dst);
+    return reparse(st) ? Next::kEnd : Next::kStop;
+  }
+
+  Next decap(St& st, const Decap& dc) noexcept {
+    Packet& p = *st.pkt;
+    const Layout& lay = st.lay;
+    auto bad = [&]() {
+      stop(st, DropReason::kDecapMalformed);
+      return Next::kStop;
+    };
+    if (lay.l3_kind != L3::kIp4 || lay.l4_kind != L4::kUdp) return bad();
+    const uint16_t port = static_cast<uint16_t>(key_get(st.key, Field::kL4Dst).lo);
+    const bool vx = port == (dc.dst_port ? dc.dst_port : kVxlanPort);
+    const bool gv = port == (dc.dst_port ? dc.dst_port : kGenevePort);
+    if (!vx && !gv) return bad();
+    const uint8_t* d = p.data;
+    uint32_t off = lay.l4 + 8;
+    uint32_t vni, opt = 0;
+    if (vx && (!gv || dc.dst_port == 0)) {
+      if (lay.ip_end < off + 8 || !(d[off] & 0x08)) return bad();  // RFC 7348: I flag must be set
+      vni = rd32(d + off + 4) >> 8;
+      off += 8;
+    } else {
+      if (lay.ip_end < off + 8 || (d[off] >> 6) != 0) return bad();  // RFC 8926: version 0
+      const uint32_t optlen = (d[off] & 0x3f) * 4u;
+      if (rd16(d + off + 2) != 0x6558 || lay.ip_end < off + 8 + optlen) return bad();
+      vni = rd32(d + off + 4) >> 8;
+      for (uint32_t o = off + 8; o + 4 <= off + 8 + optlen;) {
+        const uint32_t ol = (d[o + 3] & 0x1f) * 4u;
+        if (o + 4 + ol > off + 8 + optlen) return bad();
+        if (rd16(d + o) == 0x0102 && (d[o + 2] & 0x7f) == 0 && ol == 4) opt = rd32(d + o + 4);
+        o += 4 + ol;
+      }
+      off += 8 + optlen;
+    }
+    if (lay.ip_end < off + 14) return bad();
+    const uint32_t tun_src = static_cast<uint32_t>(key_get(st.key, Field::kIp4Src).lo);
+    const uint32_t tun_dst = static_cast<uint32_t>(key_get(st.key, Field::kIp4Dst).lo);
+    const uint32_t new_len = lay.ip_end - off;
+    p.tailroom += p.len - lay.ip_end;  // link padding after the outer datagram goes too
+    p.data += off;
+    p.headroom += off;
+    p.len = new_len;
+    key_set(st.key, Field::kTunId, U128{0, vni}, field_full_mask(Field::kTunId));
+    key_set(st.key, Field::kTunSrc, U128{0, tun_src}, field_full_mask(Field::kTunSrc));
+    key_set(st.key, Field::kTunDst, U128{0, tun_dst}, field_full_mask(Field::kTunDst));
+    key_set(st.key, Field::kTunOpt, U128{0, opt}, field_full_mask(Field::kTunOpt));
+    if (st.tr) st.tr->step("decap", vni, tun_src);
+    st.pkt->md.hash = 0;
+    return reparse(st) ? Next::kEnd : Next::kStop;
+  }
+
+  Next exec_program(St& st, const Program& prog, uint16_t table, unsigned depth, const Entry* ent) noexcept {
+    for (const Action& a : prog) {
+      if (st.stopped) return Next::kStop;
+      switch (a.index()) {
+        case 0: {  // SetField
+          const auto& s = *std::get_if<SetField>(&a);
+          flush(st, false);
+          set(st, s.field, s.value, s.mask);
+          break;
+        }
+        case 1: {  // Move
+          const auto& m = *std::get_if<Move>(&a);
+          flush(st, false);
+          const U128 v = band(shr(key_get(st.key, m.src), m.src_ofs), ones(m.nbits));
+          set(st, m.dst, shl(v, m.dst_ofs), shl(ones(m.nbits), m.dst_ofs));
+          break;
+        }
+        case 2: {  // GotoTable
+          const auto& g = *std::get_if<GotoTable>(&a);
+          st.next_table = g.table;
+          return Next::kGoto;
+        }
+        case 3: {  // Resubmit
+          const auto& r = *std::get_if<Resubmit>(&a);
+          flush(st, false);
+          if (depth + 1 >= kMaxDepth) {
+            stop(st, DropReason::kLoopLimit);
+            return Next::kStop;
+          }
+          exec_table(st, r.table, depth + 1);
+          if (st.stopped) return Next::kStop;
+          break;
+        }
+        case 4: {  // Output
+          flush(st, false);
+          st.pending = std::get_if<Output>(&a)->port;
+          if (st.tr) st.tr->step("output", static_cast<uint64_t>(st.pending), 0);
+          break;
+        }
+        case 5: {  // GroupOut
+          flush(st, false);
+          const Group* g = pipe->group(std::get_if<GroupOut>(&a)->group);
+          if (g != nullptr && group(st, *g, depth) == Next::kStop) return Next::kStop;
+          break;
+        }
+        case 6:  // Drop
+          flush(st, false);
+          stop(st, DropReason::kExplicitDrop);
+          return Next::kStop;
+        case 7: {  // Ct
+          const auto& c = *std::get_if<Ct>(&a);
+          flush(st, false);
+          const uint16_t zone = c.use_zone_field ? static_cast<uint16_t>(key_get(st.key, c.zone_field).lo) : c.zone;
+          const uint32_t h = flow_hash(st);
+          const CtResult r = core.conntrack().process(*st.pkt, st.key, st.lay, c, zone, h, now);
+          if (st.tr) st.tr->step("ct", r.state, zone);
+          if (r.drop != DropReason::kNone) {
+            stop(st, r.drop);
+            return Next::kStop;
+          }
+          key_set(st.key, Field::kCtState, U128{0, r.state}, U128{0, 0xffff});
+          key_set(st.key, Field::kCtZone, U128{0, zone}, U128{0, 0xffff});
+          key_set(st.key, Field::kCtMark, U128{0, r.mark}, U128{0, 0xffffffff});
+          key_set(st.key, Field::kCtLabel, r.label, U128{~0ull, ~0ull});
+          if (c.table >= 0) {
+            st.next_table = static_cast<uint16_t>(c.table);
+            return Next::kGoto;
+          }
+          break;
+        }
+        case 8:  // CtClear
+          flush(st, false);
+          key_set(st.key, Field::kCtState, U128{}, U128{0, 0xffff});
+          key_set(st.key, Field::kCtZone, U128{}, U128{0, 0xffff});
+          key_set(st.key, Field::kCtMark, U128{}, U128{0, 0xffffffff});
+          key_set(st.key, Field::kCtLabel, U128{}, U128{~0ull, ~0ull});
+          break;
+        case 9: {  // DecTtl
+          const auto& dt = *std::get_if<DecTtl>(&a);
+          flush(st, false);
+          if (st.lay.l3_kind != L3::kIp4 && st.lay.l3_kind != L3::kIp6) {
+            stop(st, DropReason::kNotIp);
+            return Next::kStop;
+          }
+          const uint64_t ttl = key_get(st.key, Field::kIpTtl).lo;
+          if (ttl <= 1) {
+            if (st.tr) st.tr->step("dec_ttl_expired", ttl, dt.on_error);
+            switch (dt.on_error) {
+              case DecTtl::kGoto:
+                st.next_table = dt.table;
+                return Next::kGoto;
+              case DecTtl::kPacketIn:
+                packet_in(st, dt.reason, table, ent ? ent->cookie : 0);
+                st.stopped = true;
+                return Next::kStop;
+              case DecTtl::kDrop:
+                stop(st, DropReason::kTtlExpired);
+                return Next::kStop;
+            }
+          }
+          set(st, Field::kIpTtl, U128{0, ttl - 1}, U128{0, 0xff});
+          break;
+        }
+        case 10: {  // PushVlan
+          const auto& pv = *std::get_if<PushVlan>(&a);
+          flush(st, false);
+          Packet& p = *st.pkt;
+          if (p.headroom < 4) {
+            stop(st, DropReason::kNoRoom);
+            return Next::kStop;
+          }
+          p.data -= 4;
+          p.headroom -= 4;
+          p.len += 4;
+          std::memmove(p.data, p.data + 4, 12);
+          wr16(p.data + 12, pv.tpid);
+          wr16(p.data + 14, pv.tci);
+          if (!reparse(st)) return Next::kStop;
+          break;
+        }
+        case 11: {  // PopVlan
+          flush(st, false);
+          if (st.lay.vlans == 0) break;
+          Packet& p = *st.pkt;
+          std::memmove(p.data + 4, p.data, 12);
+          p.data += 4;
+          p.headroom += 4;
+          p.len -= 4;
+          if (!reparse(st)) return Next::kStop;
+          break;
+        }
+        case 12:  // Encap
+          flush(st, false);
+          if (encap(st, *std::get_if<Encap>(&a)) == Next::kStop) return Next::kStop;
+          break;
+        case 13:  // Decap
+          flush(st, false);
+          if (decap(st, *std::get_if<Decap>(&a)) == Next::kStop) return Next::kStop;
+          break;
+        case 14: {  // NeighStore
+          const auto& n = *std::get_if<NeighStore>(&a);
+          const uint32_t dp = static_cast<uint32_t>(key_get(st.key, Field::kMetadata).lo);
+          core.neigh().store(dp, key_get(st.key, n.ip), key_get(st.key, n.mac).lo);
+          break;
+        }
+        case 15: {  // NeighLookup
+          const auto& n = *std::get_if<NeighLookup>(&a);
+          flush(st, false);
+          const uint32_t dp = static_cast<uint32_t>(key_get(st.key, Field::kMetadata).lo);
+          uint64_t mac = 0;
+          const bool hit = core.neigh().lookup(dp, key_get(st.key, n.ip), mac);
+          if (hit) set(st, n.mac, U128{0, mac}, field_full_mask(n.mac));
+          const U128 bit = shl(U128{0, 1}, n.result_bit);
+          key_set(st.key, n.result, hit ? bit : U128{}, bit);
+          break;
+        }
+        case 16:  // PacketIn
+          packet_in(st, std::get_if<PacketIn>(&a)->reason, table, ent ? ent->cookie : 0);
+          break;
+        default:
+          break;
+      }
+    }
+    return st.stopped ? Next::kStop : Next::kEnd;
+  }
+
+  void exec_table(St& st, uint16_t t, unsigned depth) noexcept {
+    for (;;) {
+      if (++st.nlookups > kMaxLookups) {
+        stop(st, DropReason::kLoopLimit);
+        return;
+      }
+      const Table& tb = pipe->table(t);
+      const Entry* e = lookup(st, tb);
+      if (st.tr) st.tr->lookup(t, st.key, e);
+      if (e == nullptr) {
+        const MissAction& m = pipe->miss(t);
+        if (m.kind == MissAction::kGoto) {
+          t = m.table;
+          continue;
+        }
+        if (m.kind == MissAction::kPacketIn) {
+          packet_in(st, m.reason, t, 0);
+          return;
+        }
+        if (!st.handled) st.reason = DropReason::kTableMiss;
+        return;
+      }
+      e->stats->add(tid, st.pkt->len);
+      const Next nx = exec_program(st, e->program, t, depth, e);
+      if (nx != Next::kGoto) return;
+      t = st.next_table;
+    }
+  }
+};
+
+Executor::Executor(Core& core, uint32_t emc_entries) : core_(core) {
+  const int id = core.qsbr().register_thread();
+  if (id < 0) throw std::runtime_error("loom core: more than kMaxThreads executors");
+  tid_ = static_cast<unsigned>(id);
+  impl_.reset(new Impl(core, tid_, emc_entries));
+}
+
+Executor::~Executor() { core_.qsbr().unregister_thread(tid_); }
+
+void Executor::begin_burst(uint64_t now_ns) noexcept {
+  if (!online_) {
+    core_.qsbr().online(tid_);
+    online_ = true;
+  }
+  impl_->now = now_ns;
+  impl_->pipe = core_.current();
+}
+
+void Executor::end_burst() noexcept {
+  impl_->pipe = nullptr;
+  core_.qsbr().quiescent(tid_);
+  core_.conntrack().expire(impl_->now, 64);
+}
+
+void Executor::go_offline() noexcept {
+  impl_->pipe = nullptr;
+  if (online_) {
+    core_.qsbr().offline(tid_);
+    online_ = false;
+  }
+}
+
+void Executor::run(Packet& pkt, Sink& sink, uint16_t start_table, Tracer* tracer) noexcept {
+  Impl& m = *impl_;
+  if (m.pipe == nullptr) begin_burst(m.now);
+  m.packets.inc();
+  Impl::St st;
+  st.pkt = &pkt;
+  st.sink = &sink;
+  st.tr = tracer;
+  st.emc_on = emc_on_;
+  key_from_md(st.key, pkt.md);
+  const ParseResult pr = parse(pkt.data, pkt.len, st.key);
+  st.lay = pr.layout;
+  if (pr.drop != DropReason::kNone) {
+    m.drops[static_cast<unsigned>(pr.drop)].inc();
+    if (tracer) tracer->step("drop", static_cast<uint64_t>(pr.drop), 0);
+    sink.drop(pkt, pr.drop);
+    return;
+  }
+  m.exec_table(st, start_table < kMaxTables ? start_table : 0, 0);
+  m.flush(st, true);
+  if (!st.handled) {
+    m.drops[static_cast<unsigned>(st.reason)].inc();
+    sink.drop(pkt, st.reason);
+  }
+}
+
+ExecStats Executor::stats() const noexcept {
+  const Impl& m = *impl_;
+  ExecStats s;
+  s.packets = m.packets.get();
+  s.lookups = m.lookups.get();
+  s.emc_hits = m.emc_hits.get();
+  s.outputs = m.outputs.get();
+  s.packet_ins = m.packet_ins.get();
+  for (unsigned i = 0; i < static_cast<unsigned>(DropReason::kCount); ++i) s.drops[i] = m.drops[i].get();
+  return s;
+}
+
+}  // namespace loom

@@ -1,0 +1,173 @@
+// datapath/core/test/classifier_test.cc — tuple-space classifier against a linear reference.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <random>
+
+#include "core/classifier.h"
+#include "core/pipeline.h"
+
+using namespace loom;
+
+namespace {
+
+std::shared_ptr<const Entry> mk(uint32_t prio, std::vector<FieldMatch> fm, uint64_t cookie = 0) {
+  auto e = std::make_shared<Entry>();
+  e->priority = prio;
+  e->cookie = cookie;
+  BuildError err;
+  EXPECT_TRUE(build_match(fm, e->match, err)) << err.message;
+  return e;
+}
+FieldMatch exact(Field f, uint64_t v) { return FieldMatch{f, U128{0, v}, field_full_mask(f)}; }
+FieldMatch masked(Field f, uint64_t v, uint64_t m) { return FieldMatch{f, U128{0, v & m}, U128{0, m}}; }
+FlowKey key(std::initializer_list<std::pair<Field, uint64_t>> kv) {
+  FlowKey k;
+  for (auto& [f, v] : kv) key_set(k, f, U128{0, v}, field_full_mask(f));
+  return k;
+}
+
+// The reference: highest priority among all matching entries (unique by construction).
+const Entry* linear(const std::vector<std::shared_ptr<const Entry>>& es, const FlowKey& k) {
+  const Entry* best = nullptr;
+  for (auto& e : es)
+    if (e->match.matches(k) && (best == nullptr || e->priority > best->priority)) best = e.get();
+  return best;
+}
+
+bool overlap(const Entry& a, const Entry& b) {
+  for (unsigned w = 0; w < kKeyWords; ++w)
+    if ((a.match.value.w[w] ^ b.match.value.w[w]) & a.match.mask.w[w] & b.match.mask.w[w]) return false;
+  return true;
+}
+
+}  // namespace
+
+TEST(Classifier, PriorityAndMasks) {
+  ClassifierError err;
+  auto t = Table::build({mk(10, {exact(Field::kEthType, 0x800)}, 1),
+                         mk(20, {exact(Field::kEthType, 0x800), masked(Field::kIp4Dst, 0x0a000000, 0xff000000)}, 2),
+                         mk(30, {exact(Field::kEthType, 0x800), exact(Field::kIp4Dst, 0x0a000005)}, 3),
+                         mk(0, {}, 4)},
+                        err);
+  ASSERT_TRUE(t) << err.message;
+  EXPECT_EQ(t->subtable_count(), 4u);
+  auto hit = [&](FlowKey k) { const Entry* e = t->lookup(k); return e ? e->cookie : 0; };
+  EXPECT_EQ(hit(key({{Field::kEthType, 0x800}, {Field::kIp4Dst, 0x0a000005}})), 3u);
+  EXPECT_EQ(hit(key({{Field::kEthType, 0x800}, {Field::kIp4Dst, 0x0a000006}})), 2u);
+  EXPECT_EQ(hit(key({{Field::kEthType, 0x800}, {Field::kIp4Dst, 0x0b000006}})), 1u);
+  EXPECT_EQ(hit(key({{Field::kEthType, 0x806}})), 4u);
+}
+
+TEST(Classifier, SamePriorityOverlapIsRejected) {
+  ClassifierError err;
+  // Different masks that can match one packet (eth_type=0x800 and ip4_dst=1 both hold).
+  auto t = Table::build({mk(5, {exact(Field::kEthType, 0x800)}, 1), mk(5, {exact(Field::kIp4Dst, 1)}, 2)}, err);
+  EXPECT_FALSE(t);
+  EXPECT_EQ(err.code, "overlap");
+  EXPECT_NE(err.message.find("cookie 0x1"), std::string::npos);
+  EXPECT_NE(err.message.find("cookie 0x2"), std::string::npos);
+  // Same match twice.
+  err = {};
+  EXPECT_FALSE(Table::build({mk(5, {exact(Field::kIp4Dst, 1)}, 1), mk(5, {exact(Field::kIp4Dst, 1)}, 2)}, err));
+  EXPECT_EQ(err.code, "duplicate");
+  // Disjoint at the same priority: fine (differ on a commonly masked bit).
+  err = {};
+  EXPECT_TRUE(Table::build({mk(5, {exact(Field::kEthType, 0x800), exact(Field::kIpProto, 6)}, 1),
+                            mk(5, {exact(Field::kEthType, 0x86dd)}, 2),
+                            mk(5, {exact(Field::kEthType, 0x800), exact(Field::kIpProto, 17)}, 3)},
+                           err))
+      << err.message;
+  // Overlap at different priorities: fine.
+  EXPECT_TRUE(Table::build({mk(5, {exact(Field::kEthType, 0x800)}, 1), mk(6, {exact(Field::kIp4Dst, 1)}, 2)}, err));
+}
+
+TEST(Classifier, RandomAgainstLinearReference) {
+  std::mt19937_64 rng(42);
+  // ~12 masks over a few fields with small value domains so packets hit often.
+  struct Shape { std::vector<std::pair<Field, uint64_t>> fields; };  // field, mask
+  const std::vector<Shape> shapes = {
+      {{{Field::kEthType, 0xffff}}},
+      {{{Field::kEthType, 0xffff}, {Field::kIpProto, 0xff}}},
+      {{{Field::kEthType, 0xffff}, {Field::kIpProto, 0xff}, {Field::kL4Dst, 0xffff}}},
+      {{{Field::kIp4Dst, 0xffffff00}}},
+      {{{Field::kIp4Dst, 0xffffffff}}},
+      {{{Field::kIp4Src, 0xfffffff0}, {Field::kL4Dst, 0xffff}}},
+      {{{Field::kMetadata, 0xffffffff}, {Field::kInport, 0xffffffff}}},
+      {{{Field::kMetadata, 0xffffffff}, {Field::kEthDst, 0xffffffffffffull}}},
+      {{{Field::kReg0, 0x1}}},
+      {{{Field::kCtState, 0x21}}},
+      {{{Field::kCtState, 0x22}, {Field::kIpProto, 0xff}}},
+      {{{Field::kL4Src, 0xff00}, {Field::kL4Dst, 0x00ff}}},
+  };
+  auto rv = [&](Field f) -> uint64_t {
+    switch (f) {
+      case Field::kEthType: return rng() % 2 ? 0x800 : 0x86dd;
+      case Field::kIpProto: return rng() % 2 ? 6 : 17;
+      case Field::kIp4Dst: case Field::kIp4Src: return 0x0a000000 | (rng() % 64);
+      case Field::kEthDst: return 0x020000000000ull | (rng() % 8);
+      default: return rng() % 8;
+    }
+  };
+  for (int round = 0; round < 30; ++round) {
+    std::vector<std::shared_ptr<const Entry>> es;
+    const int n = 50 + static_cast<int>(rng() % 400);
+    for (int i = 0; i < n; ++i) {
+      const Shape& sh = shapes[rng() % shapes.size()];
+      std::vector<FieldMatch> fm;
+      for (auto& [f, m] : sh.fields) fm.push_back(masked(f, rv(f), m));
+      // Mostly distinct priorities; some shared so overlap checks are exercised.
+      const uint32_t prio = rng() % 4 == 0 ? 100 + static_cast<uint32_t>(rng() % 4) : 1000 + static_cast<uint32_t>(i);
+      es.push_back(mk(prio, fm, static_cast<uint64_t>(i) + 1));
+    }
+    ClassifierError err;
+    auto t = Table::build(es, err);
+    if (!t) {
+      ASSERT_TRUE(err.entry && err.other) << err.message;
+      EXPECT_EQ(err.entry->priority, err.other->priority);
+      EXPECT_TRUE(overlap(*err.entry, *err.other)) << err.message;
+      // Drop every entry at shared priorities and build again: must succeed.
+      std::vector<std::shared_ptr<const Entry>> kept;
+      for (auto& e : es)
+        if (e->priority >= 1000) kept.push_back(e);
+      es = kept;
+      t = Table::build(es, err);
+      ASSERT_TRUE(t) << err.message;
+    } else {
+      for (size_t a = 0; a < es.size(); ++a)
+        for (size_t b = a + 1; b < es.size(); ++b)
+          if (es[a]->priority == es[b]->priority) EXPECT_FALSE(overlap(*es[a], *es[b]));
+    }
+    for (int q = 0; q < 2000; ++q) {
+      FlowKey k;
+      for (Field f : {Field::kEthType, Field::kIpProto, Field::kL4Dst, Field::kL4Src, Field::kIp4Dst, Field::kIp4Src,
+                      Field::kMetadata, Field::kInport, Field::kEthDst, Field::kReg0, Field::kCtState})
+        key_set(k, f, U128{0, rv(f)}, field_full_mask(f));
+      if (rng() % 3 == 0) key_set(k, Field::kCtState, U128{0, rng() % 256}, U128{0, 0xffff});
+      const Entry* want = linear(es, k);
+      const Entry* got = t->lookup(k);
+      ASSERT_EQ(got, want) << "round " << round << " query " << q;
+    }
+  }
+}
+
+TEST(Classifier, ManySubtables) {
+  // One subtable per prefix length of ip4_dst (33 masks), longest prefix wins by priority.
+  std::vector<std::shared_ptr<const Entry>> es;
+  for (unsigned len = 0; len <= 32; ++len) {
+    const uint64_t m = len == 0 ? 0 : (0xffffffffull << (32 - len)) & 0xffffffffull;
+    es.push_back(mk(len, {masked(Field::kIp4Dst, 0xc0a80101, m)}, len + 1));
+  }
+  ClassifierError err;
+  auto t = Table::build(es, err);
+  ASSERT_TRUE(t) << err.message;
+  EXPECT_EQ(t->subtable_count(), 33u);
+  for (unsigned diff_bit = 0; diff_bit < 32; ++diff_bit) {
+    FlowKey k;
+    key_set(k, Field::kIp4Dst, U128{0, 0xc0a80101 ^ (1ull << diff_bit)}, U128{0, 0xffffffff});
+    const Entry* e = t->lookup(k);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->priority, 31 - diff_bit);  // the longest prefix that still covers it
+    EXPECT_EQ(e, linear(es, k));
+  }
+}

@@ -1,0 +1,224 @@
+// datapath/core/test/conntrack_test.cc — connection tracking, NAT and expiry on a virtual clock.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "core/conntrack.h"
+#include "test/harness.h"
+
+using namespace loom;
+using namespace loom::testpkt;
+
+namespace {
+
+constexpr uint64_t kSec = 1000000000ull;
+const uint32_t A = ip(10, 0, 0, 1), B = ip(10, 0, 0, 2), X = ip(192, 0, 2, 1);
+constexpr uint16_t SYN = 0x02, ACK = 0x10, FIN = 0x01, RST = 0x04;
+
+struct Out {
+  CtResult r;
+  Bytes bytes;  // the packet after NAT
+  FlowKey key;
+};
+
+Out ct(Conntrack& t, const Bytes& frame, const Ct& act, uint64_t now, uint32_t hash = 7) {
+  Buf b(frame);
+  Out o;
+  const ParseResult pr = parse(b.pkt.data, b.pkt.len, o.key);
+  EXPECT_EQ(pr.drop, DropReason::kNone);
+  o.r = t.process(b.pkt, o.key, pr.layout, act, act.zone, hash, now);
+  o.bytes.assign(b.pkt.data, b.pkt.data + b.pkt.len);
+  return o;
+}
+Ct commit(uint16_t zone = 1) { Ct c; c.zone = zone; c.commit = true; return c; }
+Ct track(uint16_t zone = 1) { Ct c; c.zone = zone; return c; }
+bool has(uint16_t s, uint16_t bits) { return (s & bits) == bits; }
+
+}  // namespace
+
+TEST(Conntrack, TcpHandshakeAndStates) {
+  Conntrack t;
+  auto syn = ct(t, tcp4(A, B, 40000, 80, 100, 0, SYN), commit(), kSec);
+  EXPECT_EQ(syn.r.state, ct_state::kTrk | ct_state::kNew);
+  EXPECT_EQ(t.stats().conns, 1u);
+  auto synack = ct(t, tcp4(B, A, 80, 40000, 5000, 101, SYN | ACK), track(), kSec);
+  EXPECT_EQ(synack.r.state, ct_state::kTrk | ct_state::kEst | ct_state::kRpl);
+  auto ack = ct(t, tcp4(A, B, 40000, 80, 101, 5001, ACK), track(), kSec);
+  EXPECT_EQ(ack.r.state, ct_state::kTrk | ct_state::kEst);
+  auto data = ct(t, tcp4(A, B, 40000, 80, 101, 5001, ACK, Bytes(100, 1)), track(), kSec);
+  EXPECT_EQ(data.r.state, ct_state::kTrk | ct_state::kEst);
+  auto reply = ct(t, tcp4(B, A, 80, 40000, 5001, 201, ACK, Bytes(50, 2)), track(), kSec);
+  EXPECT_EQ(reply.r.state, ct_state::kTrk | ct_state::kEst | ct_state::kRpl);
+  // A segment far outside the window is invalid.
+  auto wild = ct(t, tcp4(A, B, 40000, 80, 0x80000000u, 5051, ACK, Bytes(10, 3)), track(), kSec);
+  EXPECT_TRUE(has(wild.r.state, ct_state::kInv));
+  // A segment acking data never sent is invalid.
+  auto badack = ct(t, tcp4(A, B, 40000, 80, 201, 900000, ACK), track(), kSec);
+  EXPECT_TRUE(has(badack.r.state, ct_state::kInv));
+  // Orderly close: FIN, FIN, ACK -> the connection then times out on time_wait.
+  EXPECT_FALSE(has(ct(t, tcp4(A, B, 40000, 80, 201, 5051, FIN | ACK), track(), kSec).r.state, ct_state::kInv));
+  EXPECT_FALSE(has(ct(t, tcp4(B, A, 80, 40000, 5051, 202, FIN | ACK), track(), kSec).r.state, ct_state::kInv));
+  EXPECT_FALSE(has(ct(t, tcp4(A, B, 40000, 80, 202, 5052, ACK), track(), kSec).r.state, ct_state::kInv));
+  CtTimeouts to;
+  // expire() walks at most `budget` pool slots per call; cover the whole pool here.
+  EXPECT_EQ(t.expire(kSec + (to.tcp_time_wait - 1) * kSec, 1 << 17), 0u);
+  EXPECT_EQ(t.expire(kSec + (to.tcp_time_wait + 1) * kSec, 1 << 17), 1u);
+  EXPECT_EQ(t.stats().conns, 0u);
+}
+
+TEST(Conntrack, UnsolicitedInboundIsNewAndNotRemembered) {
+  Conntrack t;
+  auto in1 = ct(t, tcp4(B, A, 5555, 22, 1, 0, SYN), track(), kSec);
+  EXPECT_EQ(in1.r.state, ct_state::kTrk | ct_state::kNew);
+  EXPECT_EQ(t.stats().conns, 0u);
+  auto in2 = ct(t, tcp4(B, A, 5555, 22, 1, 0, SYN), track(), kSec);
+  EXPECT_EQ(in2.r.state, ct_state::kTrk | ct_state::kNew);
+  // Mid-stream packets without a connection are invalid (no pickup), dropped if asked.
+  Ct drop = track();
+  drop.drop_invalid = true;
+  auto mid = ct(t, tcp4(B, A, 5555, 22, 1, 1, ACK), drop, kSec);
+  EXPECT_TRUE(has(mid.r.state, ct_state::kInv));
+  EXPECT_EQ(mid.r.drop, DropReason::kCtInvalid);
+  EXPECT_EQ(ct(t, tcp4(B, A, 5555, 22, 1, 1, SYN | ACK), track(), kSec).r.state & ct_state::kInv, ct_state::kInv);
+  // RST to an unknown connection is invalid as well.
+  EXPECT_TRUE(has(ct(t, tcp4(B, A, 5555, 22, 1, 1, RST), track(), kSec).r.state, ct_state::kInv));
+}
+
+TEST(Conntrack, UdpAndTimeouts) {
+  CtConfig cfg;
+  cfg.timeouts.udp_first = 30;
+  cfg.timeouts.udp_multiple = 120;
+  Conntrack t(cfg);
+  EXPECT_EQ(ct(t, udp4(A, B, 1000, 53), commit(), kSec).r.state, ct_state::kTrk | ct_state::kNew);
+  EXPECT_EQ(ct(t, udp4(A, B, 1000, 53), track(), 2 * kSec).r.state, ct_state::kTrk | ct_state::kNew);
+  EXPECT_EQ(ct(t, udp4(B, A, 53, 1000), track(), 3 * kSec).r.state,
+            ct_state::kTrk | ct_state::kEst | ct_state::kRpl);
+  EXPECT_EQ(ct(t, udp4(A, B, 1000, 53), track(), 4 * kSec).r.state, ct_state::kTrk | ct_state::kEst);
+  // Other zones do not see it.
+  EXPECT_EQ(ct(t, udp4(A, B, 1000, 53), track(2), 4 * kSec).r.state, ct_state::kTrk | ct_state::kNew);
+  // Expires 120 s after the last packet (the multiple-packets timeout), not before.
+  EXPECT_EQ(t.expire(100 * kSec, 1 << 20), 0u);
+  EXPECT_EQ(t.stats().conns, 1u);
+  EXPECT_EQ(t.expire(125 * kSec, 1 << 20), 1u);
+  EXPECT_EQ(t.stats().conns, 0u);
+  EXPECT_EQ(t.stats().expired, 1u);
+  // Once gone, the reply direction is just a new flow.
+  EXPECT_EQ(ct(t, udp4(B, A, 53, 1000), track(), 126 * kSec).r.state, ct_state::kTrk | ct_state::kNew);
+  // A lookup also refuses an expired connection even before expire() ran.
+  ct(t, udp4(A, B, 2000, 53), commit(), 200 * kSec);
+  EXPECT_EQ(ct(t, udp4(B, A, 53, 2000), track(), 200 * kSec + 31 * kSec).r.state, ct_state::kTrk | ct_state::kNew);
+}
+
+TEST(Conntrack, IcmpEchoAndRelatedErrors) {
+  Conntrack t;
+  auto req = eth(kMacB, kMacA, 0x0800, ip4(A, B, 1, icmp4(8, 0, 0x12340001)));
+  auto rep = eth(kMacA, kMacB, 0x0800, ip4(B, A, 1, icmp4(0, 0, 0x12340001)));
+  EXPECT_EQ(ct(t, rep, track(), kSec).r.state & ct_state::kInv, ct_state::kInv);  // reply with no request
+  EXPECT_EQ(ct(t, req, commit(), kSec).r.state, ct_state::kTrk | ct_state::kNew);
+  EXPECT_EQ(ct(t, rep, track(), kSec).r.state, ct_state::kTrk | ct_state::kEst | ct_state::kRpl);
+  // UDP A->B, then B answers with ICMP port unreachable quoting A's datagram: related.
+  ct(t, udp4(A, B, 3333, 4444), commit(), kSec);
+  Bytes quoted = ip4(A, B, 17, udp(3333, 4444, Bytes(4, 0)));
+  auto err = eth(kMacA, kMacB, 0x0800, ip4(B, A, 1, icmp4(3, 3, 0, quoted)));
+  EXPECT_EQ(ct(t, err, track(), kSec).r.state, ct_state::kTrk | ct_state::kRel | ct_state::kRpl);
+  // Quoting a flow we do not track: invalid.
+  Bytes other = ip4(A, B, 17, udp(1, 2, Bytes(4, 0)));
+  auto err2 = eth(kMacA, kMacB, 0x0800, ip4(B, A, 1, icmp4(3, 3, 0, other)));
+  EXPECT_TRUE(has(ct(t, err2, track(), kSec).r.state, ct_state::kInv));
+}
+
+TEST(Conntrack, SnatPortAllocationReplyAndExhaustion) {
+  Conntrack t;
+  Ct snat = commit();
+  snat.nat = NatKind::kSrc;
+  snat.addr_min = snat.addr_max = X;
+  snat.port_min = 1000;
+  snat.port_max = 1003;
+  std::set<uint16_t> ports;
+  for (uint16_t i = 0; i < 4; ++i) {
+    auto o = ct(t, udp4(A, B, static_cast<uint16_t>(5000 + i), 53), snat, kSec, i * 3u);
+    ASSERT_EQ(o.r.drop, DropReason::kNone);
+    EXPECT_TRUE(has(o.r.state, ct_state::kNew | ct_state::kSnat));
+    EXPECT_EQ(key_get(o.key, Field::kIp4Src).lo, X);
+    const uint16_t p = static_cast<uint16_t>(key_get(o.key, Field::kL4Src).lo);
+    EXPECT_GE(p, 1000);
+    EXPECT_LE(p, 1003);
+    ports.insert(p);
+    // Bytes agree with the key and checksums are still right.
+    EXPECT_EQ(o.bytes, udp4(X, B, p, 53));
+    EXPECT_TRUE(ip4_csum_ok(o.bytes, 14));
+    EXPECT_TRUE(l4_csum_ok(o.bytes, 14));
+  }
+  EXPECT_EQ(ports.size(), 4u);
+  // A fifth connection finds no free tuple.
+  auto full = ct(t, udp4(A, B, 6000, 53), snat, kSec);
+  EXPECT_EQ(full.r.drop, DropReason::kCtNatExhausted);
+  EXPECT_EQ(t.stats().nat_exhausted, 1u);
+  // The reply to one translated port is un-NATed back to the original source.
+  const uint16_t p0 = *ports.begin();
+  auto rep = ct(t, udp4(B, X, 53, p0), track(), kSec);
+  EXPECT_TRUE(has(rep.r.state, ct_state::kEst | ct_state::kRpl | ct_state::kSnat));
+  const uint16_t orig = static_cast<uint16_t>(key_get(rep.key, Field::kL4Dst).lo);
+  EXPECT_GE(orig, 5000);
+  EXPECT_LE(orig, 5003);
+  EXPECT_EQ(rep.bytes, udp4(B, A, 53, orig));
+  // Later originals keep their translation without asking again.
+  auto again = ct(t, udp4(A, B, orig, 53), track(), kSec);
+  EXPECT_EQ(again.bytes, udp4(X, B, p0, 53));
+}
+
+TEST(Conntrack, DnatAndLoadBalancing) {
+  Conntrack t;
+  const uint32_t V = ip(172, 16, 0, 10), B1 = ip(10, 1, 0, 1), B2 = ip(10, 1, 0, 2);
+  Ct lb = commit();
+  lb.backends = {{B1, 8080}, {B2, 8080}};
+  auto s1 = ct(t, tcp4(A, V, 40000, 80, 1, 0, SYN), lb, kSec, 0);
+  auto s2 = ct(t, tcp4(A, V, 40001, 80, 1, 0, SYN), lb, kSec, 1);
+  EXPECT_TRUE(has(s1.r.state, ct_state::kNew | ct_state::kDnat));
+  EXPECT_EQ(s1.bytes, tcp4(A, B1, 40000, 8080, 1, 0, SYN));
+  EXPECT_EQ(s2.bytes, tcp4(A, B2, 40001, 8080, 1, 0, SYN));
+  // The backend's answer goes back looking like the VIP.
+  auto r1 = ct(t, tcp4(B1, A, 8080, 40000, 900, 2, SYN | ACK), track(), kSec);
+  EXPECT_TRUE(has(r1.r.state, ct_state::kEst | ct_state::kRpl | ct_state::kDnat));
+  EXPECT_EQ(r1.bytes, tcp4(V, A, 80, 40000, 900, 2, SYN | ACK));
+  EXPECT_TRUE(l4_csum_ok(r1.bytes, 14));
+  // Plain DNAT to an address range.
+  Ct dn = commit(3);
+  dn.nat = NatKind::kDst;
+  dn.addr_min = dn.addr_max = B2;
+  auto d = ct(t, udp4(A, V, 7, 9), dn, kSec);
+  EXPECT_EQ(d.bytes, udp4(A, B2, 7, 9));
+}
+
+TEST(Conntrack, TableFullIsCounted) {
+  CtConfig cfg;
+  cfg.max_conns = 4;
+  Conntrack t(cfg);
+  for (uint16_t i = 0; i < 4; ++i) EXPECT_EQ(ct(t, udp4(A, B, static_cast<uint16_t>(i + 1), 53), commit(), kSec).r.drop, DropReason::kNone);
+  auto o = ct(t, udp4(A, B, 99, 53), commit(), kSec);
+  EXPECT_EQ(o.r.drop, DropReason::kCtTableFull);
+  EXPECT_EQ(t.stats().table_full, 1u);
+  EXPECT_EQ(t.stats().conns, 4u);
+  // Tracking without commit still works when full.
+  EXPECT_EQ(ct(t, udp4(A, B, 99, 53), track(), kSec).r.drop, DropReason::kNone);
+  // Expiry frees room.
+  t.expire(1000 * kSec, 100);
+  EXPECT_EQ(ct(t, udp4(A, B, 99, 53), commit(), 1000 * kSec).r.drop, DropReason::kNone);
+}
+
+TEST(Conntrack, MarkAndLabelOnCommit) {
+  Conntrack t;
+  Ct c = commit();
+  c.set_mark = true;
+  c.mark = 0x5;
+  c.mark_mask = 0xf;
+  c.set_label = true;
+  c.label = U128{1, 2};
+  c.label_mask = U128{~0ull, ~0ull};
+  EXPECT_EQ(ct(t, udp4(A, B, 1, 2), c, kSec).r.mark, 0x5u);
+  auto r = ct(t, udp4(B, A, 2, 1), track(), kSec);
+  EXPECT_EQ(r.r.mark, 0x5u);
+  EXPECT_EQ(r.r.label, (U128{1, 2}));
+  t.flush();
+  EXPECT_EQ(t.stats().conns, 0u);
+}
