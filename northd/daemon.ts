@@ -141,7 +141,16 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       const upTo = pendingRevision;
       let changes = snap !== null && snap.type === 'snapshot' ? snapshotChanges(snap) : [];
       // nb_cfg lives in a status column (not compiled): follow it before the filter drops it
-      for (const c of [...changes, ...raw]) if (c.table === 'NB_Global') nbGlobal = c.new;
+      for (const c of [...changes, ...raw]) {
+        if (c.table === 'NB_Global') nbGlobal = c.new;
+        else if (c.table === 'Logical_Switch_Port') {
+          if (c.new === null) lspUp.delete(c.uuid);
+          else {
+            lspUp.set(c.uuid, bool(c.new, 'up'));
+            if (c.old === null || str(c.old, 'name') !== str(c.new, 'name')) statusDirty.add(str(c.new, 'name'));
+          }
+        }
+      }
       changes = coalesce([...changes, ...raw]);
       const report = engine.apply(changes, { recompute: options.recompute === true });
       const global = nbGlobal;
@@ -192,6 +201,9 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
 
   // ---- status mirrored back into NB
   const pbStatus = new Map<string, { up: boolean | null; chassis: boolean }>();
+  /** Logical_Switch_Port.up as NB has it (status columns never reach the engine) */
+  const lspUp = new Map<Uuid, boolean | null>();
+  const statusDirty = new Set<string>();
   const chassisCfg = new Map<Uuid, number>();
   let sbCfgWritten = -1;
   let hvCfgWritten = -1;
@@ -209,12 +221,19 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
         if ('hv_cfg' in row) hvCfgWritten = hv;
       }
     }
-    for (const [name, st] of pbStatus) {
+    // only ports whose binding status or NB row changed since the last write
+    const names = [...statusDirty];
+    statusDirty.clear();
+    for (const name of names) {
+      const st = pbStatus.get(name);
+      if (st === undefined) continue;
       const up = st.up ?? st.chassis;
       for (const u of engine.model.lspByName.get(name) ?? []) {
         const lsp = engine.model.nb.Logical_Switch_Port.get(u);
         if (lsp === undefined || str(lsp, 'type') !== '') continue;
-        if (bool(lsp, 'up') !== up) ops.push({ op: 'update', table: 'Logical_Switch_Port', where: [['_uuid', '==', ['uuid', u]] as Condition], row: { up } });
+        if (lspUp.get(u) === up) continue;
+        lspUp.set(u, up); // what NB will say once this commits (the watch confirms it)
+        ops.push({ op: 'update', table: 'Logical_Switch_Port', where: [['_uuid', '==', ['uuid', u]] as Condition], row: { up } });
       }
     }
     if (ops.length === 0) return;
@@ -250,7 +269,10 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       const apply = (table: string, r: Row | null, old: Row | null): void => {
         if (table === 'Port_Binding') {
           if (old !== null && (r === null || str(old, 'logical_port') !== str(r, 'logical_port'))) pbStatus.delete(str(old, 'logical_port'));
-          if (r !== null) pbStatus.set(str(r, 'logical_port'), { up: bool(r, 'up'), chassis: list(r, 'chassis').length > 0 });
+          if (r !== null) {
+            pbStatus.set(str(r, 'logical_port'), { up: bool(r, 'up'), chassis: list(r, 'chassis').length > 0 });
+            statusDirty.add(str(r, 'logical_port'));
+          }
         } else if (table === 'Chassis_Private') {
           if (r === null && old !== null) chassisCfg.delete(old._uuid);
           if (r !== null) chassisCfg.set(r._uuid, int(r, 'nb_cfg') ?? 0);

@@ -89,6 +89,7 @@ export class NorthdEngine implements SbContent {
   private dirtyPorts = new Set<Uuid>();
   private dirtyPgs = new Set<Uuid>();
   private dirtyAs = new Set<Uuid>();
+  private dirtyDps = new Set<Uuid>();
   private changes = emptyChanges();
   private lastUnits: string[] = [];
   private lastReport: RunReport = { recomputed: [], handled: [] };
@@ -137,6 +138,7 @@ export class NorthdEngine implements SbContent {
     this.dirtyPorts = new Set();
     this.dirtyPgs = new Set();
     this.dirtyAs = new Set();
+    this.dirtyDps = new Set();
     this.lastUnits = [];
     this.preIndex(batch);
     this.model.apply(batch);
@@ -235,6 +237,7 @@ export class NorthdEngine implements SbContent {
       switch (c.table) {
         case 'Logical_Switch': {
           this.touchedLs.add(u);
+          this.dirtyDps.add(u);
           this.dirtyUnits.add(`ls:${u}`);
           const oldPorts = new Set(c.old === null ? [] : list(c.old, 'ports'));
           const newPorts = new Set(c.new === null ? [] : list(c.new, 'ports'));
@@ -258,6 +261,7 @@ export class NorthdEngine implements SbContent {
           break;
         }
         case 'Logical_Router': {
+          this.dirtyDps.add(u);
           this.dirtyUnits.add(`lr:${u}`);
           const rows = [c.old, c.new].filter((r): r is Row => r !== null);
           for (const r of rows) {
@@ -333,6 +337,7 @@ export class NorthdEngine implements SbContent {
     for (const u of this.switchInfos.keys()) this.touchedLs.add(u);
     for (const u of this.pgNamesByPg.keys()) this.dirtyPgs.add(u);
     for (const u of this.asNamesByRow.keys()) this.dirtyAs.add(u);
+    for (const u of [...nb.Logical_Switch.keys(), ...nb.Logical_Router.keys(), ...this.datapaths.keys()]) this.dirtyDps.add(u);
   }
 
   // ------------------------------------------------------------- switch_info
@@ -446,20 +451,26 @@ export class NorthdEngine implements SbContent {
 
   private syncDatapaths(): boolean {
     const nb = this.model.nb;
-    const want = new Map<Uuid, { type: 'switch' | 'router'; row: Row }>();
-    for (const [u, r] of nb.Logical_Switch) want.set(u, { type: 'switch', row: r });
-    for (const [u, r] of nb.Logical_Router) want.set(u, { type: 'router', row: r });
-    for (const [u, dp] of this.datapaths) {
-      if (want.has(u)) continue;
-      this.datapaths.delete(u);
-      this.dpKeysUsed.delete(dp.tunnel_key);
-      this.dpKeys.delete(u);
-      this.changes.datapaths.add(u);
+    const fresh: [Uuid, 'switch' | 'router', Row][] = [];
+    for (const u of this.dirtyDps) {
+      const ls = nb.Logical_Switch.get(u);
+      const lr = nb.Logical_Router.get(u);
+      const row = ls ?? lr;
+      if (row === undefined) {
+        const dp = this.datapaths.get(u);
+        if (dp === undefined) continue;
+        this.datapaths.delete(u);
+        this.dpKeysUsed.delete(dp.tunnel_key);
+        this.dpKeys.delete(u);
+        this.changes.datapaths.add(u);
+        continue;
+      }
+      fresh.push([u, ls !== undefined ? 'switch' : 'router', row]);
     }
+    this.dirtyDps = new Set();
     // new datapaths take the lowest free key, in name order so that results do not depend on batch order
-    const fresh = [...want.entries()].filter(([u]) => !this.datapaths.has(u) || this.datapaths.get(u)?.name !== str(want.get(u)?.row ?? ({ _uuid: u } as Row), 'name'));
-    fresh.sort((a, b) => cmp(str(a[1].row, 'name'), str(b[1].row, 'name')) || cmp(a[0], b[0]));
-    for (const [u, { type, row }] of fresh) {
+    fresh.sort((a, b) => cmp(str(a[2], 'name'), str(b[2], 'name')) || cmp(a[0], b[0]));
+    for (const [u, type, row] of fresh) {
       let key = this.dpKeys.get(u);
       if (key === undefined) {
         const seeded = this.seed?.datapaths.get(u);
@@ -468,6 +479,8 @@ export class NorthdEngine implements SbContent {
         this.dpKeysUsed.add(key);
       }
       const name = str(row, 'name');
+      const old = this.datapaths.get(u);
+      if (old !== undefined && old.name === name && old.type === type) continue;
       this.datapaths.set(u, {
         nb: u, type, name, tunnel_key: key,
         external_ids: type === 'switch' ? { 'logical-switch': u, name } : { 'logical-router': u, name },

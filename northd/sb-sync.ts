@@ -50,6 +50,8 @@ export class SbSync {
   private readonly mcs = new Map<string, Tracked>();
   private readonly flows = new Map<string, FlowRow>();
   private readonly groups = new Map<string, GroupRow>();
+  /** groups whose count dropped to 0 in this transaction (deleted at its end unless reused) */
+  private readonly unused = new Set<string>();
   private readonly ass = new Map<string, Tracked>();
   private readonly pgs = new Map<string, Tracked>();
   private globalUuid: Uuid | null = null;
@@ -61,6 +63,7 @@ export class SbSync {
   /** Learns SB's current rows (start, reconnect, failed transaction). */
   load(rows: { readonly [table: string]: readonly Row[] }): void {
     for (const m of [this.dps, this.pbs, this.mcs, this.flows, this.groups, this.ass, this.pgs] as Map<string, unknown>[]) m.clear();
+    this.unused.clear();
     this.stale = [];
     const dpNb = new Map<Uuid, Uuid>();
     for (const r of rows['Datapath_Binding'] ?? []) {
@@ -113,6 +116,7 @@ export class SbSync {
       if (g !== undefined) g.count++;
       this.flows.set(k, { ref: { uuid: r._uuid }, dps });
     }
+    for (const [k, g] of this.groups) if (g.count === 0) this.unused.add(k);
     for (const r of rows['Address_Set'] ?? []) this.ass.set(str(r, 'name'), { ref: { uuid: r._uuid }, sig: '' });
     for (const r of rows['Port_Group'] ?? []) this.pgs.set(str(r, 'name'), { ref: { uuid: r._uuid }, sig: '' });
     const g = (rows['SB_Global'] ?? [])[0];
@@ -216,6 +220,7 @@ export class SbSync {
       const g = this.groups.get(dps);
       if (g === undefined) return;
       g.count--;
+      if (g.count <= 0) this.unused.add(dps);
     };
     for (const k of ch.flows) {
       const want = c.flows.get(k);
@@ -247,11 +252,13 @@ export class SbSync {
         this.flows.set(k, { ref, dps });
       }
     }
-    for (const [k, g] of this.groups) {
-      if (g.count > 0) continue;
+    for (const k of this.unused) {
+      const g = this.groups.get(k);
+      if (g === undefined || g.count > 0) continue;
       del('Logical_DP_Group', g.ref);
       this.groups.delete(k);
     }
+    this.unused.clear();
 
     for (const [names, content, tracked, table] of [
       [ch.addressSets, c.addressSets, this.ass, 'Address_Set'],

@@ -1,0 +1,121 @@
+// bench/northd/run.ts — northd compile times on the reference topology, side by side with
+// ovn-northd 23.03 (--ref runs /work/shared/bench/ref-ovn-northd.sh in the same run).
+//
+//   node --import tsx bench/northd/run.ts [--ports 1000,10000] [--ref] [--services]
+//
+// Per size: NB loaded first (northd not running, as the script pauses ovn-northd), then
+//   full_compile_ms  northd start → SB complete (compile + one SB transaction), in process
+//                    with SqliteStore for NB and SB
+//   compile_only_ms  the pure compiler (compileFull) on the same NB, no store
+//   port_add_ms      NB commit of one port → SB complete (what --wait=sb measures)
+//   acl_add_ms       NB commit of one ACL on a port group → SB complete
+//   lflows           SB Logical_Flow rows;  rss_mb: this process (NB+SB stores included)
+// --services: the same through nbdb/sbdb services over HTTP/WS (RemoteStore).
+// Timings are wall clock on a shared 2-core machine: compare ratios within one run.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateNbTxn } from '../../nbdb/validate.js';
+import { compileFull } from '../../northd/compile.js';
+import { startNorthd } from '../../northd/index.js';
+import { NB_TABLES, emptySnapshot } from '../../northd/nb.js';
+import { nbSchema, sbSchema } from '../../schemas/index.js';
+import { SqliteStore } from '../../store/sqlite-store.js';
+import type { Store } from '../../store/types.js';
+import { aclAddOps, portAddOps, tenantOps } from './topology.js';
+
+const args = process.argv.slice(2);
+const flag = (f: string): boolean => args.includes(f);
+const opt = (f: string, d: string): string => {
+  const i = args.indexOf(f);
+  return i >= 0 && args[i + 1] !== undefined ? (args[i + 1] as string) : d;
+};
+const sizes = opt('--ports', '1000,10000').split(',').map(Number);
+
+interface Result { ports: number; full: number; compileOnly: number; portAdd: number; aclAdd: number; lflows: number; rss: number }
+
+async function measure(ports: number, services: boolean): Promise<Result> {
+  const tenants = Math.max(1, Math.floor(ports / 100));
+  const per = Math.floor(ports / tenants);
+  const dir = mkdtempSync(join(tmpdir(), 'loom-bench-northd-'));
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    let nb: Store = SqliteStore.open(join(dir, 'nb.db'), nbSchema, { validate: validateNbTxn });
+    let sb: Store = SqliteStore.open(join(dir, 'sb.db'), sbSchema);
+    let nbUrl: string | Store = nb;
+    let sbUrl: string | Store = sb;
+    if (services) {
+      const { runStoreService } = await import('../../store/server.js');
+      const n = await runStoreService(nb, '127.0.0.1:0', { database: nbSchema.name });
+      const s = await runStoreService(sb, '127.0.0.1:0', { database: sbSchema.name });
+      closers.push(() => n.close(), () => s.close());
+      nbUrl = n.url;
+      sbUrl = s.url;
+      const { RemoteStore } = await import('../../store/client.js');
+      nb = await RemoteStore.connect(n.url);
+      sb = await RemoteStore.connect(s.url);
+      closers.unshift(() => nb.close(), () => sb.close());
+    } else {
+      closers.push(() => nb.close(), () => sb.close());
+    }
+    await nb.transact([{ op: 'insert', table: 'NB_Global', row: {} }]);
+    for (let t = 1; t <= tenants; t++) await nb.transact(tenantOps(t, per));
+
+    const snap = emptySnapshot();
+    for (const t of NB_TABLES) for (const r of await nb.select(t)) snap[t].set(r._uuid, r);
+    const c0 = performance.now();
+    compileFull(snap);
+    const compileOnly = performance.now() - c0;
+
+    const t0 = performance.now();
+    const northd = await startNorthd({ nb: nbUrl, sb: sbUrl });
+    closers.unshift(() => northd.close());
+    await northd.synced();
+    const full = performance.now() - t0;
+    const lflows = northd.stats().logicalFlows;
+
+    const t1 = performance.now();
+    const r1 = await nb.transact(portAddOps());
+    await northd.synced(r1.revision);
+    const portAdd = performance.now() - t1;
+
+    const t2 = performance.now();
+    const r2 = await nb.transact(aclAddOps());
+    await northd.synced(r2.revision);
+    const aclAdd = performance.now() - t2;
+    const sbFlows = (await sb.select('Logical_Flow')).length;
+    if (sbFlows !== northd.stats().logicalFlows) throw new Error(`SB holds ${sbFlows} flows, northd ${northd.stats().logicalFlows}`);
+    return { ports, full, compileOnly, portAdd, aclAdd, lflows, rss: process.memoryUsage().rss / 1048576 };
+  } finally {
+    for (const c of closers) await c().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function ref(ports: number): { full: number; portAdd: number; aclAdd: number; lflows: number; rss: number } | null {
+  try {
+    const out = execFileSync('/work/shared/bench/ref-ovn-northd.sh', [String(ports)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 900_000 });
+    const last = out.trim().split('\n').pop() ?? '';
+    const kv = Object.fromEntries(last.split(' ').slice(1).map((p) => p.split('=') as [string, string]));
+    return { full: Number(kv['full_compile_s']) * 1000, portAdd: Number(kv['port_add_ms']), aclAdd: Number(kv['acl_add_ms']), lflows: Number(kv['lflows']), rss: Number(kv['northd_rss_mb']) };
+  } catch (e) {
+    console.error('ref run failed:', e instanceof Error ? e.message : e);
+    return null;
+  }
+}
+
+const f = (n: number): string => n.toFixed(n < 100 ? 1 : 0);
+for (const ports of sizes) {
+  for (const services of flag('--services') ? [false, true] : [false]) {
+    const r = await measure(ports, services);
+    console.log(`loom-northd${services ? '-services' : ''} ports=${r.ports} full_compile_ms=${f(r.full)} compile_only_ms=${f(r.compileOnly)} port_add_ms=${f(r.portAdd)} acl_add_ms=${f(r.aclAdd)} lflows=${r.lflows} rss_mb=${f(r.rss)}`);
+    if (flag('--ref') && !services) {
+      const o = ref(ports);
+      if (o !== null) {
+        console.log(`ovn-northd ports=${ports} full_compile_ms=${f(o.full)} port_add_ms=${f(o.portAdd)} acl_add_ms=${f(o.aclAdd)} lflows=${o.lflows} rss_mb=${f(o.rss)}`);
+        console.log(`ratio(ovn/loom) ports=${ports} full_compile=${(o.full / r.full).toFixed(2)}x port_add=${(o.portAdd / r.portAdd).toFixed(1)}x acl_add=${(o.aclAdd / r.aclAdd).toFixed(1)}x`);
+      }
+    }
+  }
+}
