@@ -56,6 +56,12 @@ export interface CommandSpec {
   readonly example: string;
   /** Tables the command reads; fetched once for the whole chain. */
   tables(args: readonly string[], options: ReadonlyMap<string, string>, schema: DatabaseSchema): readonly string[];
+  /**
+   * Tables the command touches ONLY by looking rows up by name or UUID, with those names:
+   * such a table (when no other command of the chain needs it whole) is fetched as just
+   * these rows, so a chain's cost does not grow with the database (10k ports).
+   */
+  keys?(args: readonly string[], options: ReadonlyMap<string, string>): { readonly [table: string]: readonly string[] };
   /** True when it never writes (so a chain of them skips the write transaction). */
   readonly readOnly?: boolean;
   run(ctx: CommandContext): void;

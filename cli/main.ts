@@ -17,6 +17,7 @@ import { commandHelp, daemonHelp, daemons, mainHelp } from './help.js';
 import { nbCommands } from './nbctl.js';
 import { sbCommands } from './sbctl.js';
 import { runInvocation } from './run.js';
+import { HttpStore } from './http-store.js';
 
 const DEFAULT_NB = 'http://127.0.0.1:6641';
 const DEFAULT_SB = 'http://127.0.0.1:6642';
@@ -36,11 +37,11 @@ function printError(e: unknown, json: boolean): void {
 }
 
 function connectError(url: string, e: unknown): LoomError {
-  if (e instanceof LoomError) return e;
-  const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as { code?: string }).code;
+  if (e instanceof LoomError && e.code !== 'unavailable') return e;
+  const m = e instanceof Error ? /: (\w+)$/.exec(e.message) : null;
   return new LoomError({
     code: 'unavailable',
-    message: `${url}: cannot reach the database (${cause ?? (e instanceof Error ? e.message : String(e))})`,
+    message: `${url}: cannot reach the database (${m?.[1] ?? (e instanceof Error ? e.message : String(e))})`,
     value: url,
     hint: 'start it with `loom up` (or `loom nbdb` / `loom sbdb`), or point --db / LOOM_NB / LOOM_SB at it',
   });
@@ -59,15 +60,16 @@ export async function ctl(argv: readonly string[], table: readonly CommandSpec[]
       throw new LoomError({ code: 'bad-request', message: 'missing command name (use --help for help)', hint: `example: ${prefix}show` });
     }
     const url = inv.global.db ?? defaultDb;
-    const { RemoteStore } = await import('../store/client.js');
+    const timeoutMs = inv.global.timeout > 0 ? inv.global.timeout * 1000 : 600_000;
     let store;
     try {
-      store = await RemoteStore.connect(url, inv.global.timeout > 0 ? { requestTimeoutMs: inv.global.timeout * 1000 } : {});
+      store = await HttpStore.connect(url, timeoutMs);
     } catch (e) {
       throw connectError(url, e);
     }
     try {
-      const r = await runInvocation(store, inv);
+      const watchStore = async () => (await import('../store/client.js')).RemoteStore.connect(url, { requestTimeoutMs: timeoutMs });
+      const r = await runInvocation(store, inv, { watchStore });
       process.stdout.write(r.output);
     } finally {
       await store.close();

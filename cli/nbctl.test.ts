@@ -293,3 +293,28 @@ test('errors: ovn-nbctl wording, exit as LoomError, and nothing changes', async 
   assert.equal(await store.revision(), rev, 'no error wrote anything');
   assert.equal(await snapshot(store), before);
 });
+
+test('a tenant-style chain reads only the rows it names, in one read and one write', async (t) => {
+  const store = openStore(t);
+  await nb(store, '--', 'ls-add', 'big', '--', 'lsp-add', 'big', 'old1', '--', 'lsp-add', 'big', 'old2');
+  // Record what the CLI sends to the real store.
+  const sent: unknown[][] = [];
+  const recording: Store = {
+    schema: store.schema,
+    transact: (ops) => {
+      sent.push([...ops]);
+      return store.transact(ops);
+    },
+    select: (table, where) => store.select(table, where),
+    revision: () => store.revision(),
+    watch: (req) => store.watch(req),
+    close: () => Promise.resolve(),
+  };
+  const argv = ['--', 'ls-add', 'ls9', '--', 'lsp-add', 'ls9', 'p9-1', '--', 'lsp-set-addresses', 'p9-1', '0a:00:00:00:09:01 10.0.9.2', '--', 'pg-add', 'pg9', 'p9-1', '--', '--type=port-group', 'acl-add', 'pg9', 'to-lport', '1001', 'outport == @pg9 && ip', 'drop'];
+  await runInvocation(recording, parseArgs(argv, nbCommands));
+  assert.equal(sent.length, 2, 'one read transaction, one write transaction');
+  const lspReads = (sent[0] as { op: string; table: string; where: unknown[] }[]).filter((o) => o.table === 'Logical_Switch_Port');
+  assert.deepEqual(lspReads.map((o) => o.where), [[['name', '==', 'p9-1']]], 'ports are fetched by name, not the whole table');
+  assert.equal(stable(await nb(store, 'show', 'ls9')), 'switch <1> (ls9)\n    port p9-1\n        addresses: ["0a:00:00:00:09:01 10.0.9.2"]\n');
+  assert.equal(await nb(store, 'acl-list', 'pg9'), '  to-lport  1001 (outport == @pg9 && ip) drop\n');
+});

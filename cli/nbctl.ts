@@ -108,6 +108,7 @@ interface Def {
   readonly summary: string;
   readonly example: string;
   readonly readOnly?: boolean;
+  keys?(args: readonly string[], options: ReadonlyMap<string, string>): { readonly [table: string]: readonly string[] };
   run(ctx: CommandContext): void;
 }
 
@@ -125,6 +126,7 @@ function def(group: string, name: string, d: Def): void {
     example: d.example,
     tables: typeof tables === 'function' ? tables : () => tables,
     ...(d.readOnly === true ? { readOnly: true } : {}),
+    ...(d.keys !== undefined ? { keys: d.keys } : {}),
     run: d.run,
   });
 }
@@ -176,6 +178,7 @@ def('Logical Switch Commands', 'ls-add', {
   tables: [LS],
   summary: 'create a logical switch named SWITCH',
   example: 'ls-add sw0',
+  keys: (a) => ({ [LS]: a.slice(0, 1) }),
   run(ctx) {
     const name = ctx.args[0];
     if (name === undefined) {
@@ -252,6 +255,7 @@ def('ACL Commands', 'acl-add', {
   tables: [LS, PG, ACL],
   summary: 'add an ACL to SWITCH or PORTGROUP',
   example: "--type=port-group acl-add pg1 to-lport 1002 'outport == @pg1 && tcp.dst == 22' allow-related",
+  keys: (a) => ({ [LS]: a.slice(0, 1), [PG]: a.slice(0, 1) }),
   run(ctx) {
     const [id, direction, prio, match, action] = ctx.args as [string, string, string, string, string];
     const e = aclEntity(ctx, id);
@@ -297,6 +301,7 @@ def('ACL Commands', 'acl-del', {
   tables: [LS, PG, ACL],
   summary: 'remove ACLs from SWITCH or PORTGROUP (all, one direction, or one exact ACL)',
   example: 'acl-del sw0 to-lport 1002 ip4',
+  keys: (a) => ({ [LS]: a.slice(0, 1), [PG]: a.slice(0, 1) }),
   run(ctx) {
     const e = aclEntity(ctx, ctx.args[0] as string);
     const direction = ctx.args[1];
@@ -320,6 +325,7 @@ def('ACL Commands', 'acl-list', {
   summary: 'print ACLs for SWITCH or PORTGROUP',
   example: 'acl-list sw0',
   readOnly: true,
+  keys: (a) => ({ [LS]: a.slice(0, 1), [PG]: a.slice(0, 1) }),
   run(ctx) {
     const e = aclEntity(ctx, ctx.args[0] as string);
     ctx.out += formatAcls(aclsOf(ctx, e));
@@ -361,6 +367,7 @@ def('Logical Switch Port Commands', 'lsp-add', {
   tables: [LS, LSP],
   summary: 'add logical port PORT on SWITCH (a child of PARENT with VLAN TAG, 0 to let OVN pick)',
   example: 'lsp-add sw0 vm1',
+  keys: (a, o): { readonly [t: string]: readonly string[] } => (o.has('may-exist') ? {} : { [LS]: [a[0] as string], [LSP]: [a[1] as string] }),
   run(ctx) {
     const [swName, name, parent, tagText] = ctx.args as [string, string, string | undefined, string | undefined];
     if (ctx.args.length === 3) fail('bad-request', 'lsp-add with a parent port also needs a TAG', { hint: 'lsp-add SWITCH PORT PARENT TAG' });
@@ -405,6 +412,7 @@ def('Logical Switch Port Commands', 'lsp-list', {
   summary: 'print the names of all logical ports on SWITCH',
   example: 'lsp-list sw0',
   readOnly: true,
+  keys: (a) => ({ [LS]: a.slice(0, 1) }),
   run(ctx) {
     const sw = ls(ctx.view, ctx.args[0] as string);
     printNamed(
@@ -415,7 +423,16 @@ def('Logical Switch Port Commands', 'lsp-list', {
 });
 
 function lspGetter(name: string, summary: string, example: string, show: (ctx: CommandContext, p: Row) => void): void {
-  def('Logical Switch Port Commands', name, { syntax: 'PORT', min: 1, tables: [LSP], summary, example, readOnly: true, run: (ctx) => show(ctx, lsp(ctx.view, ctx.args[0] as string)) });
+  def('Logical Switch Port Commands', name, {
+    syntax: 'PORT',
+    min: 1,
+    tables: [LSP],
+    summary,
+    example,
+    readOnly: true,
+    keys: (a) => ({ [LSP]: a.slice(0, 1) }),
+    run: (ctx) => show(ctx, lsp(ctx.view, ctx.args[0] as string)),
+  });
 }
 
 def('Logical Switch Port Commands', 'lsp-set-addresses', {
@@ -425,6 +442,7 @@ def('Logical Switch Port Commands', 'lsp-set-addresses', {
   tables: [LSP],
   summary: 'set MAC or MAC+IP addresses for PORT ("router", "unknown", "dynamic" also allowed)',
   example: 'lsp-set-addresses vm1 "0a:00:00:00:00:01 10.0.0.11"',
+  keys: (a) => ({ [LSP]: a.slice(0, 1) }),
   run(ctx) {
     const p = lsp(ctx.view, ctx.args[0] as string);
     const addrs = ctx.args.slice(1);
@@ -450,6 +468,7 @@ def('Logical Switch Port Commands', 'lsp-set-port-security', {
   tables: [LSP],
   summary: 'set port security addresses for PORT ("MAC [IP...]" each)',
   example: 'lsp-set-port-security vm1 "0a:00:00:00:00:01 10.0.0.11"',
+  keys: (a) => ({ [LSP]: a.slice(0, 1) }),
   run(ctx) {
     const p = lsp(ctx.view, ctx.args[0] as string);
     const addrs = ctx.args.slice(1);
@@ -469,6 +488,7 @@ def('Logical Switch Port Commands', 'lsp-set-enabled', {
   tables: [LSP],
   summary: "set administrative state PORT ('enabled' or 'disabled')",
   example: 'lsp-set-enabled vm1 disabled',
+  keys: (a) => ({ [LSP]: a.slice(0, 1) }),
   run(ctx) {
     const p = lsp(ctx.view, ctx.args[0] as string);
     const state = ctx.args[1] as string;
@@ -484,6 +504,7 @@ def('Logical Switch Port Commands', 'lsp-set-type', {
   tables: [LSP],
   summary: 'set the type for PORT ("", router, localnet, localport, l2gateway, vtep, external, virtual, remote)',
   example: 'lsp-set-type sw0-lr0 router',
+  keys: (a) => ({ [LSP]: a.slice(0, 1) }),
   run(ctx) {
     const p = lsp(ctx.view, ctx.args[0] as string);
     const type = ctx.args[1] as string;
@@ -502,6 +523,7 @@ def('Logical Switch Port Commands', 'lsp-set-options', {
   tables: [LSP],
   summary: 'set options related to the type of PORT (replaces all options)',
   example: 'lsp-set-options sw0-lr0 router-port=lrp0',
+  keys: (a) => ({ [LSP]: a.slice(0, 1) }),
   run(ctx) {
     const p = lsp(ctx.view, ctx.args[0] as string);
     ctx.view.update(LSP, p._uuid, { options: parseKeyValues(ctx.args.slice(1)) });
@@ -518,6 +540,7 @@ def('Logical Switch Port Commands', 'lsp-set-dhcpv4-options', {
   tables: [LSP, DHCP],
   summary: 'set DHCPv4 options for PORT (none: clear them)',
   example: 'lsp-set-dhcpv4-options vm1 6c3a7a8e-8d8c-4b11-9a9b-2f6f3b3b9c01',
+  keys: (a) => ({ [LSP]: a.slice(0, 1) }),
   run(ctx) {
     const p = lsp(ctx.view, ctx.args[0] as string);
     const id = ctx.args[1];
@@ -538,6 +561,7 @@ def('Logical Switch Port Commands', 'lsp-get-dhcpv4-options', {
   summary: 'get the DHCPv4 options for PORT',
   example: 'lsp-get-dhcpv4-options vm1',
   readOnly: true,
+  keys: (a) => ({ [LSP]: a.slice(0, 1) }),
   run(ctx) {
     const p = lsp(ctx.view, ctx.args[0] as string);
     const id = asArray(p['dhcpv4_options'])[0];
@@ -561,6 +585,7 @@ def('Port Group Commands', 'pg-add', {
   tables: [PG, LSP],
   summary: 'create a port group named GROUP with the given logical switch ports',
   example: 'pg-add pg1 vm1 vm2',
+  keys: (a) => ({ [PG]: a.slice(0, 1), [LSP]: a.slice(1) }),
   run(ctx) {
     const name = ctx.args[0] as string;
     if (ctx.view.find(PG, 'name', name).length > 0) {
@@ -578,6 +603,7 @@ def('Port Group Commands', 'pg-set-ports', {
   tables: [PG, LSP],
   summary: 'set the logical switch ports of GROUP (replaces them)',
   example: 'pg-set-ports pg1 vm1 vm3',
+  keys: (a) => ({ [PG]: a.slice(0, 1), [LSP]: a.slice(1) }),
   run(ctx) {
     const g = pg(ctx.view, ctx.args[0] as string);
     ctx.view.update(PG, g._uuid, { ports: portsByName(ctx, ctx.args.slice(1)) });
@@ -621,6 +647,7 @@ def('Logical Router Commands', 'lr-add', {
   tables: [LR],
   summary: 'create a logical router named ROUTER',
   example: 'lr-add lr0',
+  keys: (a) => ({ [LR]: a.slice(0, 1) }),
   run(ctx) {
     const name = ctx.args[0];
     if (name === undefined) {
@@ -671,6 +698,7 @@ def('Logical Router Port Commands', 'lrp-add', {
   tables: [LR, LRP],
   summary: 'add logical port PORT on ROUTER with MAC and NETWORKs (ip/plen)',
   example: 'lrp-add lr0 lrp0 00:00:00:00:ff:01 10.0.0.1/24',
+  keys: (a, o): { readonly [t: string]: readonly string[] } => (o.has('may-exist') ? {} : { [LR]: a.slice(0, 1), [LRP]: a.slice(1, 2) }),
   run(ctx) {
     const [routerName, name, mac] = ctx.args as [string, string, string];
     const router = lr(ctx.view, routerName);

@@ -13,11 +13,11 @@
 // Invariants: a failed command or transaction leaves the database untouched; round trips
 // per invocation: 1 (read-only), 2 (read + write), plus the wait.
 
-import { filter, firstValueFrom, map, timeout as rxTimeout } from 'rxjs';
 import { LoomError, type Operation, type Row, type Store, type TransactResult } from '../store/types.js';
 import type { ParsedInvocation } from './args.js';
 import type { CommandContext } from './command.js';
 import { TxnView } from './txn-view.js';
+import { isUuid } from './values.js';
 
 export interface RunResult {
   /** What the commands printed, temporary ids replaced by real uuids. */
@@ -29,21 +29,57 @@ export interface RunResult {
 
 const TEMP_RE = /loomrow\d+/g;
 
-export async function runInvocation(store: Store, inv: ParsedInvocation): Promise<RunResult> {
+export interface RunOptions {
+  /** Where --wait watches NB_Global (default: `store`); the CLI's light HTTP client cannot watch. */
+  readonly watchStore?: () => Promise<Store>;
+}
+
+export async function runInvocation(store: Store, inv: ParsedInvocation, opts: RunOptions = {}): Promise<RunResult> {
   const schema = store.schema;
   const wait = inv.global.wait !== undefined && inv.global.wait !== 'none' ? inv.global.wait : undefined;
-  const tables = new Set<string>();
-  for (const c of inv.commands) for (const t of c.spec.tables(c.args, c.options, schema)) if (schema.tables[t] !== undefined) tables.add(t);
-  if (wait !== undefined && schema.tables['NB_Global'] !== undefined) tables.add('NB_Global');
+  // Per table: fetched whole, or just the rows the chain names (when every command that
+  // touches it only looks rows up by name/uuid).
+  const whole = new Set<string>();
+  const keyed = new Map<string, Set<string>>();
+  for (const c of inv.commands) {
+    const keys = c.spec.keys?.(c.args, c.options) ?? {};
+    for (const t of c.spec.tables(c.args, c.options, schema)) {
+      if (schema.tables[t] === undefined) continue;
+      const k = keys[t];
+      if (k === undefined) whole.add(t);
+      else {
+        const set = keyed.get(t) ?? new Set<string>();
+        for (const x of k) set.add(x);
+        keyed.set(t, set);
+      }
+    }
+  }
+  if (wait !== undefined && schema.tables['NB_Global'] !== undefined) whole.add('NB_Global');
+  for (const t of whole) keyed.delete(t);
 
   const view = new TxnView(schema);
-  const names = [...tables];
-  if (names.length > 0) {
-    const read = await store.transact(names.map((table) => ({ op: 'select' as const, table, where: [] })));
-    names.forEach((t, i) => {
-      const r = read.results[i] as { rows?: readonly Row[] } | undefined;
-      view.load(t, r?.rows ?? []);
+  const reads: Operation[] = [];
+  const readTable: string[] = [];
+  for (const t of whole) {
+    reads.push({ op: 'select', table: t, where: [] });
+    readTable.push(t);
+  }
+  for (const [t, names] of keyed) {
+    for (const k of names) {
+      reads.push({ op: 'select', table: t, where: [isUuid(k) ? ['_uuid', '==', ['uuid', k.toLowerCase()]] : ['name', '==', k]] });
+      readTable.push(t);
+    }
+  }
+  if (reads.length > 0) {
+    const read = await store.transact(reads);
+    const got = new Map<string, Map<string, Row>>();
+    readTable.forEach((t, i) => {
+      const m = got.get(t) ?? new Map<string, Row>();
+      for (const r of (read.results[i] as { rows?: readonly Row[] } | undefined)?.rows ?? []) m.set(r._uuid, r);
+      got.set(t, m);
     });
+    for (const t of whole) view.load(t, [...(got.get(t)?.values() ?? [])]);
+    for (const t of keyed.keys()) view.loadPartial(t, [...(got.get(t)?.values() ?? [])]);
   }
 
   const symbols = new Map<string, string>();
@@ -86,13 +122,20 @@ export async function runInvocation(store: Store, inv: ParsedInvocation): Promis
   if (wait !== undefined) {
     const sel = result.results[waitIndex] as { rows?: readonly Row[] } | undefined;
     const target = Number(sel?.rows?.[0]?.['nb_cfg'] ?? 0);
-    await waitForCfg(store, wait === 'sb' ? 'sb_cfg' : 'hv_cfg', target, inv.global.timeout);
+    const watcher = opts.watchStore !== undefined ? await opts.watchStore() : store;
+    try {
+      await waitForCfg(watcher, wait === 'sb' ? 'sb_cfg' : 'hv_cfg', target, inv.global.timeout);
+    } finally {
+      if (watcher !== store) await watcher.close();
+    }
   }
   return { output, revision: result.revision, operations: ops };
 }
 
 /** Waits until NB_Global.<column> >= target (northd / the controllers report progress there). */
 export async function waitForCfg(store: Store, column: 'sb_cfg' | 'hv_cfg', target: number, timeoutSeconds: number): Promise<void> {
+  // rxjs is loaded only here: it costs ~130 ms per process, which a plain command must not pay.
+  const { filter, firstValueFrom, map, timeout: rxTimeout } = await import('rxjs');
   const seen = (rows: readonly Row[] | undefined) => rows !== undefined && rows.some((r) => Number(r[column] ?? 0) >= target);
   let obs = store.watch({ tables: { NB_Global: { columns: ['nb_cfg', 'sb_cfg', 'hv_cfg'] } } }).pipe(
     map((ev) => {

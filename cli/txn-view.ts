@@ -29,6 +29,8 @@ export class TxnView {
   private readonly inserted = new Map<string, Set<string>>();
   private readonly deleted = new Map<string, Set<string>>();
   private readonly indexes = new Map<string, Map<string, string[]>>();
+  /** Tables fetched as just the rows some names/uuids select (see CommandSpec.keys). */
+  private readonly partial = new Set<string>();
   private nextTemp = 1;
 
   constructor(readonly schema: DatabaseSchema) {}
@@ -45,6 +47,12 @@ export class TxnView {
     this.base.set(table, b);
     this.cur.set(table, c);
     this.dropIndexes(table);
+  }
+
+  /** Like load(), for a table of which only the rows the chain names were fetched. */
+  loadPartial(table: string, rows: readonly Row[]): void {
+    this.load(table, rows);
+    this.partial.add(table);
   }
 
   isLoaded(table: string): boolean {
@@ -80,6 +88,7 @@ export class TxnView {
   }
 
   rows(table: string): Row[] {
+    if (this.partial.has(table)) throw new LoomError({ code: 'internal', message: `table ${table} was fetched by name only, but a command lists all its rows`, table, hint: 'the command must not declare keys() for this table' });
     return [...this.rowsOf(table).values()];
   }
 
