@@ -181,7 +181,6 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       batches++;
       lastBatch = { nbChanges: changes.length, sbOps: txn.ops.length, ms: performance.now() - t0, recomputed: report.recomputed, units: engine.stats().units.length };
       doneRevision = Math.max(doneRevision, upTo);
-      await writeNbStatus();
       for (let i = waiters.length - 1; i >= 0; i--) {
         const w = waiters[i];
         if (w !== undefined && w.rev <= doneRevision) {
@@ -189,6 +188,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
           w.resolve();
         }
       }
+      await writeNbStatus();
     }
   };
   const kick = (): void => {
