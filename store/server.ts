@@ -76,6 +76,8 @@ export async function serveStore(store: Store, host: string, port: number, optio
     }),
   });
   const http = createServer(app);
+  // Longer than RemoteStore's 30 s idle drop: the client, not the server, ends idle sockets.
+  http.keepAliveTimeout = 65_000;
   // Keep-alive sockets would hold close() open; track them to end idle ones on shutdown.
   const conns = new Set<Socket>();
   http.on('connection', (s) => {
@@ -332,16 +334,21 @@ function serveWatch(store: Store, ws: WebSocket, options: StoreServerOptions, lo
         ws.ping();
       }, heartbeatMs);
     }
+    // A snapshot is one big message: the limit allows for it while it drains, so a large
+    // database does not make every new watcher "too slow" at its first commit.
+    let allowance = 0;
     sub = store.watch(req).subscribe({
       next: (event) => {
         if (ws.readyState !== ws.OPEN) return;
-        if (ws.bufferedAmount > highWater) {
+        if (ws.bufferedAmount > highWater + allowance) {
           log(`watcher is ${ws.bufferedAmount} bytes behind; closing it`);
           sub?.unsubscribe();
           ws.close(CloseCode.tooSlow, `too slow: over ${highWater} bytes unsent; resume from your last revision`);
           return;
         }
-        ws.send(JSON.stringify(event));
+        const text = JSON.stringify(event);
+        if (event.type === 'snapshot') allowance = Buffer.byteLength(text);
+        ws.send(text);
       },
       // The engine refusing the request (a bad condition value) will refuse it again: say
       // so with a code the client does not retry; anything else is worth a reconnect.
