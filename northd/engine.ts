@@ -238,7 +238,9 @@ export class NorthdEngine implements SbContent {
         case 'Logical_Switch': {
           this.touchedLs.add(u);
           this.dirtyDps.add(u);
-          this.dirtyUnits.add(`ls:${u}`);
+          // switch-wide flows read the row only through SwitchInfo (switch_info marks the
+          // unit when that changes); a new or deleted switch needs its unit built or dropped
+          if (c.old === null || c.new === null) this.dirtyUnits.add(`ls:${u}`);
           const oldPorts = new Set(c.old === null ? [] : list(c.old, 'ports'));
           const newPorts = new Set(c.new === null ? [] : list(c.new, 'ports'));
           for (const p of oldPorts) if (!newPorts.has(p)) this.portMoved(p);
