@@ -103,3 +103,38 @@ test('a watch resuming past the kept history gets a snapshot and passes it on as
   assert.equal(snap.revision, final);
   assert.equal(snap.tables['Logical_Switch']?.length, 20);
 });
+
+test('exactly once, in order, while the server restarts repeatedly under concurrent commits', { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-client-flap-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const local = await SqliteStore.open(join(dir, 'nb.db'), nbSchema);
+  t.after(() => local.close());
+  let server = await serveStore(local, '127.0.0.1', 0);
+  const port = Number(new URL(server.url).port);
+  t.after(() => server.close());
+  const remote = await RemoteStore.connect(server.url, { backoffMs: 5, maxBackoffMs: 40 });
+  t.after(() => remote.close());
+  const start = await local.revision();
+  const w = new EventCollector(remote.watch({ fromRevision: start, tables: { Logical_Switch: {} } }));
+  t.after(() => w.stop());
+
+  const COMMITS = 300;
+  const RESTARTS = 6;
+  const names = new Map<number, string>();
+  for (let i = 0; i < COMMITS; i++) {
+    const r = await local.transact([{ op: 'insert', table: 'Logical_Switch', row: { name: `flap-${i}` } }]);
+    names.set(r.revision, `flap-${i}`);
+    if (i % Math.floor(COMMITS / RESTARTS) === 25) {
+      await server.close();
+      server = await serveStore(local, '127.0.0.1', port);
+    }
+    // Let sockets make progress between commits, as a real writer's I/O would.
+    await new Promise((r) => setImmediate(r));
+  }
+  const final = await local.revision();
+  await w.untilRevision(final, 20_000);
+  assert.equal(w.events.some((e) => e.type === 'snapshot'), false);
+  const revs = w.events.filter((e) => e.type === 'change').map((e) => e.revision);
+  assert.deepEqual(revs, Array.from({ length: final - start }, (_, i) => start + 1 + i));
+  for (const e of w.events) if (e.type === 'change') assert.equal(e.changes[0]?.new?.['name'], names.get(e.revision));
+});
