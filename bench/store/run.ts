@@ -4,13 +4,13 @@
 // one at a time and pipelined), the time of one 10k-row transaction (both ways), and watch
 // fan-out latency to 100 WebSocket watchers (p50/p99 from just before the transaction is
 // sent to delivery at each watcher). Prints a table, or JSON with --json.
-// Run: node --import tsx bench/store/run.ts [--json] [--quick]
+// Run: node --import tsx bench/store/run.ts [--json] [--quick] [--runs N] (default 3; medians)
 // Hook for the CLI helper: timeReplay() times a replay of NB transactions against a running
 // nbdb (e.g. the 10k-port topology of ../shared/bench/ref-ovn-northd.sh).
 // Never asserts: numbers only (tests check correctness).
 
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { nbSchema } from '../../schemas/index.js';
@@ -25,7 +25,6 @@ interface Figure {
   readonly name: string;
   readonly value: number;
   readonly unit: string;
-  readonly note?: string;
 }
 
 /** Seconds to run `txns` in order against the nbdb at `url` (each one transaction). */
@@ -83,10 +82,11 @@ async function timeMs(fn: () => Promise<unknown>): Promise<number> {
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+  // Nearest rank: the smallest value with at least p% of the samples at or below it.
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
-async function fanOut(url: string, watchers: number, commits: number): Promise<{ p50: number; p99: number; max: number; samples: number }> {
+async function fanOut(url: string, watchers: number, commits: number): Promise<{ p50: number; p99: number; max: number }> {
   const nb = await RemoteStore.connect(url);
   const sent = new Map<number, number>(); // revision → time just before the POST
   const lat: number[] = [];
@@ -115,56 +115,82 @@ async function fanOut(url: string, watchers: number, commits: number): Promise<{
     }
     for (const p of pending) record(p.rev, p.at);
     const sorted = [...lat].sort((a, b) => a - b);
-    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN, samples: sorted.length };
+    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN };
   } finally {
     for (const c of cs) c.stop();
     await nb.close();
   }
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } } });
-  const n = values.quick ? 500 : 3000;
-  const big = values.quick ? 2000 : 10_000;
-  const fanCommits = values.quick ? 30 : 200;
-  const dir = mkdtempSync(join(tmpdir(), 'loom-bench-store-'));
-  const figures: Figure[] = [];
-  try {
-    // In-process engine, with nbdb's validate hook as nbdb runs it.
-    const store = await SqliteStore.open(join(dir, 'inproc.db'), nbSchema, { validate: validateNbTxn });
-    figures.push({ name: 'single-row commits, in-process', value: await commitsPerSecond(store, 'ip', n, 1), unit: 'txn/s' });
-    figures.push({ name: `${big}-row transaction, in-process`, value: await timeMs(() => store.transact(bigTxn('ip', big))), unit: 'ms' });
-    await store.close();
+interface Sizes {
+  readonly n: number;
+  readonly big: number;
+  readonly fanCommits: number;
+}
 
-    // A separate nbdb process: client and server on different cores, as in production.
-    const proc = await spawnDbServer('nbdb', join(dir, 'http.db'));
-    try {
-      const nb = await RemoteStore.connect(proc.url);
-      figures.push({ name: 'single-row commits, HTTP, 1 in flight', value: await commitsPerSecond(nb, 'h1', n, 1), unit: 'txn/s' });
-      figures.push({ name: 'single-row commits, HTTP, 8 in flight', value: await commitsPerSecond(nb, 'h8', n, 8), unit: 'txn/s' });
-      figures.push({ name: `${big}-row transaction, HTTP`, value: await timeMs(() => nb.transact(bigTxn('http', big))), unit: 'ms' });
-      await nb.close();
-      const f = await fanOut(proc.url, 100, fanCommits);
-      const note = `${f.samples} samples, from before POST to delivery`;
-      figures.push({ name: 'watch fan-out to 100 WS watchers, p50', value: f.p50, unit: 'ms', note });
-      figures.push({ name: 'watch fan-out to 100 WS watchers, p99', value: f.p99, unit: 'ms', note });
-      figures.push({ name: 'watch fan-out to 100 WS watchers, max', value: f.max, unit: 'ms', note });
-    } finally {
-      await proc.kill('SIGTERM');
+/** One round of every measurement, on fresh database files under `dir`. */
+async function round(dir: string, r: number, { n, big, fanCommits }: Sizes): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  // In-process engine, with nbdb's validate hook as nbdb runs it.
+  const store = await SqliteStore.open(join(dir, `inproc-${r}.db`), nbSchema, { validate: validateNbTxn });
+  figures.push({ name: 'single-row commits, in-process', value: await commitsPerSecond(store, 'ip', n, 1), unit: 'txn/s' });
+  figures.push({ name: `${big}-row transaction, in-process`, value: await timeMs(() => store.transact(bigTxn('ip', big))), unit: 'ms' });
+  await store.close();
+
+  // A separate nbdb process: client and server on different cores, as in production.
+  const proc = await spawnDbServer('nbdb', join(dir, `http-${r}.db`));
+  try {
+    const nb = await RemoteStore.connect(proc.url);
+    figures.push({ name: 'single-row commits, HTTP, 1 in flight', value: await commitsPerSecond(nb, 'h1', n, 1), unit: 'txn/s' });
+    figures.push({ name: 'single-row commits, HTTP, 8 in flight', value: await commitsPerSecond(nb, 'h8', n, 8), unit: 'txn/s' });
+    figures.push({ name: `${big}-row transaction, HTTP`, value: await timeMs(() => nb.transact(bigTxn('http', big))), unit: 'ms' });
+    await nb.close();
+    const f = await fanOut(proc.url, 100, fanCommits);
+    figures.push({ name: 'watch fan-out to 100 WS watchers, p50', value: f.p50, unit: 'ms' });
+    figures.push({ name: 'watch fan-out to 100 WS watchers, p99', value: f.p99, unit: 'ms' });
+    figures.push({ name: 'watch fan-out to 100 WS watchers, max', value: f.max, unit: 'ms' });
+  } finally {
+    await proc.kill('SIGTERM');
+  }
+  return figures;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, runs: { type: 'string', default: '3' } } });
+  const sizes: Sizes = values.quick ? { n: 500, big: 2000, fanCommits: 30 } : { n: 3000, big: 10_000, fanCommits: 200 };
+  const runs = Math.max(1, Number(values.runs) || 1);
+  const dir = mkdtempSync(join(tmpdir(), 'loom-bench-store-'));
+  const byName = new Map<string, { unit: string; values: number[] }>();
+  const load = [loadavg()[0] ?? 0];
+  try {
+    for (let r = 0; r < runs; r++) {
+      for (const f of await round(dir, r, sizes)) {
+        const e = byName.get(f.name) ?? { unit: f.unit, values: [] };
+        e.values.push(f.value);
+        byName.set(f.name, e);
+      }
+      load.push(loadavg()[0] ?? 0);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-
+  const rows = [...byName].map(([name, { unit, values: v }]) => {
+    const sorted = [...v].sort((a, b) => a - b);
+    return { name, unit, median: percentile(sorted, 50), min: sorted[0] ?? NaN, max: sorted.at(-1) ?? NaN, runs: v };
+  });
+  const notes = [
+    `${runs} run(s); median, min and max per figure; fan-out latency is from just before the POST to delivery at each watcher (${sizes.fanCommits} commits x 100 watchers per run)`,
+    `1-min load average during the runs: ${load.map((l) => l.toFixed(1)).join(', ')} on ${cpus().length} cores (a shared machine: compare runs made together)`,
+  ];
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ bench: 'store', figures }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ bench: 'store', sizes, figures: rows, notes }, null, 2)}\n`);
     return;
   }
-  const w = Math.max(...figures.map((f) => f.name.length));
-  for (const f of figures) {
-    const v = f.value >= 100 ? f.value.toFixed(0) : f.value.toFixed(2);
-    process.stdout.write(`${f.name.padEnd(w)}  ${v.padStart(10)} ${f.unit}${f.note ? `  (${f.note})` : ''}\n`);
-  }
+  const w = Math.max(...rows.map((f) => f.name.length));
+  const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(2));
+  process.stdout.write(`${'figure'.padEnd(w)}  ${'median'.padStart(9)}  ${'min'.padStart(9)}  ${'max'.padStart(9)}  unit\n`);
+  for (const f of rows) process.stdout.write(`${f.name.padEnd(w)}  ${fmt(f.median).padStart(9)}  ${fmt(f.min).padStart(9)}  ${fmt(f.max).padStart(9)}  ${f.unit}\n`);
+  for (const n of notes) process.stdout.write(`# ${n}\n`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();
