@@ -362,10 +362,11 @@ export class NorthdEngine implements SbContent {
       if (row === undefined) continue;
       const routersChanged = old === undefined || JSON.stringify(old.routerPorts) !== JSON.stringify(info.routerPorts);
       const statefulChanged = old === undefined || old.hasStatefulAcl !== info.hasStatefulAcl || old.hasLbVip !== info.hasLbVip;
+      const routerPortFacts = statefulChanged || old.hasL2Ports !== info.hasL2Ports;
       for (const p of list(row, 'ports')) {
         const lsp = this.model.nb.Logical_Switch_Port.get(p);
         if (lsp === undefined) continue;
-        if (routersChanged || (statefulChanged && str(lsp, 'type') === 'router')) this.dirtyUnits.add(`lsp:${p}`);
+        if (routersChanged || (routerPortFacts && str(lsp, 'type') === 'router')) this.dirtyUnits.add(`lsp:${p}`);
       }
       if (statefulChanged) {
         for (const a of list(row, 'acls')) this.dirtyUnits.add(`acl:${a}`);

@@ -38,6 +38,8 @@ export interface SwitchInfo {
   readonly hasStatefulAcl: boolean;
   readonly hasLbVip: boolean;
   readonly hasUnknown: boolean;
+  /** some port is not a router port (_MC_flood_l2 is not empty) */
+  readonly hasL2Ports: boolean;
 }
 
 function addTo<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
@@ -220,12 +222,14 @@ export class NbModel {
 
   switchInfo(lsUuid: Uuid): SwitchInfo {
     const ls = this.nb.Logical_Switch.get(lsUuid);
-    if (ls === undefined) return { routerPorts: [], hasAcls: false, hasStatefulAcl: false, hasLbVip: false, hasUnknown: false };
+    if (ls === undefined) return { routerPorts: [], hasAcls: false, hasStatefulAcl: false, hasLbVip: false, hasUnknown: false, hasL2Ports: false };
     const routerPorts: RouterPortInfo[] = [];
     let hasUnknown = false;
+    let hasL2Ports = false;
     for (const p of list(ls, 'ports')) {
       const lsp = this.nb.Logical_Switch_Port.get(p);
       if (lsp === undefined) continue;
+      if (str(lsp, 'type') !== 'router') hasL2Ports = true;
       if (str(lsp, 'type') === 'router') {
         const rp = this.routerPortInfo(lsp);
         if (rp !== null) routerPorts.push(rp);
@@ -248,7 +252,7 @@ export class NbModel {
       const lb = this.nb.Load_Balancer.get(l);
       if (lb !== undefined && Object.keys(map(lb, 'vips')).length > 0) hasLbVip = true;
     }
-    return { routerPorts, hasAcls, hasStatefulAcl, hasLbVip, hasUnknown };
+    return { routerPorts, hasAcls, hasStatefulAcl, hasLbVip, hasUnknown, hasL2Ports };
   }
 }
 

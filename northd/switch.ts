@@ -184,20 +184,23 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
       b.add(dp, 'ls_out_pre_acl', 110, `ip && outport == ${qn}`, 'next;', ref);
     }
     if (rp === undefined) return;
+    // ARP/NS for the router's own addresses goes to the router, and to the other ports too
+    // (they may be routers or appliances answering for it) when there are any
+    const toRouter = info.hasL2Ports ? `clone {outport = ${qn}; output; }; outport = "_MC_flood_l2"; output;` : `outport = ${qn}; output;`;
     for (const n of rp.v4) {
       b.add(dp, 'ls_in_arp_rsp', 100, `arp.tpa == ${n.addr} && arp.op == 1 && inport == ${qn}`, 'next;', ref);
       b.add(dp, 'ls_in_arp_rsp', 50, `arp.tpa == ${n.addr} && arp.op == 1`, arpReply(rp.mac, n.addr), ref);
-      b.add(dp, 'ls_in_l2_lkup', 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${n.addr}`,
-        `clone {outport = ${qn}; output; }; outport = "_MC_flood_l2"; output;`, ref);
+      b.add(dp, 'ls_in_l2_lkup', 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${n.addr}`, toRouter, ref);
     }
     for (const ip6 of [...rp.v6.map((n) => n.addr), rp.lla]) {
       const nd = `nd_na_router { eth.src = ${rp.mac}; ip6.src = ${ip6}; nd.target = ${ip6}; nd.tll = ${rp.mac}; outport = inport; flags.loopback = 1; output; };`;
       b.add(dp, 'ls_in_arp_rsp', 100, `${ndMatch(ip6)} && inport == ${qn}`, 'next;', ref);
       b.add(dp, 'ls_in_arp_rsp', 50, ndMatch(ip6), nd, ref);
-      b.add(dp, 'ls_in_l2_lkup', 80, `flags[1] == 0 && nd_ns && nd.target == ${ip6}`,
-        `clone {outport = ${qn}; output; }; outport = "_MC_flood_l2"; output;`, ref);
+      b.add(dp, 'ls_in_l2_lkup', 80, `flags[1] == 0 && nd_ns && nd.target == ${ip6}`, toRouter, ref);
     }
-    b.add(dp, 'ls_in_l2_lkup', 75, `eth.src == {${rp.mac}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;', ref);
+    if (info.hasL2Ports) {
+      b.add(dp, 'ls_in_l2_lkup', 75, `eth.src == {${rp.mac}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;', ref);
+    }
     b.add(dp, 'ls_in_l2_lkup', 50, `eth.dst == ${rp.mac}`, `outport = ${qn}; output;`, ref);
     return;
   }

@@ -121,7 +121,7 @@ export class Nbctl {
         break;
       }
       case 'lr-route-add': {
-        const u = this.insert('Logical_Router_Static_Route', { ip_prefix: arg(1), nexthop: arg(2), route_table: '', options: {} });
+        const u = this.insert('Logical_Router_Static_Route', { ip_prefix: arg(1), nexthop: arg(2), route_table: '', options: {}, ...(a[3] !== undefined ? { output_port: a[3] } : {}) });
         this.push('Logical_Router', this.find('Logical_Router', arg(0)), 'static_routes', u);
         break;
       }

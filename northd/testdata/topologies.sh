@@ -54,3 +54,13 @@ lsp-add ls1 p2 -- lsp-set-addresses p2 "0a:00:00:00:00:02" unknown
 acl-add ls1 from-lport 1000 "ip4.src == 10.0.0.1 && udp" drop
 acl-add ls1 from-lport 1001 "ip4.src == 10.0.0.1 && tcp" allow
 acl-add ls1 to-lport 900 "ip4.dst == 10.0.0.2" allow-stateless
+
+topology ecmp-routes
+ls-add ls1 -- lr-add lr1
+lrp-add lr1 lrp1 00:00:01:00:00:01 10.0.1.254/24
+lrp-add lr1 lrp2 00:00:01:00:00:02 10.0.2.254/24
+lsp-add ls1 ls1-lr -- lsp-set-type ls1-lr router -- lsp-set-addresses ls1-lr router -- lsp-set-options ls1-lr router-port=lrp1
+lr-route-add lr1 192.168.0.0/16 10.0.2.1
+--ecmp lr-route-add lr1 0.0.0.0/0 10.0.1.1
+--ecmp lr-route-add lr1 0.0.0.0/0 10.0.2.2
+lr-route-add lr1 172.16.5.0/24 10.0.1.7 lrp1
