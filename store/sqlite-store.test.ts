@@ -154,3 +154,14 @@ test('watch: replay then live, no gap and no duplicate, even when the watcher co
   await done;
   assert.deepEqual(seen.map((e) => [e.type, e.revision]), [['change', 3], ['change', 4], ['change', 5], ['change', 6], ['change', 7]]);
 });
+
+test('a database file has one owner: a second open is refused until the first closes', async (t) => {
+  const file = tmpFile(t);
+  const a = SqliteStore.open(file, sbSchema);
+  await a.transact([{ op: 'insert', table: 'Chassis_Private', row: { name: 'x' } }]);
+  assert.throws(() => SqliteStore.open(file, sbSchema), { code: 'unavailable', message: /open in another process/ });
+  await a.close();
+  const b = SqliteStore.open(file, sbSchema);
+  t.after(() => b.close());
+  assert.equal(b.selectSync('Chassis_Private').length, 1);
+});

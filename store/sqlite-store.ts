@@ -17,7 +17,8 @@
 // tbl, data JSON) the current rows; changes(revision, seq, tbl, uuid, old, new JSON) the
 // log. synchronous=NORMAL under WAL: a commit is in the WAL (the OS's page cache) when
 // transact resolves, which survives the process being killed; FULL (option) also
-// survives a power cut at the cost of an fsync per commit.
+// survives a power cut at the cost of an fsync per commit. The file is locked
+// exclusively while open: a second process opening it gets 'unavailable'.
 
 import Sqlite from 'better-sqlite3';
 import type { Database as SqliteDb, Statement } from 'better-sqlite3';
@@ -86,8 +87,11 @@ export class SqliteStore implements Store {
       ...(options.validate !== undefined ? { validate: options.validate } : {}),
       ...(options.checkRows !== false ? { validators: compileValidators(schema) } : {}),
     };
-    this.sql = new Sqlite(file);
+    this.sql = new Sqlite(file, { timeout: 2000 });
     try {
+      // One process owns a database file: the in-memory copy is only true if nobody else
+      // writes. EXCLUSIVE before WAL also means no shared-memory index (-shm) is used.
+      this.sql.pragma('locking_mode = EXCLUSIVE');
       this.sql.pragma('journal_mode = WAL');
       this.sql.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
       this.sql.exec(`
@@ -105,6 +109,8 @@ export class SqliteStore implements Store {
         compact: this.sql.prepare('DELETE FROM changes WHERE revision <= ?'),
         replay: this.sql.prepare('SELECT revision, tbl, uuid, old, new FROM changes WHERE revision > ? AND revision <= ? ORDER BY revision, seq'),
       };
+      // Take the write lock now, not at the first commit.
+      this.sql.prepare("INSERT INTO meta (key, value) VALUES ('opened', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(Date.now()));
       const meta = new Map((this.sql.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
       const stored = meta.get('schema_name');
       if (stored !== undefined && stored !== schema.name) {
@@ -124,6 +130,9 @@ export class SqliteStore implements Store {
       this.mem.apply(this.load());
     } catch (e) {
       this.sql.close();
+      if (e instanceof Error && 'code' in e && String(e.code).startsWith('SQLITE_BUSY')) {
+        throw new LoomError({ code: 'unavailable', message: `${file} is open in another process`, value: file, hint: 'one process owns a database file; talk to it through its server instead' });
+      }
       throw e;
     }
   }
