@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { bitValues, matchArbitrary, packets, type Domain } from './arbitrary.js';
 import {
-  evaluate, evaluateConjunctions, ExprError, formatMatch, normalize, parseMatch, prefixes,
+  complementPrefixes, evaluate, evaluateConjunctions, ExprError, formatMatch, normalize, parseMatch, prefixes,
   type Conjunction, type FieldValues, type MatchExpr, type SymbolContext,
 } from './index.js';
 
@@ -142,7 +142,8 @@ test('address sets and port groups expand through the context', () => {
 });
 
 test('blow-up is bounded with a clear error', () => {
-  const text = 'ip6.src != {fe80::1, fe80::2, fe80::3, fe80::4}';
+  const many = (n: number): string => `{${Array.from({ length: n }, (_, i) => i + 1).join(', ')}}`;
+  const text = `tcp.src == ${many(120)} && tcp.dst == ${many(100)}`;
   assert.throws(() => normalize(parseMatch(text), ctx), (e: unknown) => {
     assert.ok(e instanceof ExprError);
     assert.match(e.message, /^error: match expands to more than 10000 conjunctions \(reached \d+\)$/);
@@ -150,6 +151,23 @@ test('blow-up is bounded with a clear error', () => {
     return true;
   });
   assert.throws(() => normalize(parseMatch('tcp.dst != 80'), ctx, { maxConjunctions: 10 }), /more than 10 conjunctions/);
+});
+
+test('complementPrefixes covers exactly what no value matches (random sets over 6 bits)', () => {
+  fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 63 }), fc.integer({ min: 0, max: 6 })), { maxLength: 6 }), (raw) => {
+    const values = raw.map(([v, len]) => {
+      const mask = len === 0 ? 0n : ((1n << BigInt(len)) - 1n) << BigInt(6 - len);
+      return { value: BigInt(v) & mask, mask };
+    });
+    const rest = complementPrefixes(values, 6);
+    assert.ok(rest !== null);
+    for (let x = 0n; x < 64n; x++) {
+      const inValues = values.some((p) => (x & p.mask) === p.value);
+      const hits: number = rest.filter((p) => (x & p.mask) === p.value).length;
+      assert.equal(hits, inValues ? 0 : 1, `x=${x}`);
+    }
+  }), { numRuns: 500, seed: 9 });
+  assert.equal(complementPrefixes([{ value: 0x10n, mask: 0xf0n }, { value: 1n, mask: 0x0fn }], 8), null);
 });
 
 test('prefixes cover exactly the range (exhaustive over 5 bits)', () => {

@@ -19,6 +19,7 @@
 import type { Conjunction, Constant, FieldRef, MatchExpr, StringTerm, SymbolContext, Term } from './ast.js';
 import { ExprError } from './error.js';
 import { lookupField } from './fields.js';
+import { maskPrefixLength, prefixMask } from './lexer.js';
 import { checkConstant, parseConstant, parseMatchText, refInfo, refText, TokenStream, type RefInfo } from './parser.js';
 
 export const DEFAULT_MAX_CONJUNCTIONS = 10_000;
@@ -160,7 +161,17 @@ function andConj(a: Conj, b: Conj): Conj | null {
   return c;
 }
 
+// Keys are asked for repeatedly while simplifying; a conjunction never changes once built.
+const keyCache = new WeakMap<Conj, string>();
 function conjKey(c: Conj): string {
+  const cached = keyCache.get(c);
+  if (cached !== undefined) return cached;
+  const key = computeKey(c);
+  keyCache.set(c, key);
+  return key;
+}
+
+function computeKey(c: Conj): string {
   const t = [...c.terms.entries()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)).map(([f, v]) => `${f}=${v.value.toString(16)}/${v.mask.toString(16)}`);
   const s = c.strings.map((x) => `${x.field}${x.negated ? '!=' : '=='}${JSON.stringify(x.value)}`).sort();
   return `${t.join('&')}|${s.join('&')}`;
@@ -187,19 +198,37 @@ function popcount(x: bigint): number {
   return n;
 }
 
+const weightCache = new WeakMap<Conj, number>();
 function constrainedBits(c: Conj): number {
+  const cached = weightCache.get(c);
+  if (cached !== undefined) return cached;
   let n = c.strings.length;
   for (const t of c.terms.values()) n += popcount(t.mask);
+  weightCache.set(c, n);
   return n;
+}
+
+/** Keeps the conjunctions no other one covers (equal ones count as covering each other). */
+function dropSubsumed(d: Dnf): Dnf {
+  // Fewer constrained bits first: a conjunction can only be covered by one constraining
+  // no more bits than it does, so one pass against the kept ones suffices.
+  const sorted = [...d].sort((a, b) => constrainedBits(a) - constrainedBits(b));
+  const kept: Conj[] = [];
+  for (const c of sorted) if (!kept.some((k) => subsumes(k, c))) kept.push(c);
+  return kept;
 }
 
 // ---------------------------------------------------------------- the normalizer
 
 type Dnf = Conj[];
 
+// Prerequisites and predicate expansions depend only on FIELDS (their texts name no sets),
+// so they are computed once per process. Cached conjunctions are never mutated.
+const prereqCache = new Map<string, Dnf>();
+const predicateCache = new Map<string, MatchExpr>();
+const predicateDnfCache = new Map<string, Dnf>();
+
 class Normalizer {
-  private readonly prereqCache = new Map<string, Dnf>();
-  private readonly predicateCache = new Map<string, MatchExpr>();
   constructor(private readonly ctx: SymbolContext, private readonly limit: number) {}
 
   private tooBig(n: number): never {
@@ -212,21 +241,19 @@ class Normalizer {
 
   /** Drops duplicates and, when affordable, conjunctions another one already covers. */
   simplify(d: Dnf): Dnf {
-    const seen = new Map<string, Conj>();
-    for (const c of d) {
-      const k = conjKey(c);
-      if (!seen.has(k)) seen.set(k, c);
-    }
-    let out = [...seen.values()];
-    if (out.some((c) => c.terms.size === 0 && c.strings.length === 0)) return [TRUE_CONJ()];
-    if (out.length <= 2000) {
-      // Fewer constrained bits first: a conjunction can only be covered by one constraining
-      // no more bits than it does, so one pass against the kept ones suffices.
-      const weight = new Map(out.map((c) => [c, constrainedBits(c)]));
-      out.sort((a, b) => (weight.get(a) ?? 0) - (weight.get(b) ?? 0));
-      const kept: Conj[] = [];
-      for (const c of out) if (!kept.some((k) => subsumes(k, c))) kept.push(c);
-      out = kept;
+    if (d.length <= 1) return d;
+    if (d.some((c) => c.terms.size === 0 && c.strings.length === 0)) return [TRUE_CONJ()];
+    let out: Dnf;
+    if (d.length <= 64) {
+      out = dropSubsumed(d);
+    } else {
+      const seen = new Map<string, Conj>();
+      for (const c of d) {
+        const k = conjKey(c);
+        if (!seen.has(k)) seen.set(k, c);
+      }
+      out = [...seen.values()];
+      if (out.length <= 2000) out = dropSubsumed(out);
     }
     if (out.length > this.limit) this.tooBig(out.length);
     return out;
@@ -245,6 +272,12 @@ class Normalizer {
     let acc: Dnf = [TRUE_CONJ()];
     // Smallest first keeps the intermediate products small.
     for (const p of [...parts].sort((a, b) => a.length - b.length)) {
+      if (p.length === 1 && acc.length === 1) {
+        const c = andConj(acc[0] as Conj, p[0] as Conj);
+        if (c === null) return [];
+        acc = [c];
+        continue;
+      }
       const next: Dnf = [];
       for (const a of acc) {
         for (const b of p) {
@@ -262,20 +295,20 @@ class Normalizer {
   }
 
   prerequisites(name: string): Dnf {
-    const cached = this.prereqCache.get(name);
+    const cached = prereqCache.get(name);
     if (cached !== undefined) return cached;
     const def = lookupField(name);
     const text = def?.prerequisite;
     const d = text === undefined ? [TRUE_CONJ()] : this.convert(parseMatchText(text), false);
-    this.prereqCache.set(name, d);
+    prereqCache.set(name, d);
     return d;
   }
 
   private predicate(name: string): MatchExpr {
-    let e = this.predicateCache.get(name);
+    let e = predicateCache.get(name);
     if (e === undefined) {
       e = parseMatchText(lookupField(name)?.definition ?? '0');
-      this.predicateCache.set(name, e);
+      predicateCache.set(name, e);
     }
     return e;
   }
@@ -300,7 +333,15 @@ class Normalizer {
       case 'bool': {
         const info = refInfo(expr.field);
         const pre = this.prerequisites(expr.field.name);
-        if (info.predicate) return this.and([pre, this.convert(this.predicate(expr.field.name), neg)]);
+        if (info.predicate) {
+          const key = `${neg ? '!' : ''}${expr.field.name}`;
+          let body = predicateDnfCache.get(key);
+          if (body === undefined) {
+            body = this.convert(this.predicate(expr.field.name), neg);
+            predicateDnfCache.set(key, body);
+          }
+          return this.and([pre, body]);
+        }
         return this.and([pre, this.maskedEq(expr.field, 1n, 1n, neg)]);
       }
       case 'cmp':
@@ -336,8 +377,14 @@ class Normalizer {
         for (const s of strings) if (!addString(c, { field: ref.name, value: s, negated: true })) return [];
         return [c];
       }
-      const leaves = ints.map((v) => this.maskedEq(ref, v.value, v.mask, neg));
-      return neg ? this.and(leaves) : this.or(leaves);
+      if (neg) {
+        // Prefixes (exact values, CIDRs) complement into disjoint prefixes directly; only
+        // arbitrary masks need the product of per-value single-bit mismatches.
+        const rest = complementPrefixes(ints, info.width);
+        if (rest !== null) return this.or(rest.map((v) => this.maskedEq(ref, v.value, v.mask, false)));
+        return this.and(ints.map((v) => this.maskedEq(ref, v.value, v.mask, true)));
+      }
+      return this.or(ints.map((v) => this.maskedEq(ref, v.value, v.mask, false)));
     }
     const info2 = info;
     const c = this.scalar(values[0] as Constant, info2, ref);
@@ -402,6 +449,33 @@ class Normalizer {
   }
 }
 
+/**
+ * Disjoint prefixes covering every `width`-bit value that none of `values` matches, or null
+ * when some mask is not a prefix (then the caller falls back to bitwise negation).
+ */
+export function complementPrefixes(values: readonly IntValue[], width: number): IntValue[] | null {
+  const ps: { value: bigint; len: number }[] = [];
+  for (const v of values) {
+    const len = maskPrefixLength(v.mask, width);
+    if (len === undefined) return null;
+    ps.push({ value: v.value, len });
+  }
+  const out: IntValue[] = [];
+  // Walk the binary trie of the prefixes: a node no prefix reaches is part of the complement.
+  const walk = (value: bigint, len: number, here: { value: bigint; len: number }[]): void => {
+    if (here.some((p) => p.len <= len)) return;
+    if (here.length === 0) {
+      out.push({ value, mask: prefixMask(len, width) });
+      return;
+    }
+    const bit = 1n << BigInt(width - len - 1);
+    walk(value, len + 1, here.filter((p) => (p.value & bit) === 0n));
+    walk(value | bit, len + 1, here.filter((p) => (p.value & bit) !== 0n));
+  };
+  walk(0n, 0, ps);
+  return out;
+}
+
 /** The fewest value/mask prefixes covering exactly [lo, hi] within `width` bits. */
 export function prefixes(lo: bigint, hi: bigint, width: number): IntValue[] {
   const full = (1n << BigInt(width)) - 1n;
@@ -433,9 +507,8 @@ function finish(c: Conj): Conjunction {
 export function normalizeMatch(expr: MatchExpr, ctx: SymbolContext, options?: NormalizeOptions): Conjunction[] {
   const n = new Normalizer(ctx, options?.maxConjunctions ?? DEFAULT_MAX_CONJUNCTIONS);
   const d = n.simplify(n.convert(expr, false));
-  return d.map(finish).sort((a, b) => (conjKeyOut(a) < conjKeyOut(b) ? -1 : conjKeyOut(a) > conjKeyOut(b) ? 1 : 0));
-}
-
-function conjKeyOut(c: Conjunction): string {
-  return `${c.terms.map((t) => `${t.field}=${t.value.toString(16)}/${t.mask.toString(16)}`).join('&')}|${c.strings.map((s) => `${s.field}${s.negated ? '!=' : '=='}${s.value}`).join('&')}`;
+  // A stable order (by canonical key, computed once) so equal matches give equal output.
+  const keyed = d.map((c) => ({ key: conjKey(c), c }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map((k) => finish(k.c));
 }
