@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { RemoteStore } from '../../store/client.js';
 import { tenantCount, writeTenantFiles } from './replay-tenants.js';
+import { buildBundle } from '../../cli/bundle.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(root, 'bin', 'loom.js');
@@ -115,6 +116,9 @@ if (!built()) {
   console.error('bench/store/replay: dist/cli is missing or older than cli/*.ts — run `npm run build` first (the bench times bin/loom.js, as users run it)');
   process.exit(1);
 }
+// bin/loom.js runs the one-file bundle when it is fresh (cli/main.ts); build it as install would.
+const bundle = await buildBundle();
+console.log(`loom cli: ${bundle ?? 'modules (no bundle: esbuild missing)'}`);
 const loomS = await runLoom();
 if (values.ref) {
   const refS = runRef();
