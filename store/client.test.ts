@@ -138,3 +138,29 @@ test('exactly once, in order, while the server restarts repeatedly under concurr
   assert.deepEqual(revs, Array.from({ length: final - start }, (_, i) => start + 1 + i));
   for (const e of w.events) if (e.type === 'change') assert.equal(e.changes[0]?.new?.['name'], names.get(e.revision));
 });
+
+test('a silent watch socket (no event, no ping) is replaced, and resuming repeats nothing', { timeout: 30_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-client-idle-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const local = await SqliteStore.open(join(dir, 'nb.db'), nbSchema);
+  t.after(() => local.close());
+  // No heartbeat from this server: to the client it looks like a dead peer once idle.
+  const server = await serveStore(local, '127.0.0.1', 0, { heartbeatMs: 0 });
+  t.after(() => server.close());
+  let upgrades = 0;
+  let onUpgrade: (() => void) | undefined;
+  server.http.on('upgrade', () => {
+    upgrades++;
+    onUpgrade?.();
+  });
+  const remote = await RemoteStore.connect(server.url, { watchIdleTimeoutMs: 100, backoffMs: 10 });
+  t.after(() => remote.close());
+  const w = new EventCollector(remote.watch({ tables: { Logical_Switch: {} } }));
+  t.after(() => w.stop());
+  await new Promise<void>((resolve) => {
+    onUpgrade = () => upgrades >= 3 && resolve();
+  });
+  const r = await local.transact([{ op: 'insert', table: 'Logical_Switch', row: { name: 'late' } }]);
+  await w.untilRevision(r.revision);
+  assert.deepEqual(w.events.filter((e) => e.type !== 'progress').map((e) => e.type), ['snapshot', 'change']);
+});

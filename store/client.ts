@@ -29,6 +29,12 @@ export interface RemoteStoreOptions {
   readonly maxRetries?: number;
   /** Per-request timeout for HTTP calls in ms (default 60 s). */
   readonly requestTimeoutMs?: number;
+  /**
+   * A watch socket silent this long (no event, no heartbeat ping) is presumed dead — a
+   * server host gone without closing TCP — and replaced (default 60 s, three of the
+   * server's 20 s pings; 0 = never).
+   */
+  readonly watchIdleTimeoutMs?: number;
 }
 
 /** Why a watch connection ended, when reconnecting may help. */
@@ -90,14 +96,24 @@ export class RemoteStore implements Store {
           this.watchers.add(subscriber);
           // maxPayload 0 (no limit): a snapshot of a big database is one message, and refusing
           // it would only make every reconnect fail the same way.
-          const ws = new WebSocket(this.url.replace(/^http/, 'ws') + WATCH_PATH, { perMessageDeflate: false, maxPayload: 0 });
+          const ws = new WebSocket(this.url.replace(/^http/, 'ws') + WATCH_PATH, { perMessageDeflate: false, maxPayload: 0, handshakeTimeout: 10_000 });
           this.sockets.add(ws);
           let failure: LoomError | undefined;
+          const idleMs = this.options.watchIdleTimeoutMs ?? 60_000;
+          let idle: NodeJS.Timeout | undefined;
+          const alive = (): void => {
+            if (idleMs <= 0) return;
+            if (idle) clearTimeout(idle);
+            idle = setTimeout(() => ws.terminate(), idleMs);
+          };
+          ws.on('ping', alive);
           ws.on('open', () => {
+            alive();
             const req: WatchRequest = cursor === undefined ? { ...request, fromRevision: undefined } : { ...request, fromRevision: cursor };
             ws.send(JSON.stringify(req));
           });
           ws.on('message', (data) => {
+            alive();
             const msg = parseWatchMessage(data.toString());
             if (msg instanceof LoomError) {
               failure = msg;
@@ -118,6 +134,7 @@ export class RemoteStore implements Store {
             // 'close' follows and decides.
           });
           ws.on('close', (code, reason) => {
+            if (idle) clearTimeout(idle);
             this.sockets.delete(ws);
             this.watchers.delete(subscriber);
             if (this.closed || code === CloseCode.normal) return subscriber.complete();
@@ -125,6 +142,7 @@ export class RemoteStore implements Store {
             subscriber.error(new Disconnected(code, reason.toString()));
           });
           return () => {
+            if (idle) clearTimeout(idle);
             this.sockets.delete(ws);
             this.watchers.delete(subscriber);
             if (ws.readyState === ws.CONNECTING) ws.terminate();
