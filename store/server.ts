@@ -160,7 +160,7 @@ export function createStoreApp(store: Store, options: StoreServerOptions & { hea
 
   app.get(`${TABLES_PATH}/:table`, async (req: Request, res: Response) => {
     const name = String(req.params['table']);
-    const table = store.schema.tables[name];
+    const table = own(store.schema.tables, name);
     if (table === undefined) return sendError(res, unknownTable(store, name));
     const q = parseQuery(name, table, req.query);
     if (q instanceof LoomError) return sendError(res, q);
@@ -247,16 +247,16 @@ function parseQuery(name: string, table: TableSchema, query: unknown): { where: 
         const ok = Array.isArray(parsed) && parsed.every((c) => Array.isArray(c) && c.length === 3 && typeof c[0] === 'string' && typeof c[1] === 'string');
         if (!ok) return new LoomError({ code: 'bad-request', message: 'where must be a list of [column, function, value]', path: '?where', value: parsed, hint: 'where=[["name","==","ls1"]] (URL-encoded)' });
         for (const c of parsed as Condition[]) {
-          if (c[0] !== '_uuid' && table.columns[c[0]] === undefined) return unknownColumn(name, table, c[0]);
+          if (c[0] !== '_uuid' && own(table.columns, c[0]) === undefined) return unknownColumn(name, table, c[0]);
           where.push(c);
         }
       } else if (key === 'columns') {
         columns = v.split(',').filter((c) => c !== '');
-        for (const c of columns) if (c !== '_uuid' && table.columns[c] === undefined) return unknownColumn(name, table, c);
+        for (const c of columns) if (c !== '_uuid' && own(table.columns, c) === undefined) return unknownColumn(name, table, c);
       } else {
         const colon = key.indexOf(':');
         const col = colon < 0 ? key : key.slice(0, colon);
-        const schema = col === '_uuid' ? { key: { type: 'uuid' as const }, min: 1, max: 1 } : table.columns[col];
+        const schema = col === '_uuid' ? { key: { type: 'uuid' as const }, min: 1, max: 1 } : own(table.columns, col);
         if (schema === undefined) return unknownColumn(name, table, col);
         if (colon >= 0) {
           if (schema.value === undefined) return new LoomError({ code: 'bad-request', message: `${name}.${col} is not a map; ${key}= needs one`, table: name, column: col, path: `?${key}` });
@@ -371,13 +371,18 @@ function serveWatch(store: Store, ws: WebSocket, options: StoreServerOptions, lo
 
 function checkNames(store: Store, req: WatchRequest): LoomError | undefined {
   for (const [name, spec] of Object.entries(req.tables ?? {})) {
-    const table = store.schema.tables[name];
+    const table = own(store.schema.tables, name);
     if (table === undefined) return unknownTable(store, name);
     for (const c of [...(spec.columns ?? []), ...(spec.where ?? []).map((w) => w[0])]) {
-      if (c !== '_uuid' && table.columns[c] === undefined) return unknownColumn(name, table, c);
+      if (c !== '_uuid' && own(table.columns, c) === undefined) return unknownColumn(name, table, c);
     }
   }
   return undefined;
+}
+
+/** A schema entry by name, never an inherited property ("__proto__", "constructor"). */
+function own<T>(map: { readonly [k: string]: T }, key: string): T | undefined {
+  return Object.hasOwn(map, key) ? map[key] : undefined;
 }
 
 function pathOf(req: IncomingMessage): string {

@@ -232,6 +232,14 @@ describe('nbdb over HTTP', { timeout: 60_000 }, () => {
     const row = (cols.json['rows'] as Row[])[0];
     assert.equal(row?.['name'], 'ls-q1');
     assert.equal(row?.['external_ids'], undefined);
+    for (const odd of ['__proto__', 'constructor', 'toString']) {
+      const o = await get(`/v1/tables/${odd}`);
+      assert.equal(o.status, 404, odd);
+      assert.equal(errorOf(o.json)['code'], 'unknown-table');
+    }
+    const oddCol = await get('/v1/tables/Logical_Switch?constructor=x');
+    assert.equal(oddCol.status, 400);
+    assert.equal(errorOf(oddCol.json)['code'], 'unknown-column');
     const t = await get('/v1/tables/Nope');
     assert.equal(t.status, 404);
     assert.equal(errorOf(t.json)['code'], 'unknown-table');
