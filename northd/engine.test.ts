@@ -56,7 +56,7 @@ function applyOp(nb: Nb, op: Op): void {
   const n = seq + 1;
   const mac = `0a:00:00:00:${(op.b % 256).toString(16).padStart(2, '0')}:${(n % 256).toString(16).padStart(2, '0')}`;
   const ip = `10.0.${op.a % 4}.${(op.b % 250) + 1}`;
-  switch (op.kind % 20) {
+  switch (op.kind % 21) {
     case 0: set(nb, 'Logical_Switch', { _uuid: uuid(), name: `ls${n}`, ports: [], acls: [], load_balancer: [] }); break;
     case 1: {
       const ls = pick(lss, op.a);
@@ -176,6 +176,16 @@ function applyOp(nb: Nb, op: Op): void {
       upd(nb, 'Logical_Switch', ls, { load_balancer: [...list(ls, 'load_balancer'), lb._uuid].sort() });
       break;
     }
+    case 20: {
+      // DHCPv4 options on a port (a new row, or the port loses them)
+      const p = pick(lsps, op.a);
+      if (p === undefined || str(p, 'type') !== '') break;
+      if (op.b % 3 === 0) { upd(nb, 'Logical_Switch_Port', p, { dhcpv4_options: [] }); break; }
+      const d: Row = { _uuid: uuid(), cidr: `10.0.${op.c % 4}.0/24`, options: { lease_time: '3600', router: `10.0.${op.c % 4}.1`, server_id: `10.0.${op.c % 4}.1`, server_mac: 'c0:ff:ee:00:00:01' } };
+      set(nb, 'DHCP_Options', d);
+      upd(nb, 'Logical_Switch_Port', p, { dhcpv4_options: [d._uuid] });
+      break;
+    }
     case 19: {
       const lb = pick(lbs, op.a);
       if (lb === undefined) break;
@@ -203,7 +213,7 @@ function assertSame(inc: string, full: string): void {
   }
 }
 
-const opArb = fc.record({ kind: fc.nat(19), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
+const opArb = fc.record({ kind: fc.nat(20), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
 
 test('incremental == recompute on random NB change sequences', () => {
   let changes = 0;

@@ -366,7 +366,8 @@ export class NorthdEngine implements SbContent {
       for (const p of list(row, 'ports')) {
         const lsp = this.model.nb.Logical_Switch_Port.get(p);
         if (lsp === undefined) continue;
-        if (routersChanged || (routerPortFacts && str(lsp, 'type') === 'router')) this.dirtyUnits.add(`lsp:${p}`);
+        const statefulPort = str(lsp, 'type') === 'router' || list(lsp, 'dhcpv4_options').length > 0;
+        if (routersChanged || (routerPortFacts && statefulPort)) this.dirtyUnits.add(`lsp:${p}`);
       }
       if (statefulChanged) {
         for (const a of list(row, 'acls')) this.dirtyUnits.add(`acl:${a}`);

@@ -11,8 +11,8 @@
 // check_out_port_sec(); the controller builds the checks from Port_Binding.port_security.
 
 import type { Row } from '../store/types.js';
-import { ipv4InNetwork, ipv6InNetwork, parseIpv4, parseLspAddress, parseIpv6, solicitedNode } from './addr.js';
-import type { LflowBuilder } from './lflow.js';
+import { formatIpv4, ipv4InNetwork, ipv6InNetwork, parseIpv4, parseLspAddress, parseIpv6, parseNetwork, solicitedNode } from './addr.js';
+import type { LflowBuilder, NbRef } from './lflow.js';
 import type { NbModel, SwitchInfo } from './model.js';
 import { int, list, map, str } from './nb.js';
 
@@ -210,9 +210,11 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
     b.add(dp, 'ls_in_put_fdb', 100, `inport == ${qn} && ${REGBIT_LKUP_FDB} == 0`, 'put_fdb(inport, eth.src); next;', ref);
   }
   if (str(lsp, 'type') !== '') return; // localnet, localport, virtual, ...: not modelled yet
+  const dhcp4 = model.nb.DHCP_Options.get(list(lsp, 'dhcpv4_options')[0] ?? '');
   for (const a of addresses) {
     const pa = parseLspAddress(a);
     if (pa === null) continue;
+    if (dhcp4 !== undefined) buildDhcpv4(b, dp, qn, pa.mac, pa.ipv4, dhcp4, ref, info.hasStatefulAcl || info.hasLbVip);
     b.add(dp, 'ls_in_l2_lkup', 50, `eth.dst == ${pa.mac}`, `outport = ${qn}; output;`, ref);
     for (const ip of pa.ipv4) {
       b.add(dp, 'ls_in_arp_rsp', 100, `arp.tpa == ${ip} && arp.op == 1 && inport == ${qn}`, 'next;', ref);
@@ -237,7 +239,30 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
       }
     }
   }
-  void model;
+}
+
+/** DHCPv4 for one port address (OVN build_dhcpv4_action): offer, renew, response. */
+function buildDhcpv4(b: LflowBuilder, dp: string, qn: string, mac: string, ips: readonly string[], opts: Row, ref: NbRef, stateful: boolean): void {
+  const net = parseNetwork(str(opts, 'cidr'))?.v4;
+  const o = map(opts, 'options');
+  const serverId = o['server_id'];
+  const serverMac = o['server_mac'];
+  if (net === undefined || serverId === undefined || serverMac === undefined || o['lease_time'] === undefined) return;
+  const ip = ips.find((x) => ipv4InNetwork(x, net));
+  if (ip === undefined) return;
+  const mask = net.plen === 0 ? 0 : (0xffffffff << (32 - net.plen)) >>> 0;
+  const all: { [k: string]: string } = { ...o, netmask: formatIpv4(mask) };
+  delete all['server_mac'];
+  const args = Object.keys(all).sort().map((k) => `${k} = ${all[k]}`).join(', ');
+  const put = `reg0[3] = put_dhcp_opts(offerip = ${ip}, ${args}); next;`;
+  const base = `inport == ${qn} && eth.src == ${mac}`;
+  b.add(dp, 'ls_in_dhcp_options', 100, `${base} && ip4.src == 0.0.0.0 && ip4.dst == 255.255.255.255 && udp.src == 68 && udp.dst == 67`, put, ref);
+  b.add(dp, 'ls_in_dhcp_options', 100, `${base} && ip4.src == ${ip} && ip4.dst == {${serverId}, 255.255.255.255} && udp.src == 68 && udp.dst == 67`, put, ref);
+  b.add(dp, 'ls_in_dhcp_response', 100, `${base} && ip4 && udp.src == 68 && udp.dst == 67 && reg0[3]`,
+    `eth.dst = eth.src; eth.src = ${serverMac}; ip4.src = ${serverId}; udp.src = 67; udp.dst = 68; outport = inport; flags.loopback = 1; output;`, ref);
+  // let the server's replies through the to-lport ACLs
+  b.add(dp, 'ls_out_acl', 34000, `outport == ${qn} && eth.src == ${serverMac} && ip4.src == ${serverId} && udp && udp.src == 67 && udp.dst == 68`,
+    stateful ? 'ct_commit; next;' : 'next;', ref);
 }
 
 /** One ACL on one switch (OVN 23.03 consider_acl, without logging/meters/reject/tiers). */

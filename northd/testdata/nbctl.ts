@@ -61,8 +61,11 @@ export class Nbctl {
     for (const c of cmds) if (c.length > 0) this.one(c);
   }
 
+  private readonly ids = new Map<string, Uuid>();
+
   private one(words: string[]): void {
     const opts = words.filter((w) => w.startsWith('--'));
+    const id = opts.find((o) => o.startsWith('--id=@'))?.slice(5);
     const [verb, ...a] = words.filter((w) => !w.startsWith('--'));
     const arg = (i: number): string => {
       const v = a[i];
@@ -91,10 +94,26 @@ export class Nbctl {
         this.push('Logical_Router', this.find('Logical_Router', arg(0)), 'ports', u);
         break;
       }
+      case 'create': {
+        const row: { [k: string]: unknown } = {};
+        for (const kv of a.slice(1)) {
+          const m = /^(\w+):([\w-]+)=(.*)$/.exec(kv);
+          if (m !== null && m[1] !== undefined && m[2] !== undefined) row[m[1]] = { ...(row[m[1]] as object | undefined), [m[2]]: m[3] ?? '' };
+          else { const [k, v] = kv.split('='); if (k !== undefined) row[k] = v ?? ''; }
+        }
+        const u = this.insert(arg(0) as NbTable, row as Omit<Row, '_uuid'>);
+        if (id !== undefined) this.ids.set(id, u);
+        break;
+      }
       case 'set': {
         const t = arg(0) as NbTable;
         const r = this.find(t, arg(1));
         for (const kv of a.slice(2)) {
+          const ref = /^(\w+)=(@\w+)$/.exec(kv);
+          if (ref !== null && ref[1] !== undefined && ref[2] !== undefined) {
+            this.update(t, this.nb[t].get(r._uuid) ?? r, { [ref[1]]: [this.ids.get(ref[2]) ?? ''] });
+            continue;
+          }
           const m = /^(\w+):([\w-]+)=(.*)$/.exec(kv);
           if (m === null || m[1] === undefined || m[2] === undefined) throw new Error(`nbctl set: ${kv}`);
           this.update(t, this.nb[t].get(r._uuid) ?? r, { [m[1]]: { ...map(this.nb[t].get(r._uuid) ?? r, m[1]), [m[2]]: m[3] ?? '' } });

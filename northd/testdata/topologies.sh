@@ -64,3 +64,9 @@ lr-route-add lr1 192.168.0.0/16 10.0.2.1
 --ecmp lr-route-add lr1 0.0.0.0/0 10.0.1.1
 --ecmp lr-route-add lr1 0.0.0.0/0 10.0.2.2
 lr-route-add lr1 172.16.5.0/24 10.0.1.7 lrp1
+
+topology dhcp
+ls-add ls1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:0a 10.0.0.10"
+lsp-add ls1 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:00:0b 10.0.0.11"
+--id=@d create DHCP_Options cidr=10.0.0.0/24 options:lease_time=3600 options:router=10.0.0.1 options:server_id=10.0.0.1 options:server_mac=c0:ff:ee:00:00:01 -- set Logical_Switch_Port vm1 dhcpv4_options=@d
