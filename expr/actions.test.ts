@@ -1,7 +1,7 @@
 // Action parser: canonical printing, trees of the common actions, round trip, exact errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatActions, parseActions } from './index.js';
+import { actionPrerequisites, formatActions, parseActions } from './index.js';
 
 const CANONICAL: [string, string][] = [
   ['next;', 'next;'],
@@ -18,7 +18,8 @@ const CANONICAL: [string, string][] = [
   ['ct_lb_mark(backends=[fd00::2]:80,[fd00::3]:8080);', 'ct_lb_mark(backends=[fd00::2]:80,[fd00::3]:8080);'],
   ['ct_lb(10.0.0.1, 10.0.0.2);', 'ct_lb(backends=10.0.0.1,10.0.0.2);'],
   ['ct_dnat(10.0.0.5);', 'ct_dnat(10.0.0.5);'],
-  ['ct_snat(172.16.1.1,1-30000 random);', 'ct_snat(172.16.1.1, 1-30000 random);'],
+  ['ct_snat(172.16.1.1, 1-30000 random);', 'ct_snat(172.16.1.1,1-30000 random);'],
+  ['ct_dnat_in_czone(fd00::5, 8080);', 'ct_dnat_in_czone(fd00::5,8080);'],
   ['ct_dnat;', 'ct_dnat;'],
   ['eth.dst<->eth.src; ip.ttl--; outport=inport; flags.loopback=1; output;', 'eth.dst <-> eth.src; ip.ttl--; outport = inport; flags.loopback = 1; output;'],
   ['arp { eth.dst = ff:ff:ff:ff:ff:ff; arp.op = 1; output; };', 'arp { eth.dst = ff:ff:ff:ff:ff:ff; arp.op = 1; output; };'],
@@ -64,6 +65,10 @@ test('common actions parse into typed trees', () => {
     type: 'ct_lb', name: 'ct_lb_mark', hashFields: 'ip_src', flags: ['force_snat'],
     backends: [{ ip: '10.0.0.2', family: 'ipv4', port: 80 }, { ip: 'fd00::1', family: 'ipv6', port: 8080 }, { ip: '10.0.0.3', family: 'ipv4' }],
   }]);
+  assert.deepEqual(parseActions('ct_dnat(10.0.0.5); ct_snat(10.0.0.1, 1000-2000);'), [
+    { type: 'ct_nat', name: 'ct_dnat', ip: '10.0.0.5', family: 'ipv4', flags: [] },
+    { type: 'ct_nat', name: 'ct_snat', ip: '10.0.0.1', family: 'ipv4', portLo: 1000, portHi: 2000, flags: [] },
+  ]);
   assert.deepEqual(parseActions('reg9[2] = lookup_arp(inport, arp.spa, arp.sha);'), [{
     type: 'call', name: 'lookup_arp', result: { name: 'reg9', lo: 2, hi: 2 }, parens: true,
     args: [{ sep: '', text: 'inport' }, { sep: ',', text: 'arp.spa' }, { sep: ',', text: 'arp.sha' }],
@@ -98,6 +103,9 @@ const BAD: [string, string][] = [
   ['reg0--;', 'error at column 1: only ip.ttl can be decremented, not reg0'],
   ['ct_lb(backends=fd00::1 :80);', 'syntax error at column 24: expected ",", ";" or ")", found ":"'],
   ['ct_lb(backends=10.0.0.0/8);', 'syntax error at column 16: expected an IPv4 address or "[" IPv6 "]", found "10.0.0.0/8"'],
+  ['ct_dnat(10.0.0.0/8);', 'syntax error at column 9: expected an IPv4 or IPv6 address, found "10.0.0.0/8"'],
+  ['ct_snat(10.0.0.1, 2000-1000);', 'error at column 24: the high end of a port range must be above the low end'],
+  ['ct_snat(10.0.0.1, 0);', 'error at column 19: a port range cannot start at 0'],
   ['ct_lb(backends=[fd00::1]:99999);', 'syntax error at column 26: expected a port number, found "99999"'],
 ];
 
@@ -109,4 +117,13 @@ test('refused actions: exact summary', () => {
       return true;
     }, text);
   }
+});
+
+test('actions imply the prerequisites of the fields they touch', () => {
+  assert.deepEqual(actionPrerequisites(parseActions('tcp.dst = 8080; ip.ttl--; eth.dst <-> eth.src; next;')), ['tcp', 'ip']);
+  assert.deepEqual(actionPrerequisites(parseActions('ct_dnat(10.0.0.5);')), ['ip']);
+  assert.deepEqual(actionPrerequisites(parseActions('ct_lb_mark;')), ['ip']);
+  assert.deepEqual(actionPrerequisites(parseActions('reg0 = ip4.dst; nd.tll = 00:00:00:00:00:01;')), ['ip4', 'nd_na']);
+  // A nested block acts on a new packet: its fields add nothing to the outer match.
+  assert.deepEqual(actionPrerequisites(parseActions('arp { arp.op = 2; output; };')), []);
 });

@@ -14,6 +14,7 @@ import type { Action, Backend, CallArg, Constant, FieldRef, SymbolContext } from
 import { ExprError, q } from './error.js';
 import { formatConstant } from './format.js';
 import { formatIPv4, formatIPv6, type Token } from './lexer.js';
+import { lookupField } from './fields.js';
 import { checkConstant, parseConstant, parseFieldRef, refText, TokenStream, type RefInfo } from './parser.js';
 
 /** Actions written as a bare word. */
@@ -54,8 +55,8 @@ const BIT_RESULT_FUNCTIONS: readonly string[] = [
 const BARE_RESULT_FUNCTIONS: readonly string[] = ['ct_snat_to_vip'];
 /** Functions kept generically (arguments as text): the ones above plus whatever northd emits. */
 export const GENERIC_FUNCTIONS_NOTE =
-  'put_dhcp_opts, put_dhcpv6_opts, put_nd_ra_opts, dns_lookup, check_pkt_larger, log, trigger_event, ct_commit(...), ct_dnat(...), ct_snat(...), ' +
-  'ct_dnat_in_czone(...), ct_snat_in_czone(...), set_queue, set_meter, fwd_group, select, bind_vport, commit_ecmp_nh, sample and any unknown name';
+  'put_dhcp_opts, put_dhcpv6_opts, put_nd_ra_opts, dns_lookup, check_pkt_larger, log, trigger_event, ct_commit(...), ' +
+  'set_queue, set_meter, fwd_group, select, bind_vport, commit_ecmp_nh, commit_lb_aff, chk_lb_aff, sample and any unknown name';
 
 class ActionParser {
   constructor(private readonly ts: TokenStream, private readonly ctx: SymbolContext | undefined) {}
@@ -99,6 +100,7 @@ class ActionParser {
     if (ts.isPunct('(', 1)) {
       if (name === 'next') return this.next();
       if (name === 'ct_lb' || name === 'ct_lb_mark') return this.ctLb(name);
+      if (name === 'ct_dnat' || name === 'ct_snat' || name === 'ct_dnat_in_czone' || name === 'ct_snat_in_czone') return this.ctNat(name);
       return this.call(undefined);
     }
     ts.next();
@@ -175,6 +177,41 @@ class ActionParser {
     return { type: 'ct_lb', name, backends, ...(hashFields !== undefined ? { hashFields } : {}), flags };
   }
 
+  /** ct_dnat(IP), ct_snat(IP,LO-HI), ... as in OVN, plus trailing flag words (random, hash, persistent). */
+  private ctNat(name: 'ct_dnat' | 'ct_snat' | 'ct_dnat_in_czone' | 'ct_snat_in_czone'): Action {
+    const ts = this.ts;
+    ts.next();
+    ts.expectPunct('(');
+    const ip = ts.next();
+    if (ip.type !== 'int' || ip.mask !== undefined || (ip.format !== 'ipv4' && ip.format !== 'ipv6')) {
+      return ts.fail(['an IPv4 or IPv6 address'], undefined, ip);
+    }
+    const base = { type: 'ct_nat' as const, name, ip: ip.format === 'ipv4' ? formatIPv4(ip.value) : formatIPv6(ip.value), family: ip.format };
+    let portLo: number | undefined;
+    let portHi: number | undefined;
+    if (ts.matchPunct(',')) {
+      portLo = this.port();
+      if (portLo === 0) ts.error(ts.peek(-1), 'a port range cannot start at 0');
+      if (ts.matchPunct('-')) {
+        portHi = this.port();
+        if (portHi <= portLo) ts.error(ts.peek(-1), 'the high end of a port range must be above the low end');
+      }
+    }
+    const flags: string[] = [];
+    while (ts.isId()) {
+      const f = ts.next();
+      if (f.type === 'id') flags.push(f.text);
+    }
+    ts.expectPunct(')');
+    return { ...base, ...(portLo !== undefined ? { portLo } : {}), ...(portHi !== undefined ? { portHi } : {}), flags };
+  }
+
+  private port(): number {
+    const p = this.ts.next();
+    if (p.type !== 'int' || p.format !== 'dec' || p.mask !== undefined || p.value > 65535n) return this.ts.fail(['a port number'], undefined, p);
+    return Number(p.value);
+  }
+
   private backend(): Backend {
     const ts = this.ts;
     const bracket = ts.matchPunct('[');
@@ -186,9 +223,7 @@ class ActionParser {
     else if (ip.format === 'ipv6' && ts.isPunct(':')) ts.fail(['","', '";"', '")"'], 'write an IPv6 backend with a port as [addr]:port');
     const b = { ip: ip.format === 'ipv4' ? formatIPv4(ip.value) : formatIPv6(ip.value), family: ip.format } as const;
     if (!ts.matchPunct(':')) return b;
-    const p = ts.next();
-    if (p.type !== 'int' || p.format !== 'dec' || p.mask !== undefined || p.value > 65535n) return ts.fail(['a port number'], undefined, p);
-    return { ...b, port: Number(p.value) };
+    return { ...b, port: this.port() };
   }
 
   /** [result =] name(args) or result = name. */
@@ -353,6 +388,35 @@ function joinTokens(tokens: readonly Token[], text: string): string {
   return out;
 }
 
+/**
+ * What the actions add to their flow's match (ovn-sb(5): "assigning to a field with
+ * prerequisites implicitly adds those prerequisites to match"): prerequisites of every
+ * field read or written at the top level, and "ip" for conntrack NAT and load balancing.
+ * Nested blocks (arp { ... }, icmp4 { ... }) act on a new packet, so they add nothing.
+ * Returns the texts, deduplicated, in first-use order; AND them with the match.
+ */
+export function actionPrerequisites(actions: readonly Action[]): string[] {
+  const out: string[] = [];
+  const add = (text: string | undefined): void => {
+    if (text !== undefined && !out.includes(text)) out.push(text);
+  };
+  const field = (ref: FieldRef): void => add(lookupField(ref.name)?.prerequisite);
+  for (const a of actions) {
+    switch (a.type) {
+      case 'set': field(a.dst); break;
+      case 'move': field(a.dst); field(a.src); break;
+      case 'exchange': field(a.a); field(a.b); break;
+      case 'dec': field(a.field); break;
+      case 'ct_nat': case 'ct_lb': add('ip'); break;
+      case 'keyword':
+        if (['ct_dnat', 'ct_snat', 'ct_dnat_in_czone', 'ct_snat_in_czone', 'ct_lb', 'ct_lb_mark'].includes(a.name)) add('ip');
+        break;
+      default: break;
+    }
+  }
+  return out;
+}
+
 export function parseActionsText(text: string, ctx?: SymbolContext): Action[] {
   return new ActionParser(new TokenStream(text), ctx).parseAll();
 }
@@ -383,6 +447,11 @@ function formatAction(a: Action): string {
       if (a.hashFields !== undefined) parts.push(`hash_fields=${JSON.stringify(a.hashFields)}`);
       parts.push(...a.flags);
       return `${a.name}(${parts.join('; ')});`;
+    }
+    case 'ct_nat': {
+      const ports = a.portLo === undefined ? '' : a.portHi === undefined ? `,${a.portLo}` : `,${a.portLo}-${a.portHi}`;
+      const flags = a.flags.map((f) => ` ${f}`).join('');
+      return `${a.name}(${a.ip}${ports}${flags});`;
     }
     case 'call': {
       const lhs = a.result !== undefined ? `${refText(a.result)} = ` : '';

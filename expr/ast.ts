@@ -113,5 +113,7 @@ export type Action =
   | { readonly type: 'block'; readonly name: string; readonly actions: readonly Action[] }
   /** ct_lb(backends=...; hash_fields="..."; flag) and ct_lb_mark(...). */
   | { readonly type: 'ct_lb'; readonly name: 'ct_lb' | 'ct_lb_mark'; readonly backends: readonly Backend[]; readonly hashFields?: string; readonly flags: readonly string[] }
+  /** ct_dnat(IP[,PORT[-PORT]] [flags]), ct_snat(...), and their _in_czone forms (bare forms are keywords). */
+  | { readonly type: 'ct_nat'; readonly name: 'ct_dnat' | 'ct_snat' | 'ct_dnat_in_czone' | 'ct_snat_in_czone'; readonly ip: string; readonly family: 'ipv4' | 'ipv6'; readonly portLo?: number; readonly portHi?: number; readonly flags: readonly string[] }
   /** Any other function-style action, arguments kept as text: [result =] name(args). */
   | { readonly type: 'call'; readonly name: string; readonly args: readonly CallArg[]; readonly result?: FieldRef; readonly parens: boolean };

@@ -36,7 +36,7 @@ export function checkMatch(text: string, ctx?: SymbolContext): LoomErrorData | n
   }
 }
 
-export { BLOCK_ACTIONS, formatActions, GENERIC_FUNCTIONS_NOTE, KEYWORD_ACTIONS } from './actions.js';
+export { actionPrerequisites, BLOCK_ACTIONS, formatActions, GENERIC_FUNCTIONS_NOTE, KEYWORD_ACTIONS } from './actions.js';
 
 /** Parses and checks an action list ("" is the empty list, which drops). Throws ExprError. */
 export function parseActions(text: string, ctx?: SymbolContext): Action[] {
