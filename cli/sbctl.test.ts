@@ -32,6 +32,7 @@ async function openSb(t: TestContext): Promise<{ store: SqliteStore; sw0: string
     flow({ logical_dp_group: ['named-uuid', 'g'] }, 'ingress', 0, 'ls_in_check_port_sec', 100, 'eth.src[40]', 'drop;', { source: 'northd/switch.ts:40' }),
     flow({ logical_dp_group: ['named-uuid', 'g'] }, 'egress', 0, 'ls_out_pre_acl', 0, '1', 'next;'),
     flow({ logical_datapath: ['named-uuid', 'sw0'] }, 'ingress', 0, 'ls_in_check_port_sec', 50, '1', 'reg0[15] = check_in_port_sec(); next;', { 'stage-hint': '77305149', source: 'northd/switch.ts:52' }),
+    flow({ logical_datapath: ['named-uuid', 'sw0'] }, 'egress', 4, 'ls_out_acl', 2002, 'outport == @pg0', 'next;', { 'nb-row': 'ACL:8715c2aa-73ef-4e6e-b668-f6422163d247', 'stage-hint': '8715c2aa', source: 'switch.js:272' }),
     flow({ logical_datapath: ['named-uuid', 'sw0'] }, 'ingress', 0, 'ls_in_check_port_sec', 100, 'vlan.present', 'drop;'),
     flow({ logical_datapath: ['named-uuid', 'sw0'] }, 'ingress', 10, 'ls_in_acl_eval', 2002, 'reg0[7] == 1 && (outport == @pg0)', 'reg8[16] = 1; next;'),
     flow({ logical_datapath: ['named-uuid', 'lr0'] }, 'ingress', 0, 'lr_in_admission', 50, 'eth.dst == 00:00:00:00:ff:01 && inport == "lrp0"', 'xreg0[0..47] = 00:00:00:00:ff:01; next;'),
@@ -58,6 +59,7 @@ Datapath: "sw0" (${sw0})  Pipeline: ingress
   table=10(ls_in_acl_eval     ), priority=2002 , match=(reg0[7] == 1 && (outport == @pg0)), action=(reg8[16] = 1; next;)
 Datapath: "sw0" (${sw0})  Pipeline: egress
   table=0 (ls_out_pre_acl     ), priority=0    , match=(1), action=(next;)
+  table=4 (ls_out_acl         ), priority=2002 , match=(outport == @pg0), action=(next;)
 Datapath: "sw1" (${sw1})  Pipeline: ingress
   table=0 (ls_in_check_port_sec), priority=100  , match=(eth.src[40]), action=(drop;)
 Datapath: "sw1" (${sw1})  Pipeline: egress
@@ -75,8 +77,9 @@ test('lflow-list --show-source adds the NB origin line; --json gives the structu
   const out = await sb(store, '--show-source', 'lflow-list', 'sw0');
   assert.match(
     out,
-    /match=\(1\), action=\(reg0\[15\] = check_in_port_sec\(\); next;\)\n {6}source: source=northd\/switch\.ts:52, stage-hint=77305149\n/,
+    /match=\(1\), action=\(reg0\[15\] = check_in_port_sec\(\); next;\)\n {6}from NB row 77305149, northd northd\/switch\.ts:52\n/,
   );
+  assert.match(out, /match=\(outport == @pg0\), action=\(next;\)\n {6}from ACL 8715c2aa-73ef-4e6e-b668-f6422163d247, northd switch\.js:272\n/);
   const flows = JSON.parse(await sb(store, '--json', 'lflow-list', 'sw1')) as { datapath: string; pipeline: string; stage: string; priority: number }[];
   assert.deepEqual(
     flows.map((f) => [f.datapath, f.pipeline, f.stage, f.priority]),

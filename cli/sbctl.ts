@@ -105,14 +105,29 @@ export function formatLflows(lines: readonly FlowLine[], opts: LflowFormat = {})
     const uuid = opts.uuid === true ? `uuid=0x${flow._uuid.slice(0, 8)}, ` : '';
     out += `  ${uuid}table=${String(flow['table_id']).padEnd(2)}(${stage.padEnd(19)}), priority=${String(flow['priority']).padEnd(5)}, match=(${str(flow['match'])}), action=(${str(flow['actions'])})\n`;
     if (opts.showSource === true) {
-      const rest = Object.keys(ids)
-        .filter((k) => k !== 'stage-name')
-        .sort()
-        .map((k) => `${k}=${String(ids[k])}`);
-      if (rest.length > 0) out += `      source: ${rest.join(', ')}\n`;
+      const src = flowSource(ids);
+      if (src !== '') out += `      from ${src}\n`;
     }
   }
   return out;
+}
+
+/**
+ * Where a flow came from, from its external_ids: the NB row northd recorded ("nb-row" =
+ * TABLE:UUID, else OVN's 8-hex "stage-hint") and the northd source line, then any other key.
+ */
+export function flowSource(ids: { readonly [k: string]: unknown }): string {
+  const parts: string[] = [];
+  const nbRow = ids['nb-row'];
+  if (typeof nbRow === 'string' && nbRow.includes(':')) {
+    const i = nbRow.indexOf(':');
+    parts.push(`${nbRow.slice(0, i)} ${nbRow.slice(i + 1)}`);
+  } else if (ids['stage-hint'] !== undefined) parts.push(`NB row ${String(ids['stage-hint'])}`);
+  if (ids['source'] !== undefined) parts.push(`northd ${String(ids['source'])}`);
+  for (const k of Object.keys(ids).sort()) {
+    if (!['stage-name', 'stage-hint', 'nb-row', 'source'].includes(k)) parts.push(`${k}=${String(ids[k])}`);
+  }
+  return parts.join(', ');
 }
 
 function lflowJson(lines: readonly FlowLine[]): string {

@@ -136,3 +136,46 @@ test('loom nbdb runs until SIGTERM and says where it listens', async (t) => {
   child.kill('SIGTERM');
   assert.equal(await exited, 0);
 });
+
+test('loom up (nbdb + sbdb + northd): --wait=sb returns once compiled; sb lflow-list shows the ACL with its NB source', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-cli-up-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'up', '--state-dir', dir, '--nb-listen', '127.0.0.1:0', '--sb-listen', '127.0.0.1:0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const banner = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`loom up did not come up: ${buf} ${stderr}`)), 60_000);
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('stop with SIGTERM')) {
+        clearTimeout(timer);
+        resolve(buf);
+      }
+    });
+    child.on('exit', () => reject(new Error(`loom up exited: ${buf} ${stderr}`)));
+  });
+  const nbUrl = /nbdb: (\S+)/.exec(banner)?.[1] as string;
+  const sbUrl = /sbdb: (\S+)/.exec(banner)?.[1] as string;
+  assert.match(banner, /northd: running/);
+  const env = { LOOM_NB: nbUrl, LOOM_SB: sbUrl };
+  let r = await loom(
+    ['--wait=sb', '--timeout=30', '--', 'ls-add', 'sw0', '--', 'lsp-add', 'sw0', 'vm1', '--', 'lsp-set-addresses', 'vm1', '0a:00:00:00:00:01 10.0.0.11',
+      '--', 'pg-add', 'pg1', 'vm1', '--', '--type=port-group', 'acl-add', 'pg1', 'to-lport', '1002', 'outport == @pg1 && ip4 && tcp.dst == 22', 'allow-related'],
+    env,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  // No sleep: --wait=sb returned, so SB already holds the compiled flows.
+  r = await loom(['sb', '--show-source', 'lflow-list', 'sw0'], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Datapath: "sw0" \([0-9a-f-]{36}\)  Pipeline: ingress\n {2}table=0 \(ls_in_check_port_sec\), priority=/);
+  assert.match(r.stdout, /match=\([^\n]*outport == @pg1 && ip4 && tcp\.dst == 22[^\n]*\n {6}from ACL [0-9a-f-]{36}/);
+  r = await loom(['sb', '--bare', '--columns=logical_port', 'find', 'Port_Binding', 'logical_port=vm1'], env);
+  assert.equal(r.stdout, 'vm1\n');
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+});
