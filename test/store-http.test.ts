@@ -268,3 +268,35 @@ describe('nbdb over HTTP', { timeout: 60_000 }, () => {
     assert.equal(errorOf(nf.json)['code'], 'not-found');
   });
 });
+
+describe('nbdb over HTTP, random bad input', { timeout: 60_000 }, () => {
+  test('any body gets 200 or a structured 4xx, never a 5xx, and a refused one changes nothing', async () => {
+    const fc = await import('fast-check');
+    const tables = ['Logical_Switch', 'Logical_Switch_Port', 'Logical_Router', 'ACL', 'NAT', 'Nope', '__proto__'];
+    const columns = ['name', 'ports', 'addresses', 'external_ids', 'match', 'priority', 'nmae', 'constructor'];
+    const value = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom(['set', []], ['map', [['a', 'b']]], ['uuid', 'x'], ['named-uuid', 'n'], '00:00:00:00:00:01 10.0.0.1', 'tcp.dst == 22'));
+    const row = fc.dictionary(fc.constantFrom(...columns), value, { maxKeys: 3 });
+    const cond = fc.tuple(fc.constantFrom(...columns, '_uuid'), fc.constantFrom('==', '!=', 'includes', '<', '~'), value);
+    const op = fc.oneof(
+      fc.record({ op: fc.constant('insert'), table: fc.constantFrom(...tables), row }),
+      fc.record({ op: fc.constant('update'), table: fc.constantFrom(...tables), where: fc.array(cond, { maxLength: 2 }), row }),
+      fc.record({ op: fc.constant('mutate'), table: fc.constantFrom(...tables), where: fc.array(cond, { maxLength: 2 }), mutations: fc.array(fc.tuple(fc.constantFrom(...columns), fc.constantFrom('insert', 'delete', '+=', '?'), value), { maxLength: 2 }) }),
+      fc.record({ op: fc.constant('delete'), table: fc.constantFrom(...tables), where: fc.array(cond, { maxLength: 2 }) }),
+      fc.record({ op: fc.constant('select'), table: fc.constantFrom(...tables), where: fc.array(cond, { maxLength: 2 }) }),
+      fc.jsonValue({ maxDepth: 2 }),
+    );
+    const body = fc.oneof(fc.array(op, { maxLength: 4 }), fc.record({ ops: fc.array(op, { maxLength: 4 }) }), fc.jsonValue({ maxDepth: 3 }), fc.string());
+    await fc.assert(
+      fc.asyncProperty(body, async (b) => {
+        const before = await client.revision();
+        const r = await post(typeof b === 'string' ? b : JSON.stringify(b));
+        assert.ok(r.status === 200 || (r.status >= 400 && r.status < 500), `HTTP ${r.status}: ${JSON.stringify(r.json)} for ${JSON.stringify(b)}`);
+        if (r.status === 200) return;
+        const e = errorOf(r.json);
+        assert.equal(typeof e['code'], 'string');
+        assert.equal(await client.revision(), before);
+      }),
+      { numRuns: 300, seed: 20261124 },
+    );
+  });
+});
