@@ -1,6 +1,8 @@
 // Action parser: canonical printing, trees of the common actions, round trip, exact errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { actionArbitrary } from './arbitrary.js';
 import { actionPrerequisites, formatActions, parseActions } from './index.js';
 
 const CANONICAL: [string, string][] = [
@@ -126,4 +128,10 @@ test('actions imply the prerequisites of the fields they touch', () => {
   assert.deepEqual(actionPrerequisites(parseActions('reg0 = ip4.dst; nd.tll = 00:00:00:00:00:01;')), ['ip4', 'nd_na']);
   // A nested block acts on a new packet: its fields add nothing to the outer match.
   assert.deepEqual(actionPrerequisites(parseActions('arp { arp.op = 2; output; };')), []);
+});
+
+test('format/parse round trip over generated action lists', () => {
+  fc.assert(fc.property(actionArbitrary(), (actions) => {
+    assert.deepEqual(parseActions(formatActions(actions)), actions);
+  }), { numRuns: 1000, seed: 5 });
 });

@@ -1,13 +1,13 @@
 // expr/arbitrary.ts — fast-check generators of match trees over small fields (tests only).
 //
 // Owns: random MatchExpr trees shaped like the parser's output (so format/parse round trips
-// apply) over a caller-chosen handful of narrow fields, and the exhaustive packet domain
-// that goes with them. Used by expr's tests and, later, the controller's classifier tests.
+// apply) over a caller-chosen handful of narrow fields, the exhaustive packet domain that
+// goes with them, and random action lists in canonical form. Used by expr's tests and, later, the controller's classifier tests.
 // Never: imported by production code (fast-check is a dev dependency); not exported from
 // index.ts.
 
 import fc from 'fast-check';
-import type { Constant, FieldRef, FieldValues, MatchExpr } from './ast.js';
+import type { Action, Backend, Constant, FieldRef, FieldValues, MatchExpr } from './ast.js';
 import type { IntFormat } from './lexer.js';
 
 export interface IntRef {
@@ -100,4 +100,66 @@ export function bitValues(bits: readonly number[]): bigint[] {
     out.push(v);
   }
   return out;
+}
+
+// ---------------------------------------------------------------- actions
+
+const ipv4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((o) => o.join('.'));
+const ipv6 = fc.constantFrom('fd00::1', 'fe80::a:b', '2001:db8::8:800:200c:417a', '::1');
+const mac = fc.constantFrom('00:00:00:00:00:01', '0a:58:0a:f4:00:01', 'ff:ff:ff:ff:ff:ff');
+const ARG_TEXTS = ['name="acl1"', 'severity=info', 'verdict=drop', '100', 'event="empty_lb_backends"', 'dns_server={8.8.8.8, 7.7.7.7}', 'meter=""', 'x=[1, 2]'];
+
+/** A parsed-and-printed constant for a typed destination. */
+function setAction(): fc.Arbitrary<Action> {
+  const c = (value: bigint, format: IntFormat, mask?: bigint): Constant => ({ kind: 'int', value, format, ...(mask !== undefined ? { mask } : {}) });
+  return fc.oneof(
+    fc.tuple(fc.bigInt({ min: 0n, max: 255n }), fc.constantFrom<IntFormat>('dec', 'hex')).map(([v, f]): Action => ({ type: 'set', dst: { name: 'reg0', lo: 0, hi: 7 }, value: c(v, f) })),
+    fc.tuple(fc.bigInt({ min: 0n, max: 7n }), fc.bigInt({ min: 1n, max: 7n })).map(([v, m]): Action => ({ type: 'set', dst: { name: 'vlan.pcp' }, value: c(v & m, 'dec', m) })),
+    fc.constantFrom('p1', 'lsp-2', '').map((v): Action => ({ type: 'set', dst: { name: 'outport' }, value: { kind: 'string', value: v } })),
+    fc.boolean().map((b): Action => ({ type: 'set', dst: { name: 'flags.loopback' }, value: c(b ? 1n : 0n, 'dec') })),
+    mac.map((m): Action => ({ type: 'set', dst: { name: 'eth.dst' }, value: c(BigInt('0x' + m.replaceAll(':', '')), 'mac') })),
+    ipv4.map((ip): Action => ({ type: 'set', dst: { name: 'ip4.dst' }, value: c(ip.split('.').reduce((a, o) => (a << 8n) | BigInt(o), 0n), 'ipv4') })),
+  );
+}
+
+export function actionArbitrary(): fc.Arbitrary<Action[]> {
+  const simple: fc.Arbitrary<Action> = fc.oneof(
+    fc.constant<Action>({ type: 'next' }),
+    fc.nat(255).map((table): Action => ({ type: 'next', table })),
+    fc.tuple(fc.constantFrom<'ingress' | 'egress'>('ingress', 'egress'), fc.option(fc.nat(255), { nil: undefined }))
+      .map(([pipeline, table]): Action => ({ type: 'next', pipeline, ...(table !== undefined ? { table } : {}) })),
+    fc.constantFrom('output', 'drop', 'ct_next', 'ct_clear', 'ct_dnat', 'ct_snat', 'ct_lb_mark', 'ct_commit_nat', 'igmp').map((name): Action => ({ type: 'keyword', name })),
+    setAction(),
+    fc.constantFrom<[FieldRef, FieldRef]>([{ name: 'eth.src' }, { name: 'eth.dst' }], [{ name: 'outport' }, { name: 'inport' }], [{ name: 'reg2' }, { name: 'ip4.src' }], [{ name: 'xxreg1' }, { name: 'ip6.dst' }])
+      .chain(([a, b]) => fc.constantFrom<Action>({ type: 'move', dst: a, src: b }, { type: 'exchange', a, b })),
+    fc.constant<Action>({ type: 'dec', field: { name: 'ip.ttl' } }),
+    fc.tuple(fc.array(fc.oneof(
+      ipv4.map((ip): Backend => ({ ip, family: 'ipv4' })),
+      fc.tuple(ipv4, fc.nat(65535)).map(([ip, port]): Backend => ({ ip, family: 'ipv4', port })),
+      fc.tuple(ipv6, fc.option(fc.nat(65535), { nil: undefined })).map(([ip, port]): Backend => ({ ip, family: 'ipv6', ...(port !== undefined ? { port } : {}) })),
+    ), { maxLength: 3 }), fc.constantFrom<'ct_lb' | 'ct_lb_mark'>('ct_lb', 'ct_lb_mark'), fc.option(fc.constantFrom('ip_src,ip_dst', 'eth_src'), { nil: undefined }), fc.subarray(['skip_snat', 'force_snat']))
+      .map(([backends, name, hashFields, flags]): Action => ({ type: 'ct_lb', name, backends, ...(hashFields !== undefined ? { hashFields } : {}), flags })),
+    fc.tuple(fc.constantFrom<'ct_dnat' | 'ct_snat' | 'ct_dnat_in_czone' | 'ct_snat_in_czone'>('ct_dnat', 'ct_snat', 'ct_dnat_in_czone', 'ct_snat_in_czone'),
+      fc.oneof(ipv4.map((ip) => ({ ip, family: 'ipv4' as const })), ipv6.map((ip) => ({ ip, family: 'ipv6' as const }))),
+      fc.option(fc.tuple(fc.integer({ min: 1, max: 60000 }), fc.option(fc.integer({ min: 1, max: 5000 }), { nil: undefined })), { nil: undefined }),
+      fc.subarray(['random', 'persistent']))
+      .map(([name, ip, ports, flags]): Action => ({
+        type: 'ct_nat', name, ...ip,
+        ...(ports !== undefined ? { portLo: ports[0], ...(ports[1] !== undefined ? { portHi: ports[0] + ports[1] } : {}) } : {}), flags,
+      })),
+    fc.tuple(fc.constantFrom('log', 'set_meter', 'trigger_event', 'loom_custom'), fc.array(fc.tuple(fc.constantFrom<',' | ';'>(',', ';'), fc.constantFrom(...ARG_TEXTS)), { maxLength: 3 }),
+      fc.option(fc.constant<FieldRef>({ name: 'reg0' }), { nil: undefined }))
+      .map(([name, args, result]): Action => ({
+        type: 'call', name, parens: true, args: args.map(([sep, text], i) => ({ sep: i === 0 ? '' : sep, text })), ...(result !== undefined ? { result } : {}),
+      })),
+    fc.constant<Action>({ type: 'call', name: 'put_arp', parens: true, args: [{ sep: '', text: 'inport' }, { sep: ',', text: 'arp.spa' }, { sep: ',', text: 'arp.sha' }] }),
+    fc.constant<Action>({ type: 'call', name: 'lookup_nd', parens: true, result: { name: 'reg9', lo: 2, hi: 2 }, args: [{ sep: '', text: 'inport' }, { sep: ',', text: 'ip6.src' }, { sep: ',', text: 'nd.sll' }] }),
+  );
+  const { list } = fc.letrec<{ list: Action[]; action: Action }>((tie) => ({
+    action: fc.oneof({ depthSize: 'small', maxDepth: 3 }, simple,
+      fc.tuple(fc.constantFrom('arp', 'nd_na', 'icmp4', 'icmp6_error', 'clone', 'tcp_reset', 'reject'), tie('list'))
+        .map(([name, actions]): Action => ({ type: 'block', name, actions }))),
+    list: fc.array(tie('action'), { maxLength: 4 }),
+  }));
+  return list;
 }

@@ -22,12 +22,14 @@ const DOMAIN_A: Domain = {
     { ref: { name: 'reg0', lo: 0, hi: 2 }, width: 3, sets: ['s', 'e'] },
     { ref: { name: 'reg0', lo: 3, hi: 4 }, width: 2 },
     { ref: { name: 'reg0', lo: 2, hi: 3 }, width: 2 },
+    // Spans two registers: xreg0 = reg0 (high) : reg1 (low), so bits 30..33 are reg1[30..31], reg0[0..1].
+    { ref: { name: 'xreg0', lo: 30, hi: 33 }, width: 4 },
   ],
-  bools: [{ name: 'flags.loopback' }, { name: 'reg0', lo: 4, hi: 4 }],
+  bools: [{ name: 'flags.loopback' }, { name: 'reg0', lo: 4, hi: 4 }, { name: 'xxreg0', lo: 63, hi: 63 }],
   strings: [{ field: 'inport', values: ['a', 'b', 'c'], groups: ['pg', 'none'] }],
   residents: ['a', 'b'],
 };
-const PACKETS_A = packets({ reg0: bitValues([0, 1, 2, 3, 4]), inport: ['a', 'b', 'c', ''], flags: bitValues([0]) });
+const PACKETS_A = packets({ reg0: bitValues([0, 1, 2, 3, 4]), reg1: bitValues([30, 31]), inport: ['a', 'b', 'c', ''], flags: bitValues([0]), reg2: bitValues([31]) });
 
 /** Fields with prerequisites and predicates: ct.* (ct.trk), vlan.pcp (vlan.present). */
 const DOMAIN_B: Domain = {
