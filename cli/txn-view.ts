@@ -13,7 +13,7 @@
 // switch do not overwrite each other; other columns by `update` of just what changed.
 
 import { LoomError, type ColumnSchema, type DatabaseSchema, type Operation, type Row, type Scalar, type TableSchema, type Value } from '../store/types.js';
-import { asArray, columnKind, defaultValue, normalizeSet, valuesEqual } from './values.js';
+import { asArray, atomFromKey, columnKind, defaultValue, normalizeSet, valuesEqual } from './values.js';
 
 type MutableRow = { _uuid: string; [column: string]: Value };
 
@@ -210,12 +210,12 @@ export class TxnView {
     }
     // Cascade to non-root children this row held strongly, when nothing else holds them.
     const ts = this.table(table);
-    for (const col of Object.values(ts.columns)) {
+    for (const [cname, col] of Object.entries(ts.columns)) {
       const child = col.key.refTable;
       if (child === undefined || col.key.refType === 'weak') continue;
       const cts = this.schema.tables[child];
       if (cts === undefined || cts.isRoot || !this.cur.has(child)) continue;
-      for (const id of asArray(row[Object.keys(ts.columns).find((c) => ts.columns[c] === col) as string])) {
+      for (const id of asArray(row[cname])) {
         if (!this.isReferenced(child, String(id))) this.delete(child, String(id));
       }
     }
@@ -348,7 +348,7 @@ function toOpValue(col: ColumnSchema, v: Value | readonly Scalar[]): unknown {
   const kind = columnKind(col);
   if (kind === 'map') {
     const m = v as Record<string, Scalar>;
-    return ['map', Object.keys(m).map((k) => [atom(col.key, k), atom(col.value as ColumnSchema['key'], m[k] as Scalar)])];
+    return ['map', Object.keys(m).map((k) => [atom(col.key, atomFromKey(col.key, k)), atom(col.value as ColumnSchema['key'], m[k] as Scalar)])];
   }
   if (kind === 'set' || Array.isArray(v)) return ['set', asArray(v as Value).map((a) => atom(col.key, a))];
   if (v === null) return ['set', []];
