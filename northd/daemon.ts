@@ -1,7 +1,8 @@
 // northd/daemon.ts — the northd process: watch NB, compile, write SB; mirror status back.
 //
 // Owns: the NB and SB watches, batching (every NB change that arrived while the previous
-// SB transaction was in flight becomes one batch and one SB transaction), resync (full
+// SB transaction was in flight becomes one batch and one SB transaction — or, past the
+// store's per-transaction size, a few consistent phases: see SbSync.phases), resync (full
 // compile on start, diff against SB rows; after a lost watch history, the snapshot is
 // diffed against what northd holds), and the status loop: Port_Binding.up / chassis →
 // Logical_Switch_Port.up, NB_Global.nb_cfg → SB_Global.nb_cfg → NB_Global.sb_cfg once SB
@@ -26,6 +27,8 @@ export interface NorthdOptions {
   readonly sb: string | Store;
   /** Recompute everything on every batch (the reference for the incremental path). */
   readonly recompute?: boolean;
+  /** Most keys written per SB transaction; larger batches go in phases (default 40000). */
+  readonly sbTxnLimit?: number;
   /** Called with errors northd survived (failed SB transaction, ...). */
   readonly onError?: (e: unknown) => void;
 }
@@ -107,6 +110,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
   let pendingRevision = 0;
   let pendingSnapshot: WatchEvent | null = null;
   let running: Promise<void> | null = null;
+  let failures = 0;
 
   const coalesce = (changes: readonly NbChange[]): NbChange[] => {
     const byRow = new Map<string, NbChange>();
@@ -157,29 +161,38 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       nbCfg = global === null ? null : int(global, 'nb_cfg') ?? 0;
       const ch = needFullSync ? sync.allKeys(engine) : engine.takeChanges();
       if (needFullSync) engine.takeChanges();
-      const txn = sync.ops(engine, ch, nbCfg);
+      let sbOps = 0;
       try {
-        if (txn.ops.length > 0) {
+        const phases = sync.phases(engine, ch, options.sbTxnLimit);
+        for (let i = 0; i < phases.length; i++) {
+          const phase = phases[i];
+          if (phase === undefined) continue;
+          const txn = sync.ops(engine, phase, i === phases.length - 1 ? nbCfg : null);
+          if (txn.ops.length === 0) continue;
           const res = await sb.transact(txn.ops);
           sync.committed(txn, res);
           sbTransactions++;
+          sbOps += txn.ops.length;
         }
         needFullSync = false;
+        failures = 0;
       } catch (e) {
         onError(e);
-        // SB changed under us or refused: learn it again and rewrite what differs
+        // SB changed under us or refused: learn it again and rewrite what differs, backing
+        // off while the failure persists
         try {
           sync.load(await loadSb());
         } catch (e2) {
           onError(e2);
         }
         needFullSync = true;
+        failures++;
         if (closed) return;
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** Math.min(failures, 6))));
         continue;
       }
       batches++;
-      lastBatch = { nbChanges: changes.length, sbOps: txn.ops.length, ms: performance.now() - t0, recomputed: report.recomputed, units: engine.stats().units.length };
+      lastBatch = { nbChanges: changes.length, sbOps, ms: performance.now() - t0, recomputed: report.recomputed, units: engine.stats().units.length };
       doneRevision = Math.max(doneRevision, upTo);
       for (let i = waiters.length - 1; i >= 0; i--) {
         const w = waiters[i];

@@ -136,6 +136,38 @@ export class SbSync {
     };
   }
 
+  /**
+   * The changes as one transaction when small, else as consecutive phases that each stay
+   * under `maxKeys` keys (a store caps operations per transaction): datapaths, port
+   * bindings, multicast groups, flows (with their groups), address sets and port groups,
+   * then deleted datapaths last. Each phase only refers to rows of earlier phases.
+   */
+  phases(c: SbContent, ch: ContentChanges, maxKeys = 40000): ContentChanges[] {
+    const total = ch.datapaths.size + ch.portBindings.size + ch.multicastGroups.size + ch.flows.size + ch.addressSets.size + ch.portGroups.size + this.stale.length;
+    if (total <= maxKeys) return [ch];
+    const none = (): ContentChanges => ({ datapaths: new Set(), portBindings: new Set(), multicastGroups: new Set(), flows: new Set(), addressSets: new Set(), portGroups: new Set() });
+    const out: ContentChanges[] = [];
+    const slice = <K extends keyof ContentChanges>(field: K, keys: Iterable<string>): void => {
+      let cur = none();
+      for (const k of keys) {
+        cur[field].add(k);
+        if (cur[field].size >= maxKeys) { out.push(cur); cur = none(); }
+      }
+      if (cur[field].size > 0) out.push(cur);
+    };
+    const gone = [...ch.datapaths].filter((k) => !c.datapaths.has(k));
+    slice('datapaths', [...ch.datapaths].filter((k) => c.datapaths.has(k)));
+    slice('portBindings', ch.portBindings);
+    slice('multicastGroups', ch.multicastGroups);
+    slice('flows', ch.flows);
+    slice('addressSets', ch.addressSets);
+    slice('portGroups', ch.portGroups);
+    const last = none();
+    for (const k of gone) last.datapaths.add(k);
+    out.push(last);
+    return out;
+  }
+
   private newName(prefix: string): string {
     return `${prefix}${++this.nameSeq}`;
   }

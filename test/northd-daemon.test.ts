@@ -144,3 +144,30 @@ test('northd daemon: compile, hot paths, nb_cfg, port up, restart', async (t) =>
     await northd.close();
   }
 });
+
+test('northd daemon: a batch larger than the SB transaction limit is written in consistent phases', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-northd-phases-'));
+  const nb = SqliteStore.open(join(dir, 'nb.db'), nbSchema, { validate: validateNbTxn });
+  const sb = SqliteStore.open(join(dir, 'sb.db'), sbSchema);
+  t.after(async () => {
+    await nb.close();
+    await sb.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await nbctl(nb, ['init']);
+  for (const name of ['router-plain', 'load-balancer']) for (const words of topologies.get(name) ?? []) await nbctl(nb, words);
+  const errors: unknown[] = [];
+  const northd = await startNorthd({ nb, sb, sbTxnLimit: 25, onError: (e) => errors.push(e) });
+  try {
+    await northd.synced();
+    assert.ok(northd.stats().sbTransactions > 5, `phases: ${northd.stats().sbTransactions}`);
+    assert.deepEqual(await sbLines(sb), contentLines(compileFull(await nbSnapshot(nb))));
+    // and a deletion of a whole switch (flows, bindings, groups, then the datapath)
+    await nbctl(nb, ['ls-del', 'sw0']);
+    await northd.synced();
+    assert.deepEqual(await sbLines(sb), contentLines(compileFull(await nbSnapshot(nb))));
+    assert.deepEqual(errors, []);
+  } finally {
+    await northd.close();
+  }
+});
