@@ -647,6 +647,7 @@ unsigned Conntrack::expire(uint64_t now, unsigned budget) noexcept {
   Impl& m = *impl_;
   unsigned freed = 0;
   const uint32_t n = m.cfg.max_conns;
+  if (m.live.load(std::memory_order_relaxed) == 0) return 0;  // nothing to walk
   for (unsigned i = 0; i < budget && i < n; ++i) {
     const uint32_t idx = m.cursor.fetch_add(1, std::memory_order_relaxed) % n;
     Conn& c = m.pool[idx];

@@ -25,6 +25,10 @@ constexpr uint16_t kInBucket = 0xffff;
 constexpr uint32_t kVxlanHdr = 14 + 20 + 8 + 8;
 constexpr uint32_t kGeneveHdr = 14 + 20 + 8 + 8 + 8;
 constexpr uint16_t kVxlanPort = 4789, kGenevePort = 6081;
+// Conntrack pool slots examined per burst: a full sweep of a 65,536-entry pool takes
+// 2,048 bursts; idle threads do none, so the control thread also calls expire().
+constexpr unsigned kExpireBudget = 32;
+constexpr uint32_t kEmcWindow = 1024, kEmcBypass = 16384;
 
 struct Counter {
   std::atomic<uint64_t> v{0};
@@ -65,6 +69,10 @@ struct Executor::Impl {
   uint64_t now = 0;
   std::unique_ptr<EmcSlot[]> emc;
   uint64_t emc_mask;
+  // Adaptive bypass: with far more flows than slots the cache only adds a miss per
+  // lookup, so after a window of kEmcWindow lookups with under 1/16 hits it is skipped
+  // for the next kEmcBypass lookups, then measured again.
+  uint32_t emc_window = 0, emc_window_hits = 0, emc_bypass = 0;
   std::unique_ptr<uint8_t[]> scratch;  // kMaxCloneDepth * kMaxFrame
   Counter packets, lookups, emc_hits, outputs, packet_ins;
   Counter drops[static_cast<unsigned>(DropReason::kCount)];
@@ -99,6 +107,14 @@ struct Executor::Impl {
     lookups.inc();
     // Few subtables: the classifier is as cheap as the cache.
     if (!st.emc_on || tb.subtable_count() <= 2) return tb.lookup(st.key);
+    if (emc_bypass > 0) {
+      --emc_bypass;
+      return tb.lookup(st.key);
+    }
+    if (++emc_window == kEmcWindow) {
+      if (emc_window_hits < kEmcWindow / 16) emc_bypass = kEmcBypass;
+      emc_window = emc_window_hits = 0;
+    }
     const auto& uw = tb.used_words();
     const FlowKey& um = tb.union_mask();
     FlowKey& k = st.key;
@@ -111,6 +127,7 @@ struct Executor::Impl {
       for (uint8_t w : uw)
         if (s.key.w[w] != tmp[w]) { eq = false; break; }
       if (eq) {
+        ++emc_window_hits;
         emc_hits.inc();
         return s.e;
       }
@@ -589,7 +606,7 @@ void Executor::begin_burst(uint64_t now_ns) noexcept {
 void Executor::end_burst() noexcept {
   impl_->pipe = nullptr;
   core_.qsbr().quiescent(tid_);
-  core_.conntrack().expire(impl_->now, 64);
+  core_.conntrack().expire(impl_->now, kExpireBudget);
 }
 
 void Executor::go_offline() noexcept {

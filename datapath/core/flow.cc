@@ -7,58 +7,6 @@ namespace loom {
 
 namespace {
 
-// Word layout. Metadata words [0, 16), packet words [16, 32).
-constexpr FieldInfo kFields[kNumFields] = {
-    {"in_port", 0, 0, 32, false},
-    {"metadata", 0, 32, 32, false},
-    {"inport", 1, 0, 32, false},
-    {"outport", 1, 32, 32, false},
-    {"reg0", 2, 0, 32, false},   {"reg1", 2, 32, 32, false},
-    {"reg2", 3, 0, 32, false},   {"reg3", 3, 32, 32, false},
-    {"reg4", 4, 0, 32, false},   {"reg5", 4, 32, 32, false},
-    {"reg6", 5, 0, 32, false},   {"reg7", 5, 32, 32, false},
-    {"reg8", 6, 0, 32, false},   {"reg9", 6, 32, 32, false},
-    {"reg10", 7, 0, 32, false},  {"reg11", 7, 32, 32, false},
-    {"reg12", 8, 0, 32, false},  {"reg13", 8, 32, 32, false},
-    {"reg14", 9, 0, 32, false},  {"reg15", 9, 32, 32, false},
-    {"ct_state", 10, 0, 16, false},
-    {"ct_zone", 10, 16, 16, false},
-    {"flags", 10, 32, 32, false},
-    {"ct_mark", 11, 0, 32, false},
-    {"tun_id", 11, 32, 32, false},
-    {"ct_label", 12, 0, 128, false},
-    {"tun_src", 14, 0, 32, false},
-    {"tun_dst", 14, 32, 32, false},
-    {"tun_opt", 15, 0, 32, false},
-    {"eth_dst", 16, 0, 48, true},
-    {"eth_type", 16, 48, 16, true},
-    {"eth_src", 17, 0, 48, true},
-    {"vlan_tci", 17, 48, 16, true},
-    {"vlan_tci2", 18, 0, 16, true},
-    {"ip_proto", 18, 16, 8, true},
-    {"ip_tos", 18, 24, 8, true},
-    {"ip_ttl", 18, 32, 8, true},
-    {"ip_frag", 18, 40, 8, true},
-    {"arp_op", 18, 48, 16, true},
-    {"ip4_src", 19, 0, 32, true},
-    {"ip4_dst", 19, 32, 32, true},
-    {"arp_spa", 19, 0, 32, true},
-    {"arp_tpa", 19, 32, 32, true},
-    {"ip6_src", 20, 0, 128, true},
-    {"ip6_dst", 22, 0, 128, true},
-    {"ip6_label", 29, 0, 20, true},
-    {"l4_src", 24, 0, 16, true},
-    {"l4_dst", 24, 16, 16, true},
-    {"tcp_flags", 24, 32, 16, true},
-    {"icmp_type", 24, 48, 8, true},
-    {"icmp_code", 24, 56, 8, true},
-    {"arp_sha", 25, 0, 48, true},
-    {"arp_tha", 26, 0, 48, true},
-    {"nd_sll", 25, 0, 48, true},
-    {"nd_tll", 26, 0, 48, true},
-    {"nd_target", 27, 0, 128, true},
-};
-
 struct Alias { const char* name; Field f; };
 // OVN expression spellings and a few OVS ones.
 constexpr Alias kAliases[] = {
@@ -82,16 +30,14 @@ constexpr Alias kAliases[] = {
     {"tun_metadata0", Field::kTunOpt},
 };
 
-inline uint64_t low_mask(unsigned bits) { return bits >= 64 ? ~0ull : ((1ull << bits) - 1); }
 
 }  // namespace
 
-const FieldInfo& field_info(Field f) noexcept { return kFields[static_cast<unsigned>(f)]; }
 
 bool field_by_name(const char* name, Field& out) noexcept {
   if (name == nullptr) return false;
   for (unsigned i = 0; i < kNumFields; ++i) {
-    if (std::strcmp(kFields[i].name, name) == 0) {
+    if (std::strcmp(kFieldTable[i].name, name) == 0) {
       out = static_cast<Field>(i);
       return true;
     }
@@ -105,28 +51,8 @@ bool field_by_name(const char* name, Field& out) noexcept {
   return false;
 }
 
-U128 field_full_mask(Field f) noexcept {
-  const FieldInfo& fi = field_info(f);
-  if (fi.bits == 128) return U128{~0ull, ~0ull};
-  return U128{0, low_mask(fi.bits)};
-}
 
-U128 key_get(const FlowKey& k, Field f) noexcept {
-  const FieldInfo& fi = field_info(f);
-  if (fi.bits == 128) return U128{k.w[fi.word], k.w[fi.word + 1]};
-  return U128{0, (k.w[fi.word] >> fi.shift) & low_mask(fi.bits)};
-}
 
-void key_set(FlowKey& k, Field f, U128 value, U128 mask) noexcept {
-  const FieldInfo& fi = field_info(f);
-  if (fi.bits == 128) {
-    k.w[fi.word] = (k.w[fi.word] & ~mask.hi) | (value.hi & mask.hi);
-    k.w[fi.word + 1] = (k.w[fi.word + 1] & ~mask.lo) | (value.lo & mask.lo);
-    return;
-  }
-  const uint64_t m = (mask.lo & low_mask(fi.bits)) << fi.shift;
-  k.w[fi.word] = (k.w[fi.word] & ~m) | ((value.lo << fi.shift) & m);
-}
 
 void key_from_md(FlowKey& k, const Metadata& md) noexcept {
   k.w[0] = md.in_port | (uint64_t{md.metadata} << 32);
@@ -162,18 +88,6 @@ void md_from_key(Metadata& md, const FlowKey& k) noexcept {
   md.tun_opt = static_cast<uint32_t>(k.w[15]);
 }
 
-uint64_t hash_words(const uint64_t* w, const uint8_t* words, unsigned n) noexcept {
-  // A multiply-xorshift mix per word: cheap, good enough spread for power-of-two tables.
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-  for (unsigned i = 0; i < n; ++i) {
-    uint64_t x = w[words[i]] ^ (uint64_t{words[i]} << 56);
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 31;
-    h = (h ^ x) * 0x94d049bb133111ebull;
-    h ^= h >> 29;
-  }
-  return h;
-}
 
 const char* drop_reason_name(DropReason r) noexcept {
   switch (r) {

@@ -66,24 +66,111 @@ struct FieldInfo {
   bool packet;       // lives in the packet (set_field rewrites bytes), not in Metadata
 };
 
-const FieldInfo& field_info(Field f) noexcept;
+
+// Word layout (metadata words [0, 16), packet words [16, 32)). Inline so that per-packet
+// field accesses with a constant Field fold to a shift and a mask.
+inline constexpr FieldInfo kFieldTable[kNumFields] = {
+    {"in_port", 0, 0, 32, false},
+    {"metadata", 0, 32, 32, false},
+    {"inport", 1, 0, 32, false},
+    {"outport", 1, 32, 32, false},
+    {"reg0", 2, 0, 32, false},   {"reg1", 2, 32, 32, false},
+    {"reg2", 3, 0, 32, false},   {"reg3", 3, 32, 32, false},
+    {"reg4", 4, 0, 32, false},   {"reg5", 4, 32, 32, false},
+    {"reg6", 5, 0, 32, false},   {"reg7", 5, 32, 32, false},
+    {"reg8", 6, 0, 32, false},   {"reg9", 6, 32, 32, false},
+    {"reg10", 7, 0, 32, false},  {"reg11", 7, 32, 32, false},
+    {"reg12", 8, 0, 32, false},  {"reg13", 8, 32, 32, false},
+    {"reg14", 9, 0, 32, false},  {"reg15", 9, 32, 32, false},
+    {"ct_state", 10, 0, 16, false},
+    {"ct_zone", 10, 16, 16, false},
+    {"flags", 10, 32, 32, false},
+    {"ct_mark", 11, 0, 32, false},
+    {"tun_id", 11, 32, 32, false},
+    {"ct_label", 12, 0, 128, false},
+    {"tun_src", 14, 0, 32, false},
+    {"tun_dst", 14, 32, 32, false},
+    {"tun_opt", 15, 0, 32, false},
+    {"eth_dst", 16, 0, 48, true},
+    {"eth_type", 16, 48, 16, true},
+    {"eth_src", 17, 0, 48, true},
+    {"vlan_tci", 17, 48, 16, true},
+    {"vlan_tci2", 18, 0, 16, true},
+    {"ip_proto", 18, 16, 8, true},
+    {"ip_tos", 18, 24, 8, true},
+    {"ip_ttl", 18, 32, 8, true},
+    {"ip_frag", 18, 40, 8, true},
+    {"arp_op", 18, 48, 16, true},
+    {"ip4_src", 19, 0, 32, true},
+    {"ip4_dst", 19, 32, 32, true},
+    {"arp_spa", 19, 0, 32, true},
+    {"arp_tpa", 19, 32, 32, true},
+    {"ip6_src", 20, 0, 128, true},
+    {"ip6_dst", 22, 0, 128, true},
+    {"ip6_label", 29, 0, 20, true},
+    {"l4_src", 24, 0, 16, true},
+    {"l4_dst", 24, 16, 16, true},
+    {"tcp_flags", 24, 32, 16, true},
+    {"icmp_type", 24, 48, 8, true},
+    {"icmp_code", 24, 56, 8, true},
+    {"arp_sha", 25, 0, 48, true},
+    {"arp_tha", 26, 0, 48, true},
+    {"nd_sll", 25, 0, 48, true},
+    {"nd_tll", 26, 0, 48, true},
+    {"nd_target", 27, 0, 128, true},
+};
+static_assert(sizeof(kFieldTable) / sizeof(kFieldTable[0]) == kNumFields, "one FieldInfo per Field");
+
+inline constexpr uint64_t field_low_mask(unsigned bits) noexcept { return bits >= 64 ? ~0ull : ((1ull << bits) - 1); }
+
+inline const FieldInfo& field_info(Field f) noexcept { return kFieldTable[static_cast<unsigned>(f)]; }
+
+// Mask covering all bits of a field (U128 {0, 0xffff} for a 16-bit field, etc.).
+inline U128 field_full_mask(Field f) noexcept {
+  const FieldInfo& fi = field_info(f);
+  if (fi.bits == 128) return U128{~0ull, ~0ull};
+  return U128{0, field_low_mask(fi.bits)};
+}
+
+// Reads a field's value from a key.
+inline U128 key_get(const FlowKey& k, Field f) noexcept {
+  const FieldInfo& fi = field_info(f);
+  if (fi.bits == 128) return U128{k.w[fi.word], k.w[fi.word + 1]};
+  return U128{0, (k.w[fi.word] >> fi.shift) & field_low_mask(fi.bits)};
+}
+
+// Writes (value & mask) into the masked bits of a field, leaving other bits.
+inline void key_set(FlowKey& k, Field f, U128 value, U128 mask) noexcept {
+  const FieldInfo& fi = field_info(f);
+  if (fi.bits == 128) {
+    k.w[fi.word] = (k.w[fi.word] & ~mask.hi) | (value.hi & mask.hi);
+    k.w[fi.word + 1] = (k.w[fi.word + 1] & ~mask.lo) | (value.lo & mask.lo);
+    return;
+  }
+  const uint64_t m = (mask.lo & field_low_mask(fi.bits)) << fi.shift;
+  k.w[fi.word] = (k.w[fi.word] & ~m) | ((value.lo << fi.shift) & m);
+}
+
 // Looks a field up by name (also accepts OVN spellings: "eth.dst", "ip4.src", "tcp.dst",
 // "udp.src", "icmp4.type", "arp.spa", "nd.target", "ip.ttl", "vlan.tci"...). false if unknown.
 bool field_by_name(const char* name, Field& out) noexcept;
-
-// Mask covering all bits of a field (U128 {0, 0xffff} for a 16-bit field, etc.).
-U128 field_full_mask(Field f) noexcept;
-
-// Reads a field's value from a key.
-U128 key_get(const FlowKey& k, Field f) noexcept;
-// Writes (value & mask) into the masked bits of a field, leaving other bits.
-void key_set(FlowKey& k, Field f, U128 value, U128 mask) noexcept;
 
 // Copies Metadata into words [0, kMetaWords) and back.
 void key_from_md(FlowKey& k, const Metadata& md) noexcept;
 void md_from_key(Metadata& md, const FlowKey& k) noexcept;
 
-// 64-bit hash of the masked words listed in `words` (n entries).
-uint64_t hash_words(const uint64_t* w, const uint8_t* words, unsigned n) noexcept;
+// 64-bit hash of the words listed in `words` (n entries): a multiply-xorshift mix per
+// word, cheap and with good enough spread for power-of-two tables.
+inline uint64_t hash_words(const uint64_t* w, const uint8_t* words, unsigned n) noexcept {
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+  for (unsigned i = 0; i < n; ++i) {
+    uint64_t x = w[words[i]] ^ (uint64_t{words[i]} << 56);
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 31;
+    h = (h ^ x) * 0x94d049bb133111ebull;
+    h ^= h >> 29;
+  }
+  return h;
+}
 
 }  // namespace loom

@@ -171,3 +171,26 @@ TEST(Classifier, ManySubtables) {
     EXPECT_EQ(e, linear(es, k));
   }
 }
+
+TEST(Fields, NamesRoundTripAndLayoutIsDisjoint) {
+  FlowKey used;
+  for (unsigned i = 0; i < kNumFields; ++i) {
+    const Field f = static_cast<Field>(i);
+    Field back;
+    ASSERT_TRUE(field_by_name(field_info(f).name, back)) << field_info(f).name;
+    EXPECT_EQ(field_info(back).word, field_info(f).word);
+    FlowKey k;
+    key_set(k, f, field_full_mask(f), field_full_mask(f));
+    EXPECT_EQ(key_get(k, f), field_full_mask(f)) << field_info(f).name;
+    // Aliases (arp_spa/ip4_src, nd_sll/arp_sha, ...) share bits on purpose; others must not.
+    const bool alias = f == Field::kArpSpa || f == Field::kArpTpa || f == Field::kNdSll || f == Field::kNdTll;
+    for (unsigned w = 0; w < kKeyWords; ++w) {
+      if (!alias) EXPECT_EQ(used.w[w] & k.w[w], 0u) << field_info(f).name;
+      used.w[w] |= k.w[w];
+    }
+  }
+  Field f;
+  EXPECT_TRUE(field_by_name("ip4.dst", f));
+  EXPECT_EQ(f, Field::kIp4Dst);
+  EXPECT_FALSE(field_by_name("ip5.dst", f));
+}
