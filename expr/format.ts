@@ -7,8 +7,9 @@
 // Never: change meaning; parseMatch(formatMatch(e)) deep-equals e for every tree the parser
 // can produce (format.test.ts checks this over generated trees).
 
-import type { Constant, MatchExpr } from './ast.js';
+import type { Conjunction, Constant, MatchExpr } from './ast.js';
 import { formatIPv4, formatIPv6, formatMac, maskPrefixLength, type IntFormat } from './lexer.js';
+import { lookupField } from './fields.js';
 import { refText } from './parser.js';
 
 export function formatInt(value: bigint, format: IntFormat): string {
@@ -63,4 +64,24 @@ export function formatMatch(e: MatchExpr): string {
       return e.terms.map((t) => (t.type === 'and' || t.type === 'or' ? `(${formatMatch(t)})` : formatMatch(t))).join(op);
     }
   }
+}
+
+/**
+ * One normalized conjunction as a match over base fields, e.g.
+ * `eth.type == 0x800 && reg0 == 0x4/0x6 && inport == "p1"`; a full mask prints without it.
+ * The text parses back (as a match over base fields) to the same packets; "1" if empty.
+ */
+export function formatConjunction(c: Conjunction): string {
+  const parts: string[] = [];
+  for (const t of c.terms) {
+    const def = lookupField(t.field);
+    const full = def !== undefined && t.mask === (1n << BigInt(def.width)) - 1n;
+    parts.push(`${t.field} == 0x${t.value.toString(16)}${full ? '' : `/0x${t.mask.toString(16)}`}`);
+  }
+  for (const s of c.strings) {
+    const call = s.field === 'is_chassis_resident';
+    const text = call ? `is_chassis_resident(${JSON.stringify(s.value)})` : `${s.field} == ${JSON.stringify(s.value)}`;
+    parts.push(s.negated ? `!${call ? text : `(${text})`}` : text);
+  }
+  return parts.length === 0 ? '1' : parts.join(' && ');
 }

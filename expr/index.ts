@@ -18,7 +18,7 @@ export type {
 } from './ast.js';
 export { ExprError, type ExprErrorData } from './error.js';
 export { BASE_FIELDS, FIELDS, lookupField, type FieldDef, type FieldKind, type Piece } from './fields.js';
-export { formatConstant, formatMatch } from './format.js';
+export { formatConjunction, formatConstant, formatMatch } from './format.js';
 
 /** Parses and type-checks a match. Throws ExprError. With `ctx`, unknown $sets / @groups are errors. */
 export function parseMatch(text: string, ctx?: SymbolContext): MatchExpr {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { bitValues, matchArbitrary, packets, type Domain } from './arbitrary.js';
 import {
-  complementPrefixes, evaluate, evaluateConjunctions, ExprError, formatMatch, normalize, parseMatch, prefixes,
+  complementPrefixes, evaluate, evaluateConjunctions, ExprError, formatConjunction, formatMatch, normalize, parseMatch, prefixes,
   type Conjunction, type FieldValues, type MatchExpr, type SymbolContext,
 } from './index.js';
 
@@ -182,4 +182,15 @@ test('prefixes cover exactly the range (exhaustive over 5 bits)', () => {
       }
     }
   }
+});
+
+test('formatConjunction prints a match over base fields with the same meaning', () => {
+  fc.assert(fc.property(matchArbitrary(DOMAIN_A), (e) => {
+    for (const c of normalize(e, ctx)) {
+      const back = parseMatch(formatConjunction(c), ctx);
+      for (const p of PACKETS_A) assert.equal(evaluate(back, p, ctx), evaluateConjunctions([c], p, ctx), formatConjunction(c));
+    }
+  }), { numRuns: 100, seed: 31 });
+  assert.equal(formatConjunction({ terms: [{ field: 'eth.type', value: 0x800n, mask: 0xffffn }, { field: 'reg0', value: 4n, mask: 6n }], strings: [{ field: 'inport', value: 'p1', negated: true }] }),
+    'eth.type == 0x800 && reg0 == 0x4/0x6 && !(inport == "p1")');
 });

@@ -29,7 +29,7 @@ export class TokenStream {
     this.tokens = tokenize(text);
   }
   peek(k = 0): Token {
-    const t = this.tokens[Math.min(this.i + k, this.tokens.length - 1)];
+    const t = this.tokens[Math.max(0, Math.min(this.i + k, this.tokens.length - 1))];
     if (t === undefined) throw new Error('token stream has no end token');
     return t;
   }
