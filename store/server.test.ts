@@ -170,3 +170,35 @@ test('a wait that does not hold in time is 408 timed-out', { timeout: 30_000 }, 
   assert.equal(body.error.code, 'timed-out');
   assert.equal(body.error.table, 'Chassis');
 });
+
+test('any first watch message gets a snapshot or a 4400/4404 refusal with an error, never an internal failure', { timeout: 60_000 }, async (t) => {
+  const fc = await import('fast-check');
+  const { server } = await fixture(t);
+  const tables = ['Port_Binding', 'Chassis', 'Nope', '__proto__'];
+  const columns = ['chassis', 'logical_port', 'name', 'nope', '_uuid'];
+  const spec = fc.record({ where: fc.array(fc.tuple(fc.constantFrom(...columns), fc.constantFrom('==', '!=', 'includes', '<', '~'), fc.jsonValue({ maxDepth: 1 })), { maxLength: 2 }), columns: fc.array(fc.constantFrom(...columns), { maxLength: 2 }) }, { requiredKeys: [] });
+  const req = fc.oneof(
+    // No valid fromRevision: resuming at the current revision rightly sends nothing yet.
+    fc.record({ fromRevision: fc.oneof(fc.integer({ min: -3, max: -1 }), fc.double().filter((d) => !Number.isInteger(d)), fc.string()), tables: fc.dictionary(fc.constantFrom(...tables), spec, { maxKeys: 2 }) }, { requiredKeys: [] }),
+    fc.jsonValue({ maxDepth: 2 }),
+  );
+  const text = fc.oneof(req.map((r) => JSON.stringify(r)), fc.string());
+  await fc.assert(
+    fc.asyncProperty(text, async (first) => {
+      const w = rawWatch(server.url, first);
+      const firstMsg = new Promise<void>((resolve) => w.ws.once('message', () => resolve()));
+      const outcome = await Promise.race([firstMsg.then(() => 'message' as const), w.closed.then(() => 'closed' as const)]);
+      assert.equal(outcome, 'message', `closed without a message for ${first}`);
+      const m = w.messages[0];
+      if (m?.type === 'error') {
+        const c = await w.closed;
+        assert.ok(c.code === CloseCode.badRequest || c.code === CloseCode.unknownName, `close ${c.code} (${m.error.code}: ${m.error.message}) for ${first}`);
+      } else {
+        assert.equal(m?.type, 'snapshot', `first event ${JSON.stringify(m)} for ${first}`);
+        w.ws.close();
+        await w.closed;
+      }
+    }),
+    { numRuns: 150, seed: 20261124 },
+  );
+});
