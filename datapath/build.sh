@@ -25,7 +25,12 @@ if [ -f core/CMakeLists.txt ] && [ "${LOOM_NO_CORE:-0}" != 1 ]; then
     core_lib=$(find "$PWD/build/core-shell" -name 'libloomcore.a' | head -1)
   else
     rm -f build/core-shell/Makefile  # configure again next time
-    say "core library did not build (see datapath/build/core-build.log); addon uses its own L2 table"
+    say "core's CMake build failed (see datapath/build/core-build.log); compiling core/*.cc directly"
+    if make -s -C addon -j "$JOBS" core-direct >>build/core-build.log 2>&1; then
+      core_lib=$PWD/build/core-direct/libloomcore.a
+    else
+      say "core sources did not compile (see datapath/build/core-build.log); addon uses its own L2 table"
+    fi
   fi
 fi
 if [ -n "$core_lib" ] && [ ! -f addon/core_binding.cc ]; then core_lib=; fi

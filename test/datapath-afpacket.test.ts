@@ -84,6 +84,7 @@ test('af_packet over veth: ping, nc and iperf3 between namespaces through an L2 
   })();
   assert.match(lost, /3 packets transmitted, 0 received/);
   const after = await dp.stats();
-  assert.equal(after.entries.find((e) => e.cookie === 99)!.packets - before, 3, 'the drop entry counted exactly the 3 echo requests');
-  assert.ok(after.drops.rule! >= 3);
+  // At least the 3 echo requests (late TCP segments of the iperf3/nc sessions may add some).
+  assert.ok(after.entries.find((e) => e.cookie === 99)!.packets - before >= 3, 'the drop entry counted the echo requests');
+  assert.ok(after.drops.explicit_drop! >= 3);
 });

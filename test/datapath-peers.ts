@@ -77,7 +77,12 @@ export class Testpmd {
     ];
     const child = spawn('taskset', args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const tp = new Testpmd(child, prefix);
-    await tp.waitOut(/testpmd> /, 30000);
+    try {
+      await tp.waitOut(/testpmd> /, 30000);
+    } catch (e) {
+      await tp.quit();
+      throw new Error(`${(e as Error).message}; testpmd said: ${tp.out.slice(-1500)}`);
+    }
     return tp;
   }
 

@@ -60,7 +60,7 @@ test('vhost-user: testpmd virtio-user <-> loom L2 table, then a drop rule', { sk
   const e2 = after.entries.find((e) => e.cookie === 2);
   assert.ok(e1 && e1.packets >= fwd.b.tx && e1.bytes >= 60 * e1.packets, `entry 1 counted ${JSON.stringify(e1)}`);
   assert.ok(e2 && e2.packets >= fwd.a.tx, `entry 2 counted ${JSON.stringify(e2)}`);
-  assert.equal(after.drops.no_match, 0);
+  assert.equal(after.drops.table_miss, 0);
   const vm1 = after.ports.find((p) => p.name === 'vm1')!;
   assert.ok(tpStats[1]!.rx <= vm1.tx, 'testpmd cannot receive more than loom transmitted');
   assert.ok(after.workers[0]!.busyCycles > 0);
@@ -74,14 +74,14 @@ test('vhost-user: testpmd virtio-user <-> loom L2 table, then a drop rule', { sk
   await tp.cmd('start tx_first 1');
   const dropped = await waitFor('the drop rule to count the 32 seeded packets', async () => {
     const s = await dp!.stats();
-    return s.drops.rule! - base.drops.rule! >= 32 ? s : undefined;
+    return s.drops.explicit_drop! - base.drops.explicit_drop! >= 32 ? s : undefined;
   }, 10000, 100);
   await tp.cmd('stop');
   const end = await dp.stats();
   const dropEntry = end.entries.find((e) => e.cookie === 3);
   assert.ok(dropEntry && dropEntry.packets >= 32, `drop entry counted ${JSON.stringify(dropEntry)}`);
   assert.equal(end.ports.find((p) => p.name === 'vm1')!.tx, baseVm1Tx, 'nothing reaches vm1 once vm0 traffic is dropped');
-  assert.ok(dropped.drops.rule! >= 32);
+  assert.ok(dropped.drops.explicit_drop! >= 32);
 });
 
 test('vhost-user client mode: loom restarts, testpmd (virtio-user server) stays up, traffic resumes', { skip, timeout: 120000 }, async (t) => {

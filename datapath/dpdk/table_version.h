@@ -28,11 +28,11 @@ enum DropReason : uint8_t {
   kDropPacketInFull,    // packet-in queue or record pool exhausted
   kDropMalformed,       // parser refused the packet
   kDropCopyFailed,      // no mbuf to copy a multi-output packet
-  kDropCore,            // a reason reported by the core executor (see its own counters)
+  kDropCore,            // any drop by the core executor (its reasons are reported by name too)
   kDropReasonCount
 };
 inline constexpr const char* kDropReasonNames[kDropReasonCount] = {
-    "no_match", "rule", "bad_port", "tx_full", "packet_in_full", "malformed", "copy_failed", "core"};
+    "table_miss", "explicit_drop", "bad_port", "tx_full", "packet_in_full", "malformed", "copy_failed", "core"};
 
 class BurstSink {
  public:

@@ -1,0 +1,266 @@
+// datapath/addon/core_binding.cc — PipelineBinding for datapath/core: JS wire batches ->
+// loom::Batch -> Core::apply (build + publish + grace period), per-entry counters from the
+// current version, the executors' drop reasons. Built only with LOOM_WITH_CORE.
+#include <mutex>
+#include <vector>
+
+#include "addon/pipeline_binding.h"
+#include "core/core.h"
+#include "dpdk/core_pipeline.h"
+
+namespace loom::dp {
+
+std::unique_ptr<PipelineBinding> make_simple_binding(Datapath& dp);
+
+namespace {
+
+struct Where { size_t op; };  // original op index for each Batch vector element
+
+class CoreBinding final : public PipelineBinding {
+ public:
+  explicit CoreBinding(Datapath& dp) : core_(loom::CoreConfig{}) {
+    dp.start_workers([this](unsigned) -> std::unique_ptr<WorkerPipeline> {
+      auto p = std::make_unique<CoreWorkerPipeline>(core_);
+      std::lock_guard<std::mutex> g(mu_);  // worker start-up only, never per packet
+      workers_.push_back(p.get());
+      return p;
+    });
+  }
+
+  const char* name() const override { return "core"; }
+
+  Napi::Value apply(Napi::Env env, Napi::Array ops) override {
+    loom::Batch b;
+    std::vector<size_t> tab_ix, grp_ix, flow_ix;
+    for (uint32_t i = 0; i < ops.Length(); i++) parse_op(env, i, ops.Get(i).As<Napi::Object>(), b, tab_ix, grp_ix, flow_ix);
+    loom::BuildError err;
+    auto v = core_.apply(b, err);
+    if (!v) {
+      size_t op = 0;
+      const auto pick = [&](const std::vector<size_t>& ix) {
+        if (err.index >= 0 && static_cast<size_t>(err.index) < ix.size()) op = ix[static_cast<size_t>(err.index)];
+      };
+      if (err.where == "flows") pick(flow_ix);
+      else if (err.where == "groups") pick(grp_ix);
+      else if (err.where == "tables") pick(tab_ix);
+      std::string field = err.field;
+      if (err.action >= 0 && field.empty()) field = "actions[" + std::to_string(err.action) + "]";
+      throw batch_error(env, err.code, err.message, op, field, "");
+    }
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("entries", static_cast<double>(v->entry_count()));
+    r.Set("version", static_cast<double>(v->version()));
+    return r;
+  }
+
+  Napi::Array entry_stats(Napi::Env env) override {
+    auto snap = core_.snapshot();
+    Napi::Array a = Napi::Array::New(env);
+    uint32_t k = 0;
+    for (unsigned t = 0; t < loom::kMaxTables; t++) {
+      for (const auto& e : snap->table(static_cast<uint16_t>(t)).entries()) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("table", t);
+        o.Set("priority", e->priority);
+        o.Set("cookie", static_cast<double>(e->cookie));
+        o.Set("packets", static_cast<double>(e->stats->packets()));
+        o.Set("bytes", static_cast<double>(e->stats->bytes()));
+        a.Set(k++, o);
+      }
+    }
+    return a;
+  }
+
+  void add_drop_reasons(Napi::Env env, Napi::Object into) override {
+    uint64_t sums[static_cast<unsigned>(loom::DropReason::kCount)] = {};
+    uint64_t lookups = 0, emc = 0;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      for (auto* w : workers_) {
+        const loom::ExecStats s = w->stats();
+        for (unsigned r = 0; r < static_cast<unsigned>(loom::DropReason::kCount); r++) sums[r] += s.drops[r];
+        lookups += s.lookups;
+        emc += s.emc_hits;
+      }
+    }
+    for (unsigned r = 1; r < static_cast<unsigned>(loom::DropReason::kCount); r++)
+      into.Set(loom::drop_reason_name(static_cast<loom::DropReason>(r)), static_cast<double>(sums[r]));
+    const loom::CtStats ct = core_.conntrack().stats();
+    into.Set("ct_table_full_total", static_cast<double>(ct.table_full));
+    (void)env;
+    (void)lookups;
+    (void)emc;
+  }
+
+ private:
+  static loom::Field field(Napi::Env env, size_t i, const std::string& name) {
+    loom::Field f;
+    if (!loom::field_by_name(name.c_str(), f)) throw batch_error(env, "bad_field", "unknown field '" + name + "'", i, name, name);
+    return f;
+  }
+  static loom::U128 hex(Napi::Env env, size_t i, const std::string& what, Napi::Value v) {
+    loom::U128 u;
+    if (!parse_hex128(v.ToString().Utf8Value(), u.hi, u.lo))
+      throw batch_error(env, "bad_value", what + " must be hex", i, what, v.ToString().Utf8Value());
+    return u;
+  }
+  static uint32_t num(Napi::Object o, const char* k) { return o.Get(k).ToNumber().Uint32Value(); }
+  static uint64_t hex64(Napi::Env env, size_t i, const char* k, Napi::Object o) { return hex(env, i, k, o.Get(k)).lo; }
+
+  static loom::Program program(Napi::Env env, size_t i, Napi::Array acts) {
+    loom::Program p;
+    for (uint32_t k = 0; k < acts.Length(); k++) {
+      Napi::Object a = acts.Get(k).As<Napi::Object>();
+      const std::string t = a.Get("type").ToString();
+      if (t == "output") p.push_back(loom::Output{num(a, "port")});
+      else if (t == "drop") p.push_back(loom::Drop{});
+      else if (t == "packet_in") p.push_back(loom::PacketIn{static_cast<uint16_t>(num(a, "reason"))});
+      else if (t == "goto_table") p.push_back(loom::GotoTable{static_cast<uint16_t>(num(a, "table"))});
+      else if (t == "resubmit") p.push_back(loom::Resubmit{static_cast<uint16_t>(num(a, "table"))});
+      else if (t == "group") p.push_back(loom::GroupOut{num(a, "group")});
+      else if (t == "ct_clear") p.push_back(loom::CtClear{});
+      else if (t == "pop_vlan") p.push_back(loom::PopVlan{});
+      else if (t == "set_field") {
+        p.push_back(loom::SetField{field(env, i, a.Get("field").ToString()), hex(env, i, "value", a.Get("value")), hex(env, i, "mask", a.Get("mask"))});
+      } else if (t == "move") {
+        p.push_back(loom::Move{field(env, i, a.Get("src").ToString()), static_cast<uint8_t>(num(a, "srcOfs")),
+                               field(env, i, a.Get("dst").ToString()), static_cast<uint8_t>(num(a, "dstOfs")),
+                               static_cast<uint8_t>(num(a, "nbits"))});
+      } else if (t == "ct") {
+        loom::Ct c;
+        c.zone = static_cast<uint16_t>(num(a, "zone"));
+        if (a.Has("zoneField")) { c.use_zone_field = true; c.zone_field = field(env, i, a.Get("zoneField").ToString()); }
+        c.commit = a.Get("commit").ToBoolean();
+        c.table = static_cast<int16_t>(a.Get("table").ToNumber().Int32Value());
+        c.drop_invalid = a.Get("dropInvalid").ToBoolean();
+        if (a.Has("nat")) {
+          Napi::Object n = a.Get("nat").As<Napi::Object>();
+          c.nat = n.Get("kind").ToString().Utf8Value() == "src" ? loom::NatKind::kSrc : loom::NatKind::kDst;
+          c.addr_min = static_cast<uint32_t>(hex64(env, i, "addrMin", n));
+          c.addr_max = static_cast<uint32_t>(hex64(env, i, "addrMax", n));
+          c.port_min = static_cast<uint16_t>(num(n, "portMin"));
+          c.port_max = static_cast<uint16_t>(num(n, "portMax"));
+        }
+        if (a.Has("backends")) {
+          Napi::Array bs = a.Get("backends").As<Napi::Array>();
+          for (uint32_t j = 0; j < bs.Length(); j++) {
+            Napi::Object bo = bs.Get(j).As<Napi::Object>();
+            c.backends.push_back({static_cast<uint32_t>(hex64(env, i, "ip", bo)), static_cast<uint16_t>(num(bo, "port"))});
+          }
+        }
+        if (a.Has("mark")) {
+          Napi::Object mo = a.Get("mark").As<Napi::Object>();
+          c.set_mark = true;
+          c.mark = num(mo, "value");
+          c.mark_mask = num(mo, "mask");
+        }
+        if (a.Has("label")) {
+          Napi::Object lo = a.Get("label").As<Napi::Object>();
+          c.set_label = true;
+          c.label = hex(env, i, "label", lo.Get("value"));
+          c.label_mask = hex(env, i, "label", lo.Get("mask"));
+        }
+        p.push_back(c);
+      } else if (t == "dec_ttl") {
+        loom::DecTtl d;
+        const std::string oe = a.Get("onError").ToString();
+        d.on_error = oe == "goto" ? loom::DecTtl::kGoto : oe == "packet_in" ? loom::DecTtl::kPacketIn : loom::DecTtl::kDrop;
+        d.table = static_cast<uint16_t>(num(a, "table"));
+        d.reason = static_cast<uint16_t>(num(a, "reason"));
+        p.push_back(d);
+      } else if (t == "push_vlan") {
+        p.push_back(loom::PushVlan{static_cast<uint16_t>(num(a, "tpid")), static_cast<uint16_t>(num(a, "tci"))});
+      } else if (t == "encap") {
+        loom::Encap e;
+        e.kind = a.Get("kind").ToString().Utf8Value() == "geneve" ? loom::TunnelKind::kGeneve : loom::TunnelKind::kVxlan;
+        e.eth_src = hex64(env, i, "ethSrc", a);
+        e.eth_dst = hex64(env, i, "ethDst", a);
+        e.ip_src = static_cast<uint32_t>(hex64(env, i, "ipSrc", a));
+        e.ip_dst = static_cast<uint32_t>(hex64(env, i, "ipDst", a));
+        e.ttl = static_cast<uint8_t>(num(a, "ttl"));
+        e.dst_port = static_cast<uint16_t>(num(a, "dstPort"));
+        e.vni = num(a, "vni");
+        if (a.Has("vniField")) { e.use_vni_field = true; e.vni_field = field(env, i, a.Get("vniField").ToString()); }
+        p.push_back(e);
+      } else if (t == "decap") {
+        p.push_back(loom::Decap{static_cast<uint16_t>(num(a, "dstPort"))});
+      } else if (t == "neigh_store") {
+        p.push_back(loom::NeighStore{field(env, i, a.Get("ip").ToString()), field(env, i, a.Get("mac").ToString())});
+      } else if (t == "neigh_lookup") {
+        p.push_back(loom::NeighLookup{field(env, i, a.Get("ip").ToString()), field(env, i, a.Get("mac").ToString()),
+                                      field(env, i, a.Get("result").ToString()), static_cast<uint8_t>(num(a, "resultBit"))});
+      } else {
+        throw batch_error(env, "bad_action", "unknown action '" + t + "'", i, "actions[" + std::to_string(k) + "]", t);
+      }
+    }
+    return p;
+  }
+
+  static void parse_op(Napi::Env env, size_t i, Napi::Object o, loom::Batch& b, std::vector<size_t>& tab_ix,
+                       std::vector<size_t>& grp_ix, std::vector<size_t>& flow_ix) {
+    const std::string op = o.Get("op").ToString();
+    if (op == "add" || op == "modify" || op == "delete") {
+      Napi::Object e = o.Get("entry").As<Napi::Object>();
+      loom::FlowMod fm;
+      fm.op = op == "add" ? loom::FlowMod::kAdd : op == "modify" ? loom::FlowMod::kModify : loom::FlowMod::kDelete;
+      fm.table = static_cast<uint16_t>(num(e, "table"));
+      fm.priority = num(e, "priority");
+      fm.cookie = std::stoull(e.Get("cookie").ToString().Utf8Value());
+      Napi::Object m = e.Get("match").As<Napi::Object>();
+      Napi::Array keys = m.GetPropertyNames();
+      for (uint32_t k = 0; k < keys.Length(); k++) {
+        const std::string f = keys.Get(k).ToString();
+        Napi::Object fv = m.Get(f).As<Napi::Object>();
+        fm.match.push_back({field(env, i, f), hex(env, i, f, fv.Get("value")), hex(env, i, f, fv.Get("mask"))});
+      }
+      fm.program = program(env, i, e.Get("actions").As<Napi::Array>());
+      b.flows.push_back(std::move(fm));
+      flow_ix.push_back(i);
+    } else if (op == "delete_cookie") {
+      loom::FlowMod fm;
+      fm.op = loom::FlowMod::kDeleteByCookie;
+      fm.cookie = std::stoull(o.Get("cookie").ToString().Utf8Value());
+      const int t = o.Get("table").ToNumber().Int32Value();
+      fm.all_tables = t < 0;
+      fm.table = static_cast<uint16_t>(t < 0 ? 0 : t);
+      b.flows.push_back(std::move(fm));
+      flow_ix.push_back(i);
+    } else if (op == "set_miss") {
+      loom::TableMod tm;
+      tm.table = static_cast<uint16_t>(num(o, "table"));
+      const std::string miss = o.Get("miss").ToString();
+      if (miss == "goto") { tm.miss.kind = loom::MissAction::kGoto; tm.miss.table = static_cast<uint16_t>(num(o, "next")); }
+      else if (miss == "packet_in") { tm.miss.kind = loom::MissAction::kPacketIn; tm.miss.reason = static_cast<uint16_t>(num(o, "next")); }
+      else tm.miss.kind = loom::MissAction::kDrop;
+      b.tables.push_back(tm);
+      tab_ix.push_back(i);
+    } else if (op == "add_group" || op == "modify_group" || op == "delete_group") {
+      loom::GroupMod gm;
+      gm.op = op == "add_group" ? loom::GroupMod::kAdd : op == "modify_group" ? loom::GroupMod::kModify : loom::GroupMod::kDelete;
+      gm.group.id = num(o, "group");
+      if (op != "delete_group") {
+        Napi::Array bs = o.Get("buckets").As<Napi::Array>();
+        for (uint32_t k = 0; k < bs.Length(); k++) gm.group.buckets.push_back(program(env, i, bs.Get(k).As<Napi::Array>()));
+      }
+      b.groups.push_back(std::move(gm));
+      grp_ix.push_back(i);
+    } else {
+      throw batch_error(env, "bad_op", "unknown op '" + op + "'", i, "op", op);
+    }
+  }
+
+  loom::Core core_;
+  std::mutex mu_;
+  std::vector<CoreWorkerPipeline*> workers_;
+};
+
+}  // namespace
+
+std::unique_ptr<PipelineBinding> PipelineBinding::create(Datapath& dp) {
+  // LOOM_PIPELINE=simple keeps the shell's own L2 table (bench "plain L2" baseline).
+  const char* want = std::getenv("LOOM_PIPELINE");
+  if (want && std::string(want) == "simple") return make_simple_binding(dp);
+  return std::make_unique<CoreBinding>(dp);
+}
+
+}  // namespace loom::dp
