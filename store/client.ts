@@ -68,6 +68,12 @@ export class RemoteStore implements Store {
 
   async select(table: string, where: readonly Condition[] = []): Promise<readonly Row[]> {
     const q = where.length > 0 ? `?where=${encodeURIComponent(JSON.stringify(where))}` : '';
+    // Past a few KiB a URL risks the server's header limit: ask with a read-only transaction.
+    if (q.length > 4096) {
+      const r = await this.transact([{ op: 'select', table, where }]);
+      const first = r.results[0];
+      return first !== undefined && 'rows' in first ? first.rows : [];
+    }
     const r = await this.call<{ rows: Row[] }>(`${TABLES_PATH}/${encodeURIComponent(table)}${q}`, { method: 'GET' });
     return r.rows;
   }
