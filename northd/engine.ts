@@ -187,7 +187,11 @@ export class NorthdEngine implements SbContent {
         case 'NAT':
         case 'Logical_Router_Static_Route':
         case 'Logical_Router_Policy':
-          for (const lr of m.lrOfChild.get(c.uuid) ?? []) this.dirtyUnits.add(`lr:${lr}`);
+          for (const lr of m.lrOfChild.get(c.uuid) ?? []) {
+            this.dirtyUnits.add(`lr:${lr}`);
+            // NAT addresses are answered for on the attached switches
+            if (c.table === 'NAT') for (const ls of m.routerSwitches(lr)) this.touchedLs.add(ls);
+          }
           break;
         default:
           break;
@@ -305,7 +309,10 @@ export class NorthdEngine implements SbContent {
         case 'NAT':
         case 'Logical_Router_Static_Route':
         case 'Logical_Router_Policy':
-          for (const lr of m.lrOfChild.get(u) ?? []) this.dirtyUnits.add(`lr:${lr}`);
+          for (const lr of m.lrOfChild.get(u) ?? []) {
+            this.dirtyUnits.add(`lr:${lr}`);
+            if (c.table === 'NAT') for (const ls of m.routerSwitches(lr)) this.touchedLs.add(ls);
+          }
           break;
         case 'NB_Global':
         case 'DHCP_Options':

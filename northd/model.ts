@@ -30,6 +30,8 @@ export interface RouterPortInfo {
   readonly v6: readonly Network6[];
   readonly lla: string;
   readonly gatewayChassis: string | null;
+  /** external IPs of the router's dnat / dnat_and_snat entries (ARP for them reaches the router) */
+  readonly natIps: readonly string[];
 }
 
 export interface SwitchInfo {
@@ -169,6 +171,22 @@ export class NbModel {
     return this.byName(this.lspByRouterPort, 'Logical_Switch_Port', str(lrp, 'name'));
   }
 
+  /** Switches attached to a router (through router-type ports naming its ports). */
+  routerSwitches(lr: Uuid): Set<Uuid> {
+    const out = new Set<Uuid>();
+    const row = this.nb.Logical_Router.get(lr);
+    if (row === undefined) return out;
+    for (const p of list(row, 'ports')) {
+      const lrp = this.nb.Logical_Router_Port.get(p);
+      if (lrp === undefined) continue;
+      for (const u of this.lspByRouterPort.get(str(lrp, 'name')) ?? []) {
+        const ls = this.lsOfLsp.get(u);
+        if (ls !== undefined) out.add(ls);
+      }
+    }
+    return out;
+  }
+
   isGatewayRouter(lr: Row): boolean {
     return (map(lr, 'options')['chassis'] ?? '') !== '';
   }
@@ -188,9 +206,14 @@ export class NbModel {
       if (p?.v6) v6.push(p.v6);
     }
     const gw = map(lrRow, 'options')['chassis'];
+    const natIps = new Set<string>();
+    for (const n of list(lrRow, 'nat')) {
+      const nat = this.nb.NAT.get(n);
+      if (nat !== undefined && str(nat, 'type') !== 'snat' && str(nat, 'external_ip') !== '') natIps.add(str(nat, 'external_ip'));
+    }
     return {
       lsp: lsp._uuid, lspName: str(lsp, 'name'), lrp: lrp._uuid, lrpName: str(lrp, 'name'), lr, mac, v4, v6,
-      lla: macToLla(mac), gatewayChassis: gw === undefined || gw === '' ? null : gw,
+      lla: macToLla(mac), gatewayChassis: gw === undefined || gw === '' ? null : gw, natIps: [...natIps].sort(),
     };
   }
 

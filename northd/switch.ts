@@ -192,6 +192,9 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
       b.add(dp, 'ls_in_arp_rsp', 50, `arp.tpa == ${n.addr} && arp.op == 1`, arpReply(rp.mac, n.addr), ref);
       b.add(dp, 'ls_in_l2_lkup', 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${n.addr}`, toRouter, ref);
     }
+    for (const ip of rp.natIps) {
+      b.add(dp, 'ls_in_l2_lkup', 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`, toRouter, ref);
+    }
     for (const ip6 of [...rp.v6.map((n) => n.addr), rp.lla]) {
       const nd = `nd_na_router { eth.src = ${rp.mac}; ip6.src = ${ip6}; nd.target = ${ip6}; nd.tll = ${rp.mac}; outport = inport; flags.loopback = 1; output; };`;
       b.add(dp, 'ls_in_arp_rsp', 100, `${ndMatch(ip6)} && inport == ${qn}`, 'next;', ref);

@@ -70,3 +70,14 @@ ls-add ls1
 lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:0a 10.0.0.10"
 lsp-add ls1 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:00:0b 10.0.0.11"
 --id=@d create DHCP_Options cidr=10.0.0.0/24 options:lease_time=3600 options:router=10.0.0.1 options:server_id=10.0.0.1 options:server_mac=c0:ff:ee:00:00:01 -- set Logical_Switch_Port vm1 dhcpv4_options=@d
+
+topology router-dnat
+ls-add ls1 -- ls-add ext
+lr-add gw1 -- set Logical_Router gw1 options:chassis=hv1
+lrp-add gw1 gw1-ls1 00:00:00:00:01:01 10.0.1.1/24
+lrp-add gw1 gw1-ext 00:00:00:00:ff:01 172.16.0.1/24
+lsp-add ls1 ls1-gw1 -- lsp-set-type ls1-gw1 router -- lsp-set-addresses ls1-gw1 router -- lsp-set-options ls1-gw1 router-port=gw1-ls1
+lsp-add ext ext-gw1 -- lsp-set-type ext-gw1 router -- lsp-set-addresses ext-gw1 router -- lsp-set-options ext-gw1 router-port=gw1-ext
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
+lr-nat-add gw1 dnat_and_snat 172.16.0.10 10.0.1.10
+lr-nat-add gw1 dnat 172.16.0.20 10.0.1.20
