@@ -54,7 +54,7 @@ const lb = finder(LB, 'load balancer');
 
 function dhcp(v: TxnView, id: string): Row {
   const r = isUuid(id) ? v.get(DHCP, id.toLowerCase()) : undefined;
-  if (r === undefined) fail('not-found', `${id}: DHCP options UUID not found`, { table: DHCP, value: id, hint: 'list them with dhcp-options-list' });
+  if (r === undefined) fail('not-found', `${id}: dhcp options UUID not found`, { table: DHCP, value: id, hint: 'list them with dhcp-options-list' });
   return r;
 }
 
@@ -372,7 +372,10 @@ def('Logical Switch Port Commands', 'lsp-add', {
     const [swName, name, parent, tagText] = ctx.args as [string, string, string | undefined, string | undefined];
     if (ctx.args.length === 3) fail('bad-request', 'lsp-add with a parent port also needs a TAG', { hint: 'lsp-add SWITCH PORT PARENT TAG' });
     const sw = ls(ctx.view, swName);
-    const tag = tagText !== undefined ? int(tagText, 'tag', 0, 4095) : undefined;
+    if (tagText !== undefined && (!/^\d+$/.test(tagText) || Number(tagText) > 4095)) {
+      fail('invalid-value', `${tagText}: invalid tag (must be in range 0 to 4095)`, { table: LSP, column: 'tag_request', value: tagText });
+    }
+    const tag = tagText !== undefined ? Number(tagText) : undefined;
     const existing = lsp(ctx.view, name, false);
     if (existing !== undefined) {
       if (!has(ctx, 'may-exist')) fail('duplicate', `${name}: a port with this name already exists`, { table: LSP, column: 'name', value: name, hint: 'use --may-exist to accept an existing port' });
@@ -1031,13 +1034,17 @@ def('NAT Commands', 'lr-nat-add', {
     if (gwPort !== undefined) lrp(ctx.view, gwPort);
     for (const n of natsOf(ctx, router)) {
       if (n['type'] !== type) continue;
+      if (n['external_ip'] === externalIp && n['logical_ip'] === logicalIp) {
+        if (has(ctx, 'may-exist')) return;
+        fail('duplicate', `${externalIp}, ${logicalIp}: a NAT with this external_ip and logical_ip already exists`, { table: NAT, value: externalIp, hint: 'use --may-exist to accept it' });
+      }
       if (type === 'snat') {
         if (n['logical_ip'] !== logicalIp) continue;
         if (has(ctx, 'may-exist')) {
           ctx.view.update(NAT, n._uuid, { external_ip: externalIp });
           return;
         }
-        fail('duplicate', `a NAT with this type (${type}) and logical_ip (${logicalIp}) already exists`, { table: NAT, value: logicalIp });
+        fail('duplicate', `a NAT with this type (${type}) and logical_ip (${logicalIp}) already exists`, { table: NAT, value: logicalIp, hint: 'use --may-exist to update its external_ip' });
       }
       if (n['external_ip'] !== externalIp) continue;
       if (has(ctx, 'may-exist')) {
@@ -1074,15 +1081,11 @@ def('NAT Commands', 'lr-nat-del', {
     const router = lr(ctx.view, routerName);
     if (type !== undefined && !NAT_TYPES.includes(type)) fail('invalid-value', `${type}: type must be one of "dnat", "snat" and "dnat_and_snat".`, { table: NAT, column: 'type', value: type });
     const ip = ipText !== undefined && type === 'snat' ? (normalizePrefix(ipText)?.text ?? ipText) : ipText;
-    let n = 0;
+    // Like ovn-nbctl 23.03, no match is not an error.
     for (const nat of natsOf(ctx, router)) {
       if (type !== undefined && nat['type'] !== type) continue;
       if (ip !== undefined && nat[type === 'snat' ? 'logical_ip' : 'external_ip'] !== ip) continue;
       ctx.view.delete(NAT, nat._uuid);
-      n++;
-    }
-    if (n === 0 && ip !== undefined && !has(ctx, 'if-exists')) {
-      fail('not-found', `no matching NAT with the type (${type as string}) and ${type === 'snat' ? 'logical_ip' : 'external_ip'} (${ip})`, { table: NAT, value: ip });
     }
   },
 });

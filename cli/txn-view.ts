@@ -72,7 +72,7 @@ export class TxnView {
     if (c === undefined) {
       throw new LoomError({
         code: 'unknown-column',
-        message: `table ${table} has no column "${column}"`,
+        message: `${table} does not contain a column whose name matches "${column}"`,
         table,
         column,
         hint: `columns: ${Object.keys(this.table(table).columns).join(', ')}`,
