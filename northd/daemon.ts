@@ -240,10 +240,14 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
     for (const name of names) {
       const st = pbStatus.get(name);
       if (st === undefined) continue;
-      const up = st.up ?? st.chassis;
       for (const u of engine.model.lspByName.get(name) ?? []) {
         const lsp = engine.model.nb.Logical_Switch_Port.get(u);
-        if (lsp === undefined || str(lsp, 'type') !== '') continue;
+        if (lsp === undefined) continue;
+        const type = str(lsp, 'type');
+        // a router port is up once bound (its binding exists); a VIF when the controller says
+        // so (Port_Binding.up) or, for controllers that do not set up, once it is claimed
+        const up = type === 'router' ? true : type === '' ? st.up ?? st.chassis : null;
+        if (up === null) continue;
         if (lspUp.get(u) === up) continue;
         lspUp.set(u, up); // what NB will say once this commits (the watch confirms it)
         ops.push({ op: 'update', table: 'Logical_Switch_Port', where: [['_uuid', '==', ['uuid', u]] as Condition], row: { up } });
