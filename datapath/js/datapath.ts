@@ -89,6 +89,8 @@ export interface DatapathOptions {
   readonly workers?: number;
   /** CPU for each worker; omitted: workers float over every CPU (a 2-core machine stays usable). */
   readonly workerCpus?: readonly number[];
+  /** CPU of the main lcore (the JS thread); omitted: floats over every CPU. */
+  readonly mainCpu?: number;
   readonly hugeDir?: string;
   /** Cap of the adaptive idle sleep, µs. Default 200. */
   readonly idleSleepCapUs?: number;
@@ -178,7 +180,7 @@ export function ealArgs(o: DatapathOptions): string[] {
   const n = Math.max(1, cpus().length);
   const all = n === 1 ? '0' : `0-${n - 1}`;
   const workers = o.workers ?? 1;
-  const lcores = [`0@(${all})`];
+  const lcores = [o.mainCpu === undefined ? `0@(${all})` : `0@${o.mainCpu}`];
   for (let i = 1; i <= workers; i++) {
     const c = o.workerCpus?.[i - 1];
     lcores.push(c === undefined ? `${i}@(${all})` : `${i}@${c}`);
