@@ -11,7 +11,7 @@
 
 import { LoomError } from './types.js';
 import type { Row, RowChange, TableSchema, DatabaseSchema, Uuid, Value, Scalar } from './types.js';
-import { defaultIsInvalid, defaultValue, kindOf } from './value.js';
+import { compareAtoms, defaultIsInvalid, defaultValue, kindOf, valuesEqual } from './value.js';
 
 export interface RefSpec {
   readonly column: string;
@@ -75,6 +75,53 @@ export function refsOf(info: TableInfo, row: Row): RefEntry[] {
   return out;
 }
 
+/**
+ * The references a change removes and adds. Columns whose value did not change are
+ * skipped, so adding one port to a switch of 10k ports costs one entry, not 20k.
+ */
+export function refDelta(info: TableInfo, old: Row | null, nw: Row | null): { removed: RefEntry[]; added: RefEntry[] } {
+  const removed: RefEntry[] = [];
+  const added: RefEntry[] = [];
+  for (const spec of info.refs) {
+    const a = old === null ? undefined : old[spec.column];
+    const b = nw === null ? undefined : nw[spec.column];
+    if (old !== null && nw !== null && valuesEqual(a, b)) continue;
+    const entry = (t: Scalar): RefEntry => ({ target: t as Uuid, column: spec.column, refTable: spec.refTable, strong: spec.strong });
+    const ta = refTargets(spec, a);
+    const tb = refTargets(spec, b);
+    if (ta.length === 0 || tb.length === 0) {
+      for (const t of ta) removed.push(entry(t));
+      for (const t of tb) added.push(entry(t));
+      continue;
+    }
+    if (Array.isArray(a) && Array.isArray(b)) {
+      // Sets are sorted and duplicate-free: one merge pass.
+      const x = a as readonly Scalar[];
+      const y = b as readonly Scalar[];
+      let i = 0;
+      let j = 0;
+      while (i < x.length || j < y.length) {
+        const c = i >= x.length ? 1 : j >= y.length ? -1 : compareAtoms(x[i] as Scalar, y[j] as Scalar);
+        if (c === 0) {
+          i++;
+          j++;
+        } else if (c < 0) removed.push(entry(x[i++] as Scalar));
+        else added.push(entry(y[j++] as Scalar));
+      }
+      continue;
+    }
+    const counts = new Map<Scalar, number>();
+    for (const t of ta) counts.set(t, (counts.get(t) ?? 0) + 1);
+    for (const t of tb) {
+      const n = counts.get(t) ?? 0;
+      if (n > 0) counts.set(t, n - 1);
+      else added.push(entry(t));
+    }
+    for (const [t, n] of counts) for (let i = 0; i < n; i++) removed.push(entry(t));
+  }
+  return { removed, added };
+}
+
 export function indexKey(row: Row, cols: readonly string[]): string {
   if (cols.length === 1) return JSON.stringify(row[cols[0] as string] ?? null);
   return JSON.stringify(cols.map((c) => row[c] ?? null));
@@ -135,12 +182,15 @@ export class Database {
   /** Applies a committed change set (already checked by the executor). */
   apply(changes: readonly RowChange[]): void {
     for (const c of changes) {
-      if (c.old === null) continue;
       const info = this.tableInfo(c.table);
-      for (const r of refsOf(info, c.old)) {
+      const { removed, added } = refDelta(info, c.old, c.new);
+      for (const r of removed) {
         const m = this.inbound.get(r.target);
-        if (m !== undefined) {
-          m.delete(c.uuid);
+        const list = m?.get(c.uuid);
+        if (m !== undefined && list !== undefined) {
+          const i = list.findIndex((x) => x.column === r.column && x.strong === r.strong);
+          if (i >= 0) list.splice(i, 1);
+          if (list.length === 0) m.delete(c.uuid);
           if (m.size === 0) this.inbound.delete(r.target);
         }
         if (r.strong) {
@@ -149,19 +199,7 @@ export class Database {
           else this.strong.delete(r.target);
         }
       }
-      const maps = this.idx.get(c.table) ?? [];
-      info.schema.indexes.forEach((cols, i) => {
-        const key = indexKey(c.old as Row, cols);
-        const m = maps[i];
-        if (m !== undefined && m.get(key) === c.uuid) m.delete(key);
-      });
-      this.rows.get(c.table)?.delete(c.uuid);
-    }
-    for (const c of changes) {
-      if (c.new === null) continue;
-      const info = this.tableInfo(c.table);
-      this.rows.get(c.table)?.set(c.uuid, c.new);
-      for (const r of refsOf(info, c.new)) {
+      for (const r of added) {
         let m = this.inbound.get(r.target);
         if (m === undefined) this.inbound.set(r.target, (m = new Map()));
         let list = m.get(c.uuid);
@@ -169,8 +207,23 @@ export class Database {
         list.push({ table: c.table, column: r.column, strong: r.strong });
         if (r.strong) this.strong.set(r.target, (this.strong.get(r.target) ?? 0) + 1);
       }
+    }
+    // Index keys: all removals before all additions, so rows may swap keys in one commit.
+    for (const c of changes) {
+      if (c.old === null) continue;
       const maps = this.idx.get(c.table) ?? [];
-      info.schema.indexes.forEach((cols, i) => maps[i]?.set(indexKey(c.new as Row, cols), c.uuid));
+      this.tableInfo(c.table).schema.indexes.forEach((cols, i) => {
+        const key = indexKey(c.old as Row, cols);
+        const m = maps[i];
+        if (m !== undefined && m.get(key) === c.uuid) m.delete(key);
+      });
+      if (c.new === null) this.rows.get(c.table)?.delete(c.uuid);
+    }
+    for (const c of changes) {
+      if (c.new === null) continue;
+      this.rows.get(c.table)?.set(c.uuid, c.new);
+      const maps = this.idx.get(c.table) ?? [];
+      this.tableInfo(c.table).schema.indexes.forEach((cols, i) => maps[i]?.set(indexKey(c.new as Row, cols), c.uuid));
     }
   }
 
@@ -204,6 +257,18 @@ export class Database {
         }
       }
     }
+    let entries = 0;
+    for (const [target, m] of this.inbound) {
+      for (const [src, list] of m) {
+        entries += list.length;
+        const table = list[0]?.table;
+        const row = table === undefined ? undefined : this.get(table, src);
+        if (row === undefined) problems.push(`inbound index of ${target} names missing row ${src}`);
+      }
+    }
+    let rowsEntries = 0;
+    for (const [table, rows] of this.rows) for (const row of rows.values()) rowsEntries += refsOf(this.tableInfo(table), row).length;
+    if (entries !== rowsEntries) problems.push(`inbound index holds ${entries} entries, rows hold ${rowsEntries} references`);
     for (const [u, n] of strong) if (this.strongIn(u) !== n) problems.push(`strongIn(${u}) is ${this.strongIn(u)}, rows say ${n}`);
     for (const [u, n] of this.strong) if ((strong.get(u) ?? 0) !== n) problems.push(`strongIn(${u}) is ${n}, rows say ${strong.get(u) ?? 0}`);
     return problems;

@@ -334,3 +334,33 @@ test('committed rows are frozen: callers cannot corrupt the store', (t) => {
   }, TypeError);
   assert.deepEqual(s.selectSync('Logical_Switch')[0]?.['external_ids'], { a: 'b' });
 });
+
+test('fuzz: any JSON as a transaction is a result or a LoomError, and the store stays consistent', async (t) => {
+  const fc = (await import('fast-check')).default;
+  const s = open(t);
+  s.transactSync([ins('Logical_Switch', { name: 'ls', ports: ['p'] }), ins('Logical_Switch_Port', { name: 'p' }, 'p')]);
+  const tables = fc.constantFrom('Logical_Switch', 'Logical_Switch_Port', 'ACL', 'Nope', '__proto__', 'constructor');
+  const cols = fc.constantFrom('name', 'ports', 'external_ids', 'tag', 'priority', '_uuid', 'toString', '__proto__');
+  const val = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom(['set', []], ['map', [['a', 'b']]], ['named-uuid', 'n'], ['uuid', 'x'], 'n'));
+  const cond = fc.tuple(cols, fc.constantFrom('==', '!=', '<', 'includes', 'excludes', '~'), val);
+  const op = fc.oneof(
+    fc.record({ op: fc.constant('insert'), table: tables, row: fc.dictionary(cols, val, { maxKeys: 3 }), 'uuid-name': fc.constantFrom('n', 'm', '9bad') }, { requiredKeys: ['op', 'table', 'row'] }),
+    fc.record({ op: fc.constantFrom('select', 'delete'), table: tables, where: fc.array(cond, { maxLength: 2 }) }),
+    fc.record({ op: fc.constant('update'), table: tables, where: fc.array(cond, { maxLength: 2 }), row: fc.dictionary(cols, val, { maxKeys: 2 }) }),
+    fc.record({ op: fc.constant('mutate'), table: tables, where: fc.array(cond, { maxLength: 1 }), mutations: fc.array(fc.tuple(cols, fc.constantFrom('+=', 'insert', 'delete', '%='), val), { maxLength: 2 }) }),
+    fc.record({ op: fc.constant('wait'), table: tables, where: fc.constant([]), columns: fc.array(cols, { maxLength: 1 }), until: fc.constantFrom('==', '!='), rows: fc.array(fc.dictionary(cols, val), { maxLength: 1 }), timeout: fc.constant(0) }),
+    fc.jsonValue({ maxDepth: 2 }),
+  );
+  fc.assert(
+    fc.property(fc.oneof(fc.array(op, { maxLength: 4 }), fc.jsonValue({ maxDepth: 2 })), (ops) => {
+      try {
+        s.transactSync(ops);
+      } catch (e) {
+        assert.ok(e instanceof LoomError, `${String(e)} for ${JSON.stringify(ops)}`);
+        assert.notEqual(e.code, 'internal', `${e.message} for ${JSON.stringify(ops)}`);
+      }
+      assert.deepEqual(s.checkInvariants(), []);
+    }),
+    { numRuns: 400, seed: 7 },
+  );
+});

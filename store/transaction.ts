@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type { ValidateFunction } from 'ajv';
 import { LoomError } from './types.js';
 import type { Operation, OperationResult, Row, RowChange, TableSchema, TxnValidator, TxnView, Uuid, Value } from './types.js';
-import { Database, indexKey, refTargets, refsOf, rowLabel } from './database.js';
+import { Database, indexKey, refDelta, refTargets, refsOf, rowLabel } from './database.js';
 import type { TableInfo } from './database.js';
 import { columnOf, compileWhere, indexFor, unknownColumn } from './condition.js';
 import type { CompiledWhere } from './condition.js';
@@ -30,6 +30,8 @@ export interface ExecuteOptions {
   readonly maxOps?: number;
   /** ajv validators of full rows (schemas/compileValidators): a last check of every written row. */
   readonly validators?: { readonly [table: string]: ValidateFunction };
+  /** The same with every column optional, for the changed columns of updated rows. */
+  readonly partialValidators?: { readonly [table: string]: ValidateFunction };
 }
 
 export interface TxnOutcome {
@@ -353,7 +355,8 @@ class Txn {
   finish(): RowChange[] {
     for (const [u, c] of this.changes) if (c.old === null && c.new === null) this.changes.delete(u);
 
-    // Strong reference counts after the transaction: committed - lost + gained.
+    // Strong reference counts after the transaction: committed - lost + gained, where a
+    // change contributes only the references it removes (lost) and adds (gained).
     const lost = new Map<Uuid, number>();
     const gained = new Map<Uuid, number>();
     const bump = (m: Map<Uuid, number>, u: Uuid, d: number): void => {
@@ -361,11 +364,18 @@ class Txn {
     };
     const strongAfter = (u: Uuid): number => this.db.strongIn(u) - (lost.get(u) ?? 0) + (gained.get(u) ?? 0);
     const candidates: [string, Uuid][] = [];
+    const contribute = (c: Change, sign: 1 | -1): void => {
+      const d = refDelta(this.info(c.table), c.old, c.new);
+      for (const r of d.removed) {
+        if (!r.strong) continue;
+        bump(lost, r.target, sign);
+        if (sign > 0) candidates.push([r.refTable, r.target]);
+      }
+      for (const r of d.added) if (r.strong) bump(gained, r.target, sign);
+    };
     for (const c of this.changes.values()) {
-      const info = this.info(c.table);
-      if (c.old !== null) for (const r of refsOf(info, c.old)) if (r.strong) { bump(lost, r.target, 1); candidates.push([r.refTable, r.target]); }
-      if (c.new !== null) for (const r of refsOf(info, c.new)) if (r.strong) bump(gained, r.target, 1);
-      if (c.old === null && c.new !== null && !info.schema.isRoot) candidates.push([c.table, c.uuid]);
+      contribute(c, 1);
+      if (c.old === null && c.new !== null && !this.info(c.table).schema.isRoot) candidates.push([c.table, c.uuid]);
     }
 
     // Garbage collection of unreferenced non-root rows, to a fixed point.
@@ -373,22 +383,19 @@ class Txn {
       const [table, u] = candidates.pop() as [string, Uuid];
       const info = this.db.info.get(table);
       if (info === undefined || info.schema.isRoot || !this.existsAfter(table, u) || strongAfter(u) > 0) continue;
-      let c = this.changes.get(u);
-      if (c === undefined) {
-        const row = this.db.get(table, u) as Row;
-        c = this.change(table, u, row, -1);
-        for (const r of refsOf(info, row)) if (r.strong) { bump(lost, r.target, 1); candidates.push([r.refTable, r.target]); }
-      } else {
-        for (const r of refsOf(info, c.new as Row)) if (r.strong) { bump(gained, r.target, -1); candidates.push([r.refTable, r.target]); }
-      }
+      const c = this.changes.get(u) ?? this.change(table, u, this.db.get(table, u) as Row, -1);
+      contribute(c, -1);
       c.new = null;
+      contribute(c, 1);
     }
 
-    // Strong references must resolve; deleted rows must be unreferenced.
+    // Strong references this transaction adds must resolve; deleted rows must be unreferenced.
+    // (A reference it keeps points at a row that existed; if that row is deleted now, the
+    // second check catches it.)
     for (const c of this.changes.values()) {
       const info = this.info(c.table);
       if (c.new !== null) {
-        for (const r of refsOf(info, c.new)) {
+        for (const r of refDelta(info, c.old, c.new).added) {
           if (r.strong && !this.existsAfter(r.refTable, r.target)) {
             const gone = this.db.get(r.refTable, r.target) !== undefined;
             throw new LoomError({
@@ -474,8 +481,17 @@ class Txn {
         const row = c.owned ? (c.new as MutableRow) : { ...(c.new as Row) };
         row['_version'] = randomUUID();
         c.new = row;
-        const v = this.opts.validators?.[c.table];
-        if (v !== undefined && !v(row)) {
+        // ajv's word on the shape: the whole row when inserted, the changed columns otherwise.
+        let v: ValidateFunction | undefined;
+        let subject: Row = row;
+        if (c.old === null) v = this.opts.validators?.[c.table];
+        else {
+          v = this.opts.partialValidators?.[c.table];
+          const changed: MutableRow = { _uuid: row._uuid };
+          for (const k of Object.keys(row)) if (k !== '_version' && row[k] !== c.old[k]) changed[k] = row[k] as Value;
+          subject = changed;
+        }
+        if (v !== undefined && !v(subject)) {
           const e = v.errors?.[0];
           const column = e?.instancePath.split('/')[1];
           throw new LoomError({ code: 'type-error', message: `${c.table}${column !== undefined ? `.${column}` : ''}: ${e?.message ?? 'invalid row'}`, table: c.table, row: c.uuid, ...(column !== undefined ? { column, value: row[column] } : {}), path: e?.instancePath ?? '' });

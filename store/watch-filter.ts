@@ -30,6 +30,9 @@ export class WatchFilter {
   /** Checks the request against the schema; throws LoomError on unknown tables/columns or bad conditions. */
   static compile(schema: DatabaseSchema, request: WatchRequest = {}): WatchFilter {
     const out = new Map<string, TableFilter>();
+    if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+      throw new LoomError({ code: 'bad-request', message: 'a watch request is an object { fromRevision?, tables? }', value: request, path: '' });
+    }
     if (request.fromRevision !== undefined && (!Number.isSafeInteger(request.fromRevision) || request.fromRevision < 0)) {
       throw new LoomError({ code: 'bad-request', message: `fromRevision must be an integer >= 0, got ${JSON.stringify(request.fromRevision)}`, value: request.fromRevision, path: '/fromRevision' });
     }
@@ -37,16 +40,26 @@ export class WatchFilter {
       for (const t of Object.keys(schema.tables)) out.set(t, { test: () => true, columns: undefined });
       return new WatchFilter(out);
     }
-    for (const [name, spec] of Object.entries(request.tables)) {
+    // Requests come off the network: check every shape before trusting it.
+    const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+    if (!isObject(request.tables)) {
+      throw new LoomError({ code: 'bad-request', message: 'tables must be an object of table name to { where?, columns? }', value: request.tables, path: '/tables' });
+    }
+    for (const [name, spec] of Object.entries(request.tables as Record<string, unknown>)) {
+      if (!isObject(spec)) throw new LoomError({ code: 'bad-request', message: `tables.${name} must be an object { where?, columns? }`, value: spec, path: `/tables/${name}` });
+      if (spec['columns'] !== undefined && (!Array.isArray(spec['columns']) || !spec['columns'].every((c) => typeof c === 'string'))) {
+        throw new LoomError({ code: 'bad-request', message: `tables.${name}.columns must be an array of column names`, value: spec['columns'], path: `/tables/${name}/columns` });
+      }
       const t = schema.tables[name];
       if (t === undefined || !Object.prototype.hasOwnProperty.call(schema.tables, name)) {
         throw new LoomError({ code: 'unknown-table', message: `database ${schema.name} has no table ${JSON.stringify(name)}`, value: name, path: `/tables/${name}`, hint: `tables: ${Object.keys(schema.tables).join(', ')}` });
       }
-      const where = compileWhere(t, spec.where ?? [], { path: `/tables/${name}/where` });
-      if (spec.columns !== undefined) {
-        for (const [i, c] of spec.columns.entries()) if (columnOf(t, c) === undefined) throw unknownColumn(t, c, `/tables/${name}/columns/${i}`);
+      const where = compileWhere(t, spec['where'] ?? [], { path: `/tables/${name}/where` });
+      const columns = spec['columns'] as string[] | undefined;
+      if (columns !== undefined) {
+        for (const [i, c] of columns.entries()) if (columnOf(t, c) === undefined) throw unknownColumn(t, c, `/tables/${name}/columns/${i}`);
       }
-      out.set(name, { test: where.test, columns: spec.columns });
+      out.set(name, { test: where.test, columns });
     }
     return new WatchFilter(out);
   }

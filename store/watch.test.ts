@@ -103,3 +103,14 @@ test('many watchers see the same commits in the same order', async (t) => {
   assert.deepEqual(ea.map((e) => e.revision), Array.from({ length: 20 }, (_, i) => i + 1));
   assert.deepEqual(eb.map((e) => e.revision), ea.map((e) => e.revision));
 });
+
+test('malformed watch requests (as they come off the network) are bad-request, never a TypeError', (t) => {
+  const s = open(t);
+  const bad: unknown[] = [null, 5, [], { tables: 'x' }, { tables: { Chassis_Private: null } }, { tables: { Chassis_Private: { columns: 'name' } } }, { tables: { Chassis_Private: { where: 'x' } } }, { tables: { Chassis_Private: { where: [['name', '==']] } } }, { fromRevision: -1 }, { fromRevision: '3' }, JSON.parse('{"tables":{"__proto__":{}}}'), { tables: { Chassis_Private: { where: [['__proto__', '==', 1]] } } }];
+  for (const req of bad) {
+    const ev = collect(s.watch(req as WatchRequest), t);
+    const err = (ev[0] as unknown as { error?: { code?: string; name?: string } }).error;
+    assert.ok(err !== undefined, JSON.stringify(req));
+    assert.ok(['bad-request', 'unknown-table', 'unknown-column', 'type-error'].includes(err.code ?? ''), `${JSON.stringify(req)} gave ${err.name} ${err.code}`);
+  }
+});
