@@ -202,3 +202,33 @@ test('any first watch message gets a snapshot or a 4400/4404 refusal with an err
     { numRuns: 150, seed: 20261124 },
   );
 });
+
+test('GET /v1/metrics counts requests, commits, refusals and watch sockets', { timeout: 30_000 }, async (t) => {
+  const { server } = await fixture(t);
+  const post = (body: unknown): Promise<Response> => fetch(`${server.url}/v1/transact`, { method: 'POST', body: JSON.stringify(body) });
+  assert.equal((await post([{ op: 'insert', table: 'SB_Global', row: {} }])).status, 200);
+  assert.equal((await post([{ op: 'insert', table: 'Chassis', row: { name: 5 } }])).status, 400);
+  assert.equal((await post([{ op: 'bogus' }])).status, 400);
+  const w = rawWatch(server.url, '{}');
+  await new Promise<void>((resolve) => w.ws.once('message', () => resolve()));
+  const res = await fetch(`${server.url}/v1/metrics`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
+  const text = await res.text();
+  const metric = (name: string): number => {
+    const line = text.split('\n').find((l) => l.startsWith(name));
+    assert.ok(line, `${name} missing in\n${text}`);
+    return Number(line.slice(line.lastIndexOf(' ') + 1));
+  };
+  assert.equal(metric('loom_db_revision{database="OVN_Southbound"}'), 1);
+  assert.equal(metric('loom_watchers{'), 1);
+  assert.equal(metric('loom_transactions_total{database="OVN_Southbound",result="ok"}'), 1);
+  assert.equal(metric('loom_transactions_total{database="OVN_Southbound",result="type-error"}'), 1);
+  assert.equal(metric('loom_transactions_total{database="OVN_Southbound",result="bad-request"}'), 1);
+  assert.equal(metric('loom_http_requests_total{database="OVN_Southbound",method="POST",route="/v1/transact",status="400"}'), 2);
+  assert.equal(metric('loom_watch_connections_total{'), 1);
+  assert.ok(metric('loom_watch_events_sent_total{') >= 1);
+  assert.ok(metric('loom_watch_bytes_sent_total{') > 0);
+  w.ws.close();
+  await w.closed;
+});

@@ -1,7 +1,7 @@
 // store/server.ts — serves any `Store` over HTTP (REST) and a WebSocket watch.
 //
 // Owns: the HTTP routes (POST /v1/transact, GET /v1/tables/:table, GET /v1/health,
-// GET /v1/schema), the WebSocket /v1/watch endpoint (first message = WatchRequest, then a
+// GET /v1/schema, GET /v1/metrics), the WebSocket /v1/watch endpoint (first message = WatchRequest, then a
 // stream of WatchEvent JSON messages), per-watcher backpressure and heartbeat, error
 // rendering (LoomError → HTTP status + `{error}` body), and an orderly shutdown.
 // Reads: a Store (store/types.ts); the wire format from store/watch-protocol.ts.
@@ -24,6 +24,7 @@ import {
   CloseCode,
   DEFAULT_MAX_BODY_BYTES,
   HEALTH_PATH,
+  METRICS_PATH,
   SCHEMA_PATH,
   TABLES_PATH,
   TRANSACT_PATH,
@@ -60,13 +61,72 @@ export interface StoreServer {
   close(): Promise<void>;
 }
 
+/**
+ * Counters an operator scrapes at GET /v1/metrics (Prometheus text format). Monotonic except
+ * the gauges rendered from live state (revision, watchers).
+ */
+export class ServerStats {
+  /** "METHOD route status" → count. */
+  readonly requests = new Map<string, number>();
+  /** "ok" or the refusal's error code → count. */
+  readonly transactions = new Map<string, number>();
+  /** Why watch sockets closed (normal, going-away, too-slow, heartbeat, ...) → count. */
+  readonly watchCloses = new Map<string, number>();
+  watchConnections = 0;
+  eventsSent = 0;
+  bytesSent = 0;
+
+  static inc(map: Map<string, number>, key: string, by = 1): void {
+    map.set(key, (map.get(key) ?? 0) + by);
+  }
+
+  render(database: string, revision: number, watchers: number): string {
+    const db = `database="${database}"`;
+    const lines: string[] = [
+      '# HELP loom_db_revision Latest committed revision.',
+      '# TYPE loom_db_revision gauge',
+      `loom_db_revision{${db}} ${revision}`,
+      '# HELP loom_watchers Open watch sockets.',
+      '# TYPE loom_watchers gauge',
+      `loom_watchers{${db}} ${watchers}`,
+      '# TYPE loom_http_requests_total counter',
+    ];
+    for (const [k, v] of [...this.requests].sort()) {
+      const [method, route, status] = k.split(' ');
+      lines.push(`loom_http_requests_total{${db},method="${method}",route="${route}",status="${status}"} ${v}`);
+    }
+    lines.push('# TYPE loom_transactions_total counter');
+    for (const [k, v] of [...this.transactions].sort()) lines.push(`loom_transactions_total{${db},result="${k}"} ${v}`);
+    lines.push('# TYPE loom_watch_connections_total counter', `loom_watch_connections_total{${db}} ${this.watchConnections}`);
+    lines.push('# TYPE loom_watch_closes_total counter');
+    for (const [k, v] of [...this.watchCloses].sort()) lines.push(`loom_watch_closes_total{${db},reason="${k}"} ${v}`);
+    lines.push('# TYPE loom_watch_events_sent_total counter', `loom_watch_events_sent_total{${db}} ${this.eventsSent}`);
+    lines.push('# TYPE loom_watch_bytes_sent_total counter', `loom_watch_bytes_sent_total{${db}} ${this.bytesSent}`);
+    return `${lines.join('\n')}\n`;
+  }
+}
+
+const closeReason: { readonly [code: number]: string } = {
+  [CloseCode.normal]: 'normal',
+  [CloseCode.goingAway]: 'going-away',
+  1006: 'abnormal',
+  [CloseCode.internal]: 'internal',
+  [CloseCode.tooSlow]: 'too-slow',
+  [CloseCode.heartbeat]: 'heartbeat',
+  [CloseCode.badRequest]: 'bad-request',
+  [CloseCode.unknownName]: 'unknown-name',
+};
+
 /** Listens on host:port (port 0 = any) and serves `store` until close(). */
 export async function serveStore(store: Store, host: string, port: number, options: StoreServerOptions = {}): Promise<StoreServer> {
   const log = options.log ?? (() => {});
   const started = Date.now();
   const sockets = new Set<WebSocket>();
+  const stats = new ServerStats();
   const app = createStoreApp(store, {
     ...options,
+    stats,
+    watchers: () => sockets.size,
     health: async () => ({
       status: 'ok',
       database: options.database ?? store.schema.name,
@@ -92,8 +152,12 @@ export async function serveStore(store: Store, host: string, port: number, optio
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
-      ws.on('close', () => sockets.delete(ws));
-      serveWatch(store, ws, options, log);
+      stats.watchConnections++;
+      ws.on('close', (code) => {
+        sockets.delete(ws);
+        ServerStats.inc(stats.watchCloses, closeReason[code] ?? 'other');
+      });
+      serveWatch(store, ws, options, log, stats);
     });
   });
 
@@ -144,17 +208,36 @@ interface Health {
 }
 
 /** The express app alone (routes and error rendering), for embedding in another server. */
-export function createStoreApp(store: Store, options: StoreServerOptions & { health?: () => Promise<Health> }): express.Express {
+export function createStoreApp(store: Store, options: StoreServerOptions & { health?: () => Promise<Health>; stats?: ServerStats; watchers?: () => number }): express.Express {
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const stats = options.stats ?? new ServerStats();
   const app = express();
   app.disable('x-powered-by');
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    res.on('finish', () => {
+      // The matched route pattern, not the URL: table names would make unbounded labels.
+      const route = (req.route as { path?: unknown } | undefined)?.path;
+      ServerStats.inc(stats.requests, `${req.method} ${typeof route === 'string' ? route : 'other'} ${res.statusCode}`);
+    });
+    next();
+  });
   // type: any — a client that forgets the content type still means JSON.
   const json = express.json({ limit: maxBody, type: () => true, strict: true });
 
   app.post(TRANSACT_PATH, json, async (req: Request, res: Response) => {
     const ops = parseTransactBody(req.body);
-    if (ops instanceof LoomError) return sendError(res, ops);
-    const result = await store.transact(ops);
+    if (ops instanceof LoomError) {
+      ServerStats.inc(stats.transactions, ops.code);
+      return sendError(res, ops);
+    }
+    let result;
+    try {
+      result = await store.transact(ops);
+    } catch (e) {
+      ServerStats.inc(stats.transactions, toLoomError(e, maxBody).code);
+      throw e;
+    }
+    ServerStats.inc(stats.transactions, 'ok');
     res.json(result);
   });
 
@@ -180,8 +263,12 @@ export function createStoreApp(store: Store, options: StoreServerOptions & { hea
     res.json({ status: 'ok', database: options.database ?? store.schema.name, revision: await store.revision(), uptime_s: Math.round(process.uptime()), watchers: 0 });
   });
 
+  app.get(METRICS_PATH, async (_req: Request, res: Response) => {
+    res.type('text/plain; version=0.0.4').send(stats.render(options.database ?? store.schema.name, await store.revision(), options.watchers?.() ?? 0));
+  });
+
   app.use((req: Request, res: Response) => {
-    sendError(res, new LoomError({ code: 'not-found', message: `no route ${req.method} ${req.path}`, hint: `routes: POST ${TRANSACT_PATH}, GET ${TABLES_PATH}/:table, GET ${HEALTH_PATH}, GET ${SCHEMA_PATH}, WebSocket ${WATCH_PATH}` }));
+    sendError(res, new LoomError({ code: 'not-found', message: `no route ${req.method} ${req.path}`, hint: `routes: POST ${TRANSACT_PATH}, GET ${TABLES_PATH}/:table, GET ${HEALTH_PATH}, GET ${SCHEMA_PATH}, GET ${METRICS_PATH}, WebSocket ${WATCH_PATH}` }));
   });
 
   // Express 5 forwards rejected async handlers here, as well as body-parser's errors.
@@ -298,7 +385,7 @@ function scalarOf(v: string, type: string): Scalar | Error {
 
 // ---------------------------------------------------------------- WebSocket watch
 
-function serveWatch(store: Store, ws: WebSocket, options: StoreServerOptions, log: (line: string) => void): void {
+function serveWatch(store: Store, ws: WebSocket, options: StoreServerOptions, log: (line: string) => void, stats: ServerStats): void {
   const highWater = options.watchHighWaterBytes ?? 8 * 1024 * 1024;
   const heartbeatMs = options.heartbeatMs ?? 20_000;
   let sub: Subscription | undefined;
@@ -347,7 +434,10 @@ function serveWatch(store: Store, ws: WebSocket, options: StoreServerOptions, lo
           return;
         }
         const text = JSON.stringify(event);
-        if (event.type === 'snapshot') allowance = Buffer.byteLength(text);
+        const bytes = Buffer.byteLength(text);
+        if (event.type === 'snapshot') allowance = bytes;
+        stats.eventsSent++;
+        stats.bytesSent += bytes;
         ws.send(text);
       },
       // The engine refusing the request (a bad condition value) will refuse it again: say

@@ -20,6 +20,7 @@ export const TRANSACT_PATH = '/v1/transact';
 export const TABLES_PATH = '/v1/tables';
 export const HEALTH_PATH = '/v1/health';
 export const SCHEMA_PATH = '/v1/schema';
+export const METRICS_PATH = '/v1/metrics';
 export const WATCH_PATH = '/v1/watch';
 
 /** Default request body limit; said in the too-large error's hint. */
