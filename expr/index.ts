@@ -43,7 +43,7 @@ export function parseActions(text: string, ctx?: SymbolContext): Action[] {
   return parseActionsText(text, ctx);
 }
 
-export { complementPrefixes, DEFAULT_MAX_CONJUNCTIONS, prefixes, type NormalizeOptions } from './normalize.js';
+export { complementPrefixes, DEFAULT_MAX_CONJUNCTIONS, prefixes, unionPrefixes, type NormalizeOptions } from './normalize.js';
 export { evaluateConjunctions, readRef } from './evaluate.js';
 
 /**

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { bitValues, matchArbitrary, packets, type Domain } from './arbitrary.js';
 import {
-  complementPrefixes, evaluate, evaluateConjunctions, ExprError, formatConjunction, formatMatch, normalize, parseMatch, prefixes,
+  complementPrefixes, unionPrefixes, evaluate, evaluateConjunctions, ExprError, formatConjunction, formatMatch, normalize, parseMatch, prefixes,
   type Conjunction, type FieldValues, type MatchExpr, type SymbolContext,
 } from './index.js';
 
@@ -144,7 +144,7 @@ test('address sets and port groups expand through the context', () => {
 });
 
 test('blow-up is bounded with a clear error', () => {
-  const many = (n: number): string => `{${Array.from({ length: n }, (_, i) => i + 1).join(', ')}}`;
+  const many = (n: number): string => `{${Array.from({ length: n }, (_, i) => 2 * i + 1).join(', ')}}`; // odd numbers: no two merge
   const text = `tcp.src == ${many(120)} && tcp.dst == ${many(100)}`;
   assert.throws(() => normalize(parseMatch(text), ctx), (e: unknown) => {
     assert.ok(e instanceof ExprError);
@@ -170,6 +170,24 @@ test('complementPrefixes covers exactly what no value matches (random sets over 
     }
   }), { numRuns: 500, seed: 9 });
   assert.equal(complementPrefixes([{ value: 0x10n, mask: 0xf0n }, { value: 1n, mask: 0x0fn }], 8), null);
+});
+
+test('unionPrefixes: disjoint, minimal where siblings merge, exactly the union (random sets over 6 bits)', () => {
+  fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 63 }), fc.integer({ min: 0, max: 6 })), { maxLength: 8 }), (raw) => {
+    const values = raw.map(([v, len]) => {
+      const mask = len === 0 ? 0n : ((1n << BigInt(len)) - 1n) << BigInt(6 - len);
+      return { value: BigInt(v) & mask, mask };
+    });
+    const cover = unionPrefixes(values, 6);
+    assert.ok(cover !== null);
+    for (let x = 0n; x < 64n; x++) {
+      const inValues = values.some((p) => (x & p.mask) === p.value);
+      const hits: number = cover.filter((p) => (x & p.mask) === p.value).length;
+      assert.equal(hits, inValues ? 1 : 0, `x=${x}`);
+    }
+  }), { numRuns: 500, seed: 10 });
+  assert.deepEqual(unionPrefixes([{ value: 4n, mask: 0xffn }, { value: 5n, mask: 0xffn }, { value: 6n, mask: 0xfen }], 8), [{ value: 4n, mask: 0xfcn }]);
+  assert.equal(unionPrefixes([{ value: 1n, mask: 0x0fn }], 8), null);
 });
 
 test('prefixes cover exactly the range (exhaustive over 5 bits)', () => {

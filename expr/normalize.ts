@@ -23,6 +23,7 @@ import { maskPrefixLength, prefixMask } from './lexer.js';
 import { checkConstant, parseConstant, parseMatchText, refInfo, refText, TokenStream, type RefInfo } from './parser.js';
 
 export const DEFAULT_MAX_CONJUNCTIONS = 10_000;
+const SUBSUME_LIMIT = 400;
 
 export interface NormalizeOptions {
   /** Throw ExprError when the result (or an intermediate step) would exceed this many conjunctions. */
@@ -208,14 +209,42 @@ function constrainedBits(c: Conj): number {
   return n;
 }
 
-/** Keeps the conjunctions no other one covers (equal ones count as covering each other). */
+const stringKey = (x: StringTerm): string => `${x.field}${x.negated ? '!=' : '=='}${JSON.stringify(x.value)}`;
+
+/**
+ * Keeps the conjunctions no other one covers (equal ones count as covering each other).
+ * A coverer's string terms are a subset of the covered one's, so conjunctions are grouped by
+ * their string terms and each is compared only with the groups whose strings are a subset
+ * of its own (found by enumerating subsets when there are few). This misses only the rare
+ * cover of `inport == "a"` by `inport != "b"`, which costs compactness, not meaning.
+ */
 function dropSubsumed(d: Dnf): Dnf {
   // Fewer constrained bits first: a conjunction can only be covered by one constraining
   // no more bits than it does, so one pass against the kept ones suffices.
   const sorted = [...d].sort((a, b) => constrainedBits(a) - constrainedBits(b));
-  const kept: Conj[] = [];
-  for (const c of sorted) if (!kept.some((k) => subsumes(k, c))) kept.push(c);
-  return kept;
+  const kept = new Map<string, Conj[]>();
+  const groupKey = (keys: readonly string[]): string => keys.join('\u0000');
+  const out: Conj[] = [];
+  for (const c of sorted) {
+    const keys = c.strings.map(stringKey).sort();
+    let candidates: Conj[][] = [];
+    if (keys.length <= 6) {
+      for (let m = 0; m < 1 << keys.length; m++) {
+        const g = kept.get(groupKey(keys.filter((_, i) => ((m >> i) & 1) === 1)));
+        if (g !== undefined) candidates.push(g);
+      }
+    } else {
+      const own = new Set(keys);
+      candidates = [...kept.entries()].filter(([k]) => k === '' || k.split('\u0000').every((x) => own.has(x))).map(([, g]) => g);
+    }
+    if (candidates.some((g) => g.some((k) => subsumes(k, c)))) continue;
+    const gk = groupKey(keys);
+    const g = kept.get(gk);
+    if (g === undefined) kept.set(gk, [c]);
+    else g.push(c);
+    out.push(c);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- the normalizer
@@ -253,7 +282,9 @@ class Normalizer {
         if (!seen.has(k)) seen.set(k, c);
       }
       out = [...seen.values()];
-      if (out.length <= 2000) out = dropSubsumed(out);
+      // Pairwise covering is quadratic: past a few hundred, keep the (correct) duplicates-free
+      // list as is. Large sets of prefixes are merged before they get here (unionPrefixes).
+      if (out.length <= SUBSUME_LIMIT) out = dropSubsumed(out);
     }
     if (out.length > this.limit) this.tooBig(out.length);
     return out;
@@ -384,6 +415,13 @@ class Normalizer {
         if (rest !== null) return this.or(rest.map((v) => this.maskedEq(ref, v.value, v.mask, false)));
         return this.and(ints.map((v) => this.maskedEq(ref, v.value, v.mask, true)));
       }
+      // A set of prefixes becomes its smallest disjoint prefix cover (duplicates, nested
+      // CIDRs and sibling halves merged) without pairwise comparison.
+      const cover = unionPrefixes(ints, info.width);
+      if (cover !== null) {
+        if (cover.length > this.limit) this.tooBig(cover.length);
+        return cover.map((v) => (this.maskedEq(ref, v.value, v.mask, false)[0] as Conj));
+      }
       return this.or(ints.map((v) => this.maskedEq(ref, v.value, v.mask, false)));
     }
     const info2 = info;
@@ -474,6 +512,31 @@ export function complementPrefixes(values: readonly IntValue[], width: number): 
   };
   walk(0n, 0, ps);
   return out;
+}
+
+/**
+ * The fewest disjoint prefixes covering exactly the union of `values`, or null when some
+ * mask is not a prefix.
+ */
+export function unionPrefixes(values: readonly IntValue[], width: number): IntValue[] | null {
+  const ps: { value: bigint; len: number }[] = [];
+  for (const v of values) {
+    const len = maskPrefixLength(v.mask, width);
+    if (len === undefined) return null;
+    ps.push({ value: v.value, len });
+  }
+  // Returns the cover of this trie node; `full` when the node itself is covered.
+  const walk = (value: bigint, len: number, here: { value: bigint; len: number }[]): { full: boolean; out: IntValue[] } => {
+    if (here.length === 0) return { full: false, out: [] };
+    const node = { value, mask: prefixMask(len, width) };
+    if (here.some((p) => p.len <= len)) return { full: true, out: [node] };
+    const bit = 1n << BigInt(width - len - 1);
+    const a = walk(value, len + 1, here.filter((p) => (p.value & bit) === 0n));
+    const b = walk(value | bit, len + 1, here.filter((p) => (p.value & bit) !== 0n));
+    if (a.full && b.full) return { full: true, out: [node] };
+    return { full: false, out: [...a.out, ...b.out] };
+  };
+  return walk(0n, 0, ps).out;
 }
 
 /** The fewest value/mask prefixes covering exactly [lo, hi] within `width` bits. */
