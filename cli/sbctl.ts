@@ -192,4 +192,8 @@ const sbSpecs: CommandSpec[] = [
   },
 ];
 
+// ovn-sbctl's other name for lflow-list.
+const lflowList = sbSpecs.find((c) => c.name === 'lflow-list') as CommandSpec;
+sbSpecs.push({ ...lflowList, name: 'dump-flows', summary: 'same as lflow-list', example: 'dump-flows sw0' });
+
 export const sbCommands: readonly CommandSpec[] = [...sbSpecs, ...dbCommands];
