@@ -89,8 +89,10 @@ struct Conn {
   Spin lock;
   CtKey key[2];
   uint32_t next[2] = {kNil, kNil};
-  uint32_t gen = 0;
-  bool live = false;
+  // Read by lookups that hold only the Conn lock while another thread links a freshly
+  // prepared Conn under stripe locks: atomics, so that handover is well defined.
+  std::atomic<uint32_t> gen{0};
+  std::atomic<bool> live{false};
   bool seen_reply = false;
   bool orig_multi = false;  // UDP: more than one packet from the originator
   uint8_t tcp = kSynSent;
@@ -134,7 +136,7 @@ struct Conntrack::Impl {
     while (l != kNil) {
       Conn& c = pool[l >> 1];
       if (c.key[l & 1] == k) {
-        gen = c.gen;
+        gen = c.gen.load(std::memory_order_acquire);
         break;
       }
       l = c.next[l & 1];
@@ -182,8 +184,8 @@ struct Conntrack::Impl {
     unlink_locked(idx, 0);
     unlink_locked(idx, 1);
     unlock_two(b0, b1);
-    c.live = false;
-    ++c.gen;
+    c.live.store(false, std::memory_order_release);
+    c.gen.fetch_add(1, std::memory_order_acq_rel);
     live.fetch_sub(1, std::memory_order_relaxed);
     free_lock.lock();
     free_list.push_back(idx);
@@ -224,7 +226,7 @@ struct Conntrack::Impl {
     heads[b0] = idx << 1;
     c.next[1] = heads[b1];
     heads[b1] = idx << 1 | 1;
-    c.live = true;
+    c.live.store(true, std::memory_order_release);
     unlock_two(b0, b1);
     live.fetch_add(1, std::memory_order_relaxed);
     created.fetch_add(1, std::memory_order_relaxed);
@@ -422,6 +424,55 @@ void apply_nat(Packet& pkt, FlowKey& key, const Layout& lay, const CtKey& want) 
   }
 }
 
+// An ICMPv4 error about a NATed connection (RFC 5508 §7, as Linux's nf_nat does): the
+// quoted packet was sent in the direction opposite to `after` (the key the error
+// matched), after translation; make the quoted header say what its sender really sent
+// (`before`), send the error to that sender's real address, and, when the error comes
+// from the peer itself, from the address the sender talked to. Checksums: outer IP by
+// set_ip4_addr, quoted IP header and ICMP checksum incrementally (RFC 1624).
+void unnat_icmp_error(Packet& pkt, FlowKey& key, const Layout& lay, const CtKey& before, const CtKey& after) noexcept {
+  uint8_t* d = pkt.data;
+  const uint32_t icmp = lay.l4;
+  const uint32_t q = icmp + 8;
+  // quoted_key() already checked the quoted IPv4 header fits within ip_end.
+  const uint32_t qhl = (d[q] & 0x0f) * 4u;
+  auto icmp_fix = [&](uint16_t from, uint16_t to) {
+    wr16(d + icmp + 2, csum_update16(rd16(d + icmp + 2), from, to));
+  };
+  auto put16q = [&](uint32_t off, uint16_t v, bool ip_hdr) {
+    const uint16_t old = rd16(d + off);
+    if (old == v) return;
+    wr16(d + off, v);
+    icmp_fix(old, v);
+    if (ip_hdr) {  // quoted IP header checksum, itself covered by the ICMP checksum
+      const uint16_t oc = rd16(d + q + 10);
+      const uint16_t nc = csum_update16(oc, old, v);
+      wr16(d + q + 10, nc);
+      icmp_fix(oc, nc);
+    }
+  };
+  auto put32q = [&](uint32_t off, uint32_t v) {
+    put16q(off, static_cast<uint16_t>(v >> 16), true);
+    put16q(off + 2, static_cast<uint16_t>(v), true);
+  };
+  put32q(q + 12, static_cast<uint32_t>(before.src.lo));
+  put32q(q + 16, static_cast<uint32_t>(before.dst.lo));
+  const uint8_t proto = d[q + 9];
+  if ((proto == kTcp || proto == kUdp) && q + qhl + 4 <= lay.ip_end) {
+    put16q(q + qhl, before.sport, false);
+    put16q(q + qhl + 2, before.dport, false);
+  }
+  // Outer header: to the quoted packet's real sender; from the address it talked to when
+  // the error comes from the translated peer itself.
+  const uint32_t outer_src = rd32(d + lay.l3 + 12);
+  if (outer_src == static_cast<uint32_t>(after.src.lo)) {
+    set_ip4_addr(d, lay, false, static_cast<uint32_t>(before.dst.lo));
+    key_set(key, Field::kIp4Src, before.dst, U128{0, 0xffffffff});
+  }
+  set_ip4_addr(d, lay, true, static_cast<uint32_t>(before.src.lo));
+  key_set(key, Field::kIp4Dst, before.src, U128{0, 0xffffffff});
+}
+
 }  // namespace
 
 Conntrack::Conntrack(const CtConfig& cfg) : impl_(new Impl(cfg)) {}
@@ -475,20 +526,19 @@ CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const 
         if (l == kNil) return invalid();
         Conn& c = m.pool[l >> 1];
         c.lock.lock();
-        if (!c.live || c.gen != gen) {
+        if (!c.live || c.gen.load(std::memory_order_acquire) != gen) {
           c.lock.unlock();
           return invalid();
         }
         r.state |= ct_state::kRel | ((l & 1) ? ct_state::kRpl : 0) | c.nat_bits;
         r.mark = c.mark;
         r.label = c.label;
-        // An error travelling in the reply direction goes back to the originator: give
-        // its outer destination the originator's real address, as the connection's own
-        // reply packets get. (The quoted inner header is left as is; see INTERFACE.md.)
-        if ((l & 1) && (c.nat_bits & ct_state::kSnat) && lay.l3_kind == L3::kIp4) {
-          const CtKey want = c.key[0].reversed();
-          set_ip4_addr(pkt.data, lay, true, static_cast<uint32_t>(want.dst.lo));
-          key_set(key, Field::kIp4Dst, want.dst, U128{0, 0xffffffff});
+        if (c.nat_bits && lay.l3_kind == L3::kIp4) {
+          const CtKey before = c.key[(l & 1) ^ 1];
+          const CtKey after = c.key[l & 1];
+          c.lock.unlock();
+          unnat_icmp_error(pkt, key, lay, before, after);
+          return r;
         }
         c.lock.unlock();
         return r;
@@ -515,7 +565,7 @@ CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const 
     const unsigned dir = l & 1;
     Conn& c = m.pool[idx];
     c.lock.lock();
-    if (!c.live || c.gen != gen) {
+    if (!c.live || c.gen.load(std::memory_order_acquire) != gen) {
       c.lock.unlock();
       continue;  // freed under us: look again
     }
@@ -586,6 +636,12 @@ CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const 
     o.seqhi = o.seqlo + 1;
   }
 
+  // Set before the Conn is linked: once insert() succeeds other threads may update it.
+  c.expires.store(now + m.timeout_ns(c), std::memory_order_relaxed);
+  const uint32_t mark = c.mark;
+  const U128 label = c.label;
+  uint16_t nat_bits = 0;
+
   // The reply key: the reverse of the (translated) original tuple.
   CtKey t = k;  // translated tuple of the original direction
   bool placed = false;
@@ -600,7 +656,7 @@ CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const 
     t.dst = U128{0, be.ip};
     if (be.port != 0 && has_l4_ports) t.dport = be.port;
     c.key[1] = t.reversed();
-    c.nat_bits = ct_state::kDnat;
+    c.nat_bits = nat_bits = ct_state::kDnat;
     placed = m.insert(idx);
   } else if (act.nat != NatKind::kNone && v4) {
     const bool snat = act.nat == NatKind::kSrc;
@@ -610,7 +666,7 @@ CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const 
     const uint64_t total = naddr * nport;
     const uint64_t tries = std::min<uint64_t>(total, kMaxNatTries);
     const uint64_t start = hash % total;
-    c.nat_bits = snat ? ct_state::kSnat : ct_state::kDnat;
+    c.nat_bits = nat_bits = snat ? ct_state::kSnat : ct_state::kDnat;
     for (uint64_t i = 0; i < tries && !placed; ++i) {
       const uint64_t n = (start + i) % total;
       const uint32_t a = static_cast<uint32_t>(act.addr_min + n / nport);
@@ -635,11 +691,11 @@ CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const 
     m.release(idx);
     return r;
   }
-  c.expires.store(now + m.timeout_ns(c), std::memory_order_relaxed);
-  r.state |= c.nat_bits;
-  r.mark = c.mark;
-  r.label = c.label;
-  if (c.nat_bits) apply_nat(pkt, key, lay, t);
+  // Everything below uses values computed before the Conn became visible to others.
+  r.state |= nat_bits;
+  r.mark = mark;
+  r.label = label;
+  if (nat_bits) apply_nat(pkt, key, lay, t);
   return r;
 }
 

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -80,15 +80,9 @@ test('datapath core: cmake build, gtest suite, bounded fuzzing', { timeout: 9 * 
     }
     const corpus = join(build, 'fuzz-corpus');
     mkdirSync(corpus, { recursive: true });
-    // A few well-formed seeds so the fuzzer starts deep in the pipeline: an IPv4/UDP
-    // frame for every in_port branch and a VXLAN-looking one.
-    const udp = Buffer.from(
-      '020000000002' + '020000000001' + '0800' + // Ethernet
-        '4500002400010000' + '40110000' + '0a000001' + '0a000002' + // IPv4, 36 bytes
-        '04d212b500100000' + '0102030405060708', // UDP 1234 -> 4789, 8 bytes of payload
-      'hex',
-    );
-    for (let port = 0; port < 5; port++) writeFileSync(join(corpus, `seed-udp-${port}`), Buffer.concat([Buffer.from([port]), udp]));
+    // Well-formed seeds (every in_port branch of the fuzz pipeline) so the fuzzer starts deep.
+    const seeds = run(join(build, 'loomcore_seeds'), [corpus], 30_000);
+    assert.equal(seeds.status, 0, `seed writer failed:\n${seeds.stdout}${seeds.stderr}`);
     const r = run(bin, ['-max_total_time=20', '-rss_limit_mb=1024', '-timeout=10', corpus], 90_000);
     assert.equal(r.status, 0, `fuzzer found a problem:\n${tail(r.stdout + r.stderr, 80)}`);
     assert.match(r.stderr, /Done \d+ runs/);
