@@ -44,6 +44,15 @@ const DOMAIN_B: Domain = {
 };
 const PACKETS_B = packets({ ct_state: bitValues([0, 1, 5]), 'vlan.tci': bitValues([12, 13, 14, 15]), reg0: bitValues([0, 1]) });
 
+/** L3/L4 predicates and their chained prerequisites (tcp.dst needs tcp needs ip needs ip4 || ip6). */
+const DOMAIN_C: Domain = {
+  ints: [{ ref: { name: 'tcp.dst', lo: 0, hi: 1 }, width: 2 }, { ref: { name: 'udp.src', lo: 0, hi: 1 }, width: 2 }],
+  bools: ['tcp', 'udp', 'ip4', 'ip6', 'ip', 'icmp4', 'icmp', 'arp', 'sctp'].map((name) => ({ name })),
+  strings: [],
+  residents: [],
+};
+const PACKETS_C = packets({ 'eth.type': [0x800n, 0x86ddn, 0x806n, 0n], 'ip.proto': [6n, 17n, 1n, 58n], 'tcp.dst': [0n, 1n, 2n, 3n], 'udp.src': [0n, 3n] });
+
 function agreeEverywhere(e: MatchExpr, pkts: readonly FieldValues[]): void {
   const conj = normalize(e, ctx);
   for (const p of pkts) {
@@ -70,8 +79,12 @@ test('normalize agrees with evaluate on every packet (prerequisites and predicat
   fc.assert(fc.property(matchArbitrary(DOMAIN_B), (e) => agreeEverywhere(e, PACKETS_B)), { numRuns: 300, seed: 777 });
 });
 
+test('normalize agrees with evaluate on every packet (L3/L4 predicates and prerequisite chains)', () => {
+  fc.assert(fc.property(matchArbitrary(DOMAIN_C), (e) => agreeEverywhere(e, PACKETS_C)), { numRuns: 300, seed: 99 });
+});
+
 test('format/parse round trip over generated trees', () => {
-  for (const [d, seed] of [[DOMAIN_A, 1], [DOMAIN_B, 2]] as const) {
+  for (const [d, seed] of [[DOMAIN_A, 1], [DOMAIN_B, 2], [DOMAIN_C, 3]] as const) {
     fc.assert(fc.property(matchArbitrary(d), (e) => {
       assert.deepEqual(parseMatch(formatMatch(e), ctx), e);
     }), { numRuns: 400, seed });
