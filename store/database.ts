@@ -75,6 +75,10 @@ export function refsOf(info: TableInfo, row: Row): RefEntry[] {
   return out;
 }
 
+function refEntry(spec: RefSpec, t: Scalar): RefEntry {
+  return { target: t as Uuid, column: spec.column, refTable: spec.refTable, strong: spec.strong };
+}
+
 /**
  * The references a change removes and adds. Columns whose value did not change are
  * skipped, so adding one port to a switch of 10k ports costs one entry, not 20k.
@@ -86,12 +90,11 @@ export function refDelta(info: TableInfo, old: Row | null, nw: Row | null): { re
     const a = old === null ? undefined : old[spec.column];
     const b = nw === null ? undefined : nw[spec.column];
     if (old !== null && nw !== null && valuesEqual(a, b)) continue;
-    const entry = (t: Scalar): RefEntry => ({ target: t as Uuid, column: spec.column, refTable: spec.refTable, strong: spec.strong });
     const ta = refTargets(spec, a);
     const tb = refTargets(spec, b);
     if (ta.length === 0 || tb.length === 0) {
-      for (const t of ta) removed.push(entry(t));
-      for (const t of tb) added.push(entry(t));
+      for (const t of ta) removed.push(refEntry(spec, t));
+      for (const t of tb) added.push(refEntry(spec, t));
       continue;
     }
     if (Array.isArray(a) && Array.isArray(b)) {
@@ -105,8 +108,8 @@ export function refDelta(info: TableInfo, old: Row | null, nw: Row | null): { re
         if (c === 0) {
           i++;
           j++;
-        } else if (c < 0) removed.push(entry(x[i++] as Scalar));
-        else added.push(entry(y[j++] as Scalar));
+        } else if (c < 0) removed.push(refEntry(spec, x[i++] as Scalar));
+        else added.push(refEntry(spec, y[j++] as Scalar));
       }
       continue;
     }
@@ -115,9 +118,9 @@ export function refDelta(info: TableInfo, old: Row | null, nw: Row | null): { re
     for (const t of tb) {
       const n = counts.get(t) ?? 0;
       if (n > 0) counts.set(t, n - 1);
-      else added.push(entry(t));
+      else added.push(refEntry(spec, t));
     }
-    for (const [t, n] of counts) for (let i = 0; i < n; i++) removed.push(entry(t));
+    for (const [t, n] of counts) for (let i = 0; i < n; i++) removed.push(refEntry(spec, t));
   }
   return { removed, added };
 }

@@ -1,0 +1,90 @@
+// Reading column values: plain form and RFC 7047 wire notation give the same canonical value.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseValue, defaultValue, defaultIsInvalid, valuesEqual, compareAtoms } from './value.js';
+import type { ValueContext } from './value.js';
+import type { ColumnSchema } from './types.js';
+import { LoomError } from './types.js';
+
+const ctx: ValueContext = { table: 'T', column: 'c', path: '/ops/0/row/c', op: 0, resolve: (n) => (n === 'row1' ? '11111111-2222-4333-8444-555555555555' : undefined) };
+const strSet: ColumnSchema = { key: { type: 'string' }, min: 0, max: 'unlimited' };
+const intMap: ColumnSchema = { key: { type: 'integer' }, value: { type: 'string' }, min: 0, max: 'unlimited' };
+const optRef: ColumnSchema = { key: { type: 'uuid', refTable: 'X', refType: 'strong' }, min: 0, max: 1 };
+const real: ColumnSchema = { key: { type: 'real' }, min: 1, max: 1 };
+const boolMap: ColumnSchema = { key: { type: 'boolean' }, value: { type: 'integer', minInteger: 0, maxInteger: 9 }, min: 0, max: 2 };
+
+function code(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    assert.ok(e instanceof LoomError);
+    assert.equal(e.table, 'T');
+    assert.equal(e.column, 'c');
+    assert.equal(e.op, 0);
+    return e.code;
+  }
+  return 'ok';
+}
+
+test('sets: plain arrays, ["set", ...], a bare atom, null — sorted and deduplicated', () => {
+  assert.deepEqual(parseValue(strSet, ['b', 'a', 'b'], ctx), ['a', 'b']);
+  assert.deepEqual(parseValue(strSet, ['set', ['b', 'a']], ctx), ['a', 'b']);
+  assert.deepEqual(parseValue(strSet, 'x', ctx), ['x']);
+  assert.deepEqual(parseValue(strSet, null, ctx), []);
+  assert.equal(code(() => parseValue(strSet, [1], ctx)), 'type-error');
+  assert.equal(code(() => parseValue({ ...strSet, max: 1, min: 0 }, ['a', 'b'], ctx)), 'constraint-violation');
+});
+
+test('maps: objects and ["map", ...]; integer and boolean keys read back from text', () => {
+  assert.deepEqual(parseValue(intMap, { 10: 'x', 2: 'y' }, ctx), { 2: 'y', 10: 'x' });
+  assert.deepEqual(parseValue(intMap, ['map', [[10, 'x'], [2, 'y']]], ctx), { 2: 'y', 10: 'x' });
+  assert.equal(code(() => parseValue(intMap, { abc: 'x' }, ctx)), 'type-error');
+  assert.equal(code(() => parseValue(intMap, ['map', [[1, 'x'], [1, 'y']]], ctx)), 'type-error');
+  assert.equal(code(() => parseValue(intMap, ['a'], ctx)), 'type-error');
+  assert.deepEqual(parseValue(boolMap, { true: 1, false: 0 }, ctx), { false: 0, true: 1 });
+  assert.equal(code(() => parseValue(boolMap, { yes: 1 }, ctx)), 'type-error');
+  assert.equal(code(() => parseValue(boolMap, { true: 10 }, ctx)), 'type-error');
+});
+
+test('uuids: plain, ["uuid", ...], ["named-uuid", ...], plain uuid-names; lower-cased', () => {
+  const u = '11111111-2222-4333-8444-555555555555';
+  assert.equal(parseValue(optRef, u.toUpperCase(), ctx), u);
+  assert.equal(parseValue(optRef, ['uuid', u], ctx), u);
+  assert.equal(parseValue(optRef, ['named-uuid', 'row1'], ctx), u);
+  assert.equal(parseValue(optRef, 'row1', ctx), u);
+  assert.equal(parseValue(optRef, ['set', []], ctx), null);
+  assert.equal(parseValue(optRef, [], ctx), null);
+  assert.equal(code(() => parseValue(optRef, ['named-uuid', 'nope'], ctx)), 'bad-request');
+  assert.equal(code(() => parseValue(optRef, 'nope', ctx)), 'type-error');
+});
+
+test('scalars: reals take integers; NaN, Infinity and unsafe integers are refused', () => {
+  assert.equal(parseValue(real, 2, ctx), 2);
+  assert.equal(parseValue(real, ['set', [2.5]], ctx), 2.5);
+  assert.equal(code(() => parseValue(real, '2', ctx)), 'type-error');
+  assert.equal(code(() => parseValue(real, Infinity, ctx)), 'type-error');
+  assert.equal(code(() => parseValue({ key: { type: 'integer' }, min: 1, max: 1 }, 2 ** 60, ctx)), 'type-error');
+  assert.equal(code(() => parseValue({ key: { type: 'string', maxLength: 2 }, min: 1, max: 1 }, '😀😀😀', ctx)), 'type-error');
+  assert.equal(parseValue({ key: { type: 'string', maxLength: 2 }, min: 1, max: 1 }, '😀😀', ctx), '😀😀', 'lengths count characters, not UTF-16 units');
+});
+
+test('defaults follow OVSDB; a default that breaks the column makes it required', () => {
+  assert.deepEqual(defaultValue(strSet), []);
+  assert.deepEqual(defaultValue(intMap), {});
+  assert.equal(defaultValue(optRef), null);
+  assert.equal(defaultValue(real), 0);
+  assert.equal(defaultIsInvalid(real), false);
+  assert.equal(defaultIsInvalid({ key: { type: 'string', enum: ['a', 'b'] }, min: 1, max: 1 }), true);
+  assert.equal(defaultIsInvalid({ key: { type: 'integer', minInteger: 1 }, min: 1, max: 1 }), true);
+  assert.equal(defaultIsInvalid({ key: { type: 'uuid', refTable: 'X' }, min: 1, max: 1 }), true);
+  assert.equal(defaultIsInvalid({ key: { type: 'string' }, min: 1, max: 'unlimited' }), true);
+});
+
+test('equality and order', () => {
+  assert.ok(valuesEqual({ a: 'x', b: 'y' }, { b: 'y', a: 'x' }));
+  assert.ok(!valuesEqual({ a: 'x' }, { a: 'x', b: 'y' }));
+  assert.ok(!valuesEqual(['a'], 'a'));
+  assert.ok(compareAtoms(2, 10) < 0);
+  assert.ok(compareAtoms('10', '2') < 0);
+  assert.ok(compareAtoms(false, true) < 0);
+});
