@@ -109,6 +109,12 @@ test('a whole topology in ONE invocation, then show/list/acl/route/nat/lb output
   assert.match(r.output, /^[0-9a-f-]{36}\n$/, 'create prints the new row uuid');
 
   assert.equal(stable(await nb(store, 'show')), SHOW);
+  const j = JSON.parse(await nb(store, '--json', 'show')) as { switches: { name: string; ports: { name: string; type: string }[] }[]; routers: { name: string; nat: unknown[] }[] };
+  assert.deepEqual(j.switches.map((s) => [s.name, s.ports.map((p) => `${p.name}:${p.type}`)]), [
+    ['sw0', ['child:', 'sw0-lr0:router', 'vm1:', 'vm2:']],
+    ['sw1', ['ln:localnet']],
+  ]);
+  assert.deepEqual([j.routers[0]?.name, j.routers[0]?.nat.length], ['lr0', 2]);
   assert.equal(stable(await nb(store, 'show', 'sw1')), `switch <1> (sw1)\n    port ln\n        type: localnet\n        addresses: ["unknown"]\n`);
   assert.equal(
     await nb(store, 'acl-list', 'sw0'),

@@ -16,7 +16,7 @@ import { type Row, type Scalar, type Value } from '../store/types.js';
 import { isLspAddress, isMac, isNetwork, isPortSecurity, normalizePrefix, parseEndpoint, isIp, parseIp4 } from './addresses.js';
 import { fail, has, lookup, str, type CommandContext, type CommandSpec } from './command.js';
 import { dbCommands, sortRows } from './db-commands.js';
-import { showNb } from './show.js';
+import { showNb, showNbJson } from './show.js';
 import { asArray, asMap, isUuid } from './values.js';
 import type { TxnView } from './txn-view.js';
 
@@ -153,7 +153,8 @@ def('General Commands', 'show', {
   example: 'show sw0',
   readOnly: true,
   run(ctx) {
-    ctx.out += showNb(ctx.view, ctx.args[0]);
+    if (ctx.global.format === 'json') ctx.out += JSON.stringify(showNbJson(ctx.view, ctx.args[0])) + '\n';
+    else ctx.out += showNb(ctx.view, ctx.args[0]);
   },
 });
 

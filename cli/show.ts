@@ -89,3 +89,44 @@ export function showNb(view: TxnView, which?: string): string {
   }
   return switches.map((x) => showSwitch(view, x)).join('') + routers.map((x) => showRouter(view, x)).join('');
 }
+
+/** `show` with --json: the same content, structured (for scripts; no layout to parse). */
+export function showNbJson(view: TxnView, which?: string): unknown {
+  const pick = (rows: Row[]) => (which === undefined ? rows : rows.filter((r) => r._uuid === which.toLowerCase() || r['name'] === which));
+  const switches = pick(view.rows('Logical_Switch').sort(byName));
+  const routers = pick(view.rows('Logical_Router').sort(byName));
+  if (which !== undefined && switches.length === 0 && routers.length === 0) fail('not-found', `${which}: switch or router name not found`, { value: which });
+  return {
+    switches: switches.map((ls) => ({
+      uuid: ls._uuid,
+      name: str(ls['name']),
+      ports: children(view, 'Logical_Switch_Port', ls['ports'])
+        .sort(byName)
+        .map((p) => ({
+          uuid: p._uuid,
+          name: str(p['name']),
+          type: str(p['type']),
+          addresses: asArray(p['addresses']),
+          ...(asArray(p['parent_name']).length > 0 ? { parent: asArray(p['parent_name'])[0] } : {}),
+          ...(asArray(p['tag']).length > 0 ? { tag: asArray(p['tag'])[0] } : {}),
+          ...(asMap(p['options'])['router-port'] !== undefined ? { router_port: asMap(p['options'])['router-port'] } : {}),
+        })),
+    })),
+    routers: routers.map((lr) => ({
+      uuid: lr._uuid,
+      name: str(lr['name']),
+      ports: children(view, 'Logical_Router_Port', lr['ports'])
+        .sort(byName)
+        .map((p) => ({
+          uuid: p._uuid,
+          name: str(p['name']),
+          mac: str(p['mac']),
+          networks: asArray(p['networks']),
+          gateway_chassis: children(view, 'Gateway_Chassis', p['gateway_chassis'])
+            .sort((a, b) => Number(b['priority']) - Number(a['priority']))
+            .map((g) => ({ chassis: str(g['chassis_name']), priority: Number(g['priority']) })),
+        })),
+      nat: children(view, 'NAT', lr['nat']).map((n) => ({ uuid: n._uuid, type: str(n['type']), external_ip: str(n['external_ip']), logical_ip: str(n['logical_ip']) })),
+    })),
+  };
+}
