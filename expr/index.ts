@@ -1,7 +1,8 @@
 // expr/index.ts — the public surface of loom's logical-flow expression language.
 //
-// Matches:  parseMatch, checkMatch, formatMatch, normalize, evaluate, evaluateConjunctions.
-// Actions:  parseActions, formatActions.
+// Matches:  parseMatch, checkMatch, formatMatch, normalize, evaluate, evaluateConjunctions,
+//           formatConjunction, matchReferences.
+// Actions:  parseActions, formatActions, actionPrerequisites.
 // Symbols:  FIELDS (name → width, kind, prerequisite, definition), BASE_FIELDS.
 // Errors:   ExprError (a LoomError with code 'invalid-match', position, expected).
 
@@ -45,6 +46,7 @@ export function parseActions(text: string, ctx?: SymbolContext): Action[] {
 
 export { complementPrefixes, DEFAULT_MAX_CONJUNCTIONS, prefixes, unionPrefixes, type NormalizeOptions } from './normalize.js';
 export { evaluateConjunctions, readRef } from './evaluate.js';
+export { matchReferences, type MatchReferences } from './references.js';
 
 /**
  * The match as a disjunction of conjunctions of { field, value, mask } terms over base
