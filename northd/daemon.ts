@@ -192,7 +192,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
         continue;
       }
       batches++;
-      lastBatch = { nbChanges: changes.length, sbOps, ms: performance.now() - t0, recomputed: report.recomputed, units: engine.stats().units.length };
+      if (changes.length > 0 || sbOps > 0) lastBatch = { nbChanges: changes.length, sbOps, ms: performance.now() - t0, recomputed: report.recomputed, units: engine.stats().units.length };
       doneRevision = Math.max(doneRevision, upTo);
       for (let i = waiters.length - 1; i >= 0; i--) {
         const w = waiters[i];
@@ -234,6 +234,15 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
         if ('hv_cfg' in row) hvCfgWritten = hv;
       }
     }
+    // progress first, in its own small transaction: --wait=sb/hv must not wait behind a
+    // bulk of Logical_Switch_Port.up writes (a fresh 50k-port database has 50k of them)
+    if (ops.length > 0) {
+      try {
+        await nb.transact(ops.splice(0));
+      } catch (e) {
+        onError(e);
+      }
+    }
     // only ports whose binding status or NB row changed since the last write
     const names = [...statusDirty];
     statusDirty.clear();
@@ -253,11 +262,12 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
         ops.push({ op: 'update', table: 'Logical_Switch_Port', where: [['_uuid', '==', ['uuid', u]] as Condition], row: { up } });
       }
     }
-    if (ops.length === 0) return;
-    try {
-      await nb.transact(ops);
-    } catch (e) {
-      onError(e);
+    for (let i = 0; i < ops.length; i += 20000) {
+      try {
+        await nb.transact(ops.slice(i, i + 20000));
+      } catch (e) {
+        onError(e);
+      }
     }
   };
 

@@ -40,6 +40,8 @@ export interface SbTxn {
   readonly ops: Operation[];
   /** operation index of each insert, by uuid-name, to learn the new UUIDs */
   readonly inserted: Map<string, number>;
+  /** the tracking entries that hold a uuid-name until the transaction commits */
+  readonly holders: { ref: Ref }[];
 }
 
 const dpsKey = (dps: Iterable<Uuid>): string => [...dps].sort().join(',');
@@ -176,6 +178,11 @@ export class SbSync {
   ops(c: SbContent, ch: ContentChanges, nbCfg: number | null): SbTxn {
     const ops: Operation[] = [];
     const inserted = new Map<string, number>();
+    const holders: { ref: Ref }[] = [];
+    const hold = <T extends { ref: Ref }>(h: T): T => {
+      holders.push(h);
+      return h;
+    };
     const insert = (table: string, row: { [k: string]: unknown }, prefix: string): Ref => {
       const name = this.newName(prefix);
       inserted.set(name, ops.length);
@@ -203,7 +210,7 @@ export class SbSync {
       }
       const row = dpRow(want);
       const sig = JSON.stringify(row);
-      if (have === undefined) this.dps.set(k, { ref: insert('Datapath_Binding', row, 'dp'), sig });
+      if (have === undefined) this.dps.set(k, hold({ ref: insert('Datapath_Binding', row, 'dp'), sig }));
       else if (have.sig !== sig) { update('Datapath_Binding', have.ref, row); have.sig = sig; }
     }
     const dpRef = (nb: Uuid): unknown => {
@@ -221,7 +228,7 @@ export class SbSync {
       }
       const row = pbRow(want, dpRef(want.datapath));
       const sig = JSON.stringify(row);
-      if (have === undefined) this.pbs.set(k, { ref: insert('Port_Binding', row, 'pb'), sig });
+      if (have === undefined) this.pbs.set(k, hold({ ref: insert('Port_Binding', row, 'pb'), sig }));
       else if (have.sig !== sig) { update('Port_Binding', have.ref, row); have.sig = sig; }
     }
 
@@ -234,7 +241,7 @@ export class SbSync {
       }
       const row = mcRow(want, dpRef(want.datapath), (n) => { const t = this.pbs.get(n); return t === undefined ? undefined : refValue(t.ref); });
       const sig = JSON.stringify(row);
-      if (have === undefined) this.mcs.set(k, { ref: insert('Multicast_Group', row, 'mc'), sig });
+      if (have === undefined) this.mcs.set(k, hold({ ref: insert('Multicast_Group', row, 'mc'), sig }));
       else if (have.sig !== sig) { update('Multicast_Group', have.ref, row); have.sig = sig; }
     }
 
@@ -242,7 +249,7 @@ export class SbSync {
     const groupRef = (dps: string, members: readonly Uuid[]): Ref => {
       let g = this.groups.get(dps);
       if (g === undefined) {
-        g = { ref: insert('Logical_DP_Group', { datapaths: ['set', members.map(dpRef)] }, 'g'), count: 0 };
+        g = hold({ ref: insert('Logical_DP_Group', { datapaths: ['set', members.map(dpRef)] }, 'g'), count: 0 });
         this.groups.set(dps, g);
       }
       g.count++;
@@ -281,7 +288,7 @@ export class SbSync {
           ...where, pipeline: f.pipeline, table_id: f.table, priority: f.priority, match: f.match, actions: f.actions,
           external_ids: flowExternalIds(f), tags: {},
         }, 'lf');
-        this.flows.set(k, { ref, dps });
+        this.flows.set(k, hold({ ref, dps }));
       }
     }
     for (const k of this.unused) {
@@ -306,7 +313,7 @@ export class SbSync {
         }
         const row = { name: n, [col]: [...want] };
         const sig = JSON.stringify(row);
-        if (have === undefined) tracked.set(n, { ref: insert(table, row, table === 'Address_Set' ? 'as' : 'pg'), sig });
+        if (have === undefined) tracked.set(n, hold({ ref: insert(table, row, table === 'Address_Set' ? 'as' : 'pg'), sig }));
         else if (have.sig !== sig) { update(table, have.ref, row); have.sig = sig; }
       }
     }
@@ -319,7 +326,7 @@ export class SbSync {
       if (this.globalUuid === null) inserted.set('sbglobal', ops.length - 1);
       this.globalNbCfg = nbCfg;
     }
-    return { ops, inserted };
+    return { ops, inserted, holders };
   }
 
   /** Records the UUIDs SB gave to this transaction's inserts. */
@@ -329,15 +336,12 @@ export class SbSync {
       const r = result.results[i];
       if (r !== undefined && 'uuid' in r && typeof r.uuid === 'string') uuidOf.set(name, r.uuid);
     }
-    const fix = (t: { ref: Ref }): void => {
+    for (const t of txn.holders) {
       if ('name' in t.ref) {
         const u = uuidOf.get(t.ref.name);
         if (u !== undefined) t.ref = { uuid: u };
       }
-    };
-    for (const m of [this.dps, this.pbs, this.mcs, this.ass, this.pgs] as Map<string, Tracked>[]) for (const t of m.values()) fix(t);
-    for (const f of this.flows.values()) fix(f);
-    for (const g of this.groups.values()) fix(g);
+    }
     const g = uuidOf.get('sbglobal');
     if (g !== undefined) this.globalUuid = g;
   }

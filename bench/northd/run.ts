@@ -7,8 +7,9 @@
 //   full_compile_ms  northd start → SB complete (compile + one SB transaction), in process
 //                    with SqliteStore for NB and SB
 //   compile_only_ms  the pure compiler (compileFull) on the same NB, no store
-//   port_add_ms      NB commit of one port → SB complete (what --wait=sb measures)
-//   acl_add_ms       NB commit of one ACL on a port group → SB complete
+//   port_add_ms      NB commit of one port → NB_Global.sb_cfg reported (ovn-nbctl --wait=sb)
+//   acl_add_ms       the same for one ACL on a port group
+//   northd_*_batch_ms  northd's own share: NB change in → SB transaction committed
 //   lflows           SB Logical_Flow rows;  rss_mb: this process (NB+SB stores included)
 // --services: the same through nbdb/sbdb services over HTTP/WS (RemoteStore).
 // Timings are wall clock on a shared 2-core machine: compare ratios within one run.
@@ -22,7 +23,8 @@ import { startNorthd } from '../../northd/index.js';
 import { NB_TABLES, emptySnapshot } from '../../northd/nb.js';
 import { nbSchema, sbSchema } from '../../schemas/index.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
-import type { Store } from '../../store/types.js';
+import type { Operation, Store } from '../../store/types.js';
+import { waitForCfg } from '../../cli/run.js';
 import { aclAddOps, portAddOps, tenantOps } from './topology.js';
 
 const args = process.argv.slice(2);
@@ -33,7 +35,7 @@ const opt = (f: string, d: string): string => {
 };
 const sizes = opt('--ports', '1000,10000').split(',').map(Number);
 
-interface Result { ports: number; full: number; compileOnly: number; portAdd: number; aclAdd: number; lflows: number; rss: number }
+interface Result { ports: number; full: number; compileOnly: number; portAdd: number; aclAdd: number; portAddNorthd: number; aclAddNorthd: number; lflows: number; rss: number }
 
 async function measure(ports: number, services: boolean): Promise<Result> {
   const tenants = Math.max(1, Math.floor(ports / 100));
@@ -68,25 +70,40 @@ async function measure(ports: number, services: boolean): Promise<Result> {
     compileFull(snap);
     const compileOnly = performance.now() - c0;
 
+    // every step waits as `ovn-nbctl --wait=sb` does: bump NB_Global.nb_cfg in the same
+    // transaction, wait until northd reports NB_Global.sb_cfg >= it
+    const bump: Operation = { op: 'mutate', table: 'NB_Global', where: [], mutations: [['nb_cfg', '+=', 1]] };
+    let cfg = 0;
+    let northdRef: Awaited<ReturnType<typeof startNorthd>> | undefined;
+    const step = async (ops: Operation[]): Promise<void> => {
+      const a = performance.now();
+      await nb.transact([...ops, bump]);
+      const b = performance.now();
+      cfg++;
+      await waitForCfg(nb, 'sb_cfg', cfg, 1800);
+      if (process.env['BENCH_DEBUG']) console.error(`step commit=${(b - a).toFixed(1)} wait=${(performance.now() - b).toFixed(1)} batch=${JSON.stringify(northdRef?.stats().lastBatch)}`);
+    };
     const t0 = performance.now();
     const northd = await startNorthd({ nb: nbUrl, sb: sbUrl });
+    northdRef = northd;
     closers.unshift(() => northd.close());
-    await northd.synced();
+    await step([]);
     const full = performance.now() - t0;
     const lflows = northd.stats().logicalFlows;
+    await step([]); // let the bulk of Logical_Switch_Port.up writes settle before timing increments
 
     const t1 = performance.now();
-    const r1 = await nb.transact(portAddOps());
-    await northd.synced(r1.revision);
+    await step(portAddOps());
     const portAdd = performance.now() - t1;
+    const portAddNorthd = northd.stats().lastBatch?.ms ?? NaN;
 
     const t2 = performance.now();
-    const r2 = await nb.transact(aclAddOps());
-    await northd.synced(r2.revision);
+    await step(aclAddOps());
     const aclAdd = performance.now() - t2;
+    const aclAddNorthd = northd.stats().lastBatch?.ms ?? NaN;
     const sbFlows = (await sb.select('Logical_Flow')).length;
     if (sbFlows !== northd.stats().logicalFlows) throw new Error(`SB holds ${sbFlows} flows, northd ${northd.stats().logicalFlows}`);
-    return { ports, full, compileOnly, portAdd, aclAdd, lflows, rss: process.memoryUsage().rss / 1048576 };
+    return { ports, full, compileOnly, portAdd, aclAdd, portAddNorthd, aclAddNorthd, lflows, rss: process.memoryUsage().rss / 1048576 };
   } finally {
     for (const c of closers) await c().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
@@ -109,7 +126,7 @@ const f = (n: number): string => n.toFixed(n < 100 ? 1 : 0);
 for (const ports of sizes) {
   for (const services of flag('--services') ? [false, true] : [false]) {
     const r = await measure(ports, services);
-    console.log(`loom-northd${services ? '-services' : ''} ports=${r.ports} full_compile_ms=${f(r.full)} compile_only_ms=${f(r.compileOnly)} port_add_ms=${f(r.portAdd)} acl_add_ms=${f(r.aclAdd)} lflows=${r.lflows} rss_mb=${f(r.rss)}`);
+    console.log(`loom-northd${services ? '-services' : ''} ports=${r.ports} full_compile_ms=${f(r.full)} compile_only_ms=${f(r.compileOnly)} port_add_ms=${f(r.portAdd)} acl_add_ms=${f(r.aclAdd)} northd_port_batch_ms=${f(r.portAddNorthd)} northd_acl_batch_ms=${f(r.aclAddNorthd)} lflows=${r.lflows} rss_mb=${f(r.rss)}`);
     if (flag('--ref') && !services) {
       const o = ref(ports);
       if (o !== null) {
