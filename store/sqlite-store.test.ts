@@ -106,7 +106,7 @@ test('revisions continue across close and reopen of the same file', async (t) =>
   const file = tmpFile(t);
   let s = SqliteStore.open(file, nbSchema);
   await s.transact(lsWithPort('ls1', 'lp1'));
-  await s.transact([{ op: 'update', table: 'Logical_Switch', where: [], row: { external_ids: { a: 'b' } } }]);
+  await s.transact([{ op: 'update', table: 'Logical_Switch', where: [], row: { external_ids: { a: 'b' } } }, { op: 'commit', durable: true }]);
   await s.close();
   s = SqliteStore.open(file, nbSchema);
   t.after(() => s.close());

@@ -70,6 +70,7 @@ export class SqliteStore implements Store {
   private readonly mem: Database;
   private readonly exec: ExecuteOptions;
   private readonly logLimit: number;
+  private readonly sync: 'NORMAL' | 'FULL';
   private rev: number;
   private compacted: number;
   private closed = false;
@@ -90,6 +91,7 @@ export class SqliteStore implements Store {
     this.file = file;
     this.schema = schema;
     this.logLimit = Math.max(1, options.changeLogLimit ?? defaultLogLimit);
+    this.sync = options.synchronous === 'FULL' ? 'FULL' : 'NORMAL';
     this.exec = {
       maxOps: options.maxRequestOps ?? defaultMaxOps,
       ...(options.validate !== undefined ? { validate: options.validate } : {}),
@@ -101,7 +103,7 @@ export class SqliteStore implements Store {
       // writes. EXCLUSIVE before WAL also means no shared-memory index (-shm) is used.
       this.sql.pragma('locking_mode = EXCLUSIVE');
       this.sql.pragma('journal_mode = WAL');
-      this.sql.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+      this.sql.pragma(`synchronous = ${this.sync}`);
       this.sql.exec(`
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS rows (uuid TEXT PRIMARY KEY, tbl TEXT NOT NULL, data TEXT NOT NULL);
@@ -181,15 +183,27 @@ export class SqliteStore implements Store {
     }
     if (outcome.changes.length === 0) return { revision: this.rev, results: outcome.results };
     const revision = this.rev + 1;
-    this.persist(revision, outcome.changes);
+    this.persist(revision, outcome.changes, outcome.durable);
     this.rev = revision;
     this.mem.apply(outcome.changes);
     this.announce({ revision, changes: outcome.changes });
     return { revision, results: outcome.results };
   }
 
-  private persist(revision: number, changes: readonly RowChange[]): void {
+  private persist(revision: number, changes: readonly RowChange[], durable: boolean): void {
     const compactTo = revision - this.logLimit > this.compacted ? revision - this.logLimit : undefined;
+    // {"op": "commit", "durable": true}: this one commit waits for the disk (fsync of the WAL).
+    const raise = durable && this.sync !== 'FULL';
+    if (raise) this.sql.pragma('synchronous = FULL');
+    try {
+      this.write(revision, changes, compactTo);
+    } finally {
+      if (raise) this.sql.pragma(`synchronous = ${this.sync}`);
+    }
+    if (compactTo !== undefined) this.compacted = compactTo;
+  }
+
+  private write(revision: number, changes: readonly RowChange[], compactTo: number | undefined): void {
     this.sql.transaction(() => {
       let seq = 0;
       for (const c of changes) {
@@ -204,7 +218,6 @@ export class SqliteStore implements Store {
         this.st.meta.run('compacted_through', String(compactTo));
       }
     })();
-    if (compactTo !== undefined) this.compacted = compactTo;
   }
 
   /** Delivers commits to watchers in revision order even when a watcher commits from its handler. */

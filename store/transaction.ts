@@ -38,6 +38,8 @@ export interface TxnOutcome {
   readonly results: OperationResult[];
   /** Empty for a read-only transaction. */
   readonly changes: RowChange[];
+  /** A commit op asked for durable: true (survive a power cut, not only a process kill). */
+  readonly durable: boolean;
 }
 
 /** A wait op whose condition does not hold yet; the caller may retry after the next commit. */
@@ -79,6 +81,7 @@ class Txn {
   readonly changes = new Map<Uuid, Change>();
   readonly byTable = new Map<string, Change[]>();
   readonly names = new Map<string, Uuid>();
+  durable = false;
   private readonly resolve = (n: string): Uuid | undefined => this.names.get(n);
 
   constructor(readonly db: Database, readonly opts: ExecuteOptions) {}
@@ -325,7 +328,8 @@ class Txn {
         throw new LoomError({ code: 'unavailable', message: `not owner of lock ${JSON.stringify(op.lock)}`, value: op.lock, op: i, path: `/ops/${i}/lock`, hint: 'lock first through the server session; the embedded store grants no locks' });
       case 'commit':
         if (typeof op.durable !== 'boolean') throw badRequest('"durable" must be true or false', i, `/ops/${i}/durable`, op.durable);
-        return {}; // every commit is durable (WAL, fsync'd before the revision is acknowledged)
+        if (op.durable) this.durable = true;
+        return {};
       case 'abort':
         throw new LoomError({ code: 'aborted', message: 'the transaction was aborted by its abort operation', op: i, path: `/ops/${i}` });
       default:
@@ -600,5 +604,5 @@ export function executeTransaction(db: Database, ops: unknown, opts: ExecuteOpti
   const txn = new Txn(db, opts);
   const results = txn.run(ops);
   const changes = txn.finish();
-  return { results, changes };
+  return { results, changes, durable: txn.durable };
 }
