@@ -2,11 +2,13 @@
 //
 // Owns: the meaning-preserving rewrite a classifier needs: predicates expanded, address
 // sets and port groups resolved (through SymbolContext), negation pushed to the leaves (De
-// Morgan; a negated masked equality becomes one single-bit mismatch per mask bit), ranges
-// and ordering operators split into prefix-masked terms, aliases and register
-// concatenations mapped onto base fields, prerequisites ANDed onto every comparison that
-// uses a field (after negation, as OVN does: "tcp.dst != 80" still means "TCP and ..."),
-// contradictions dropped, duplicates and subsumed conjunctions removed.
+// Morgan; a negated set of prefixes becomes the disjoint prefixes of its complement, a
+// negated arbitrary mask one single-bit mismatch per mask bit), sets of prefixes merged into
+// a minimal disjoint cover, ranges and ordering operators split into prefix-masked terms,
+// aliases and register concatenations mapped onto base fields, prerequisites ANDed onto
+// every comparison that uses a field (after negation, as OVN does: "tcp.dst != 80" still
+// means "TCP and ..."), contradictions dropped, duplicates removed, and conjunctions covered
+// by another removed (pairwise, so only up to SUBSUME_LIMIT of them at a time).
 // Reads: FIELDS, the parser (for predicate/prerequisite texts and address-set entries).
 // Called by: index.ts (normalize); the controller compiles its output into classifier
 // entries; evaluate.ts only shares expandConstants.
