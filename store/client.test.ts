@@ -168,3 +168,22 @@ test('a silent watch socket (no event, no ping) is replaced, and resuming repeat
   await w.untilRevision(r.revision);
   assert.deepEqual(w.events.filter((e) => e.type !== 'progress').map((e) => e.type), ['snapshot', 'change']);
 });
+
+test('connect() with waitForServerMs waits for a server that comes up later', { timeout: 30_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-client-wait-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const local = await SqliteStore.open(join(dir, 'nb.db'), nbSchema);
+  t.after(() => local.close());
+  // Find a free port, then leave it free until the client is already trying.
+  const probe = await serveStore(local, '127.0.0.1', 0);
+  const url = probe.url;
+  await probe.close();
+  await assert.rejects(RemoteStore.connect(url), (e: unknown) => e instanceof LoomError && e.code === 'unavailable');
+  const connecting = RemoteStore.connect(url, { waitForServerMs: 20_000, backoffMs: 20, maxBackoffMs: 100 });
+  const server = await serveStore(local, '127.0.0.1', Number(new URL(url).port));
+  t.after(() => server.close());
+  const remote = await connecting;
+  t.after(() => remote.close());
+  assert.equal(remote.schema.name, 'OVN_Northbound');
+  await assert.rejects(RemoteStore.connect('http://127.0.0.1:1', { waitForServerMs: 100, backoffMs: 20 }), (e: unknown) => e instanceof LoomError && e.code === 'unavailable');
+});

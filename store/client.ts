@@ -35,6 +35,8 @@ export interface RemoteStoreOptions {
    * server's 20 s pings; 0 = never).
    */
   readonly watchIdleTimeoutMs?: number;
+  /** connect() keeps trying an unreachable server this long before failing (default 0: once). */
+  readonly waitForServerMs?: number;
 }
 
 /** Why a watch connection ended, when reconnecting may help. */
@@ -58,8 +60,18 @@ export class RemoteStore implements Store {
   /** Fetches the schema from `url` (http://host:port) and returns a store bound to it. */
   static async connect(url: string, options: RemoteStoreOptions = {}): Promise<RemoteStore> {
     const base = url.replace(/\/+$/, '');
-    const schema = await request<DatabaseSchema>(`${base}${SCHEMA_PATH}`, { method: 'GET' }, options.requestTimeoutMs);
-    return new RemoteStore(base, schema, options);
+    const deadline = Date.now() + (options.waitForServerMs ?? 0);
+    // Daemons often start together: wait for the database to come up, with backoff.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const schema = await request<DatabaseSchema>(`${base}${SCHEMA_PATH}`, { method: 'GET' }, options.requestTimeoutMs);
+        return new RemoteStore(base, schema, options);
+      } catch (e) {
+        const pause = Math.min(options.maxBackoffMs ?? 2000, (options.backoffMs ?? 50) * 2 ** attempt);
+        if (!(e instanceof LoomError && e.code === 'unavailable') || Date.now() + pause > deadline) throw e;
+        await new Promise((r) => setTimeout(r, pause));
+      }
+    }
   }
 
   transact(ops: readonly Operation[]): Promise<TransactResult> {
