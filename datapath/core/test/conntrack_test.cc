@@ -296,3 +296,47 @@ TEST(Conntrack, ConcurrentThreadsKeepTheTableConsistent) {
     EXPECT_TRUE(has(ct(t, r, track(c.zone), now).r.state, ct_state::kRpl)) << c.orig_sport;
   }
 }
+
+// A Linux-like bulk transfer: window scaling negotiated on the SYNs, full-size segments
+// acked every other one, a retransmission, an out-of-order pair, a window probe and a
+// keepalive. None of it may be marked invalid (real kernels' traffic must pass ACLs).
+TEST(Conntrack, RealisticTcpTransferStaysValid) {
+  Conntrack t;
+  const Bytes ws7{1, 3, 3, 7};  // NOP, window scale 7
+  auto seg = [&](bool fwd, uint32_t seq, uint32_t ack, uint16_t flags, uint16_t win, size_t len, const Bytes& opt = {}) {
+    const Bytes l4 = tcp(fwd ? 40000 : 5201, fwd ? 5201 : 40000, seq, ack, flags, win, Bytes(len, 0x5a), opt);
+    return eth(fwd ? kMacB : kMacA, fwd ? kMacA : kMacB, 0x0800, fwd ? ip4(A, B, 6, l4) : ip4(B, A, 6, l4));
+  };
+  uint32_t cs = 1000000, ss = 4294962000u;  // client and server sequence numbers (server near wrap)
+  auto check = [&](const Bytes& f, const Ct& act, const char* what) {
+    const auto o = ct(t, f, act, kSec);
+    EXPECT_FALSE(has(o.r.state, ct_state::kInv)) << what;
+  };
+  check(seg(true, cs, 0, SYN, 64240, 0, ws7), commit(), "syn");
+  check(seg(false, ss, cs + 1, SYN | ACK, 65160, 0, ws7), track(), "syn-ack");
+  ++cs;
+  ++ss;
+  check(seg(true, cs, ss, ACK, 502, 0), track(), "ack");
+  const uint32_t mss = 1448;
+  for (int i = 0; i < 400; ++i) {
+    check(seg(true, cs, ss, ACK | 0x08, 502, mss), track(), "data");
+    cs += mss;
+    if (i % 2 == 1) check(seg(false, ss, cs, ACK, 3000, 0), track(), "ack of data");  // 3000 << 7 = 384 KB
+  }
+  // Retransmission of an already acked segment, and an out-of-order pair.
+  check(seg(true, cs - 4 * mss, ss, ACK, 502, mss), track(), "retransmit");
+  check(seg(true, cs + mss, ss, ACK, 502, mss), track(), "out of order (second first)");
+  check(seg(true, cs, ss, ACK, 502, mss), track(), "out of order (first)");
+  cs += 2 * mss;
+  check(seg(false, ss, cs, ACK, 3000, 0), track(), "ack");
+  // Server sends a response that wraps its sequence space.
+  for (int i = 0; i < 10; ++i) {
+    check(seg(false, ss, cs, ACK | 0x08, 3000, 1000), track(), "reply data");
+    ss += 1000;
+  }
+  check(seg(true, cs, ss, ACK, 502, 0), track(), "ack of reply");
+  // Keepalive (seq one below) and a zero-window probe.
+  check(seg(true, cs - 1, ss, ACK, 502, 0), track(), "keepalive");
+  check(seg(false, ss, cs, ACK, 0, 0), track(), "zero window");
+  check(seg(true, cs, ss, ACK, 502, 1), track(), "window probe");
+}
