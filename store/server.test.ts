@@ -209,6 +209,7 @@ test('GET /v1/metrics counts requests, commits, refusals and watch sockets', { t
   assert.equal((await post([{ op: 'insert', table: 'SB_Global', row: {} }])).status, 200);
   assert.equal((await post([{ op: 'insert', table: 'Chassis', row: { name: 5 } }])).status, 400);
   assert.equal((await post([{ op: 'bogus' }])).status, 400);
+  assert.equal((await fetch(`${server.url}/v1/transact`, { method: 'POST', body: '[{' })).status, 400);
   const w = rawWatch(server.url, '{}');
   await new Promise<void>((resolve) => w.ws.once('message', () => resolve()));
   const res = await fetch(`${server.url}/v1/metrics`);
@@ -224,8 +225,8 @@ test('GET /v1/metrics counts requests, commits, refusals and watch sockets', { t
   assert.equal(metric('loom_watchers{'), 1);
   assert.equal(metric('loom_transactions_total{database="OVN_Southbound",result="ok"}'), 1);
   assert.equal(metric('loom_transactions_total{database="OVN_Southbound",result="type-error"}'), 1);
-  assert.equal(metric('loom_transactions_total{database="OVN_Southbound",result="bad-request"}'), 1);
-  assert.equal(metric('loom_http_requests_total{database="OVN_Southbound",method="POST",route="/v1/transact",status="400"}'), 2);
+  assert.equal(metric('loom_transactions_total{database="OVN_Southbound",result="bad-request"}'), 2);
+  assert.equal(metric('loom_http_requests_total{database="OVN_Southbound",method="POST",route="/v1/transact",status="400"}'), 3);
   assert.equal(metric('loom_watch_connections_total{'), 1);
   assert.ok(metric('loom_watch_events_sent_total{') >= 1);
   assert.ok(metric('loom_watch_bytes_sent_total{') > 0);

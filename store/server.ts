@@ -235,6 +235,7 @@ export function createStoreApp(store: Store, options: StoreServerOptions & { hea
       result = await store.transact(ops);
     } catch (e) {
       ServerStats.inc(stats.transactions, toLoomError(e, maxBody).code);
+      res.locals['counted'] = true;
       throw e;
     }
     ServerStats.inc(stats.transactions, 'ok');
@@ -272,8 +273,11 @@ export function createStoreApp(store: Store, options: StoreServerOptions & { hea
   });
 
   // Express 5 forwards rejected async handlers here, as well as body-parser's errors.
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    sendError(res, toLoomError(err, maxBody));
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const e = toLoomError(err, maxBody);
+    // Bodies refused before the handler ran (not JSON, too large) count as refused transactions.
+    if (req.path === TRANSACT_PATH && res.locals['counted'] !== true) ServerStats.inc(stats.transactions, e.code);
+    sendError(res, e);
   });
   return app;
 }
