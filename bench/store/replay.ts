@@ -11,7 +11,7 @@
 // processes it started, by pid.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,25 @@ async function startNbdb(dir: string): Promise<{ url: string; pid: number; stop(
   };
 }
 
+const TICK = 100; // USER_HZ on Linux
+/** CPU seconds (user+sys) of this process's waited-for children so far (/proc/self/stat cutime+cstime). */
+function childrenCpu(): number {
+  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(f[13]) + Number(f[14])) / TICK;
+}
+/** CPU seconds (user+sys) a process has used. */
+function processCpu(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(f[11]) + Number(f[12])) / TICK;
+  } catch {
+    return NaN;
+  }
+}
+function load(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ')[0] ?? '?';
+}
+
 function tenantFiles(dir: string): string[] {
   const emit = process.env['EMIT_DIR'];
   if (emit !== undefined && emit !== '' && existsSync(emit)) {
@@ -80,18 +99,23 @@ async function runLoom(): Promise<number> {
     const files = tenantFiles(dir);
     const init = spawnSync(process.execPath, [BIN, `--db=${nbdb.url}`, 'init'], { encoding: 'utf8' });
     if (init.status !== 0) throw new Error(`loom init failed: ${init.stderr}`);
+    const c0 = childrenCpu();
+    const s0 = processCpu(nbdb.pid);
     const t0 = process.hrtime.bigint();
     for (const f of files) {
       const r = spawnSync('bash', ['-c', `eval "${process.execPath} ${BIN} --db=${nbdb.url} $(tr '\\n' ' ' < '${f}')" >/dev/null`], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`${f}: ${r.stderr}`);
     }
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const clientCpu = childrenCpu() - c0;
+    const serverCpu = processCpu(nbdb.pid) - s0;
     const store = await RemoteStore.connect(nbdb.url);
     const lsps = (await store.select('Logical_Switch_Port')).length;
     const acls = (await store.select('ACL')).length;
     await store.close();
     console.log(
-      `loom ports=${ports} tenants=${files.length} nb_load_s=${seconds.toFixed(2)} per_file_ms=${((seconds * 1000) / files.length).toFixed(0)} lsps=${lsps} acls=${acls}`,
+      `loom ports=${ports} tenants=${files.length} nb_load_s=${seconds.toFixed(2)} per_file_ms=${((seconds * 1000) / files.length).toFixed(0)} ` +
+        `client_cpu_s=${clientCpu.toFixed(2)} nbdb_cpu_s=${serverCpu.toFixed(2)} loadavg=${load()} lsps=${lsps} acls=${acls}`,
     );
     return seconds;
   } finally {
@@ -101,6 +125,7 @@ async function runLoom(): Promise<number> {
 }
 
 function runRef(): number | undefined {
+  const c0 = childrenCpu();
   const r = spawnSync('bash', [REF, String(ports), String(tenants)], { encoding: 'utf8' });
   const last = r.stdout.trim().split('\n').pop() ?? '';
   const m = /nb_load_s=([\d.]+)/.exec(last);
@@ -108,7 +133,9 @@ function runRef(): number | undefined {
     console.log(`ovn-nbctl reference failed (${String(r.status)}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     return undefined;
   }
-  console.log(last);
+  // Children CPU covers the script and every ovn-nbctl/ovn-sbctl it ran, not the detached
+  // ovsdb-server/ovn-northd daemons, and includes the compile phase after the load.
+  console.log(`${last} script_cpu_s=${(childrenCpu() - c0).toFixed(2)} loadavg=${load()}`);
   return Number(m[1]);
 }
 
