@@ -425,8 +425,9 @@ function serveWatch(store: Store, ws: WebSocket, options: StoreServerOptions, lo
         ws.ping();
       }, heartbeatMs);
     }
-    // A snapshot is one big message: the limit allows for it while it drains, so a large
-    // database does not make every new watcher "too slow" at its first commit.
+    // A snapshot (or a 10k-row commit) is one big message: the limit allows for the largest
+    // one while it drains, so a large database does not make every watcher "too slow" at
+    // the next commit. Each (re)connect sends at least one event, so resuming progresses.
     let allowance = 0;
     sub = store.watch(req).subscribe({
       next: (event) => {
@@ -439,7 +440,7 @@ function serveWatch(store: Store, ws: WebSocket, options: StoreServerOptions, lo
         }
         const text = JSON.stringify(event);
         const bytes = Buffer.byteLength(text);
-        if (event.type === 'snapshot') allowance = bytes;
+        if (bytes > allowance) allowance = bytes;
         stats.eventsSent++;
         stats.bytesSent += bytes;
         ws.send(text);
