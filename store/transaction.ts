@@ -16,7 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ValidateFunction } from 'ajv';
 import { LoomError } from './types.js';
-import type { Operation, OperationResult, Row, RowChange, TableSchema, TxnValidator, TxnView, Uuid, Value } from './types.js';
+import type { Operation, OperationResult, Row, RowChange, Scalar, TableSchema, TxnValidator, TxnView, Uuid, Value } from './types.js';
 import { Database, indexKey, refDelta, refTargets, refsOf, rowLabel } from './database.js';
 import type { TableInfo } from './database.js';
 import { columnOf, compileWhere, indexFor, unknownColumn } from './condition.js';
@@ -492,7 +492,13 @@ class Txn {
         else {
           v = this.opts.partialValidators?.[c.table];
           const changed: MutableRow = { _uuid: row._uuid };
-          for (const k of Object.keys(row)) if (k !== '_version' && row[k] !== c.old[k]) changed[k] = row[k] as Value;
+          const cols = this.info(c.table).schema.columns;
+          for (const k of Object.keys(row)) {
+            if (k === '_version' || row[k] === c.old[k]) continue;
+            // Of a set or map that may be empty, only what was added needs a look: a 10k-port
+            // switch gaining one port checks one uuid, not 10k.
+            changed[k] = cols[k]?.min === 0 ? addedPart(c.old[k] as Value, row[k] as Value) : (row[k] as Value);
+          }
           subject = changed;
         }
         if (v !== undefined && !v(subject)) {
@@ -591,6 +597,21 @@ class Txn {
       committed: (table, uuid) => this.db.get(table, uuid) ?? null,
     };
   }
+}
+
+/** The elements (set) or entries (map) of `nw` not in `old`; scalars as they are. */
+function addedPart(old: Value, nw: Value): Value {
+  if (Array.isArray(nw)) {
+    const had = new Set(Array.isArray(old) ? (old as readonly Scalar[]) : []);
+    return (nw as readonly Scalar[]).filter((a) => !had.has(a));
+  }
+  if (nw !== null && typeof nw === 'object') {
+    const o = old !== null && typeof old === 'object' && !Array.isArray(old) ? (old as { readonly [k: string]: Scalar }) : {};
+    const out: Record<string, Scalar> = {};
+    for (const [k, v] of Object.entries(nw as { readonly [k: string]: Scalar })) if (o[k] !== v) out[k] = v;
+    return out;
+  }
+  return nw;
 }
 
 export function project(r: Row, cols: readonly string[]): Row {
