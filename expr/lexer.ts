@@ -210,14 +210,8 @@ function lexNumber(text: string, i: number): Token & { type: 'int' } {
       prefix = Number(m.value);
       mask = prefixMask(prefix, bits);
     }
-    if ((v.value & ~mask) !== 0n) {
-      throw new ExprError({
-        text, position: i, syntax: false,
-        detail: `value has 1-bits outside its mask in ${q(text.slice(i, end))}`,
-        hint: 'clear the host bits, e.g. 10.0.0.0/24 rather than 10.0.0.1/24',
-      });
-    }
-    return { type: 'int', value: v.value, format: v.format, mask, ...(prefix !== undefined ? { prefix } : {}), pos: i, end };
+    // OVN accepts host bits under a mask (10.0.0.1/24 means 10.0.0.0/24): only masked bits count.
+    return { type: 'int', value: v.value & mask, format: v.format, mask, ...(prefix !== undefined ? { prefix } : {}), pos: i, end };
   }
   return { type: 'int', value: v.value, format: v.format, pos: i, end };
 }

@@ -2,8 +2,9 @@
 //
 // Owns: the match grammar of ovn-sb(5) "Logical_Flow match" (precedence, the two places
 // where OVN demands parentheses, constant-first comparisons, ranges, sets) and the type
-// rules: fields against constant forms and widths, ordering operators only on integer
-// fields, string fields only with == / != and strings or port groups.
+// rules: fields against constant forms and widths, ordering operators only on ordinal
+// (non-string, non-nominal) fields as in OVN, string fields only with == / != and strings
+// or port groups.
 // Reads: FIELDS; SymbolContext (only to refuse unknown $address_set / @port_group names).
 // Called by: index.ts (parseMatch/checkMatch), actions.ts (field refs and constants),
 // normalize.ts and evaluate.ts (prerequisite and predicate texts).
@@ -334,9 +335,8 @@ class MatchParser {
       if (info.def.nominal === true) {
         ts.error(opTok, `${q(op)} cannot be used with ${name}, a nominal field (its values are identifiers)`, 'use == or != (with a set for several values)');
       }
-      if (info.kind !== 'int') {
-        ts.error(opTok, `${q(op)} needs an integer field; ${name} is ${article(KIND_NAME[info.kind])} field`,
-          info.kind === 'string' ? 'compare port names with == or !=' : 'use == with a CIDR, a value/mask or a set');
+      if (info.kind === 'string') {
+        ts.error(opTok, `${q(op)} needs an integer field; ${name} is a string field`, 'compare port names with == or !=');
       }
       if (values.length !== 1) ts.error(opTok, `${q(op)} compares with one constant, not a set`);
     }
