@@ -68,10 +68,12 @@ export function sortRows(ts: TableSchema, rows: readonly Row[]): Row[] {
   });
 }
 
-/** Finds the record `rec` names in `table`: UUID, unique UUID prefix, `.` for single-row tables, or its name. */
-export function findRecord(view: TxnView, table: string, rec: string, mustExist: boolean): Row | undefined {
+/** Finds the record `rec` names in `table`: an @name from --id, UUID, unique UUID prefix, `.` for single-row tables, or its name. */
+export function findRecord(view: TxnView, table: string, rec: string, mustExist: boolean, symbols?: ReadonlyMap<string, string>): Row | undefined {
   const ts = view.table(table);
   let row: Row | undefined;
+  const sym = rec.startsWith('@') ? symbols?.get(rec) : undefined;
+  if (sym !== undefined) rec = sym;
   if (isUuid(rec) || isTempId(rec)) row = view.get(table, rec.toLowerCase());
   if (row === undefined && rec === '.' && ts.maxRows === 1) row = view.rows(table)[0];
   if (row === undefined) {
@@ -249,7 +251,7 @@ export const dbCommands: readonly CommandSpec[] = [
       if (ctx.args.length > 1) {
         rows = [];
         for (const rec of ctx.args.slice(1)) {
-          const r = findRecord(ctx.view, table, rec, !ctx.options.has('if-exists'));
+          const r = findRecord(ctx.view, table, rec, !ctx.options.has('if-exists'), ctx.symbols);
           if (r !== undefined) rows.push(r);
         }
       } else rows = sortRows(ts, ctx.view.rows(table));
@@ -310,7 +312,7 @@ export const dbCommands: readonly CommandSpec[] = [
     readOnly: true,
     run(ctx) {
       const table = resolveTable(ctx.view.schema, ctx.args[0] as string);
-      const row = findRecord(ctx.view, table, ctx.args[1] as string, !ctx.options.has('if-exists'));
+      const row = findRecord(ctx.view, table, ctx.args[1] as string, !ctx.options.has('if-exists'), ctx.symbols);
       if (row === undefined) return;
       bindId(ctx, row._uuid);
       for (const a of ctx.args.slice(2)) {
@@ -342,7 +344,7 @@ export const dbCommands: readonly CommandSpec[] = [
     tables: tablesArg0,
     run(ctx) {
       const table = resolveTable(ctx.view.schema, ctx.args[0] as string);
-      const row = findRecord(ctx.view, table, ctx.args[1] as string, !ctx.options.has('if-exists'));
+      const row = findRecord(ctx.view, table, ctx.args[1] as string, !ctx.options.has('if-exists'), ctx.symbols);
       if (row === undefined) return;
       const next: { [c: string]: Value } = {};
       for (const a of ctx.args.slice(2)) {
@@ -366,7 +368,7 @@ export const dbCommands: readonly CommandSpec[] = [
     tables: tablesArg0,
     run(ctx) {
       const table = resolveTable(ctx.view.schema, ctx.args[0] as string);
-      const row = findRecord(ctx.view, table, ctx.args[1] as string, !ctx.options.has('if-exists'));
+      const row = findRecord(ctx.view, table, ctx.args[1] as string, !ctx.options.has('if-exists'), ctx.symbols);
       if (row === undefined) return;
       const column = ctx.args[2] as string;
       const col = columnOf(ctx.view, table, column);
@@ -395,7 +397,7 @@ export const dbCommands: readonly CommandSpec[] = [
     tables: tablesArg0,
     run(ctx) {
       const table = resolveTable(ctx.view.schema, ctx.args[0] as string);
-      const row = findRecord(ctx.view, table, ctx.args[1] as string, !ctx.options.has('if-exists'));
+      const row = findRecord(ctx.view, table, ctx.args[1] as string, !ctx.options.has('if-exists'), ctx.symbols);
       if (row === undefined) return;
       const column = ctx.args[2] as string;
       const col = columnOf(ctx.view, table, column);
@@ -428,7 +430,7 @@ export const dbCommands: readonly CommandSpec[] = [
     tables: tablesArg0,
     run(ctx) {
       const table = resolveTable(ctx.view.schema, ctx.args[0] as string);
-      const row = findRecord(ctx.view, table, ctx.args[1] as string, !ctx.options.has('if-exists'));
+      const row = findRecord(ctx.view, table, ctx.args[1] as string, !ctx.options.has('if-exists'), ctx.symbols);
       if (row === undefined) return;
       const next: { [c: string]: Value } = {};
       for (const column of ctx.args.slice(2)) {
@@ -483,7 +485,7 @@ export const dbCommands: readonly CommandSpec[] = [
         return;
       }
       for (const rec of ctx.args.slice(1)) {
-        const r = findRecord(ctx.view, table, rec, !ctx.options.has('if-exists'));
+        const r = findRecord(ctx.view, table, rec, !ctx.options.has('if-exists'), ctx.symbols);
         if (r !== undefined) ctx.view.delete(table, r._uuid);
       }
     },

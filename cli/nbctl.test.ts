@@ -229,10 +229,26 @@ test('database commands: set/get/add/remove/clear/destroy and --id=@name referen
   await nb(store, 'remove', 'Logical_Switch', 'sw0', 'ports', out.trim());
   assert.equal(await nb(store, 'lsp-list', 'sw0'), '');
   assert.equal((await store.select('Logical_Switch_Port')).length, 0, 'an unreferenced port is garbage collected');
+  await nb(store, 'set', 'Logical_Switch', 'sw0', 'external_ids:owner=alice', 'external_ids:tier=web');
+  assert.equal(await nb(store, '--bare', '--columns=name', 'find', 'Logical_Switch', 'external_ids:owner=alice'), 'sw0\n');
+  assert.equal(await nb(store, '--bare', '--columns=name', 'find', 'Logical_Switch', 'external_ids:owner=bob'), '');
+  assert.equal(await nb(store, '--bare', '--columns=name', 'find', 'Logical_Switch', 'external_ids{>=}owner=alice'), 'sw0\n');
+  await nb(store, 'remove', 'Logical_Switch', 'sw0', 'external_ids', 'tier=db');
+  assert.equal(await nb(store, 'get', 'Logical_Switch', 'sw0', 'external_ids:tier'), 'web\n', 'remove k=v needs the value to match');
+  await nb(store, 'remove', 'Logical_Switch', 'sw0', 'external_ids', 'tier=web');
+  assert.equal(await nb(store, '--if-exists', 'get', 'Logical_Switch', 'sw0', 'external_ids:tier'), '');
+  assert.equal(await nb(store, '--if-exists', 'get', 'Logical_Switch', 'nope', 'name'), '');
+  // --id=@name on get names an existing row for later commands.
+  await nb(store, '--', 'ls-add', 'sw9', '--', '--id=@s', 'get', 'Logical_Switch', 'sw9', '--', 'set', 'Logical_Switch', '@s', 'external_ids:via=id');
+  assert.equal(await nb(store, 'get', 'Logical_Switch', 'sw9', 'external_ids:via'), 'id\n');
   await nb(store, 'create', 'Address_Set', 'name=as1', 'addresses=10.0.0.1');
   await nb(store, 'destroy', 'Address_Set', 'as1');
   await nb(store, '--if-exists', 'destroy', 'Address_Set', 'as1');
   await assert.rejects(nb(store, 'destroy', 'Address_Set', 'as1'), { code: 'not-found', message: 'no row "as1" in table Address_Set' });
+  assert.equal((await store.select('Address_Set')).length, 0);
+  await nb(store, '--', 'create', 'Address_Set', 'name=a', '--', 'create', 'Address_Set', 'name=b', '--', 'destroy', 'Address_Set', 'a');
+  assert.equal((await store.select('Address_Set')).length, 1);
+  await nb(store, '--all', 'destroy', 'Address_Set');
   assert.equal((await store.select('Address_Set')).length, 0);
 });
 
