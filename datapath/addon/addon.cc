@@ -160,6 +160,7 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   for (size_t i = 0; i < s.ports.size(); i++) {
     const auto& [p, c] = s.ports[i];
     Napi::Object po = port_object(env, p);
+    po.Set("linkUp", c.link_up);
     po.Set("rx", static_cast<double>(c.rx));
     po.Set("tx", static_cast<double>(c.tx));
     po.Set("txDropped", static_cast<double>(c.tx_drop));

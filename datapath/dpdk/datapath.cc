@@ -378,6 +378,9 @@ Stats Datapath::stats() const {
       ps.tx += load_relaxed(counters_[w].tx[p.id]);
       ps.tx_drop += load_relaxed(counters_[w].tx_drop[p.id]);
     }
+    rte_eth_link link;
+    std::memset(&link, 0, sizeof link);
+    if (rte_eth_link_get_nowait(p.id, &link) == 0) ps.link_up = link.link_status == RTE_ETH_LINK_UP;
     rte_eth_stats es;
     if (rte_eth_stats_get(p.id, &es) == 0) {
       ps.pmd_ipackets = es.ipackets;

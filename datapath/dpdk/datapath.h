@@ -69,6 +69,7 @@ struct alignas(64) WorkerCounters {
 };
 
 struct PortStats {
+  bool link_up = false;                              // vhost: a peer has the rings ready
   uint64_t rx = 0, tx = 0, tx_drop = 0;              // counted by loom's workers
   uint64_t pmd_ipackets = 0, pmd_opackets = 0, pmd_imissed = 0, pmd_ierrors = 0, pmd_oerrors = 0;
 };

@@ -39,6 +39,8 @@ export interface PortInfo {
 }
 
 export interface PortStats extends PortInfo {
+  /** vhost-user: a peer is connected with its rings ready; af_packet/tap: the interface is up. */
+  readonly linkUp: boolean;
   readonly rx: number;
   readonly tx: number;
   readonly txDropped: number;
