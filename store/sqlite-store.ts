@@ -15,10 +15,10 @@
 //
 // Layout: meta(key, value) holds revision, compacted_through, schema name; rows(uuid,
 // tbl, data JSON) the current rows; changes(revision, seq, tbl, uuid, old, new JSON) the
-// log, where an update's old holds only the columns it changed. synchronous=NORMAL
-// under WAL: a commit is in the WAL (the OS's page cache) when transact resolves,
-// which survives the process being killed; FULL (option) also survives a power cut at
-// the cost of an fsync per commit. The file is locked
+// log, where an update's old holds only what it changed (store/change-log.ts).
+// synchronous=NORMAL under WAL: a commit is in the WAL (the OS's page cache) when
+// transact resolves, which survives the process being killed; FULL (option) also
+// survives a power cut at the cost of an fsync per commit. The file is locked
 // exclusively while open: a second process opening it gets 'unavailable'.
 
 import Sqlite from 'better-sqlite3';
@@ -34,13 +34,7 @@ import { executeTransaction, WaitUnmet } from './transaction.js';
 import type { ExecuteOptions } from './transaction.js';
 import { WatchFilter } from './watch-filter.js';
 import { freezeRow } from './value.js';
-
-/** An update's old row in the log: only the columns it changed (the rest equal the new row). */
-function oldColumns(old: Row, nw: Row): Partial<Row> {
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(old)) if (old[k] !== nw[k]) out[k] = old[k];
-  return out as Partial<Row>;
-}
+import { decodeOld, encodeOld } from './change-log.js';
 
 export interface SqliteStoreOptions {
   /** Database-specific rules, run after the operations and before commit; throw LoomError to refuse. */
@@ -210,7 +204,7 @@ export class SqliteStore implements Store {
         const nw = c.new === null ? null : JSON.stringify(c.new);
         if (nw === null) this.st.del.run(c.uuid);
         else this.st.upsert.run(c.uuid, c.table, nw);
-        this.st.log.run(revision, seq++, c.table, c.uuid, c.old === null ? null : JSON.stringify(c.new === null ? c.old : oldColumns(c.old, c.new)), nw);
+        this.st.log.run(revision, seq++, c.table, c.uuid, c.old === null ? null : JSON.stringify(c.new === null ? c.old : encodeOld(this.schema.tables[c.table], c.old, c.new)), nw);
       }
       this.st.meta.run('revision', String(revision));
       if (compactTo !== undefined) {
@@ -344,7 +338,7 @@ export class SqliteStore implements Store {
           if (!filter.watches(r.tbl)) continue;
           const nw = r.new === null ? null : (JSON.parse(r.new) as Row);
           const old = r.old === null ? null : (JSON.parse(r.old) as Row);
-          cur.changes.push({ table: r.tbl, uuid: r.uuid, old: old !== null && nw !== null ? { ...nw, ...old } : old, new: nw });
+          cur.changes.push({ table: r.tbl, uuid: r.uuid, old: old !== null && nw !== null ? decodeOld(this.schema.tables[r.tbl], old, nw) : old, new: nw });
         }
         for (const c of replay) deliver(c);
       } else {
