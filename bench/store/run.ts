@@ -3,7 +3,7 @@
 // Measures: single-row commits/s (in-process engine; over HTTP to a separate nbdb process,
 // one at a time and pipelined), the time of one 10k-row transaction (both ways), and watch
 // fan-out latency to 100 WebSocket watchers (p50/p99 from just before the transaction is
-// sent to delivery at each watcher). Prints a table, or JSON with --json.
+// sent to delivery at each watcher), unfiltered and filtered per watcher (sbdb's pattern). Prints a table, or JSON with --json.
 // Run: node --import tsx bench/store/run.ts [--json] [--quick] [--runs N] (default 3; medians)
 // Hook for the CLI helper: timeReplay() times a replay of NB transactions against a running
 // nbdb (e.g. the 10k-port topology of ../shared/bench/ref-ovn-northd.sh).
@@ -86,34 +86,46 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
-async function fanOut(url: string, watchers: number, commits: number): Promise<{ p50: number; p99: number; max: number }> {
+/**
+ * Commit-to-delivery latency over WebSocket. Unfiltered: every watcher gets every commit.
+ * Filtered (the sbdb per-chassis pattern): watcher k watches only rows tagged k, and commit i
+ * is for watcher i mod N, so the server filters each commit for all N and delivers to one.
+ */
+async function fanOut(url: string, watchers: number, commits: number, filtered: boolean): Promise<{ p50: number; p99: number; max: number }> {
   const nb = await RemoteStore.connect(url);
   const sent = new Map<number, number>(); // revision → time just before the POST
-  const lat: number[] = [];
-  const pending: { rev: number; at: number }[] = [];
+  let lat: number[] = [];
   const record = (rev: number, at: number): void => {
     const t0 = sent.get(rev);
-    if (t0 === undefined) pending.push({ rev, at });
-    else lat.push(at - t0);
+    if (t0 !== undefined) lat.push(at - t0);
   };
   const start = await nb.revision();
-  const cs = Array.from({ length: watchers }, () => new EventCollector(nb.watch({ fromRevision: start, tables: { Logical_Switch: {} } }), (e) => e.type === 'change' && record(e.revision, performance.now())));
+  const tag = (k: number): Operation[] => [{ op: 'insert', table: 'Logical_Switch', row: { name: `fan-${filtered ? 'f' : 'u'}-${start}-${sent.size}-${k}`, external_ids: ['map', [['owner', `w${k}`]]] } }];
+  const cs = Array.from({ length: watchers }, (_, k) => {
+    const where = filtered ? [['external_ids', 'includes', ['map', [['owner', `w${k}`]]]] as const] : [];
+    return new EventCollector(nb.watch({ fromRevision: start, tables: { Logical_Switch: { where } } }), (e) => e.type === 'change' && record(e.revision, performance.now()));
+  });
+  const waiters = (k: number): EventCollector[] => {
+    const one = cs[k];
+    return filtered ? (one ? [one] : []) : cs;
+  };
   try {
     // Let every watcher connect and reach the current revision before timing.
-    const warm = await nb.transact(lsInsert(`fan-warm-${start}`));
-    await Promise.all(cs.map((c) => c.untilRevision(warm.revision, 30_000)));
-    lat.length = 0;
-    pending.length = 0;
-    for (let i = 0; i < commits; i++) {
-      const t0 = performance.now();
-      // The revision is known only after the answer; stamp the expected one first.
-      const expect = warm.revision + 1 + i;
-      sent.set(expect, t0);
-      const r = await nb.transact(lsInsert(`fan-${start}-${i}`));
-      if (r.revision !== expect) throw new Error(`unexpected revision ${r.revision} (another writer?)`);
-      await Promise.all(cs.map((c) => c.untilRevision(r.revision, 30_000)));
+    for (let k = 0; k < (filtered ? watchers : 1); k++) {
+      const warm = await nb.transact(tag(k));
+      await Promise.all(waiters(k).map((c) => c.untilRevision(warm.revision, 30_000)));
     }
-    for (const p of pending) record(p.rev, p.at);
+    lat = [];
+    let rev = await nb.revision();
+    for (let i = 0; i < commits; i++) {
+      const k = i % watchers;
+      // The revision is known only after the answer; stamp the expected one first.
+      sent.set(rev + 1, performance.now());
+      const r = await nb.transact(tag(k));
+      if (r.revision !== rev + 1) throw new Error(`unexpected revision ${r.revision} (another writer?)`);
+      rev = r.revision;
+      await Promise.all(waiters(k).map((c) => c.untilRevision(r.revision, 30_000)));
+    }
     const sorted = [...lat].sort((a, b) => a - b);
     return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN };
   } finally {
@@ -145,10 +157,13 @@ async function round(dir: string, r: number, { n, big, fanCommits }: Sizes): Pro
     figures.push({ name: 'single-row commits, HTTP, 8 in flight', value: await commitsPerSecond(nb, 'h8', n, 8), unit: 'txn/s' });
     figures.push({ name: `${big}-row transaction, HTTP`, value: await timeMs(() => nb.transact(bigTxn('http', big))), unit: 'ms' });
     await nb.close();
-    const f = await fanOut(proc.url, 100, fanCommits);
+    const f = await fanOut(proc.url, 100, fanCommits, false);
     figures.push({ name: 'watch fan-out to 100 WS watchers, p50', value: f.p50, unit: 'ms' });
     figures.push({ name: 'watch fan-out to 100 WS watchers, p99', value: f.p99, unit: 'ms' });
     figures.push({ name: 'watch fan-out to 100 WS watchers, max', value: f.max, unit: 'ms' });
+    const g = await fanOut(proc.url, 100, fanCommits, true);
+    figures.push({ name: '100 filtered watchers (1 matches), p50', value: g.p50, unit: 'ms' });
+    figures.push({ name: '100 filtered watchers (1 matches), p99', value: g.p99, unit: 'ms' });
   } finally {
     await proc.kill('SIGTERM');
   }
