@@ -53,3 +53,27 @@ test('ACL, QoS and router policy matches are parsed by expr/ at write time', () 
   assert.equal(nbRowProblem('Logical_Router_Policy', { _uuid: U, match: 'ip4.dst ==', action: 'drop' })?.code, 'invalid-match');
   assert.equal(nbRowProblem('QoS', { _uuid: U, match: 'ip4 &&& udp', action: {} })?.code, 'invalid-match');
 });
+
+test('validateNbTxn: new and renamed switch/router names must be unique, one by one and in bulk', async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { SqliteStore } = await import('../store/sqlite-store.js');
+  const { nbSchema } = await import('../schemas/index.js');
+  const { validateNbTxn } = await import('./validate.js');
+  const dir = mkdtempSync(join(tmpdir(), 'loom-nbvalidate-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const s = SqliteStore.open(join(dir, 'nb.db'), nbSchema, { validate: validateNbTxn });
+  t.after(() => s.close());
+  const ls = (name: string) => ({ op: 'insert' as const, table: 'Logical_Switch', row: { name } });
+  await s.transact([ls('a'), ls('b'), ls(''), ls('')]);
+  const dup = (p: Promise<unknown>) => assert.rejects(p, (e: unknown) => (e as { code?: string }).code === 'duplicate');
+  await dup(s.transact([ls('a')]));
+  await dup(s.transact(Array.from({ length: 20 }, (_, i) => ls(i === 19 ? 'b' : `bulk-${i}`))));
+  await dup(s.transact(Array.from({ length: 20 }, () => ls('same'))));
+  await dup(s.transact([{ op: 'update', table: 'Logical_Switch', where: [['name', '==', 'b']], row: { name: 'a' } }]));
+  // Unique names pass, in bulk too; empty names may repeat; other tables are not affected.
+  await s.transact(Array.from({ length: 20 }, (_, i) => ls(`ok-${i}`)));
+  await s.transact([{ op: 'insert', table: 'Logical_Router', row: { name: 'a' } }]);
+  assert.equal((await s.select('Logical_Switch')).length, 24);
+});

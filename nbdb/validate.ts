@@ -199,12 +199,19 @@ export function validateNbTxn(txn: TxnView): void {
       }
       continue;
     }
-    const byName = new Map<Value | undefined, Row>();
+    // Only the names this transaction sets are checked: duplicates already committed (an
+    // older loom, a raw import) must not block unrelated writes.
+    const wanted = new Set<Value | undefined>(rows.map((r) => r['name']));
+    const byName = new Map<Value | undefined, Row[]>();
     for (const r of txn.select(table)) {
-      if (r['name'] === '' || r['name'] === undefined) continue;
-      const first = byName.get(r['name']);
-      if (first === undefined) byName.set(r['name'], r);
-      else throw duplicateName(table, rows.some((x) => x._uuid === r._uuid) ? r : first, rows.some((x) => x._uuid === r._uuid) ? first : r);
+      if (!wanted.has(r['name'])) continue;
+      const list = byName.get(r['name']) ?? [];
+      list.push(r);
+      byName.set(r['name'], list);
+    }
+    for (const row of rows) {
+      const other = (byName.get(row['name']) ?? []).find((r) => r._uuid !== row._uuid);
+      if (other) throw duplicateName(table, row, other);
     }
   }
 }
