@@ -11,6 +11,9 @@ import { startSbdb } from '../sbdb/index.js';
 import { RemoteStore } from '../store/client.js';
 import { EventCollector } from '../store/client-collect.js';
 import { spawnDbServer, type DbProcess } from '../store/server-process.js';
+import { serveStore } from '../store/server.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import { sbSchema } from '../schemas/index.js';
 import { LoomError, type RowChange, type WatchEvent } from '../store/types.js';
 
 function tmp(t: { after: (fn: () => void) => void }, name: string): string {
@@ -173,4 +176,43 @@ test('a watcher resumes across a SIGKILL of the nbdb process and its restart, wi
   assert.deepEqual(seen, stored);
   const revs = w.events.filter((e) => e.type === 'change').map((e) => e.revision);
   assert.deepEqual(revs, Array.from({ length: final - start }, (_, i) => start + 1 + i));
+});
+
+test('a filtered watch resumes across a restart: rows that entered and left the filter meanwhile are seen doing so', { timeout: 60_000 }, async (t) => {
+  const dir = tmp(t, 'watch-filter-resume');
+  const store = SqliteStore.open(join(dir, 'sb.db'), sbSchema);
+  t.after(() => store.close());
+  let server = await serveStore(store, '127.0.0.1', 0);
+  const port = portOf(server.url);
+  t.after(() => server.close());
+  const setup = await store.transact([
+    { op: 'insert', table: 'Encap', row: { type: 'geneve', ip: '192.0.2.1', chassis_name: 'hv1' }, 'uuid-name': 'e1' },
+    { op: 'insert', table: 'Chassis', row: { name: 'hv1', hostname: 'hv1', encaps: ['named-uuid', 'e1'] } },
+    { op: 'insert', table: 'Datapath_Binding', row: { tunnel_key: 7 } },
+  ]);
+  const hv1 = (setup.results[1] as { uuid: string }).uuid;
+  const dp = (setup.results[2] as { uuid: string }).uuid;
+  const sb = await RemoteStore.connect(server.url, { backoffMs: 10, maxBackoffMs: 100 });
+  t.after(() => sb.close());
+  const w = new EventCollector(sb.watch({ tables: { Port_Binding: { where: [['chassis', '==', hv1]], columns: ['logical_port', 'chassis'] } } }));
+  t.after(() => w.stop());
+  await w.until((ev) => ev.length > 0, 10_000, 'snapshot');
+
+  await server.close();
+  // While the watcher is away: q1 binds to hv1 then unbinds; q2 binds and stays; q3 never binds.
+  const pb = (name: string, key: number, chassis?: string): { op: 'insert'; table: string; row: Record<string, unknown> } => ({ op: 'insert', table: 'Port_Binding', row: { logical_port: name, type: '', datapath: dp, tunnel_key: key, ...(chassis ? { chassis } : {}) } });
+  const r1 = await store.transact([pb('q1', 1, hv1)]);
+  const r2 = await store.transact([pb('q2', 2, hv1), pb('q3', 3)]);
+  const r3 = await store.transact([{ op: 'update', table: 'Port_Binding', where: [['logical_port', '==', 'q1']], row: { chassis: ['set', []] } }]);
+  server = await serveStore(store, '127.0.0.1', port);
+  await w.untilRevision(r3.revision, 20_000);
+
+  const got = changes(w.events).map(({ revision, change }) => [revision, String((change.new ?? change.old)?.['logical_port']), change.old === null ? 'enter' : change.new === null ? 'leave' : 'update']);
+  assert.deepEqual(got, [
+    [r1.revision, 'q1', 'enter'],
+    [r2.revision, 'q2', 'enter'],
+    [r3.revision, 'q1', 'leave'],
+  ]);
+  const entered = changes(w.events).find((c) => c.change.new !== null)?.change.new;
+  assert.deepEqual(Object.keys(entered ?? {}).sort(), ['_uuid', 'chassis', 'logical_port']);
 });
