@@ -90,7 +90,7 @@ struct Executor::Impl {
     Packet* pkt;
     Sink* sink;
     Tracer* tr;
-    FlowKey key;
+    FlowKey key{KeyUninit{}};  // key_from_md + parse fill every word
     Layout lay;
     uint32_t nlookups = 0;
     int64_t pending = -1;  // deferred output port
