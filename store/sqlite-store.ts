@@ -15,7 +15,8 @@
 //
 // Layout: meta(key, value) holds revision, compacted_through, schema name; rows(uuid,
 // tbl, data JSON) the current rows; changes(revision, seq, tbl, uuid, old, new JSON) the
-// log, where an update's old holds only what it changed (store/change-log.ts).
+// log, where a delete keeps its old row, an update only what it changed
+// (store/change-log.ts), and new rows are rebuilt from the current ones on replay.
 // synchronous=NORMAL under WAL: a commit is in the WAL (the OS's page cache) when
 // transact resolves, which survives the process being killed; FULL (option) also
 // survives a power cut at the cost of an fsync per commit. The file is locked
@@ -201,10 +202,12 @@ export class SqliteStore implements Store {
     this.sql.transaction(() => {
       let seq = 0;
       for (const c of changes) {
-        const nw = c.new === null ? null : JSON.stringify(c.new);
-        if (nw === null) this.st.del.run(c.uuid);
-        else this.st.upsert.run(c.uuid, c.table, nw);
-        this.st.log.run(revision, seq++, c.table, c.uuid, c.old === null ? null : JSON.stringify(c.new === null ? c.old : encodeOld(this.schema.tables[c.table], c.old, c.new)), nw);
+        // The log holds what cannot be rebuilt from the rows walking backwards: a
+        // delete's whole old row, an update's changed part; new rows are '' (see replay()).
+        if (c.new === null) this.st.del.run(c.uuid);
+        else this.st.upsert.run(c.uuid, c.table, JSON.stringify(c.new));
+        const old = c.old === null ? null : JSON.stringify(c.new === null ? c.old : encodeOld(this.schema.tables[c.table], c.old, c.new));
+        this.st.log.run(revision, seq++, c.table, c.uuid, old, c.new === null ? null : '');
       }
       this.st.meta.run('revision', String(revision));
       if (compactTo !== undefined) {
@@ -331,15 +334,7 @@ export class SqliteStore implements Store {
       if (from !== undefined && from >= this.compacted && from <= start) {
         last = from;
         // Read the log completely before delivering: a handler may commit, which needs the connection.
-        const replay: { revision: number; changes: RowChange[] }[] = [];
-        for (const r of this.st.replay.all(from, start) as { revision: number; tbl: string; uuid: string; old: string | null; new: string | null }[]) {
-          let cur = replay[replay.length - 1];
-          if (cur === undefined || cur.revision !== r.revision) replay.push((cur = { revision: r.revision, changes: [] }));
-          if (!filter.watches(r.tbl)) continue;
-          const nw = r.new === null ? null : (JSON.parse(r.new) as Row);
-          const old = r.old === null ? null : (JSON.parse(r.old) as Row);
-          cur.changes.push({ table: r.tbl, uuid: r.uuid, old: old !== null && nw !== null ? decodeOld(this.schema.tables[r.tbl], old, nw) : old, new: nw });
-        }
+        const replay = this.replay(from, start, filter);
         for (const c of replay) deliver(c);
       } else {
         const tables: Record<string, Row[]> = {};
@@ -352,6 +347,34 @@ export class SqliteStore implements Store {
       buffer.length = 0;
       return () => liveSub.unsubscribe();
     });
+  }
+
+  /**
+   * The commits in (from, to], rebuilt from the log by walking back from the rows as they
+   * are at `to` (the current revision: call synchronously): an update's old row is its
+   * later state with the logged changed part put back; a delete's old row is logged whole.
+   * Commits that touch no watched table come back empty (the watcher gets progress).
+   */
+  private replay(from: number, to: number, filter: WatchFilter): Commit[] {
+    const entries = this.st.replay.all(from, to) as { revision: number; tbl: string; uuid: string; old: string | null; new: string | null }[];
+    const commits: { revision: number; changes: RowChange[] }[] = [];
+    const state = new Map<string, Row | null>();
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const e = entries[i] as (typeof entries)[number];
+      let c = commits[commits.length - 1];
+      if (c === undefined || c.revision !== e.revision) commits.push((c = { revision: e.revision, changes: [] }));
+      if (!filter.watches(e.tbl)) continue;
+      const table = this.schema.tables[e.tbl];
+      // Files written before rows were rebuilt from the log carry the whole new row.
+      const after = e.new === null ? null : e.new !== '' ? (JSON.parse(e.new) as Row) : state.has(e.uuid) ? (state.get(e.uuid) as Row | null) : (this.mem.get(e.tbl, e.uuid) ?? null);
+      const logged = e.old === null ? null : (JSON.parse(e.old) as Record<string, unknown>);
+      const before = logged === null ? null : after !== null ? decodeOld(table, logged, after) : (logged as Row);
+      state.set(e.uuid, before);
+      c.changes.push({ table: e.tbl, uuid: e.uuid, old: before, new: after });
+    }
+    commits.reverse();
+    for (const c of commits) c.changes.reverse();
+    return commits;
   }
 
   /** Problems in the in-memory indexes (empty when healthy); for tests. */
