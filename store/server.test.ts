@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { sbSchema } from '../schemas/index.js';
 import { SqliteStore } from './sqlite-store.js';
-import { parseListen, serveStore, type StoreServer } from './server.js';
+import { parseListen, runStoreService, serveStore, type StoreServer } from './server.js';
 import { CloseCode, parseWatchMessage, type WatchMessage } from './watch-protocol.js';
 import { LoomError, type Store } from './types.js';
 
@@ -232,4 +232,21 @@ test('GET /v1/metrics counts requests, commits, refusals and watch sockets', { t
   assert.ok(metric('loom_watch_bytes_sent_total{') > 0);
   w.ws.close();
   await w.closed;
+});
+
+test('a service on a port already in use fails with unavailable, says why, and closes its store', { timeout: 30_000 }, async (t) => {
+  const { server } = await fixture(t);
+  const dir = mkdtempSync(join(tmpdir(), 'loom-server-inuse-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const second = await SqliteStore.open(join(dir, 'sb.db'), sbSchema);
+  await assert.rejects(runStoreService(second, `127.0.0.1:${new URL(server.url).port}`), (e: unknown) => {
+    assert.ok(e instanceof LoomError);
+    assert.equal(e.code, 'unavailable');
+    assert.match(e.message, /EADDRINUSE/);
+    assert.match(e.hint ?? '', /--listen/);
+    return true;
+  });
+  await assert.rejects(second.revision(), (e: unknown) => e instanceof LoomError && e.code === 'unavailable');
+  const bad = await SqliteStore.open(join(dir, 'sb2.db'), sbSchema);
+  await assert.rejects(runStoreService(bad, 'nonsense'), (e: unknown) => e instanceof LoomError && e.code === 'bad-request');
 });
