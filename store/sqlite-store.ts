@@ -377,6 +377,15 @@ export class SqliteStore implements Store {
     return commits;
   }
 
+  /** Figures for operators and metrics: revision, log extent and size, rows held. */
+  stats(): { revision: number; compactedThrough: number; logEntries: number; logBytes: number; rows: number } {
+    this.live();
+    const log = this.sql.prepare('SELECT count(*) AS n, coalesce(sum(length(old)), 0) + coalesce(sum(length(new)), 0) AS bytes FROM changes').get() as { n: number; bytes: number };
+    let rows = 0;
+    for (const t of this.mem.info.keys()) rows += this.mem.rowsOf(t).size;
+    return { revision: this.rev, compactedThrough: this.compacted, logEntries: log.n, logBytes: log.bytes, rows };
+  }
+
   /** Problems in the in-memory indexes (empty when healthy); for tests. */
   checkInvariants(): string[] {
     return this.mem.checkInvariants();
