@@ -29,7 +29,7 @@ test('datapath API: tap ports, atomic batches with named errors, packet-out and 
     await dp?.stop();
     if (existsSync(`/sys/class/net/${tap}`)) execFileSync('ip', ['link', 'del', tap]);
   });
-  dp = await DatapathProcess.spawn({ memoryMb: 128 });
+  dp = await DatapathProcess.spawn({ memoryMb: 128, packetInQueue: 16 });
 
   const p = await dp.addPort({ name: 'host0', type: 'tap', iface: tap });
   assert.equal(p.type, 'tap');
@@ -66,6 +66,23 @@ test('datapath API: tap ports, atomic batches with named errors, packet-out and 
   assert.equal(st.entries.find((e) => e.cookie === 77)?.packets, 1);
   assert.equal(st.packetInDropped, 0);
   assert.ok(st.workers[0]!.sleeps > 0, 'an idle worker sleeps');
+
+  // A burst of packet-ins larger than the queue (16): the excess is dropped and counted,
+  // nothing blocks, and every packet is accounted for.
+  const pins: PacketIn[] = [];
+  dp.on('packet_in', (x) => pins.push(x));
+  const N = 600;
+  // Sent without awaiting each: the host handles them back to back, faster than its JS
+  // thread gets to drain packet-ins.
+  const queued = (await Promise.all(Array.from({ length: N }, () => dp!.packetOut({ table: 0, inPort: p.id }, frame())))).filter((x) => x).length;
+  const fin = await waitFor('every packet-in delivered or counted as dropped', async () => {
+    const s2 = await dp!.stats();
+    return s2.entries.find((e) => e.cookie === 77)!.packets === 1 + queued && pins.length + s2.packetInDropped === queued ? s2 : undefined;
+  }, 10000, 100);
+  assert.ok(pins.length >= 16, `JS received packet-ins (${pins.length})`);
+  assert.ok(fin.packetInDropped > 0, 'the bounded queue overflowed and counted it');
+  assert.equal(fin.drops.packet_in_full, fin.packetInDropped);
+  t.diagnostic(`packet-in burst: ${queued} queued, ${pins.length} delivered, ${fin.packetInDropped} dropped (queue 16)`);
 
   await dp.removePort('host0');
   assert.equal(existsSync(`/sys/class/net/${tap}`), false, 'removing the port removes the interface');

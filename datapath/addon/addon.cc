@@ -89,6 +89,7 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
   opts.workers = o.Get("workers").As<Napi::Number>().Uint32Value();
   opts.idle_sleep_cap_us = o.Get("idleSleepCapUs").As<Napi::Number>().Uint32Value();
   opts.mbufs = o.Get("mbufs").As<Napi::Number>().Uint32Value();
+  opts.idle_spin_polls = o.Get("idleSpinPolls").As<Napi::Number>().Uint32Value();
   opts.packet_in_queue = o.Get("packetInQueue").As<Napi::Number>().Uint32Value();
   try {
     g_dp = std::make_unique<Datapath>(opts);

@@ -11,6 +11,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_pause.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <sys/prctl.h>
@@ -221,6 +222,7 @@ void Datapath::worker_loop(unsigned idx) {
   const uint64_t hz = rte_get_tsc_hz();
   rte_mbuf* pkts[kBurst];
   unsigned sleep_us = 0;
+  unsigned empty = 0;
   rte_rcu_qsbr_thread_online(qs_, idx);
   while (running_.load(std::memory_order_relaxed)) {
     const uint64_t t0 = rte_rdtsc();
@@ -262,9 +264,13 @@ void Datapath::worker_loop(unsigned idx) {
       add_relaxed(c.busy_cycles, t1 - t0);
       add_relaxed(c.bursts, uint64_t{1});
       sleep_us = 0;
+      empty = 0;
       continue;
     }
     add_relaxed(c.idle_cycles, t1 - t0);
+    // A short run of empty polls spins (a loop that is merely waiting for its peer does
+    // not pay a wake-up per gap); after that every empty poll sleeps a little longer.
+    if (++empty <= opts_.idle_spin_polls) { rte_pause(); continue; }
     sleep_us = std::min(sleep_us + 1, opts_.idle_sleep_cap_us);
     pipe->go_offline();
     rte_rcu_qsbr_thread_offline(qs_, idx);

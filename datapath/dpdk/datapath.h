@@ -37,6 +37,7 @@ struct Options {
   std::vector<std::string> eal_args;  // full argv after argv[0]
   unsigned workers = 1;               // forwarding lcores (EAL lcores 1..workers)
   unsigned idle_sleep_cap_us = 200;
+  unsigned idle_spin_polls = 16;  // empty polls before the first sleep (a few µs of spinning)
   unsigned mbufs = 16383;
   unsigned packet_in_queue = 1024;
 };

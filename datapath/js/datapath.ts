@@ -96,6 +96,8 @@ export interface DatapathOptions {
   readonly hugeDir?: string;
   /** Cap of the adaptive idle sleep, µs. Default 200. */
   readonly idleSleepCapUs?: number;
+  /** Empty polls that spin before the first sleep. Default 16. */
+  readonly idleSpinPolls?: number;
   readonly mbufs?: number;
   /** Packet-in queue length; when full, packet-ins are dropped and counted. Default 1024. */
   readonly packetInQueue?: number;
@@ -108,7 +110,7 @@ export type PacketOutTarget = { readonly port: number } | { readonly table: numb
 
 // The addon's surface (datapath/addon/addon.cc), checked loosely at load.
 interface Addon {
-  start(o: { eal: string[]; workers: number; idleSleepCapUs: number; mbufs: number; packetInQueue: number }, onPacketIn: () => void): void;
+  start(o: { eal: string[]; workers: number; idleSleepCapUs: number; idleSpinPolls: number; mbufs: number; packetInQueue: number }, onPacketIn: () => void): void;
   addPort(name: string, type: string, path: string): unknown;
   removePort(name: string): void;
   ports(): unknown;
@@ -216,7 +218,7 @@ export class Datapath extends EventEmitter<{ packet_in: [PacketIn]; error: [unkn
     }
     const dp = new Datapath(a);
     call(() => a.start({
-      eal: ealArgs(opts), workers, idleSleepCapUs: opts.idleSleepCapUs ?? 200,
+      eal: ealArgs(opts), workers, idleSleepCapUs: opts.idleSleepCapUs ?? 200, idleSpinPolls: opts.idleSpinPolls ?? 16,
       mbufs: opts.mbufs ?? 16383, packetInQueue: opts.packetInQueue ?? 1024,
     }, () => dp.#drain()));
     return dp;
