@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import type { Row, Uuid } from '../store/types.js';
 import { compileFull, keysOf } from './compile.js';
 import { canonical } from './content.js';
+import { checkSources } from './lflow.js';
 import { NorthdEngine } from './engine.js';
 import type { NbChange } from './model.js';
 import { NB_TABLES, emptySnapshot, list, str, type NbTable } from './nb.js';
@@ -215,7 +216,9 @@ function assertSame(inc: string, full: string): void {
 
 const opArb = fc.record({ kind: fc.nat(20), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
 
-test('incremental == recompute on random NB change sequences', () => {
+test('incremental == recompute on random NB change sequences', (t) => {
+  checkSources(true); // every flow's source line captured, and one shape never has two sources
+  t.after(() => checkSources(false));
   let changes = 0;
   fc.assert(
     fc.property(fc.array(fc.array(opArb, { minLength: 1, maxLength: 3 }), { minLength: 5, maxLength: 60 }), (batches) => {

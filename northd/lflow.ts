@@ -88,6 +88,36 @@ function callerSource(skip: Function): string {
   return src;
 }
 
+/**
+ * Capturing a stack per flow costs ~30 µs, most of a full compile. Every builder call site
+ * emits flows of one shape (stage, priority, match and actions with names, numbers and
+ * addresses blanked), so the source is looked up once per shape. `checkSources(true)`
+ * captures every time and fails if one shape ever came from two call sites (tests run
+ * the goldens and the property test that way), which keeps the shortcut exact.
+ */
+const sourceByShape = new Map<string, string>();
+let strict = false;
+// quoted names, and numbers / MACs / IPv4 / IPv6 (not digits inside words like ip4 or reg0)
+const SHAPE_RE = /"[^"]*"|(?<![A-Za-z_0-9.])[0-9a-f]*[0-9:][0-9a-f:.\/]*/g;
+
+export function checkSources(on: boolean): void {
+  strict = on;
+}
+
+function shapeOf(stage: string, priority: number, match: string, actions: string): string {
+  return `${stage}|${priority}|${match.replace(SHAPE_RE, '#')}|${actions.replace(SHAPE_RE, '#')}`;
+}
+
+function sourceFor(stage: string, priority: number, match: string, actions: string): string {
+  const shape = shapeOf(stage, priority, match, actions);
+  const known = sourceByShape.get(shape);
+  if (known !== undefined && !strict) return known;
+  const src = callerSource(LflowBuilder.prototype.add);
+  if (known !== undefined && known !== src) throw new Error(`lflow: flows of shape ${shape} come from ${known} and ${src}`);
+  sourceByShape.set(shape, src);
+  return src;
+}
+
 // --------------------------------------------------------------- builder
 
 export interface NbRef {
@@ -105,7 +135,7 @@ export class LflowBuilder {
     const flow: Lflow = {
       stage, pipeline: s.pipeline, table: s.table, priority, match, actions,
       nbRow: row === undefined ? '' : `${row.table}:${row.uuid}`,
-      source: callerSource(LflowBuilder.prototype.add),
+      source: sourceFor(stage, priority, match, actions),
     };
     this.flows.push({ dp, flow });
   }

@@ -165,6 +165,23 @@ function arpReply(mac: string, ip: string): string {
   return `eth.dst = eth.src; eth.src = ${mac}; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = ${mac}; arp.tpa = arp.spa; arp.spa = ${ip}; outport = inport; flags.loopback = 1; output;`;
 }
 
+/** ARP for a port's address is answered here, except when the port itself asks. */
+function arpResponder(b: LflowBuilder, dp: string, qn: string, mac: string, ip: string, ref: NbRef): void {
+  b.add(dp, 'ls_in_arp_rsp', 100, `arp.tpa == ${ip} && arp.op == 1 && inport == ${qn}`, 'next;', ref);
+  b.add(dp, 'ls_in_arp_rsp', 50, `arp.tpa == ${ip} && arp.op == 1`, arpReply(mac, ip), ref);
+}
+
+/** Neighbor solicitations for a port's IPv6 address (nd_na_router for router ports). */
+function ndResponder(b: LflowBuilder, dp: string, qn: string, mac: string, ip6: string, reply: 'nd_na' | 'nd_na_router', ref: NbRef): void {
+  b.add(dp, 'ls_in_arp_rsp', 100, `${ndMatch(ip6)} && inport == ${qn}`, 'next;', ref);
+  b.add(dp, 'ls_in_arp_rsp', 50, ndMatch(ip6),
+    `${reply} { eth.src = ${mac}; ip6.src = ${ip6}; nd.target = ${ip6}; nd.tll = ${mac}; outport = inport; flags.loopback = 1; output; };`, ref);
+}
+
+function l2Lookup(b: LflowBuilder, dp: string, qn: string, mac: string, ref: NbRef): void {
+  b.add(dp, 'ls_in_l2_lkup', 50, `eth.dst == ${mac}`, `outport = ${qn}; output;`, ref);
+}
+
 function ndMatch(ip6: string): string {
   return `nd_ns && ip6.dst == {${ip6}, ${solicitedNode(ip6)}} && nd.target == ${ip6}`;
 }
@@ -187,24 +204,19 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
     // ARP/NS for the router's own addresses goes to the router, and to the other ports too
     // (they may be routers or appliances answering for it) when there are any
     const toRouter = info.hasL2Ports ? `clone {outport = ${qn}; output; }; outport = "_MC_flood_l2"; output;` : `outport = ${qn}; output;`;
-    for (const n of rp.v4) {
-      b.add(dp, 'ls_in_arp_rsp', 100, `arp.tpa == ${n.addr} && arp.op == 1 && inport == ${qn}`, 'next;', ref);
-      b.add(dp, 'ls_in_arp_rsp', 50, `arp.tpa == ${n.addr} && arp.op == 1`, arpReply(rp.mac, n.addr), ref);
-      b.add(dp, 'ls_in_l2_lkup', 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${n.addr}`, toRouter, ref);
-    }
-    for (const ip of rp.natIps) {
+    for (const n of rp.v4) arpResponder(b, dp, qn, rp.mac, n.addr, ref);
+    // the router's own addresses and the external addresses of its DNAT entries
+    for (const ip of new Set([...rp.v4.map((n) => n.addr), ...rp.natIps])) {
       b.add(dp, 'ls_in_l2_lkup', 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`, toRouter, ref);
     }
     for (const ip6 of [...rp.v6.map((n) => n.addr), rp.lla]) {
-      const nd = `nd_na_router { eth.src = ${rp.mac}; ip6.src = ${ip6}; nd.target = ${ip6}; nd.tll = ${rp.mac}; outport = inport; flags.loopback = 1; output; };`;
-      b.add(dp, 'ls_in_arp_rsp', 100, `${ndMatch(ip6)} && inport == ${qn}`, 'next;', ref);
-      b.add(dp, 'ls_in_arp_rsp', 50, ndMatch(ip6), nd, ref);
+      ndResponder(b, dp, qn, rp.mac, ip6, 'nd_na_router', ref);
       b.add(dp, 'ls_in_l2_lkup', 80, `flags[1] == 0 && nd_ns && nd.target == ${ip6}`, toRouter, ref);
     }
     if (info.hasL2Ports) {
       b.add(dp, 'ls_in_l2_lkup', 75, `eth.src == {${rp.mac}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;', ref);
     }
-    b.add(dp, 'ls_in_l2_lkup', 50, `eth.dst == ${rp.mac}`, `outport = ${qn}; output;`, ref);
+    l2Lookup(b, dp, qn, rp.mac, ref);
     return;
   }
   const addresses = list(lsp, 'addresses');
@@ -218,15 +230,12 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
     const pa = parseLspAddress(a);
     if (pa === null) continue;
     if (dhcp4 !== undefined) buildDhcpv4(b, dp, qn, pa.mac, pa.ipv4, dhcp4, ref, info.hasStatefulAcl || info.hasLbVip);
-    b.add(dp, 'ls_in_l2_lkup', 50, `eth.dst == ${pa.mac}`, `outport = ${qn}; output;`, ref);
+    l2Lookup(b, dp, qn, pa.mac, ref);
     for (const ip of pa.ipv4) {
-      b.add(dp, 'ls_in_arp_rsp', 100, `arp.tpa == ${ip} && arp.op == 1 && inport == ${qn}`, 'next;', ref);
-      b.add(dp, 'ls_in_arp_rsp', 50, `arp.tpa == ${ip} && arp.op == 1`, arpReply(pa.mac, ip), ref);
+      arpResponder(b, dp, qn, pa.mac, ip, ref);
     }
     for (const ip6 of pa.ipv6) {
-      b.add(dp, 'ls_in_arp_rsp', 100, `${ndMatch(ip6)} && inport == ${qn}`, 'next;', ref);
-      b.add(dp, 'ls_in_arp_rsp', 50, ndMatch(ip6),
-        `nd_na { eth.src = ${pa.mac}; ip6.src = ${ip6}; nd.target = ${ip6}; nd.tll = ${pa.mac}; outport = inport; flags.loopback = 1; output; };`, ref);
+      ndResponder(b, dp, qn, pa.mac, ip6, 'nd_na', ref);
     }
     // ARP resolution on every router attached to this switch, for addresses inside its subnets.
     for (const rp of info.routerPorts) {

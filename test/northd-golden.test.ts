@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { compileFull } from '../northd/compile.js';
 import type { SbContent } from '../northd/content.js';
+import { checkSources } from '../northd/lflow.js';
 import { Nbctl, readTopologies } from '../northd/testdata/nbctl.js';
 
 const dir = new URL('../northd/testdata/', import.meta.url);
@@ -47,6 +48,8 @@ function loomView(c: SbContent): Golden {
     flows,
   };
 }
+
+checkSources(true);
 
 const line = (f: GFlow): string => {
   const match = f[3] === 'lr_in_ip_routing_ecmp' ? f[5].replace(/reg8\[16\.\.31\] == \d+/, 'reg8[16..31] == N') : f[5];
