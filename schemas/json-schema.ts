@@ -107,10 +107,30 @@ export function rowJsonSchema(table: TableSchema, partial = false): JsonSchema {
 
 export type Validators = { readonly [table: string]: ValidateFunction };
 
-/** ajv validators of rows in plain form, one per table. */
+const cache = new WeakMap<DatabaseSchema, { full?: Validators; partial?: Validators }>();
+
+/**
+ * ajv validators of rows in plain form, one per table. Each is compiled on first use
+ * (a store touches few of OVN's ~30 tables) and shared by every caller with the same
+ * schema object, so opening a store costs no compilation.
+ */
 export function compileValidators(schema: DatabaseSchema, options: { partial?: boolean } = {}): Validators {
+  const partial = options.partial === true;
+  let entry = cache.get(schema);
+  if (entry === undefined) cache.set(schema, (entry = {}));
+  const have = partial ? entry.partial : entry.full;
+  if (have !== undefined) return have;
   const ajv = new Ajv({ allErrors: false, strict: true });
   const out: Record<string, ValidateFunction> = {};
-  for (const t of Object.values(schema.tables)) out[t.name] = ajv.compile(rowJsonSchema(t, options.partial === true));
+  for (const t of Object.values(schema.tables)) {
+    let v: ValidateFunction | undefined;
+    Object.defineProperty(out, t.name, {
+      enumerable: true,
+      get: () => (v ??= ajv.compile(rowJsonSchema(t, partial))),
+    });
+  }
+  Object.freeze(out);
+  if (partial) entry.partial = out;
+  else entry.full = out;
   return out;
 }

@@ -61,3 +61,12 @@ test('ajv validators accept plain-form rows and refuse wrong shapes', () => {
   const full = compileValidators(sbSchema);
   assert.equal(full['SB_Global']?.({ _uuid: '5f0c3b9a-1d3e-4c1b-9a63-2f0f6f6f6f6f' }), false, 'full validators require every column');
 });
+
+test('validators are compiled once per schema and table, on first use', () => {
+  const a = compileValidators(nbSchema);
+  const b = compileValidators(nbSchema);
+  assert.equal(a, b);
+  assert.equal(a['ACL'], b['ACL']);
+  assert.notEqual(compileValidators(nbSchema, { partial: true }), a);
+  assert.deepEqual(Object.keys(a).sort(), Object.keys(nbSchema.tables).sort());
+});
