@@ -11,7 +11,8 @@
 //   acl_add_ms       the same for one ACL on a port group
 //   northd_*_batch_ms  northd's own share: NB change in → SB transaction committed
 //   lflows           SB Logical_Flow rows;  rss_mb: this process (NB+SB stores included)
-// --services: the same through nbdb/sbdb services over HTTP/WS (RemoteStore).
+// --services: nbdb and sbdb as separate processes (HTTP/WS, RemoteStore); rss_mb is then
+// northd's own process (plus the bench's two clients), comparable to ovn-northd's RSS.
 // Timings are wall clock on a shared 2-core machine: compare ratios within one run.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +25,8 @@ import { NB_TABLES, emptySnapshot } from '../../northd/nb.js';
 import { nbSchema, sbSchema } from '../../schemas/index.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
 import type { Operation, Store } from '../../store/types.js';
+import { RemoteStore } from '../../store/client.js';
+import { spawnDbServer } from '../../store/server-process.js';
 import { waitForCfg } from '../../cli/run.js';
 import { aclAddOps, portAddOps, tenantOps } from './topology.js';
 
@@ -43,22 +46,25 @@ async function measure(ports: number, services: boolean): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), 'loom-bench-northd-'));
   const closers: (() => Promise<void>)[] = [];
   try {
-    let nb: Store = SqliteStore.open(join(dir, 'nb.db'), nbSchema, { validate: validateNbTxn });
-    let sb: Store = SqliteStore.open(join(dir, 'sb.db'), sbSchema);
-    let nbUrl: string | Store = nb;
-    let sbUrl: string | Store = sb;
+    let nb: Store;
+    let sb: Store;
+    let nbUrl: string | Store;
+    let sbUrl: string | Store;
     if (services) {
-      const { runStoreService } = await import('../../store/server.js');
-      const n = await runStoreService(nb, '127.0.0.1:0', { database: nbSchema.name });
-      const s = await runStoreService(sb, '127.0.0.1:0', { database: sbSchema.name });
-      closers.push(() => n.close(), () => s.close());
+      // nbdb and sbdb as their own processes (as deployed): northd's heap is its own
+      const n = await spawnDbServer('nbdb', join(dir, 'nb.db'));
+      const s = await spawnDbServer('sbdb', join(dir, 'sb.db'));
+      closers.push(async () => void (await n.kill('SIGTERM')), async () => void (await s.kill('SIGTERM')));
       nbUrl = n.url;
       sbUrl = s.url;
-      const { RemoteStore } = await import('../../store/client.js');
       nb = await RemoteStore.connect(n.url);
       sb = await RemoteStore.connect(s.url);
       closers.unshift(() => nb.close(), () => sb.close());
     } else {
+      nb = SqliteStore.open(join(dir, 'nb.db'), nbSchema, { validate: validateNbTxn });
+      sb = SqliteStore.open(join(dir, 'sb.db'), sbSchema);
+      nbUrl = nb;
+      sbUrl = sb;
       closers.push(() => nb.close(), () => sb.close());
     }
     await nb.transact([{ op: 'insert', table: 'NB_Global', row: {} }]);
