@@ -186,3 +186,10 @@ test('the change log grows with the change, not with the row changed', async (t)
   assert.ok(after.logBytes - before.logBytes < 50 * 1000, `log grew by ${after.logBytes - before.logBytes} bytes`);
   assert.equal(after.rows, n + 1 + 50);
 });
+
+test('a file that is not a database is refused with a LoomError', async (t) => {
+  const file = tmpFile(t);
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(file, 'this is not sqlite'.repeat(100));
+  assert.throws(() => SqliteStore.open(file, nbSchema), (e: unknown) => e instanceof LoomError && e.code === 'unavailable' && /cannot open/.test(e.message));
+});

@@ -138,7 +138,8 @@ export class SqliteStore implements Store {
       if (e instanceof Error && 'code' in e && String(e.code).startsWith('SQLITE_BUSY')) {
         throw new LoomError({ code: 'unavailable', message: `${file} is open in another process`, value: file, hint: 'one process owns a database file; talk to it through its server instead' });
       }
-      throw e;
+      if (e instanceof LoomError) throw e;
+      throw new LoomError({ code: 'unavailable', message: `cannot open ${file}: ${e instanceof Error ? e.message : String(e)}`, value: file, hint: 'is it a loom database file (SQLite) and readable?' });
     }
   }
 
@@ -178,7 +179,12 @@ export class SqliteStore implements Store {
     }
     if (outcome.changes.length === 0) return { revision: this.rev, results: outcome.results };
     const revision = this.rev + 1;
-    this.persist(revision, outcome.changes, outcome.durable);
+    try {
+      this.persist(revision, outcome.changes, outcome.durable);
+    } catch (e) {
+      // Nothing was applied in memory and SQLite rolled back: the store is as before.
+      throw new LoomError({ code: 'unavailable', message: `could not write ${this.file}: ${e instanceof Error ? e.message : String(e)}`, value: this.file });
+    }
     this.rev = revision;
     this.mem.apply(outcome.changes);
     this.announce({ revision, changes: outcome.changes });
