@@ -19,8 +19,10 @@ namespace loom {
 constexpr unsigned kMaxTables = 256;
 
 // set_field: field = (field & ~mask) | (value & mask). Packet fields rewrite the bytes
-// (and fix IPv4/TCP/UDP checksums); supported packet fields: eth_src, eth_dst, vlan_tci
-// (outer tag VID/PCP), ip4_src, ip4_dst, ip6_src, ip6_dst, ip_ttl, ip_tos, l4_src, l4_dst.
+// (and fix IPv4/TCP/UDP/ICMP checksums); supported packet fields: eth_src, eth_dst,
+// vlan_tci (outer tag VID/PCP), ip4_src, ip4_dst, ip6_src, ip6_dst, ip_ttl, ip_tos, l4_src,
+// l4_dst, arp_op/spa/tpa/sha/tha, icmp_type/code, nd_target/sll/tll (existing option only).
+// A write whose header is absent from the packet (e.g. ip4_dst on ARP) is a no-op.
 struct SetField { Field field; U128 value; U128 mask; };
 // move: dst[dst_ofs, +nbits) = src[src_ofs, +nbits) (OVS move / OVN "a = b" and "a <-> b").
 struct Move { Field src; uint8_t src_ofs; Field dst; uint8_t dst_ofs; uint8_t nbits; };

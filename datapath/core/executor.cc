@@ -60,6 +60,28 @@ U128 ones(unsigned n) {
 }
 U128 band(U128 a, U128 b) { return U128{a.hi & b.hi, a.lo & b.lo}; }
 
+// Rewrites the 16-bit word at `off` inside an ICMP/ICMPv6 message and updates the
+// message checksum (RFC 1624; for ICMPv6 the pseudo-header is unchanged).
+void icmp_word(uint8_t* d, const Layout& lay, uint32_t off, uint16_t v) noexcept {
+  const uint16_t old = rd16(d + off);
+  if (old == v) return;
+  wr16(d + off, v);
+  wr16(d + lay.l4 + 2, csum_update16(rd16(d + lay.l4 + 2), old, v));
+}
+
+// Offset of an NS/NA link-layer address option of `type` (1 source, 2 target) with an
+// Ethernet address (length 1), or 0. The parser already validated the option chain.
+uint32_t nd_option(const uint8_t* d, const Layout& lay, uint8_t type) noexcept {
+  if (d[lay.l4] != 135 && d[lay.l4] != 136) return 0;
+  for (uint32_t o = lay.l4 + 24; o + 8 <= lay.ip_end;) {
+    const uint32_t len = uint32_t{d[o + 1]} * 8;
+    if (len == 0) return 0;
+    if (d[o] == type && len == 8) return o;
+    o += len;
+  }
+  return 0;
+}
+
 }  // namespace
 
 struct Executor::Impl {
@@ -199,9 +221,54 @@ struct Executor::Impl {
         break;
       case Field::kIp4Src:
       case Field::kIp4Dst:
-        if (lay.l3_kind != L3::kIp4) return;
-        set_ip4_addr(d, lay, f == Field::kIp4Dst, static_cast<uint32_t>(v.lo));
+      case Field::kArpSpa:
+      case Field::kArpTpa: {
+        // Shared bits: the frame type says whether this is an IPv4 or an ARP address.
+        const bool dst = f == Field::kIp4Dst || f == Field::kArpTpa;
+        if (lay.l3_kind == L3::kIp4) set_ip4_addr(d, lay, dst, static_cast<uint32_t>(v.lo));
+        else if (lay.l3_kind == L3::kArp) wr32(d + lay.l3 + (dst ? 24 : 14), static_cast<uint32_t>(v.lo));
+        else return;
         break;
+      }
+      case Field::kArpOp:
+        if (lay.l3_kind != L3::kArp) return;
+        wr16(d + lay.l3 + 6, static_cast<uint16_t>(v.lo));
+        break;
+      case Field::kArpSha:
+      case Field::kArpTha:
+      case Field::kNdSll:
+      case Field::kNdTll: {
+        const bool target = f == Field::kArpTha || f == Field::kNdTll;
+        if (lay.l3_kind == L3::kArp) {
+          wr48(d + lay.l3 + (target ? 18 : 8), v.lo);
+        } else if (lay.l4_kind == L4::kIcmp6) {
+          // RFC 4861 §4.6.1: rewrite an existing source/target link-layer option in place.
+          const uint32_t opt = nd_option(d, lay, target ? 2 : 1);
+          if (opt == 0) return;
+          uint8_t mac[6];
+          wr48(mac, v.lo);
+          for (unsigned i = 0; i < 6; i += 2) icmp_word(d, lay, opt + 2 + i, rd16(mac + i));
+        } else {
+          return;
+        }
+        break;
+      }
+      case Field::kIcmpType:
+      case Field::kIcmpCode: {
+        if (lay.l4_kind != L4::kIcmp4 && lay.l4_kind != L4::kIcmp6) return;
+        const uint8_t type = f == Field::kIcmpType ? static_cast<uint8_t>(v.lo) : d[lay.l4];
+        const uint8_t code = f == Field::kIcmpCode ? static_cast<uint8_t>(v.lo) : d[lay.l4 + 1];
+        icmp_word(d, lay, lay.l4, static_cast<uint16_t>(type << 8 | code));
+        break;
+      }
+      case Field::kNdTarget: {
+        if (lay.l4_kind != L4::kIcmp6 || (d[lay.l4] != 135 && d[lay.l4] != 136)) return;
+        uint8_t t[16];
+        wr64(t, v.hi);
+        wr64(t + 8, v.lo);
+        for (unsigned i = 0; i < 16; i += 2) icmp_word(d, lay, lay.l4 + 8 + i, rd16(t + i));
+        break;
+      }
       case Field::kIp6Src:
       case Field::kIp6Dst:
         if (lay.l3_kind != L3::kIp6) return;

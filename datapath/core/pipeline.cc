@@ -45,6 +45,11 @@ bool writable(Field f) {
     case Field::kEthSrc: case Field::kEthDst: case Field::kVlanTci: case Field::kIp4Src:
     case Field::kIp4Dst: case Field::kIp6Src: case Field::kIp6Dst: case Field::kIpTtl:
     case Field::kIpTos: case Field::kL4Src: case Field::kL4Dst:
+    // ARP/ICMP/ND rewrites let pipelines answer ARP, ping and neighbour solicitations
+    // in the datapath the way OVN's logical flows do (arp.op = 2; icmp4.type = 0; ...).
+    case Field::kArpOp: case Field::kArpSpa: case Field::kArpTpa: case Field::kArpSha:
+    case Field::kArpTha: case Field::kIcmpType: case Field::kIcmpCode: case Field::kNdTarget:
+    case Field::kNdSll: case Field::kNdTll:
       return true;
     default:
       return !field_info(f).packet;

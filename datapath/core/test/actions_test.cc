@@ -329,3 +329,47 @@ TEST(Actions, TracerSeesEveryLookup) {
   EXPECT_EQ(tr.hits[2], (std::pair<uint16_t, uint64_t>{7, 0}));
   EXPECT_EQ(s.out.size(), 1u);
 }
+
+// OVN's ls_in_arp_rsp, as datapath actions: the reply is built from the request in place.
+TEST(Actions, ArpResponderInPlace) {
+  Fixture fx;
+  const uint32_t V = ip(10, 0, 0, 254);
+  const uint64_t VMAC = 0x0a00000000feull;
+  fx.flows({add(0, 50, {fexact(Field::kEthType, 0x806), fexact(Field::kArpOp, 1), fexact(Field::kArpTpa, V)},
+                {Move{Field::kEthSrc, 0, Field::kEthDst, 0, 48}, setf(Field::kEthSrc, VMAC), setf(Field::kArpOp, 2),
+                 Move{Field::kArpSha, 0, Field::kArpTha, 0, 48}, setf(Field::kArpSha, VMAC),
+                 Move{Field::kArpSpa, 0, Field::kArpTpa, 0, 32}, setf(Field::kArpSpa, V), Output{1}})});
+  auto s = run1(fx.ex, eth(0xffffffffffffull, kMacA, 0x0806, arp(1, kMacA, A, 0, V)), 1);
+  ASSERT_EQ(s.out.size(), 1u);
+  EXPECT_EQ(s.out[0].bytes, eth(kMacA, VMAC, 0x0806, arp(2, VMAC, V, kMacA, A)));
+}
+
+// A router answering ping: addresses swapped through a register, type 0, checksums fixed.
+TEST(Actions, IcmpEchoResponderInPlace) {
+  Fixture fx;
+  const uint32_t V = ip(10, 0, 0, 254);
+  const uint64_t VMAC = 0x0a00000000feull;
+  fx.flows({add(0, 50, {fexact(Field::kEthType, 0x800), fexact(Field::kIpProto, 1), fexact(Field::kIcmpType, 8),
+                        fexact(Field::kIp4Dst, V)},
+                {Move{Field::kIp4Src, 0, Field::kReg0, 0, 32}, setf(Field::kIp4Src, V),
+                 Move{Field::kReg0, 0, Field::kIp4Dst, 0, 32}, setf(Field::kIcmpType, 0), setf(Field::kIpTtl, 255),
+                 setf(Field::kEthDst, kMacA), setf(Field::kEthSrc, VMAC), Output{1}})});
+  const Bytes payload(56, 0x61);
+  auto s = run1(fx.ex, eth(VMAC, kMacA, 0x0800, ip4(A, V, 1, icmp4(8, 0, 0x12340007, payload))), 1);
+  ASSERT_EQ(s.out.size(), 1u);
+  EXPECT_EQ(s.out[0].bytes, eth(kMacA, VMAC, 0x0800, ip4(V, A, 1, icmp4(0, 0, 0x12340007, payload), 255)));
+}
+
+TEST(Actions, NdFieldsRewriteWithChecksum) {
+  Fixture fx;
+  const U128 a6{0x20010db800000000ull, 1}, b6{0x20010db800000000ull, 2}, t6{0x20010db800000000ull, 0x99};
+  fx.flows({add(0, 50, {fexact(Field::kEthType, 0x86dd), fexact(Field::kIpProto, 58), fexact(Field::kIcmpType, 136)},
+                {SetField{Field::kNdTarget, t6, U128{~0ull, ~0ull}}, setf(Field::kNdTll, 0x0a0000000099ull), Output{1}})});
+  // NA (flags S|O), target b6, target link-layer option.
+  const Bytes na{0x60, 0, 0, 0, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 1, 2, 0, 0, 0, 0, 2};
+  const Bytes want{0x60, 0, 0, 0, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x99, 2, 1, 0x0a, 0, 0, 0, 0, 0x99};
+  auto s = run1(fx.ex, eth(kMacA, kMacB, 0x86dd, ip6(b6, a6, 58, icmp6(136, 0, na), 255)), 1);
+  ASSERT_EQ(s.out.size(), 1u);
+  EXPECT_EQ(s.out[0].bytes, eth(kMacA, kMacB, 0x86dd, ip6(b6, a6, 58, icmp6(136, 0, want), 255)));
+  EXPECT_TRUE(l4_csum_ok(s.out[0].bytes, 14));
+}
