@@ -88,3 +88,28 @@ test('af_packet over veth: ping, nc and iperf3 between namespaces through an L2 
   assert.ok(after.entries.find((e) => e.cookie === 99)!.packets - before >= 3, 'the drop entry counted the echo requests');
   assert.ok(after.drops.explicit_drop! >= 3);
 });
+
+test('two forwarding workers: each polls one port, both transmit on their own queue', { skip, timeout: 60000 }, async (t) => {
+  const net = new Netns();
+  let dp: DatapathProcess | undefined;
+  t.after(async () => {
+    await dp?.stop();
+    net.cleanup();
+  });
+  const nsA = `loomC${tag}`;
+  const nsB = `loomD${tag}`;
+  net.addHost(nsA, `lvc${tag}`, 'eth0', '192.168.79.1/24', MAC_A);
+  net.addHost(nsB, `lvd${tag}`, 'eth0', '192.168.79.2/24', MAC_B);
+  dp = await DatapathProcess.spawn({ memoryMb: 256, workers: 2 });
+  const a = await dp.addPort({ name: 'vmA', type: 'af_packet', iface: `lvc${tag}` });
+  const b = await dp.addPort({ name: 'vmB', type: 'af_packet', iface: `lvd${tag}` });
+  await dp.applyBatch([
+    { op: 'add', entry: { table: 0, priority: 100, match: { in_port: a.id }, actions: [{ type: 'output', port: b.id }] } },
+    { op: 'add', entry: { table: 0, priority: 100, match: { in_port: b.id }, actions: [{ type: 'output', port: a.id }] } },
+  ]);
+  assert.match(net.exec(nsA, 'ping', ['-c', '4', '-i', '0.2', '-W', '2', '192.168.79.2']), /4 packets transmitted, 4 received/);
+  const s = await dp.stats();
+  assert.equal(s.workers.length, 2);
+  assert.ok(s.workers.every((w) => w.bursts > 0), `both workers forwarded: ${JSON.stringify(s.workers)}`);
+  assert.ok(s.ports.every((p) => p.rx >= 4 && p.tx >= 4));
+});

@@ -230,8 +230,9 @@ void Datapath::worker_loop(unsigned idx) {
     pipe->begin_burst(static_cast<uint64_t>(static_cast<double>(t0) * 1e9 / static_cast<double>(hz)));
     sink.begin(ps);
     unsigned total = 0;
-    for (uint16_t port : ps->rx_by_worker[idx]) {
-      const uint16_t n = rte_eth_rx_burst(port, 0, pkts, kBurst);
+    for (const PortSet::RxQ& q : ps->rx_by_worker[idx]) {
+      const uint16_t port = q.port;
+      const uint16_t n = rte_eth_rx_burst(port, q.queue, pkts, kBurst);
       if (n == 0) continue;
       total += n;
       add_relaxed(c.rx[port], uint64_t{n});
@@ -301,7 +302,8 @@ void Datapath::publish_ports() {
   unsigned i = 0;
   for (const PortInfo& p : ports_) {
     ps->up[p.id] = true;
-    ps->rx_by_worker[i++ % opts_.workers].push_back(p.id);
+    auto& mine = ps->rx_by_worker[i++ % opts_.workers];
+    for (uint16_t q = 0; q < p.rx_queues; q++) mine.push_back({p.id, q});
   }
   const PortSet* old = portset_.exchange(ps, std::memory_order_acq_rel);
   synchronize();
@@ -337,11 +339,14 @@ PortInfo Datapath::add_port(const std::string& name, PortType type, const std::s
   if (pid >= kMaxPorts) undo("port id range", -ERANGE);
   rte_eth_conf conf;
   std::memset(&conf, 0, sizeof conf);
-  int rc = rte_eth_dev_configure(pid, 1, static_cast<uint16_t>(opts_.workers), &conf);
+  const uint16_t nrx = type == PortType::kAfPacket ? static_cast<uint16_t>(opts_.workers) : 1;
+  int rc = rte_eth_dev_configure(pid, nrx, static_cast<uint16_t>(opts_.workers), &conf);
   if (rc < 0) undo("configure", rc);
   const int sock = rte_eth_dev_socket_id(pid) < 0 ? 0 : rte_eth_dev_socket_id(pid);
-  rc = rte_eth_rx_queue_setup(pid, 0, 1024, static_cast<unsigned>(sock), nullptr, pool_);
-  if (rc < 0) undo("rx queue setup", rc);
+  for (uint16_t qi = 0; qi < nrx; qi++) {
+    rc = rte_eth_rx_queue_setup(pid, qi, 1024, static_cast<unsigned>(sock), nullptr, pool_);
+    if (rc < 0) undo("rx queue setup", rc);
+  }
   for (uint16_t qi = 0; qi < opts_.workers; qi++) {
     rc = rte_eth_tx_queue_setup(pid, qi, 1024, static_cast<unsigned>(sock), nullptr);
     if (rc < 0) undo("tx queue setup", rc);
@@ -356,7 +361,7 @@ PortInfo Datapath::add_port(const std::string& name, PortType type, const std::s
     __atomic_store_n(&counters_[w].tx[pid], 0, __ATOMIC_RELAXED);
     __atomic_store_n(&counters_[w].tx_drop[pid], 0, __ATOMIC_RELAXED);
   }
-  PortInfo info{pid, name, type, path, dev};
+  PortInfo info{pid, name, type, path, dev, nrx};
   ports_.push_back(info);
   publish_ports();
   return info;

@@ -50,6 +50,7 @@ struct PortInfo {
   PortType type = PortType::kVhostUser;
   std::string path;     // socket path (vhost) or host interface (af_packet, tap)
   std::string devname;  // the vdev name, e.g. net_vhost3
+  uint16_t rx_queues = 1;  // af_packet: one per worker (its fanout spreads rx over all)
 };
 
 // One packet on its way to JS.
@@ -88,7 +89,8 @@ struct Stats {
 // The set of ports the workers poll; immutable once published.
 struct PortSet {
   std::array<bool, kMaxPorts> up{};                      // may transmit to this port
-  std::vector<std::vector<uint16_t>> rx_by_worker;       // ports each worker polls
+  struct RxQ { uint16_t port, queue; };
+  std::vector<std::vector<RxQ>> rx_by_worker;            // queues each worker polls
 };
 
 class Datapath {
