@@ -34,7 +34,8 @@ type Step =
   | { k: 'dropKids'; name: string }
   | { k: 'addK'; name: string; v: number }
   | { k: 'bump'; min: number; delta: number }
-  | { k: 'rename'; name: string; to: string };
+  | { k: 'rename'; name: string; to: string }
+  | { k: 'delK'; v: number };
 
 const names = fc.constantFrom('a', 'b', 'c', 'd');
 const step: fc.Arbitrary<Step> = fc.oneof(
@@ -45,6 +46,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ k: fc.constant('addK' as const), name: names, v: fc.integer({ min: 0, max: 20 }) }),
   fc.record({ k: fc.constant('bump' as const), min: fc.integer({ min: 0, max: 20 }), delta: fc.integer({ min: -3, max: 3 }) }),
   fc.record({ k: fc.constant('rename' as const), name: names, to: names }),
+  fc.record({ k: fc.constant('delK' as const), v: fc.integer({ min: 0, max: 20 }) }),
 );
 
 interface P { name: string; kids: Set<string>; friend: string | null }
@@ -102,6 +104,10 @@ function plan(s: State, st: Step, ops: Operation[]): boolean {
       }
       return true;
     }
+    case 'delK':
+      ops.push({ op: 'delete', table: 'K', where: [['v', '==', st.v]] });
+      for (const [u, v] of s.K) if (v === st.v) s.K.delete(u);
+      return true;
     case 'rename':
       ops.push({ op: 'update', table: 'P', where: [['name', '==', st.name]], row: { name: st.to } });
       for (const p of s.P.values()) if (p.name === st.name) p.name = st.to;
@@ -111,6 +117,8 @@ function plan(s: State, st: Step, ops: Operation[]): boolean {
 
 /** Commit-time rules of the model: GC, weak clean-up, unique names. */
 function commitModel(s: State): boolean {
+  // A child deleted explicitly while a parent still holds it: referential-integrity.
+  for (const p of s.P.values()) for (const k of p.kids) if (!s.K.has(k)) return false;
   const live = new Set<string>();
   for (const p of s.P.values()) for (const k of p.kids) live.add(k);
   for (const u of s.K.keys()) if (!live.has(u)) s.K.delete(u);
@@ -179,7 +187,7 @@ test('engine == model on random transactions; watchers reconstruct the state', (
             assert.equal(r.revision, revision);
           } catch (e) {
             if (!(e instanceof LoomError)) throw e;
-            assert.ok(['duplicate', 'constraint-violation'].includes(e.code), `${e.code}: ${e.message}`);
+            assert.ok(['duplicate', 'constraint-violation', 'referential-integrity'].includes(e.code), `${e.code}: ${e.message}`);
             engineOk = false;
           }
           assert.equal(engineOk, ok, `engine ${engineOk ? 'accepted' : 'refused'} ${JSON.stringify(txn)}`);
