@@ -153,11 +153,24 @@ export class TxnView {
     return row;
   }
 
-  /** Adds elements to a set column. */
+  /** Adds elements to a set column (no re-sort: sets are compared and printed order-free). */
   addToSet(table: string, uuid: string, column: string, items: readonly Scalar[]): Row {
-    const cur = this.get(table, uuid);
+    const rows = this.rowsOf(table);
+    const cur = rows.get(uuid);
     if (cur === undefined) throw new LoomError({ code: 'not-found', message: `no row ${uuid} in ${table}`, table, row: uuid });
-    return this.update(table, uuid, { [column]: normalizeSet([...asArray(cur[column]), ...items]) });
+    const have = asArray(cur[column]);
+    const seen = new Set(have.map(String));
+    const next = [...have];
+    for (const x of items) {
+      if (!seen.has(String(x))) {
+        seen.add(String(x));
+        next.push(x);
+      }
+    }
+    const row: MutableRow = { ...cur, [column]: next };
+    this.column(table, column);
+    rows.set(uuid, row);
+    return row;
   }
 
   /** Removes elements from a set column. */
