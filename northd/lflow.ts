@@ -34,6 +34,8 @@ export interface Lflow {
 export interface DpFlow {
   readonly dp: Uuid;
   readonly flow: Lflow;
+  /** flowKey(flow), computed once */
+  readonly key: string;
 }
 
 export function flowKey(f: Lflow): string {
@@ -137,7 +139,7 @@ export class LflowBuilder {
       nbRow: row === undefined ? '' : `${row.table}:${row.uuid}`,
       source: sourceFor(stage, priority, match, actions),
     };
-    this.flows.push({ dp, flow });
+    this.flows.push({ dp, flow, key: flowKey(flow) });
   }
 }
 
@@ -154,8 +156,7 @@ export class FlowTable {
   private dirty = new Set<string>();
 
   addAll(flows: readonly DpFlow[]): void {
-    for (const { dp, flow } of flows) {
-      const k = flowKey(flow);
+    for (const { dp, flow, key: k } of flows) {
       let e = this.flows.get(k);
       if (e === undefined) {
         e = { flow, dps: new Map() };
@@ -168,8 +169,7 @@ export class FlowTable {
   }
 
   removeAll(flows: readonly DpFlow[]): void {
-    for (const { dp, flow } of flows) {
-      const k = flowKey(flow);
+    for (const { dp, key: k } of flows) {
       const e = this.flows.get(k);
       const n = e?.dps.get(dp);
       if (e === undefined || n === undefined) throw new Error(`flow table: removing an absent flow ${k}`);
