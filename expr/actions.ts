@@ -77,9 +77,15 @@ class ActionParser {
         return out;
       }
       if (inBlock && t.type === 'punct' && t.text === '}') return out;
-      out.push(this.action(blockName));
+      const a = this.action(blockName);
       // OVN terminates every action, nested blocks included, with ";".
       if (!ts.matchPunct(';')) ts.fail(['";"']);
+      // "drop;" is not an action but a whole (empty) list, top level or nested, as in OVN.
+      const listEnds = inBlock ? ts.isPunct('}') : ts.peek().type === 'end';
+      if (a.type === 'keyword' && a.name === 'drop' && (out.length > 0 || !listEnds)) {
+        ts.error(t, '"drop;" must be the only action', 'leave it out: a flow that does not output a packet drops it');
+      }
+      out.push(a);
     }
   }
 

@@ -128,7 +128,7 @@ export function actionArbitrary(): fc.Arbitrary<Action[]> {
     fc.nat(255).map((table): Action => ({ type: 'next', table })),
     fc.tuple(fc.constantFrom<'ingress' | 'egress'>('ingress', 'egress'), fc.option(fc.nat(255), { nil: undefined }))
       .map(([pipeline, table]): Action => ({ type: 'next', pipeline, ...(table !== undefined ? { table } : {}) })),
-    fc.constantFrom('output', 'drop', 'ct_next', 'ct_clear', 'ct_dnat', 'ct_snat', 'ct_lb_mark', 'ct_commit_nat', 'igmp').map((name): Action => ({ type: 'keyword', name })),
+    fc.constantFrom('output', 'ct_next', 'ct_clear', 'ct_dnat', 'ct_snat', 'ct_lb_mark', 'ct_commit_nat', 'igmp').map((name): Action => ({ type: 'keyword', name })),
     setAction(),
     fc.constantFrom<[FieldRef, FieldRef]>([{ name: 'eth.src' }, { name: 'eth.dst' }], [{ name: 'outport' }, { name: 'inport' }], [{ name: 'reg2' }, { name: 'ip4.src' }], [{ name: 'xxreg1' }, { name: 'ip6.dst' }])
       .chain(([a, b]) => fc.constantFrom<Action>({ type: 'move', dst: a, src: b }, { type: 'exchange', a, b })),

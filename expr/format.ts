@@ -54,7 +54,7 @@ export function formatMatch(e: MatchExpr): string {
     case 'not': {
       const inner = e.expr;
       const s = formatMatch(inner);
-      return inner.type === 'cmp' || inner.type === 'range' || inner.type === 'and' || inner.type === 'or' ? `!(${s})` : `!${s}`;
+      return inner.type === 'cmp' || inner.type === 'range' || inner.type === 'and' || inner.type === 'or' || inner.type === 'not' ? `!(${s})` : `!${s}`;
     }
     case 'and':
     case 'or': {

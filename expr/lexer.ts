@@ -152,7 +152,7 @@ function lexString(text: string, i: number): [string, number] {
 
 interface Num { readonly value: bigint; readonly format: IntFormat; readonly end: number }
 
-const MAC_RE = /^[0-9a-fA-F]{1,2}(?::[0-9a-fA-F]{1,2}){5}/;
+const MAC_RE = /^[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}/;
 const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/;
 
 /** One constant at `i` (without mask): MAC, IPv6, IPv4, hex or decimal, longest valid form first. */
@@ -183,6 +183,9 @@ function lexPlainNumber(text: string, i: number): Num {
   if (hex !== null) return { value: BigInt('0x' + (hex[1] ?? '0')), format: 'hex', end: i + hex[0].length };
   if (/^0[xX]/.test(rest)) throw new ExprError({ text, position: i, syntax: true, detail: 'hex constant needs digits after "0x"' });
   const dec = /^\d+/.exec(rest);
+  if (dec !== null && dec[0].length > 1 && dec[0].startsWith('0')) {
+    throw new ExprError({ text, position: i, syntax: true, detail: `decimal constants must not have leading zeros: ${q(dec[0])}`, hint: 'write 0x... for hexadecimal' });
+  }
   if (dec !== null) return { value: BigInt(dec[0]), format: 'dec', end: i + dec[0].length };
   throw new ExprError({ text, position: i, syntax: true, detail: `invalid numeric constant ${q(span || (text[i] ?? ''))}` });
 }

@@ -98,9 +98,7 @@ export function parseFieldRef(ts: TokenStream): { ref: FieldRef; info: RefInfo; 
   }
   if (!ts.isPunct('[')) return { ref: { name: tok.text }, info: refInfo({ name: tok.text }), tok };
   const open = ts.next();
-  if (def.symbol === 'predicate' || def.kind === 'string') {
-    ts.error(open, `${def.name} is a ${def.symbol === 'predicate' ? 'predicate' : 'string field'} and has no bits to select`);
-  }
+  if (def.kind === 'string') ts.error(open, `${def.name} is a string field and has no bits to select`);
   if (def.nominal === true) ts.error(open, `${def.name} is a nominal field (its values are identifiers): bits cannot be selected`, `compare the whole field, e.g. ${def.name} == ...`);
   const loTok = ts.next();
   if (loTok.type !== 'int' || loTok.format !== 'dec' || loTok.mask !== undefined) ts.fail(['a bit number'], undefined, loTok);
@@ -114,6 +112,8 @@ export function parseFieldRef(ts: TokenStream): { ref: FieldRef; info: RefInfo; 
   const hi = hiTok.type === 'int' ? Number(hiTok.value) : lo;
   if (hi < lo) ts.error(loTok, `bit range ${lo}..${hi} of ${def.name} is backwards`, `write ${def.name}[${hi}..${lo}]`);
   if (hi >= def.width) ts.error(hiTok, `bit ${hi} is outside ${def.name}, a ${def.width}-bit field (bits 0..${def.width - 1})`);
+  // A predicate is used like a 1-bit field, so OVN accepts its only bit: ip4[0] is ip4.
+  if (def.symbol === 'predicate') return { ref: { name: def.name }, info: refInfo({ name: def.name }), tok };
   const ref: FieldRef = { name: def.name, lo, hi };
   return { ref, info: refInfo(ref), tok };
 }
@@ -207,6 +207,8 @@ class MatchParser {
   private unary(): { e: MatchExpr; relational: boolean } {
     if (this.ts.isPunct('!')) {
       const bang = this.ts.next();
+      // OVN's grammar has no "!!": a second negation needs parentheses.
+      if (this.ts.isPunct('!')) this.ts.fail(['a field', 'a constant', '"("'], 'write !(!x) to negate a negation');
       const inner = this.unary();
       if (inner.relational) {
         this.ts.error(bang, 'put parentheses around a negated comparison', 'write !(a == b), or use != instead');
@@ -262,10 +264,21 @@ class MatchParser {
         ? `${name} is a string field: compare it, e.g. ${name} == "port1"`
         : `only 1-bit fields and predicates may stand alone; ${name} is ${info.width}-bit (e.g. ${name} != 0)`);
     }
-    if (info.predicate) ts.error(tok, `${ref.name} is a predicate: use it alone (${ref.name}) or negated (!${ref.name}), not with ${q(op)}`);
+    if (info.predicate) return this.predicateCmp(ref, op, opTok, parseConstant(ts));
     const { values, set } = this.constSet();
     this.checkCmp(ref, info, op, opTok, values);
     return { e: { type: 'cmp', field: ref, op, values: values.map((v) => v.c), set }, relational: true };
+  }
+
+  /** `ip4 == 1`, `tcp != 0` (OVN lets a predicate be compared like a 1-bit field): a bool or its negation. */
+  private predicateCmp(ref: FieldRef, op: RelOp, opTok: Token, c: { c: Constant; tok: Token }): { e: MatchExpr; relational: boolean } {
+    const k = c.c;
+    if ((op !== '==' && op !== '!=') || k.kind !== 'int' || k.mask !== undefined || k.value > 1n) {
+      this.ts.error(k.kind === 'int' && (op === '==' || op === '!=') ? c.tok : opTok, `${ref.name} is a predicate: compare it only with == or != and 0 or 1 (or write ${ref.name} or !${ref.name})`);
+    }
+    const positive = (op === '==') === (k.value === 1n);
+    const bool: MatchExpr = { type: 'bool', field: { name: ref.name } };
+    return { e: positive ? bool : { type: 'not', expr: bool }, relational: true };
   }
 
   /** `80 == tcp.dst`, or a range `1 <= tcp.dst <= 1024`. */
@@ -284,7 +297,10 @@ class MatchParser {
     const op1 = this.relOp();
     if (op1 === undefined) return ts.fail([REL_EXPECTED]);
     const { ref, info, tok } = parseFieldRef(ts);
-    if (info.predicate) ts.error(tok, `${ref.name} is a predicate: use it alone (${ref.name}) or negated (!${ref.name})`);
+    if (info.predicate) {
+      if (ts.peek().type === 'punct' && REL_OPS.includes((ts.peek() as { text: string }).text)) ts.error(tok, `${ref.name} is a predicate: it has no range`);
+      return this.predicateCmp(ref, op1, op1Tok, first);
+    }
     const op2Tok = ts.peek();
     const op2 = this.relOp();
     if (op2 === undefined) {
