@@ -186,3 +186,20 @@ test('VXLAN: loom encapsulates toward the Linux vxlan device and decapsulates it
   const s = await r.dp.stats();
   assert.ok((s.entries.find((e) => e.cookie === 33)?.packets ?? 0) >= 3, 'decapsulated replies matched tun_id 4242');
 });
+
+test('packet-out carries logical metadata into the pipeline', { skip, timeout: 30000 }, async (t) => {
+  const dp = await DatapathProcess.spawn({ memoryMb: 64 });
+  t.after(() => dp.stop());
+  await dp.applyBatch([{ op: 'add', entry: { table: 3, priority: 10, cookie: 41, match: { metadata: 5, inport: 2 }, actions: [{ type: 'packet_in', reason: 9 }] } }]);
+  const pins: { reason: number; table: number; cookie: number }[] = [];
+  dp.on('packet_in', (p) => pins.push(p));
+  const f = Buffer.alloc(60, 0xab);
+  assert.equal(await dp.packetOut({ table: 3, inPort: 0, metadata: { metadata: 6, inport: 2 } }, f), true);
+  assert.equal(await dp.packetOut({ table: 3, inPort: 0, metadata: { metadata: 5, inport: 2 } }, f), true);
+  const got = await waitFor('one packet-in', () => (pins.length >= 1 ? pins : undefined), 5000, 50);
+  const s = await dp.stats();
+  assert.equal(s.entries.find((e) => e.cookie === 41)?.packets, 1, 'only the packet with metadata 5 matched');
+  assert.equal(got[0]?.reason, 9);
+  assert.equal(got[0]?.table, 3);
+  assert.equal(got[0]?.cookie, 41);
+});

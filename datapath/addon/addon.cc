@@ -201,16 +201,26 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// packetOut(port, startTable (-1: straight to the port), bytes) -> boolean (false: queue full)
+// packetOut(port, startTable (-1: straight to the port), bytes, {metadata, inport, outport, flags}?)
+//   -> boolean (false: queue full)
 Napi::Value PacketOut(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Datapath& dp = need_dp(env);
   const uint32_t port = info[0].As<Napi::Number>().Uint32Value();
   const int start_table = info[1].As<Napi::Number>().Int32Value();
   Napi::Buffer<uint8_t> b = info[2].As<Napi::Buffer<uint8_t>>();
+  loom::dp::PacketMeta meta;
+  if (info.Length() > 3 && info[3].IsObject()) {
+    Napi::Object mo = info[3].As<Napi::Object>();
+    const auto get = [&mo](const char* k) { return mo.Has(k) ? mo.Get(k).ToNumber().Uint32Value() : 0u; };
+    meta.metadata = get("metadata");
+    meta.inport = get("inport");
+    meta.outport = get("outport");
+    meta.flags = get("flags");
+  }
   try {
     return Napi::Boolean::New(env, dp.packet_out(static_cast<uint16_t>(port), start_table, b.Data(),
-                                                 static_cast<uint32_t>(b.Length())));
+                                                 static_cast<uint32_t>(b.Length()), meta));
   } catch (const std::exception& ex) {
     throw from_exception(env, ex);
   }

@@ -53,7 +53,8 @@ class CoreWorkerPipeline final : public WorkerPipeline {
  public:
   explicit CoreWorkerPipeline(loom::Core& core) : ex_(core) {}
   void begin_burst(uint64_t now_ns) override { ex_.begin_burst(now_ns); }
-  void process(rte_mbuf* m, uint16_t in_port, BurstSink& sink, uint16_t start_table) override {
+  void process(rte_mbuf* m, uint16_t in_port, BurstSink& sink, uint16_t start_table,
+               const PacketMeta* meta) override {
     if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0) {
       sink.drop(m, kDropMalformed);
       return;
@@ -65,6 +66,12 @@ class CoreWorkerPipeline final : public WorkerPipeline {
     p.tailroom = rte_pktmbuf_tailroom(m);
     p.opaque = m;
     p.md.in_port = in_port;
+    if (meta) {
+      p.md.metadata = meta->metadata;
+      p.md.inport = meta->inport;
+      p.md.outport = meta->outport;
+      p.md.flags = meta->flags;
+    }
     adapter_.reset(m, &sink);
     ex_.run(p, adapter_, start_table);
     if (!adapter_.consumed()) rte_pktmbuf_free(m);

@@ -169,7 +169,9 @@ Datapath::Datapath(const Options& o) : opts_(o) {
   if (worker_lcores_.size() < opts_.workers)
     fail("bad_option", "EAL has " + std::to_string(worker_lcores_.size()) +
                            " worker lcores, " + std::to_string(opts_.workers) + " asked");
-  pool_ = rte_pktmbuf_pool_create("loom_mbufs", opts_.mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+  // Private area: the PacketMeta of packet-outs.
+  const uint16_t priv = static_cast<uint16_t>(RTE_ALIGN(sizeof(PacketMeta), RTE_MBUF_PRIV_ALIGN));
+  pool_ = rte_pktmbuf_pool_create("loom_mbufs", opts_.mbufs, 256, priv, RTE_MBUF_DEFAULT_BUF_SIZE,
                                   static_cast<int>(rte_socket_id()));
   if (!pool_) fail("no_memory", std::string("mbuf pool: ") + rte_strerror(rte_errno));
   pin_pool_ = rte_mempool_create("loom_pin", opts_.packet_in_queue, sizeof(PacketInRecord), 0, 0,
@@ -249,7 +251,9 @@ void Datapath::worker_loop(unsigned idx) {
       for (unsigned i = 0; i < n; i++) {
         rte_mbuf* m = pkts[i];
         const bool to_table = m->hash.usr != 0;
-        if (to_table) pipe->process(m, m->port, sink, static_cast<uint16_t>(m->hash.usr - 1));
+        if (to_table)
+          pipe->process(m, m->port, sink, static_cast<uint16_t>(m->hash.usr - 1),
+                        static_cast<const PacketMeta*>(rte_mbuf_to_priv(m)));
         else sink.emit(m->port, m, true);
       }
       if (n) { sink.flush(); total += n; }
@@ -413,7 +417,8 @@ Stats Datapath::stats() const {
   return s;
 }
 
-bool Datapath::packet_out(uint16_t port, int start_table, const uint8_t* data, uint32_t len) {
+bool Datapath::packet_out(uint16_t port, int start_table, const uint8_t* data, uint32_t len,
+                          const PacketMeta& meta) {
   if (stopped_) fail("stopped", "the datapath is stopped");
   rte_mbuf* m = rte_pktmbuf_alloc(pool_);
   if (!m) { pout_dropped_.fetch_add(1); return false; }
@@ -422,6 +427,7 @@ bool Datapath::packet_out(uint16_t port, int start_table, const uint8_t* data, u
   std::memcpy(dst, data, len);
   m->port = port;
   m->hash.usr = start_table < 0 ? 0 : static_cast<uint32_t>(start_table) + 1;
+  *static_cast<PacketMeta*>(rte_mbuf_to_priv(m)) = meta;
   if (rte_ring_sp_enqueue(pout_ring_, m) != 0) {
     rte_pktmbuf_free(m);
     pout_dropped_.fetch_add(1);

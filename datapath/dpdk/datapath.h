@@ -118,7 +118,8 @@ class Datapath {
   Stats stats() const;
   // Queues bytes for transmission on `port` (start_table < 0) or for the pipeline from
   // table `start_table` as if received on `port`. False when the queue or pool is full.
-  bool packet_out(uint16_t port, int start_table, const uint8_t* data, uint32_t len);
+  bool packet_out(uint16_t port, int start_table, const uint8_t* data, uint32_t len,
+                  const PacketMeta& meta = {});
   // Dequeues up to `max` packet-ins; the caller copies them and calls release().
   unsigned take_packet_ins(PacketInRecord** out, unsigned max);
   void release_packet_ins(PacketInRecord** recs, unsigned n);

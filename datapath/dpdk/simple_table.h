@@ -98,7 +98,7 @@ class SimpleWorkerPipeline final : public WorkerPipeline {
   SimpleWorkerPipeline(const std::atomic<const TableVersion*>& slot, unsigned worker)
       : slot_(slot), worker_(worker) {}
   void begin_burst(uint64_t) override { tv_ = slot_.load(std::memory_order_acquire); }
-  void process(rte_mbuf* m, uint16_t in_port, BurstSink& sink, uint16_t) override {
+  void process(rte_mbuf* m, uint16_t in_port, BurstSink& sink, uint16_t, const PacketMeta*) override {
     if (tv_) tv_->process(m, in_port, worker_, sink);
     else sink.drop(m, kDropNoMatch);
   }

@@ -58,13 +58,20 @@ class TableVersion {
   virtual void process(rte_mbuf* m, uint16_t in_port, unsigned worker, BurstSink& sink) const = 0;
 };
 
+// Logical metadata a packet-out may carry into the pipeline (OVN's packet-out to a
+// logical datapath/port). Lives in the mbuf's private area; all zero for received packets.
+struct PacketMeta {
+  uint32_t metadata = 0, inport = 0, outport = 0, flags = 0;
+};
+
 // One forwarding worker's view of the pipeline, created on that worker. Burst protocol:
 // begin_burst, process per packet, end_burst (a quiescent state); go_offline before sleeping.
 class WorkerPipeline {
  public:
   virtual ~WorkerPipeline() = default;
   virtual void begin_burst(uint64_t now_ns) = 0;
-  virtual void process(rte_mbuf* m, uint16_t in_port, BurstSink& sink, uint16_t start_table) = 0;
+  virtual void process(rte_mbuf* m, uint16_t in_port, BurstSink& sink, uint16_t start_table,
+                       const PacketMeta* meta = nullptr) = 0;
   virtual void end_burst() = 0;
   virtual void go_offline() = 0;
 };

@@ -106,7 +106,16 @@ export interface DatapathOptions {
   readonly extraEal?: readonly string[];
 }
 
-export type PacketOutTarget = { readonly port: number } | { readonly table: number; readonly inPort: number };
+/** Logical metadata a packet-out carries into the pipeline (OVN's logical datapath and ports). */
+export interface PacketOutMetadata {
+  readonly metadata?: number;
+  readonly inport?: number;
+  readonly outport?: number;
+  readonly flags?: number;
+}
+export type PacketOutTarget =
+  | { readonly port: number }
+  | { readonly table: number; readonly inPort: number; readonly metadata?: PacketOutMetadata };
 
 // The addon's surface (datapath/addon/addon.cc), checked loosely at load.
 interface Addon {
@@ -116,7 +125,7 @@ interface Addon {
   ports(): unknown;
   applyBatch(ops: unknown): unknown;
   stats(): unknown;
-  packetOut(port: number, startTable: number, data: Buffer): boolean;
+  packetOut(port: number, startTable: number, data: Buffer, meta?: PacketOutMetadata): boolean;
   drainPacketIns(): unknown;
   stop(): void;
 }
@@ -269,7 +278,14 @@ export class Datapath extends EventEmitter<{ packet_in: [PacketIn]; error: [unkn
     const a = this.#live();
     const buf = Buffer.isBuffer(data) ? data : Buffer.from(data);
     if (buf.length < 14 || buf.length > 9216) throw new LoomError({ code: 'invalid-value', message: 'packet-out needs 14..9216 bytes', value: buf.length });
-    return 'port' in target ? call(() => a.packetOut(target.port, -1, buf)) : call(() => a.packetOut(target.inPort, target.table, buf));
+    if ('port' in target) return call(() => a.packetOut(target.port, -1, buf));
+    const md = target.metadata ?? {};
+    for (const [k, v] of Object.entries(md)) {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+        throw new LoomError({ code: 'invalid-value', message: `packet-out metadata.${k} must be a 32-bit unsigned integer`, column: k, value: v });
+      }
+    }
+    return call(() => a.packetOut(target.inPort, target.table, buf, md));
   }
 
   #drain(): void {
