@@ -5,7 +5,7 @@ export { parseArgs, closeMatches, findCommand } from './args.js';
 export type { ParsedCommand, ParsedInvocation } from './args.js';
 export { runInvocation, waitForCfg } from './run.js';
 export type { RunOptions, RunResult } from './run.js';
-export { nbCommands, formatAcls, formatRoutes, formatNats, formatLbs } from './nbctl.js';
+export { nbCommands, formatAcls, formatRoutes, formatNats, formatLbs, formatPolicies } from './nbctl.js';
 export { sbCommands, formatLflows, lflowLines, flowSource, showSb } from './sbctl.js';
 export { showNb, showNbJson } from './show.js';
 export { dbCommands, findRecord, resolveTable } from './db-commands.js';

@@ -197,6 +197,32 @@ up                  : []
   assert.equal(await nb(store, 'lsp-get-dhcpv4-options', 'vm1'), `${dhcp} (10.0.0.0/24)\n`);
 });
 
+test('lr-policy-add/list/del as ovn-nbctl 23.03 prints and refuses them', async (t) => {
+  const store = openStore(t);
+  await nb(store, '--', 'lr-add', 'lr0',
+    '--', 'lr-policy-add', 'lr0', '1001', 'ip4.src == 10.0.0.0/24', 'reroute', '172.16.0.1',
+    '--', 'lr-policy-add', 'lr0', '1002', 'ip4.src == 10.0.1.0/24', 'reroute', '172.16.0.1,172.16.0.2', 'pkt_mark=5',
+    '--', 'lr-policy-add', 'lr0', '1003', 'ip4.src == 10.0.2.0/24', 'allow', 'pkt_mark=7');
+  // Captured from ovn-nbctl 23.03 for the same three policies.
+  assert.equal(
+    await nb(store, 'lr-policy-list', 'lr0'),
+    `Routing Policies
+      1003                             ip4.src == 10.0.2.0/24           allow               pkt_mark=7
+      1002                             ip4.src == 10.0.1.0/24         reroute                172.16.0.1, 172.16.0.2               pkt_mark=5
+      1001                             ip4.src == 10.0.0.0/24         reroute                172.16.0.1
+`,
+  );
+  await assert.rejects(nb(store, 'lr-policy-add', 'lr0', '1001', 'ip4.src == 10.0.0.0/24', 'reroute', '172.16.0.1'), { message: 'Same routing policy already existed on the logical router lr0.' });
+  await assert.rejects(nb(store, 'lr-policy-add', 'lr0', '900', 'ip4.dst == 8.8.4.4', 'reroute'), { message: 'Nexthop is required when action is reroute.' });
+  await assert.rejects(nb(store, 'lr-policy-add', 'lr0', '5', 'ip', 'bounce'), { message: 'bounce: action must be one of "allow", "drop", and "reroute"' });
+  await nb(store, 'lr-policy-del', 'lr0', '1002');
+  await nb(store, 'lr-policy-del', 'lr0', '1001', 'ip4.src == 10.0.0.0/24');
+  assert.equal((await nb(store, 'lr-policy-list', 'lr0')).split('\n').length, 3);
+  await nb(store, 'lr-policy-del', 'lr0');
+  assert.equal(await nb(store, 'lr-policy-list', 'lr0'), '');
+  assert.equal((await store.select('Logical_Router_Policy')).length, 0);
+});
+
 test('table, csv, json, --bare and --columns output of list and find', async (t) => {
   const store = openStore(t);
   await nb(store, '--', 'ls-add', 'sw0', '--', 'ls-add', 'sw1', '--', 'lsp-add', 'sw0', 'p1', '--', 'lsp-set-type', 'p1', 'router', '--', 'lsp-add', 'sw0', 'p2');

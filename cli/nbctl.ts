@@ -993,6 +993,114 @@ export function formatRoutes(routes: readonly Row[]): string {
   return out;
 }
 
+// ---------------------------------------------------------------- routing policies
+
+const POLICY = 'Logical_Router_Policy';
+
+function policiesOf(ctx: CommandContext, router: Row): Row[] {
+  return asArray(router['policies'])
+    .map((u) => ctx.view.get(POLICY, String(u)))
+    .filter((r): r is Row => r !== undefined);
+}
+
+def('Logical Router Policy Commands', 'lr-policy-add', {
+  syntax: 'ROUTER PRIORITY MATCH ACTION [NEXTHOP[,NEXTHOP]...] [KEY=VALUE]...',
+  min: 4,
+  max: Infinity,
+  options: ['--may-exist'],
+  tables: [LR, POLICY],
+  summary: 'add a policy to ROUTER (ACTION allow, drop or reroute; reroute needs NEXTHOPs; options: pkt_mark=N)',
+  example: "lr-policy-add lr0 1001 'ip4.src == 10.0.0.0/24' reroute 172.16.0.1",
+  run(ctx) {
+    const [routerName, prio, match, action] = ctx.args as [string, string, string, string];
+    const router = lr(ctx.view, routerName);
+    if (!/^\d+$/.test(prio) || Number(prio) > 32767) fail('invalid-value', `${prio}: priority must in range 0...32767`, { table: POLICY, column: 'priority', value: prio });
+    const priority = Number(prio);
+    if (!['allow', 'drop', 'reroute'].includes(action)) fail('invalid-value', `${action}: action must be one of "allow", "drop", and "reroute"`, { table: POLICY, column: 'action', value: action });
+    let rest = ctx.args.slice(4);
+    let nexthops: string[] = [];
+    if (action === 'reroute') {
+      const first = rest[0];
+      if (first === undefined || first.includes('=')) fail('bad-request', 'Nexthop is required when action is reroute.', { table: POLICY, column: 'nexthops', hint: "example: lr-policy-add lr0 1001 'ip4.src == 10.0.0.0/24' reroute 172.16.0.1" });
+      nexthops = first.split(',').map((x) => x.trim());
+      for (const nh of nexthops) if (!isIp(nh)) fail('invalid-value', `bad next hop argument: ${nh}`, { table: POLICY, column: 'nexthops', value: nh });
+      rest = rest.slice(1);
+    }
+    const options = parseKeyValues(rest);
+    for (const k of Object.keys(options)) {
+      if (k !== 'pkt_mark') fail('invalid-value', `Unknown option ${k}`, { table: POLICY, column: 'options', value: k, hint: 'supported: pkt_mark=N' });
+    }
+    if (policiesOf(ctx, router).some((p) => p['priority'] === priority && p['match'] === match)) {
+      if (has(ctx, 'may-exist')) return;
+      fail('duplicate', `Same routing policy already existed on the logical router ${routerName}.`, { table: POLICY, value: match, hint: 'use --may-exist to accept it' });
+    }
+    const row: Record<string, Value> = { priority, match, action };
+    if (nexthops.length > 0) row['nexthops'] = nexthops;
+    if (Object.keys(options).length > 0) row['options'] = options;
+    const p = ctx.view.insert(POLICY, row);
+    ctx.view.addToSet(LR, router._uuid, 'policies', [p._uuid]);
+  },
+});
+
+def('Logical Router Policy Commands', 'lr-policy-del', {
+  syntax: 'ROUTER [{PRIORITY | UUID} [MATCH]]',
+  min: 1,
+  max: 3,
+  options: ['--if-exists'],
+  tables: [LR, POLICY],
+  summary: 'remove policies from ROUTER (all, those of PRIORITY, the one of PRIORITY and MATCH, or by UUID)',
+  example: 'lr-policy-del lr0 1001',
+  run(ctx) {
+    const [routerName, which, match] = ctx.args as [string, string | undefined, string | undefined];
+    const router = lr(ctx.view, routerName);
+    const policies = policiesOf(ctx, router);
+    if (which !== undefined && isUuid(which)) {
+      const p = policies.find((x) => x._uuid === which.toLowerCase());
+      if (p === undefined) {
+        if (has(ctx, 'if-exists')) return;
+        fail('not-found', 'Logical router policy uuid is not found.', { table: POLICY, value: which });
+      }
+      ctx.view.delete(POLICY, p._uuid);
+      return;
+    }
+    if (which !== undefined && (!/^\d+$/.test(which) || Number(which) > 32767)) fail('invalid-value', `${which}: priority must in range 0...32767`, { table: POLICY, column: 'priority', value: which });
+    for (const p of policies) {
+      if (which !== undefined && p['priority'] !== Number(which)) continue;
+      if (match !== undefined && p['match'] !== match) continue;
+      ctx.view.delete(POLICY, p._uuid);
+    }
+  },
+});
+
+def('Logical Router Policy Commands', 'lr-policy-list', {
+  syntax: 'ROUTER',
+  min: 1,
+  tables: [LR, POLICY],
+  summary: 'print policies for ROUTER',
+  example: 'lr-policy-list lr0',
+  readOnly: true,
+  run(ctx) {
+    ctx.out += formatPolicies(policiesOf(ctx, lr(ctx.view, ctx.args[0] as string)));
+  },
+});
+
+/** lr-policy-list's layout: priority descending, then match. */
+export function formatPolicies(policies: readonly Row[]): string {
+  if (policies.length === 0) return '';
+  const sorted = [...policies].sort((a, b) => Number(b['priority']) - Number(a['priority']) || (str(a['match']) < str(b['match']) ? -1 : 1));
+  let out = 'Routing Policies\n';
+  for (const p of sorted) {
+    let line = `${String(p['priority']).padStart(10)} ${str(p['match']).padStart(50)} ${str(p['action']).padStart(15)}`;
+    const nh = asArray(p['nexthops']).map(String);
+    if (nh.length > 0) line += ` ${(nh[0] as string).padStart(25)}${nh.slice(1).map((x) => `, ${x}`).join('')}`;
+    const opts = asMap(p['options']);
+    const keys = Object.keys(opts).sort();
+    if (keys.length > 0) line += `${''.padStart(15)}${keys.map((k) => `${k}=${String(opts[k])}`).join(',')}`;
+    out += line + '\n';
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- NAT
 
 function natsOf(ctx: CommandContext, router: Row): Row[] {
