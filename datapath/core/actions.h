@@ -40,12 +40,14 @@ struct Drop {};
 
 enum class NatKind : uint8_t { kNone, kSrc, kDst };
 struct CtBackend { uint32_t ip; uint16_t port; };  // port 0 = keep the destination port
+struct CtBackend6 { U128 ip; uint16_t port; };      // IPv6 backends (same rules)
 // ct: track the packet in `zone` (or the low 16 bits of zone_field when use_zone_field),
 // fill ct_state/ct_mark/ct_label; if commit and the connection is new, create it, with
 // NAT (src or dst, address range [addr_min, addr_max], port range [port_min, port_max],
 // 0/0 = keep ports) or load balancing to `backends` (chosen by flow hash; implies dst NAT
 // and commit). Established connections get their NAT applied in both directions whatever
-// this action says. set_mark/set_label apply on commit. If table >= 0, execution
+// this action says. IPv6 packets use addr6_min/addr6_max (only the low 64 bits may
+// differ) and backends6 instead. set_mark/set_label apply on commit. If table >= 0, execution
 // continues in that table (recirculation) and this program ends; if table < 0, with the
 // next action. drop_invalid: invalid packets are dropped (kCtInvalid) instead of marked.
 struct Ct {
@@ -57,6 +59,8 @@ struct Ct {
   uint32_t addr_min = 0, addr_max = 0;
   uint16_t port_min = 0, port_max = 0;
   std::vector<CtBackend> backends;
+  U128 addr6_min, addr6_max;
+  std::vector<CtBackend6> backends6;
   bool set_mark = false;
   uint32_t mark = 0, mark_mask = 0;
   bool set_label = false;

@@ -208,8 +208,10 @@ struct Conntrack::Impl {
     free_lock.unlock();
   }
 
-  // Links a prepared conn under both keys unless either key exists (a racing insert).
-  bool insert(uint32_t idx) noexcept {
+  // Links a prepared conn under both keys unless either key exists: the original key (a
+  // racing insert of the same connection) or the reply key (a NAT tuple in use).
+  enum class Ins { kOk, kOrigTaken, kReplyTaken };
+  Ins insert(uint32_t idx) noexcept {
     Conn& c = pool[idx];
     const uint64_t b0 = key_hash(c.key[0]) & bmask, b1 = key_hash(c.key[1]) & bmask;
     lock_two(b0, b1);
@@ -218,7 +220,7 @@ struct Conntrack::Impl {
       for (uint32_t l = heads[b]; l != kNil; l = pool[l >> 1].next[l & 1]) {
         if (pool[l >> 1].key[l & 1] == c.key[d]) {
           unlock_two(b0, b1);
-          return false;
+          return d == 0 ? Ins::kOrigTaken : Ins::kReplyTaken;
         }
       }
     }
@@ -230,7 +232,7 @@ struct Conntrack::Impl {
     unlock_two(b0, b1);
     live.fetch_add(1, std::memory_order_relaxed);
     created.fetch_add(1, std::memory_order_relaxed);
-    return true;
+    return Ins::kOk;
   }
 
   uint64_t timeout_ns(const Conn& c) const noexcept {
@@ -608,7 +610,7 @@ CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const 
 
   if (!valid_new) return invalid();
   r.state |= ct_state::kNew;
-  const bool lb = !act.backends.empty();
+  const bool lb = v6 ? !act.backends6.empty() : !act.backends.empty();
   if (!act.commit && !lb) return r;  // new, not committed: nothing is remembered
 
   const uint32_t idx = m.alloc();
@@ -644,39 +646,48 @@ CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const 
 
   // The reply key: the reverse of the (translated) original tuple.
   CtKey t = k;  // translated tuple of the original direction
-  bool placed = false;
-  const bool v4 = !v6;
+  Impl::Ins ins = Impl::Ins::kReplyTaken;
   const bool has_l4_ports = lay.l4_kind == L4::kTcp || lay.l4_kind == L4::kUdp;
+  const bool nat4 = !v6 && act.nat != NatKind::kNone && act.addr_min != 0;
+  const bool nat6 = v6 && act.nat != NatKind::kNone && (act.addr6_min.hi | act.addr6_min.lo) != 0;
   if (lb) {
-    if (!v4) {
-      m.release(idx);
-      return invalid();
+    U128 ip;
+    uint16_t port;
+    if (v6) {
+      const CtBackend6& be = act.backends6[hash % act.backends6.size()];
+      ip = be.ip;
+      port = be.port;
+    } else {
+      const CtBackend& be = act.backends[hash % act.backends.size()];
+      ip = U128{0, be.ip};
+      port = be.port;
     }
-    const CtBackend& be = act.backends[hash % act.backends.size()];
-    t.dst = U128{0, be.ip};
-    if (be.port != 0 && has_l4_ports) t.dport = be.port;
+    t.dst = ip;
+    if (port != 0 && has_l4_ports) t.dport = port;
     c.key[1] = t.reversed();
     c.nat_bits = nat_bits = ct_state::kDnat;
-    placed = m.insert(idx);
-  } else if (act.nat != NatKind::kNone && v4) {
+    ins = m.insert(idx);
+  } else if (nat4 || nat6) {
     const bool snat = act.nat == NatKind::kSrc;
-    const uint64_t naddr = uint64_t{act.addr_max} - act.addr_min + 1;
+    // IPv4: [addr_min, addr_max]; IPv6: the low 64 bits vary within [addr6_min, addr6_max].
+    const U128 base = nat6 ? act.addr6_min : U128{0, act.addr_min};
+    const uint64_t naddr = nat6 ? act.addr6_max.lo - act.addr6_min.lo + 1 : uint64_t{act.addr_max} - act.addr_min + 1;
     const bool ports = act.port_max != 0 && has_l4_ports;
     const uint64_t nport = ports ? uint64_t{act.port_max} - act.port_min + 1 : 1;
-    const uint64_t total = naddr * nport;
+    const uint64_t total = naddr > (UINT64_MAX / nport) ? UINT64_MAX : naddr * nport;
     const uint64_t tries = std::min<uint64_t>(total, kMaxNatTries);
     const uint64_t start = hash % total;
     c.nat_bits = nat_bits = snat ? ct_state::kSnat : ct_state::kDnat;
-    for (uint64_t i = 0; i < tries && !placed; ++i) {
+    for (uint64_t i = 0; i < tries && ins == Impl::Ins::kReplyTaken; ++i) {
       const uint64_t n = (start + i) % total;
-      const uint32_t a = static_cast<uint32_t>(act.addr_min + n / nport);
+      const U128 a{base.hi, base.lo + n / nport};
       const uint16_t p = ports ? static_cast<uint16_t>(act.port_min + n % nport) : (snat ? k.sport : k.dport);
-      if (snat) { t.src = U128{0, a}; t.sport = p; }
-      else { t.dst = U128{0, a}; t.dport = p; }
+      if (snat) { t.src = a; t.sport = p; }
+      else { t.dst = a; t.dport = p; }
       c.key[1] = t.reversed();
-      placed = m.insert(idx);
+      ins = m.insert(idx);
     }
-    if (!placed) {
+    if (ins == Impl::Ins::kReplyTaken) {
       m.release(idx);
       m.nat_exhausted.fetch_add(1, std::memory_order_relaxed);
       r.drop = DropReason::kCtNatExhausted;
@@ -684,10 +695,10 @@ CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const 
     }
   } else {
     c.key[1] = k.reversed();
-    placed = m.insert(idx);
+    ins = m.insert(idx);
   }
-  if (!placed) {
-    // Another thread created it first (or the reply tuple is taken): treat as that conn.
+  if (ins != Impl::Ins::kOk) {
+    // Another thread created this connection first: its state applies from the next packet.
     m.release(idx);
     return r;
   }

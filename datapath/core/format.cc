@@ -128,18 +128,31 @@ std::string format_action(const Action& a) {
     std::string r = "ct(";
     if (c->commit) r += "commit,";
     r += c->use_zone_field ? std::string("zone=") + name(c->zone_field) : "zone=" + dec(c->zone);
-    if (c->nat != NatKind::kNone) {
+    if (c->nat != NatKind::kNone && c->addr_min != 0) {
       r += std::string(",nat(") + (c->nat == NatKind::kSrc ? "src=" : "dst=") + ip4s(c->addr_min);
       if (c->addr_max != c->addr_min) r += "-" + ip4s(c->addr_max);
       if (c->port_max) r += ":" + dec(c->port_min) + "-" + dec(c->port_max);
       r += ")";
     }
-    if (!c->backends.empty()) {
+    if (c->nat != NatKind::kNone && (c->addr6_min.hi | c->addr6_min.lo) != 0) {
+      r += std::string(",nat6(") + (c->nat == NatKind::kSrc ? "src=" : "dst=") + ip6s(c->addr6_min);
+      if (c->addr6_max != c->addr6_min) r += "-" + ip6s(c->addr6_max);
+      r += ")";
+    }
+    if (!c->backends.empty() || !c->backends6.empty()) {
       r += ",lb(";
-      for (size_t i = 0; i < c->backends.size(); ++i) {
-        if (i) r += ";";
-        r += ip4s(c->backends[i].ip);
-        if (c->backends[i].port) r += ":" + dec(c->backends[i].port);
+      bool first = true;
+      for (const CtBackend& b : c->backends) {
+        if (!first) r += ";";
+        first = false;
+        r += ip4s(b.ip);
+        if (b.port) r += ":" + dec(b.port);
+      }
+      for (const CtBackend6& b : c->backends6) {
+        if (!first) r += ";";
+        first = false;
+        r += "[" + ip6s(b.ip) + "]";
+        if (b.port) r += ":" + dec(b.port);
       }
       r += ")";
     }

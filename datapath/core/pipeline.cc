@@ -149,9 +149,12 @@ bool validate_program(const Program& prog, uint16_t table,
         return fail(err, "bad_range", "ct: nat range min > max");
       if (c->nat != NatKind::kNone && (c->port_min == 0) != (c->port_max == 0))
         return fail(err, "bad_range", "ct: nat port range needs both ends (or 0-0 to keep ports)");
-      if (c->nat != NatKind::kNone && c->addr_min == 0)
-        return fail(err, "bad_range", "ct: nat needs an address range");
-      if (!c->backends.empty() && c->nat == NatKind::kSrc)
+      const bool v6range = (c->addr6_min.hi | c->addr6_min.lo) != 0;
+      if (c->nat != NatKind::kNone && c->addr_min == 0 && !v6range)
+        return fail(err, "bad_range", "ct: nat needs an address range (IPv4 and/or IPv6)");
+      if (v6range && (c->addr6_min.hi != c->addr6_max.hi || c->addr6_min.lo > c->addr6_max.lo))
+        return fail(err, "bad_range", "ct: an IPv6 nat range may only vary in its low 64 bits, min <= max");
+      if ((!c->backends.empty() || !c->backends6.empty()) && c->nat == NatKind::kSrc)
         return fail(err, "bad_action", "ct: load balancing backends imply dst nat");
     } else if (auto* d = std::get_if<DecTtl>(&a)) {
       if (d->on_error == DecTtl::kGoto && (d->table >= kMaxTables || table == kInBucket || d->table <= table))

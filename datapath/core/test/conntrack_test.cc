@@ -340,3 +340,37 @@ TEST(Conntrack, RealisticTcpTransferStaysValid) {
   check(seg(false, ss, cs, ACK, 0, 0), track(), "zero window");
   check(seg(true, cs, ss, ACK, 502, 1), track(), "window probe");
 }
+
+TEST(Conntrack, Ipv6SnatAndLoadBalancing) {
+  Conntrack t;
+  const U128 a6{0x20010db800000000ull, 1}, b6{0x20010db800000000ull, 2};
+  const U128 x6{0x20010db8ffff0000ull, 0x10}, v6{0x20010db8eeee0000ull, 0x80}, k6{0x20010db8dddd0000ull, 0x5};
+  auto udp6 = [](U128 s, U128 d, uint16_t sp, uint16_t dp) { return eth(kMacB, kMacA, 0x86dd, ip6(s, d, 17, udp(sp, dp, Bytes(6, 2)))); };
+  Ct snat = commit();
+  snat.nat = NatKind::kSrc;
+  snat.addr6_min = x6;
+  snat.addr6_max = U128{x6.hi, x6.lo + 1};
+  snat.port_min = 3000;
+  snat.port_max = 3000;
+  auto o = ct(t, udp6(a6, b6, 5000, 53), snat, kSec, 0);
+  ASSERT_EQ(o.r.drop, DropReason::kNone);
+  EXPECT_TRUE(has(o.r.state, ct_state::kNew | ct_state::kSnat));
+  const U128 got = key_get(o.key, Field::kIp6Src);
+  EXPECT_TRUE(got == x6 || got == (U128{x6.hi, x6.lo + 1}));
+  EXPECT_EQ(o.bytes, udp6(got, b6, 3000, 53));
+  EXPECT_TRUE(l4_csum_ok(o.bytes, 14));
+  // Two addresses x one port: the third source is exhausted.
+  EXPECT_EQ(ct(t, udp6(a6, b6, 5001, 53), snat, kSec, 1).r.drop, DropReason::kNone);
+  EXPECT_EQ(ct(t, udp6(a6, b6, 5002, 53), snat, kSec, 2).r.drop, DropReason::kCtNatExhausted);
+  auto rep = ct(t, udp6(b6, got, 53, 3000), track(), kSec);
+  EXPECT_TRUE(has(rep.r.state, ct_state::kEst | ct_state::kRpl));
+  EXPECT_EQ(rep.bytes, udp6(b6, a6, 53, 5000));
+  // Load balancing an IPv6 VIP.
+  Ct lb = commit(4);
+  lb.backends6 = {{k6, 8053}};
+  auto l = ct(t, udp6(a6, v6, 7000, 53), lb, kSec);
+  EXPECT_EQ(l.bytes, udp6(a6, k6, 7000, 8053));
+  auto lr = ct(t, udp6(k6, a6, 8053, 7000), track(4), kSec);
+  EXPECT_EQ(lr.bytes, udp6(v6, a6, 53, 7000));
+  EXPECT_TRUE(l4_csum_ok(lr.bytes, 14));
+}
