@@ -4,7 +4,7 @@
 // Run: node --import tsx store/measure.ts [rows=10000] [commits=2000]
 
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from './sqlite-store.js';
 import type { Operation } from './types.js';
@@ -13,6 +13,8 @@ import { nbSchema } from '../schemas/index.js';
 const rows = Number(process.argv[2] ?? 10000);
 const commits = Number(process.argv[3] ?? 2000);
 const dir = mkdtempSync(join(tmpdir(), 'loom-measure-'));
+// Shared machines: say how busy this one was, so figures are read in context.
+console.log(`${cpus().length} cpus, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 try {
   for (const checkRows of [true, false]) {
     const s = SqliteStore.open(join(dir, `nb-${checkRows}.db`), nbSchema, { checkRows });
