@@ -223,6 +223,17 @@ test('lr-policy-add/list/del as ovn-nbctl 23.03 prints and refuses them', async 
   assert.equal((await store.select('Logical_Router_Policy')).length, 0);
 });
 
+test('lb-list sizes the VIP column to the widest VIP, as ovn-nbctl does', async (t) => {
+  const store = openStore(t);
+  await nb(store, 'lb-add', 'lb6', '[2001:db8::1]:80', '[2001:db8::2]:8080,[2001:db8::3]:8080', 'udp');
+  assert.equal(
+    stable(await nb(store, 'lb-list')),
+    `UUID                                    LB                  PROTO      VIP                 IPs
+<1>    lb6                 udp        [2001:db8::1]:80    [2001:db8::2]:8080,[2001:db8::3]:8080
+`,
+  );
+});
+
 test('table, csv, json, --bare and --columns output of list and find', async (t) => {
   const store = openStore(t);
   await nb(store, '--', 'ls-add', 'sw0', '--', 'ls-add', 'sw1', '--', 'lsp-add', 'sw0', 'p1', '--', 'lsp-set-type', 'p1', 'router', '--', 'lsp-add', 'sw0', 'p2');

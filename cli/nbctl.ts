@@ -1318,7 +1318,10 @@ def('Load Balancer Commands', 'lb-list', {
 
 export function formatLbs(lbs: readonly Row[]): string {
   if (lbs.length === 0) return '';
-  const line = (a: string, b: string, c: string, d: string, e: string) => `${a.padEnd(40)}${b.padEnd(20)}${c.padEnd(11)}${d.padEnd(19)}${e}`.trimEnd() + '\n';
+  // ovn-nbctl: "%-40.36s%-20.16s%-11.7s%-*.*s%s" with the VIP column as wide as the widest VIP + 4.
+  const w = Math.max(0, ...lbs.flatMap((l) => Object.keys(asMap(l['vips'])).map((k) => k.length)));
+  const cut = (x: string, n: number, width: number) => x.slice(0, n).padEnd(width);
+  const line = (a: string, b: string, c: string, d: string, e: string) => `${cut(a, 36, 40)}${cut(b, 16, 20)}${cut(c, 7, 11)}${cut(d, w, w + 4)}${e}`.trimEnd() + '\n';
   let out = line('UUID', 'LB', 'PROTO', 'VIP', 'IPs');
   for (const l of lbs) {
     const vips = asMap(l['vips']);
