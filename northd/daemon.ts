@@ -14,7 +14,7 @@
 
 import type { Subscription } from 'rxjs';
 import { RemoteStore } from '../store/client.js';
-import type { Condition, Operation, Row, RowChange, Store, Uuid, WatchEvent } from '../store/types.js';
+import { LoomError, type Condition, type Operation, type Row, type RowChange, type Store, type Uuid, type WatchEvent } from '../store/types.js';
 import { NorthdEngine, type KeySeed } from './engine.js';
 import type { NbChange } from './model.js';
 import { NB_TABLES, bool, int, list, map, str, type NbTable } from './nb.js';
@@ -27,7 +27,11 @@ export interface NorthdOptions {
   readonly sb: string | Store;
   /** Recompute everything on every batch (the reference for the incremental path). */
   readonly recompute?: boolean;
-  /** Most keys written per SB transaction; larger batches go in phases (default 40000). */
+  /**
+   * Most keys written per SB transaction; larger batches go in phases. Default 40000 in
+   * process, 12000 over HTTP (the services cap a request body at 16 MiB); halved after a
+   * transaction is refused as too large.
+   */
   readonly sbTxnLimit?: number;
   /** Called with errors northd survived (failed SB transaction, ...). */
   readonly onError?: (e: unknown) => void;
@@ -111,6 +115,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
   let pendingSnapshot: WatchEvent | null = null;
   let running: Promise<void> | null = null;
   let failures = 0;
+  let txnLimit = options.sbTxnLimit ?? (sbc.owned ? 12000 : 40000);
 
   const coalesce = (changes: readonly NbChange[]): NbChange[] => {
     const byRow = new Map<string, NbChange>();
@@ -163,7 +168,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       if (needFullSync) engine.takeChanges();
       let sbOps = 0;
       try {
-        const phases = sync.phases(engine, ch, options.sbTxnLimit);
+        const phases = sync.phases(engine, ch, txnLimit);
         for (let i = 0; i < phases.length; i++) {
           const phase = phases[i];
           if (phase === undefined) continue;
@@ -178,6 +183,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
         failures = 0;
       } catch (e) {
         onError(e);
+        if (e instanceof LoomError && e.code === 'too-large') txnLimit = Math.max(100, Math.floor(txnLimit / 2));
         // SB changed under us or refused: learn it again and rewrite what differs, backing
         // off while the failure persists
         try {
