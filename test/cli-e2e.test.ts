@@ -91,9 +91,9 @@ test('loom against a real nbdb server: chain, show, errors, --json, LOOM_NB, --w
   northd.unsubscribe();
 
   // Nobody advances hv_cfg: the wait is bounded by --timeout and says why.
-  r = await loom([db, '--wait=hv', '--timeout=1', 'sync']);
+  r = await loom([db, '--wait=hv', '--timeout=4', 'sync']);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^loom: timed out after 1 s waiting for the hypervisors \(hv_cfg\) to reach nb_cfg \d+\nhint: /);
+  assert.match(r.stderr, /^loom: timed out after 4 s waiting for the hypervisors \(hv_cfg\) to reach nb_cfg \d+\nhint: /);
 });
 
 test('loom --help reads like a manual; every command has --help', async () => {
