@@ -14,7 +14,7 @@
 // Prints per run Mpps and switch cycles/packet, then medians and the ratios
 // loom/OVS-DPDK and loom/ceiling. Needs root, hugepages, dpdk, openvswitch-switch-dpdk.
 // Usage: node --import tsx bench/datapath/run.ts [--duration S(10)] [--warmup S(2)]
-//        [--bursts N(32)] [--rounds R(3)] [--only name,name]
+//        [--bursts N(32)] [--rounds R(3)] [--only name,name] [--loom-spin N]
 // Env: SW_CPU=0 SRC_CPU=1 REF_DIR=/work/shared/bench
 
 import { spawn } from 'node:child_process';
@@ -33,6 +33,10 @@ const WARM = Number(arg('warmup', '2'));
 const BURSTS = Number(arg('bursts', '32'));
 const ROUNDS = Number(arg('rounds', '3'));
 const ONLY = arg('only', '').split(',').filter((s) => s !== '');
+// Empty polls loom spins before sleeping; omitted: the datapath's default. A large value
+// makes loom poll like a PMD (OVS-DPDK and testpmd never sleep), to separate the cost of
+// the idle policy on a shared machine from the per-packet cost.
+const SPIN = arg('loom-spin', '');
 const SW_CPU = Number(process.env.SW_CPU ?? '0');
 const SRC_CPU = Number(process.env.SRC_CPU ?? '1');
 const REF_DIR = process.env.REF_DIR ?? '/work/shared/bench';
@@ -70,7 +74,7 @@ async function runLoom(name: string, acl: boolean): Promise<Result> {
   let dp: DatapathProcess | undefined;
   let tp: Testpmd | undefined;
   try {
-    dp = await DatapathProcess.spawn({ taskset: String(SW_CPU), workerCpus: [SW_CPU], mainCpu: SW_CPU, memoryMb: 512 });
+    dp = await DatapathProcess.spawn({ taskset: String(SW_CPU), workerCpus: [SW_CPU], mainCpu: SW_CPU, memoryMb: 512, ...(SPIN === '' ? {} : { idleSpinPolls: Number(SPIN) }) });
     const a = await dp.addPort({ name: 'vhu0', type: 'vhost-user', path: join(dir, 'vhu0') });
     const b = await dp.addPort({ name: 'vhu1', type: 'vhost-user', path: join(dir, 'vhu1') });
     await dp.applyBatch(acl ? aclCtBatch(a.id, b.id, 1000) : [
@@ -146,7 +150,7 @@ const fmt = (x: number | undefined, d = 2): string => (x === undefined || Number
 async function main(): Promise<void> {
   const results: Result[] = [];
   const chosen = CONFIGS.filter((c) => ONLY.length === 0 || ONLY.includes(c.name));
-  console.log(`datapath bench: ${ROUNDS} round(s) x [${chosen.map((c) => c.name).join(', ')}], ${DUR} s window after ${WARM} s warm-up, ${BURSTS} bursts, switch CPU ${SW_CPU}, source CPU ${SRC_CPU}`);
+  console.log(`datapath bench: loom idle spin polls ${SPIN === '' ? 'default' : SPIN}; ${ROUNDS} round(s) x [${chosen.map((c) => c.name).join(', ')}], ${DUR} s window after ${WARM} s warm-up, ${BURSTS} bursts, switch CPU ${SW_CPU}, source CPU ${SRC_CPU}`);
   for (let r = 1; r <= ROUNDS; r++) {
     for (const c of chosen) {
       let res: Result;
