@@ -12,7 +12,7 @@
 // router.ports, router.static_routes, router.nat, switch.acls / port_group.acls,
 // lrp.gateway_chassis, *.load_balancer); a failed check throws before the view is used.
 
-import { type Row, type Scalar, type Value } from '../store/types.js';
+import { type Row, type Value } from '../store/types.js';
 import { isLspAddress, isMac, isNetwork, isPortSecurity, normalizePrefix, parseEndpoint, isIp, parseIp4 } from './addresses.js';
 import { fail, has, lookup, str, type CommandContext, type CommandSpec } from './command.js';
 import { dbCommands, sortRows } from './db-commands.js';
@@ -1257,7 +1257,7 @@ def('Load Balancer Commands', 'lb-add', {
       if ((vip.port === undefined) !== (e.port === undefined)) fail('invalid-value', `${b}: a backend needs a port exactly when the VIP has one.`, { table: LB, column: 'vips', value: b });
     }
     const protocol = protoText ?? 'tcp';
-    const vipKey = vip.port === undefined ? (vip.family === 6 ? vip.ip : vip.ip) : vip.family === 6 ? `[${vip.ip}]:${vip.port}` : `${vip.ip}:${vip.port}`;
+    const vipKey = vip.port === undefined ? vip.ip : vip.family === 6 ? `[${vip.ip}]:${vip.port}` : `${vip.ip}:${vip.port}`;
     const existing = has(ctx, 'add-duplicate') ? undefined : lb(ctx.view, name, false);
     if (existing !== undefined) {
       const vips = asMap(existing['vips']);
@@ -1467,4 +1467,3 @@ def('DHCP Options Commands', 'dhcp-options-get-options', {
 /** Every northbound command: the ovn-nbctl verbs, then the database commands. */
 export const nbCommands: readonly CommandSpec[] = [...specs, ...dbCommands];
 
-export type { Scalar };
