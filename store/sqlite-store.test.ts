@@ -193,3 +193,34 @@ test('a file that is not a database is refused with a LoomError', async (t) => {
   writeFileSync(file, 'this is not sqlite'.repeat(100));
   assert.throws(() => SqliteStore.open(file, nbSchema), (e: unknown) => e instanceof LoomError && e.code === 'unavailable' && /cannot open/.test(e.message));
 });
+
+test('big sets and maps (stored element by element) survive reopen exactly, across size thresholds', async (t) => {
+  const fc = (await import('fast-check')).default;
+  const file = tmpFile(t);
+  let s = SqliteStore.open(file, nbSchema);
+  t.after(() => s.close());
+  await s.transact([{ op: 'insert', table: 'Address_Set', row: { name: 'as' } }, { op: 'insert', table: 'Address_Set', row: { name: 'other', addresses: Array.from({ length: 70 }, (_, i) => `10.1.0.${i}`) } }]);
+  const step = fc.record({
+    add: fc.array(fc.integer({ min: 0, max: 150 }), { maxLength: 80 }),
+    del: fc.array(fc.integer({ min: 0, max: 150 }), { maxLength: 80 }),
+    ids: fc.array(fc.tuple(fc.integer({ min: 0, max: 100 }), fc.string({ maxLength: 3 })), { maxLength: 70 }),
+    dropOther: fc.boolean(),
+  });
+  await fc.assert(
+    fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 4 }), async (steps) => {
+      for (const st of steps) {
+        await s.transact([
+          { op: 'mutate', table: 'Address_Set', where: [['name', '==', 'as']], mutations: [['addresses', 'insert', st.add.map((i) => `10.0.0.${i}`)], ['addresses', 'delete', st.del.map((i) => `10.0.0.${i}`)]] },
+          { op: 'update', table: 'Address_Set', where: [['name', '==', 'as']], row: { external_ids: Object.fromEntries(st.ids.map(([k, v]) => [`k${k}`, v])) } },
+          ...(st.dropOther ? [{ op: 'delete', table: 'Address_Set', where: [['name', '==', 'other']] } as Operation] : []),
+        ]);
+      }
+      const before = JSON.stringify(s.selectSync('Address_Set'));
+      await s.close();
+      s = SqliteStore.open(file, nbSchema);
+      assert.equal(JSON.stringify(s.selectSync('Address_Set')), before);
+      assert.deepEqual(s.checkInvariants(), []);
+    }),
+    { numRuns: 25, seed: 11 },
+  );
+});

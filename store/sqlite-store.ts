@@ -14,9 +14,11 @@
 // once, in order (a change or a progress event), after one snapshot or replay.
 //
 // Layout: meta(key, value) holds revision, compacted_through, schema name; rows(uuid,
-// tbl, data JSON) the current rows; changes(revision, seq, tbl, uuid, old, new JSON) the
-// log, where a delete keeps its old row, an update only what it changed
-// (store/change-log.ts), and new rows are rebuilt from the current ones on replay.
+// tbl, data JSON, big) the current rows, their big sets/maps one element per row of
+// members(uuid, col, k, v) (store/row-codec.ts); changes(revision, seq, tbl, uuid,
+// old, new JSON) the log, where a delete keeps its old row, an update only what it
+// changed (store/change-log.ts), and new rows are rebuilt from the current ones on
+// replay.
 // synchronous=NORMAL under WAL: a commit is in the WAL (the OS's page cache) when
 // transact resolves, which survives the process being killed; FULL (option) also
 // survives a power cut at the cost of an fsync per commit. The file is locked
@@ -28,7 +30,7 @@ import { Observable, Subject } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import { compileValidators } from '../schemas/json-schema.js';
 import { LoomError } from './types.js';
-import type { Condition, DatabaseSchema, Operation, Row, RowChange, Store, TransactResult, TxnValidator, WatchEvent, WatchRequest } from './types.js';
+import type { Condition, DatabaseSchema, Operation, Row, RowChange, Store, TransactResult, TxnValidator, Value, WatchEvent, WatchRequest } from './types.js';
 import { Database } from './database.js';
 import { compileWhere, indexFor } from './condition.js';
 import { executeTransaction, WaitUnmet } from './transaction.js';
@@ -36,6 +38,8 @@ import type { ExecuteOptions } from './transaction.js';
 import { WatchFilter } from './watch-filter.js';
 import { freezeRow } from './value.js';
 import { decodeOld, encodeOld } from './change-log.js';
+import { bigColumns, fromMembers, memberDelta, members, rowData } from './row-codec.js';
+import type { Member } from './row-codec.js';
 
 export interface SqliteStoreOptions {
   /** Database-specific rules, run after the operations and before commit; throw LoomError to refuse. */
@@ -75,6 +79,10 @@ export class SqliteStore implements Store {
   private inTxn = false;
   private readonly st: {
     upsert: Statement;
+    memPut: Statement;
+    memDel: Statement;
+    memDelCol: Statement;
+    memDelRow: Statement;
     del: Statement;
     log: Statement;
     meta: Statement;
@@ -101,13 +109,21 @@ export class SqliteStore implements Store {
       this.sql.pragma(`synchronous = ${this.sync}`);
       this.sql.exec(`
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS rows (uuid TEXT PRIMARY KEY, tbl TEXT NOT NULL, data TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS rows (uuid TEXT PRIMARY KEY, tbl TEXT NOT NULL, data TEXT NOT NULL, big TEXT);
+        CREATE TABLE IF NOT EXISTS members (
+          uuid TEXT NOT NULL, col TEXT NOT NULL, k TEXT NOT NULL, v TEXT, PRIMARY KEY (uuid, col, k)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS changes (
           revision INTEGER NOT NULL, seq INTEGER NOT NULL, tbl TEXT NOT NULL, uuid TEXT NOT NULL,
           old TEXT, new TEXT, PRIMARY KEY (revision, seq));
       `);
+      // Files from before big columns were split out lack rows.big.
+      if (!(this.sql.prepare('PRAGMA table_info(rows)').all() as { name: string }[]).some((c) => c.name === 'big')) this.sql.exec('ALTER TABLE rows ADD COLUMN big TEXT');
       this.st = {
-        upsert: this.sql.prepare('INSERT INTO rows (uuid, tbl, data) VALUES (?, ?, ?) ON CONFLICT (uuid) DO UPDATE SET tbl = excluded.tbl, data = excluded.data'),
+        upsert: this.sql.prepare('INSERT INTO rows (uuid, tbl, data, big) VALUES (?, ?, ?, ?) ON CONFLICT (uuid) DO UPDATE SET tbl = excluded.tbl, data = excluded.data, big = excluded.big'),
+        memPut: this.sql.prepare('INSERT INTO members (uuid, col, k, v) VALUES (?, ?, ?, ?) ON CONFLICT (uuid, col, k) DO UPDATE SET v = excluded.v'),
+        memDel: this.sql.prepare('DELETE FROM members WHERE uuid = ? AND col = ? AND k = ?'),
+        memDelCol: this.sql.prepare('DELETE FROM members WHERE uuid = ? AND col = ?'),
+        memDelRow: this.sql.prepare('DELETE FROM members WHERE uuid = ?'),
         del: this.sql.prepare('DELETE FROM rows WHERE uuid = ?'),
         log: this.sql.prepare('INSERT INTO changes (revision, seq, tbl, uuid, old, new) VALUES (?, ?, ?, ?, ?, ?)'),
         meta: this.sql.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
@@ -151,10 +167,24 @@ export class SqliteStore implements Store {
   /** Rows as stored, fitted to the schema in hand (unknown columns dropped, new ones defaulted). */
   private load(): RowChange[] {
     const out: RowChange[] = [];
-    for (const r of this.sql.prepare('SELECT uuid, tbl, data FROM rows').iterate() as IterableIterator<{ uuid: string; tbl: string; data: string }>) {
+    const big = new Map<string, Map<string, Member[]>>();
+    for (const m of this.sql.prepare('SELECT uuid, col, k, v FROM members').iterate() as IterableIterator<{ uuid: string; col: string; k: string; v: string | null }>) {
+      let cols = big.get(m.uuid);
+      if (cols === undefined) big.set(m.uuid, (cols = new Map()));
+      let list = cols.get(m.col);
+      if (list === undefined) cols.set(m.col, (list = []));
+      list.push({ k: m.k, v: m.v });
+    }
+    for (const r of this.sql.prepare('SELECT uuid, tbl, data, big FROM rows').iterate() as IterableIterator<{ uuid: string; tbl: string; data: string; big: string | null }>) {
       const info = this.mem.info.get(r.tbl);
       if (info === undefined) continue;
       const data = JSON.parse(r.data) as Record<string, unknown>;
+      if (r.big !== null) {
+        for (const c of JSON.parse(r.big) as string[]) {
+          const col = info.schema.columns[c];
+          if (col !== undefined) data[c] = fromMembers(col, big.get(r.uuid)?.get(c) ?? []);
+        }
+      }
       const row: Record<string, unknown> = { _uuid: r.uuid, _version: data['_version'] ?? r.uuid };
       for (const c of Object.keys(info.schema.columns)) row[c] = c in data ? data[c] : info.defaults[c];
       out.push({ table: r.tbl, uuid: r.uuid, old: null, new: freezeRow(row as Row) });
@@ -210,8 +240,7 @@ export class SqliteStore implements Store {
       for (const c of changes) {
         // The log holds what cannot be rebuilt from the rows walking backwards: a
         // delete's whole old row, an update's changed part; new rows are '' (see replay()).
-        if (c.new === null) this.st.del.run(c.uuid);
-        else this.st.upsert.run(c.uuid, c.table, JSON.stringify(c.new));
+        this.writeRow(c);
         const old = c.old === null ? null : JSON.stringify(c.new === null ? c.old : encodeOld(this.schema.tables[c.table], c.old, c.new));
         this.st.log.run(revision, seq++, c.table, c.uuid, old, c.new === null ? null : '');
       }
@@ -221,6 +250,32 @@ export class SqliteStore implements Store {
         this.st.meta.run('compacted_through', String(compactTo));
       }
     })();
+  }
+
+  /** The row's text, and its big sets/maps element by element (store/row-codec.ts). */
+  private writeRow(c: RowChange): void {
+    const table = this.schema.tables[c.table];
+    const bigOld = c.old === null ? [] : bigColumns(table, c.old);
+    if (c.new === null) {
+      this.st.del.run(c.uuid);
+      if (bigOld.length > 0) this.st.memDelRow.run(c.uuid);
+      return;
+    }
+    const bigNew = bigColumns(table, c.new);
+    this.st.upsert.run(c.uuid, c.table, rowData(c.new, bigNew), bigNew.length > 0 ? JSON.stringify(bigNew) : null);
+    for (const k of bigOld) if (!bigNew.includes(k)) this.st.memDelCol.run(c.uuid, k);
+    for (const k of bigNew) {
+      const col = table?.columns[k];
+      if (col === undefined) continue;
+      if (c.old !== null && bigOld.includes(k)) {
+        if (c.old[k] === c.new[k]) continue;
+        const d = memberDelta(col, c.old[k] as Value, c.new[k] as Value);
+        for (const key of d.del) this.st.memDel.run(c.uuid, k, key);
+        for (const m of d.put) this.st.memPut.run(c.uuid, k, m.k, m.v);
+      } else {
+        for (const m of members(col, c.new[k] as Value)) this.st.memPut.run(c.uuid, k, m.k, m.v);
+      }
+    }
   }
 
   /** Delivers commits to watchers in revision order even when a watcher commits from its handler. */

@@ -1,0 +1,79 @@
+// store/row-codec.ts — how a row is laid out in the SQLite file.
+//
+// Owns: the split of a row into its JSON text (rows.data) and, for each set or map
+// column of at least `bigFrom` elements, one SQLite row per element (members table), so
+// that adding one port to a switch of 10k ports writes one member, not a 400 KB text.
+// Reads: the table schema (which columns are sets/maps, map key types). Called by
+// SqliteStore when it writes a commit and when it loads the file. Never decides what a
+// row is (that is the transaction's); it only stores and restores it exactly.
+// Invariants: fromMembers(col, members(col, v)) equals v canonically; applying
+// memberDelta(col, a, b) to members(col, a) gives members(col, b) (tested).
+
+import type { ColumnSchema, Row, Scalar, TableSchema, Value } from './types.js';
+import { canonicalMap, canonicalSet, kindOf } from './value.js';
+
+/** Sets and maps this large (or larger) are stored one element per SQLite row. */
+export const bigFrom = 64;
+
+/** One stored element: a set's atom (k, JSON) or a map's entry (k: key text, v: value JSON). */
+export interface Member {
+  readonly k: string;
+  readonly v: string | null;
+}
+
+type MapValue = { readonly [k: string]: Scalar };
+
+function size(v: Value | undefined): number {
+  if (Array.isArray(v)) return v.length;
+  if (v !== null && v !== undefined && typeof v === 'object') return Object.keys(v).length;
+  return 0;
+}
+
+export function bigColumns(table: TableSchema | undefined, row: Row): string[] {
+  if (table === undefined) return [];
+  const out: string[] = [];
+  for (const [c, col] of Object.entries(table.columns)) {
+    const k = kindOf(col);
+    if ((k === 'set' || k === 'map') && size(row[c]) >= bigFrom) out.push(c);
+  }
+  return out;
+}
+
+/** The row's JSON text without its big columns. */
+export function rowData(row: Row, big: readonly string[]): string {
+  if (big.length === 0) return JSON.stringify(row);
+  const o: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) if (!big.includes(k)) o[k] = v;
+  return JSON.stringify(o);
+}
+
+export function members(col: ColumnSchema, v: Value): Member[] {
+  if (col.value !== undefined) return Object.entries((v ?? {}) as MapValue).map(([k, x]) => ({ k, v: JSON.stringify(x) }));
+  return ((v ?? []) as readonly Scalar[]).map((a) => ({ k: JSON.stringify(a), v: null }));
+}
+
+/** What to write (put) and remove (del, by k) to turn the stored elements of `old` into `nw`. */
+export function memberDelta(col: ColumnSchema, old: Value, nw: Value): { put: Member[]; del: string[] } {
+  const put: Member[] = [];
+  const del: string[] = [];
+  if (col.value !== undefined) {
+    const a = (old ?? {}) as MapValue;
+    const b = (nw ?? {}) as MapValue;
+    for (const [k, x] of Object.entries(b)) if (!Object.prototype.hasOwnProperty.call(a, k) || a[k] !== x) put.push({ k, v: JSON.stringify(x) });
+    for (const k of Object.keys(a)) if (!Object.prototype.hasOwnProperty.call(b, k)) del.push(k);
+    return { put, del };
+  }
+  const a = new Set((old ?? []) as readonly Scalar[]);
+  const b = new Set((nw ?? []) as readonly Scalar[]);
+  for (const x of b) if (!a.has(x)) put.push({ k: JSON.stringify(x), v: null });
+  for (const x of a) if (!b.has(x)) del.push(JSON.stringify(x));
+  return { put, del };
+}
+
+export function fromMembers(col: ColumnSchema, ms: readonly Member[]): Value {
+  if (col.value !== undefined) {
+    const key = (k: string): Scalar => (col.key.type === 'integer' || col.key.type === 'real' ? Number(k) : col.key.type === 'boolean' ? k === 'true' : k);
+    return canonicalMap(ms.map((m) => [key(m.k), JSON.parse(m.v ?? 'null') as Scalar]));
+  }
+  return canonicalSet(ms.map((m) => JSON.parse(m.k) as Scalar));
+}
