@@ -112,11 +112,12 @@ export class Testpmd {
   }
 
   async quit(): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
-    this.#child.stdin?.write('quit\n');
-    const t = setTimeout(() => this.#child.kill('SIGKILL'), 10000);
-    await this.#exited;
-    clearTimeout(t);
+    if (this.#child.exitCode === null && this.#child.signalCode === null) {
+      this.#child.stdin?.write('quit\n');
+      const t = setTimeout(() => this.#child.kill('SIGKILL'), 10000);
+      await this.#exited;
+      clearTimeout(t);
+    }
     rmSync(`/var/run/dpdk/${this.prefix}`, { recursive: true, force: true });
   }
 }
