@@ -99,8 +99,8 @@ struct Encap {
 };
 // decap: strip outer Ethernet/IPv4/UDP/VXLAN-or-Geneve, set tun_id/tun_src/tun_dst/
 // tun_opt, re-parse the inner frame and continue. Non-matching packets drop
-// (kDecapMalformed). Accepts either tunnel by UDP port (4789 / 6081, or dst_port).
-struct Decap { uint16_t dst_port = 0; };
+// (kDecapMalformed). Accepts VXLAN on 4789 and Geneve on 6081 (or on dst_port if set).
+struct Decap { uint16_t dst_port = 0; };  // dst_port != 0: a Geneve tunnel on that UDP port
 // neigh_store: learn (md.metadata, ip) -> mac into the neighbour cache (OVN put_arp/put_nd
 // without a round trip). ip is ip4/ip6/arp_spa/a register; mac is eth_src/arp_sha/...
 struct NeighStore { Field ip; Field mac; };

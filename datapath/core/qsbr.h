@@ -27,10 +27,22 @@ class Qsbr {
     slot_[id].seen.store(token_.load(std::memory_order_acquire), std::memory_order_release);
   }
   void offline(unsigned id) noexcept { slot_[id].seen.store(0, std::memory_order_release); }
-  void online(unsigned id) noexcept { quiescent(id); }
+  // Going online is a store (seen) followed by loads (the pipeline pointer): without a
+  // full fence the loads may pass the store, so a writer could still read seen == 0,
+  // free the version, and this thread then use it (DPDK's rte_rcu_qsbr_thread_online
+  // fences for the same reason). Pairs with the fence in start().
+  void online(unsigned id) noexcept {
+    slot_[id].seen.store(token_.load(std::memory_order_acquire), std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
 
-  // Writer side: a token to wait for, after the old pointer was unpublished.
-  uint64_t start() noexcept { return token_.fetch_add(1, std::memory_order_acq_rel) + 1; }
+  // Writer side: a token to wait for, after the old pointer was unpublished. The fence
+  // orders that unpublishing store before check()'s loads of the readers' states.
+  uint64_t start() noexcept {
+    const uint64_t t = token_.fetch_add(1, std::memory_order_seq_cst) + 1;
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    return t;
+  }
   // True when every online registered thread has reported a state at or after `token`.
   bool check(uint64_t token) const noexcept;
 
