@@ -28,6 +28,7 @@ import {
   parseAtoms,
   parseDatum,
   parseMapPairs,
+  setKey,
   valuesEqual,
 } from './values.js';
 
@@ -167,7 +168,7 @@ function assign(view: TxnView, table: string, current: { [c: string]: Value }, c
   if (ca.key !== undefined) {
     if (columnKind(col) !== 'map') fail('type-error', `${table} column ${ca.column} is not a map, so "${ca.column}:${ca.key}" has no meaning`, { table, column: ca.column });
     const m = asMap(current[ca.column]);
-    m[String(parseAtom(col.key, ca.key, false, symbols))] = parseAtom(col.value as ColumnSchema['key'], unquote(ca.value ?? ''), isQuoted(ca.value ?? ''), symbols);
+    setKey(m, String(parseAtom(col.key, ca.key, false, symbols)), parseAtom(col.value as ColumnSchema['key'], unquote(ca.value ?? ''), isQuoted(ca.value ?? ''), symbols));
     current[ca.column] = m;
   } else {
     current[ca.column] = parseDatum(col, ca.value ?? '', symbols);
@@ -290,7 +291,7 @@ export const dbCommands: readonly CommandSpec[] = [
           let have: Value = r[ca.column] ?? null;
           if (ca.key !== undefined) {
             const m = asMap(have);
-            if (!(ca.key in m)) return false;
+            if (!Object.prototype.hasOwnProperty.call(m, ca.key)) return false;
             have = m[ca.key] as Scalar;
           }
           return compare(test, have, ca.op as string, want);
@@ -321,7 +322,7 @@ export const dbCommands: readonly CommandSpec[] = [
         if (ca.key !== undefined) {
           if (columnKind(col) !== 'map') fail('type-error', `${table} column ${ca.column} is not a map`, { table, column: ca.column });
           const m = asMap(row[ca.column]);
-          if (!(ca.key in m)) {
+          if (!Object.prototype.hasOwnProperty.call(m, ca.key)) {
             if (ctx.options.has('if-exists')) continue;
             fail('not-found', `no key "${ca.key}" in ${table} record "${ctx.args[1] as string}" column ${ca.column}`, { table, column: ca.column, value: ca.key });
           }
@@ -375,7 +376,7 @@ export const dbCommands: readonly CommandSpec[] = [
       const kind = columnKind(col);
       if (kind === 'map') {
         const m = asMap(row[column]);
-        for (const a of ctx.args.slice(3)) for (const [k, v] of Object.entries(parseMapPairs(col, a, ctx.symbols))) if (!(k in m)) m[k] = v;
+        for (const a of ctx.args.slice(3)) for (const [k, v] of Object.entries(parseMapPairs(col, a, ctx.symbols))) if (!Object.prototype.hasOwnProperty.call(m, k)) setKey(m, k, v);
         ctx.view.update(table, row._uuid, { [column]: m });
       } else {
         const items = ctx.args.slice(3).flatMap((a) => parseAtoms(col.key, a, ctx.symbols));

@@ -17,7 +17,7 @@ import { isLspAddress, isMac, isNetwork, isPortSecurity, normalizePrefix, parseE
 import { fail, has, lookup, str, type CommandContext, type CommandSpec } from './command.js';
 import { dbCommands, sortRows } from './db-commands.js';
 import { showNb, showNbJson } from './show.js';
-import { asArray, asMap, isUuid } from './values.js';
+import { asArray, asMap, isUuid, setKey } from './values.js';
 import type { TxnView } from './txn-view.js';
 
 const LS = 'Logical_Switch';
@@ -78,7 +78,7 @@ function parseKeyValues(args: readonly string[]): Record<string, string> {
   for (const a of args) {
     const i = a.indexOf('=');
     if (i <= 0) fail('bad-request', `${a}: expected KEY=VALUE`, { value: a });
-    out[a.slice(0, i)] = a.slice(i + 1);
+    setKey(out, a.slice(0, i), a.slice(i + 1));
   }
   return out;
 }

@@ -85,3 +85,10 @@ test('wire JSON and bare forms match ovn-nbctl --format=json / --bare', () => {
   assert.equal(formatBare(col('Address_Set', 'addresses'), ['10.0.0.2', '10.0.0.1']), '10.0.0.1 10.0.0.2');
   assert.equal(formatBare(col('Logical_Switch', 'external_ids'), { b: '2', a: '1' }), 'a=1 b=2');
 });
+
+test('a map key named __proto__ is an ordinary key (found by the round-trip property)', () => {
+  const m = parseDatum(col('Logical_Switch', 'external_ids'), '{__proto__=x}') as Record<string, string>;
+  assert.deepEqual(Object.keys(m), ['__proto__']);
+  assert.equal(Object.getPrototypeOf(m), Object.prototype);
+  assert.equal(formatValue(col('Logical_Switch', 'external_ids'), m), '{__proto__=x}');
+});

@@ -91,6 +91,11 @@ export function valuesEqual(a: Value | undefined, b: Value | undefined): boolean
   return false;
 }
 
+/** Sets a map key as an own property, even "__proto__" (plain assignment would set the prototype). */
+export function setKey(m: Record<string, Scalar>, k: string, v: Scalar): void {
+  Object.defineProperty(m, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
 /** The set elements of a set/optional/scalar value as an array (maps: keys). */
 export function asArray(v: Value | undefined): Scalar[] {
   if (v === null || v === undefined) return [];
@@ -213,7 +218,7 @@ export function parseDatum(col: ColumnSchema, text: string, symbols?: SymbolTabl
       if (r.peek() !== '=') throw badValue(text, `expected "=" after key "${k.text}"`, 'map values are written key=value,key2=value2');
       r.pos++;
       const v = r.token(',' + close);
-      out[String(parseAtom(col.key, k.text, k.quoted, symbols))] = parseAtom(col.value as BaseType, v.text, v.quoted, symbols);
+      setKey(out, String(parseAtom(col.key, k.text, k.quoted, symbols)), parseAtom(col.value as BaseType, v.text, v.quoted, symbols));
       r.skipSpace();
       if (r.peek() === ',') r.pos++;
     }
