@@ -1,7 +1,7 @@
 // bench/northd/run.ts — northd compile times on the reference topology, side by side with
 // ovn-northd 23.03 (--ref runs /work/shared/bench/ref-ovn-northd.sh in the same run).
 //
-//   node --import tsx bench/northd/run.ts [--ports 1000,10000] [--ref] [--services]
+//   node --import tsx bench/northd/run.ts [--ports 1000,10000] [--ref] [--services | --both]
 //
 // Per size: NB loaded first (northd not running, as the script pauses ovn-northd), then
 //   full_compile_ms  northd start → SB complete (compile + one SB transaction), in process
@@ -11,7 +11,7 @@
 //   acl_add_ms       the same for one ACL on a port group
 //   northd_*_batch_ms  northd's own share: NB change in → SB transaction committed
 //   lflows           SB Logical_Flow rows;  rss_mb: this process (NB+SB stores included)
-// --services: nbdb and sbdb as separate processes (HTTP/WS, RemoteStore); rss_mb is then
+// --services (--both: in process, then services): nbdb and sbdb as separate processes (HTTP/WS, RemoteStore); rss_mb is then
 // northd's own process (plus the bench's two clients), comparable to ovn-northd's RSS.
 // Timings are wall clock on a shared 2-core machine: compare ratios within one run.
 import { execFileSync } from 'node:child_process';
@@ -130,7 +130,7 @@ function ref(ports: number): { full: number; portAdd: number; aclAdd: number; lf
 
 const f = (n: number): string => n.toFixed(n < 100 ? 1 : 0);
 for (const ports of sizes) {
-  for (const services of flag('--services') ? [false, true] : [false]) {
+  for (const services of flag('--both') ? [false, true] : flag('--services') ? [true] : [false]) {
     const r = await measure(ports, services);
     console.log(`loom-northd${services ? '-services' : ''} ports=${r.ports} full_compile_ms=${f(r.full)} compile_only_ms=${f(r.compileOnly)} port_add_ms=${f(r.portAdd)} acl_add_ms=${f(r.aclAdd)} northd_port_batch_ms=${f(r.portAddNorthd)} northd_acl_batch_ms=${f(r.aclAddNorthd)} lflows=${r.lflows} rss_mb=${f(r.rss)}`);
     if (flag('--ref') && !services) {
