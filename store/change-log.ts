@@ -10,7 +10,7 @@
 // fast-check); column names never start with "~", so delta keys cannot collide.
 
 import type { Row, Scalar, TableSchema, Value } from './types.js';
-import { canonicalSet, compareAtoms, kindOf } from './value.js';
+import { canonicalSet, kindOf, setDiff } from './value.js';
 
 /** Below this many atoms a changed column is logged whole: simpler to read, as cheap. */
 const deltaFrom = 32;
@@ -45,20 +45,9 @@ export function encodeOld(table: TableSchema | undefined, old: Row, nw: Row): Re
     const kind = kindOf(col);
     if (kind === 'set' && Array.isArray(a) && Array.isArray(b)) {
       // Both sorted: what new has that old lacks (add), and what old had (del).
-      const x = a as readonly Scalar[];
-      const y = b as readonly Scalar[];
-      const add: Scalar[] = [];
-      const del: Scalar[] = [];
-      let i = 0;
-      let j = 0;
-      while (i < x.length || j < y.length) {
-        const c = i >= x.length ? 1 : j >= y.length ? -1 : compareAtoms(x[i] as Scalar, y[j] as Scalar);
-        if (c === 0) {
-          i++;
-          j++;
-        } else if (c < 0) del.push(x[i++] as Scalar);
-        else add.push(y[j++] as Scalar);
-      }
+      const d = setDiff(a as readonly Scalar[], b as readonly Scalar[]);
+      const add = d.added;
+      const del = d.removed;
       out[`~${k}`] = { add, del } satisfies SetDelta;
     } else if (kind === 'map' && a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
       const am = a as MapValue;

@@ -11,7 +11,7 @@
 
 import { LoomError } from './types.js';
 import type { Row, RowChange, TableSchema, DatabaseSchema, Uuid, Value, Scalar } from './types.js';
-import { compareAtoms, defaultIsInvalid, defaultValue, kindOf, valuesEqual } from './value.js';
+import { defaultIsInvalid, defaultValue, kindOf, setDiff, valuesEqual } from './value.js';
 
 export interface RefSpec {
   readonly column: string;
@@ -99,18 +99,9 @@ export function refDelta(info: TableInfo, old: Row | null, nw: Row | null): { re
     }
     if (Array.isArray(a) && Array.isArray(b)) {
       // Sets are sorted and duplicate-free: one merge pass.
-      const x = a as readonly Scalar[];
-      const y = b as readonly Scalar[];
-      let i = 0;
-      let j = 0;
-      while (i < x.length || j < y.length) {
-        const c = i >= x.length ? 1 : j >= y.length ? -1 : compareAtoms(x[i] as Scalar, y[j] as Scalar);
-        if (c === 0) {
-          i++;
-          j++;
-        } else if (c < 0) removed.push(refEntry(spec, x[i++] as Scalar));
-        else added.push(refEntry(spec, y[j++] as Scalar));
-      }
+      const d = setDiff(a as readonly Scalar[], b as readonly Scalar[]);
+      for (const t of d.removed) removed.push(refEntry(spec, t));
+      for (const t of d.added) added.push(refEntry(spec, t));
       continue;
     }
     const counts = new Map<Scalar, number>();

@@ -10,7 +10,7 @@
 // memberDelta(col, a, b) to members(col, a) gives members(col, b) (tested).
 
 import type { ColumnSchema, Row, Scalar, TableSchema, Value } from './types.js';
-import { canonicalMap, canonicalSet, kindOf } from './value.js';
+import { canonicalMap, canonicalSet, kindOf, setDiff } from './value.js';
 
 /** Sets and maps this large (or larger) are stored one element per SQLite row. */
 export const bigFrom = 64;
@@ -63,10 +63,9 @@ export function memberDelta(col: ColumnSchema, old: Value, nw: Value): { put: Me
     for (const k of Object.keys(a)) if (!Object.prototype.hasOwnProperty.call(b, k)) del.push(k);
     return { put, del };
   }
-  const a = new Set((old ?? []) as readonly Scalar[]);
-  const b = new Set((nw ?? []) as readonly Scalar[]);
-  for (const x of b) if (!a.has(x)) put.push({ k: JSON.stringify(x), v: null });
-  for (const x of a) if (!b.has(x)) del.push(JSON.stringify(x));
+  const d = setDiff((old ?? []) as readonly Scalar[], (nw ?? []) as readonly Scalar[]);
+  for (const x of d.added) put.push({ k: JSON.stringify(x), v: null });
+  for (const x of d.removed) del.push(JSON.stringify(x));
   return { put, del };
 }
 

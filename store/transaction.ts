@@ -22,7 +22,7 @@ import type { TableInfo } from './database.js';
 import { columnOf, compileWhere, indexFor, unknownColumn } from './condition.js';
 import type { CompiledWhere } from './condition.js';
 import { isMutator, mutateValue } from './mutation.js';
-import { freezeRow, isUuid, kindOf, parseValue, rowsEqual, checkSize } from './value.js';
+import { freezeRow, isUuid, kindOf, parseValue, rowsEqual, checkSize, setDiff } from './value.js';
 import type { ValueContext } from './value.js';
 
 export interface ExecuteOptions {
@@ -601,10 +601,7 @@ class Txn {
 
 /** The elements (set) or entries (map) of `nw` not in `old`; scalars as they are. */
 function addedPart(old: Value, nw: Value): Value {
-  if (Array.isArray(nw)) {
-    const had = new Set(Array.isArray(old) ? (old as readonly Scalar[]) : []);
-    return (nw as readonly Scalar[]).filter((a) => !had.has(a));
-  }
+  if (Array.isArray(nw)) return setDiff(Array.isArray(old) ? (old as readonly Scalar[]) : [], nw as readonly Scalar[]).added;
   if (nw !== null && typeof nw === 'object') {
     const o = old !== null && typeof old === 'object' && !Array.isArray(old) ? (old as { readonly [k: string]: Scalar }) : {};
     const out: Record<string, Scalar> = {};

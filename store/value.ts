@@ -303,3 +303,20 @@ export function freezeRow<R extends Row>(row: R): R {
   for (const v of Object.values(row)) if (typeof v === 'object' && v !== null) Object.freeze(v);
   return Object.freeze(row);
 }
+
+/** What sorted set `b` adds to and removes from sorted set `a`, in one merge pass. */
+export function setDiff(a: readonly Scalar[], b: readonly Scalar[]): { added: Scalar[]; removed: Scalar[] } {
+  const added: Scalar[] = [];
+  const removed: Scalar[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const c = i >= a.length ? 1 : j >= b.length ? -1 : compareAtoms(a[i] as Scalar, b[j] as Scalar);
+    if (c === 0) {
+      i++;
+      j++;
+    } else if (c < 0) removed.push(a[i++] as Scalar);
+    else added.push(b[j++] as Scalar);
+  }
+  return { added, removed };
+}
