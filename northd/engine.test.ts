@@ -57,7 +57,7 @@ function applyOp(nb: Nb, op: Op): void {
   const n = seq + 1;
   const mac = `0a:00:00:00:${(op.b % 256).toString(16).padStart(2, '0')}:${(n % 256).toString(16).padStart(2, '0')}`;
   const ip = `10.0.${op.a % 4}.${(op.b % 250) + 1}`;
-  switch (op.kind % 21) {
+  switch (op.kind % 22) {
     case 0: set(nb, 'Logical_Switch', { _uuid: uuid(), name: `ls${n}`, ports: [], acls: [], load_balancer: [] }); break;
     case 1: {
       const ls = pick(lss, op.a);
@@ -187,6 +187,15 @@ function applyOp(nb: Nb, op: Op): void {
       upd(nb, 'Logical_Switch_Port', p, { dhcpv4_options: [d._uuid] });
       break;
     }
+    case 21: {
+      const lr = pick(lrs, op.a);
+      if (lr === undefined) break;
+      const actions = ['allow', 'drop', 'reroute'];
+      const pol: Row = { _uuid: uuid(), priority: 100 + (op.b % 50), match: `ip4.src == 10.0.${op.c % 4}.0/24`, action: actions[op.b % 3] ?? 'drop', nexthops: [`10.0.${op.c % 4}.9`], options: {} };
+      set(nb, 'Logical_Router_Policy', pol);
+      upd(nb, 'Logical_Router', lr, { policies: [...list(lr, 'policies'), pol._uuid].sort() });
+      break;
+    }
     case 19: {
       const lb = pick(lbs, op.a);
       if (lb === undefined) break;
@@ -214,7 +223,7 @@ function assertSame(inc: string, full: string): void {
   }
 }
 
-const opArb = fc.record({ kind: fc.nat(20), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
+const opArb = fc.record({ kind: fc.nat(21), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
 
 test('incremental == recompute on random NB change sequences', (t) => {
   checkSources(true); // every flow's source line captured, and one shape never has two sources

@@ -8,7 +8,7 @@
 // addresses are written by switch.ts (they belong to the port's unit).
 // Reads: NbModel. Called by engine.ts. Never: reads anything but its arguments.
 // Not modelled yet (logged in the issue notes): distributed gateway ports (l3dgw), router
-// load balancers, router policies other than the default, IPv6 RA, chk_pkt_len.
+// load balancers, multi-nexthop (ECMP) reroute policies, IPv6 RA, chk_pkt_len.
 
 import type { Row, Uuid } from '../store/types.js';
 import { ipv4InNetwork, macToLla, parseIpv4, parseNetwork, solicitedNode, type Network4, type Network6 } from './addr.js';
@@ -201,6 +201,7 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row): void {
   }
   buildStaticRoutes(b, model, lr, ports);
   b.add(dp, 'lr_in_policy', 0, '1', 'reg8[0..15] = 0; next;');
+  buildPolicies(b, model, lr, ports);
   b.add(dp, 'lr_in_policy_ecmp', 150, 'reg8[0..15] == 0', 'next;');
   b.add(dp, 'lr_in_policy_ecmp', 0, '1', 'drop;');
 
@@ -267,5 +268,28 @@ function buildStaticRoutes(b: LflowBuilder, model: NbModel, lr: Row, ports: read
         `reg0 = ${x.nh}; reg1 = ${x.net.addr}; eth.src = ${x.port.mac}; outport = ${q(x.port.name)}; next;`,
         { table: 'Logical_Router_Static_Route', uuid: x.r._uuid });
     });
+  }
+}
+
+/** Logical_Router_Policy: allow, drop, reroute to one nexthop (multi-nexthop ECMP not modelled). */
+function buildPolicies(b: LflowBuilder, model: NbModel, lr: Row, ports: readonly Lrp[]): void {
+  const dp = lr._uuid;
+  for (const u of list(lr, 'policies')) {
+    const pol = model.nb.Logical_Router_Policy.get(u);
+    if (pol === undefined) continue;
+    const ref = { table: 'Logical_Router_Policy', uuid: u };
+    const prio = Number(pol['priority'] ?? 0);
+    const match = str(pol, 'match');
+    const action = str(pol, 'action');
+    if (action === 'allow') b.add(dp, 'lr_in_policy', prio, match, 'reg8[0..15] = 0; next;', ref);
+    else if (action === 'drop') b.add(dp, 'lr_in_policy', prio, match, 'drop;', ref);
+    else if (action === 'reroute') {
+      const nh = list(pol, 'nexthops')[0] ?? str(pol, 'nexthop');
+      const port = ports.find((p) => p.v4.some((n) => ipv4InNetwork(nh, n)));
+      const net = port?.v4.find((n) => ipv4InNetwork(nh, n));
+      if (port === undefined || net === undefined) continue; // OVN logs and skips an unreachable nexthop
+      b.add(dp, 'lr_in_policy', prio, match,
+        `reg0 = ${nh}; reg1 = ${net.addr}; eth.src = ${port.mac}; outport = ${q(port.name)}; flags.loopback = 1; reg8[0..15] = 0; next;`, ref);
+    }
   }
 }

@@ -144,6 +144,11 @@ export class Nbctl {
         this.push('Logical_Router', this.find('Logical_Router', arg(0)), 'static_routes', u);
         break;
       }
+      case 'lr-policy-add': {
+        const u = this.insert('Logical_Router_Policy', { priority: Number(arg(1)), match: arg(2), action: arg(3), nexthops: a[4] !== undefined ? [a[4]] : [], options: {} });
+        this.push('Logical_Router', this.find('Logical_Router', arg(0)), 'policies', u);
+        break;
+      }
       default:
         throw new Error(`nbctl: verb ${verb} not supported by the test helper`);
     }

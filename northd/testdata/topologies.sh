@@ -81,3 +81,12 @@ lsp-add ext ext-gw1 -- lsp-set-type ext-gw1 router -- lsp-set-addresses ext-gw1 
 lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
 lr-nat-add gw1 dnat_and_snat 172.16.0.10 10.0.1.10
 lr-nat-add gw1 dnat 172.16.0.20 10.0.1.20
+
+topology router-policy
+ls-add ls1 -- lr-add lr1
+lrp-add lr1 lrp1 00:00:01:00:00:01 10.0.1.254/24
+lrp-add lr1 lrp2 00:00:01:00:00:02 10.0.2.254/24
+lsp-add ls1 ls1-lr -- lsp-set-type ls1-lr router -- lsp-set-addresses ls1-lr router -- lsp-set-options ls1-lr router-port=lrp1
+lr-policy-add lr1 100 "ip4.src == 10.0.1.5" drop
+lr-policy-add lr1 200 "ip4.src == 10.0.1.0/24 && tcp.dst == 80" allow
+lr-policy-add lr1 300 "ip4.dst == 192.168.0.0/16" reroute 10.0.2.1
