@@ -51,6 +51,8 @@ export interface Northd {
   stats(): NorthdStats;
   /** Resolves once every NB revision up to `revision` (default: current) is reflected in SB. */
   synced(revision?: number): Promise<void>;
+  /** Resolves once nothing is in flight: no batch, no status write back into NB. */
+  idle(): Promise<void>;
 }
 
 const SB_OWNED = ['Datapath_Binding', 'Port_Binding', 'Multicast_Group', 'Logical_Flow', 'Logical_DP_Group', 'Address_Set', 'Port_Group', 'SB_Global'];
@@ -215,6 +217,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
     running = pump().catch(onError).finally(() => {
       running = null;
       if (!closed && (pending.length > 0 || pendingSnapshot !== null || nbRevision > doneRevision)) kick();
+      else checkIdle();
     });
   };
 
@@ -226,7 +229,22 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
   const chassisCfg = new Map<Uuid, number>();
   let sbCfgWritten = -1;
   let hvCfgWritten = -1;
+  let statusWrites = 0;
+  const idleWaiters: (() => void)[] = [];
+  const checkIdle = (): void => {
+    if (running !== null || statusWrites > 0 || pending.length > 0 || nbRevision > doneRevision) return;
+    for (const w of idleWaiters.splice(0)) w();
+  };
   const writeNbStatus = async (): Promise<void> => {
+    statusWrites++;
+    try {
+      await writeNbStatusNow();
+    } finally {
+      statusWrites--;
+      checkIdle();
+    }
+  };
+  const writeNbStatusNow = async (): Promise<void> => {
     const ops: Operation[] = [];
     const global = nbGlobal;
     if (global !== null && nbCfg !== null) {
@@ -328,6 +346,10 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       nbRevision, batches, sbTransactions, lastBatch, logicalFlows: engine.flows.size,
       rssMb: Math.round(process.memoryUsage().rss / 1048576),
     }),
+    idle: () => new Promise<void>((resolve) => {
+      idleWaiters.push(resolve);
+      checkIdle();
+    }),
     synced: async (revision?: number) => {
       const rev = revision ?? (await nb.revision());
       if (doneRevision >= rev) return;
@@ -338,6 +360,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       for (const s of subs) s.unsubscribe();
       if (running !== null) await running;
       for (const w of waiters.splice(0)) w.resolve();
+      for (const w of idleWaiters.splice(0)) w();
       if (nbc.owned) await nb.close();
       if (sbc.owned) await sb.close();
     },

@@ -117,6 +117,7 @@ test('northd daemon: compile, hot paths, nb_cfg, port up, restart', async (t) =>
     await sb.transact([{ op: 'update', table: 'Port_Binding', where: [['_uuid', '==', ['uuid', pb._uuid]]], row: { up: true } }]);
     await waitRow(nb, 'Logical_Switch_Port', (r) => r['name'] === 'extra' && r['up'] === true);
     await waitRow(nb, 'Logical_Switch_Port', (r) => r['name'] === 'ls1-lr' && r['up'] === true); // router ports: up once bound
+    await northd.idle();
     assert.equal((await nb.select('Logical_Switch_Port', [['name', '==', 'vm1']]))[0]?.['up'], false); // unclaimed VIF
 
     // restart: same keys, nothing rewritten

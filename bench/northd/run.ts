@@ -96,7 +96,7 @@ async function measure(ports: number, services: boolean): Promise<Result> {
     await step([]);
     const full = performance.now() - t0;
     const lflows = northd.stats().logicalFlows;
-    await step([]); // let the bulk of Logical_Switch_Port.up writes settle before timing increments
+    await northd.idle(); // the bulk of Logical_Switch_Port.up writes lands before increments are timed
 
     const t1 = performance.now();
     await step(portAddOps());
