@@ -378,7 +378,10 @@ export class NorthdEngine implements SbContent {
       }
       if (statefulChanged) {
         for (const a of list(row, 'acls')) this.dirtyUnits.add(`acl:${a}`);
-        for (const g of this.model.portGroupsOnSwitch(row)) for (const a of list(this.model.nb.Port_Group.get(g) ?? row, 'acls')) this.dirtyUnits.add(`acl:${a}`);
+        for (const g of this.model.portGroupsOnSwitch(row)) {
+          const pg = this.model.nb.Port_Group.get(g);
+          if (pg !== undefined) for (const a of list(pg, 'acls')) this.dirtyUnits.add(`acl:${a}`);
+        }
       }
     }
     return true;

@@ -261,7 +261,10 @@ export class NbModel {
     }
     routerPorts.sort((a, b) => (a.lspName < b.lspName ? -1 : a.lspName > b.lspName ? 1 : 0));
     const acls = new Set(list(ls, 'acls'));
-    for (const g of this.portGroupsOnSwitch(ls)) for (const a of list(this.nb.Port_Group.get(g) ?? ls, 'acls')) acls.add(a);
+    for (const g of this.portGroupsOnSwitch(ls)) {
+      const pg = this.nb.Port_Group.get(g);
+      if (pg !== undefined) for (const a of list(pg, 'acls')) acls.add(a);
+    }
     let hasAcls = false;
     let hasStatefulAcl = false;
     for (const a of acls) {
