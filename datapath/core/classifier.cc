@@ -117,69 +117,57 @@ std::shared_ptr<const Table> Table::build(std::vector<std::shared_ptr<const Entr
     }
   }
 
-  // Same-priority overlap check.
+  auto clash = [&](const Entry& e, const Entry& o, const char* code) {
+    err = {code,
+           describe(e) + " and " + describe(o) +
+               " have the same priority and can match the same packet; give one"
+               " a different priority or make their matches disjoint",
+           &e, &o};
+  };
+
+  // Same-priority overlap between different masks: entries of masks m1, m2 overlap iff
+  // they agree on m1 & m2, found by one hash join per pair of masks sharing a priority.
+  // (Same-mask duplicates are found while filling the subtables below.)
   {
-    // priority -> list of (group, entries of that group at this priority)
-    std::map<uint32_t, std::map<size_t, std::vector<size_t>>> by_prio;
-    for (size_t g = 0; g < groups.size(); ++g)
-      for (size_t i : groups[g]) by_prio[entries[i]->priority][g].push_back(i);
+    std::unordered_map<uint32_t, std::vector<size_t>> prio_groups;  // priority -> groups
+    for (size_t g = 0; g < groups.size(); ++g) {
+      std::vector<uint32_t> ps;
+      ps.reserve(groups[g].size());
+      for (size_t i : groups[g]) ps.push_back(entries[i]->priority);
+      std::sort(ps.begin(), ps.end());
+      ps.erase(std::unique(ps.begin(), ps.end()), ps.end());
+      for (uint32_t p : ps) prio_groups[p].push_back(g);
+    }
     uint8_t all[kKeyWords];
     for (unsigned i = 0; i < kKeyWords; ++i) all[i] = static_cast<uint8_t>(i);
-    for (auto& [prio, gm] : by_prio) {
-      std::vector<const std::vector<size_t>*> lists;
-      std::vector<const FlowKey*> masks;
-      for (auto& [g, v] : gm) {
-        lists.push_back(&v);
-        masks.push_back(&entries[groups[g][0]]->match.mask);
-      }
-      for (size_t a = 0; a < lists.size(); ++a) {
-        for (size_t b = a; b < lists.size(); ++b) {
+    for (auto& [prio, gs] : prio_groups) {
+      if (gs.size() < 2) continue;
+      std::vector<std::vector<size_t>> lists(gs.size());
+      for (size_t k = 0; k < gs.size(); ++k)
+        for (size_t i : groups[gs[k]])
+          if (entries[i]->priority == prio) lists[k].push_back(i);
+      for (size_t a = 0; a < gs.size(); ++a) {
+        for (size_t b = a + 1; b < gs.size(); ++b) {
           FlowKey common;
-          for (unsigned w = 0; w < kKeyWords; ++w) common.w[w] = masks[a]->w[w] & masks[b]->w[w];
-          // Hash join on the projection onto the common mask.
-          std::unordered_multimap<uint64_t, size_t> seen;
+          const FlowKey& ma = entries[groups[gs[a]][0]]->match.mask;
+          const FlowKey& mb = entries[groups[gs[b]][0]]->match.mask;
+          for (unsigned w = 0; w < kKeyWords; ++w) common.w[w] = ma.w[w] & mb.w[w];
           auto proj = [&](size_t idx) {
             FlowKey p;
-            for (unsigned w = 0; w < kKeyWords; ++w)
-              p.w[w] = entries[idx]->match.value.w[w] & common.w[w];
+            for (unsigned w = 0; w < kKeyWords; ++w) p.w[w] = entries[idx]->match.value.w[w] & common.w[w];
             return p;
           };
-          for (size_t i : *lists[a]) {
-            FlowKey p = proj(i);
-            const uint64_t h = hash_words(p.w, all, kKeyWords);
-            auto range = seen.equal_range(h);
-            for (auto it = range.first; it != range.second; ++it) {
-              if (proj(it->second) == p) {
-                const Entry& e = *entries[i];
-                const Entry& o = *entries[it->second];
-                err = {a == b ? "duplicate" : "overlap",
-                       describe(e) + " and " + describe(o) +
-                           " have the same priority and can match the same packet; give one"
-                           " a different priority or make their matches disjoint",
-                       &e, &o};
-                return nullptr;
-              }
-            }
-            if (a == b) seen.emplace(h, i);
-          }
-          if (a == b) continue;
-          for (size_t j : *lists[b]) {
+          std::unordered_multimap<uint64_t, size_t> seen;
+          for (size_t j : lists[b]) {
             FlowKey p = proj(j);
             seen.emplace(hash_words(p.w, all, kKeyWords), j);
           }
-          for (size_t i : *lists[a]) {
+          for (size_t i : lists[a]) {
             FlowKey p = proj(i);
-            const uint64_t h = hash_words(p.w, all, kKeyWords);
-            auto range = seen.equal_range(h);
+            auto range = seen.equal_range(hash_words(p.w, all, kKeyWords));
             for (auto it = range.first; it != range.second; ++it) {
               if (proj(it->second) == p) {
-                const Entry& e = *entries[i];
-                const Entry& o = *entries[it->second];
-                err = {"overlap",
-                       describe(e) + " and " + describe(o) +
-                           " have the same priority and can match the same packet; give one"
-                           " a different priority or make their matches disjoint",
-                       &e, &o};
+                clash(*entries[i], *entries[it->second], "overlap");
                 return nullptr;
               }
             }
@@ -203,6 +191,9 @@ std::shared_ptr<const Table> Table::build(std::vector<std::shared_ptr<const Entr
     while (cap < g.size() * 2) cap <<= 1;
     st->slots.assign(cap, Subtable::Slot{0, nullptr});
     st->cap_mask = cap - 1;
+    // Entries with the same mask and value: the highest priority is the one a lookup
+    // can return; all of them are kept aside to check for same-priority duplicates.
+    std::unordered_map<uint64_t, std::vector<const Entry*>> same_key;
     for (size_t i : g) {
       const Entry* e = entries[i].get();
       st->max_priority = std::max(st->max_priority, e->priority);
@@ -214,10 +205,21 @@ std::shared_ptr<const Table> Table::build(std::vector<std::shared_ptr<const Entr
           break;
         }
         if (slot.hash == h && slot.e->match.value == e->match.value) {
+          auto& v = same_key[h];
+          if (std::find(v.begin(), v.end(), slot.e) == v.end()) v.push_back(slot.e);
+          v.push_back(e);
           if (e->priority > slot.e->priority) slot.e = e;  // the lower one is shadowed
           break;
         }
       }
+    }
+    for (auto& [h, v] : same_key) {
+      for (size_t a = 0; a < v.size(); ++a)
+        for (size_t b = a + 1; b < v.size(); ++b)
+          if (v[a]->priority == v[b]->priority && v[a]->match.value == v[b]->match.value) {
+            clash(*v[b], *v[a], "duplicate");
+            return nullptr;
+          }
     }
   }
   std::stable_sort(t->subtables_.begin(), t->subtables_.end(),

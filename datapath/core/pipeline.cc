@@ -246,7 +246,10 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
   err.where = "flows";
   struct Work {
     std::vector<std::shared_ptr<const Entry>> entries;
-    std::unordered_map<uint64_t, std::vector<size_t>> index;  // match_hash -> positions
+    // match_hash -> positions; built only when a modify/delete needs it (adds of
+    // duplicates are caught by Table::build), so adding to a big table stays cheap.
+    std::unordered_map<uint64_t, std::vector<size_t>> index;
+    bool indexed = false;
   };
   std::map<uint16_t, Work> work;
   std::unordered_map<const Entry*, int> made_by;  // new entry -> flow op index
@@ -255,11 +258,14 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
     if (it != work.end()) return it->second;
     Work& w = work[t];
     w.entries = tables[t]->entries();
-    for (size_t i = 0; i < w.entries.size(); ++i)
-      w.index[match_hash(w.entries[i]->priority, w.entries[i]->match)].push_back(i);
     return w;
   };
   auto find = [](Work& w, uint32_t prio, const Match& m) -> long {
+    if (!w.indexed) {
+      for (size_t i = 0; i < w.entries.size(); ++i)
+        if (w.entries[i]) w.index[match_hash(w.entries[i]->priority, w.entries[i]->match)].push_back(i);
+      w.indexed = true;
+    }
     auto it = w.index.find(match_hash(prio, m));
     if (it == w.index.end()) return -1;
     for (size_t i : it->second) {
@@ -289,7 +295,7 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
     Match m;
     if (!build_match(fm.match, m, err)) return nullptr;
     Work& w = touch(fm.table);
-    const long at = find(w, fm.priority, m);
+    const long at = fm.op == FlowMod::kAdd && !w.indexed ? -1 : find(w, fm.priority, m);
     const std::string who = "table " + std::to_string(fm.table) + " priority " + std::to_string(fm.priority);
     switch (fm.op) {
       case FlowMod::kAdd: {
@@ -302,7 +308,7 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
         e->program = fm.program;
         e->cookie = fm.cookie;
         made_by[e.get()] = static_cast<int>(i);
-        w.index[match_hash(fm.priority, m)].push_back(w.entries.size());
+        if (w.indexed) w.index[match_hash(fm.priority, m)].push_back(w.entries.size());
         w.entries.push_back(std::move(e));
         break;
       }

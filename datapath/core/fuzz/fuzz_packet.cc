@@ -29,9 +29,6 @@ struct World {
   Core core;
   std::unique_ptr<Executor> exec;
   World() {
-    CtConfig cc;
-    cc.max_conns = 256;
-    (void)cc;
     Batch b;
     Group g;
     g.id = 1;

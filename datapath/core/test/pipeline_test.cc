@@ -98,6 +98,14 @@ TEST(Pipeline, ModifyDeleteCookiesGroupsAndCounters) {
   EXPECT_TRUE(miss.out.empty());
   EXPECT_EQ(miss.drops.at(0), DropReason::kTableMiss);
 
+  // Adding what already exists is a duplicate, named by its op index.
+  Batch dup;
+  dup.flows.push_back(add(5, 1, {}, {Drop{}}));
+  dup.flows.push_back(add(0, 10, {fexact(Field::kInPort, 1)}, {Output{9}}, 0xcc));
+  EXPECT_FALSE(core.apply(dup, err));
+  EXPECT_EQ(err.code, "duplicate");
+  EXPECT_EQ(err.index, 1);
+
   // Strict delete of something absent is an error naming it.
   Batch nf;
   FlowMod d = add(0, 99, {}, {});
