@@ -96,7 +96,11 @@ async function measure(ports: number, services: boolean): Promise<Result> {
     await step([]);
     const full = performance.now() - t0;
     const lflows = northd.stats().logicalFlows;
-    await northd.idle(); // the bulk of Logical_Switch_Port.up writes lands before increments are timed
+    // the bulk of Logical_Switch_Port.up writes (and northd reading their echo) lands before
+    // increments are timed: idle, then one more --wait=sb round trip, then idle
+    await northd.idle();
+    await step([]);
+    await northd.idle();
 
     const t1 = performance.now();
     await step(portAddOps());
