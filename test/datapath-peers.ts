@@ -155,6 +155,17 @@ export class Netns {
     sh('sysctl', ['-qw', `net.ipv6.conf.${outer}.disable_ipv6=1`]);
   }
 
+  /** A veth pair with both ends in the root namespace, up, offloads off (a wire between two datapaths). */
+  addWire(x: string, y: string): void {
+    sh('ip', ['link', 'add', x, 'type', 'veth', 'peer', 'name', y]);
+    this.links.push(x);
+    for (const l of [x, y]) {
+      sh('ethtool', ['-K', l, 'gro', 'off', 'rx', 'off', 'tx', 'off', 'tso', 'off', 'gso', 'off']);
+      sh('sysctl', ['-qw', `net.ipv6.conf.${l}.disable_ipv6=1`]);
+      sh('ip', ['link', 'set', l, 'up']);
+    }
+  }
+
   exec(ns: string, cmd: string, args: readonly string[], timeoutMs = 20000): string {
     return execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
   }
