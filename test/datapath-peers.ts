@@ -66,6 +66,22 @@ export class Testpmd {
    * the whole process; omitted: both lcores float over every CPU.
    */
   static async start(vdevs: readonly string[], opts: { cpu?: string; memMb?: number; fwd?: string; extra?: readonly string[] } = {}): Promise<Testpmd> {
+    // Rarely (seen under heavy load, cause not found yet) testpmd stalls during start-up
+    // after EAL's first lines; one bounded retry, and both outputs if it stalls twice.
+    try {
+      return await Testpmd.startOnce(vdevs, opts);
+    } catch (first) {
+      Testpmd.startFailures.push((first as Error).message);
+      return await Testpmd.startOnce(vdevs, opts).catch((second: unknown) => {
+        throw new Error(`testpmd did not start twice: 1) ${(first as Error).message} 2) ${(second as Error).message}`);
+      });
+    }
+  }
+
+  /** Messages of start-up attempts that stalled and were retried. */
+  static readonly startFailures: string[] = [];
+
+  private static async startOnce(vdevs: readonly string[], opts: { cpu?: string; memMb?: number; fwd?: string; extra?: readonly string[] }): Promise<Testpmd> {
     const prefix = `loom-tp-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
     const cpus = opts.cpu ?? '0-1';
     const lc = opts.cpu && !opts.cpu.includes('-') && !opts.cpu.includes(',') ? `0@${opts.cpu},1@${opts.cpu}` : `0@(${cpus}),1@(${cpus})`;

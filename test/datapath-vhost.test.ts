@@ -36,6 +36,7 @@ test('vhost-user: testpmd virtio-user <-> loom L2 table, then a drop rule', { sk
     await tp?.quit();
     await dp?.stop();
     rmSync(dir, { recursive: true, force: true });
+    for (const f of Testpmd.startFailures.splice(0)) t.diagnostic(`testpmd start-up stalled once and was retried: ${f.slice(0, 2000)}`);
   });
   dp = await DatapathProcess.spawn({ memoryMb: 256 });
   const p0 = await dp.addPort({ name: 'vm0', type: 'vhost-user', path: join(dir, 'vm0.sock') });
