@@ -782,4 +782,28 @@ std::vector<CtConnView> Conntrack::dump(size_t max) const {
 
 void Conntrack::set_timeouts(const CtTimeouts& t) noexcept { impl_->cfg.timeouts = t; }
 
+std::string Conntrack::check_invariants() const {
+  Impl& m = *impl_;
+  uint64_t live = 0;
+  for (uint32_t i = 0; i < m.cfg.max_conns; ++i) {
+    const Conn& c = m.pool[i];
+    if (!c.live) continue;
+    ++live;
+    for (unsigned d = 0; d < 2; ++d) {
+      uint32_t gen;
+      if (m.find(c.key[d], gen) != (i << 1 | d)) return "connection " + std::to_string(i) + " not reachable by its key " + std::to_string(d);
+    }
+  }
+  uint64_t links = 0;
+  for (uint32_t h : m.heads)
+    for (uint32_t l = h; l != kNil; l = m.pool[l >> 1].next[l & 1]) {
+      if (!m.pool[l >> 1].live) return "a freed connection is still linked";
+      if (++links > 2ull * m.cfg.max_conns) return "a hash chain loops";
+    }
+  if (links != 2 * live) return "links " + std::to_string(links) + " != 2 x live " + std::to_string(live);
+  if (live != m.live.load()) return "live count " + std::to_string(m.live.load()) + " != walked " + std::to_string(live);
+  if (live > m.cfg.max_conns) return "more connections than max_conns";
+  return "";
+}
+
 }  // namespace loom

@@ -1,6 +1,6 @@
 // datapath/core/conntrack.h — connection tracking with NAT, per zone.
 //
-// Owns: the connection table: TCP state (RFC 793 state machine, simplified window
+// Owns: the connection table: TCP state (RFC 9293 state machine, simplified window
 // check: sequence numbers must lie within the peer's advertised window, with slack),
 // UDP and ICMP (echo id) pseudo-connections, ICMP errors related to a tracked
 // connection, per-state timeouts (config), SNAT/DNAT/LB with port allocation from a
@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "core/actions.h"
@@ -79,9 +80,9 @@ class Conntrack {
   Conntrack(const Conntrack&) = delete;
   Conntrack& operator=(const Conntrack&) = delete;
 
-  // Tracks (and with act.commit creates/NATs) the packet. Rewrites addresses/ports and
-  // checksums in pkt for NAT, and updates key's ip4/l4 fields to match. IPv4 only for
-  // now: IPv6 packets come back tracked+invalid... see INTERFACE.md.
+  // Tracks (and with act.commit creates/NATs) the packet, IPv4 or IPv6. Rewrites
+  // addresses/ports and checksums in pkt for NAT and updates the key's ip4/ip6/l4 fields
+  // to match. Non-IP packets and fragments come back tracked + invalid.
   CtResult process(Packet& pkt, FlowKey& key, const Layout& lay, const Ct& act, uint16_t zone,
                    uint32_t hash, uint64_t now_ns) noexcept;
 
@@ -93,6 +94,9 @@ class Conntrack {
   CtStats stats() const noexcept;
   std::vector<CtConnView> dump(size_t max) const;  // control thread
   void set_timeouts(const CtTimeouts& t) noexcept;  // applies to later updates
+  // The invariants above, checked by a full walk (tests; no concurrent writers).
+  // Returns "" when they hold, else what is wrong.
+  std::string check_invariants() const;
 
   struct Impl;
 

@@ -65,6 +65,7 @@ TEST(Conntrack, TcpHandshakeAndStates) {
   EXPECT_EQ(t.expire(kSec + (to.tcp_time_wait - 1) * kSec, 1 << 17), 0u);
   EXPECT_EQ(t.expire(kSec + (to.tcp_time_wait + 1) * kSec, 1 << 17), 1u);
   EXPECT_EQ(t.stats().conns, 0u);
+  EXPECT_EQ(t.check_invariants(), "");
 }
 
 TEST(Conntrack, UnsolicitedInboundIsNewAndNotRemembered) {
@@ -151,6 +152,7 @@ TEST(Conntrack, SnatPortAllocationReplyAndExhaustion) {
     EXPECT_TRUE(l4_csum_ok(o.bytes, 14));
   }
   EXPECT_EQ(ports.size(), 4u);
+  EXPECT_EQ(t.check_invariants(), "");
   // A fifth connection finds no free tuple.
   auto full = ct(t, udp4(A, B, 6000, 53), snat, kSec);
   EXPECT_EQ(full.r.drop, DropReason::kCtNatExhausted);
@@ -284,6 +286,7 @@ TEST(Conntrack, ConcurrentThreadsKeepTheTableConsistent) {
   std::thread a(worker, 1), b(worker, 2);
   a.join();
   b.join();
+  EXPECT_EQ(t.check_invariants(), "");
   const auto conns = t.dump(10000);
   EXPECT_EQ(conns.size(), t.stats().conns);
   EXPECT_LE(conns.size(), 512u);
