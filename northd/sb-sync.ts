@@ -272,21 +272,28 @@ export class SbSync {
         }
         continue;
       }
-      const members = [...want.dps.keys()].sort();
-      const dps = members.join(',');
+      let dps: string;
+      let members: Uuid[] | null = null;
+      if (want.dps.size === 1) dps = want.dps.keys().next().value as Uuid;
+      else {
+        members = [...want.dps.keys()].sort();
+        dps = members.join(',');
+      }
       if (have !== undefined && have.dps === dps) continue;
-      let where: { logical_datapath: unknown; logical_dp_group: unknown };
-      if (members.length === 1 && members[0] !== undefined) where = { logical_datapath: dpRef(members[0]), logical_dp_group: ['set', []] };
-      else where = { logical_datapath: ['set', []], logical_dp_group: refValue(groupRef(dps, members)) };
+      const single = members === null;
+      const dpCol = single ? dpRef(dps) : ['set', []];
+      const groupCol = single ? ['set', []] : refValue(groupRef(dps, members ?? []));
       if (have !== undefined) {
         if (have.dps.includes(',')) release(have.dps);
-        update('Logical_Flow', have.ref, where);
+        update('Logical_Flow', have.ref, { logical_datapath: dpCol, logical_dp_group: groupCol });
         have.dps = dps;
       } else {
         const f = want.flow;
+        // a new row leaves the other reference column at its default (empty)
         const ref = insert('Logical_Flow', {
-          ...where, pipeline: f.pipeline, table_id: f.table, priority: f.priority, match: f.match, actions: f.actions,
-          external_ids: flowExternalIds(f), tags: {},
+          [single ? 'logical_datapath' : 'logical_dp_group']: single ? dpCol : groupCol,
+          pipeline: f.pipeline, table_id: f.table, priority: f.priority, match: f.match, actions: f.actions,
+          external_ids: flowExternalIds(f),
         }, 'lf');
         this.flows.set(k, hold({ ref, dps }));
       }
