@@ -331,7 +331,7 @@ test('errors: ovn-nbctl wording, exit as LoomError, and nothing changes', async 
     [['ls-add', 'x', '--', 'lsp-add', 'sw0', 'vm1'], 'vm1: a port with this name already exists'],
     [['ls-add', 'x', '--', 'acl-add', 'sw0', 'sideways', '1', 'ip', 'drop'], 'sideways: direction must be "to-lport" or "from-lport"'],
     [['ls-add', 'x', '--', 'acl-add', 'sw0', 'to-lport', '1', 'ip', 'dropit'], 'dropit: action must be one of "allow", "allow-related", "allow-stateless", "drop", and "reject"'],
-    [['ls-add', 'x', '--', 'acl-add', 'sw0', 'to-lport', '99999', 'ip', 'drop'], '99999: priority must be in range 0...32767'],
+    [['ls-add', 'x', '--', 'acl-add', 'sw0', 'to-lport', '99999', 'ip', 'drop'], '99999: priority must in range 0...32767'],
     [['ls-add', 'x', '--', 'lsp-set-addresses', 'vm1', 'foo'], 'foo: Invalid address format. See ovn-nb(5). Hint: An Ethernet address must be listed before an IP address, together as a single argument.'],
     [['ls-add', 'x', '--', 'lsp-set-type', 'vm1', 'bogus'], "Logical switch port type 'bogus' is unrecognized. Not setting type."],
     [['ls-add', 'x', '--', 'lr-nat-add', 'lr0', 'snatt', '1.1.1.1', '10.0.0.0/24'], 'snatt: type must be one of "dnat", "snat" and "dnat_and_snat".'],

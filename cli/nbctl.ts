@@ -93,7 +93,8 @@ function printSet(ctx: CommandContext, v: Value | undefined): void {
 }
 
 function int(text: string, what: string, lo: number, hi: number): number {
-  if (!/^-?\d+$/.test(text) || Number(text) < lo || Number(text) > hi) fail('invalid-value', `${text}: ${what} must be in range ${lo}...${hi}`, { value: text });
+  // Worded as ovn-nbctl 23.03 words it ("must in range"), so scripts matching it keep working.
+  if (!/^-?\d+$/.test(text) || Number(text) < lo || Number(text) > hi) fail('invalid-value', `${text}: ${what} must in range ${lo}...${hi}`, { value: text });
   return Number(text);
 }
 
