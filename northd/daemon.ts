@@ -192,6 +192,10 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
           sync.committed(txn, res);
           sbTransactions++;
           sbOps += txn.ops.length;
+          // an update that found no row means SB is not what northd thinks (restored,
+          // edited by hand): learn it again and rewrite what differs
+          const lost = txn.ops.some((o, i) => o.op === 'update' && (res.results[i] as { count?: number } | undefined)?.count === 0);
+          if (lost) throw new LoomError({ code: 'not-found', message: 'SB rows northd owns changed under it; resyncing' });
         }
         needFullSync = false;
         failures = 0;

@@ -120,6 +120,15 @@ test('northd daemon: compile, hot paths, nb_cfg, port up, restart', async (t) =>
     await northd.idle();
     assert.equal((await nb.select('Logical_Switch_Port', [['name', '==', 'vm1']]))[0]?.['up'], false); // unclaimed VIF
 
+    // SB edited behind northd's back: the next update finds no row, northd resyncs
+    await sb.transact([{ op: 'delete', table: 'Multicast_Group', where: [['name', '==', '_MC_flood']] }]);
+    await nbctl(nb, ['lsp-add', 'ls1', 'late', '--', 'lsp-set-addresses', 'late', '0a:ff:00:00:00:02 10.0.1.78']);
+    await northd.synced();
+    await northd.idle();
+    assert.deepEqual(await sbLines(sb), contentLines(compileFull(await nbSnapshot(nb))));
+    assert.ok(errors.some((e) => e instanceof Error && /resyncing/.test(e.message)));
+    errors.length = 0;
+
     // restart: same keys, nothing rewritten
     const before = await sbLines(sb);
     const keys = async (): Promise<string[]> => [
