@@ -66,6 +66,19 @@ struct Table::Subtable {
   };
   std::vector<Slot> slots;  // power of two, e == nullptr is empty
   uint64_t cap_mask = 0;
+  size_t used = 0;
+  // Every entry by priority (overlap checks of later additions), and the entries that
+  // share a mask and value (the highest is in `slots`; the rest can never win a lookup
+  // but are kept to find same-priority duplicates).
+  std::unordered_map<uint32_t, std::vector<const Entry*>> by_prio;
+  std::unordered_map<uint64_t, std::vector<const Entry*>> same_key;
+
+  explicit Subtable(const FlowKey& m) : mask(m) {
+    for (unsigned w = 0; w < kKeyWords; ++w)
+      if (mask.w[w]) words[nwords++] = static_cast<uint8_t>(w);
+    slots.assign(8, Slot{0, nullptr});
+    cap_mask = 7;
+  }
 
   const Entry* find(const FlowKey& k, uint64_t h) const noexcept {
     for (uint64_t i = h & cap_mask;; i = (i + 1) & cap_mask) {
@@ -83,10 +96,59 @@ struct Table::Subtable {
       if (eq) return s.e;
     }
   }
+
+  void rehash(size_t cap) {
+    std::vector<Slot> old = std::move(slots);
+    slots.assign(cap, Slot{0, nullptr});
+    cap_mask = cap - 1;
+    for (const Slot& o : old) {
+      if (o.e == nullptr) continue;
+      for (uint64_t i = o.hash & cap_mask;; i = (i + 1) & cap_mask)
+        if (slots[i].e == nullptr) {
+          slots[i] = o;
+          break;
+        }
+    }
+  }
+
+  // Adds e; returns the entry it duplicates (same value and priority), or nullptr.
+  const Entry* insert(const Entry* e) {
+    if ((used + 1) * 2 > slots.size()) rehash(slots.size() * 2);
+    const uint64_t h = masked_hash(e->match.value, mask, words, nwords);
+    for (uint64_t i = h & cap_mask;; i = (i + 1) & cap_mask) {
+      Slot& slot = slots[i];
+      if (slot.e == nullptr) {
+        slot = {h, e};
+        ++used;
+        break;
+      }
+      if (slot.hash == h && slot.e->match.value == e->match.value) {
+        auto& v = same_key[h];
+        if (std::find(v.begin(), v.end(), slot.e) == v.end()) v.push_back(slot.e);
+        for (const Entry* x : v)
+          if (x->priority == e->priority && x->match.value == e->match.value) return x;
+        v.push_back(e);
+        if (e->priority > slot.e->priority) slot.e = e;  // the lower one is shadowed
+        break;
+      }
+    }
+    max_priority = std::max(max_priority, e->priority);
+    by_prio[e->priority].push_back(e);
+    return nullptr;
+  }
 };
 
-Table::~Table() {
-  for (Subtable* s : subtables_) delete s;
+Table::~Table() = default;
+
+void Table::finish() {
+  std::stable_sort(subtables_.begin(), subtables_.end(),
+                   [](const auto& a, const auto& b) { return a->max_priority > b->max_priority; });
+  union_mask_ = FlowKey{};
+  used_words_.clear();
+  for (const auto& st : subtables_)
+    for (unsigned w = 0; w < kKeyWords; ++w) union_mask_.w[w] |= st->mask.w[w];
+  for (unsigned w = 0; w < kKeyWords; ++w)
+    if (union_mask_.w[w]) used_words_.push_back(static_cast<uint8_t>(w));
 }
 
 std::shared_ptr<const Table> Table::build(std::vector<std::shared_ptr<const Entry>> entries,
@@ -180,59 +242,93 @@ std::shared_ptr<const Table> Table::build(std::vector<std::shared_ptr<const Entr
   std::shared_ptr<Table> t(new Table());
   t->generation_ = g_generation.fetch_add(1, std::memory_order_relaxed);
   for (auto& g : groups) {
-    auto* st = new Subtable();
-    t->subtables_.push_back(st);
-    st->mask = entries[g[0]]->match.mask;
-    for (unsigned w = 0; w < kKeyWords; ++w) {
-      if (st->mask.w[w]) st->words[st->nwords++] = static_cast<uint8_t>(w);
-      t->union_mask_.w[w] |= st->mask.w[w];
-    }
+    auto st = std::make_shared<Subtable>(entries[g[0]]->match.mask);
     size_t cap = 8;
     while (cap < g.size() * 2) cap <<= 1;
-    st->slots.assign(cap, Subtable::Slot{0, nullptr});
-    st->cap_mask = cap - 1;
-    // Entries with the same mask and value: the highest priority is the one a lookup
-    // can return; all of them are kept aside to check for same-priority duplicates.
-    std::unordered_map<uint64_t, std::vector<const Entry*>> same_key;
+    st->rehash(cap);
     for (size_t i : g) {
       const Entry* e = entries[i].get();
-      st->max_priority = std::max(st->max_priority, e->priority);
-      const uint64_t h = masked_hash(e->match.value, st->mask, st->words, st->nwords);
-      for (uint64_t s = h & st->cap_mask;; s = (s + 1) & st->cap_mask) {
-        auto& slot = st->slots[s];
-        if (slot.e == nullptr) {
-          slot = {h, e};
-          break;
-        }
-        if (slot.hash == h && slot.e->match.value == e->match.value) {
-          auto& v = same_key[h];
-          if (std::find(v.begin(), v.end(), slot.e) == v.end()) v.push_back(slot.e);
-          v.push_back(e);
-          if (e->priority > slot.e->priority) slot.e = e;  // the lower one is shadowed
-          break;
+      if (const Entry* dup = st->insert(e)) {
+        clash(*e, *dup, "duplicate");
+        return nullptr;
+      }
+    }
+    t->subtables_.push_back(std::move(st));
+  }
+  t->finish();
+  t->entries_ = std::move(entries);
+  return t;
+}
+
+namespace {
+bool overlaps(const Entry& a, const Entry& b) noexcept {
+  for (unsigned w = 0; w < kKeyWords; ++w)
+    if ((a.match.value.w[w] ^ b.match.value.w[w]) & a.match.mask.w[w] & b.match.mask.w[w]) return false;
+  return true;
+}
+}  // namespace
+
+std::shared_ptr<const Table> Table::extend(const Table& prev, std::vector<std::shared_ptr<const Entry>> added,
+                                           ClassifierError& err) {
+  std::vector<std::shared_ptr<const Subtable>> subs = prev.subtables_;
+  std::vector<std::shared_ptr<Subtable>> copies(subs.size());  // subtables being extended
+  for (const auto& ep : added) {
+    const Entry& e = *ep;
+    for (unsigned w = 0; w < kKeyWords; ++w) {
+      if (e.match.value.w[w] & ~e.match.mask.w[w]) {
+        err = {"bad_mask", describe(e) + ": match value has bits outside its mask", &e, nullptr};
+        return nullptr;
+      }
+    }
+    size_t k = subs.size();
+    for (size_t j = 0; j < subs.size(); ++j) {
+      const Subtable& st = copies[j] ? *copies[j] : *subs[j];
+      if (st.mask == e.match.mask) {
+        k = j;
+        continue;
+      }
+      // Other masks: anything at the same priority that agrees on the shared bits clashes.
+      auto it = st.by_prio.find(e.priority);
+      if (it == st.by_prio.end()) continue;
+      for (const Entry* x : it->second) {
+        if (overlaps(e, *x)) {
+          err = {"overlap",
+                 describe(e) + " and " + describe(*x) +
+                     " have the same priority and can match the same packet; give one"
+                     " a different priority or make their matches disjoint",
+                 &e, x};
+          return nullptr;
         }
       }
     }
-    for (auto& [h, v] : same_key) {
-      for (size_t a = 0; a < v.size(); ++a)
-        for (size_t b = a + 1; b < v.size(); ++b)
-          if (v[a]->priority == v[b]->priority && v[a]->match.value == v[b]->match.value) {
-            clash(*v[b], *v[a], "duplicate");
-            return nullptr;
-          }
+    if (k == subs.size()) {
+      subs.push_back(nullptr);
+      copies.push_back(std::make_shared<Subtable>(e.match.mask));
+    } else if (!copies[k]) {
+      copies[k] = std::make_shared<Subtable>(*subs[k]);
+    }
+    if (const Entry* dup = copies[k]->insert(&e)) {
+      err = {"duplicate",
+             describe(e) + " and " + describe(*dup) +
+                 " have the same priority and can match the same packet; give one"
+                 " a different priority or make their matches disjoint",
+             &e, dup};
+      return nullptr;
     }
   }
-  std::stable_sort(t->subtables_.begin(), t->subtables_.end(),
-                   [](const Subtable* a, const Subtable* b) { return a->max_priority > b->max_priority; });
-  for (unsigned w = 0; w < kKeyWords; ++w)
-    if (t->union_mask_.w[w]) t->used_words_.push_back(static_cast<uint8_t>(w));
-  t->entries_ = std::move(entries);
+  std::shared_ptr<Table> t(new Table());
+  t->generation_ = g_generation.fetch_add(1, std::memory_order_relaxed);
+  for (size_t j = 0; j < subs.size(); ++j) t->subtables_.push_back(copies[j] ? copies[j] : subs[j]);
+  t->finish();
+  t->entries_.reserve(prev.entries_.size() + added.size());
+  t->entries_ = prev.entries_;
+  for (auto& e : added) t->entries_.push_back(std::move(e));
   return t;
 }
 
 const Entry* Table::lookup(const FlowKey& k) const noexcept {
   const Entry* best = nullptr;
-  for (const Subtable* st : subtables_) {
+  for (const auto& st : subtables_) {
     if (best != nullptr && best->priority >= st->max_priority) break;
     const uint64_t h = masked_hash(k, st->mask, st->words, st->nwords);
     const Entry* e = st->find(k, h);

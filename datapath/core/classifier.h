@@ -73,6 +73,12 @@ class Table {
   // fills err.
   static std::shared_ptr<const Table> build(std::vector<std::shared_ptr<const Entry>> entries,
                                             ClassifierError& err);
+  // `prev` plus `added` (entries that only add to it): unchanged subtables are shared,
+  // the ones that grow are copied and extended, and only the added entries are checked
+  // for overlaps — O(added + size of the touched subtables' slot arrays), not a rebuild.
+  // Same result and same errors as build(prev.entries() + added).
+  static std::shared_ptr<const Table> extend(const Table& prev, std::vector<std::shared_ptr<const Entry>> added,
+                                             ClassifierError& err);
   // Highest-priority entry matching k, or nullptr. Lock-free, allocation-free.
   const Entry* lookup(const FlowKey& k) const noexcept;
 
@@ -90,9 +96,10 @@ class Table {
 
  private:
   Table() = default;
+  void finish();  // sorts subtables, computes union mask and used words
   struct Subtable;
   std::vector<std::shared_ptr<const Entry>> entries_;
-  std::vector<Subtable*> subtables_;
+  std::vector<std::shared_ptr<const Subtable>> subtables_;  // shared between versions
   std::vector<uint8_t> used_words_;
   FlowKey union_mask_;
   uint64_t generation_ = 0;

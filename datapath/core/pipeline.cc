@@ -250,6 +250,8 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
     // duplicates are caught by Table::build), so adding to a big table stays cheap.
     std::unordered_map<uint64_t, std::vector<size_t>> index;
     bool indexed = false;
+    size_t base = 0;         // entries [0, base) came from the previous version
+    bool only_adds = true;   // nothing was modified or deleted: Table::extend applies
   };
   std::map<uint16_t, Work> work;
   std::unordered_map<const Entry*, int> made_by;  // new entry -> flow op index
@@ -258,6 +260,7 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
     if (it != work.end()) return it->second;
     Work& w = work[t];
     w.entries = tables[t]->entries();
+    w.base = w.entries.size();
     return w;
   };
   auto find = [](Work& w, uint32_t prio, const Match& m) -> long {
@@ -288,6 +291,7 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
         Work& w = touch(static_cast<uint16_t>(t));
         for (auto& e : w.entries)
           if (e && e->cookie == fm.cookie) e.reset();
+        w.only_adds = false;
       }
       continue;
     }
@@ -315,6 +319,7 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
       case FlowMod::kModify: {
         if (at < 0) return fail(err, "not_found", who + ": no entry with this match"), nullptr;
         if (!validate_program(fm.program, fm.table, groups, err)) return nullptr;
+        w.only_adds = false;
         auto e = std::make_shared<Entry>(*w.entries[static_cast<size_t>(at)]);  // keeps stats
         e->program = fm.program;
         e->cookie = fm.cookie;
@@ -324,6 +329,7 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
       }
       case FlowMod::kDelete:
         if (at < 0) return fail(err, "not_found", who + ": no entry with this match"), nullptr;
+        w.only_adds = false;
         w.entries[static_cast<size_t>(at)].reset();
         break;
       case FlowMod::kDeleteByCookie:
@@ -331,12 +337,18 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
     }
   }
   for (auto& [t, w] : work) {
-    std::vector<std::shared_ptr<const Entry>> live;
-    live.reserve(w.entries.size());
-    for (auto& e : w.entries)
-      if (e) live.push_back(std::move(e));
     ClassifierError ce;
-    auto built = Table::build(std::move(live), ce);
+    std::shared_ptr<const Table> built;
+    if (w.only_adds) {
+      std::vector<std::shared_ptr<const Entry>> added(w.entries.begin() + static_cast<long>(w.base), w.entries.end());
+      built = Table::extend(*tables[t], std::move(added), ce);
+    } else {
+      std::vector<std::shared_ptr<const Entry>> live;
+      live.reserve(w.entries.size());
+      for (auto& e : w.entries)
+        if (e) live.push_back(std::move(e));
+      built = Table::build(std::move(live), ce);
+    }
     if (!built) {
       err.code = ce.code;
       err.message = ce.message;

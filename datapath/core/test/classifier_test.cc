@@ -194,3 +194,74 @@ TEST(Fields, NamesRoundTripAndLayoutIsDisjoint) {
   EXPECT_EQ(f, Field::kIp4Dst);
   EXPECT_FALSE(field_by_name("ip5.dst", f));
 }
+
+// Table::extend (the incremental path for batches that only add) must agree with a full
+// build: same lookups, and an error exactly when the full build has one.
+TEST(Classifier, ExtendAgreesWithFullBuild) {
+  std::mt19937_64 rng(99);
+  const std::vector<std::vector<std::pair<Field, uint64_t>>> shapes = {
+      {{Field::kEthType, 0xffff}},
+      {{Field::kEthType, 0xffff}, {Field::kIpProto, 0xff}},
+      {{Field::kIp4Dst, 0xffffff00}},
+      {{Field::kIp4Dst, 0xffffffff}},
+      {{Field::kIpProto, 0xff}, {Field::kL4Dst, 0xffff}},
+      {{Field::kMetadata, 0xffffffff}, {Field::kEthDst, 0xffffffffffffull}},
+  };
+  auto rv = [&](Field f) -> uint64_t {
+    switch (f) {
+      case Field::kEthType: return rng() % 2 ? 0x800 : 0x86dd;
+      case Field::kIpProto: return rng() % 2 ? 6 : 17;
+      case Field::kIp4Dst: return 0x0a000000 | (rng() % 64);
+      case Field::kEthDst: return 0x020000000000ull | (rng() % 16);
+      default: return rng() % 8;
+    }
+  };
+  int failures = 0, successes = 0;
+  for (int round = 0; round < 60; ++round) {
+    std::vector<std::shared_ptr<const Entry>> es;
+    const int n = 20 + static_cast<int>(rng() % 200);
+    const bool shared_prios = round % 2 == 0;
+    for (int i = 0; i < n; ++i) {
+      std::vector<FieldMatch> fm;
+      for (auto& [f, m] : shapes[rng() % shapes.size()]) fm.push_back(masked(f, rv(f), m));
+      const uint32_t prio = shared_prios ? 100 + static_cast<uint32_t>(rng() % 3) : 1000 + static_cast<uint32_t>(rng() % 100000);
+      es.push_back(mk(prio, fm, static_cast<uint64_t>(i) + 1));
+    }
+    ClassifierError ef, ei;
+    auto full = Table::build(es, ef);
+    auto cur = Table::build({}, ei);
+    bool failed = false;
+    for (size_t i = 0; i < es.size();) {
+      const size_t chunk = std::min<size_t>(es.size() - i, 1 + rng() % 16);
+      std::vector<std::shared_ptr<const Entry>> added(es.begin() + static_cast<long>(i), es.begin() + static_cast<long>(i + chunk));
+      auto next = Table::extend(*cur, added, ei);
+      if (!next) {
+        failed = true;
+        break;
+      }
+      cur = next;
+      i += chunk;
+    }
+    ASSERT_EQ(failed, full == nullptr) << "round " << round << ": " << ef.message << " / " << ei.message;
+    if (failed) {
+      ++failures;
+      ASSERT_TRUE(ei.entry && ei.other);
+      EXPECT_EQ(ei.entry->priority, ei.other->priority);
+      EXPECT_TRUE(overlap(*ei.entry, *ei.other));
+      continue;
+    }
+    ++successes;
+    EXPECT_EQ(cur->subtable_count(), full->subtable_count());
+    EXPECT_EQ(cur->entries().size(), es.size());
+    for (int q = 0; q < 500; ++q) {
+      FlowKey k;
+      for (Field f : {Field::kEthType, Field::kIpProto, Field::kL4Dst, Field::kIp4Dst, Field::kMetadata, Field::kEthDst})
+        key_set(k, f, U128{0, rv(f)}, field_full_mask(f));
+      const Entry* want = linear(es, k);
+      ASSERT_EQ(cur->lookup(k), want);
+      ASSERT_EQ(full->lookup(k), want);
+    }
+  }
+  EXPECT_GT(failures, 0);   // both outcomes were exercised
+  EXPECT_GT(successes, 0);
+}
