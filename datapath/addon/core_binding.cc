@@ -54,6 +54,7 @@ class CoreBinding final : public PipelineBinding {
   }
 
   Napi::Array entry_stats(Napi::Env env) override {
+    core_.reclaim();  // versions retired by the last apply are freed once workers moved on
     auto snap = core_.snapshot();
     Napi::Array a = Napi::Array::New(env);
     uint32_t k = 0;

@@ -128,7 +128,15 @@ class WorkerSink final : public BurstSink {
   void flush_port(uint16_t port) {
     auto& q = tx_[port];
     if (q.n == 0) return;
-    const uint16_t sent = rte_eth_tx_burst(port, static_cast<uint16_t>(idx_), q.pkts, q.n);
+    // A guest ring that takes part of a burst is draining: retry a few times while it
+    // makes progress (as OVS does for vhost), then count and free the rest.
+    uint16_t sent = 0;
+    for (unsigned attempt = 0; attempt < 8 && sent < q.n; attempt++) {
+      const uint16_t n = rte_eth_tx_burst(port, static_cast<uint16_t>(idx_), q.pkts + sent,
+                                          static_cast<uint16_t>(q.n - sent));
+      if (n == 0) break;
+      sent = static_cast<uint16_t>(sent + n);
+    }
     add_relaxed(c_.tx[port], uint64_t{sent});
     if (sent < q.n) {
       const uint64_t lost = q.n - sent;

@@ -4,8 +4,8 @@
 //   goes": `WorkerPipeline` (one worker's burst-wise view of the running pipeline),
 //   `TableVersion` (one immutable published version of the shell's own L2 table) and
 //   `BurstSink` (where a decision lands: a tx buffer, a drop counter, the packet-in queue).
-// Reads: nothing. Called by: datapath.cc (worker loop), simple_table.cc and
-//   core_pipeline.cc (implementations).
+// Reads: nothing. Called by: datapath.cc (worker loop); implemented by simple_table.h/.cc
+//   and core_pipeline.h; BurstSink by datapath.cc's WorkerSink.
 // Never: a TableVersion is never mutated after publication; process() never allocates,
 //   locks, logs, makes syscalls or throws (it runs on a forwarding lcore).
 // Invariants: every mbuf handed to process() ends in exactly one emit(last=true) or
