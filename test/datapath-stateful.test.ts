@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { test, type TestContext } from 'node:test';
+import { LoomError } from '../store/types.js';
 import { DatapathProcess } from '../datapath/js/process.js';
 import { canRunDpdk, Netns, waitFor } from './datapath-peers.js';
 
@@ -187,7 +188,7 @@ test('VXLAN: loom encapsulates toward the Linux vxlan device and decapsulates it
   assert.ok((s.entries.find((e) => e.cookie === 33)?.packets ?? 0) >= 3, 'decapsulated replies matched tun_id 4242');
 });
 
-test('packet-out carries logical metadata into the pipeline', { skip, timeout: 30000 }, async (t) => {
+test('packet-out carries logical metadata into the pipeline; groups copy per bucket', { skip, timeout: 30000 }, async (t) => {
   const dp = await DatapathProcess.spawn({ memoryMb: 64 });
   t.after(() => dp.stop());
   await dp.applyBatch([{ op: 'add', entry: { table: 3, priority: 10, cookie: 41, match: { metadata: 5, inport: 2 }, actions: [{ type: 'packet_in', reason: 9 }] } }]);
@@ -202,6 +203,17 @@ test('packet-out carries logical metadata into the pipeline', { skip, timeout: 3
   assert.equal(got[0]?.reason, 9);
   assert.equal(got[0]?.table, 3);
   assert.equal(got[0]?.cookie, 41);
+
+  // A group runs each bucket on its own copy: two buckets, two packet-ins.
+  await dp.applyBatch([
+    { op: 'add_group', group: 5, buckets: [[{ type: 'packet_in', reason: 21 }], [{ type: 'packet_in', reason: 22 }]] },
+    { op: 'add', entry: { table: 4, priority: 10, cookie: 42, match: {}, actions: [{ type: 'group', group: 5 }] } },
+  ]);
+  await assert.rejects(dp.applyBatch([{ op: 'add', entry: { table: 4, priority: 20, match: {}, actions: [{ type: 'group', group: 6 }] } }]), (e: unknown) => e instanceof LoomError && e.op === 0);
+  pins.length = 0;
+  assert.equal(await dp.packetOut({ table: 4, inPort: 0 }, f), true);
+  const two = await waitFor('two packet-ins from the group', () => (pins.length >= 2 ? pins : undefined), 5000, 50);
+  assert.deepEqual(two.map((p) => p.reason).sort(), [21, 22]);
 });
 
 test('Geneve between two loom datapaths, with OVN\'s port option, decoded by tshark on the wire', { skip, timeout: 90000 }, async (t) => {
