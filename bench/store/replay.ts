@@ -9,11 +9,13 @@
 //      EMIT_DIR=DIR replays the files the reference script wrote there instead of generating.
 // Never asserts: numbers only (test/cli-replay.test.ts checks correctness). Ends only the
 // processes it started, by pid.
-// Seen here (2 shared cores, load average 9-14 from other work, so wall times are inflated
-// 3-4x for both sides): 10k ports, 100 files: loom 30.2 s vs ovn-nbctl 51.1 s (1.7x) at
-// load ~9; 115 s vs 105 s (0.9x) at load ~14. CPU per 300-command file, measured over 8-run
-// batches: loom client ~130 ms (node startup alone ~70 ms) + nbdb ~23 ms, i.e. ~15 s of CPU
-// for the 10k-port load, ~4.2x under the 64.6 s ovn-nbctl + ovsdb-server took on a quiet run.
+// Seen here (2 shared cores, other helpers' work keeping load average at 5-14, so wall times
+// swing 2-3x run to run for both sides; run it in the foreground — started in the background
+// of a non-interactive shell, loom's client CPU came out doubled):
+//   10k ports, 100 files, same run, load ~5-6: loom 30.3 s (client CPU 15.9 s, nbdb 2.0 s)
+//   vs ovn-nbctl + ovsdb-server 45.7 s (ovn-nbctl CPU alone 21.1 s): 1.51x. At load ~9:
+//   30.2 s vs 51.1 s (1.69x). Client CPU per 300-command file ~125-160 ms, of which node's
+//   own startup is ~65-75 ms; nbdb ~20 ms. The 5x target (vs 64.6 s) is not reached.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
