@@ -1,0 +1,206 @@
+// northd/testdata/random-nb.ts — test support: random NB change operations over plain rows
+// (switches, ports, addresses, port groups, ACLs, routers, router ports, NAT, routes,
+// policies, load balancers, DHCP options), deleting the way OVSDB garbage collection and
+// weak references would, and the row diff that turns two snapshots into NbChanges.
+// Shared by the incremental==recompute property test and the SB sync property test.
+import fc from 'fast-check';
+import type { Row, Uuid } from '../../store/types.js';
+import type { NbChange } from '../model.js';
+import { NB_TABLES, emptySnapshot, list, str, type NbTable } from '../nb.js';
+
+export type Nb = { [T in NbTable]: Map<Uuid, Row> };
+
+let seq = 0;
+export const uuid = (): Uuid => `00000000-0000-4000-8000-${(++seq).toString(16).padStart(12, '0')}`;
+
+export function clone(nb: Nb): Nb {
+  const c = emptySnapshot();
+  for (const t of NB_TABLES) for (const [u, r] of nb[t]) c[t].set(u, r);
+  return c;
+}
+
+export function diff(before: Nb, after: Nb): NbChange[] {
+  const out: NbChange[] = [];
+  for (const t of NB_TABLES) {
+    for (const [u, r] of after[t]) if (before[t].get(u) !== r) out.push({ table: t, uuid: u, old: before[t].get(u) ?? null, new: r });
+    for (const [u, r] of before[t]) if (!after[t].has(u)) out.push({ table: t, uuid: u, old: r, new: null });
+  }
+  return out;
+}
+
+const pick = <T>(xs: readonly T[], i: number): T | undefined => (xs.length === 0 ? undefined : xs[i % xs.length]);
+export const set = (nb: Nb, t: NbTable, r: Row): void => void nb[t].set(r._uuid, r);
+export const upd = (nb: Nb, t: NbTable, r: Row, cols: { [c: string]: unknown }): void => set(nb, t, { ...r, ...cols } as Row);
+
+/** Deletes rows the way OVSDB garbage collection and weak references would. */
+function delPort(nb: Nb, p: Uuid): void {
+  nb.Logical_Switch_Port.delete(p);
+  for (const ls of nb.Logical_Switch.values()) if (list(ls, 'ports').includes(p)) upd(nb, 'Logical_Switch', ls, { ports: list(ls, 'ports').filter((x) => x !== p) });
+  for (const pg of nb.Port_Group.values()) if (list(pg, 'ports').includes(p)) upd(nb, 'Port_Group', pg, { ports: list(pg, 'ports').filter((x) => x !== p) });
+}
+
+export type Op = { kind: number; a: number; b: number; c: number };
+
+export function applyOp(nb: Nb, op: Op): void {
+  const lss = [...nb.Logical_Switch.values()];
+  const lsps = [...nb.Logical_Switch_Port.values()];
+  const lrs = [...nb.Logical_Router.values()];
+  const lrps = [...nb.Logical_Router_Port.values()];
+  const pgs = [...nb.Port_Group.values()];
+  const acls = [...nb.ACL.values()];
+  const lbs = [...nb.Load_Balancer.values()];
+  const n = seq + 1;
+  const mac = `0a:00:00:00:${(op.b % 256).toString(16).padStart(2, '0')}:${(n % 256).toString(16).padStart(2, '0')}`;
+  const ip = `10.0.${op.a % 4}.${(op.b % 250) + 1}`;
+  switch (op.kind % 22) {
+    case 0: set(nb, 'Logical_Switch', { _uuid: uuid(), name: `ls${n}`, ports: [], acls: [], load_balancer: [] }); break;
+    case 1: {
+      const ls = pick(lss, op.a);
+      if (ls === undefined) break;
+      for (const p of list(ls, 'ports')) delPort(nb, p);
+      const cur = nb.Logical_Switch.get(ls._uuid);
+      for (const a of list(cur ?? ls, 'acls')) nb.ACL.delete(a);
+      nb.Logical_Switch.delete(ls._uuid);
+      break;
+    }
+    case 2: case 3: case 4: {
+      const ls = pick(lss, op.a);
+      if (ls === undefined) break;
+      const p: Row = { _uuid: uuid(), name: `p${n}`, type: '', addresses: op.c % 5 === 0 ? [mac, 'unknown'] : [`${mac} ${ip}${op.c % 3 === 0 ? ` fd00::${n.toString(16)}` : ''}`], port_security: op.c % 2 ? [`${mac} ${ip}`] : [], options: {} };
+      set(nb, 'Logical_Switch_Port', p);
+      upd(nb, 'Logical_Switch', ls, { ports: [...list(ls, 'ports'), p._uuid].sort() });
+      break;
+    }
+    case 5: { const p = pick(lsps, op.a); if (p) delPort(nb, p._uuid); break; }
+    case 6: { const p = pick(lsps, op.a); if (p && str(p, 'type') === '') upd(nb, 'Logical_Switch_Port', p, { addresses: [`${mac} ${ip}`] }); break; }
+    case 7: {
+      const ports = lsps.filter((_, i) => (i + op.b) % 3 === 0).map((p) => p._uuid).sort();
+      set(nb, 'Port_Group', { _uuid: uuid(), name: `pg${n}`, ports, acls: [] });
+      break;
+    }
+    case 8: {
+      const pg = pick(pgs, op.a);
+      if (pg) upd(nb, 'Port_Group', pg, { ports: lsps.filter((_, i) => (i + op.b) % 2 === 0).map((p) => p._uuid).sort() });
+      break;
+    }
+    case 9: case 10: {
+      const actions = ['allow-related', 'drop', 'allow', 'allow-stateless', 'reject'];
+      const dir = op.b % 2 ? 'to-lport' : 'from-lport';
+      const pg = op.c % 2 ? pick(pgs, op.a) : undefined;
+      const ls = pick(lss, op.a);
+      const owner = pg ?? ls;
+      if (owner === undefined) break;
+      const port = dir === 'to-lport' ? 'outport' : 'inport';
+      const match = pg ? `${port} == @${str(pg, 'name')} && ip4 && ip4.src == $${str(pg, 'name')}_ip4` : `ip4 && tcp.dst == ${op.b % 1000}`;
+      const acl: Row = { _uuid: uuid(), direction: dir, priority: 1000 + (op.b % 10), match, action: actions[op.c % actions.length] ?? 'drop', options: {}, label: 0 };
+      set(nb, 'ACL', acl);
+      if (pg) upd(nb, 'Port_Group', pg, { acls: [...list(pg, 'acls'), acl._uuid].sort() });
+      else if (ls) upd(nb, 'Logical_Switch', ls, { acls: [...list(ls, 'acls'), acl._uuid].sort() });
+      break;
+    }
+    case 11: {
+      const acl = pick(acls, op.a);
+      if (acl === undefined) break;
+      if (op.b % 2) upd(nb, 'ACL', acl, { action: op.c % 2 ? 'allow-related' : 'drop' });
+      else {
+        nb.ACL.delete(acl._uuid);
+        for (const t of ['Logical_Switch', 'Port_Group'] as const) {
+          for (const r of nb[t].values()) if (list(r, 'acls').includes(acl._uuid)) upd(nb, t, r, { acls: list(r, 'acls').filter((x) => x !== acl._uuid) });
+        }
+      }
+      break;
+    }
+    case 12: set(nb, 'Logical_Router', { _uuid: uuid(), name: `lr${n}`, ports: [], nat: [], static_routes: [], policies: [], load_balancer: [], options: op.b % 3 === 0 ? { chassis: 'hv1' } : {} }); break;
+    case 13: {
+      // router port + the switch port that peers with it
+      const lr = pick(lrs, op.a);
+      const ls = pick(lss, op.b);
+      if (lr === undefined || ls === undefined) break;
+      const lrp: Row = { _uuid: uuid(), name: `lrp${n}`, mac: mac.replace(/^0a/, '02'), networks: [`10.0.${op.a % 4}.254/24`], options: {} };
+      set(nb, 'Logical_Router_Port', lrp);
+      upd(nb, 'Logical_Router', lr, { ports: [...list(lr, 'ports'), lrp._uuid].sort() });
+      if (op.c % 4 !== 0) {
+        const lsp: Row = { _uuid: uuid(), name: `rp${n}`, type: 'router', addresses: ['router'], port_security: [], options: { 'router-port': `lrp${n}` } };
+        set(nb, 'Logical_Switch_Port', lsp);
+        upd(nb, 'Logical_Switch', ls, { ports: [...list(ls, 'ports'), lsp._uuid].sort() });
+      }
+      break;
+    }
+    case 14: {
+      const lr = pick(lrs, op.a);
+      if (lr === undefined) break;
+      if (op.b % 2) upd(nb, 'Logical_Router', lr, { options: list(lr, 'ports').length % 2 ? {} : { chassis: 'hv2' } });
+      else {
+        for (const p of list(lr, 'ports')) nb.Logical_Router_Port.delete(p);
+        for (const c of [...list(lr, 'nat'), ...list(lr, 'static_routes')]) { nb.NAT.delete(c); nb.Logical_Router_Static_Route.delete(c); }
+        nb.Logical_Router.delete(lr._uuid);
+      }
+      break;
+    }
+    case 15: {
+      const lrp = pick(lrps, op.a);
+      if (lrp === undefined) break;
+      if (op.b % 2) upd(nb, 'Logical_Router_Port', lrp, { networks: [`10.0.${op.c % 4}.1/24`] });
+      else {
+        nb.Logical_Router_Port.delete(lrp._uuid);
+        for (const lr of nb.Logical_Router.values()) if (list(lr, 'ports').includes(lrp._uuid)) upd(nb, 'Logical_Router', lr, { ports: list(lr, 'ports').filter((x) => x !== lrp._uuid) });
+      }
+      break;
+    }
+    case 16: {
+      const lr = pick(lrs, op.a);
+      if (lr === undefined) break;
+      const types = ['snat', 'dnat', 'dnat_and_snat'];
+      const nat: Row = { _uuid: uuid(), type: types[op.b % 3] ?? 'snat', external_ip: `172.16.0.${(op.c % 200) + 1}`, logical_ip: op.b % 3 === 0 ? `10.0.${op.a % 4}.0/24` : ip, options: {} };
+      set(nb, 'NAT', nat);
+      upd(nb, 'Logical_Router', lr, { nat: [...list(lr, 'nat'), nat._uuid].sort() });
+      break;
+    }
+    case 17: {
+      const lr = pick(lrs, op.a);
+      if (lr === undefined) break;
+      const r: Row = { _uuid: uuid(), ip_prefix: op.b % 2 ? '0.0.0.0/0' : `192.168.${op.c % 3}.0/24`, nexthop: `10.0.${op.a % 4}.${(op.c % 3) + 100}`, route_table: '', options: {} };
+      set(nb, 'Logical_Router_Static_Route', r);
+      upd(nb, 'Logical_Router', lr, { static_routes: [...list(lr, 'static_routes'), r._uuid].sort() });
+      break;
+    }
+    case 18: {
+      const ls = pick(lss, op.a);
+      if (ls === undefined) break;
+      const lb: Row = { _uuid: uuid(), name: `lb${n}`, vips: { [`10.0.9.${(op.b % 200) + 1}:80`]: `${ip}:8080` }, protocol: op.c % 2 ? 'tcp' : 'udp', options: {} };
+      set(nb, 'Load_Balancer', lb);
+      upd(nb, 'Logical_Switch', ls, { load_balancer: [...list(ls, 'load_balancer'), lb._uuid].sort() });
+      break;
+    }
+    case 20: {
+      // DHCPv4 options on a port (a new row, or the port loses them)
+      const p = pick(lsps, op.a);
+      if (p === undefined || str(p, 'type') !== '') break;
+      if (op.b % 3 === 0) { upd(nb, 'Logical_Switch_Port', p, { dhcpv4_options: [] }); break; }
+      const d: Row = { _uuid: uuid(), cidr: `10.0.${op.c % 4}.0/24`, options: { lease_time: '3600', router: `10.0.${op.c % 4}.1`, server_id: `10.0.${op.c % 4}.1`, server_mac: 'c0:ff:ee:00:00:01' } };
+      set(nb, 'DHCP_Options', d);
+      upd(nb, 'Logical_Switch_Port', p, { dhcpv4_options: [d._uuid] });
+      break;
+    }
+    case 21: {
+      const lr = pick(lrs, op.a);
+      if (lr === undefined) break;
+      const actions = ['allow', 'drop', 'reroute'];
+      const pol: Row = { _uuid: uuid(), priority: 100 + (op.b % 50), match: `ip4.src == 10.0.${op.c % 4}.0/24`, action: actions[op.b % 3] ?? 'drop', nexthops: [`10.0.${op.c % 4}.9`], options: {} };
+      set(nb, 'Logical_Router_Policy', pol);
+      upd(nb, 'Logical_Router', lr, { policies: [...list(lr, 'policies'), pol._uuid].sort() });
+      break;
+    }
+    case 19: {
+      const lb = pick(lbs, op.a);
+      if (lb === undefined) break;
+      nb.Load_Balancer.delete(lb._uuid);
+      for (const t of ['Logical_Switch', 'Logical_Router'] as const) {
+        for (const r of nb[t].values()) if (list(r, 'load_balancer').includes(lb._uuid)) upd(nb, t, r, { load_balancer: list(r, 'load_balancer').filter((x) => x !== lb._uuid) });
+      }
+      break;
+    }
+  }
+}
+
+export const opArb = fc.record({ kind: fc.nat(21), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
