@@ -8,7 +8,8 @@
 // Reads: options from the addon; packets from ports.
 // Called by: addon/addon.cc (the JS thread: every method except the worker loop).
 // Never: blocks a worker on the JS thread, or the JS thread on traffic; a worker never
-//   allocates, locks, logs or makes a syscall except its idle nanosleep (taken offline).
+//   mallocs, logs or makes a syscall except its idle nanosleep (taken offline); its one
+//   lock is node's TSFN queue, taken at most once per packet-in drain (notify_armed).
 // Invariants: a published PortSet/TableVersion is immutable; it is deleted only after
 //   rte_rcu_qsbr_synchronize; all control methods run on the one thread that started EAL.
 #pragma once
