@@ -11,6 +11,7 @@
 //                   new, forward on est (the same rule set ref-ovs-dpdk-loop.sh --acl 1000 --ct installs)
 //   ovs-dpdk        ref-ovs-dpdk-loop.sh          ovs-dpdk-acl1000-ct  ref-ovs-dpdk-loop.sh --acl 1000 --ct
 //   ceiling         ref-testpmd-loop.sh
+// First (unless --only leaves it out; name "idle"): the CPU an idle loom process uses.
 // Prints per run Mpps and switch cycles/packet, then medians and the ratios
 // loom/OVS-DPDK and loom/ceiling. Needs root, hugepages, dpdk, openvswitch-switch-dpdk.
 // Usage: node --import tsx bench/datapath/run.ts [--duration S(10)] [--warmup S(2)]
@@ -18,7 +19,7 @@
 // Env: SW_CPU=0 SRC_CPU=1 REF_DIR=/work/shared/bench
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatapathProcess } from '../../datapath/js/process.js';
@@ -131,6 +132,32 @@ function runRef(name: string, script: string, args: readonly string[]): Promise<
   });
 }
 
+// An idle datapath (two vhost-user ports, no peer): CPU its process uses, all threads.
+async function idleCpu(seconds: number): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-bench-idle-'));
+  const dp = await DatapathProcess.spawn({ memoryMb: 256 });
+  try {
+    await dp.addPort({ name: 'vhu0', type: 'vhost-user', path: join(dir, 'vhu0') });
+    await dp.addPort({ name: 'vhu1', type: 'vhost-user', path: join(dir, 'vhu1') });
+    const ticks = (): number => {
+      const f = readFileSync(`/proc/${dp.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return Number(f[11]) + Number(f[12]); // utime + stime, clock ticks (100/s)
+    };
+    await sleep(1000);
+    const t0 = ticks();
+    const s0 = await dp.stats();
+    await sleep(seconds * 1000);
+    const t1 = ticks();
+    const s1 = await dp.stats();
+    const w0 = s0.workers[0]!;
+    const w1 = s1.workers[0]!;
+    return `loom idle: process CPU ${((t1 - t0) / seconds).toFixed(1)}% of one core over ${seconds} s; worker ${Math.round((w1.sleeps - w0.sleeps) / seconds)} sleeps/s, ${Math.round((w1.polls - w0.polls) / seconds)} polls/s`;
+  } finally {
+    await dp.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const CONFIGS: readonly { readonly name: string; readonly run: () => Promise<Result> }[] = [
   { name: 'loom-l2', run: () => runLoom('loom-l2', false) },
   { name: 'ovs-dpdk', run: () => runRef('ovs-dpdk', 'ref-ovs-dpdk-loop.sh', []) },
@@ -148,6 +175,7 @@ const median = (xs: readonly number[]): number => {
 const fmt = (x: number | undefined, d = 2): string => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
 
 async function main(): Promise<void> {
+  if (ONLY.length === 0 || ONLY.includes('idle')) console.log(await idleCpu(5));
   const results: Result[] = [];
   const chosen = CONFIGS.filter((c) => ONLY.length === 0 || ONLY.includes(c.name));
   console.log(`datapath bench: loom idle spin polls ${SPIN === '' ? 'default' : SPIN}; ${ROUNDS} round(s) x [${chosen.map((c) => c.name).join(', ')}], ${DUR} s window after ${WARM} s warm-up, ${BURSTS} bursts, switch CPU ${SW_CPU}, source CPU ${SRC_CPU}`);
