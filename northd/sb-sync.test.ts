@@ -18,6 +18,9 @@ import { emptySnapshot } from './nb.js';
 import { SbSync } from './sb-sync.js';
 import { applyOp, clone, diff, opArb, type Nb } from './testdata/random-nb.js';
 
+/** Map text independent of key order (SB hands maps back sorted). */
+const mapText = (m: unknown): string => JSON.stringify(Object.entries((m ?? {}) as { [k: string]: unknown }).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
 const SB_TABLES = ['Datapath_Binding', 'Port_Binding', 'Multicast_Group', 'Logical_Flow', 'Logical_DP_Group', 'Address_Set', 'Port_Group', 'SB_Global'];
 
 async function view(sb: Store): Promise<string[]> {
@@ -32,7 +35,7 @@ async function view(sb: Store): Promise<string[]> {
   const pbName = new Map<string, string>();
   for (const p of await sb.select('Port_Binding')) {
     pbName.set(p._uuid, str(p, 'logical_port'));
-    out.push(`P ${str(p, 'logical_port')} ${dps.get(str(p, 'datapath'))} ${String(p['tunnel_key'])} ${str(p, 'type')} ${JSON.stringify(p['mac'])} ${JSON.stringify(p['options'])}`);
+    out.push(`P ${str(p, 'logical_port')} ${dps.get(str(p, 'datapath'))} ${String(p['tunnel_key'])} ${str(p, 'type')} ${JSON.stringify(p['mac'])} ${mapText(p['options'])}`);
   }
   for (const m of await sb.select('Multicast_Group')) out.push(`M ${dps.get(str(m, 'datapath'))} ${str(m, 'name')} ${list(m, 'ports').map((u) => pbName.get(u)).sort().join(',')}`);
   for (const a of await sb.select('Address_Set')) out.push(`A ${str(a, 'name')} ${list(a, 'addresses').join(',')}`);
@@ -45,7 +48,7 @@ function expected(c: SbContent): string[] {
   const dpName = new Map([...c.datapaths.values()].map((d) => [d.nb, `${d.name}#${d.tunnel_key}`]));
   const out: string[] = [];
   for (const f of c.flows.values()) for (const dp of f.dps.keys()) out.push(`F ${dpName.get(dp)} ${f.flow.stage} ${f.flow.priority} ${f.flow.match} ${f.flow.actions} ${f.flow.nbRow}`);
-  for (const p of c.portBindings.values()) out.push(`P ${p.logical_port} ${dpName.get(p.datapath)} ${p.tunnel_key} ${p.type} ${JSON.stringify([...p.mac])} ${JSON.stringify(p.options)}`);
+  for (const p of c.portBindings.values()) out.push(`P ${p.logical_port} ${dpName.get(p.datapath)} ${p.tunnel_key} ${p.type} ${JSON.stringify([...p.mac])} ${mapText(p.options)}`);
   for (const m of c.multicastGroups.values()) out.push(`M ${dpName.get(m.datapath)} ${m.name} ${[...m.ports].sort().join(',')}`);
   for (const [n, a] of c.addressSets) out.push(`A ${n} ${a.join(',')}`);
   for (const [n, g] of c.portGroups) out.push(`G ${n} ${g.join(',')}`);
