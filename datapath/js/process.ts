@@ -66,10 +66,13 @@ export class DatapathProcess extends EventEmitter<{ packet_in: [PacketIn]; exit:
   static async spawn(opts: SpawnOptions = {}): Promise<DatapathProcess> {
     const prefix = opts.filePrefix ?? `loom-dp-${process.pid}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`;
     const { taskset, callTimeoutMs, onLog, ...dpOpts } = opts;
-    const host = fileURLToPath(new URL('./host.ts', import.meta.url));
-    const nodeArgs = ['--import', 'tsx', host, JSON.stringify({ ...dpOpts, filePrefix: prefix })];
+    // From sources (tsx) run host.ts through tsx; from dist/ run the compiled host.js.
+    const fromTs = import.meta.url.endsWith('.ts');
+    const host = fileURLToPath(new URL(fromTs ? './host.ts' : './host.js', import.meta.url));
+    const root = fileURLToPath(new URL(fromTs ? '../..' : '../../..', import.meta.url));
+    const nodeArgs = [...(fromTs ? ['--import', 'tsx'] : []), host, JSON.stringify({ ...dpOpts, filePrefix: prefix })];
     const [cmd, args] = taskset ? ['taskset', ['-c', taskset, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
     const dp = new DatapathProcess(child, callTimeoutMs ?? 30000, prefix);
     let tail = '';
     child.stderr?.setEncoding('utf8').on('data', (s: string) => {
