@@ -183,3 +183,27 @@ test('northd daemon: a batch larger than the SB transaction limit is written in 
     await northd.close();
   }
 });
+
+test('northd daemon with recompute: every batch recomputes everything, same SB', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-northd-recompute-'));
+  const nb = SqliteStore.open(join(dir, 'nb.db'), nbSchema, { validate: validateNbTxn });
+  const sb = SqliteStore.open(join(dir, 'sb.db'), sbSchema);
+  t.after(async () => {
+    await nb.close();
+    await sb.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await nbctl(nb, ['init']);
+  for (const words of topologies.get('port-group-acls') ?? []) await nbctl(nb, words);
+  const northd = await startNorthd({ nb, sb, recompute: true });
+  try {
+    await northd.synced();
+    await nbctl(nb, ['lsp-add', 'ls1', 'p4', '--', 'lsp-set-addresses', 'p4', '0a:00:00:00:00:04 10.0.0.4', '--', 'pg-set-ports', 'pg1', 'p1', 'p2', 'p4']);
+    await northd.synced();
+    assert.ok(northd.stats().lastBatch?.recomputed.includes('northd_data'));
+    assert.deepEqual(await sbLines(sb), contentLines(compileFull(await nbSnapshot(nb))));
+    assert.ok((await sb.select('Address_Set', [['name', '==', 'pg1_ip4']]))[0]?.['addresses']?.toString().includes('10.0.0.4'));
+  } finally {
+    await northd.close();
+  }
+});
