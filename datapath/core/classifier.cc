@@ -14,6 +14,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace loom {
 
@@ -109,6 +110,55 @@ struct Table::Subtable {
           break;
         }
     }
+  }
+
+  // Removes e (which is in this subtable). Linear probing with backward-shift deletion,
+  // so no tombstones; a shadowed twin with the same value takes over e's slot.
+  void erase(const Entry* e) {
+    const uint64_t h = masked_hash(e->match.value, mask, words, nwords);
+    auto bp = by_prio.find(e->priority);
+    if (bp != by_prio.end()) {
+      auto& v = bp->second;
+      auto it = std::find(v.begin(), v.end(), e);
+      if (it != v.end()) v.erase(it);
+      if (v.empty()) by_prio.erase(bp);
+    }
+    const Entry* heir = nullptr;  // best remaining entry with e's value
+    auto sk = same_key.find(h);
+    if (sk != same_key.end()) {
+      auto& v = sk->second;
+      auto it = std::find(v.begin(), v.end(), e);
+      if (it != v.end()) v.erase(it);
+      for (const Entry* x : v)
+        if (x->match.value == e->match.value && (heir == nullptr || x->priority > heir->priority)) heir = x;
+      if (v.empty()) same_key.erase(sk);
+    }
+    uint64_t i = h & cap_mask;
+    for (;; i = (i + 1) & cap_mask) {
+      if (slots[i].e == nullptr) return;  // not present (cannot happen for a member)
+      if (slots[i].hash == h && slots[i].e->match.value == e->match.value) break;
+    }
+    if (slots[i].e != e) return;  // e was shadowed: the slot's entry stays
+    if (heir != nullptr) {
+      slots[i].e = heir;
+      return;
+    }
+    --used;
+    for (uint64_t j = i;;) {
+      j = (j + 1) & cap_mask;
+      if (slots[j].e == nullptr) break;
+      const uint64_t k = slots[j].hash & cap_mask;  // home slot of the entry at j
+      const bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+      if (stays) continue;
+      slots[i] = slots[j];
+      i = j;
+    }
+    slots[i] = Slot{0, nullptr};
+  }
+
+  void recompute_max_priority() {
+    max_priority = 0;
+    for (const auto& [p, v] : by_prio) max_priority = std::max(max_priority, p);
   }
 
   // Adds e; returns the entry it duplicates (same value and priority), or nullptr.
@@ -270,8 +320,23 @@ bool overlaps(const Entry& a, const Entry& b) noexcept {
 
 std::shared_ptr<const Table> Table::extend(const Table& prev, std::vector<std::shared_ptr<const Entry>> added,
                                            ClassifierError& err) {
+  return update(prev, {}, std::move(added), err);
+}
+
+std::shared_ptr<const Table> Table::update(const Table& prev, const std::unordered_set<const Entry*>& removed,
+                                           std::vector<std::shared_ptr<const Entry>> added, ClassifierError& err) {
   std::vector<std::shared_ptr<const Subtable>> subs = prev.subtables_;
-  std::vector<std::shared_ptr<Subtable>> copies(subs.size());  // subtables being extended
+  std::vector<std::shared_ptr<Subtable>> copies(subs.size());  // subtables being changed
+  for (const Entry* r : removed) {
+    for (size_t j = 0; j < subs.size(); ++j) {
+      if (subs[j]->mask != r->match.mask) continue;
+      if (!copies[j]) copies[j] = std::make_shared<Subtable>(*subs[j]);
+      copies[j]->erase(r);
+      break;
+    }
+  }
+  for (auto& c : copies)
+    if (c) c->recompute_max_priority();
   for (const auto& ep : added) {
     const Entry& e = *ep;
     for (unsigned w = 0; w < kKeyWords; ++w) {
@@ -318,12 +383,35 @@ std::shared_ptr<const Table> Table::extend(const Table& prev, std::vector<std::s
   }
   std::shared_ptr<Table> t(new Table());
   t->generation_ = g_generation.fetch_add(1, std::memory_order_relaxed);
-  for (size_t j = 0; j < subs.size(); ++j) t->subtables_.push_back(copies[j] ? copies[j] : subs[j]);
+  for (size_t j = 0; j < subs.size(); ++j) {
+    if (copies[j] && copies[j]->by_prio.empty()) continue;  // emptied by removals
+    t->subtables_.push_back(copies[j] ? copies[j] : subs[j]);
+  }
   t->finish();
-  t->entries_.reserve(prev.entries_.size() + added.size());
-  t->entries_ = prev.entries_;
+  t->entries_.reserve(prev.entries_.size() - std::min(prev.entries_.size(), removed.size()) + added.size());
+  for (const auto& e : prev.entries_)
+    if (removed.empty() || removed.count(e.get()) == 0) t->entries_.push_back(e);
   for (auto& e : added) t->entries_.push_back(std::move(e));
   return t;
+}
+
+const Entry* Table::find_exact(uint32_t priority, const Match& m) const noexcept {
+  for (const auto& st : subtables_) {
+    if (st->mask != m.mask) continue;
+    const uint64_t h = masked_hash(m.value, st->mask, st->words, st->nwords);
+    for (uint64_t i = h & st->cap_mask;; i = (i + 1) & st->cap_mask) {
+      const auto& slot = st->slots[i];
+      if (slot.e == nullptr) return nullptr;
+      if (slot.hash != h || slot.e->match.value != m.value) continue;
+      if (slot.e->priority == priority) return slot.e;
+      auto sk = st->same_key.find(h);
+      if (sk == st->same_key.end()) return nullptr;
+      for (const Entry* x : sk->second)
+        if (x->priority == priority && x->match.value == m.value) return x;
+      return nullptr;
+    }
+  }
+  return nullptr;
 }
 
 const Entry* Table::lookup(const FlowKey& k) const noexcept {

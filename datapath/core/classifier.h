@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/actions.h"
@@ -79,6 +80,12 @@ class Table {
   // Same result and same errors as build(prev.entries() + added).
   static std::shared_ptr<const Table> extend(const Table& prev, std::vector<std::shared_ptr<const Entry>> added,
                                              ClassifierError& err);
+  // The general incremental form: `removed` (entries of prev) go, `added` come; only the
+  // subtables they touch are copied. Same result and errors as a full build.
+  static std::shared_ptr<const Table> update(const Table& prev, const std::unordered_set<const Entry*>& removed,
+                                             std::vector<std::shared_ptr<const Entry>> added, ClassifierError& err);
+  // The entry with exactly this priority and match, or nullptr (control path).
+  const Entry* find_exact(uint32_t priority, const Match& m) const noexcept;
   // Highest-priority entry matching k, or nullptr. Lock-free, allocation-free.
   const Entry* lookup(const FlowKey& k) const noexcept;
 

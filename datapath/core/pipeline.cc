@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace loom {
 
@@ -242,41 +243,50 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
       if (!validate_program(b, kInBucket, groups, err)) return nullptr;
   }
 
-  // 3. flows, on private copies of the touched tables' entry lists.
+  // 3. flows. Per touched table: which previous entries were deleted or replaced, and
+  // which entries are new; entries are found through the table's own subtables
+  // (Table::find_exact), so a change costs O(change), not O(table).
   err.where = "flows";
   struct Work {
-    std::vector<std::shared_ptr<const Entry>> entries;
-    // match_hash -> positions; built only when a modify/delete needs it (adds of
-    // duplicates are caught by Table::build), so adding to a big table stays cheap.
-    std::unordered_map<uint64_t, std::vector<size_t>> index;
-    bool indexed = false;
-    size_t base = 0;         // entries [0, base) came from the previous version
-    bool only_adds = true;   // nothing was modified or deleted: Table::extend applies
+    const Table* prev = nullptr;
+    std::unordered_map<const Entry*, std::shared_ptr<const Entry>> changed;  // null = deleted
+    std::vector<std::shared_ptr<const Entry>> fresh;                          // added by this batch
+    std::unordered_map<uint64_t, std::vector<size_t>> fresh_index;            // match_hash -> fresh
   };
   std::map<uint16_t, Work> work;
   std::unordered_map<const Entry*, int> made_by;  // new entry -> flow op index
   auto touch = [&](uint16_t t) -> Work& {
-    auto it = work.find(t);
-    if (it != work.end()) return it->second;
     Work& w = work[t];
-    w.entries = tables[t]->entries();
-    w.base = w.entries.size();
+    w.prev = tables[t].get();
     return w;
   };
-  auto find = [](Work& w, uint32_t prio, const Match& m) -> long {
-    if (!w.indexed) {
-      for (size_t i = 0; i < w.entries.size(); ++i)
-        if (w.entries[i]) w.index[match_hash(w.entries[i]->priority, w.entries[i]->match)].push_back(i);
-      w.indexed = true;
+  // The current entry with (priority, match), and where it lives: a pointer into
+  // `fresh` or the previous entry it is (or replaces). Both null when absent.
+  struct Found {
+    std::shared_ptr<const Entry>* fresh = nullptr;
+    const Entry* prev = nullptr;
+    const Entry* current = nullptr;
+  };
+  auto find = [](Work& w, uint32_t prio, const Match& m) -> Found {
+    Found f;
+    auto it = w.fresh_index.find(match_hash(prio, m));
+    if (it != w.fresh_index.end()) {
+      for (size_t i : it->second) {
+        auto& e = w.fresh[i];
+        if (e && e->priority == prio && e->match.value == m.value && e->match.mask == m.mask) {
+          f.fresh = &e;
+          f.current = e.get();
+          return f;
+        }
+      }
     }
-    auto it = w.index.find(match_hash(prio, m));
-    if (it == w.index.end()) return -1;
-    for (size_t i : it->second) {
-      const auto& e = w.entries[i];
-      if (e && e->priority == prio && e->match.value == m.value && e->match.mask == m.mask)
-        return static_cast<long>(i);
-    }
-    return -1;
+    const Entry* p = w.prev->find_exact(prio, m);
+    if (p == nullptr) return f;
+    auto c = w.changed.find(p);
+    if (c != w.changed.end() && !c->second) return f;  // deleted earlier in this batch
+    f.prev = p;
+    f.current = c != w.changed.end() ? c->second.get() : p;
+    return f;
   };
   for (size_t i = 0; i < batch.flows.size(); ++i) {
     err.index = static_cast<int>(i);
@@ -284,14 +294,22 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
     if (fm.op == FlowMod::kDeleteByCookie) {
       for (unsigned t = 0; t < kMaxTables; ++t) {
         if (!fm.all_tables && t != fm.table) continue;
+        auto wit = work.find(static_cast<uint16_t>(t));
         bool has = false;
-        for (const auto& e : (work.count(t) ? work[t].entries : tables[t]->entries()))
-          if (e && e->cookie == fm.cookie) has = true;
+        for (const auto& e : tables[t]->entries())
+          if (e->cookie == fm.cookie) has = true;
+        if (wit != work.end())
+          for (const auto& e : wit->second.fresh)
+            if (e && e->cookie == fm.cookie) has = true;
         if (!has) continue;
         Work& w = touch(static_cast<uint16_t>(t));
-        for (auto& e : w.entries)
+        for (const auto& e : tables[t]->entries()) {
+          auto c = w.changed.find(e.get());
+          const Entry* cur = c == w.changed.end() ? e.get() : c->second.get();
+          if (cur != nullptr && cur->cookie == fm.cookie) w.changed[e.get()] = nullptr;
+        }
+        for (auto& e : w.fresh)
           if (e && e->cookie == fm.cookie) e.reset();
-        w.only_adds = false;
       }
       continue;
     }
@@ -299,11 +317,11 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
     Match m;
     if (!build_match(fm.match, m, err)) return nullptr;
     Work& w = touch(fm.table);
-    const long at = fm.op == FlowMod::kAdd && !w.indexed ? -1 : find(w, fm.priority, m);
+    const Found at = find(w, fm.priority, m);
     const std::string who = "table " + std::to_string(fm.table) + " priority " + std::to_string(fm.priority);
     switch (fm.op) {
       case FlowMod::kAdd: {
-        if (at >= 0) return fail(err, "duplicate", who + ": an entry with this match already exists; use modify"), nullptr;
+        if (at.current) return fail(err, "duplicate", who + ": an entry with this match already exists; use modify"), nullptr;
         if (!validate_program(fm.program, fm.table, groups, err)) return nullptr;
         auto e = std::make_shared<Entry>();
         e->table = fm.table;
@@ -312,25 +330,25 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
         e->program = fm.program;
         e->cookie = fm.cookie;
         made_by[e.get()] = static_cast<int>(i);
-        if (w.indexed) w.index[match_hash(fm.priority, m)].push_back(w.entries.size());
-        w.entries.push_back(std::move(e));
+        w.fresh_index[match_hash(fm.priority, m)].push_back(w.fresh.size());
+        w.fresh.push_back(std::move(e));
         break;
       }
       case FlowMod::kModify: {
-        if (at < 0) return fail(err, "not_found", who + ": no entry with this match"), nullptr;
+        if (!at.current) return fail(err, "not_found", who + ": no entry with this match"), nullptr;
         if (!validate_program(fm.program, fm.table, groups, err)) return nullptr;
-        w.only_adds = false;
-        auto e = std::make_shared<Entry>(*w.entries[static_cast<size_t>(at)]);  // keeps stats
+        auto e = std::make_shared<Entry>(*at.current);  // keeps stats
         e->program = fm.program;
         e->cookie = fm.cookie;
         made_by[e.get()] = static_cast<int>(i);
-        w.entries[static_cast<size_t>(at)] = std::move(e);
+        if (at.fresh) *at.fresh = std::move(e);
+        else w.changed[at.prev] = std::move(e);
         break;
       }
       case FlowMod::kDelete:
-        if (at < 0) return fail(err, "not_found", who + ": no entry with this match"), nullptr;
-        w.only_adds = false;
-        w.entries[static_cast<size_t>(at)].reset();
+        if (!at.current) return fail(err, "not_found", who + ": no entry with this match"), nullptr;
+        if (at.fresh) at.fresh->reset();
+        else w.changed[at.prev] = nullptr;
         break;
       case FlowMod::kDeleteByCookie:
         break;
@@ -339,14 +357,25 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
   for (auto& [t, w] : work) {
     ClassifierError ce;
     std::shared_ptr<const Table> built;
-    if (w.only_adds) {
-      std::vector<std::shared_ptr<const Entry>> added(w.entries.begin() + static_cast<long>(w.base), w.entries.end());
-      built = Table::extend(*tables[t], std::move(added), ce);
+    const auto& before = tables[t]->entries();
+    std::unordered_set<const Entry*> removed;
+    std::vector<std::shared_ptr<const Entry>> added;
+    for (auto& [p, repl] : w.changed) {
+      removed.insert(p);
+      if (repl) added.push_back(repl);
+    }
+    for (auto& e : w.fresh)
+      if (e) added.push_back(e);
+    // Small changes to a table: update it (copy-on-write of the touched subtables);
+    // large ones: rebuild, which is cheaper then.
+    if ((removed.size() + added.size()) * 2 <= before.size() || removed.empty()) {
+      built = Table::update(*tables[t], removed, std::move(added), ce);
     } else {
       std::vector<std::shared_ptr<const Entry>> live;
-      live.reserve(w.entries.size());
-      for (auto& e : w.entries)
-        if (e) live.push_back(std::move(e));
+      live.reserve(before.size() - removed.size() + added.size());
+      for (const auto& e : before)
+        if (removed.count(e.get()) == 0) live.push_back(e);
+      for (auto& e : added) live.push_back(std::move(e));
       built = Table::build(std::move(live), ce);
     }
     if (!built) {

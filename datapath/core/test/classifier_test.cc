@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <random>
+#include <unordered_set>
 
 #include "core/classifier.h"
 #include "core/pipeline.h"
@@ -264,4 +265,74 @@ TEST(Classifier, ExtendAgreesWithFullBuild) {
   }
   EXPECT_GT(failures, 0);   // both outcomes were exercised
   EXPECT_GT(successes, 0);
+}
+
+// Table::update with removals and additions, batch after batch, against a full build of
+// the same live set: identical lookups, and an error exactly when the full build fails.
+TEST(Classifier, UpdateWithRemovalsAgreesWithFullBuild) {
+  std::mt19937_64 rng(7);
+  const std::vector<std::vector<std::pair<Field, uint64_t>>> shapes = {
+      {{Field::kEthType, 0xffff}},
+      {{Field::kIp4Dst, 0xffffff00}},
+      {{Field::kIp4Dst, 0xffffffff}},
+      {{Field::kIpProto, 0xff}, {Field::kL4Dst, 0xffff}},
+      {{Field::kMetadata, 0xffffffff}, {Field::kEthDst, 0xffffffffffffull}},
+  };
+  auto rv = [&](Field f) -> uint64_t {
+    switch (f) {
+      case Field::kEthType: return rng() % 2 ? 0x800 : 0x86dd;
+      case Field::kIpProto: return rng() % 2 ? 6 : 17;
+      case Field::kIp4Dst: return 0x0a000000 | (rng() % 32);
+      case Field::kEthDst: return 0x020000000000ull | (rng() % 8);
+      default: return rng() % 4;
+    }
+  };
+  int rejected = 0, accepted = 0;
+  for (int round = 0; round < 20; ++round) {
+    ClassifierError err;
+    std::shared_ptr<const Table> cur = Table::build({}, err);
+    std::vector<std::shared_ptr<const Entry>> live;
+    uint64_t cookie = 1;
+    for (int step = 0; step < 40; ++step) {
+      std::unordered_set<const Entry*> removed;
+      std::vector<std::shared_ptr<const Entry>> added;
+      for (const auto& e : live)
+        if (rng() % 5 == 0) removed.insert(e.get());
+      const int nadd = static_cast<int>(rng() % 8);
+      for (int i = 0; i < nadd; ++i) {
+        std::vector<FieldMatch> fm;
+        for (auto& [f, m] : shapes[rng() % shapes.size()]) fm.push_back(masked(f, rv(f), m));
+        // Mostly unique priorities, sometimes a shared one (to provoke overlaps/duplicates).
+        const uint32_t prio = rng() % 6 == 0 ? 50 : 1000 + static_cast<uint32_t>(rng() % 1000000);
+        added.push_back(mk(prio, fm, cookie++));
+      }
+      std::vector<std::shared_ptr<const Entry>> next_live;
+      for (const auto& e : live)
+        if (!removed.count(e.get())) next_live.push_back(e);
+      next_live.insert(next_live.end(), added.begin(), added.end());
+      ClassifierError ef, ei;
+      auto full = Table::build(next_live, ef);
+      auto inc = Table::update(*cur, removed, added, ei);
+      ASSERT_EQ(inc == nullptr, full == nullptr) << "round " << round << " step " << step << ": " << ef.message << " / " << ei.message;
+      if (!inc) {
+        ++rejected;
+        EXPECT_TRUE(ei.entry && ei.other && overlap(*ei.entry, *ei.other));
+        continue;  // the batch is refused: the table stays as it was
+      }
+      ++accepted;
+      cur = inc;
+      live = next_live;
+      ASSERT_EQ(cur->entries().size(), live.size());
+      EXPECT_EQ(cur->subtable_count(), full->subtable_count());
+      for (int q = 0; q < 200; ++q) {
+        FlowKey k;
+        for (Field f : {Field::kEthType, Field::kIpProto, Field::kL4Dst, Field::kIp4Dst, Field::kMetadata, Field::kEthDst})
+          key_set(k, f, U128{0, rv(f)}, field_full_mask(f));
+        const Entry* want = linear(live, k);
+        ASSERT_EQ(cur->lookup(k), want) << "round " << round << " step " << step;
+      }
+    }
+  }
+  EXPECT_GT(rejected, 0);
+  EXPECT_GT(accepted, 0);
 }
