@@ -7,14 +7,16 @@
 // One compile unit per router (`buildRouter`). The ARP resolution entries for switch port
 // addresses are written by switch.ts (they belong to the port's unit).
 // Reads: NbModel. Called by engine.ts. Never: reads anything but its arguments.
-// Not modelled yet (logged in the issue notes): distributed gateway ports (l3dgw), router
-// load balancers, multi-nexthop (ECMP) reroute policies, IPv6 RA, chk_pkt_len.
+// Not modelled yet (logged in the issue notes): distributed gateway ports (l3dgw) and so NAT
+// and load balancers on distributed routers, LB health checks/affinity, multi-nexthop
+// (ECMP) reroute policies, IPv6 RA, chk_pkt_len.
 
 import type { Row, Uuid } from '../store/types.js';
 import { ipv4InNetwork, macToLla, parseIpv4, parseNetwork, solicitedNode, type Network4, type Network6 } from './addr.js';
 import type { LflowBuilder } from './lflow.js';
 import type { NbModel } from './model.js';
-import { list, str } from './nb.js';
+import { list, map, str } from './nb.js';
+import { parseVip } from './switch.js';
 
 const q = (s: string): string => JSON.stringify(s);
 
@@ -148,7 +150,7 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row): void {
   b.add(dp, 'lr_in_lb_aff_check', 0, '1', 'next;');
   b.add(dp, 'lr_in_lb_aff_learn', 0, '1', 'next;');
   if (gw) {
-    b.add(dp, 'lr_out_chk_dnat_local', 50, 'ip && ct_mark.natted == 1', 'reg9[4] = 1; next;');
+    if (nats.length > 0) b.add(dp, 'lr_out_chk_dnat_local', 50, 'ip && ct_mark.natted == 1', 'reg9[4] = 1; next;');
     if (natOrLb) {
       b.add(dp, 'lr_out_undnat', 100, 'nd || nd_rs || nd_ra', 'next;');
       b.add(dp, 'lr_out_undnat', 50, 'ip', 'flags.loopback = 1; ct_dnat;');
@@ -178,6 +180,8 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row): void {
       b.add(dp, 'lr_in_ip_input', 90, `arp.op == 1 && arp.tpa == ${ext}`, arpReply);
     }
   }
+
+  buildRouterLoadBalancers(b, model, lr, gw);
 
   // routing
   b.add(dp, 'lr_in_ip_routing_pre', 0, '1', 'reg7 = 0; next;');
@@ -292,4 +296,35 @@ function buildPolicies(b: LflowBuilder, model: NbModel, lr: Row, ports: readonly
         `reg0 = ${nh}; reg1 = ${net.addr}; eth.src = ${port.mac}; outport = ${q(port.name)}; flags.loopback = 1; reg8[0..15] = 0; next;`, ref);
     }
   }
+}
+
+/** Load balancers on a gateway router: defrag to conntrack, DNAT new connections to backends. */
+function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: boolean): void {
+  const dp = lr._uuid;
+  let any = false;
+  for (const u of list(lr, 'load_balancer')) {
+    const lb = model.nb.Load_Balancer.get(u);
+    if (lb === undefined) continue;
+    const ref = { table: 'Load_Balancer', uuid: u };
+    const proto = str(lb, 'protocol') || 'tcp';
+    const vips = map(lb, 'vips');
+    for (const vip of Object.keys(vips).sort()) {
+      const v = parseVip(vip);
+      if (v === null || !gw) continue; // distributed routers need a gateway port: not modelled
+      any = true;
+      const fam = v.v6 ? 'ip6' : 'ip4';
+      const backends = (vips[vip] ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '').join(',');
+      b.add(dp, 'lr_in_defrag', 100, `ip && ${fam}.dst == ${v.ip}`, 'ct_dnat;', ref);
+      const l4 = v.port !== null ? ` && ${proto} && ${proto}.dst == ${v.port}` : '';
+      b.add(dp, 'lr_in_dnat', v.port !== null ? 120 : 110, `ct.new && !ct.rel && ${fam} && ${fam}.dst == ${v.ip}${l4}`,
+        backends === '' ? 'drop;' : `ct_lb_mark(backends=${backends});`, ref);
+    }
+  }
+  if (!any) return;
+  b.add(dp, 'lr_in_dnat', 50, 'ct.est && !ct.rel && !ct.new && ct_mark.natted', 'next;');
+  b.add(dp, 'lr_in_dnat', 50, 'ct.rel && !ct.est && !ct.new', 'ct_commit_nat;');
+  b.add(dp, 'lr_in_dnat', 70, 'ct.est && !ct.rel && !ct.new && ct_mark.natted && ct_mark.force_snat == 1', 'flags.force_snat_for_lb = 1; next;');
+  b.add(dp, 'lr_in_dnat', 70, 'ct.est && !ct.rel && !ct.new && ct_mark.natted && ct_mark.skip_snat == 1', 'flags.skip_snat_for_lb = 1; next;');
+  b.add(dp, 'lr_in_dnat', 70, 'ct.rel && !ct.est && !ct.new && ct_mark.force_snat == 1', 'flags.force_snat_for_lb = 1; ct_commit_nat;');
+  b.add(dp, 'lr_in_dnat', 70, 'ct.rel && !ct.est && !ct.new && ct_mark.skip_snat == 1', 'flags.skip_snat_for_lb = 1; ct_commit_nat;');
 }

@@ -133,6 +133,7 @@ export class Nbctl {
         break;
       }
       case 'lb-add': this.insert('Load_Balancer', { name: arg(0), vips: { [arg(1)]: arg(2) }, protocol: a[3] ?? 'tcp', options: {} }); break;
+      case 'lr-lb-add': this.push('Logical_Router', this.find('Logical_Router', arg(0)), 'load_balancer', this.find('Load_Balancer', arg(1))._uuid); break;
       case 'ls-lb-add': this.push('Logical_Switch', this.find('Logical_Switch', arg(0)), 'load_balancer', this.find('Load_Balancer', arg(1))._uuid); break;
       case 'lr-nat-add': {
         const u = this.insert('NAT', { type: arg(1), external_ip: arg(2), logical_ip: arg(3), options: {} });

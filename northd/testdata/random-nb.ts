@@ -169,7 +169,9 @@ export function applyOp(nb: Nb, op: Op): void {
       if (ls === undefined) break;
       const lb: Row = { _uuid: uuid(), name: `lb${n}`, vips: { [`10.0.9.${(op.b % 200) + 1}:80`]: `${ip}:8080` }, protocol: op.c % 2 ? 'tcp' : 'udp', options: {} };
       set(nb, 'Load_Balancer', lb);
-      upd(nb, 'Logical_Switch', ls, { load_balancer: [...list(ls, 'load_balancer'), lb._uuid].sort() });
+      const lr = op.c % 3 === 0 ? pick(lrs, op.b) : undefined;
+      if (lr !== undefined) upd(nb, 'Logical_Router', lr, { load_balancer: [...list(lr, 'load_balancer'), lb._uuid].sort() });
+      else upd(nb, 'Logical_Switch', ls, { load_balancer: [...list(ls, 'load_balancer'), lb._uuid].sort() });
       break;
     }
     case 20: {

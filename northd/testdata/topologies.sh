@@ -90,3 +90,12 @@ lsp-add ls1 ls1-lr -- lsp-set-type ls1-lr router -- lsp-set-addresses ls1-lr rou
 lr-policy-add lr1 100 "ip4.src == 10.0.1.5" drop
 lr-policy-add lr1 200 "ip4.src == 10.0.1.0/24 && tcp.dst == 80" allow
 lr-policy-add lr1 300 "ip4.dst == 192.168.0.0/16" reroute 10.0.2.1
+
+topology router-lb
+ls-add ls1
+lr-add gw1 -- set Logical_Router gw1 options:chassis=hv1
+lrp-add gw1 gw1-ls1 00:00:00:00:01:01 10.0.1.1/24
+lsp-add ls1 ls1-gw1 -- lsp-set-type ls1-gw1 router -- lsp-set-addresses ls1-gw1 router -- lsp-set-options ls1-gw1 router-port=gw1-ls1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
+lb-add lb1 172.16.0.100:80 "10.0.1.10:8080" tcp
+lr-lb-add gw1 lb1
