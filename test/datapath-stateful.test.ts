@@ -282,3 +282,25 @@ test('Geneve between two loom datapaths, with OVN\'s port option, decoded by tsh
   assert.ok(geneve('10.99.0.2', '0').length >= 2, `chassis 2's Geneve echo replies with the OVN option: ${out}`);
   for (const d of dps) assert.ok(((await d.stats()).entries.find((e) => e.cookie === 51)?.packets ?? 0) >= 3, 'decapsulated and matched on the Geneve option');
 });
+
+test('trace: a packet through the installed tables, every lookup and step, nothing sent', { skip, timeout: 30000 }, async (t) => {
+  const dp = await DatapathProcess.spawn({ memoryMb: 64 });
+  t.after(() => dp.stop());
+  await dp.applyBatch([
+    { op: 'add', entry: { table: 0, priority: 100, cookie: 61, match: { in_port: 3, eth_type: 0x0800 }, actions: [{ type: 'goto_table', table: 1 }] } },
+    { op: 'add', entry: { table: 1, priority: 50, cookie: 62, match: { ip4_dst: '10.0.0.0/8' }, actions: [{ type: 'set_field', field: 'eth_dst', value: '02:00:00:00:00:99' }, { type: 'output', port: 4 }] } },
+    { op: 'set_miss', table: 1, miss: { packetIn: 3 } },
+  ]);
+  // Ethernet + IPv4 (UDP) to 10.1.2.3.
+  const pkt = Buffer.from('ffffffffffff02000000000108004500001c0000400040117a91c0a800010a01020330393039000800000000', 'hex');
+  const tr = await dp.trace({ inPort: 3 }, pkt);
+  assert.deepEqual(tr.lookups.map((l) => [l.table, l.cookie]), [[0, 61], [1, 62]]);
+  assert.equal(tr.outputs.length, 1);
+  assert.equal(tr.outputs[0]!.port, 4);
+  assert.equal(Buffer.from(tr.outputs[0]!.data).subarray(0, 6).toString('hex'), '020000000099', 'set_field rewrote eth.dst');
+  const miss = await dp.trace({ inPort: 3 }, Buffer.from(pkt.toString('hex').replace('0a010203', 'c0a80002'), 'hex'));
+  assert.deepEqual(miss.lookups.map((l) => [l.table, l.miss ?? false]), [[0, false], [1, true]]);
+  assert.equal(miss.packetIns[0]?.reason, 3);
+  const s = await dp.stats();
+  assert.equal(s.entries.find((e) => e.cookie === 62)?.packets, 1, 'a traced packet counts on the entries it hits (unlike ofproto/trace)');
+});

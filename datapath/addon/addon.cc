@@ -254,6 +254,25 @@ Napi::Value DrainPacketIns(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// trace(inPort, table, bytes, {metadata, inport, outport, flags}?) -> what the tables do with it
+Napi::Value Trace(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  need_dp(env);
+  Napi::Buffer<uint8_t> b = info[2].As<Napi::Buffer<uint8_t>>();
+  loom::dp::PacketMeta meta;
+  if (info.Length() > 3 && info[3].IsObject()) {
+    Napi::Object mo = info[3].As<Napi::Object>();
+    const auto get = [&mo](const char* k) { return mo.Has(k) ? mo.Get(k).ToNumber().Uint32Value() : 0u; };
+    meta.metadata = get("metadata");
+    meta.inport = get("inport");
+    meta.outport = get("outport");
+    meta.flags = get("flags");
+  }
+  return g_pipe->trace(env, static_cast<uint16_t>(info[0].As<Napi::Number>().Uint32Value()),
+                       static_cast<uint16_t>(info[1].As<Napi::Number>().Uint32Value()), b.Data(),
+                       static_cast<uint32_t>(b.Length()), meta);
+}
+
 Napi::Value Stop(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!g_dp) return env.Undefined();
@@ -277,6 +296,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("stats", Napi::Function::New(env, Stats));
   exports.Set("packetOut", Napi::Function::New(env, PacketOut));
   exports.Set("drainPacketIns", Napi::Function::New(env, DrainPacketIns));
+  exports.Set("trace", Napi::Function::New(env, Trace));
   exports.Set("stop", Napi::Function::New(env, Stop));
   return exports;
 }

@@ -1,6 +1,8 @@
 // datapath/addon/core_binding.cc — PipelineBinding for datapath/core: JS wire batches ->
 // loom::Batch -> Core::apply (build + publish + grace period), per-entry counters from the
 // current version, the executors' drop reasons. Built only with LOOM_WITH_CORE.
+#include <chrono>
+#include <cstring>
 #include <mutex>
 #include <vector>
 
@@ -250,7 +252,95 @@ class CoreBinding final : public PipelineBinding {
     }
   }
 
+  // Records what the executor does with one traced packet; transmits nothing.
+  class TraceSink final : public loom::Tracer, public loom::Sink {
+   public:
+    explicit TraceSink(Napi::Env env)
+        : lookups(Napi::Array::New(env)), steps(Napi::Array::New(env)), outputs(Napi::Array::New(env)),
+          packet_ins(Napi::Array::New(env)), drops(Napi::Array::New(env)), env_(env) {}
+    void lookup(uint16_t table, const loom::FlowKey&, const loom::Entry* hit) override {
+      Napi::Object o = Napi::Object::New(env_);
+      o.Set("table", table);
+      if (hit) {
+        o.Set("priority", hit->priority);
+        o.Set("cookie", static_cast<double>(hit->cookie));
+      } else {
+        o.Set("miss", true);
+      }
+      lookups.Set(lookups.Length(), o);
+    }
+    void step(const char* what, uint64_t a, uint64_t b) override {
+      Napi::Object o = Napi::Object::New(env_);
+      o.Set("step", what);
+      o.Set("a", static_cast<double>(a));
+      o.Set("b", static_cast<double>(b));
+      steps.Set(steps.Length(), o);
+    }
+    void emit(uint32_t port, const loom::Packet& pkt, bool) override {
+      Napi::Object o = Napi::Object::New(env_);
+      o.Set("port", port);
+      o.Set("data", Napi::Buffer<uint8_t>::Copy(env_, pkt.data, pkt.len));
+      outputs.Set(outputs.Length(), o);
+    }
+    void packet_in(const loom::Packet& pkt, uint16_t reason) override {
+      Napi::Object o = Napi::Object::New(env_);
+      o.Set("reason", reason);
+      o.Set("table", pkt.md.pin_table);
+      o.Set("cookie", static_cast<double>(pkt.md.pin_cookie));
+      packet_ins.Set(packet_ins.Length(), o);
+    }
+    void drop(const loom::Packet&, loom::DropReason r) override {
+      drops.Set(drops.Length(), Napi::String::New(env_, loom::drop_reason_name(r)));
+    }
+    Napi::Array lookups, steps, outputs, packet_ins, drops;
+
+   private:
+    Napi::Env env_;
+  };
+
+ public:
+  Napi::Value trace(Napi::Env env, uint16_t in_port, uint16_t table, const uint8_t* data, uint32_t len,
+                    const PacketMeta& meta) override {
+    if (!tracer_) {
+      try {
+        tracer_ = std::make_unique<loom::Executor>(core_, 64);
+      } catch (const std::exception& ex) {
+        throw batch_error(env, "unavailable", std::string("no executor slot for trace: ") + ex.what(), 0, "", "");
+      }
+      tracer_->set_emc_enabled(false);  // every lookup shows in the trace
+    }
+    // Room to prepend tunnel headers and push tags, as an mbuf would have.
+    std::vector<uint8_t> buf(256 + len + 256);
+    std::memcpy(buf.data() + 256, data, len);
+    loom::Packet p;
+    p.data = buf.data() + 256;
+    p.len = len;
+    p.headroom = 256;
+    p.tailroom = 256;
+    p.md.in_port = in_port;
+    p.md.metadata = meta.metadata;
+    p.md.inport = meta.inport;
+    p.md.outport = meta.outport;
+    p.md.flags = meta.flags;
+    TraceSink ts(env);
+    const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::steady_clock::now().time_since_epoch()).count();
+    tracer_->begin_burst(static_cast<uint64_t>(now));
+    tracer_->run(p, ts, table, &ts);
+    tracer_->end_burst();
+    tracer_->go_offline();
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("lookups", ts.lookups);
+    r.Set("steps", ts.steps);
+    r.Set("outputs", ts.outputs);
+    r.Set("packetIns", ts.packet_ins);
+    r.Set("drops", ts.drops);
+    return r;
+  }
+
+ private:
   loom::Core core_;
+  std::unique_ptr<loom::Executor> tracer_;  // JS thread only; declared after core_
   std::mutex mu_;
   std::vector<CoreWorkerPipeline*> workers_;
 };

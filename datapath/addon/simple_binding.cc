@@ -80,6 +80,10 @@ class SimpleBinding final : public PipelineBinding {
 
   void add_drop_reasons(Napi::Env, Napi::Object) override {}
 
+  Napi::Value trace(Napi::Env env, uint16_t, uint16_t, const uint8_t*, uint32_t, const PacketMeta&) override {
+    throw batch_error(env, "unsupported", "trace needs the core pipeline", 0, "", "");
+  }
+
  private:
   SimpleOp parse_op(Napi::Env env, size_t i, Napi::Value v) {
     if (!v.IsObject()) throw batch_error(env, "bad_op", "each op must be an object", i, "", "");

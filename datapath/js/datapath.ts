@@ -117,6 +117,14 @@ export type PacketOutTarget =
   | { readonly port: number }
   | { readonly table: number; readonly inPort: number; readonly metadata?: PacketOutMetadata };
 
+export interface TraceResult {
+  readonly lookups: readonly { readonly table: number; readonly priority?: number; readonly cookie?: number; readonly miss?: true }[];
+  readonly steps: readonly { readonly step: string; readonly a: number; readonly b: number }[];
+  readonly outputs: readonly { readonly port: number; readonly data: Buffer }[];
+  readonly packetIns: readonly { readonly reason: number; readonly table: number; readonly cookie: number }[];
+  readonly drops: readonly string[];
+}
+
 // The addon's surface (datapath/addon/addon.cc), checked loosely at load.
 interface Addon {
   start(o: { eal: string[]; workers: number; idleSleepCapUs: number; idleSpinPolls: number; mbufs: number; packetInQueue: number }, onPacketIn: () => void): void;
@@ -126,6 +134,7 @@ interface Addon {
   applyBatch(ops: unknown): unknown;
   stats(): unknown;
   packetOut(port: number, startTable: number, data: Buffer, meta?: PacketOutMetadata): boolean;
+  trace(inPort: number, table: number, data: Buffer, meta?: PacketOutMetadata): unknown;
   drainPacketIns(): unknown;
   stop(): void;
 }
@@ -222,8 +231,9 @@ export class Datapath extends EventEmitter<{ packet_in: [PacketIn]; error: [unkn
   static start(opts: DatapathOptions = {}): Datapath {
     const a = loadAddon();
     const workers = opts.workers ?? 1;
-    if (!Number.isInteger(workers) || workers < 1 || workers > 8) {
-      throw new LoomError({ code: 'invalid-value', message: 'workers must be 1..8', column: 'workers', value: workers });
+    // The core has 8 executor slots; one is kept for trace().
+    if (!Number.isInteger(workers) || workers < 1 || workers > 7) {
+      throw new LoomError({ code: 'invalid-value', message: 'workers must be 1..7', column: 'workers', value: workers });
     }
     const dp = new Datapath(a);
     call(() => a.start({
@@ -286,6 +296,19 @@ export class Datapath extends EventEmitter<{ packet_in: [PacketIn]; error: [unkn
       }
     }
     return call(() => a.packetOut(target.inPort, target.table, buf, md));
+  }
+
+  /**
+   * Runs `data` through the installed tables from `table` as if received on `inPort`,
+   * on the calling thread, transmitting nothing: every lookup (table, hit priority/cookie
+   * or miss), every step (ct, output, group, encap, ...), outputs, packet-ins and drops.
+   * Like OVS's ofproto/trace, ct actions act on the real connection table.
+   */
+  trace(target: { readonly inPort: number; readonly table?: number; readonly metadata?: PacketOutMetadata }, data: Uint8Array): TraceResult {
+    const a = this.#live();
+    const buf = Buffer.isBuffer(data) ? data : Buffer.from(data);
+    if (buf.length < 14 || buf.length > 9216) throw new LoomError({ code: 'invalid-value', message: 'trace needs 14..9216 bytes', value: buf.length });
+    return call(() => a.trace(target.inPort, target.table ?? 0, buf, target.metadata ?? {})) as TraceResult;
   }
 
   #drain(): void {

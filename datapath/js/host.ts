@@ -59,6 +59,7 @@ process.on('message', (m: unknown) => {
       case 'applyBatch': result = d.applyBatch(m.args[0]); break;
       case 'stats': result = d.stats(); break;
       case 'packetOut': result = d.packetOut(m.args[0] as Parameters<Datapath['packetOut']>[0], Buffer.from(m.args[1] as Uint8Array)); break;
+      case 'trace': result = d.trace(m.args[0] as Parameters<Datapath['trace']>[0], Buffer.from(m.args[1] as Uint8Array)); break;
       case 'stop':
         send({ id: m.id, result: null });
         shutdown(0);

@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LoomError, type LoomErrorData } from '../../store/types.js';
-import type { DatapathOptions, DatapathStats, PacketIn, PacketOutTarget, PortInfo, PortSpec } from './datapath.js';
+import type { DatapathOptions, DatapathStats, PacketIn, PacketOutMetadata, PacketOutTarget, PortInfo, PortSpec, TraceResult } from './datapath.js';
 
 export interface SpawnOptions extends DatapathOptions {
   /** Pin the whole host process (EAL threads included) to these CPUs: taskset -c. */
@@ -157,6 +157,10 @@ export class DatapathProcess extends EventEmitter<{ packet_in: [PacketIn]; exit:
   }
   packetOut(target: PacketOutTarget, data: Uint8Array): Promise<boolean> {
     return this.#call('packetOut', target, data) as Promise<boolean>;
+  }
+
+  trace(target: { readonly inPort: number; readonly table?: number; readonly metadata?: PacketOutMetadata }, data: Uint8Array): Promise<TraceResult> {
+    return this.#call('trace', target, data) as Promise<TraceResult>;
   }
 
   /** Asks the datapath to stop (ports removed, sockets closed); SIGKILL after `graceMs`. */
