@@ -7,6 +7,10 @@
 // Overlap check: within a priority, same-mask entries overlap iff their values are
 // equal; entries of two different masks overlap iff they agree on the bits both masks
 // cover — found with one hash join per pair of masks, not per pair of entries.
+// Update: a new version shares the subtables a batch does not touch; touched ones are
+// copied, then entries are erased (linear probing with backward shift; a shadowed twin
+// takes over) and inserted, and only the new entries are checked for overlaps, through
+// each subtable's per-priority lists. Property tests compare it with full builds.
 #include "core/classifier.h"
 
 #include <algorithm>
