@@ -124,11 +124,15 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row): void {
     }
     const v6s = [...p.v6.map((n) => n.addr), p.lla];
     b.add(dp, 'lr_in_ip_input', 60, `ip6.dst == {${v6s.join(', ')}}`, 'drop;', ref);
+    b.add(dp, 'lr_in_ip_input', 90, `${v6s.length === 1 ? `ip6.dst == ${v6s[0]}` : `ip6.dst == {${v6s.join(', ')}}`} && icmp6.type == 128 && icmp6.code == 0`,
+      'ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 129; flags.loopback = 1; next; ', ref);
+    for (const n of p.v6) {
+      b.add(dp, 'lr_in_ip_input', 31, `inport == ${qn} && ip6 && ip6.src == ${n.network}/${n.plen} && ip.ttl == {0, 1} && !ip.later_frag`,
+        `icmp6 {eth.dst <-> eth.src; ip6.dst = ip6.src; ip6.src = ${n.addr} ; ip.ttl = 254; icmp6.type = 3; /* Time exceeded */ icmp6.code = 0; /* TTL exceeded in transit */ outport = ${qn}; flags.loopback = 1; output; };`, ref);
+    }
     for (const ip6 of v6s) {
       b.add(dp, 'lr_in_ip_input', 90, `inport == ${qn} && ip6.dst == {${ip6}, ${solicitedNode(ip6)}} && nd_ns && nd.target == ${ip6}`,
         'nd_na_router { eth.src = xreg0[0..47]; ip6.src = nd.target; nd.tll = xreg0[0..47]; outport = inport; flags.loopback = 1; output; };', ref);
-      b.add(dp, 'lr_in_ip_input', 90, `ip6.dst == ${ip6} && icmp6.type == 128 && icmp6.code == 0`,
-        'ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 129; flags.loopback = 1; next; ', ref);
       b.add(dp, 'lr_in_ip_input', 100, `ip6.dst == ${ip6} && udp.src == 547 && udp.dst == 546`, 'reg0 = 0; handle_dhcpv6_reply;', ref);
       if (!gw) {
         const d = `ip6 && ip6.dst == ${ip6} && !ip.later_frag`;

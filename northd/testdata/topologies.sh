@@ -99,3 +99,9 @@ lsp-add ls1 ls1-gw1 -- lsp-set-type ls1-gw1 router -- lsp-set-addresses ls1-gw1 
 lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
 lb-add lb1 172.16.0.100:80 "10.0.1.10:8080" tcp
 lr-lb-add gw1 lb1
+
+topology router-ipv6
+ls-add ls1 -- lr-add lr1
+lrp-add lr1 lrp1 00:00:01:00:00:01 10.0.1.254/24 fd01::1/64
+lsp-add ls1 ls1-lr -- lsp-set-type ls1-lr router -- lsp-set-addresses ls1-lr router -- lsp-set-options ls1-lr router-port=lrp1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10 fd01::a"
