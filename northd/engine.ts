@@ -373,7 +373,7 @@ export class NorthdEngine implements SbContent {
       for (const p of list(row, 'ports')) {
         const lsp = this.model.nb.Logical_Switch_Port.get(p);
         if (lsp === undefined) continue;
-        const statefulPort = str(lsp, 'type') === 'router' || list(lsp, 'dhcpv4_options').length > 0;
+        const statefulPort = str(lsp, 'type') === 'router' || str(lsp, 'type') === 'localnet' || list(lsp, 'dhcpv4_options').length > 0;
         if (routersChanged || (routerPortFacts && statefulPort)) this.dirtyUnits.add(`lsp:${p}`);
       }
       if (statefulChanged) {

@@ -165,6 +165,16 @@ function arpReply(mac: string, ip: string): string {
   return `eth.dst = eth.src; eth.src = ${mac}; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = ${mac}; arp.tpa = arp.spa; arp.spa = ${ip}; outport = inport; flags.loopback = 1; output;`;
 }
 
+/** Router and localnet ports: traffic through them skips the switch's conntrack stages. */
+function skipConntrack(b: LflowBuilder, dp: string, qn: string, info: SwitchInfo, ref: NbRef): void {
+  b.add(dp, 'ls_in_pre_lb', 110, `ip && inport == ${qn}`, 'next;', ref);
+  b.add(dp, 'ls_out_pre_lb', 110, `ip && outport == ${qn}`, info.hasStatefulAcl ? 'next;' : 'ct_clear; next;', ref);
+  if (info.hasStatefulAcl) {
+    b.add(dp, 'ls_in_pre_acl', 110, `ip && inport == ${qn}`, 'next;', ref);
+    b.add(dp, 'ls_out_pre_acl', 110, `ip && outport == ${qn}`, 'next;', ref);
+  }
+}
+
 /** ARP for a port's address is answered here, except when the port itself asks. */
 function arpResponder(b: LflowBuilder, dp: string, qn: string, mac: string, ip: string, ref: NbRef): void {
   b.add(dp, 'ls_in_arp_rsp', 100, `arp.tpa == ${ip} && arp.op == 1 && inport == ${qn}`, 'next;', ref);
@@ -194,12 +204,7 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
   const qn = q(name);
   if (str(lsp, 'type') === 'router') {
     const rp = info.routerPorts.find((r) => r.lsp === lsp._uuid);
-    b.add(dp, 'ls_in_pre_lb', 110, `ip && inport == ${qn}`, 'next;', ref);
-    b.add(dp, 'ls_out_pre_lb', 110, `ip && outport == ${qn}`, info.hasStatefulAcl ? 'next;' : 'ct_clear; next;', ref);
-    if (info.hasStatefulAcl) {
-      b.add(dp, 'ls_in_pre_acl', 110, `ip && inport == ${qn}`, 'next;', ref);
-      b.add(dp, 'ls_out_pre_acl', 110, `ip && outport == ${qn}`, 'next;', ref);
-    }
+    skipConntrack(b, dp, qn, info, ref);
     if (rp === undefined) return;
     // ARP/NS for the router's own addresses goes to the router, and to the other ports too
     // (they may be routers or appliances answering for it) when there are any
@@ -219,8 +224,14 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
     l2Lookup(b, dp, qn, rp.mac, ref);
     return;
   }
+  if (str(lsp, 'type') === 'localnet') {
+    // the physical network: no conntrack on the way in or out, no ARP answers to it
+    skipConntrack(b, dp, qn, info, ref);
+    b.add(dp, 'ls_in_arp_rsp', 100, `inport == ${qn}`, 'next;', ref);
+    return;
+  }
   const addresses = list(lsp, 'addresses');
-  if (addresses.includes('unknown')) {
+  if (addresses.includes('unknown') && str(lsp, 'type') === '') {
     b.add(dp, 'ls_in_lookup_fdb', 100, `inport == ${qn}`, `${REGBIT_LKUP_FDB} = lookup_fdb(inport, eth.src); next;`, ref);
     b.add(dp, 'ls_in_put_fdb', 100, `inport == ${qn} && ${REGBIT_LKUP_FDB} == 0`, 'put_fdb(inport, eth.src); next;', ref);
   }

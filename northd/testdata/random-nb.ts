@@ -52,7 +52,7 @@ export function applyOp(nb: Nb, op: Op): void {
   const n = seq + 1;
   const mac = `0a:00:00:00:${(op.b % 256).toString(16).padStart(2, '0')}:${(n % 256).toString(16).padStart(2, '0')}`;
   const ip = `10.0.${op.a % 4}.${(op.b % 250) + 1}`;
-  switch (op.kind % 22) {
+  switch (op.kind % 23) {
     case 0: set(nb, 'Logical_Switch', { _uuid: uuid(), name: `ls${n}`, ports: [], acls: [], load_balancer: [] }); break;
     case 1: {
       const ls = pick(lss, op.a);
@@ -184,6 +184,14 @@ export function applyOp(nb: Nb, op: Op): void {
       upd(nb, 'Logical_Switch_Port', p, { dhcpv4_options: [d._uuid] });
       break;
     }
+    case 22: {
+      const ls = pick(lss, op.a);
+      if (ls === undefined) break;
+      const p: Row = { _uuid: uuid(), name: `ln${n}`, type: 'localnet', addresses: ['unknown'], port_security: [], options: { network_name: 'physnet1' } };
+      set(nb, 'Logical_Switch_Port', p);
+      upd(nb, 'Logical_Switch', ls, { ports: [...list(ls, 'ports'), p._uuid].sort() });
+      break;
+    }
     case 21: {
       const lr = pick(lrs, op.a);
       if (lr === undefined) break;
@@ -205,4 +213,4 @@ export function applyOp(nb: Nb, op: Op): void {
   }
 }
 
-export const opArb = fc.record({ kind: fc.nat(21), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
+export const opArb = fc.record({ kind: fc.nat(22), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });

@@ -105,3 +105,10 @@ ls-add ls1 -- lr-add lr1
 lrp-add lr1 lrp1 00:00:01:00:00:01 10.0.1.254/24 fd01::1/64
 lsp-add ls1 ls1-lr -- lsp-set-type ls1-lr router -- lsp-set-addresses ls1-lr router -- lsp-set-options ls1-lr router-port=lrp1
 lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10 fd01::a"
+
+topology localnet
+ls-add pub
+lsp-add pub ln-pub -- lsp-set-type ln-pub localnet -- lsp-set-addresses ln-pub unknown -- lsp-set-options ln-pub network_name=physnet1
+lsp-add pub vm1 -- lsp-set-addresses vm1 "0a:00:00:00:05:01 192.168.5.10"
+pg-add pgl vm1
+--type=port-group acl-add pgl from-lport 1001 "inport == @pgl && ip" allow-related
