@@ -475,6 +475,41 @@ void unnat_icmp_error(Packet& pkt, FlowKey& key, const Layout& lay, const CtKey&
   key_set(key, Field::kIp4Dst, before.src, U128{0, 0xffffffff});
 }
 
+// The same for ICMPv6 errors (RFC 4443 §2.4: the quoted packet follows the 8-byte
+// header). IPv6 has no header checksum; the ICMPv6 checksum covers the pseudo-header
+// (fixed by set_ip6_addr) and the quoted bytes (fixed here).
+void unnat_icmp6_error(Packet& pkt, FlowKey& key, const Layout& lay, const CtKey& before, const CtKey& after) noexcept {
+  uint8_t* d = pkt.data;
+  const uint32_t icmp = lay.l4;
+  const uint32_t q = icmp + 8;  // quoted_key() checked that 40 bytes of it are there
+  auto put16q = [&](uint32_t off, uint16_t v) {
+    const uint16_t old = rd16(d + off);
+    if (old == v) return;
+    wr16(d + off, v);
+    wr16(d + icmp + 2, csum_update16(rd16(d + icmp + 2), old, v));
+  };
+  auto put128q = [&](uint32_t off, U128 v) {
+    uint8_t b[16];
+    wr64(b, v.hi);
+    wr64(b + 8, v.lo);
+    for (unsigned i = 0; i < 16; i += 2) put16q(off + i, rd16(b + i));
+  };
+  put128q(q + 8, before.src);
+  put128q(q + 24, before.dst);
+  const uint8_t proto = d[q + 6];
+  if ((proto == kTcp || proto == kUdp) && q + 40 + 4 <= lay.ip_end) {
+    put16q(q + 40, before.sport);
+    put16q(q + 42, before.dport);
+  }
+  const U128 outer_src{rd64(d + lay.l3 + 8), rd64(d + lay.l3 + 16)};
+  if (outer_src == after.src) {
+    set_ip6_addr(d, lay, false, before.dst.hi, before.dst.lo);
+    key_set(key, Field::kIp6Src, before.dst, U128{~0ull, ~0ull});
+  }
+  set_ip6_addr(d, lay, true, before.src.hi, before.src.lo);
+  key_set(key, Field::kIp6Dst, before.src, U128{~0ull, ~0ull});
+}
+
 }  // namespace
 
 Conntrack::Conntrack(const CtConfig& cfg) : impl_(new Impl(cfg)) {}
@@ -535,11 +570,12 @@ CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const 
         r.state |= ct_state::kRel | ((l & 1) ? ct_state::kRpl : 0) | c.nat_bits;
         r.mark = c.mark;
         r.label = c.label;
-        if (c.nat_bits && lay.l3_kind == L3::kIp4) {
+        if (c.nat_bits) {
           const CtKey before = c.key[(l & 1) ^ 1];
           const CtKey after = c.key[l & 1];
           c.lock.unlock();
-          unnat_icmp_error(pkt, key, lay, before, after);
+          if (lay.l3_kind == L3::kIp4) unnat_icmp_error(pkt, key, lay, before, after);
+          else unnat_icmp6_error(pkt, key, lay, before, after);
           return r;
         }
         c.lock.unlock();

@@ -377,3 +377,34 @@ TEST(Conntrack, Ipv6SnatAndLoadBalancing) {
   EXPECT_EQ(lr.bytes, udp6(v6, a6, 53, 7000));
   EXPECT_TRUE(l4_csum_ok(lr.bytes, 14));
 }
+
+TEST(Conntrack, Icmp6ErrorsAboutNatedConnectionsAreUnNated) {
+  Conntrack t;
+  const U128 a6{0x20010db800000000ull, 1}, b6{0x20010db800000000ull, 2}, x6{0x20010db8ffff0000ull, 0x10};
+  Ct snat = commit();
+  snat.nat = NatKind::kSrc;
+  snat.addr6_min = snat.addr6_max = x6;
+  snat.port_min = snat.port_max = 4000;
+  auto o = ct(t, eth(kMacB, kMacA, 0x86dd, ip6(a6, b6, 17, udp(5000, 53, Bytes(4, 1)))), snat, kSec);
+  ASSERT_EQ(o.r.drop, DropReason::kNone);
+  // b6 answers "port unreachable" (type 1 code 4) to x6, quoting x6:4000 -> b6:53.
+  Bytes body(4, 0);  // unused field
+  const Bytes quoted = ip6(x6, b6, 17, udp(4000, 53, Bytes(4, 1)));
+  body.insert(body.end(), quoted.begin(), quoted.end());
+  auto e = ct(t, eth(kMacA, kMacB, 0x86dd, ip6(b6, x6, 58, icmp6(1, 4, body))), track(), kSec);
+  EXPECT_EQ(e.r.state, ct_state::kTrk | ct_state::kRel | ct_state::kRpl | ct_state::kSnat);
+  const Bytes& f = e.bytes;
+  auto rd128 = [&](size_t off) {
+    U128 v;
+    for (int i = 0; i < 8; ++i) v.hi = v.hi << 8 | f[off + i];
+    for (int i = 8; i < 16; ++i) v.lo = v.lo << 8 | f[off + i];
+    return v;
+  };
+  const size_t q = 14 + 40 + 8;
+  EXPECT_EQ(rd128(14 + 8), b6);
+  EXPECT_EQ(rd128(14 + 24), a6);
+  EXPECT_EQ(rd128(q + 8), a6);
+  EXPECT_EQ(rd128(q + 24), b6);
+  EXPECT_EQ(f[q + 40] << 8 | f[q + 41], 5000);
+  EXPECT_TRUE(l4_csum_ok(f, 14));
+}
