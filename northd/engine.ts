@@ -20,7 +20,7 @@ import type { SbContent, SbDatapath, SbMulticastGroup, SbPortBinding } from './c
 import { IncProcEngine, type NodeDef, type RunReport } from './inc-proc.js';
 import { FlowTable, LflowBuilder, type DpFlow } from './lflow.js';
 import { NbModel, sameSwitchInfo, type NbChange, type SwitchInfo } from './model.js';
-import { NB_TABLES, int, list, map, optStr, str, type NbTable } from './nb.js';
+import { NB_TABLES, bool, int, list, map, optStr, str, type NbTable } from './nb.js';
 import { buildRouter } from './router.js';
 import { buildAcl, buildLoadBalancer, buildSwitch, buildSwitchPort } from './switch.js';
 import { parseLspAddress } from './addr.js';
@@ -613,7 +613,7 @@ export class NorthdEngine implements SbContent {
         for (const p of list(row, 'ports')) {
           const pb = this.pbByPort.get(p);
           const lsp = this.model.nb.Logical_Switch_Port.get(p);
-          if (pb === undefined || lsp === undefined) continue;
+          if (pb === undefined || lsp === undefined || bool(lsp, 'enabled') === false) continue; // disabled ports get no floods
           flood.push(pb.logical_port);
           if (str(lsp, 'type') !== 'router') floodL2.push(pb.logical_port);
           if (list(lsp, 'addresses').includes('unknown')) unknown.push(pb.logical_port);

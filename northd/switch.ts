@@ -14,7 +14,7 @@ import type { Row } from '../store/types.js';
 import { formatIpv4, ipv4InNetwork, ipv6InNetwork, parseIpv4, parseLspAddress, parseIpv6, parseNetwork, solicitedNode } from './addr.js';
 import type { LflowBuilder, NbRef } from './lflow.js';
 import type { NbModel, SwitchInfo } from './model.js';
-import { int, list, map, str } from './nb.js';
+import { bool, int, list, map, str } from './nb.js';
 
 const q = (s: string): string => JSON.stringify(s);
 const ND_MLD = 'nd || nd_rs || nd_ra || mldv1 || mldv2';
@@ -157,12 +157,18 @@ export function buildSwitch(b: LflowBuilder, ls: Row, info: SwitchInfo): void {
   b.add(dp, 'ls_in_l2_lkup', 110, 'eth.dst == $svc_monitor_mac && (tcp || icmp || icmp6)', 'handle_svc_check(inport);');
   b.add(dp, 'ls_in_l2_lkup', 70, 'eth.mcast', 'outport = "_MC_flood"; output;');
   b.add(dp, 'ls_in_l2_lkup', 0, '1', 'outport = get_fdb(eth.dst); next;');
-  b.add(dp, 'ls_in_l2_unknown', 50, 'outport == "none"', info.hasUnknown ? 'outport = "_MC_unknown"; output;' : 'drop;');
+  if (info.hasUnknown) b.add(dp, 'ls_in_l2_unknown', 50, 'outport == "none"', 'outport = "_MC_unknown"; output;');
+  else dropToOutport(b, dp, '"none"');
   b.add(dp, 'ls_in_l2_unknown', 0, '1', 'output;');
 }
 
 function arpReply(mac: string, ip: string): string {
   return `eth.dst = eth.src; eth.src = ${mac}; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = ${mac}; arp.tpa = arp.spa; arp.spa = ${ip}; outport = inport; flags.loopback = 1; output;`;
+}
+
+/** Packets whose destination is `outport` (a quoted port name) are dropped. */
+function dropToOutport(b: LflowBuilder, dp: string, outport: string, ref?: NbRef): void {
+  b.add(dp, 'ls_in_l2_unknown', 50, `outport == ${outport}`, 'drop;', ref);
 }
 
 /** Router and localnet ports: traffic through them skips the switch's conntrack stages. */
@@ -188,8 +194,8 @@ function ndResponder(b: LflowBuilder, dp: string, qn: string, mac: string, ip6: 
     `${reply} { eth.src = ${mac}; ip6.src = ${ip6}; nd.target = ${ip6}; nd.tll = ${mac}; outport = inport; flags.loopback = 1; output; };`, ref);
 }
 
-function l2Lookup(b: LflowBuilder, dp: string, qn: string, mac: string, ref: NbRef): void {
-  b.add(dp, 'ls_in_l2_lkup', 50, `eth.dst == ${mac}`, `outport = ${qn}; output;`, ref);
+function l2Lookup(b: LflowBuilder, dp: string, qn: string, mac: string, ref: NbRef, enabled = true): void {
+  b.add(dp, 'ls_in_l2_lkup', 50, `eth.dst == ${mac}`, enabled ? `outport = ${qn}; output;` : 'drop;', ref);
 }
 
 function ndMatch(ip6: string): string {
@@ -235,13 +241,19 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
     b.add(dp, 'ls_in_lookup_fdb', 100, `inport == ${qn}`, `${REGBIT_LKUP_FDB} = lookup_fdb(inport, eth.src); next;`, ref);
     b.add(dp, 'ls_in_put_fdb', 100, `inport == ${qn} && ${REGBIT_LKUP_FDB} == 0`, 'put_fdb(inport, eth.src); next;', ref);
   }
-  if (str(lsp, 'type') !== '') return; // localnet, localport, virtual, ...: not modelled yet
+  if (str(lsp, 'type') !== '') return; // localport, virtual, vtep, ...: not modelled yet
+  // enabled=false: the port's traffic is dropped both ways; ARP for it is still answered
+  const enabled = bool(lsp, 'enabled') !== false;
+  if (!enabled) {
+    b.add(dp, 'ls_in_check_port_sec', 100, `inport == ${qn}`, `${REGBIT_PORT_SEC_DROP} = 1; next;`, ref);
+    dropToOutport(b, dp, qn, ref);
+  }
   const dhcp4 = model.nb.DHCP_Options.get(list(lsp, 'dhcpv4_options')[0] ?? '');
   for (const a of addresses) {
     const pa = parseLspAddress(a);
     if (pa === null) continue;
     if (dhcp4 !== undefined) buildDhcpv4(b, dp, qn, pa.mac, pa.ipv4, dhcp4, ref, info.hasStatefulAcl || info.hasLbVip);
-    l2Lookup(b, dp, qn, pa.mac, ref);
+    l2Lookup(b, dp, qn, pa.mac, ref, enabled);
     for (const ip of pa.ipv4) {
       arpResponder(b, dp, qn, pa.mac, ip, ref);
     }

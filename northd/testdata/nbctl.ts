@@ -82,6 +82,7 @@ export class Nbctl {
       }
       case 'lsp-set-addresses': this.update('Logical_Switch_Port', this.find('Logical_Switch_Port', arg(0)), { addresses: a.slice(1).sort() }); break;
       case 'lsp-set-port-security': this.update('Logical_Switch_Port', this.find('Logical_Switch_Port', arg(0)), { port_security: a.slice(1).sort() }); break;
+      case 'lsp-set-enabled': this.update('Logical_Switch_Port', this.find('Logical_Switch_Port', arg(0)), { enabled: [arg(1) === 'enabled'] }); break;
       case 'lsp-set-type': this.update('Logical_Switch_Port', this.find('Logical_Switch_Port', arg(0)), { type: arg(1) }); break;
       case 'lsp-set-options': {
         const o: { [k: string]: string } = {};

@@ -72,7 +72,11 @@ export function applyOp(nb: Nb, op: Op): void {
       break;
     }
     case 5: { const p = pick(lsps, op.a); if (p) delPort(nb, p._uuid); break; }
-    case 6: { const p = pick(lsps, op.a); if (p && str(p, 'type') === '') upd(nb, 'Logical_Switch_Port', p, { addresses: [`${mac} ${ip}`] }); break; }
+    case 6: {
+      const p = pick(lsps, op.a);
+      if (p && str(p, 'type') === '') upd(nb, 'Logical_Switch_Port', p, op.c % 4 === 0 ? { enabled: [op.b % 2 === 0] } : { addresses: [`${mac} ${ip}`] });
+      break;
+    }
     case 7: {
       const ports = lsps.filter((_, i) => (i + op.b) % 3 === 0).map((p) => p._uuid).sort();
       set(nb, 'Port_Group', { _uuid: uuid(), name: `pg${n}`, ports, acls: [] });

@@ -112,3 +112,8 @@ lsp-add pub ln-pub -- lsp-set-type ln-pub localnet -- lsp-set-addresses ln-pub u
 lsp-add pub vm1 -- lsp-set-addresses vm1 "0a:00:00:00:05:01 192.168.5.10"
 pg-add pgl vm1
 --type=port-group acl-add pgl from-lport 1001 "inport == @pgl && ip" allow-related
+
+topology disabled-port
+ls-add ls1
+lsp-add ls1 p1 -- lsp-set-addresses p1 "0a:00:00:00:00:01 10.0.0.1" -- lsp-set-enabled p1 disabled
+lsp-add ls1 p2 -- lsp-set-addresses p2 "0a:00:00:00:00:02 10.0.0.2"
