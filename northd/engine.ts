@@ -8,7 +8,8 @@
 // (compileFull) and tests. Never: talks to a store; never writes Port_Binding.chassis.
 // Invariants: after any sequence of `apply` calls the content equals compileFull of the
 // same NB with the same tunnel keys (property-tested in engine.test.ts); a unit's flows are
-// a pure function of NbModel.
+// a pure function of NbModel. Inputs without a handler (NB_Global, DHCP_Options) make the
+// northd_data node recompute: every unit is rebuilt.
 //
 // Compile units (each owns its flows; recomputing one replaces exactly its flows):
 //   ls:<uuid>   switch-wide flows            lsp:<uuid>  one switch port (+ its ARP-resolve entries on routers)

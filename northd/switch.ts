@@ -9,6 +9,9 @@
 // incremental and full compiles would differ).
 // Port security (L2/IP/ND): as in OVN 23.03, northd only emits check_in_port_sec() /
 // check_out_port_sec(); the controller builds the checks from Port_Binding.port_security.
+// Port types modelled: "" (VIF, incl. enabled=false, "unknown", DHCPv4), router, localnet.
+// Not yet: localport, virtual, external, vtep, DHCPv6, DNS, QoS, ACL logging/meters/
+// reject/tiers, LB health checks and affinity, multicast snooping.
 
 import type { Row } from '../store/types.js';
 import { formatIpv4, ipv4InNetwork, ipv6InNetwork, parseIpv4, parseLspAddress, parseIpv6, parseNetwork, solicitedNode } from './addr.js';
