@@ -110,6 +110,11 @@ test('northd daemon: compile, hot paths, nb_cfg, port up, restart', async (t) =>
     assert.equal((await sb.select('SB_Global'))[0]?.['nb_cfg'], 7);
     await waitRow(nb, 'NB_Global', (r) => r['sb_cfg'] === 7);
     await waitRow(nb, 'NB_Global', (r) => r['hv_cfg'] === 7); // no chassis: hv_cfg follows
+    // with chassis: hv_cfg is the least nb_cfg any chassis has caught up with
+    await sb.transact([{ op: 'insert', table: 'Chassis_Private', row: { name: 'hv1', nb_cfg: 3 } }, { op: 'insert', table: 'Chassis_Private', row: { name: 'hv2', nb_cfg: 7 } }]);
+    await waitRow(nb, 'NB_Global', (r) => r['hv_cfg'] === 3);
+    await sb.transact([{ op: 'update', table: 'Chassis_Private', where: [['name', '==', 'hv1']], row: { nb_cfg: 7 } }]);
+    await waitRow(nb, 'NB_Global', (r) => r['hv_cfg'] === 7);
 
     // port up: the controller sets Port_Binding.up; northd mirrors it into NB
     const pb = (await sb.select('Port_Binding', [['logical_port', '==', 'extra']]))[0];
