@@ -17,6 +17,7 @@ import type { Row } from '../store/types.js';
 import { formatIpv4, ipv4InNetwork, ipv6InNetwork, parseIpv4, parseLspAddress, parseIpv6, parseNetwork, solicitedNode } from './addr.js';
 import type { LflowBuilder, NbRef } from './lflow.js';
 import type { NbModel, SwitchInfo } from './model.js';
+import { stage as stageOf } from './stages.js';
 import { bool, int, list, map, str } from './nb.js';
 
 const q = (s: string): string => JSON.stringify(s);
@@ -315,8 +316,13 @@ export function buildAcl(b: LflowBuilder, acl: Row, ls: Row, info: SwitchInfo): 
   const action = str(acl, 'action');
   const label = int(acl, 'label') ?? 0;
   const stateful = info.hasStatefulAcl || info.hasLbVip;
+  // reject answers (TCP RST / ICMP unreachable) and sends the answer back the way it came:
+  // an ingress reject continues in the egress pipeline after its ACLs, an egress one at the
+  // ingress L2 lookup
+  const back = ingress ? stageOf('ls_out_qos_mark') : stageOf('ls_in_l2_lkup');
+  const reject = `reg0 = 0; reject { /* eth.dst <-> eth.src; ip.dst <-> ip.src; is implicit. */ outport <-> inport; next(pipeline=${back.pipeline},table=${back.table}); };`;
   if (action === 'allow-stateless' || !stateful) {
-    const act = action.startsWith('allow') || action === 'pass' ? 'next;' : '/* drop */';
+    const act = action.startsWith('allow') || action === 'pass' ? 'next;' : action === 'reject' ? reject : '/* drop */';
     b.add(dp, st, prio, match, act, ref);
     if (action === 'allow-stateless' && info.hasStatefulAcl) {
       b.add(dp, ingress ? 'ls_in_pre_acl' : 'ls_out_pre_acl', prio, `ip && (${match})`, `${REGBIT_ACL_STATELESS} = 1; next;`, ref);
@@ -328,7 +334,10 @@ export function buildAcl(b: LflowBuilder, acl: Row, ls: Row, info: SwitchInfo): 
     b.add(dp, st, prio, `${REGBIT_ACL_HINT_ALLOW_NEW} == 1 && (${match})`, `${REGBIT_CONNTRACK_COMMIT} = 1; ${lbl}next;`, ref);
     b.add(dp, st, prio, `${REGBIT_ACL_HINT_ALLOW} == 1 && (${match})`,
       label !== 0 ? `${REGBIT_CONNTRACK_COMMIT} = 1; ${lbl}next;` : 'next;', ref);
-  } else if (action === 'drop' || action === 'reject') {
+  } else if (action === 'reject') {
+    b.add(dp, st, prio, `(${REGBIT_ACL_HINT_DROP} == 1) && ${match}`, reject, ref);
+    b.add(dp, st, prio, `(${REGBIT_ACL_HINT_BLOCK} == 1) && ${match}`, `ct_commit { ct_mark.blocked = 1; };  ${reject}`, ref);
+  } else if (action === 'drop') {
     b.add(dp, st, prio, `${REGBIT_ACL_HINT_DROP} == 1 && (${match})`, '/* drop */', ref);
     b.add(dp, st, prio, `${REGBIT_ACL_HINT_BLOCK} == 1 && (${match})`, 'ct_commit { ct_mark.blocked = 1; }; /* drop */', ref);
   } else if (action === 'pass') {

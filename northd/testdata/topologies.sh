@@ -117,3 +117,15 @@ topology disabled-port
 ls-add ls1
 lsp-add ls1 p1 -- lsp-set-addresses p1 "0a:00:00:00:00:01 10.0.0.1" -- lsp-set-enabled p1 disabled
 lsp-add ls1 p2 -- lsp-set-addresses p2 "0a:00:00:00:00:02 10.0.0.2"
+
+topology acl-reject
+ls-add ls1
+lsp-add ls1 p1 -- lsp-set-addresses p1 "0a:00:00:00:00:01 10.0.0.1"
+acl-add ls1 to-lport 1000 "ip4.dst == 10.0.0.1 && tcp.dst == 23" reject
+acl-add ls1 from-lport 1000 "ip4.src == 10.0.0.1 && udp" reject
+
+topology acl-reject-stateful
+ls-add ls1
+lsp-add ls1 p1 -- lsp-set-addresses p1 "0a:00:00:00:00:01 10.0.0.1"
+acl-add ls1 to-lport 1000 "ip4.dst == 10.0.0.1 && tcp.dst == 23" reject
+acl-add ls1 from-lport 1001 "ip4.src == 10.0.0.1" allow-related
