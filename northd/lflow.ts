@@ -99,8 +99,9 @@ function callerSource(skip: Function): string {
  */
 const sourceByShape = new Map<string, string>();
 let strict = false;
-// quoted names, and numbers / MACs / IPv4 / IPv6 (not digits inside words like ip4 or reg0)
-const SHAPE_RE = /"[^"]*"|(?<![A-Za-z_0-9.])[0-9a-f]*[0-9:][0-9a-f:.\/]*/g;
+// quoted names, and numbers / MACs / IPv4 / IPv6 (not digits inside words like ip4 or reg0,
+// nor register bit indexes like reg0[7], which tell flows of different lines apart)
+const SHAPE_RE = /"[^"]*"|(?<![A-Za-z_0-9.[])[0-9a-f]*[0-9:][0-9a-f:.\/]*/g;
 
 export function checkSources(on: boolean): void {
   strict = on;

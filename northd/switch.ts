@@ -325,7 +325,7 @@ export function buildAcl(b: LflowBuilder, acl: Row, ls: Row, info: SwitchInfo): 
     const act = action.startsWith('allow') || action === 'pass' ? 'next;' : action === 'reject' ? reject : '/* drop */';
     b.add(dp, st, prio, match, act, ref);
     if (action === 'allow-stateless' && info.hasStatefulAcl) {
-      b.add(dp, ingress ? 'ls_in_pre_acl' : 'ls_out_pre_acl', prio, `ip && (${match})`, `${REGBIT_ACL_STATELESS} = 1; next;`, ref);
+      b.add(dp, ingress ? 'ls_in_pre_acl' : 'ls_out_pre_acl', prio, match, `${REGBIT_ACL_STATELESS} = 1; next;`, ref);
     }
     return;
   }

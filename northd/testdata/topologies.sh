@@ -129,3 +129,12 @@ ls-add ls1
 lsp-add ls1 p1 -- lsp-set-addresses p1 "0a:00:00:00:00:01 10.0.0.1"
 acl-add ls1 to-lport 1000 "ip4.dst == 10.0.0.1 && tcp.dst == 23" reject
 acl-add ls1 from-lport 1001 "ip4.src == 10.0.0.1" allow-related
+
+topology acl-misc
+ls-add ls1
+lsp-add ls1 p1 -- lsp-set-addresses p1 "0a:00:00:00:00:01 10.0.0.1"
+acl-add ls1 from-lport 1001 "ip4.src == 10.0.0.1" allow-related
+acl-add ls1 from-lport 1002 "ip4.src == 10.0.0.2" allow
+--label=1234 acl-add ls1 to-lport 1003 "ip4.dst == 10.0.0.3" allow-related
+--apply-after-lb acl-add ls1 from-lport 1004 "ip4.src == 10.0.0.4" drop
+acl-add ls1 to-lport 1005 "ip4.dst == 10.0.0.5" allow-stateless
