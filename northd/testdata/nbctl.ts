@@ -129,7 +129,7 @@ export class Nbctl {
       case 'acl-add': {
         const pg = opts.includes('--type=port-group');
         const label = Number(opts.find((o) => o.startsWith('--label='))?.slice(8) ?? 0);
-        const options = opts.includes('--apply-after-lb') ? { 'apply-after-lb': 'true' } : {};
+        const options: { [k: string]: string } = opts.includes('--apply-after-lb') ? { 'apply-after-lb': 'true' } : {};
         const u = this.insert('ACL', { direction: arg(1), priority: Number(arg(2)), match: arg(3), action: arg(4), options, label });
         if (pg) this.push('Port_Group', this.find('Port_Group', arg(0)), 'acls', u);
         else this.push('Logical_Switch', this.find('Logical_Switch', arg(0)), 'acls', u);
