@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { nbSchema, sbSchema, compileValidators, fromOvsSchema } from './index.js';
+import { Ajv } from 'ajv';
+import { rowJsonSchema } from './json-schema.js';
 
 const nbRequired = ['NB_Global', 'Logical_Switch', 'Logical_Switch_Port', 'Logical_Router', 'Logical_Router_Port', 'Logical_Router_Static_Route', 'ACL', 'Port_Group', 'Address_Set', 'NAT', 'Load_Balancer', 'DHCP_Options', 'Gateway_Chassis', 'Logical_Router_Policy', 'Meter', 'Load_Balancer_Group', 'DNS', 'QoS', 'Connection'];
 const sbRequired = ['SB_Global', 'Chassis', 'Chassis_Private', 'Encap', 'Datapath_Binding', 'Port_Binding', 'Logical_Flow', 'Logical_DP_Group', 'Multicast_Group', 'MAC_Binding', 'Gateway_Chassis', 'Address_Set', 'Port_Group', 'Load_Balancer', 'DHCP_Options'];
@@ -69,4 +71,16 @@ test('validators are compiled once per schema and table, on first use', () => {
   assert.equal(a['ACL'], b['ACL']);
   assert.notEqual(compileValidators(nbSchema, { partial: true }), a);
   assert.deepEqual(Object.keys(a).sort(), Object.keys(nbSchema.tables).sort());
+});
+
+test('every generated row schema is valid draft-07 (the store compiles them without the meta-schema check)', () => {
+  const ajv = new Ajv({ strict: true });
+  for (const schema of [nbSchema, sbSchema]) {
+    for (const t of Object.values(schema.tables)) {
+      for (const partial of [false, true]) {
+        const s = rowJsonSchema(t, partial);
+        assert.equal(ajv.validateSchema(s), true, `${t.name}${partial ? ' (partial)' : ''}: ${ajv.errorsText(ajv.errors)}`);
+      }
+    }
+  }
 });

@@ -134,6 +134,7 @@ export class Database {
   private readonly inbound = new Map<Uuid, Map<Uuid, InboundRef[]>>();
   private readonly strong = new Map<Uuid, number>();
   private readonly idx = new Map<string, Map<string, Uuid>[]>();
+  private readonly inboundRefs = new Map<string, Map<string, InboundRef>>();
 
   constructor(schema: DatabaseSchema) {
     this.schema = schema;
@@ -173,6 +174,20 @@ export class Database {
     return this.idx.get(table)?.[i]?.get(key);
   }
 
+  /**
+   * The one InboundRef object per (table, column, strength): entries are immutable and
+   * there is one per reference held, so sharing them keeps 50k-row commits from
+   * allocating (and the collector from copying) an object per reference.
+   */
+  private inboundRef(table: string, column: string, strong: boolean): InboundRef {
+    let m = this.inboundRefs.get(table);
+    if (m === undefined) this.inboundRefs.set(table, (m = new Map()));
+    const k = strong ? column : `~${column}`;
+    let r = m.get(k);
+    if (r === undefined) m.set(k, (r = Object.freeze({ table, column, strong })));
+    return r;
+  }
+
   /** Applies a committed change set (already checked by the executor). */
   apply(changes: readonly RowChange[]): void {
     for (const c of changes) {
@@ -198,7 +213,7 @@ export class Database {
         if (m === undefined) this.inbound.set(r.target, (m = new Map()));
         let list = m.get(c.uuid);
         if (list === undefined) m.set(c.uuid, (list = []));
-        list.push({ table: c.table, column: r.column, strong: r.strong });
+        list.push(this.inboundRef(c.table, r.column, r.strong));
         if (r.strong) this.strong.set(r.target, (this.strong.get(r.target) ?? 0) + 1);
       }
     }

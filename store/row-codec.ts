@@ -29,14 +29,28 @@ function size(v: Value | undefined): number {
   return 0;
 }
 
-export function bigColumns(table: TableSchema | undefined, row: Row): string[] {
-  if (table === undefined) return [];
-  const out: string[] = [];
-  for (const [c, col] of Object.entries(table.columns)) {
-    const k = kindOf(col);
-    if ((k === 'set' || k === 'map') && size(row[c]) >= bigFrom) out.push(c);
+const collectionsOf = new WeakMap<TableSchema, readonly string[]>();
+
+/** The table's set and map columns, worked out once per schema object (called per written row). */
+function collections(table: TableSchema): readonly string[] {
+  let cs = collectionsOf.get(table);
+  if (cs === undefined) {
+    cs = Object.entries(table.columns)
+      .filter(([, col]) => kindOf(col) === 'set' || kindOf(col) === 'map')
+      .map(([c]) => c);
+    collectionsOf.set(table, cs);
   }
-  return out;
+  return cs;
+}
+
+const none: readonly string[] = [];
+
+/** The row's set/map columns of at least bigFrom elements (none: a shared empty array). */
+export function bigColumns(table: TableSchema | undefined, row: Row): readonly string[] {
+  if (table === undefined) return none;
+  let out: string[] | undefined;
+  for (const c of collections(table)) if (size(row[c]) >= bigFrom) (out ??= []).push(c);
+  return out ?? none;
 }
 
 /** The row's JSON text without its big columns. */

@@ -1,7 +1,8 @@
 // Reading column values: plain form and RFC 7047 wire notation give the same canonical value.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseValue, defaultValue, defaultIsInvalid, valuesEqual, compareAtoms } from './value.js';
+import fc from 'fast-check';
+import { parseValue, defaultValue, defaultIsInvalid, valuesEqual, compareAtoms, canonicalMap, parsePairs, checkSize } from './value.js';
 import type { ValueContext } from './value.js';
 import type { ColumnSchema } from './types.js';
 import { LoomError } from './types.js';
@@ -87,4 +88,43 @@ test('equality and order', () => {
   assert.ok(compareAtoms(2, 10) < 0);
   assert.ok(compareAtoms('10', '2') < 0);
   assert.ok(compareAtoms(false, true) < 0);
+});
+
+test('a string map given as an object: the direct path gives the general path\'s value or refusal (and the wire form\'s value)', () => {
+  // Objects take a direct path when their keys are in order, others parsePairs +
+  // canonicalMap; the result and the first refusal (code and message) must not tell which.
+  const cols: ColumnSchema[] = [
+    { key: { type: 'string' }, value: { type: 'string' }, min: 0, max: 'unlimited' },
+    { key: { type: 'string', minLength: 1, maxLength: 3 }, value: { type: 'integer', minInteger: 0, maxInteger: 9 }, min: 1, max: 3 },
+    { key: { type: 'string', enum: ['a', 'b', 'c'] }, value: { type: 'string', enum: ['x', 'y'] }, min: 0, max: 2 },
+  ];
+  const keyArb = fc.oneof(fc.constantFrom('a', 'b', 'c', '', 'abcd', 'é', 'Z'), fc.string({ maxLength: 4 }));
+  const valArb = fc.oneof(fc.constantFrom('x', 'y', '', 5, 12, -1, true, null), fc.string({ maxLength: 3 }), fc.integer({ min: -3, max: 12 }));
+  const outcome = (f: () => unknown): unknown => {
+    try {
+      return { ok: f() };
+    } catch (e) {
+      assert.ok(e instanceof LoomError);
+      return { code: e.code, message: e.message };
+    }
+  };
+  fc.assert(
+    fc.property(fc.constantFrom(...cols), fc.dictionary(keyArb, valArb, { maxKeys: 5 }), fc.boolean(), fc.boolean(), (col, obj, sortKeys, strict) => {
+      const keys = Object.keys(obj);
+      if (sortKeys) keys.sort();
+      const plain: Record<string, unknown> = {};
+      for (const k of keys) plain[k] = obj[k];
+      const wire = ['map', keys.map((k) => [k, plain[k]])];
+      // The general path, as parseValue read every map before the direct path existed.
+      const general = (x: unknown): unknown => {
+        const m = canonicalMap(parsePairs(col, x, ctx, strict));
+        if (strict) checkSize(col, Object.keys(m).length, ctx, x);
+        return m;
+      };
+      const got = outcome(() => parseValue(col, plain, ctx, strict));
+      assert.deepEqual(got, outcome(() => general(plain)));
+      if ('ok' in (got as object)) assert.deepEqual(got, outcome(() => parseValue(col, wire, ctx, strict)));
+    }),
+    { numRuns: 500 },
+  );
 });

@@ -202,10 +202,30 @@ export function checkSize(col: ColumnSchema, n: number, ctx: ValueContext, value
   }
 }
 
+/**
+ * A string-keyed map given as a plain object (OVN's external_ids, options, ...) whose keys
+ * are already in order, as callers that build canonical rows give them: read straight into
+ * the result. Same result and same refusals, in the same order, as parsePairs +
+ * canonicalMap (checked against them in value.test.ts); keys out of order take that path.
+ */
+function parseStringMap(col: ColumnSchema, x: Record<string, unknown>, ctx: ValueContext, strict: boolean): { [k: string]: Scalar } {
+  const vt = col.value as BaseType;
+  const keys = Object.keys(x);
+  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) >= (keys[i] as string)) return canonicalMap(parsePairs(col, x, ctx, strict));
+  const out: { [k: string]: Scalar } = {};
+  for (const k of keys) {
+    if (strict) checkAtom(col.key, k, ctx);
+    out[k] = parseAtom(vt, x[k], ctx, strict);
+  }
+  if (strict) checkSize(col, keys.length, ctx, x);
+  return out;
+}
+
 /** Parses a full column value (insert, update). strict=false: type only, any size (conditions). */
 export function parseValue(col: ColumnSchema, x: unknown, ctx: ValueContext, strict = true): Value {
   const kind = kindOf(col);
   if (kind === 'map') {
+    if (col.key.type === 'string' && typeof x === 'object' && x !== null && !Array.isArray(x)) return parseStringMap(col, x as Record<string, unknown>, ctx, strict);
     const pairs = parsePairs(col, x, ctx, strict);
     const m = canonicalMap(pairs);
     const n = Object.keys(m).length;
@@ -300,7 +320,10 @@ export function rowsEqual(a: Row, b: Row): boolean {
 
 /** Committed rows are shared by the engine, select results and every watcher: freeze them. */
 export function freezeRow<R extends Row>(row: R): R {
-  for (const v of Object.values(row)) if (typeof v === 'object' && v !== null) Object.freeze(v);
+  for (const k in row) {
+    const v = row[k];
+    if (typeof v === 'object' && v !== null) Object.freeze(v);
+  }
   return Object.freeze(row);
 }
 
