@@ -1,28 +1,59 @@
-// cli/bundle.ts — builds dist/cli/loom.bundle.js: the CLI's modules in one file.
+// cli/bundle.ts — builds dist/cli/loom.bundle.cjs: the CLI's modules in one CommonJS file,
+// and loom.bundle.json: the modules it was built from (bin/loom.js runs the bundle only
+// while none of them is newer).
 //
-// Owns: the esbuild call (ESM, node platform, minified; rxjs and every daemon module stay
-// outside: they are loaded at run time by URL, only when asked for).
+// Owns: the esbuild call (CommonJS, node platform, minified; rxjs and every daemon module
+// stay outside: they are loaded at run time by URL, only when asked for) and the manifest.
 // Reads: dist/cli/entry.js (run `npm run build` first).
-// Called by: `node dist/cli/bundle.js` after the TypeScript build, bench/store/replay.ts.
-// Must never: bundle a daemon or rxjs (a plain command would pay to load them).
+// Called by: setup/install.sh after the TypeScript build (`node dist/cli/bundle.js`),
+// bench/store/replay.ts, test/cli-launch.test.ts.
+// Must never: bundle a daemon or rxjs (a plain command would pay to load them); leave a
+// code cache of an older bundle behind.
+// Invariants: manifest paths are relative to the repository root; import.meta.url inside
+// the bundle is the bundle's own file URL (it sits beside entry.js, so relative URLs agree).
 
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+interface Esbuild {
+  build(o: Record<string, unknown>): Promise<{ metafile?: { inputs: Record<string, unknown> } }>;
+}
 
 export async function buildBundle(): Promise<string | undefined> {
   const here = fileURLToPath(import.meta.url);
   // Works from cli/bundle.ts (tsx) and from dist/cli/bundle.js.
-  const distCli = here.includes('/dist/cli/') ? fileURLToPath(new URL('.', import.meta.url)) : fileURLToPath(new URL('../dist/cli/', import.meta.url));
-  const from = `${distCli}entry.js`;
+  const root = here.includes('/dist/cli/') ? fileURLToPath(new URL('../..', import.meta.url)) : fileURLToPath(new URL('..', import.meta.url));
+  const distCli = join(root, 'dist', 'cli');
+  const from = join(distCli, 'entry.js');
   if (!existsSync(from)) return undefined;
-  let esbuild: { build(o: Record<string, unknown>): Promise<unknown> };
+  let esbuild: Esbuild;
   try {
-    esbuild = (await import('esbuild' as string)) as typeof esbuild;
+    esbuild = (await import('esbuild' as string)) as Esbuild;
   } catch {
     return undefined;
   }
-  const out = `${distCli}loom.bundle.js`;
-  await esbuild.build({ entryPoints: [from], outfile: out, bundle: true, platform: 'node', format: 'esm', minify: true, external: ['rxjs'], logLevel: 'error' });
+  const out = join(distCli, 'loom.bundle.cjs');
+  const r = await esbuild.build({
+    entryPoints: [from],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    minify: true,
+    external: ['rxjs'],
+    logLevel: 'error',
+    metafile: true,
+    absWorkingDir: root,
+    define: { 'import.meta.url': '__loomBundleUrl' },
+    banner: { js: 'var __loomBundleUrl=require("node:url").pathToFileURL(__filename).href;' },
+  });
+  const inputs = Object.keys(r.metafile?.inputs ?? {}).map((f) => relative(root, join(root, f)));
+  writeFileSync(join(distCli, 'loom.bundle.json'), JSON.stringify({ inputs }) + '\n');
+  rmSync(join(distCli, 'loom.bundle.cache'), { force: true });
+  // The ES-module bundle of earlier builds is no longer used.
+  rmSync(join(distCli, 'loom.bundle.js'), { force: true });
   return out;
 }
 

@@ -32,8 +32,19 @@ export class TxnView {
   /** Tables fetched as just the rows some names/uuids select (see CommandSpec.keys). */
   private readonly partial = new Set<string>();
   private nextTemp = 1;
+  /** Per table: its columns with their kind, computed once (commands insert hundreds of rows). */
+  private readonly colMeta = new Map<string, readonly ColumnMeta[]>();
 
   constructor(readonly schema: DatabaseSchema) {}
+
+  private columnsOf(table: string): readonly ColumnMeta[] {
+    let m = this.colMeta.get(table);
+    if (m === undefined) {
+      m = Object.entries(this.table(table).columns).map(([name, col]) => ({ name, col, kind: columnKind(col) }));
+      this.colMeta.set(table, m);
+    }
+    return m;
+  }
 
   /** Hands the view a table's committed rows (once per table, before any command runs). */
   load(table: string, rows: readonly Row[]): void {
@@ -120,19 +131,18 @@ export class TxnView {
 
   /** Inserts a row (defaults for columns not given) and returns it; its _uuid is a temporary id. */
   insert(table: string, values: { readonly [c: string]: Value }): Row {
-    const ts = this.table(table);
+    const cols = this.columnsOf(table);
     const id = `${TEMP_PREFIX}${this.nextTemp++}`;
     const row: MutableRow = { _uuid: id };
-    for (const [name, col] of Object.entries(ts.columns)) row[name] = defaultValue(col);
-    for (const [name, v] of Object.entries(values)) {
-      this.column(table, name);
-      row[name] = normalizeValue(ts.columns[name] as ColumnSchema, v);
+    for (const c of cols) row[c.name] = c.kind === 'scalar' ? defaultValue(c.col) : c.kind === 'optional' ? null : c.kind === 'set' ? [] : {};
+    for (const name of Object.keys(values)) {
+      row[name] = normalizeValue(this.column(table, name), values[name] as Value);
     }
     this.rowsOf(table).set(id, row);
     setOf(this.inserted, table).add(id);
-    for (const [k, idx] of this.indexes) {
-      const [t, c] = k.split('\u0000') as [string, string];
-      if (t === table) addToIndex(idx, row[c], id);
+    if (this.indexes.size > 0) {
+      const prefix = `${table}\u0000`;
+      for (const [k, idx] of this.indexes) if (k.startsWith(prefix)) addToIndex(idx, row[k.slice(prefix.length)], id);
     }
     return row;
   }
@@ -277,15 +287,16 @@ export class TxnView {
     for (const table of order) {
       const ids = this.inserted.get(table);
       if (ids === undefined || ids.size === 0) continue;
-      const ts = this.table(table);
+      const cols = this.columnsOf(table);
+      const rows = this.rowsOf(table);
       for (const id of ids) {
-        const row = this.rowsOf(table).get(id) as MutableRow;
+        const row = rows.get(id) as MutableRow;
         const out: Record<string, unknown> = {};
-        for (const [name, col] of Object.entries(ts.columns)) {
+        for (const { name, col, kind } of cols) {
           const v = row[name];
           // Empty sets/maps are the store's defaults; scalars always travel (a default
           // the store might fill differently, e.g. an enum's first value, must not).
-          if (v === undefined || (columnKind(col) !== 'scalar' && valuesEqual(v, defaultValue(col)))) continue;
+          if (v === undefined || (kind !== 'scalar' && isEmptyDefault(kind, v))) continue;
           out[name] = toOpValue(col, v);
         }
         ops.push({ op: 'insert', table, row: out, 'uuid-name': id });
@@ -295,15 +306,15 @@ export class TxnView {
       const base = this.base.get(table);
       const cur = this.cur.get(table);
       if (base === undefined || cur === undefined) continue;
-      const ts = this.table(table);
+      const cols = this.columnsOf(table);
       for (const [uuid, old] of base) {
         const now = cur.get(uuid);
         if (now === undefined) continue;
         const update: Record<string, unknown> = {};
         const mutations: [string, 'insert' | 'delete', unknown][] = [];
-        for (const [name, col] of Object.entries(ts.columns)) {
+        for (const { name, col, kind } of cols) {
           if (valuesEqual(old[name], now[name])) continue;
-          if (columnKind(col) === 'set') {
+          if (kind === 'set') {
             const before = new Set(asArray(old[name]).map(String));
             const after = new Set(asArray(now[name]).map(String));
             const added = asArray(now[name]).filter((x) => !before.has(String(x)));
@@ -326,6 +337,19 @@ export class TxnView {
     }
     return ops;
   }
+}
+
+interface ColumnMeta {
+  readonly name: string;
+  readonly col: ColumnSchema;
+  readonly kind: ReturnType<typeof columnKind>;
+}
+
+/** valuesEqual(v, defaultValue(col)) for a non-scalar column, without building the default. */
+function isEmptyDefault(kind: ColumnMeta['kind'], v: Value): boolean {
+  if (kind === 'optional') return v === null;
+  if (kind === 'set') return Array.isArray(v) && v.length === 0;
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0;
 }
 
 function setOf(m: Map<string, Set<string>>, k: string): Set<string> {
