@@ -60,6 +60,19 @@ function contentLines(c: SbContent): { flows: string[]; ports: string[]; mcs: st
   return { flows: flows.sort(), ports: ports.sort(), mcs: mcs.sort() };
 }
 
+/** Bounds a wait: every wait in these tests ends within 20 s, or fails. */
+async function within<T>(p: Promise<T>, ms = 20_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, t]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function waitRow(store: Store, table: string, pred: (r: Row) => boolean): Promise<void> {
   if ((await store.select(table)).some(pred)) return;
   await firstValueFrom(store.watch({ tables: { [table]: {} } }).pipe(
@@ -83,13 +96,13 @@ test('northd daemon: compile, hot paths, nb_cfg, port up, restart', async (t) =>
   const errors: unknown[] = [];
   let northd = await startNorthd({ nb, sb, onError: (e) => errors.push(e) });
   try {
-    await northd.synced();
+    await within(northd.synced());
     assert.deepEqual(await sbLines(sb), contentLines(compileFull(await nbSnapshot(nb))));
     assert.ok((await sb.select('Logical_DP_Group')).length > 0, 'default flows shared through datapath groups');
 
     // hot path: port add
     await nbctl(nb, ['lsp-add', 'ls1', 'extra', '--', 'lsp-set-addresses', 'extra', '0a:ff:00:00:00:01 10.0.1.77']);
-    await northd.synced();
+    await within(northd.synced());
     assert.deepEqual(northd.stats().lastBatch?.recomputed, []);
     const lines = await sbLines(sb);
     assert.ok(lines.flows.some((l) => l.includes('ls_in_l2_lkup 50 eth.dst == 0a:ff:00:00:00:01 outport = "extra"; output;')));
@@ -98,7 +111,7 @@ test('northd daemon: compile, hot paths, nb_cfg, port up, restart', async (t) =>
 
     // hot path: ACL add
     await nbctl(nb, ['--type=port-group', 'acl-add', 'pg1', 'to-lport', '1003', 'outport == @pg1 && tcp.dst == 443', 'allow-related']);
-    await northd.synced();
+    await within(northd.synced());
     assert.deepEqual(northd.stats().lastBatch?.recomputed, []);
     assert.deepEqual(await sbLines(sb), contentLines(compileFull(await nbSnapshot(nb))));
 
@@ -106,7 +119,7 @@ test('northd daemon: compile, hot paths, nb_cfg, port up, restart', async (t) =>
     const g = (await nb.select('NB_Global'))[0];
     assert.ok(g);
     await nb.transact([{ op: 'update', table: 'NB_Global', where: [['_uuid', '==', ['uuid', g._uuid]]], row: { nb_cfg: 7 } }]);
-    await northd.synced();
+    await within(northd.synced());
     assert.equal((await sb.select('SB_Global'))[0]?.['nb_cfg'], 7);
     await waitRow(nb, 'NB_Global', (r) => r['sb_cfg'] === 7);
     await waitRow(nb, 'NB_Global', (r) => r['hv_cfg'] === 7); // no chassis: hv_cfg follows
@@ -122,14 +135,14 @@ test('northd daemon: compile, hot paths, nb_cfg, port up, restart', async (t) =>
     await sb.transact([{ op: 'update', table: 'Port_Binding', where: [['_uuid', '==', ['uuid', pb._uuid]]], row: { up: true } }]);
     await waitRow(nb, 'Logical_Switch_Port', (r) => r['name'] === 'extra' && r['up'] === true);
     await waitRow(nb, 'Logical_Switch_Port', (r) => r['name'] === 'ls1-lr' && r['up'] === true); // router ports: up once bound
-    await northd.idle();
+    await within(northd.idle());
     assert.equal((await nb.select('Logical_Switch_Port', [['name', '==', 'vm1']]))[0]?.['up'], false); // unclaimed VIF
 
     // SB edited behind northd's back: the next update finds no row, northd resyncs
     await sb.transact([{ op: 'delete', table: 'Multicast_Group', where: [['name', '==', '_MC_flood']] }]);
     await nbctl(nb, ['lsp-add', 'ls1', 'late', '--', 'lsp-set-addresses', 'late', '0a:ff:00:00:00:02 10.0.1.78']);
-    await northd.synced();
-    await northd.idle();
+    await within(northd.synced());
+    await within(northd.idle());
     assert.deepEqual(await sbLines(sb), contentLines(compileFull(await nbSnapshot(nb))));
     assert.ok(errors.some((e) => e instanceof Error && /resyncing/.test(e.message)));
     errors.length = 0;
@@ -144,7 +157,7 @@ test('northd daemon: compile, hot paths, nb_cfg, port up, restart', async (t) =>
     await northd.close();
     const rev = await sb.revision();
     northd = await startNorthd({ nb, sb, onError: (e) => errors.push(e) });
-    await northd.synced();
+    await within(northd.synced());
     assert.deepEqual(await sbLines(sb), before);
     assert.deepEqual(await keys(), keysBefore);
     assert.equal(northd.stats().sbTransactions <= 1, true);
@@ -154,7 +167,7 @@ test('northd daemon: compile, hot paths, nb_cfg, port up, restart', async (t) =>
     await northd.close();
     await nbctl(nb, ['lsp-del', 'extra']);
     northd = await startNorthd({ nb, sb, onError: (e) => errors.push(e) });
-    await northd.synced();
+    await within(northd.synced());
     assert.deepEqual(await sbLines(sb), contentLines(compileFull(await nbSnapshot(nb))));
     assert.deepEqual(errors, []);
   } finally {
@@ -176,12 +189,12 @@ test('northd daemon: a batch larger than the SB transaction limit is written in 
   const errors: unknown[] = [];
   const northd = await startNorthd({ nb, sb, sbTxnLimit: 25, onError: (e) => errors.push(e) });
   try {
-    await northd.synced();
+    await within(northd.synced());
     assert.ok(northd.stats().sbTransactions > 5, `phases: ${northd.stats().sbTransactions}`);
     assert.deepEqual(await sbLines(sb), contentLines(compileFull(await nbSnapshot(nb))));
     // and a deletion of a whole switch (flows, bindings, groups, then the datapath)
     await nbctl(nb, ['ls-del', 'sw0']);
-    await northd.synced();
+    await within(northd.synced());
     assert.deepEqual(await sbLines(sb), contentLines(compileFull(await nbSnapshot(nb))));
     assert.deepEqual(errors, []);
   } finally {
@@ -202,9 +215,9 @@ test('northd daemon with recompute: every batch recomputes everything, same SB',
   for (const words of topologies.get('port-group-acls') ?? []) await nbctl(nb, words);
   const northd = await startNorthd({ nb, sb, recompute: true });
   try {
-    await northd.synced();
+    await within(northd.synced());
     await nbctl(nb, ['lsp-add', 'ls1', 'p4', '--', 'lsp-set-addresses', 'p4', '0a:00:00:00:00:04 10.0.0.4', '--', 'pg-set-ports', 'pg1', 'p1', 'p2', 'p4']);
-    await northd.synced();
+    await within(northd.synced());
     assert.ok(northd.stats().lastBatch?.recomputed.includes('northd_data'));
     assert.deepEqual(await sbLines(sb), contentLines(compileFull(await nbSnapshot(nb))));
     assert.ok((await sb.select('Address_Set', [['name', '==', 'pg1_ip4']]))[0]?.['addresses']?.toString().includes('10.0.0.4'));
