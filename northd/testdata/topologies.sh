@@ -138,3 +138,14 @@ acl-add ls1 from-lport 1002 "ip4.src == 10.0.0.2" allow
 --label=1234 acl-add ls1 to-lport 1003 "ip4.dst == 10.0.0.3" allow-related
 --apply-after-lb acl-add ls1 from-lport 1004 "ip4.src == 10.0.0.4" drop
 acl-add ls1 to-lport 1005 "ip4.dst == 10.0.0.5" allow-stateless
+
+topology ref-tenant
+ls-add ls1 -- lr-add lr1 -- lrp-add lr1 lrp1 00:00:01:00:00:01 10.0.1.254/24
+lsp-add ls1 ls1-lr -- lsp-set-type ls1-lr router -- lsp-set-addresses ls1-lr router -- lsp-set-options ls1-lr router-port=lrp1
+lsp-add ls1 p1-1 -- lsp-set-addresses p1-1 "0a:00:01:00:00:01 10.0.1.2" -- lsp-set-port-security p1-1 "0a:00:01:00:00:01 10.0.1.2"
+lsp-add ls1 p1-2 -- lsp-set-addresses p1-2 "0a:00:01:00:00:02 10.0.1.3" -- lsp-set-port-security p1-2 "0a:00:01:00:00:02 10.0.1.3"
+lsp-add ls1 p1-3 -- lsp-set-addresses p1-3 "0a:00:01:00:00:03 10.0.1.4" -- lsp-set-port-security p1-3 "0a:00:01:00:00:03 10.0.1.4"
+pg-add pg1 p1-1 p1-2 p1-3
+--type=port-group acl-add pg1 to-lport 1002 'outport == @pg1 && ip4 && tcp.dst == 22' allow-related
+--type=port-group acl-add pg1 to-lport 1002 'outport == @pg1 && ip4 && ip4.src == $pg1_ip4' allow-related
+--type=port-group acl-add pg1 to-lport 1001 'outport == @pg1 && ip' drop
