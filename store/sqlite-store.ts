@@ -30,7 +30,7 @@ import { Observable, Subject } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import { compileValidators } from '../schemas/json-schema.js';
 import { LoomError } from './types.js';
-import type { Condition, DatabaseSchema, Operation, Row, RowChange, Store, TransactResult, TxnValidator, Value, WatchEvent, WatchRequest } from './types.js';
+import type { Condition, DatabaseSchema, Operation, Row, RowChange, Store, TableSchema, TransactResult, TxnValidator, Value, WatchEvent, WatchRequest } from './types.js';
 import { Database } from './database.js';
 import { compileWhere, indexFor } from './condition.js';
 import { executeTransaction, WaitUnmet } from './transaction.js';
@@ -38,7 +38,7 @@ import type { ExecuteOptions } from './transaction.js';
 import { WatchFilter } from './watch-filter.js';
 import { freezeRow } from './value.js';
 import { decodeOld, encodeOld } from './change-log.js';
-import { bigColumns, fromMembers, memberDelta, members, rowData } from './row-codec.js';
+import { bigColumns, fromMembers, memberDelta, members, rowData, rowFromData } from './row-codec.js';
 import type { Member } from './row-codec.js';
 
 export interface SqliteStoreOptions {
@@ -185,9 +185,7 @@ export class SqliteStore implements Store {
           if (col !== undefined) data[c] = fromMembers(col, big.get(r.uuid)?.get(c) ?? []);
         }
       }
-      const row: Record<string, unknown> = { _uuid: r.uuid, _version: data['_version'] ?? r.uuid };
-      for (const c of Object.keys(info.schema.columns)) row[c] = c in data ? data[c] : info.defaults[c];
-      out.push({ table: r.tbl, uuid: r.uuid, old: null, new: freezeRow(row as Row) });
+      out.push({ table: r.tbl, uuid: r.uuid, old: null, new: freezeRow(rowFromData(info.schema, r.uuid, data)) });
     }
     return out;
   }
@@ -262,7 +260,7 @@ export class SqliteStore implements Store {
       return;
     }
     const bigNew = bigColumns(table, c.new);
-    this.st.upsert.run(c.uuid, c.table, rowData(c.new, bigNew), bigNew.length > 0 ? JSON.stringify(bigNew) : null);
+    this.st.upsert.run(c.uuid, c.table, rowData(table as TableSchema, c.new, bigNew), bigNew.length > 0 ? JSON.stringify(bigNew) : null);
     for (const k of bigOld) if (!bigNew.includes(k)) this.st.memDelCol.run(c.uuid, k);
     for (const k of bigNew) {
       const col = table?.columns[k];
