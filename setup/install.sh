@@ -65,6 +65,11 @@ if [ ! -f dist/.built ] || [ -n "$newest_src" ] || [ tsconfig.json -nt dist/.bui
   npx tsc -p tsconfig.json
   touch dist/.built
 fi
+# The CLI's one-file bundle: bin/loom.js runs it while it is newer than every module in it.
+if [ ! -f dist/cli/loom.bundle.cjs ] || [ dist/.built -nt dist/cli/loom.bundle.cjs ]; then
+  say "bundling the CLI (esbuild)"
+  node dist/cli/bundle.js >/dev/null || say "CLI bundle not built (bin/loom.js runs the modules)"
+fi
 
 # Native datapath (C++ / DPDK), when its build script exists.
 if [ -x datapath/build.sh ]; then
