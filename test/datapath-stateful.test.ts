@@ -304,3 +304,26 @@ test('trace: a packet through the installed tables, every lookup and step, nothi
   const s = await dp.stats();
   assert.equal(s.entries.find((e) => e.cookie === 62)?.packets, 1, 'a traced packet counts on the entries it hits (unlike ofproto/trace)');
 });
+
+test('conntrack: an idle datapath still expires connections (the control thread sweeps on a timer)', { skip, timeout: 30000 }, async (t) => {
+  // No ports: the workers only ever see empty polls, which expire nothing; the 1 s UDP
+  // timeout can only be enforced by the addon's expiry thread (every 50 ms here).
+  const dp = await DatapathProcess.spawn({ memoryMb: 64, ctTimeouts: { udp_first: 1 }, ctExpireMs: 50 });
+  t.after(() => dp.stop());
+  await dp.applyBatch([
+    { op: 'add', entry: { table: 0, priority: 100, cookie: 71, match: { eth_type: 0x0800 }, actions: [{ type: 'ct', zone: 5, commit: true }, { type: 'output', port: 4 }] } },
+  ]);
+  // Ethernet + IPv4 (UDP) 192.168.0.1 -> 10.1.2.3; trace acts on the real connection table.
+  const pkt = Buffer.from('ffffffffffff02000000000108004500001c0000400040117a91c0a800010a01020330393039000800000000', 'hex');
+  const tr = await dp.trace({ inPort: 3 }, pkt);
+  assert.equal(tr.outputs.length, 1);
+  const before = (await dp.stats()).conntrack;
+  assert.ok(before, 'the core pipeline reports conntrack counters');
+  assert.equal(before.conns, 1, 'the traced packet committed one connection');
+  const after = await waitFor('the idle connection to expire', async () => {
+    const c = (await dp.stats()).conntrack;
+    return c && c.conns === 0 ? c : undefined;
+  }, 8000, 200);
+  assert.equal(after.expired - before.expired, 1);
+  assert.equal(after.created, before.created);
+});

@@ -76,7 +76,8 @@ void packet_in_notify(void*) {
   if (g_tsfn_live) g_tsfn.NonBlockingCall();
 }
 
-// start({eal: string[], workers, idleSleepCapUs, mbufs, packetInQueue}, onPacketIn)
+// start({eal: string[], workers, idleSleepCapUs, mbufs, packetInQueue, ctExpireMs?,
+//        ctTimeouts?: {udp_first: seconds, ...}}, onPacketIn)
 Napi::Value Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (g_dp) throw loom_error(env, "already_started", "the datapath of this process is running");
@@ -91,6 +92,16 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
   opts.mbufs = o.Get("mbufs").As<Napi::Number>().Uint32Value();
   opts.idle_spin_polls = o.Get("idleSpinPolls").As<Napi::Number>().Uint32Value();
   opts.packet_in_queue = o.Get("packetInQueue").As<Napi::Number>().Uint32Value();
+  if (o.Has("ctExpireMs") && o.Get("ctExpireMs").IsNumber())
+    opts.ct_expire_ms = o.Get("ctExpireMs").As<Napi::Number>().Uint32Value();
+  if (o.Has("ctTimeouts") && o.Get("ctTimeouts").IsObject()) {
+    Napi::Object to = o.Get("ctTimeouts").As<Napi::Object>();
+    Napi::Array keys = to.GetPropertyNames();
+    for (uint32_t i = 0; i < keys.Length(); i++) {
+      const std::string k = keys.Get(i).ToString();
+      opts.ct_timeouts.emplace_back(k, to.Get(k).ToNumber().Uint32Value());
+    }
+  }
   try {
     g_dp = std::make_unique<Datapath>(opts);
     g_pipe = loom::dp::PipelineBinding::create(*g_dp);
@@ -198,6 +209,7 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   o.Set("tscHz", static_cast<double>(s.tsc_hz));
   o.Set("entries", g_pipe->entry_stats(env));
   o.Set("pipeline", g_pipe->name());
+  o.Set("conntrack", g_pipe->conntrack(env));
   return o;
 }
 

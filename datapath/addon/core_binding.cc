@@ -1,9 +1,18 @@
 // datapath/addon/core_binding.cc — PipelineBinding for datapath/core: JS wire batches ->
 // loom::Batch -> Core::apply (build + publish + grace period), per-entry counters from the
-// current version, the executors' drop reasons. Built only with LOOM_WITH_CORE.
+// current version, the executors' drop reasons, conntrack counters. Built only with
+// LOOM_WITH_CORE.
+// Also owns the conntrack expiry timer: a control thread that sweeps the connection table
+// every Options::ct_expire_ms. Workers expire only 32 slots after a busy burst and none
+// while idle, so without it a quiet datapath would keep dead connections (and their NAT
+// tuples) until traffic resumes. The sweep takes only conntrack's stripe/slot locks, the
+// same the workers take, one probe at a time; it never touches a pipeline version.
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "addon/pipeline_binding.h"
@@ -13,6 +22,8 @@
 namespace loom::dp {
 
 std::unique_ptr<PipelineBinding> make_simple_binding(Datapath& dp);
+// The CtTimeouts member called `name` (OVS/loom field names), or nullptr.
+uint32_t* ct_timeout_field(loom::CtTimeouts& t, const std::string& name);
 
 namespace {
 
@@ -20,7 +31,18 @@ struct Where { size_t op; };  // original op index for each Batch vector element
 
 class CoreBinding final : public PipelineBinding {
  public:
-  explicit CoreBinding(Datapath& dp) : core_(loom::CoreConfig{}) {
+  explicit CoreBinding(Datapath& dp) : core_(core_config(dp.options())) {
+    const unsigned period_ms = std::max(1u, dp.options().ct_expire_ms);
+    // A full sweep of the pool about every 8 periods.
+    const unsigned budget = std::max(256u, core_config(dp.options()).ct.max_conns / 8);
+    expirer_ = std::thread([this, period_ms, budget] {
+      std::unique_lock<std::mutex> lk(expire_mu_);
+      while (!expire_stop_) {
+        expire_cv_.wait_for(lk, std::chrono::milliseconds(period_ms), [this] { return expire_stop_; });
+        if (expire_stop_) break;
+        core_.conntrack().expire(Datapath::now_ns(), budget);
+      }
+    });
     dp.start_workers([this](unsigned) -> std::unique_ptr<WorkerPipeline> {
       auto p = std::make_unique<CoreWorkerPipeline>(core_);
       std::lock_guard<std::mutex> g(mu_);  // worker start-up only, never per packet
@@ -29,7 +51,28 @@ class CoreBinding final : public PipelineBinding {
     });
   }
 
+  ~CoreBinding() override {
+    {
+      std::lock_guard<std::mutex> g(expire_mu_);
+      expire_stop_ = true;
+    }
+    expire_cv_.notify_all();
+    if (expirer_.joinable()) expirer_.join();
+  }
+
   const char* name() const override { return "core"; }
+
+  Napi::Value conntrack(Napi::Env env) override {
+    const loom::CtStats ct = core_.conntrack().stats();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("conns", static_cast<double>(ct.conns));
+    o.Set("created", static_cast<double>(ct.created));
+    o.Set("expired", static_cast<double>(ct.expired));
+    o.Set("tableFull", static_cast<double>(ct.table_full));
+    o.Set("natExhausted", static_cast<double>(ct.nat_exhausted));
+    o.Set("invalid", static_cast<double>(ct.invalid));
+    return o;
+  }
 
   Napi::Value apply(Napi::Env env, Napi::Array ops) override {
     loom::Batch b;
@@ -96,6 +139,14 @@ class CoreBinding final : public PipelineBinding {
   }
 
  private:
+  // Names were validated by datapath/js/datapath.ts; an unknown one is ignored here.
+  static loom::CoreConfig core_config(const Options& o) {
+    loom::CoreConfig c;
+    for (const auto& [name, secs] : o.ct_timeouts)
+      if (uint32_t* f = ct_timeout_field(c.ct.timeouts, name)) *f = secs;
+    return c;
+  }
+
   static loom::Field field(Napi::Env env, size_t i, const std::string& name) {
     loom::Field f;
     if (!loom::field_by_name(name.c_str(), f)) throw batch_error(env, "bad_field", "unknown field '" + name + "'", i, name, name);
@@ -323,9 +374,8 @@ class CoreBinding final : public PipelineBinding {
     p.md.outport = meta.outport;
     p.md.flags = meta.flags;
     TraceSink ts(env);
-    const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-        std::chrono::steady_clock::now().time_since_epoch()).count();
-    tracer_->begin_burst(static_cast<uint64_t>(now));
+    // The workers' clock: conntrack deadlines set here are compared against theirs.
+    tracer_->begin_burst(Datapath::now_ns());
     tracer_->run(p, ts, table, &ts);
     tracer_->end_burst();
     tracer_->go_offline();
@@ -343,9 +393,26 @@ class CoreBinding final : public PipelineBinding {
   std::unique_ptr<loom::Executor> tracer_;  // JS thread only; declared after core_
   std::mutex mu_;
   std::vector<CoreWorkerPipeline*> workers_;
+  std::mutex expire_mu_;
+  std::condition_variable expire_cv_;
+  bool expire_stop_ = false;
+  std::thread expirer_;  // last: started after everything it uses, joined first
 };
 
 }  // namespace
+
+uint32_t* ct_timeout_field(loom::CtTimeouts& t, const std::string& name) {
+  static const std::pair<const char*, uint32_t loom::CtTimeouts::*> kFields[] = {
+      {"tcp_syn_sent", &loom::CtTimeouts::tcp_syn_sent}, {"tcp_syn_recv", &loom::CtTimeouts::tcp_syn_recv},
+      {"tcp_established", &loom::CtTimeouts::tcp_established}, {"tcp_fin_wait", &loom::CtTimeouts::tcp_fin_wait},
+      {"tcp_time_wait", &loom::CtTimeouts::tcp_time_wait}, {"tcp_closed", &loom::CtTimeouts::tcp_closed},
+      {"udp_first", &loom::CtTimeouts::udp_first}, {"udp_single", &loom::CtTimeouts::udp_single},
+      {"udp_multiple", &loom::CtTimeouts::udp_multiple}, {"icmp_first", &loom::CtTimeouts::icmp_first},
+      {"icmp_reply", &loom::CtTimeouts::icmp_reply}, {"other", &loom::CtTimeouts::other}};
+  for (const auto& [n, m] : kFields)
+    if (name == n) return &(t.*m);
+  return nullptr;
+}
 
 std::unique_ptr<PipelineBinding> PipelineBinding::create(Datapath& dp) {
   // LOOM_PIPELINE=simple keeps the shell's own L2 table (bench "plain L2" baseline).

@@ -27,6 +27,8 @@ class PipelineBinding {
   virtual Napi::Array entry_stats(Napi::Env env) = 0;
   virtual void add_drop_reasons(Napi::Env env, Napi::Object into) = 0;
   virtual const char* name() const = 0;
+  // Connection-tracking counters {conns, created, expired, ...}, or null without conntrack.
+  virtual Napi::Value conntrack(Napi::Env env) { return env.Null(); }
   // Runs one packet through the current tables on the calling (JS) thread and reports every
   // lookup and step, without transmitting anything. {lookups, steps, outputs, packetIns, drops}
   virtual Napi::Value trace(Napi::Env env, uint16_t in_port, uint16_t table, const uint8_t* data,

@@ -26,7 +26,8 @@ constexpr uint32_t kVxlanHdr = 14 + 20 + 8 + 8;
 constexpr uint32_t kGeneveHdr = 14 + 20 + 8 + 8 + 8;
 constexpr uint16_t kVxlanPort = 4789, kGenevePort = 6081;
 // Conntrack pool slots examined per burst: a full sweep of a 65,536-entry pool takes
-// 2,048 bursts; idle threads do none, so the control thread also calls expire().
+// 2,048 busy bursts; empty polls and idle threads do none, so the control thread must
+// also call expire() on a timer (the DPDK shell's addon/core_binding.cc does).
 constexpr unsigned kExpireBudget = 32;
 constexpr uint32_t kEmcWindow = 1024, kEmcBypass = 16384;
 
@@ -95,6 +96,7 @@ struct Executor::Impl {
   // lookup, so after a window of kEmcWindow lookups with under 1/16 hits it is skipped
   // for the next kEmcBypass lookups, then measured again.
   uint32_t emc_window = 0, emc_window_hits = 0, emc_bypass = 0;
+  uint64_t burst_start = 0;  // `packets` at begin_burst
   std::unique_ptr<uint8_t[]> scratch;  // kMaxCloneDepth * kMaxFrame
   Counter packets, lookups, emc_hits, outputs, packet_ins;
   Counter drops[static_cast<unsigned>(DropReason::kCount)];
@@ -668,12 +670,15 @@ void Executor::begin_burst(uint64_t now_ns) noexcept {
   }
   impl_->now = now_ns;
   impl_->pipe = core_.current();
+  impl_->burst_start = impl_->packets.get();
 }
 
 void Executor::end_burst() noexcept {
   impl_->pipe = nullptr;
   core_.qsbr().quiescent(tid_);
-  core_.conntrack().expire(impl_->now, kExpireBudget);
+  // Only bursts that carried packets pay for expiry: an empty poll stays a pointer load
+  // and a quiescent report. Idle expiry is the control thread's timer (the shell's).
+  if (impl_->packets.get() != impl_->burst_start) core_.conntrack().expire(impl_->now, kExpireBudget);
 }
 
 void Executor::go_offline() noexcept {

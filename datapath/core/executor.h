@@ -60,7 +60,8 @@ class Executor {
   void begin_burst(uint64_t now_ns) noexcept;
   // Runs one packet from start_table. Between begin_burst and end_burst only.
   void run(Packet& pkt, Sink& sink, uint16_t start_table = 0, Tracer* tracer = nullptr) noexcept;
-  // Reports a quiescent state and expires a bounded number of conntrack slots.
+  // Reports a quiescent state; after a burst that ran packets, also expires a bounded
+  // number of conntrack slots (none after an empty one: callers run a timer for idle).
   void end_burst() noexcept;
   // Before the thread sleeps: no version is pinned, writers need not wait for us.
   void go_offline() noexcept;

@@ -158,6 +158,11 @@ class WorkerSink final : public BurstSink {
   bool pin_queued_ = false;
 };
 
+uint64_t Datapath::now_ns() {
+  static const double ns_per_tick = 1e9 / static_cast<double>(rte_get_tsc_hz());
+  return static_cast<uint64_t>(static_cast<double>(rte_rdtsc()) * ns_per_tick);
+}
+
 Datapath::Datapath(const Options& o) : opts_(o) {
   if (g_eal_started) fail("eal_once", "EAL is initialised once per process; start a new process");
   if (opts_.workers == 0 || opts_.workers > kMaxWorkers)
@@ -229,7 +234,7 @@ void Datapath::worker_loop(unsigned idx) {
   WorkerCounters& c = counters_[idx];
   WorkerSink sink(this, idx);
   std::unique_ptr<WorkerPipeline> pipe = factory_(idx);
-  const uint64_t hz = rte_get_tsc_hz();
+  const double ns_per_tick = 1e9 / static_cast<double>(rte_get_tsc_hz());
   rte_mbuf* pkts[kBurst];
   unsigned sleep_us = 0;
   unsigned empty = 0;
@@ -237,7 +242,7 @@ void Datapath::worker_loop(unsigned idx) {
   while (running_.load(std::memory_order_relaxed)) {
     const uint64_t t0 = rte_rdtsc();
     const PortSet* ps = portset_.load(std::memory_order_acquire);
-    pipe->begin_burst(static_cast<uint64_t>(static_cast<double>(t0) * 1e9 / static_cast<double>(hz)));
+    pipe->begin_burst(static_cast<uint64_t>(static_cast<double>(t0) * ns_per_tick));
     sink.begin(ps);
     unsigned total = 0;
     for (const PortSet::RxQ& q : ps->rx_by_worker[idx]) {

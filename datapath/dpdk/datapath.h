@@ -41,6 +41,10 @@ struct Options {
   unsigned idle_spin_polls = 16;  // empty polls before the first sleep (a few µs of spinning)
   unsigned mbufs = 16383;
   unsigned packet_in_queue = 1024;
+  // Conntrack (core pipeline only): per-state timeout overrides in seconds by CtTimeouts
+  // field name, and the period of the control thread's expiry sweep.
+  std::vector<std::pair<std::string, uint32_t>> ct_timeouts;
+  unsigned ct_expire_ms = 100;
 };
 
 enum class PortType : uint8_t { kVhostUser, kVhostUserClient, kAfPacket, kTap };
@@ -115,6 +119,10 @@ class Datapath {
   const std::atomic<const TableVersion*>& table_slot() const { return table_; }
   rte_mempool* pool() const { return pool_; }
   unsigned workers() const { return opts_.workers; }
+  const Options& options() const { return opts_; }
+  // The datapath's clock (ns from the TSC): what workers pass to begin_burst, so every
+  // thread that compares against conntrack deadlines must use it too.
+  static uint64_t now_ns();
 
   Stats stats() const;
   // Queues bytes for transmission on `port` (start_table < 0) or for the pipeline from

@@ -70,7 +70,24 @@ export interface DatapathStats {
   readonly packetInDropped: number;
   readonly packetOutDropped: number;
   readonly tscHz: number;
+  /** Connection tracking (core pipeline); null when the pipeline has none. */
+  readonly conntrack: ConntrackStats | null;
 }
+export interface ConntrackStats {
+  readonly conns: number;
+  readonly created: number;
+  readonly expired: number;
+  readonly tableFull: number;
+  readonly natExhausted: number;
+  readonly invalid: number;
+}
+
+/** Conntrack timeouts (seconds) that can be overridden; OVS's names and defaults. */
+export const CT_TIMEOUT_NAMES = [
+  'tcp_syn_sent', 'tcp_syn_recv', 'tcp_established', 'tcp_fin_wait', 'tcp_time_wait', 'tcp_closed',
+  'udp_first', 'udp_single', 'udp_multiple', 'icmp_first', 'icmp_reply', 'other',
+] as const;
+export type CtTimeoutName = (typeof CT_TIMEOUT_NAMES)[number];
 
 export interface PacketIn {
   readonly inPort: number;
@@ -104,6 +121,10 @@ export interface DatapathOptions {
   /** EAL log level, default 'notice'. */
   readonly logLevel?: string;
   readonly extraEal?: readonly string[];
+  /** Conntrack timeout overrides in seconds (core pipeline). */
+  readonly ctTimeouts?: { readonly [K in CtTimeoutName]?: number };
+  /** Period of the control thread's conntrack expiry sweep, ms. Default 100. */
+  readonly ctExpireMs?: number;
 }
 
 /** Logical metadata a packet-out carries into the pipeline (OVN's logical datapath and ports). */
@@ -127,7 +148,10 @@ export interface TraceResult {
 
 // The addon's surface (datapath/addon/addon.cc), checked loosely at load.
 interface Addon {
-  start(o: { eal: string[]; workers: number; idleSleepCapUs: number; idleSpinPolls: number; mbufs: number; packetInQueue: number }, onPacketIn: () => void): void;
+  start(o: {
+    eal: string[]; workers: number; idleSleepCapUs: number; idleSpinPolls: number; mbufs: number; packetInQueue: number;
+    ctExpireMs: number; ctTimeouts: Record<string, number>;
+  }, onPacketIn: () => void): void;
   addPort(name: string, type: string, path: string): unknown;
   removePort(name: string): void;
   ports(): unknown;
@@ -235,10 +259,24 @@ export class Datapath extends EventEmitter<{ packet_in: [PacketIn]; error: [unkn
     if (!Number.isInteger(workers) || workers < 1 || workers > 7) {
       throw new LoomError({ code: 'invalid-value', message: 'workers must be 1..7', column: 'workers', value: workers });
     }
+    const ctTimeouts: Record<string, number> = {};
+    for (const [k, v] of Object.entries(opts.ctTimeouts ?? {})) {
+      if (!(CT_TIMEOUT_NAMES as readonly string[]).includes(k)) {
+        throw new LoomError({ code: 'invalid-value', message: `unknown conntrack timeout '${k}'`, column: 'ctTimeouts', value: k, hint: CT_TIMEOUT_NAMES.join(', ') });
+      }
+      if (!Number.isInteger(v) || v < 1 || v > 0xffffffff) {
+        throw new LoomError({ code: 'invalid-value', message: `conntrack timeout ${k} must be a whole number of seconds >= 1`, column: 'ctTimeouts', value: v });
+      }
+      ctTimeouts[k] = v;
+    }
+    const ctExpireMs = opts.ctExpireMs ?? 100;
+    if (!Number.isInteger(ctExpireMs) || ctExpireMs < 1 || ctExpireMs > 60000) {
+      throw new LoomError({ code: 'invalid-value', message: 'ctExpireMs must be 1..60000', column: 'ctExpireMs', value: ctExpireMs });
+    }
     const dp = new Datapath(a);
     call(() => a.start({
       eal: ealArgs(opts), workers, idleSleepCapUs: opts.idleSleepCapUs ?? 200, idleSpinPolls: opts.idleSpinPolls ?? 16,
-      mbufs: opts.mbufs ?? 16383, packetInQueue: opts.packetInQueue ?? 1024,
+      mbufs: opts.mbufs ?? 16383, packetInQueue: opts.packetInQueue ?? 1024, ctExpireMs, ctTimeouts,
     }, () => dp.#drain()));
     return dp;
   }
