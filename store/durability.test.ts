@@ -62,3 +62,31 @@ test('SIGKILL loses nothing acknowledged; revisions resume without gap or repeat
   assert.deepEqual(ev.map((e) => e.revision), Array.from({ length: 40 }, (_, i) => from + i + 1));
   assert.ok(ev.every((e) => e.type === 'change'));
 });
+
+test('SIGKILL right after large commits, before the deferred checkpoint, loses nothing', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-kill-big-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'sb.db');
+  const script = fileURLToPath(new URL('./testdata/big-commit-kill.ts', import.meta.url));
+  const acked = await new Promise<number>((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', script, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (signal === 'SIGKILL' && out.trim() !== '') resolve(Number(out.trim()));
+      else reject(new Error(`child ended with ${signal ?? code}: ${err}`));
+    });
+  });
+  assert.equal(acked, 2);
+  const s = SqliteStore.open(file, sbSchema);
+  t.after(() => s.close());
+  assert.equal(s.currentRevision, 2);
+  const rows = s.selectSync('Logical_Flow');
+  assert.equal(rows.length, 30000);
+  assert.equal(s.selectSync('Logical_Flow', [['match', '==', 't1 inport == "lp14999" && ip4.src == 10.0.58.151']]).length, 1);
+  assert.deepEqual(s.checkInvariants(), []);
+});

@@ -22,7 +22,9 @@
 // synchronous=NORMAL under WAL: a commit is in the WAL (the OS's page cache) when
 // transact resolves, which survives the process being killed; FULL (option) also
 // survives a power cut at the cost of an fsync per commit. The file is locked
-// exclusively while open: a second process opening it gets 'unavailable'.
+// exclusively while open: a second process opening it gets 'unavailable'. The WAL is
+// copied into the file (checkpoint) on the event loop's next turn after the commits that
+// grew it by ~4 MB, not inside the commit that crosses SQLite's mark (afterCommit).
 
 import Sqlite from 'better-sqlite3';
 import type { Database as SqliteDb, Statement } from 'better-sqlite3';
@@ -60,6 +62,9 @@ interface Commit {
 }
 
 const defaultLogLimit = 10000;
+/** About SQLite's own checkpoint mark (1000 pages of 4 KB): text written past it earns a checkpoint. */
+const checkpointBytes = 4 << 20;
+const backstopPages = 100000;
 const defaultMaxOps = 100000;
 
 export class SqliteStore implements Store {
@@ -77,6 +82,9 @@ export class SqliteStore implements Store {
   private readonly pending: Commit[] = [];
   private emitting = false;
   private inTxn = false;
+  /** Bytes of row and log text written since the last checkpoint (an estimate of the WAL's growth). */
+  private walBytes = 0;
+  private checkpointTimer: NodeJS.Immediate | undefined;
   private readonly st: {
     upsert: Statement;
     memPut: Statement;
@@ -107,6 +115,10 @@ export class SqliteStore implements Store {
       this.sql.pragma('locking_mode = EXCLUSIVE');
       this.sql.pragma('journal_mode = WAL');
       this.sql.pragma(`synchronous = ${this.sync}`);
+      // SQLite's own checkpoint (at 1000 WAL pages) runs inside the commit that crosses the
+      // mark: a 55k-row commit paid for copying its whole WAL before returning. The store
+      // checkpoints itself after such commits instead (see afterCommit); this is a backstop.
+      this.sql.pragma(`wal_autocheckpoint = ${backstopPages}`);
       this.sql.exec(`
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS rows (uuid TEXT PRIMARY KEY, tbl TEXT NOT NULL, data TEXT NOT NULL, big TEXT);
@@ -215,6 +227,7 @@ export class SqliteStore implements Store {
     }
     this.rev = revision;
     this.mem.apply(outcome.changes);
+    this.afterCommit();
     this.announce({ revision, changes: outcome.changes });
     return { revision, results: outcome.results };
   }
@@ -241,6 +254,8 @@ export class SqliteStore implements Store {
         this.writeRow(c);
         const old = c.old === null ? null : JSON.stringify(c.new === null ? c.old : encodeOld(this.schema.tables[c.table], c.old, c.new));
         this.st.log.run(revision, seq++, c.table, c.uuid, old, c.new === null ? null : '');
+        // Each row costs its text and a uuid key in two tables, and its log entry.
+        this.walBytes += 120 + (old?.length ?? 0);
       }
       this.st.meta.run('revision', String(revision));
       if (compactTo !== undefined) {
@@ -260,7 +275,9 @@ export class SqliteStore implements Store {
       return;
     }
     const bigNew = bigColumns(table, c.new);
-    this.st.upsert.run(c.uuid, c.table, rowData(table as TableSchema, c.new, bigNew), bigNew.length > 0 ? JSON.stringify(bigNew) : null);
+    const data = rowData(table as TableSchema, c.new, bigNew);
+    this.walBytes += data.length;
+    this.st.upsert.run(c.uuid, c.table, data, bigNew.length > 0 ? JSON.stringify(bigNew) : null);
     for (const k of bigOld) if (!bigNew.includes(k)) this.st.memDelCol.run(c.uuid, k);
     for (const k of bigNew) {
       const col = table?.columns[k];
@@ -270,10 +287,32 @@ export class SqliteStore implements Store {
         const d = memberDelta(col, c.old[k] as Value, c.new[k] as Value);
         for (const key of d.del) this.st.memDel.run(c.uuid, k, key);
         for (const m of d.put) this.st.memPut.run(c.uuid, k, m.k, m.v);
+        this.walBytes += 80 * (d.put.length + d.del.length);
       } else {
-        for (const m of members(col, c.new[k] as Value)) this.st.memPut.run(c.uuid, k, m.k, m.v);
+        const ms = members(col, c.new[k] as Value);
+        for (const m of ms) this.st.memPut.run(c.uuid, k, m.k, m.v);
+        this.walBytes += 80 * ms.length;
       }
     }
+  }
+
+  /**
+   * Once the WAL has grown by about SQLite's checkpoint mark, copies it into the database
+   * file on a later turn of the event loop, after the caller has its answer. A kill before
+   * then loses nothing: the commits are in the WAL, which SQLite replays when it opens.
+   */
+  private afterCommit(): void {
+    if (this.walBytes < checkpointBytes || this.checkpointTimer !== undefined) return;
+    this.checkpointTimer = setImmediate(() => {
+      this.checkpointTimer = undefined;
+      if (this.closed) return;
+      this.walBytes = 0;
+      try {
+        this.sql.pragma('wal_checkpoint(PASSIVE)');
+      } catch {
+        // Another try after the next large commit; the WAL keeps everything meanwhile.
+      }
+    });
   }
 
   /** Delivers commits to watchers in revision order even when a watcher commits from its handler. */
@@ -453,6 +492,8 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.checkpointTimer !== undefined) clearImmediate(this.checkpointTimer);
+    this.checkpointTimer = undefined;
     this.commits.complete();
     this.sql.close();
   }
