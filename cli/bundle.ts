@@ -7,8 +7,7 @@
 // Reads: dist/cli/entry.js (run `npm run build` first).
 // Called by: setup/install.sh after the TypeScript build (`node dist/cli/bundle.js`),
 // bench/store/replay.ts, test/cli-launch.test.ts.
-// Must never: bundle a daemon or rxjs (a plain command would pay to load them); leave a
-// code cache of an older bundle behind.
+// Must never: bundle a daemon or rxjs (a plain command would pay to load them).
 // Invariants: manifest paths are relative to the repository root; import.meta.url inside
 // the bundle is the bundle's own file URL (it sits beside entry.js, so relative URLs agree).
 
@@ -51,9 +50,9 @@ export async function buildBundle(): Promise<string | undefined> {
   });
   const inputs = Object.keys(r.metafile?.inputs ?? {}).map((f) => relative(root, join(root, f)));
   writeFileSync(join(distCli, 'loom.bundle.json'), JSON.stringify({ inputs }) + '\n');
-  rmSync(join(distCli, 'loom.bundle.cache'), { force: true });
-  // The ES-module bundle of earlier builds is no longer used.
+  // The ES-module bundle (and code cache) of earlier builds are no longer used.
   rmSync(join(distCli, 'loom.bundle.js'), { force: true });
+  rmSync(join(distCli, 'loom.bundle.cache'), { force: true });
   return out;
 }
 

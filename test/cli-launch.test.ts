@@ -1,11 +1,13 @@
 // test/cli-launch.test.ts — bin/loom.js runs the one-file bundle only while it is fresh, its
 // V8 code cache only when it was made for exactly that bundle, and falls back to the
 // compiled modules otherwise. Runs the real launcher in a throwaway tree with stand-in
-// bundle and modules (so it never depends on, or disturbs, this checkout's dist/).
+// bundle and modules (so it never depends on, or disturbs, this checkout's dist/); and the
+// real launcher and bundle, when built, start a daemon (its modules are imported at run time).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,16 +37,15 @@ function tree(): { dir: string; run(...argv: string[]): { out: string; err: stri
   return { dir, run, bundle };
 }
 
-test('a fresh bundle runs (its exit status kept); its code cache is written, then used', (t) => {
-  const { dir, run } = tree();
+test('a fresh bundle runs, with its exit status; a rebuilt one runs its new code', (t) => {
+  const { dir, run, bundle } = tree();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const a = run('ls-list');
   assert.equal(a.out, 'bundle ls-list\n');
   assert.equal(a.status, 3);
-  assert.match(a.err, /bundle \(code cache absent\)/);
-  const b = run('show');
-  assert.equal(b.out, 'bundle show\n');
-  assert.match(b.err, /bundle \(code cache used\)/);
+  assert.match(a.err, /loom launch: bundle/);
+  bundle('BUNDLE');
+  assert.equal(run('show').out, 'BUNDLE show\n');
 });
 
 test('a module newer than the bundle, a missing module or a missing manifest means the modules run', (t) => {
@@ -67,25 +68,31 @@ test('a module newer than the bundle, a missing module or a missing manifest mea
   assert.equal(r.status, 0);
 });
 
-test('a code cache made for another bundle, or corrupted, is never used; the right code runs', (t) => {
-  const { dir, run, bundle } = tree();
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  run('x');
-  assert.match(run('x').err, /code cache used/);
-  // A rebuilt bundle of the same length: V8 alone would not tell them apart.
-  bundle('BUNDLE');
-  const later = new Date(Date.now() + 1000);
-  utimesSync(join(dir, 'dist', 'cli', 'loom.bundle.cjs'), later, later);
-  const r = run('x');
-  assert.equal(r.out, 'BUNDLE x\n');
-  assert.match(r.err, /code cache absent/);
-  // Right key, damaged payload: V8 rejects it, the bundle still runs, the cache is rewritten.
-  const cacheFile = join(dir, 'dist', 'cli', 'loom.bundle.cache');
-  const cache = readFileSync(cacheFile);
-  const nl = cache.indexOf(10);
-  writeFileSync(cacheFile, Buffer.concat([cache.subarray(0, nl + 1), Buffer.alloc(cache.length - nl - 1, 7)]));
-  const c = run('y');
-  assert.equal(c.out, 'BUNDLE y\n');
-  assert.match(c.err, /code cache rejected/);
-  assert.match(run('z').err, /code cache used/);
+test('the built launcher runs `loom nbdb` (a run-time import from the bundle) and stops it by SIGTERM', { skip: !existsSync(join(root, 'dist', 'cli', 'loom.bundle.cjs')) && 'no bundle built' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-launch-db-'));
+  const child = spawn(process.execPath, [join(root, 'bin', 'loom.js'), 'nbdb', '--db', join(dir, 'nb.db'), '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  t.after(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const listening = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 20_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/listening on http:/.test(out)) {
+        clearTimeout(timer);
+        resolve(true);
+      }
+    });
+    void exited.then(() => resolve(false));
+  });
+  assert.ok(listening, `nbdb did not start: ${out} ${err}`);
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  assert.equal(err, '', 'nothing on stderr (no warnings)');
 });

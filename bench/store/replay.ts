@@ -99,7 +99,7 @@ function tenantFiles(dir: string): string[] {
   return writeTenantFiles(join(dir, 'cmds'), ports, tenants);
 }
 
-async function runLoom(): Promise<number> {
+async function runLoom(label: string, env: NodeJS.ProcessEnv): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'loom-replay-'));
   const nbdb = await startNbdb(dir);
   try {
@@ -110,7 +110,7 @@ async function runLoom(): Promise<number> {
     const s0 = processCpu(nbdb.pid);
     const t0 = process.hrtime.bigint();
     for (const f of files) {
-      const r = spawnSync('bash', ['-c', `eval "${process.execPath} ${BIN} --db=${nbdb.url} $(tr '\\n' ' ' < '${f}')" >/dev/null`], { encoding: 'utf8' });
+      const r = spawnSync('bash', ['-c', `eval "${process.execPath} ${BIN} --db=${nbdb.url} $(tr '\\n' ' ' < '${f}')" >/dev/null`], { encoding: 'utf8', env });
       if (r.status !== 0) throw new Error(`${f}: ${r.stderr}`);
     }
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -121,7 +121,7 @@ async function runLoom(): Promise<number> {
     const acls = (await store.select('ACL')).length;
     await store.close();
     console.log(
-      `loom ports=${ports} tenants=${files.length} nb_load_s=${seconds.toFixed(2)} per_file_ms=${((seconds * 1000) / files.length).toFixed(0)} ` +
+      `${label} ports=${ports} tenants=${files.length} nb_load_s=${seconds.toFixed(2)} per_file_ms=${((seconds * 1000) / files.length).toFixed(0)} ` +
         `client_cpu_s=${clientCpu.toFixed(2)} nbdb_cpu_s=${serverCpu.toFixed(2)} loadavg=${load()} lsps=${lsps} acls=${acls}`,
     );
     return seconds;
@@ -150,11 +150,24 @@ if (!built()) {
   console.error('bench/store/replay: dist/cli is missing or older than cli/*.ts — run `npm run build` first (the bench times bin/loom.js, as users run it)');
   process.exit(1);
 }
-// bin/loom.js runs the one-file bundle when it is fresh (cli/main.ts); build it as install would.
+// bin/loom.js runs the one-file bundle when it is fresh (bin/loom.js); build it as install would.
 const bundle = await buildBundle();
 console.log(`loom cli: ${bundle ?? 'modules (no bundle: esbuild missing)'}`);
-const loomS = await runLoom();
+const loomS = await runLoom('loom', process.env);
+// NODE_EXTRA_CA_CERTS makes every node process parse that certificate file before running
+// any JavaScript (~45 ms of CPU here): paid by each `loom` process although loom never
+// speaks TLS. When the environment has it, also time the replay without it (as a CMS host
+// without that setting would run it).
+let cleanS: number | undefined;
+if (process.env['NODE_EXTRA_CA_CERTS'] !== undefined) {
+  const env = { ...process.env };
+  delete env['NODE_EXTRA_CA_CERTS'];
+  cleanS = await runLoom('loom(no NODE_EXTRA_CA_CERTS)', env);
+}
 if (values.ref) {
   const refS = runRef();
-  if (refS !== undefined) console.log(`ratio ovn-nbctl/loom nb_load=${(refS / loomS).toFixed(2)}x`);
+  if (refS !== undefined) {
+    console.log(`ratio ovn-nbctl/loom nb_load=${(refS / loomS).toFixed(2)}x`);
+    if (cleanS !== undefined) console.log(`ratio ovn-nbctl/loom(no NODE_EXTRA_CA_CERTS) nb_load=${(refS / cleanS).toFixed(2)}x`);
+  }
 }
