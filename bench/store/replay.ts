@@ -9,13 +9,20 @@
 //      EMIT_DIR=DIR replays the files the reference script wrote there instead of generating.
 // Never asserts: numbers only (test/cli-replay.test.ts checks correctness). Ends only the
 // processes it started, by pid.
-// Seen here (2 shared cores, other helpers' work keeping load average at 5-14, so wall times
+// When NODE_EXTRA_CA_CERTS is set (this machine sets it), every node process parses that
+// certificate bundle before any JavaScript runs (~45-60 ms of CPU, more than loom's own work
+// per file), though loom never speaks TLS; the bench then also times loom without it.
+// Seen here (2 shared cores, other helpers' work keeping load average at 4-14, so wall times
 // swing 2-3x run to run for both sides; run it in the foreground — started in the background
 // of a non-interactive shell, loom's client CPU came out doubled):
-//   10k ports, 100 files, same run, load ~5-6: loom 30.3 s (client CPU 15.9 s, nbdb 2.0 s)
-//   vs ovn-nbctl + ovsdb-server 45.7 s (ovn-nbctl CPU alone 21.1 s): 1.51x. At load ~9:
-//   30.2 s vs 51.1 s (1.69x). Client CPU per 300-command file ~125-160 ms, of which node's
-//   own startup is ~65-75 ms; nbdb ~20 ms. The 5x target (vs 64.6 s) is not reached.
+//   before (ES-module launcher + ES-module bundle, node:http client), 10k ports, load ~5-6:
+//   loom 30.3 s vs ovn-nbctl + ovsdb-server 45.7 s: 1.51x.
+//   after (CommonJS launcher + CommonJS bundle, raw-socket HTTP/1.1, cached column kinds),
+//   same run, load ~4.5-5.4: loom 14.24 s (client CPU 11.4 s, nbdb 1.6 s), without
+//   NODE_EXTRA_CA_CERTS 9.05 s (client CPU 6.6 s); ovn-nbctl 28.65 s: 2.01x / 3.17x.
+//   Per file CPU (mean of 30 interleaved, load ~7-9): `node -e 0` 92 ms (31 without the CA
+//   variable), loom before 164 (125), after 142 (80). The 5x target is not reached: node's
+//   own start plus bash+tr is already ~45 ms of wall per file against ovn-nbctl's ~290.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
