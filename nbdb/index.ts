@@ -1,9 +1,7 @@
 // nbdb/index.ts — the northbound database service: OVN_Northbound in a SQLite file, served
 // over REST + WebSocket (store/server.ts), with NB rules (nbdb/validate.ts) checked inside
-// every transaction, plus the references a match makes to address sets and port groups
-// (northd/nb-check.ts: an ACL naming an unknown $set or @group is refused at write time).
-// `loom nbdb --db FILE --listen HOST:PORT` (cli/) calls startNbdb.
-import { checkNbReferences } from '../northd/nb-check.js';
+// every transaction (an ACL whose match does not parse, or names an unknown $set or @group,
+// is refused at write time). `loom nbdb --db FILE --listen HOST:PORT` (cli/) calls startNbdb.
 import { nbSchema } from '../schemas/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { runStoreService, type RunningService, type StoreServerOptions } from '../store/server.js';
@@ -21,11 +19,6 @@ export interface DbServiceOptions extends StoreServerOptions {
 }
 
 export async function startNbdb(options: DbServiceOptions): Promise<RunningService> {
-  const store = await SqliteStore.open(options.db, nbSchema, {
-    validate: (txn) => {
-      validateNbTxn(txn);
-      checkNbReferences(txn);
-    },
-  });
+  const store = await SqliteStore.open(options.db, nbSchema, { validate: validateNbTxn });
   return runStoreService(store, options.listen, { database: nbSchema.name, ...options, handleSignals: options.handleSignals ?? true });
 }

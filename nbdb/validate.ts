@@ -4,18 +4,21 @@
 // itself lets through: unique names where ovn-nbctl enforces them, MAC and IP/CIDR syntax in
 // Logical_Router_Port.mac/networks, Logical_Switch_Port.addresses and port_security entries,
 // NAT external_ip/logical_ip (and external_mac), and the match strings of ACL, QoS and
-// Logical_Router_Policy, parsed and type-checked by expr/ at write time.
+// Logical_Router_Policy, parsed and type-checked by expr/ at write time against the address
+// sets and port groups the database will hold after the transaction (including the
+// $<pg>_ip4 / $<pg>_ip6 sets northd derives from every port group).
 // Reads: the rows a transaction inserts or updates, through the engine's validate hook.
 // Called by: the SQLite engine (store/sqlite-store.ts), inside the transaction, before commit,
 // via startNbdb (nbdb/index.ts).
-// Must never: write, or look at anything but the transaction's view; it only throws. Match
-// checks are syntax and types only: a $set or @group that does not exist (yet) is accepted,
-// as OVN does, so a CMS may create ACLs and the groups they name in either order.
+// Must never: write, or look at anything but the transaction's view; it only throws. Unlike
+// ovn-northd, which only logs a match naming a missing $set or @group, loom refuses it: a
+// CMS creates the group (in the same transaction or before) and then the ACL; deleting or
+// renaming a set or group that a match still names is refused too.
 // Invariants: every refusal is a LoomError with code invalid-value, invalid-match or duplicate, naming the
 // table, column, row and offending value, and a hint with the accepted syntax.
 
 import { isIPv4, isIPv6 } from 'node:net';
-import { checkMatch } from '../expr/index.js';
+import { checkMatch, type SymbolContext } from '../expr/index.js';
 import { LoomError, type Row, type Scalar, type TxnView, type Value } from '../store/types.js';
 
 // ---------------------------------------------------------------- syntax
@@ -91,11 +94,15 @@ function bad(table: string, row: Row, column: string, value: unknown, message: s
   return new LoomError({ code: 'invalid-value', message: `${table}.${column}: ${message}`, table, column, row: row._uuid, value, hint });
 }
 
+/** Tables whose `match` column holds an OVN logical-flow match. */
+const MATCH_TABLES: ReadonlySet<string> = new Set(['ACL', 'QoS', 'Logical_Router_Policy']);
+
 /**
- * The syntax rules for one NB row as it will be committed (plain form), or undefined when
- * it passes. Tables without rules pass.
+ * The rules for one NB row as it will be committed (plain form), or undefined when it
+ * passes. Tables without rules pass. With `symbols`, a match may name only the address
+ * sets and port groups it knows; without, names are not checked (syntax and types only).
  */
-export function nbRowProblem(table: string, row: Row): LoomError | undefined {
+export function nbRowProblem(table: string, row: Row, symbols?: SymbolContext): LoomError | undefined {
   switch (table) {
     case 'Logical_Switch_Port': {
       for (const a of strings(row['addresses'])) {
@@ -135,8 +142,9 @@ export function nbRowProblem(table: string, row: Row): LoomError | undefined {
     case 'Logical_Router_Policy': {
       const match = row['match'];
       if (typeof match !== 'string') return undefined;
-      const e = checkMatch(match);
+      const e = checkMatch(match, symbols);
       if (e === null) return undefined;
+      const position = (e as { position?: unknown }).position;
       return new LoomError({
         code: 'invalid-match',
         message: `${table}.match: ${e.message}`,
@@ -145,11 +153,30 @@ export function nbRowProblem(table: string, row: Row): LoomError | undefined {
         row: row._uuid,
         value: match,
         hint: e.hint ?? 'matches use OVN logical-flow syntax, e.g. outport == "lsp1" && ip4 && tcp.dst == 22',
+        ...(typeof position === 'number' ? { path: `/match/${position}` } : {}),
       });
     }
     default:
       return undefined;
   }
+}
+
+/**
+ * The names a match may use once this transaction commits: every Address_Set, every
+ * Port_Group, and the $<pg>_ip4 / $<pg>_ip6 sets northd derives from each group (their
+ * contents do not matter for a name check).
+ */
+function nbSymbols(txn: TxnView): SymbolContext {
+  const sets = new Map<string, readonly string[]>();
+  for (const r of txn.select('Address_Set')) sets.set(String(r['name']), strings(r['addresses']));
+  const groups = new Map<string, readonly string[]>();
+  for (const r of txn.select('Port_Group')) {
+    const name = String(r['name']);
+    groups.set(name, strings(r['ports']));
+    if (!sets.has(`${name}_ip4`)) sets.set(`${name}_ip4`, []);
+    if (!sets.has(`${name}_ip6`)) sets.set(`${name}_ip6`, []);
+  }
+  return { addressSets: (n) => sets.get(n), portGroups: (n) => groups.get(n) };
 }
 
 /**
@@ -176,10 +203,17 @@ export function duplicateName(table: string, row: Row, other: Row): LoomError {
 /** The engine's validate hook for OVN_Northbound: throws the first problem found. */
 export function validateNbTxn(txn: TxnView): void {
   const named = new Map<string, Row[]>();
+  let symbols: SymbolContext | undefined;
+  const symbolsOf = (): SymbolContext => (symbols ??= nbSymbols(txn));
+  let stranding = false;
   for (const c of txn.changes) {
+    // a set or group that disappears or changes name may strand matches that name it
+    if ((c.table === 'Address_Set' || c.table === 'Port_Group') && c.old !== null && (c.new === null || c.old['name'] !== c.new['name'])) {
+      stranding = true;
+    }
     const row = c.new;
     if (row === null) continue;
-    const problem = nbRowProblem(c.table, row);
+    const problem = nbRowProblem(c.table, row, MATCH_TABLES.has(c.table) ? symbolsOf() : undefined);
     if (problem) throw problem;
     if (UNIQUE_NAME_TABLES.includes(c.table)) {
       const name = row['name'];
@@ -187,6 +221,14 @@ export function validateNbTxn(txn: TxnView): void {
         const list = named.get(c.table) ?? [];
         list.push(row);
         named.set(c.table, list);
+      }
+    }
+  }
+  if (stranding) {
+    for (const table of MATCH_TABLES) {
+      for (const row of txn.select(table)) {
+        const problem = nbRowProblem(table, row, symbolsOf());
+        if (problem) throw problem;
       }
     }
   }

@@ -10,4 +10,3 @@ export { STAGES, stage, stageAt, findStage } from './stages.js';
 export type { Stage, StageName, Pipeline, DatapathType } from './stages.js';
 export type { NbSnapshot, NbTable } from './nb.js';
 export { NB_TABLES } from './nb.js';
-export { checkNbReferences } from './nb-check.js';

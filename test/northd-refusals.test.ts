@@ -1,5 +1,5 @@
 // Refusals at write time, with the expression parser, through the NB store's validate hook
-// (nbdb's rules + northd/nb-check.ts): a malformed ACL match, an unknown address set or
+// (nbdb/validate.ts): a malformed ACL match, an unknown address set or
 // port group, a router port with an invalid network. Each error names table, column and
 // the position; nothing is written.
 import { test } from 'node:test';
@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateNbTxn } from '../nbdb/validate.js';
-import { checkNbReferences } from '../northd/nb-check.js';
 import { nbSchema } from '../schemas/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { LoomError, type Operation } from '../store/types.js';
@@ -16,10 +15,7 @@ import { LoomError, type Operation } from '../store/types.js';
 test('NB refuses bad matches, unknown $sets/@groups and bad networks; nothing is written', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'loom-northd-refusals-'));
   const nb = SqliteStore.open(join(dir, 'nb.db'), nbSchema, {
-    validate: (txn) => {
-      validateNbTxn(txn);
-      checkNbReferences(txn);
-    },
+    validate: validateNbTxn,
   });
   t.after(async () => {
     await nb.close();
