@@ -166,7 +166,7 @@ struct Executor::Impl {
 
   void flush(St& st, bool last) noexcept {
     if (st.pending < 0) return;
-    md_from_key(st.pkt->md, st.key);
+    if (st.sink->emit_md) md_from_key(st.pkt->md, st.key);
     st.sink->emit(static_cast<uint32_t>(st.pending), *st.pkt, last);
     st.pending = -1;
     st.handled = true;

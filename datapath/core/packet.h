@@ -104,9 +104,13 @@ struct Packet {
 // change or live in the executor's scratch space. When run() returns without a
 // last_use=true emit, the shell frees the buffer. drop() is called exactly once for a
 // packet that produced no emit and no packet_in, for per-reason counting.
+// emit_md: whether emit() reads pkt.md. A sink that only forwards bytes (the DPDK shell)
+// clears it so the executor skips writing the metadata back for every output
+// (packet_in always gets it).
 class Sink {
  public:
   virtual ~Sink() = default;
+  bool emit_md = true;
   virtual void emit(uint32_t port, const Packet& pkt, bool last_use) = 0;
   virtual void packet_in(const Packet& pkt, uint16_t reason) = 0;  // copy pkt.data; md has pin_*
   virtual void drop(const Packet& pkt, DropReason reason) = 0;

@@ -6,11 +6,18 @@
 // connection. Times are thread CPU time per packet. Build Release (-O2) without sanitizers:
 //   cmake -S datapath/core -B datapath/build/core-rel -DCMAKE_BUILD_TYPE=Release -DLOOM_TESTS=OFF -DLOOM_FUZZ=OFF -DLOOM_BENCH=ON
 //   cmake --build datapath/build/core-rel -j2 --target loomcore_bench && datapath/build/core-rel/loomcore_bench
+// Scenario mode, for instruction counts (deterministic, unlike times on a shared machine):
+//   loomcore_bench l2|aclct [packets]   runs only bench/datapath's loom-l2 or loom-acl1000-ct
+//   rule set through Executor::run (shell-like bursts of 32, one UDP flow both ways), e.g.
+//   valgrind --tool=callgrind --toggle-collect='loom::Executor::run*' loomcore_bench aclct 100000
+//   then Ir / packets = instructions per packet in the core (sink calls included).
 #include <time.h>
 
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <string>
+#include <cstdlib>
 #include <vector>
 
 #include "core/executor.h"
@@ -62,9 +69,80 @@ std::vector<FlowMod> acl_entries(std::mt19937& rng) {
   return out;
 }
 
+// bench/datapath/run.ts's rule sets (loom-l2, loom-acl1000-ct) on ports 1 and 2.
+Batch scenario_batch(bool acl) {
+  Batch b;
+  const auto in = [](uint32_t p) { return fexact(Field::kInPort, p); };
+  if (!acl) {
+    b.flows.push_back(add(0, 100, {in(1)}, {Output{2}}));
+    b.flows.push_back(add(0, 100, {in(2)}, {Output{1}}));
+    return b;
+  }
+  for (uint32_t i = 1; i < 1000; ++i)
+    b.flows.push_back(add(0, 200, {fexact(Field::kEthType, 0x800), fexact(Field::kIpProto, 17),
+                                   fexact(Field::kIp4Src, 0x0a000000 | (i & 0xffff)), fexact(Field::kL4Dst, 1024 + i % 60000)},
+                          {GotoTable{1}}));
+  b.flows.push_back(add(0, 200, {fexact(Field::kEthType, 0x800), fexact(Field::kIpProto, 17),
+                                 fexact(Field::kIp4Src, 0xc6120001), fexact(Field::kL4Dst, 9)}, {GotoTable{1}}));
+  b.flows.push_back(add(0, 100, {in(1)}, {Output{2}}));
+  b.flows.push_back(add(0, 100, {in(2)}, {Output{1}}));
+  Ct track;
+  track.zone = 1;
+  track.table = 2;
+  b.flows.push_back(add(1, 100, {fexact(Field::kEthType, 0x800)}, {track}));
+  Ct commit;
+  commit.zone = 1;
+  commit.commit = true;
+  for (uint32_t p : {1u, 2u}) {
+    b.flows.push_back(add(2, 100, {in(p), fmasked(Field::kCtState, 0x21, 0x23)}, {commit, Output{3 - p}}));
+    b.flows.push_back(add(2, 100, {in(p), fmasked(Field::kCtState, 0x22, 0x23)}, {Output{3 - p}}));
+  }
+  return b;
+}
+
+int scenario(bool acl, size_t packets) {
+  Core core;
+  BuildError err;
+  if (!core.apply(scenario_batch(acl), err)) {
+    std::fprintf(stderr, "batch failed: %s %s (flow %d)\n", err.code.c_str(), err.message.c_str(), err.index);
+    return 1;
+  }
+  // testpmd's default UDP frame (198.18.0.1:9 -> 198.18.0.2:9), circulating both ways.
+  std::vector<Buf> bufs;
+  for (uint32_t p : {1u, 2u}) bufs.emplace_back(udp4(0xc6120001, 0xc6120002, 9, 9, Bytes(18, 0)), p);
+  Executor ex(core);
+  NullSink ns;
+  ns.emit_md = std::getenv("LOOM_BENCH_EMIT_MD") != nullptr;  // the DPDK shell's sink reads bytes only
+  const double t = now_ns();
+  uint64_t clock = 1;
+  for (size_t i = 0; i < packets; i += 32) {
+    ex.begin_burst(clock += 1000);
+    for (size_t j = 0; j < 32; ++j) {
+      Buf& x = bufs[j & 1];
+      const uint32_t port = x.pkt.md.in_port;
+      x.pkt.md = Metadata{};
+      x.pkt.md.in_port = port;
+      ex.run(x.pkt, ns);
+    }
+    ex.end_burst();
+  }
+  const ExecStats s = ex.stats();
+  std::printf("%s: %zu packets, %.1f ns/pkt, outputs %llu, lookups/pkt %.2f, EMC hits %llu\n", acl ? "aclct" : "l2",
+              packets, (now_ns() - t) / static_cast<double>(packets), static_cast<unsigned long long>(s.outputs),
+              static_cast<double>(s.lookups) / static_cast<double>(s.packets), static_cast<unsigned long long>(s.emc_hits));
+  return s.outputs == s.packets ? 0 : 2;
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc >= 2) {
+    const std::string mode = argv[1];
+    const size_t n = argc >= 3 ? static_cast<size_t>(std::strtoull(argv[2], nullptr, 10)) : 1000000;
+    if (mode == "l2" || mode == "aclct") return scenario(mode == "aclct", n);
+    std::fprintf(stderr, "usage: loomcore_bench [l2|aclct [packets]]\n");
+    return 1;
+  }
   std::mt19937 rng(7);
   Core core;
   Batch b;
