@@ -20,6 +20,7 @@ namespace loom::dp {
 
 class CoreSinkAdapter final : public loom::Sink {
  public:
+  CoreSinkAdapter() { emit_md = false; }  // emit() only hands over bytes
   void reset(rte_mbuf* m, BurstSink* sink) { m_ = m; sink_ = sink; consumed_ = false; }
   bool consumed() const { return consumed_; }
 
@@ -75,6 +76,14 @@ class CoreWorkerPipeline final : public WorkerPipeline {
     adapter_.reset(m, &sink);
     ex_.run(p, adapter_, start_table);
     if (!adapter_.consumed()) rte_pktmbuf_free(m);
+  }
+  // Same as the base, but process() is a direct (inlinable) call here.
+  void process_burst(rte_mbuf** pkts, uint16_t n, uint16_t in_port, BurstSink& sink) override {
+    for (uint16_t i = 0; i < n; i++) {
+      if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+      pkts[i]->port = in_port;
+      CoreWorkerPipeline::process(pkts[i], in_port, sink, 0, nullptr);
+    }
   }
   void end_burst() override { ex_.end_burst(); }
   void go_offline() override { ex_.go_offline(); }

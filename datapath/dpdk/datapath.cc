@@ -158,6 +158,14 @@ class WorkerSink final : public BurstSink {
   bool pin_queued_ = false;
 };
 
+void WorkerPipeline::process_burst(rte_mbuf** pkts, uint16_t n, uint16_t in_port, BurstSink& sink) {
+  for (uint16_t i = 0; i < n; i++) {
+    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+    pkts[i]->port = in_port;
+    process(pkts[i], in_port, sink, 0);
+  }
+}
+
 uint64_t Datapath::now_ns() {
   static const double ns_per_tick = 1e9 / static_cast<double>(rte_get_tsc_hz());
   return static_cast<uint64_t>(static_cast<double>(rte_rdtsc()) * ns_per_tick);
@@ -251,11 +259,7 @@ void Datapath::worker_loop(unsigned idx) {
       if (n == 0) continue;
       total += n;
       add_relaxed(c.rx[port], uint64_t{n});
-      for (uint16_t i = 0; i < n; i++) {
-        if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
-        pkts[i]->port = port;
-        pipe->process(pkts[i], port, sink, 0);
-      }
+      pipe->process_burst(pkts, n, port, sink);
       sink.flush();
     }
     if (idx == 0) {

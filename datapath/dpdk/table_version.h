@@ -74,6 +74,9 @@ class WorkerPipeline {
                        const PacketMeta* meta = nullptr) = 0;
   virtual void end_burst() = 0;
   virtual void go_offline() = 0;
+  // A received vector from one port, in order: one virtual call per burst rather than per
+  // packet. Prefetches each next packet's first line while the current one runs.
+  virtual void process_burst(rte_mbuf** pkts, uint16_t n, uint16_t in_port, BurstSink& sink);  // datapath.cc
 };
 
 }  // namespace loom::dp
