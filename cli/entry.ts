@@ -177,8 +177,10 @@ async function daemon(name: string, argv: readonly string[]): Promise<number> {
           name === 'nbdb'
             ? await (await load<NbdbModule>('../nbdb/index.js')).startNbdb({ db, listen, handleSignals: false })
             : await (await load<SbdbModule>('../sbdb/index.js')).startSbdb({ db, listen, handleSignals: false });
+        // handlers first: whoever reads "listening" may signal at once
+        const stopped = untilSignal([svc]);
         process.stdout.write(`loom ${name}: ${db} listening on ${svc.url}\n`);
-        return await untilSignal([svc]);
+        return await stopped;
       }
       case 'northd': {
         const a = daemonArgs(name, argv, ['nb', 'sb'], ['recompute']);
@@ -186,8 +188,9 @@ async function daemon(name: string, argv: readonly string[]): Promise<number> {
         const nb = a.values.get('nb') ?? process.env['LOOM_NB'] ?? DEFAULT_NB;
         const sb = a.values.get('sb') ?? process.env['LOOM_SB'] ?? DEFAULT_SB;
         const n = await start({ nb, sb, recompute: a.flags.has('recompute') });
+        const stopped = untilSignal([n]);
         process.stdout.write(`loom northd: compiling ${nb} into ${sb}${a.flags.has('recompute') ? ' (full recompute)' : ''}\n`);
-        return await untilSignal([n]);
+        return await stopped;
       }
       case 'up':
         return await up(argv);
@@ -227,13 +230,14 @@ async function up(argv: readonly string[]): Promise<number> {
     } catch (e) {
       if (!(e instanceof LoomError && e.code === 'unavailable')) throw e;
     }
+    const stopped = untilSignal(closers);
     process.stdout.write(
       `loom up: state in ${dir}\n` +
         `  nbdb: ${nb.url}\n  sbdb: ${sb.url}\n  ${northd}\n\n` +
         `use it:\n  export LOOM_NB=${nb.url} LOOM_SB=${sb.url}\n  loom ls-add sw0 -- lsp-add sw0 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:01 10.0.0.11"\n  loom show\n  loom sb lflow-list sw0\n` +
         `stop with SIGTERM (Ctrl-C)\n`,
     );
-    return await untilSignal(closers);
+    return await stopped;
   } catch (e) {
     for (const c of closers.reverse()) await c.close().catch(() => undefined);
     throw e;

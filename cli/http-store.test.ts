@@ -1,37 +1,12 @@
-// cli/http-store.test.ts — the CLI's own HTTP/1.1 client: response framing (parseResponse)
-// and a round trip against a real node:http server, including errors and keep-alive.
+// cli/http-store.test.ts — the CLI's small store client over node:http:
+// a round trip against a real node:http server, including errors and keep-alive.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpStore, parseResponse } from './http-store.js';
+import { HttpStore } from './http-store.js';
 import { LoomError } from '../store/types.js';
 
-const b = (s: string) => Buffer.from(s, 'latin1');
-
-test('parseResponse: Content-Length body, incomplete until every byte is there', () => {
-  const full = 'HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: keep-alive\r\n\r\n{"a":1}';
-  assert.equal(parseResponse(b(full.slice(0, 30)), false), undefined);
-  assert.equal(parseResponse(b(full.slice(0, -1)), false), undefined);
-  const r = parseResponse(b(full), false);
-  assert.equal(r?.status, 200);
-  assert.equal(r?.body.toString(), '{"a":1}');
-  assert.equal(r?.close, false);
-});
-
-test('parseResponse: chunked bodies are joined; close and HTTP/1.0 are noticed', () => {
-  const chunked = 'HTTP/1.1 400 Bad Request\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\n{"e\r\n4\r\n":2}\r\n0\r\n\r\n';
-  assert.equal(parseResponse(b(chunked.slice(0, -2)), false), undefined);
-  const r = parseResponse(b(chunked), false);
-  assert.equal(r?.status, 400);
-  assert.equal(r?.body.toString(), '{"e":2}');
-  assert.equal(r?.close, true);
-  const old = parseResponse(b('HTTP/1.0 200 OK\r\n\r\nhello'), true);
-  assert.equal(old?.body.toString(), 'hello');
-  assert.equal(old?.close, true);
-  assert.equal(parseResponse(b('HTTP/1.0 200 OK\r\n\r\nhel'), false), undefined);
-  assert.throws(() => parseResponse(b('SSH-2.0-x\r\n\r\n'), false), /EPROTO/);
-});
 
 test('HttpStore: schema, transact and errors over one kept-alive connection', async (t) => {
   const sockets = new Set<unknown>();
