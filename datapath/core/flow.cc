@@ -1,6 +1,7 @@
 // datapath/core/flow.cc — field table and key helpers (see flow.h).
 #include "core/flow.h"
 
+#include <cstddef>
 #include <cstring>
 
 namespace loom {
@@ -55,11 +56,24 @@ bool field_by_name(const char* name, Field& out) noexcept {
 
 
 void key_from_md(FlowKey& k, const Metadata& md) noexcept {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  // On little-endian hosts Metadata's first 88 bytes already have the layout of words
+  // 0..10 (each word = low field | high field << 32/16): one block copy instead of ~35
+  // shifts and ors per packet.
+  static_assert(offsetof(Metadata, in_port) == 0 && offsetof(Metadata, metadata) == 4 &&
+                    offsetof(Metadata, inport) == 8 && offsetof(Metadata, outport) == 12 &&
+                    offsetof(Metadata, reg) == 16 && kNumRegs == 16 &&
+                    offsetof(Metadata, ct_state) == 80 && offsetof(Metadata, ct_zone) == 82 &&
+                    offsetof(Metadata, flags) == 84,
+                "Metadata words 0..10 layout");
+  std::memcpy(&k.w[0], &md, 88);
+#else
   k.w[0] = md.in_port | (uint64_t{md.metadata} << 32);
   k.w[1] = md.inport | (uint64_t{md.outport} << 32);
   for (unsigned i = 0; i < kNumRegs / 2; ++i)
     k.w[2 + i] = md.reg[2 * i] | (uint64_t{md.reg[2 * i + 1]} << 32);
   k.w[10] = md.ct_state | (uint64_t{md.ct_zone} << 16) | (uint64_t{md.flags} << 32);
+#endif
   k.w[11] = md.ct_mark | (uint64_t{md.tun_id} << 32);
   k.w[12] = md.ct_label_hi;
   k.w[13] = md.ct_label_lo;
