@@ -203,6 +203,25 @@ void Table::finish() {
     for (unsigned w = 0; w < kKeyWords; ++w) union_mask_.w[w] |= st->mask.w[w];
   for (unsigned w = 0; w < kKeyWords; ++w)
     if (union_mask_.w[w]) used_words_.push_back(static_cast<uint8_t>(w));
+  // OVS's "simple match" case: a table whose only mask is exactly in_port (plain L2
+  // `in_port -> output`) is looked up by direct index, no hash and no probe. The array
+  // holds what the subtable's slots hold (the winner per value), so results are equal.
+  by_in_port_.clear();
+  direct_n_ = 0;
+  if (subtables_.size() == 1) {
+    const Subtable& st = *subtables_[0];
+    bool only_in_port = st.mask.w[0] == 0xffffffffull;
+    for (unsigned w = 1; w < kKeyWords && only_in_port; ++w) only_in_port = st.mask.w[w] == 0;
+    uint64_t top = 0;
+    for (const auto& sl : st.slots)
+      if (sl.e) top = std::max(top, sl.e->match.value.w[0]);
+    if (only_in_port && top < kDirectInPorts) {
+      by_in_port_.assign(top + 1, nullptr);
+      for (const auto& sl : st.slots)
+        if (sl.e) by_in_port_[sl.e->match.value.w[0]] = sl.e;
+      direct_n_ = by_in_port_.size();
+    }
+  }
 }
 
 std::shared_ptr<const Table> Table::build(std::vector<std::shared_ptr<const Entry>> entries,
@@ -419,6 +438,10 @@ const Entry* Table::find_exact(uint32_t priority, const Match& m) const noexcept
 }
 
 const Entry* Table::lookup(const FlowKey& k) const noexcept {
+  if (__builtin_expect(direct_n_ != 0, 0)) {
+    const uint64_t p = k.w[0] & 0xffffffffull;
+    return p < direct_n_ ? by_in_port_[p] : nullptr;
+  }
   const Entry* best = nullptr;
   for (const auto& st : subtables_) {
     if (best != nullptr && best->priority >= st->max_priority) break;

@@ -109,6 +109,11 @@ class Table {
   std::vector<std::shared_ptr<const Subtable>> subtables_;  // shared between versions
   std::vector<uint8_t> used_words_;
   FlowKey union_mask_;
+  // Non-empty when the table's one subtable matches exactly in_port (all ports below
+  // kDirectInPorts): entry per in_port value, nullptr where none matches.
+  static constexpr uint64_t kDirectInPorts = 4096;
+  std::vector<const Entry*> by_in_port_;
+  uint64_t direct_n_ = 0;  // by_in_port_.size() when in use, else 0 (one load on lookup)
   uint64_t generation_ = 0;
 };
 

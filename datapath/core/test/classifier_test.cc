@@ -336,3 +336,48 @@ TEST(Classifier, UpdateWithRemovalsAgreesWithFullBuild) {
   EXPECT_GT(rejected, 0);
   EXPECT_GT(accepted, 0);
 }
+
+// A table matching only in_port takes the direct-index path; it must answer exactly as the
+// hashed subtables do (also after incremental updates that add, shadow and remove entries,
+// and once a port beyond the index or a second mask turns the index off).
+TEST(Classifier, InPortOnlyTableMatchesReference) {
+  std::mt19937 rng(11);
+  std::vector<std::shared_ptr<const Entry>> es;
+  for (uint32_t p = 0; p < 40; p += 3) es.push_back(mk(100, {exact(Field::kInPort, p)}, p));
+  ClassifierError err;
+  auto t = Table::build(es, err);
+  ASSERT_TRUE(t) << err.message;
+  auto check = [&](const Table& tb, const std::vector<std::shared_ptr<const Entry>>& ref) {
+    for (uint32_t p = 0; p < 5000; p += (p < 64 ? 1 : 97)) {
+      FlowKey k = key({{Field::kInPort, p}, {Field::kEthDst, rng()}, {Field::kMetadata, rng() & 7}});
+      ASSERT_EQ(tb.lookup(k), linear(ref, k)) << "in_port " << p;
+    }
+  };
+  check(*t, es);
+  // A higher-priority entry for an existing port shadows it; a new port extends the index.
+  std::vector<std::shared_ptr<const Entry>> add = {mk(200, {exact(Field::kInPort, 3)}, 1003), mk(100, {exact(Field::kInPort, 41)}, 41)};
+  auto t2 = Table::extend(*t, add, err);
+  ASSERT_TRUE(t2) << err.message;
+  std::vector<std::shared_ptr<const Entry>> es2 = es;
+  es2.insert(es2.end(), add.begin(), add.end());
+  check(*t2, es2);
+  EXPECT_EQ(t2->lookup(key({{Field::kInPort, 3}}))->cookie, 1003u);
+  // Removing the shadowing entry brings the lower one back.
+  std::unordered_set<const Entry*> gone = {add[0].get()};
+  auto t3 = Table::update(*t2, gone, {}, err);
+  ASSERT_TRUE(t3) << err.message;
+  std::vector<std::shared_ptr<const Entry>> es3 = es;
+  es3.push_back(add[1]);
+  check(*t3, es3);
+  EXPECT_EQ(t3->lookup(key({{Field::kInPort, 3}}))->cookie, 3u);
+  // A port beyond the index, and a second mask: both fall back to the hashed lookup.
+  auto t4 = Table::extend(*t3, {mk(100, {exact(Field::kInPort, 70000)}, 70000)}, err);
+  ASSERT_TRUE(t4) << err.message;
+  es3.push_back(t4->entries().back());
+  EXPECT_EQ(t4->lookup(key({{Field::kInPort, 70000}}))->cookie, 70000u);
+  check(*t4, es3);
+  auto t5 = Table::extend(*t3, {mk(50, {exact(Field::kEthType, 0x800)}, 5)}, err);
+  ASSERT_TRUE(t5) << err.message;
+  EXPECT_EQ(t5->lookup(key({{Field::kInPort, 2}, {Field::kEthType, 0x800}}))->cookie, 5u);
+  EXPECT_EQ(t5->lookup(key({{Field::kInPort, 3}, {Field::kEthType, 0x800}}))->cookie, 3u);
+}
