@@ -12,13 +12,11 @@
 
 import { LoomError, type BaseType, type ColumnSchema, type Scalar, type Value } from '../store/types.js';
 
-export type ColumnKind = 'scalar' | 'optional' | 'set' | 'map';
-
-export function columnKind(col: ColumnSchema): ColumnKind {
-  if (col.value !== undefined) return 'map';
-  if (col.max === 'unlimited' || col.max > 1) return 'set';
-  return col.min === 0 ? 'optional' : 'scalar';
-}
+// Column kinds and OVSDB defaults are the store's own (store/value.ts), so the CLI's
+// transaction-local view agrees with what the store will commit.
+import { kindOf as columnKind } from '../store/value.js';
+export { columnKind };
+export { defaultValue, type ColumnKind } from '../store/value.js';
 
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 export function isUuid(s: string): boolean {
@@ -28,35 +26,7 @@ export function isUuid(s: string): boolean {
 /** Resolves `@name` symbols (from `--id=@name`) to row uuids inside one invocation. */
 export type SymbolTable = ReadonlyMap<string, string>;
 
-// ---------------------------------------------------------------- defaults and ordering
-
-export function defaultAtom(t: BaseType): Scalar {
-  if (t.enum !== undefined && t.enum.length > 0 && t.type === 'string') return t.enum[0] as Scalar;
-  switch (t.type) {
-    case 'string':
-      return '';
-    case 'integer':
-    case 'real':
-      return 0;
-    case 'boolean':
-      return false;
-    case 'uuid':
-      return '00000000-0000-0000-0000-000000000000';
-  }
-}
-
-export function defaultValue(col: ColumnSchema): Value {
-  switch (columnKind(col)) {
-    case 'scalar':
-      return defaultAtom(col.key);
-    case 'optional':
-      return null;
-    case 'set':
-      return [];
-    case 'map':
-      return {};
-  }
-}
+// ---------------------------------------------------------------- ordering
 
 export function compareAtoms(a: Scalar, b: Scalar): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
