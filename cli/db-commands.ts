@@ -69,6 +69,16 @@ export function sortRows(ts: TableSchema, rows: readonly Row[]): Row[] {
   });
 }
 
+/**
+ * The TABLE RECORD a database command names in its first two arguments: undefined when it
+ * does not exist and --if-exists was given (the command then does nothing), else an error.
+ */
+function commandRecord(ctx: CommandContext): { table: string; row: Row } | undefined {
+  const table = resolveTable(ctx.view.schema, ctx.args[0] as string);
+  const row = findRecord(ctx.view, table, ctx.args[1] as string, !ctx.options.has('if-exists'), ctx.symbols);
+  return row === undefined ? undefined : { table, row };
+}
+
 /** Finds the record `rec` names in `table`: an @name from --id, UUID, unique UUID prefix, `.` for single-row tables, or its name. */
 export function findRecord(view: TxnView, table: string, rec: string, mustExist: boolean, symbols?: ReadonlyMap<string, string>): Row | undefined {
   const ts = view.table(table);
@@ -312,9 +322,9 @@ export const dbCommands: readonly CommandSpec[] = [
     tables: tablesArg0,
     readOnly: true,
     run(ctx) {
-      const table = resolveTable(ctx.view.schema, ctx.args[0] as string);
-      const row = findRecord(ctx.view, table, ctx.args[1] as string, !ctx.options.has('if-exists'), ctx.symbols);
-      if (row === undefined) return;
+      const target = commandRecord(ctx);
+      if (target === undefined) return;
+      const { table, row } = target;
       bindId(ctx, row._uuid);
       for (const a of ctx.args.slice(2)) {
         const ca = parseColumnArg(a, []);
@@ -344,9 +354,9 @@ export const dbCommands: readonly CommandSpec[] = [
     example: 'set Logical_Switch_Port p1 options:requested-chassis=hv1 enabled=false',
     tables: tablesArg0,
     run(ctx) {
-      const table = resolveTable(ctx.view.schema, ctx.args[0] as string);
-      const row = findRecord(ctx.view, table, ctx.args[1] as string, !ctx.options.has('if-exists'), ctx.symbols);
-      if (row === undefined) return;
+      const target = commandRecord(ctx);
+      if (target === undefined) return;
+      const { table, row } = target;
       const next: { [c: string]: Value } = {};
       for (const a of ctx.args.slice(2)) {
         const ca = parseColumnArg(a, ['=']);
@@ -368,9 +378,9 @@ export const dbCommands: readonly CommandSpec[] = [
     example: 'add Logical_Switch sw0 ports @p',
     tables: tablesArg0,
     run(ctx) {
-      const table = resolveTable(ctx.view.schema, ctx.args[0] as string);
-      const row = findRecord(ctx.view, table, ctx.args[1] as string, !ctx.options.has('if-exists'), ctx.symbols);
-      if (row === undefined) return;
+      const target = commandRecord(ctx);
+      if (target === undefined) return;
+      const { table, row } = target;
       const column = ctx.args[2] as string;
       const col = columnOf(ctx.view, table, column);
       const kind = columnKind(col);
@@ -397,9 +407,9 @@ export const dbCommands: readonly CommandSpec[] = [
     example: 'remove Logical_Switch sw0 other_config mcast_snoop',
     tables: tablesArg0,
     run(ctx) {
-      const table = resolveTable(ctx.view.schema, ctx.args[0] as string);
-      const row = findRecord(ctx.view, table, ctx.args[1] as string, !ctx.options.has('if-exists'), ctx.symbols);
-      if (row === undefined) return;
+      const target = commandRecord(ctx);
+      if (target === undefined) return;
+      const { table, row } = target;
       const column = ctx.args[2] as string;
       const col = columnOf(ctx.view, table, column);
       const kind = columnKind(col);
@@ -430,9 +440,9 @@ export const dbCommands: readonly CommandSpec[] = [
     example: 'clear Logical_Switch_Port p1 port_security',
     tables: tablesArg0,
     run(ctx) {
-      const table = resolveTable(ctx.view.schema, ctx.args[0] as string);
-      const row = findRecord(ctx.view, table, ctx.args[1] as string, !ctx.options.has('if-exists'), ctx.symbols);
-      if (row === undefined) return;
+      const target = commandRecord(ctx);
+      if (target === undefined) return;
+      const { table, row } = target;
       const next: { [c: string]: Value } = {};
       for (const column of ctx.args.slice(2)) {
         const col = columnOf(ctx.view, table, column);

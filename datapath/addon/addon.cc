@@ -213,6 +213,21 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// The optional {metadata, inport, outport, flags} argument of packetOut and trace (absent
+// fields are 0).
+static loom::dp::PacketMeta meta_arg(const Napi::CallbackInfo& info, size_t i) {
+  loom::dp::PacketMeta meta;
+  if (info.Length() > i && info[i].IsObject()) {
+    Napi::Object mo = info[i].As<Napi::Object>();
+    const auto get = [&mo](const char* k) { return mo.Has(k) ? mo.Get(k).ToNumber().Uint32Value() : 0u; };
+    meta.metadata = get("metadata");
+    meta.inport = get("inport");
+    meta.outport = get("outport");
+    meta.flags = get("flags");
+  }
+  return meta;
+}
+
 // packetOut(port, startTable (-1: straight to the port), bytes, {metadata, inport, outport, flags}?)
 //   -> boolean (false: queue full)
 Napi::Value PacketOut(const Napi::CallbackInfo& info) {
@@ -221,15 +236,7 @@ Napi::Value PacketOut(const Napi::CallbackInfo& info) {
   const uint32_t port = info[0].As<Napi::Number>().Uint32Value();
   const int start_table = info[1].As<Napi::Number>().Int32Value();
   Napi::Buffer<uint8_t> b = info[2].As<Napi::Buffer<uint8_t>>();
-  loom::dp::PacketMeta meta;
-  if (info.Length() > 3 && info[3].IsObject()) {
-    Napi::Object mo = info[3].As<Napi::Object>();
-    const auto get = [&mo](const char* k) { return mo.Has(k) ? mo.Get(k).ToNumber().Uint32Value() : 0u; };
-    meta.metadata = get("metadata");
-    meta.inport = get("inport");
-    meta.outport = get("outport");
-    meta.flags = get("flags");
-  }
+  const loom::dp::PacketMeta meta = meta_arg(info, 3);
   try {
     return Napi::Boolean::New(env, dp.packet_out(static_cast<uint16_t>(port), start_table, b.Data(),
                                                  static_cast<uint32_t>(b.Length()), meta));
@@ -271,15 +278,7 @@ Napi::Value Trace(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   need_dp(env);
   Napi::Buffer<uint8_t> b = info[2].As<Napi::Buffer<uint8_t>>();
-  loom::dp::PacketMeta meta;
-  if (info.Length() > 3 && info[3].IsObject()) {
-    Napi::Object mo = info[3].As<Napi::Object>();
-    const auto get = [&mo](const char* k) { return mo.Has(k) ? mo.Get(k).ToNumber().Uint32Value() : 0u; };
-    meta.metadata = get("metadata");
-    meta.inport = get("inport");
-    meta.outport = get("outport");
-    meta.flags = get("flags");
-  }
+  const loom::dp::PacketMeta meta = meta_arg(info, 3);
   return g_pipe->trace(env, static_cast<uint16_t>(info[0].As<Napi::Number>().Uint32Value()),
                        static_cast<uint16_t>(info[1].As<Napi::Number>().Uint32Value()), b.Data(),
                        static_cast<uint32_t>(b.Length()), meta);
