@@ -19,7 +19,7 @@ import { LoomError, type Condition, type DatabaseSchema, type ErrorCode, type Op
 
 const CODES: readonly ErrorCode[] = [
   'bad-request', 'too-large', 'unknown-table', 'unknown-column', 'type-error', 'constraint-violation', 'referential-integrity',
-  'duplicate', 'not-found', 'invalid-match', 'invalid-value', 'timed-out', 'aborted', 'unavailable', 'internal',
+  'duplicate', 'not-found', 'invalid-match', 'invalid-value', 'timed-out', 'aborted', 'not-owner', 'unavailable', 'internal',
 ];
 
 function errorFrom(body: unknown, status: number): LoomError {

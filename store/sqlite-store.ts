@@ -32,7 +32,7 @@ import { Observable, Subject } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import { compileValidators } from '../schemas/json-schema.js';
 import { LoomError } from './types.js';
-import type { Condition, DatabaseSchema, Operation, Row, RowChange, Store, TableSchema, TransactResult, TxnValidator, Value, WatchEvent, WatchRequest } from './types.js';
+import type { Condition, DatabaseSchema, Operation, Row, RowChange, Store, TableSchema, TransactOptions, TransactResult, TxnValidator, Value, WatchEvent, WatchRequest } from './types.js';
 import { Database } from './database.js';
 import { compileWhere, indexFor } from './condition.js';
 import { executeTransaction, WaitUnmet } from './transaction.js';
@@ -207,13 +207,13 @@ export class SqliteStore implements Store {
   }
 
   /** The synchronous core of transact(); a wait that does not hold throws WaitUnmet. */
-  transactSync(ops: readonly Operation[] | unknown): TransactResult {
+  transactSync(ops: readonly Operation[] | unknown, options: TransactOptions = {}): TransactResult {
     this.live();
     if (this.inTxn) throw new LoomError({ code: 'internal', message: 'transact called from inside a validate hook' });
     this.inTxn = true;
     let outcome;
     try {
-      outcome = executeTransaction(this.mem, ops, this.exec);
+      outcome = executeTransaction(this.mem, ops, options.locks === undefined ? this.exec : { ...this.exec, locks: options.locks });
     } finally {
       this.inTxn = false;
     }
@@ -327,11 +327,11 @@ export class SqliteStore implements Store {
     }
   }
 
-  async transact(ops: readonly Operation[]): Promise<TransactResult> {
+  async transact(ops: readonly Operation[], options: TransactOptions = {}): Promise<TransactResult> {
     let deadline: number | undefined;
     for (;;) {
       try {
-        return this.transactSync(ops);
+        return this.transactSync(ops, options);
       } catch (e) {
         if (!(e instanceof WaitUnmet) || e.timeout === 0) throw e instanceof WaitUnmet ? new LoomError(e.toJSON()) : e;
         if (e.timeout !== undefined) deadline ??= Date.now() + e.timeout;

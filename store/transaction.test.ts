@@ -274,7 +274,10 @@ test('wait, comment, assert, commit, abort', async (t) => {
   assert.deepEqual(s.transactSync([wait('==', 'a', 0), { op: 'comment', comment: 'ok' }, { op: 'commit', durable: true }]).results, [{}, {}, {}]);
   fails(s, [wait('==', 'b', 0)], 'timed-out');
   fails(s, [wait('!=', 'a', 0)], 'timed-out');
-  fails(s, [{ op: 'assert', lock: 'l' }], 'unavailable');
+  fails(s, [{ op: 'assert', lock: 'l' }], 'not-owner');
+  assert.throws(() => s.transactSync([ins('Logical_Switch', { name: 'held' }), { op: 'assert', lock: 'l' }], { locks: new Set(['other']) }), (e: unknown) => e instanceof LoomError && e.code === 'not-owner');
+  assert.deepEqual(s.transactSync([{ op: 'assert', lock: 'l' }], { locks: new Set(['l']) }).results, [{}]);
+  assert.equal((await s.select('Logical_Switch', [['name', '==', 'held']])).length, 0);
   fails(s, [ins('Logical_Switch', { name: 'z' }), { op: 'abort' }], 'aborted');
   // A wait with a timeout holds the transaction until a commit makes it true.
   const waiting = s.transact([wait('==', 'b', 10000), { op: 'insert', table: 'Logical_Switch', row: { name: 'after-wait' } }]);

@@ -32,6 +32,8 @@ export interface ExecuteOptions {
   readonly validators?: { readonly [table: string]: ValidateFunction };
   /** The same with every column optional, for the changed columns of updated rows. */
   readonly partialValidators?: { readonly [table: string]: ValidateFunction };
+  /** Locks the calling session holds (TransactOptions.locks). */
+  readonly locks?: ReadonlySet<string>;
 }
 
 export interface TxnOutcome {
@@ -342,8 +344,10 @@ class Txn {
         if (typeof op.comment !== 'string') throw badRequest('"comment" must be a string', i, `/ops/${i}/comment`, op.comment);
         return {};
       case 'assert':
-        // Locks belong to client sessions (the server); the engine itself holds none.
-        throw new LoomError({ code: 'unavailable', message: `not owner of lock ${JSON.stringify(op.lock)}`, value: op.lock, op: i, path: `/ops/${i}/lock`, hint: 'lock first through the server session; the embedded store grants no locks' });
+        // Locks belong to client sessions (the service layer), which pass the ones they hold.
+        if (typeof op.lock !== 'string') throw badRequest('"lock" must be a string', i, `/ops/${i}/lock`, op.lock);
+        if (this.opts.locks?.has(op.lock) === true) return {};
+        throw new LoomError({ code: 'not-owner', message: `this session does not own lock ${JSON.stringify(op.lock)}`, value: op.lock, op: i, path: `/ops/${i}/lock`, hint: 'acquire the lock first (lock or steal on the session) and assert it in the same session' });
       case 'commit':
         if (typeof op.durable !== 'boolean') throw badRequest('"durable" must be true or false', i, `/ops/${i}/durable`, op.durable);
         if (op.durable) this.durable = true;

@@ -125,6 +125,7 @@ export type ErrorCode =
   | 'invalid-value' // a value the database-specific rules refuse (bad CIDR, bad MAC, ...)
   | 'timed-out' // a wait operation did not hold in time
   | 'aborted' // the transaction contained abort
+  | 'not-owner' // an assert named a lock the session does not hold
   | 'unavailable' // backend cannot serve (closed, not leader, ...)
   | 'internal';
 
@@ -201,10 +202,20 @@ export type WatchEvent =
 
 // ---------------------------------------------------------------- the store
 
+/** Per-call context of a transaction that is not an operation. */
+export interface TransactOptions {
+  /**
+   * The locks (RFC 7047 §4.1.8) the calling session holds: an `assert` operation succeeds
+   * only for one of these. Sessions and their locks belong to the service layer; an
+   * embedded caller that holds no session passes none, and every assert fails 'not-owner'.
+   */
+  readonly locks?: ReadonlySet<string>;
+}
+
 export interface Store {
   readonly schema: DatabaseSchema;
   /** Runs the operations as one atomic transaction. Rejects with LoomError and changes nothing on failure. */
-  transact(ops: readonly Operation[]): Promise<TransactResult>;
+  transact(ops: readonly Operation[], options?: TransactOptions): Promise<TransactResult>;
   /** Rows of one table matching all conditions (plain form). */
   select(table: string, where?: readonly Condition[]): Promise<readonly Row[]>;
   /** The latest committed revision. */

@@ -69,6 +69,7 @@ const statusByCode: { readonly [C in ErrorCode]: number } = {
   'unknown-table': 404,
   'not-found': 404,
   duplicate: 409,
+  'not-owner': 409,
   'referential-integrity': 409,
   'too-large': 413,
   'timed-out': 408,
