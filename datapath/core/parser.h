@@ -34,7 +34,13 @@ struct ParseResult {
   Layout layout;
 };
 
-// Fills words [kMetaWords, kKeyWords) of `key` (metadata words are left alone).
+// Fills words [kMetaWords, kKeyWords) of `key` (metadata words are left alone). Takes a
+// straight-line path for untagged IPv4 UDP/TCP without options or fragmentation and
+// falls back to parse_reference for everything else; the result is the same either way.
 ParseResult parse(const uint8_t* data, uint32_t len, FlowKey& key) noexcept;
+
+// The general parser, one header at a time (every protocol, every drop reason). parse()
+// must agree with it on every input (differential test, fuzz target).
+ParseResult parse_reference(const uint8_t* data, uint32_t len, FlowKey& key) noexcept;
 
 }  // namespace loom

@@ -102,9 +102,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static World w;
   static uint64_t now = 1;
   if (size < 1 || size > 4096) return 0;
-  FlowKey k;
-  ParseResult pr = parse(data + 1, static_cast<uint32_t>(size - 1), k);
-  (void)pr;
+  FlowKey k, kr;
+  const ParseResult pr = parse(data + 1, static_cast<uint32_t>(size - 1), k);
+  // The straight-line path must agree with the general parser on every input.
+  const ParseResult rr = parse_reference(data + 1, static_cast<uint32_t>(size - 1), kr);
+  if (pr.drop != rr.drop || pr.layout.l3 != rr.layout.l3 || pr.layout.l4 != rr.layout.l4 ||
+      pr.layout.l3_len != rr.layout.l3_len || pr.layout.ip_end != rr.layout.ip_end ||
+      pr.layout.vlans != rr.layout.vlans || pr.layout.l3_kind != rr.layout.l3_kind ||
+      pr.layout.l4_kind != rr.layout.l4_kind || k != kr)
+    std::abort();
   const uint32_t head = 64, tail = 16;
   const size_t n = size - 1;
   std::unique_ptr<uint8_t[]> buf(new uint8_t[head + n + tail]);
