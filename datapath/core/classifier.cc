@@ -13,6 +13,8 @@
 // each subtable's per-priority lists. Property tests compare it with full builds.
 #include "core/classifier.h"
 
+#include "core/hash.h"
+
 #include <algorithm>
 #include <atomic>
 #include <map>
@@ -32,12 +34,12 @@ uint64_t mask_hash(const FlowKey& m) noexcept {
   return hash_words(m.w, all, kKeyWords);
 }
 
-// Hash of (k & mask) over the listed words.
+// Hash of (k & mask) over the listed words (the same function for build and lookup).
 inline uint64_t masked_hash(const FlowKey& k, const FlowKey& mask, const uint8_t* words,
                             unsigned n) noexcept {
-  uint64_t tmp[kKeyWords];
-  for (unsigned i = 0; i < n; ++i) tmp[words[i]] = k.w[words[i]] & mask.w[words[i]];
-  return hash_words(tmp, words, n);
+  uint64_t h = kHashSeed;
+  for (unsigned i = 0; i < n; ++i) h = fast_hash_add(h, k.w[words[i]] & mask.w[words[i]]);
+  return fast_hash_finish(h);
 }
 
 std::string describe(const Entry& e) {

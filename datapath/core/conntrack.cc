@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "core/bytes.h"
+#include "core/hash.h"
 #include "core/rewrite.h"
 
 namespace loom {
@@ -25,6 +26,7 @@ constexpr uint32_t kNil = UINT32_MAX;
 constexpr unsigned kStripes = 64;
 constexpr unsigned kMaxNatTries = 1024;
 constexpr uint64_t kSec = 1000000000ull;
+constexpr uint64_t kNever = UINT64_MAX;
 
 class Spin {
  public:
@@ -57,16 +59,12 @@ struct CtKey {
 };
 
 uint64_t key_hash(const CtKey& k) noexcept {
-  uint64_t h = 0x51af6d5a3c2b1e97ull;
-  auto mix = [&](uint64_t x) {
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 31;
-    h = (h ^ x) * 0x94d049bb133111ebull;
-    h ^= h >> 29;
-  };
-  mix(k.src.hi); mix(k.src.lo); mix(k.dst.hi); mix(k.dst.lo);
-  mix(uint64_t{k.sport} | uint64_t{k.dport} << 16 | uint64_t{k.zone} << 32 | uint64_t{k.proto} << 48);
-  return h;
+  uint64_t h = fast_hash_add(kHashSeed, k.src.hi);
+  h = fast_hash_add(h, k.src.lo);
+  h = fast_hash_add(h, k.dst.hi);
+  h = fast_hash_add(h, k.dst.lo);
+  h = fast_hash_add(h, uint64_t{k.sport} | uint64_t{k.dport} << 16 | uint64_t{k.zone} << 32 | uint64_t{k.proto} << 48);
+  return fast_hash_finish(h);
 }
 
 enum TcpState : uint8_t { kSynSent, kSynRecv, kEstablished, kFinWait, kClosing, kTimeWait, kClosed };
@@ -100,12 +98,15 @@ struct Conn {
   uint32_t mark = 0;
   U128 label;
   Peer peer[2];
-  std::atomic<uint64_t> expires{0};
 };
 
 struct Conntrack::Impl {
   CtConfig cfg;
   std::unique_ptr<Conn[]> pool;
+  // Expiry time per pool slot, kNever when free. Kept apart from Conn so the sweep in
+  // expire() reads 8 contiguous bytes per slot instead of a Conn's cache line each (the
+  // per-burst sweep was two cache misses per packet at 65,536 connections).
+  std::unique_ptr<std::atomic<uint64_t>[]> exp;
   std::vector<uint32_t> heads;  // bucket -> first link
   uint64_t bmask = 0;
   PaddedSpin stripes[kStripes];
@@ -117,6 +118,8 @@ struct Conntrack::Impl {
   explicit Impl(const CtConfig& c) : cfg(c) {
     if (cfg.max_conns == 0) cfg.max_conns = 1;
     pool.reset(new Conn[cfg.max_conns]);
+    exp.reset(new std::atomic<uint64_t>[cfg.max_conns]);
+    for (uint32_t i = 0; i < cfg.max_conns; ++i) exp[i].store(kNever, std::memory_order_relaxed);
     size_t nb = 64;
     while (nb < size_t{cfg.max_conns} * 2) nb <<= 1;
     heads.assign(nb, kNil);
@@ -185,6 +188,7 @@ struct Conntrack::Impl {
     unlink_locked(idx, 1);
     unlock_two(b0, b1);
     c.live.store(false, std::memory_order_release);
+    exp[idx].store(kNever, std::memory_order_relaxed);
     c.gen.fetch_add(1, std::memory_order_acq_rel);
     live.fetch_sub(1, std::memory_order_relaxed);
     free_lock.lock();
@@ -203,6 +207,7 @@ struct Conntrack::Impl {
     return idx;
   }
   void release(uint32_t idx) noexcept {
+    exp[idx].store(kNever, std::memory_order_relaxed);
     free_lock.lock();
     free_list.push_back(idx);
     free_lock.unlock();
@@ -607,7 +612,7 @@ CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const 
       c.lock.unlock();
       continue;  // freed under us: look again
     }
-    if (c.expires.load(std::memory_order_relaxed) <= now) {
+    if (m.exp[idx].load(std::memory_order_relaxed) <= now) {
       m.remove_locked(idx);  // stale: forget it and treat the packet as new
       m.expired.fetch_add(1, std::memory_order_relaxed);
       c.lock.unlock();
@@ -628,7 +633,7 @@ CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const 
       if (dir == 1) c.seen_reply = true;
       else c.orig_multi = true;
     }
-    c.expires.store(now + m.timeout_ns(c), std::memory_order_relaxed);
+    m.exp[idx].store(now + m.timeout_ns(c), std::memory_order_relaxed);
     r.state |= (dir ? ct_state::kRpl : 0) | (c.seen_reply ? ct_state::kEst : ct_state::kNew) | c.nat_bits;
     if (act.commit && act.set_mark) c.mark = (c.mark & ~act.mark_mask) | (act.mark & act.mark_mask);
     if (act.commit && act.set_label) {
@@ -675,7 +680,7 @@ CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const 
   }
 
   // Set before the Conn is linked: once insert() succeeds other threads may update it.
-  c.expires.store(now + m.timeout_ns(c), std::memory_order_relaxed);
+  m.exp[idx].store(now + m.timeout_ns(c), std::memory_order_relaxed);
   const uint32_t mark = c.mark;
   const U128 label = c.label;
   uint16_t nat_bits = 0;
@@ -686,6 +691,7 @@ CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const 
   const bool has_l4_ports = lay.l4_kind == L4::kTcp || lay.l4_kind == L4::kUdp;
   const bool nat4 = !v6 && act.nat != NatKind::kNone && act.addr_min != 0;
   const bool nat6 = v6 && act.nat != NatKind::kNone && (act.addr6_min.hi | act.addr6_min.lo) != 0;
+  if (hash == 0) hash = static_cast<uint32_t>(key_hash(k) >> 32) | 1;  // only new NAT/LB connections need one
   if (lb) {
     U128 ip;
     uint16_t port;
@@ -751,12 +757,15 @@ unsigned Conntrack::expire(uint64_t now, unsigned budget) noexcept {
   unsigned freed = 0;
   const uint32_t n = m.cfg.max_conns;
   if (m.live.load(std::memory_order_relaxed) == 0) return 0;  // nothing to walk
-  for (unsigned i = 0; i < budget && i < n; ++i) {
-    const uint32_t idx = m.cursor.fetch_add(1, std::memory_order_relaxed) % n;
+  const unsigned count = budget < n ? budget : n;
+  // One atomic step per call, not per slot: concurrent sweeps take disjoint ranges.
+  const uint32_t first = m.cursor.fetch_add(count, std::memory_order_relaxed);
+  for (unsigned i = 0; i < count; ++i) {
+    const uint32_t idx = (first + i) % n;
+    if (m.exp[idx].load(std::memory_order_relaxed) > now) continue;
     Conn& c = m.pool[idx];
-    if (c.expires.load(std::memory_order_relaxed) > now) continue;
     c.lock.lock();
-    if (c.live && c.expires.load(std::memory_order_relaxed) <= now) {
+    if (c.live && m.exp[idx].load(std::memory_order_relaxed) <= now) {
       m.remove_locked(idx);
       m.expired.fetch_add(1, std::memory_order_relaxed);
       ++freed;
@@ -809,7 +818,7 @@ std::vector<CtConnView> Conntrack::dump(size_t max) const {
                                static_cast<uint32_t>(c.key[0].dst.lo), static_cast<uint32_t>(c.key[1].src.lo),
                                static_cast<uint32_t>(c.key[1].dst.lo), c.key[0].sport, c.key[0].dport,
                                c.key[1].sport, c.key[1].dport, c.tcp, c.mark,
-                               c.expires.load(std::memory_order_relaxed)});
+                               m.exp[i].load(std::memory_order_relaxed)});
     }
     c.lock.unlock();
   }

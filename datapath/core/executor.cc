@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "core/bytes.h"
+#include "core/hash.h"
 #include "core/rewrite.h"
 
 namespace loom {
@@ -143,8 +144,12 @@ struct Executor::Impl {
     const FlowKey& um = tb.union_mask();
     FlowKey& k = st.key;
     uint64_t tmp[kKeyWords];
-    for (uint8_t w : uw) tmp[w] = k.w[w] & um.w[w];
-    const uint64_t h = hash_words(tmp, uw.data(), static_cast<unsigned>(uw.size())) ^ (tb.generation() * 0x9e3779b97f4a7c15ull);
+    uint64_t h = kHashSeed ^ tb.generation();
+    for (uint8_t w : uw) {
+      tmp[w] = k.w[w] & um.w[w];
+      h = fast_hash_add(h, tmp[w]);
+    }
+    h = fast_hash_finish(h);
     EmcSlot& s = emc[h & emc_mask];
     if (s.gen == tb.generation() && s.hash == h) {
       bool eq = true;
@@ -511,8 +516,7 @@ struct Executor::Impl {
           const auto& c = *std::get_if<Ct>(&a);
           flush(st, false);
           const uint16_t zone = c.use_zone_field ? static_cast<uint16_t>(key_get(st.key, c.zone_field).lo) : c.zone;
-          const uint32_t h = flow_hash(st);
-          const CtResult r = core.conntrack().process(*st.pkt, st.key, st.lay, c, zone, h, now);
+          const CtResult r = core.conntrack().process(*st.pkt, st.key, st.lay, c, zone, st.pkt->md.hash, now);
           if (st.tr) st.tr->step("ct", r.state, zone);
           if (r.drop != DropReason::kNone) {
             stop(st, r.drop);
