@@ -20,9 +20,9 @@ import type { Row, Uuid } from '../store/types.js';
 import type { SbContent, SbDatapath, SbMulticastGroup, SbPortBinding } from './content.js';
 import { IncProcEngine, type NodeDef, type RunReport } from './inc-proc.js';
 import { FlowTable, LflowBuilder, type DpFlow } from './lflow.js';
-import { NbModel, sameSwitchInfo, type NbChange, type SwitchInfo } from './model.js';
+import { NbModel, isDgp, sameSwitchInfo, type NbChange, type SwitchInfo } from './model.js';
 import { NB_TABLES, bool, int, list, map, optStr, str, type NbTable } from './nb.js';
-import { buildRouter } from './router.js';
+import { buildRouter, routerLbSetName, routerLbVips } from './router.js';
 import { buildAcl, buildLoadBalancer, buildSwitch, buildSwitchPort } from './switch.js';
 import { parseLspAddress } from './addr.js';
 
@@ -82,6 +82,8 @@ export class NorthdEngine implements SbContent {
   readonly portGroups = new Map<string, readonly string[]>();
   private readonly pgNamesByPg = new Map<Uuid, string[]>();
   private readonly asNamesByRow = new Map<Uuid, string>();
+  /** router → its `_rtr_lb_<key>_ip4` address set */
+  private readonly rtrLbSets = new Map<Uuid, string>();
 
   // per-run work lists
   private batch: readonly NbChange[] = [];
@@ -173,6 +175,7 @@ export class NorthdEngine implements SbContent {
         case 'Logical_Router_Port': {
           const lr = m.lrOfLrp.get(c.uuid);
           if (lr !== undefined) this.dirtyUnits.add(`lr:${lr}`);
+          this.dirtyPorts.add(`cr:${c.uuid}`);
           if (c.old !== null) this.peerLspsDirty(str(c.old, 'name'));
           break;
         }
@@ -190,8 +193,12 @@ export class NorthdEngine implements SbContent {
         case 'Logical_Router_Policy':
           for (const lr of m.lrOfChild.get(c.uuid) ?? []) {
             this.dirtyUnits.add(`lr:${lr}`);
-            // NAT addresses are answered for on the attached switches
-            if (c.table === 'NAT') for (const ls of m.routerSwitches(lr)) this.touchedLs.add(ls);
+            // NAT addresses are answered for on the attached switches; distributed NAT
+            // changes the gateway ports' chassisredirect bindings (always-redirect)
+            if (c.table === 'NAT') {
+              for (const ls of m.routerSwitches(lr)) this.touchedLs.add(ls);
+              this.crPortsDirty(lr);
+            }
           }
           break;
         default:
@@ -215,7 +222,17 @@ export class NorthdEngine implements SbContent {
 
   private ownerTouched(o: Uuid): void {
     if (this.model.nb.Logical_Switch.has(o)) this.touchedLs.add(o);
-    else this.dirtyUnits.add(`lr:${o}`);
+    else {
+      this.dirtyUnits.add(`lr:${o}`);
+      // a router's VIPs inside its subnets are ARPed for on the attached switches
+      for (const ls of this.model.routerSwitches(o)) this.touchedLs.add(ls);
+    }
+  }
+
+  /** The chassisredirect bindings of a router's gateway ports (keyed `cr:<lrp uuid>`). */
+  private crPortsDirty(lr: Uuid): void {
+    const row = this.model.nb.Logical_Router.get(lr);
+    if (row !== undefined) for (const p of list(row, 'ports')) this.dirtyPorts.add(`cr:${p}`);
   }
 
   private peerLrpsDirty(lsp: Row): void {
@@ -274,6 +291,7 @@ export class NorthdEngine implements SbContent {
           for (const r of rows) {
             for (const p of list(r, 'ports')) {
               this.dirtyPorts.add(p);
+              this.dirtyPorts.add(`cr:${p}`);
               const lrp = m.nb.Logical_Router_Port.get(p);
               if (lrp !== undefined) this.peerLspsDirty(str(lrp, 'name'));
             }
@@ -283,6 +301,7 @@ export class NorthdEngine implements SbContent {
         }
         case 'Logical_Router_Port': {
           this.dirtyPorts.add(u);
+          this.dirtyPorts.add(`cr:${u}`);
           const lr = m.lrOfLrp.get(u);
           if (lr !== undefined) this.dirtyUnits.add(`lr:${lr}`);
           if (c.new !== null) this.peerLspsDirty(str(c.new, 'name'));
@@ -312,7 +331,10 @@ export class NorthdEngine implements SbContent {
         case 'Logical_Router_Policy':
           for (const lr of m.lrOfChild.get(u) ?? []) {
             this.dirtyUnits.add(`lr:${lr}`);
-            if (c.table === 'NAT') for (const ls of m.routerSwitches(lr)) this.touchedLs.add(ls);
+            if (c.table === 'NAT') {
+              for (const ls of m.routerSwitches(lr)) this.touchedLs.add(ls);
+              this.crPortsDirty(lr);
+            }
           }
           break;
         case 'NB_Global':
@@ -335,7 +357,7 @@ export class NorthdEngine implements SbContent {
     const nb = this.model.nb;
     for (const u of nb.Logical_Switch.keys()) { this.dirtyUnits.add(`ls:${u}`); this.touchedLs.add(u); }
     for (const u of nb.Logical_Switch_Port.keys()) { this.dirtyUnits.add(`lsp:${u}`); this.dirtyPorts.add(u); }
-    for (const u of nb.Logical_Router_Port.keys()) this.dirtyPorts.add(u);
+    for (const u of nb.Logical_Router_Port.keys()) { this.dirtyPorts.add(u); this.dirtyPorts.add(`cr:${u}`); }
     for (const u of nb.ACL.keys()) this.dirtyUnits.add(`acl:${u}`);
     for (const u of nb.Load_Balancer.keys()) this.dirtyUnits.add(`lb:${u}`);
     for (const u of nb.Logical_Router.keys()) this.dirtyUnits.add(`lr:${u}`);
@@ -359,6 +381,7 @@ export class NorthdEngine implements SbContent {
       const old = this.switchInfos.get(ls);
       if (!exists) {
         if (old !== undefined) this.switchInfos.delete(ls);
+        if (old?.hasLocalnet === true) for (const rp of old.routerPorts) this.dirtyUnits.add(`lr:${rp.lr}`);
         this.dirtyUnits.add(`ls:${ls}`);
         continue;
       }
@@ -370,7 +393,11 @@ export class NorthdEngine implements SbContent {
       if (row === undefined) continue;
       const routersChanged = old === undefined || JSON.stringify(old.routerPorts) !== JSON.stringify(info.routerPorts);
       const statefulChanged = old === undefined || old.hasStatefulAcl !== info.hasStatefulAcl || old.hasLbVip !== info.hasLbVip;
-      const routerPortFacts = statefulChanged || old.hasL2Ports !== info.hasL2Ports;
+      const routerPortFacts = statefulChanged || old.hasL2Ports !== info.hasL2Ports || old.hasLocalnet !== info.hasLocalnet;
+      // a gateway port answers ARP only where it resides once its switch has a localnet port
+      if (old === undefined || old.hasLocalnet !== info.hasLocalnet || (routersChanged && (old.hasLocalnet || info.hasLocalnet))) {
+        for (const rp of [...(old?.routerPorts ?? []), ...info.routerPorts]) this.dirtyUnits.add(`lr:${rp.lr}`);
+      }
       for (const p of list(row, 'ports')) {
         const lsp = this.model.nb.Logical_Switch_Port.get(p);
         if (lsp === undefined) continue;
@@ -454,12 +481,30 @@ export class NorthdEngine implements SbContent {
       }
       case 'lr': {
         const lr = m.nb.Logical_Router.get(u);
-        if (lr !== undefined) buildRouter(b, m, lr);
+        if (lr !== undefined) buildRouter(b, m, lr, this.dpKeys.get(u));
+        this.syncRouterLbSet(u, lr);
         return;
       }
       default:
         throw new Error(`unknown unit ${unit}`);
     }
+  }
+
+  /** A distributed router's `_rtr_lb_<key>_ip4` set: a pure function of the router, like its unit. */
+  private syncRouterLbSet(u: Uuid, lr: Row | undefined): void {
+    const old = this.rtrLbSets.get(u);
+    const key = this.dpKeys.get(u);
+    const vips = lr === undefined || key === undefined ? [] : routerLbVips(this.model, lr);
+    const name = key === undefined ? undefined : routerLbSetName(key);
+    if (old !== undefined && (vips.length === 0 || old !== name)) {
+      this.addressSets.delete(old);
+      this.changes.addressSets.add(old);
+      this.rtrLbSets.delete(u);
+    }
+    if (vips.length === 0 || name === undefined) return;
+    if ((this.addressSets.get(name) ?? []).join(' ') !== vips.join(' ')) this.changes.addressSets.add(name);
+    this.addressSets.set(name, vips);
+    this.rtrLbSets.set(u, name);
   }
 
   // ------------------------------------------------------------- datapath
@@ -514,11 +559,18 @@ export class NorthdEngine implements SbContent {
     const pending: { u: Uuid; dp: Uuid; build: (key: number) => SbPortBinding }[] = [];
     for (const u of ports) {
       const old = this.pbByPort.get(u);
-      const lsp = m.nb.Logical_Switch_Port.get(u);
-      const lrp = m.nb.Logical_Router_Port.get(u);
+      const crOf = u.startsWith('cr:') ? u.slice(3) : null;
+      const lsp = crOf === null ? m.nb.Logical_Switch_Port.get(u) : undefined;
+      const lrp = m.nb.Logical_Router_Port.get(crOf ?? u);
       let dp: Uuid | undefined;
       let build: ((key: number) => SbPortBinding) | undefined;
-      if (lsp !== undefined) {
+      if (crOf !== null) {
+        dp = lrp === undefined ? undefined : m.lrOfLrp.get(crOf);
+        const lr = dp === undefined ? undefined : m.nb.Logical_Router.get(dp);
+        if (lrp !== undefined && lr !== undefined && dp !== undefined && this.datapaths.has(dp) && isDgp(lr, lrp)) {
+          build = (key) => this.crBinding(u, lrp, lr, key);
+        }
+      } else if (lsp !== undefined) {
         dp = m.lsOfLsp.get(u);
         if (dp !== undefined && this.datapaths.has(dp)) build = (key) => this.lspBinding(lsp, dp as Uuid, key);
       } else if (lrp !== undefined) {
@@ -539,7 +591,10 @@ export class NorthdEngine implements SbContent {
       if (build !== undefined && dp !== undefined) pending.push({ u, dp, build });
     }
     // keys: first those the port keeps, then new ones in name order (batch-order independent)
-    const named = pending.map((p) => ({ ...p, name: str(m.nb.Logical_Switch_Port.get(p.u) ?? m.nb.Logical_Router_Port.get(p.u) ?? ({ _uuid: p.u } as Row), 'name') }));
+    const portName = (u: Uuid): string => u.startsWith('cr:')
+      ? `cr-${str(m.nb.Logical_Router_Port.get(u.slice(3)) ?? ({ _uuid: u } as Row), 'name')}`
+      : str(m.nb.Logical_Switch_Port.get(u) ?? m.nb.Logical_Router_Port.get(u) ?? ({ _uuid: u } as Row), 'name');
+    const named = pending.map((p) => ({ ...p, name: portName(p.u) }));
     named.sort((a, b) => cmp(a.name, b.name) || cmp(a.u, b.u));
     for (const p of named) {
       let pk = this.portKeys.get(p.u);
@@ -595,8 +650,27 @@ export class NorthdEngine implements SbContent {
     const peer = m.peerLsp(lrp);
     if (peer !== undefined) options['peer'] = str(peer, 'name');
     if (chassis !== '') options['l3gateway-chassis'] = chassis;
+    if (lr !== undefined && isDgp(lr, lrp)) options['chassis-redirect-port'] = `cr-${str(lrp, 'name')}`;
     return {
       nb: lrp._uuid, logical_port: str(lrp, 'name'), datapath: dp, tunnel_key: key, type: chassis !== '' ? 'l3gateway' : 'patch',
+      mac: [[str(lrp, 'mac'), ...list(lrp, 'networks')].join(' ')], port_security: [], options,
+      parent_port: null, tag: null, external_ids: {},
+    };
+  }
+
+  /**
+   * The chassisredirect binding of a distributed gateway port: where its centralized
+   * traffic (and everything, with always-redirect, when no NAT is distributed) is handled.
+   */
+  private crBinding(key0: Uuid, lrp: Row, lr: Row, key: number): SbPortBinding {
+    const options: { [k: string]: string } = { 'distributed-port': str(lrp, 'name') };
+    const distributedNat = list(lr, 'nat').some((u) => {
+      const nat = this.model.nb.NAT.get(u);
+      return nat !== undefined && str(nat, 'type') === 'dnat_and_snat' && str(nat, 'logical_port') !== '' && str(nat, 'external_mac') !== '';
+    });
+    if (!distributedNat) options['always-redirect'] = 'true';
+    return {
+      nb: key0, logical_port: `cr-${str(lrp, 'name')}`, datapath: lr._uuid, tunnel_key: key, type: 'chassisredirect',
       mac: [[str(lrp, 'mac'), ...list(lrp, 'networks')].join(' ')], port_security: [], options,
       parent_port: null, tag: null, external_ids: {},
     };

@@ -8,7 +8,7 @@
 // rows gives (the incremental==recompute property test covers this through SB output).
 
 import type { Row, Uuid } from '../store/types.js';
-import { macToLla, parseNetwork, type Network4, type Network6 } from './addr.js';
+import { ipv4InNetwork, macToLla, parseIpv4, parseNetwork, type Network4, type Network6 } from './addr.js';
 import { NB_TABLES, emptySnapshot, list, map, str, type NbSnapshot, type NbTable } from './nb.js';
 
 export interface NbChange {
@@ -30,8 +30,14 @@ export interface RouterPortInfo {
   readonly v6: readonly Network6[];
   readonly lla: string;
   readonly gatewayChassis: string | null;
+  /** the chassisredirect port (`cr-<lrp>`) when the LRP is a distributed gateway port */
+  readonly cr: string | null;
   /** external IPs of the router's dnat / dnat_and_snat entries (ARP for them reaches the router) */
   readonly natIps: readonly string[];
+  /** external MACs of the router's non-snat NAT rules (self-originated ARP from them floods) */
+  readonly natMacs: readonly string[];
+  /** on a gateway port: the distributed NAT rules' MACs and the logical ports they live on */
+  readonly distributedNats: readonly { readonly mac: string; readonly lport: string }[];
 }
 
 export interface SwitchInfo {
@@ -42,6 +48,17 @@ export interface SwitchInfo {
   readonly hasUnknown: boolean;
   /** some port is not a router port (_MC_flood_l2 is not empty) */
   readonly hasL2Ports: boolean;
+  /** some port is a localnet port (a gateway port's MAC is then reachable only where it resides) */
+  readonly hasLocalnet: boolean;
+}
+
+/**
+ * A distributed gateway port (OVN's l3dgw port): an LRP with gateway chassis or an HA
+ * chassis group on a router that is not itself a gateway router (OVN refuses the mix).
+ */
+export function isDgp(lr: Row, lrp: Row): boolean {
+  if ((map(lr, 'options')['chassis'] ?? '') !== '') return false;
+  return list(lrp, 'gateway_chassis').length > 0 || list(lrp, 'ha_chassis_group').length > 0;
 }
 
 function addTo<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
@@ -206,14 +223,35 @@ export class NbModel {
       if (p?.v6) v6.push(p.v6);
     }
     const gw = map(lrRow, 'options')['chassis'];
+    const cr = isDgp(lrRow, lrp) ? `cr-${str(lrp, 'name')}` : null;
     const natIps = new Set<string>();
+    const natMacs = new Set<string>();
+    const distributedNats: { mac: string; lport: string }[] = [];
     for (const n of list(lrRow, 'nat')) {
       const nat = this.nb.NAT.get(n);
-      if (nat !== undefined && str(nat, 'type') !== 'snat' && str(nat, 'external_ip') !== '') natIps.add(str(nat, 'external_ip'));
+      if (nat === undefined || str(nat, 'type') === 'snat') continue;
+      if (str(nat, 'external_ip') !== '') natIps.add(str(nat, 'external_ip'));
+      const mac = str(nat, 'external_mac').toLowerCase();
+      if (mac === '') continue;
+      natMacs.add(mac);
+      const lport = str(nat, 'logical_port');
+      const gp = str(nat, 'gateway_port');
+      if (cr !== null && lport !== '' && str(nat, 'type') === 'dnat_and_snat' && (gp === '' || gp === lrp._uuid)) distributedNats.push({ mac, lport });
+    }
+    distributedNats.sort((a, b) => (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
+    // load-balancer VIPs inside this port's networks are the router's to answer for too
+    for (const l of list(lrRow, 'load_balancer')) {
+      const lb = this.nb.Load_Balancer.get(l);
+      if (lb === undefined) continue;
+      for (const vip of Object.keys(map(lb, 'vips'))) {
+        const ip = vipIpv4(vip);
+        if (ip !== null && v4.some((n) => ipv4InNetwork(ip, n))) natIps.add(ip);
+      }
     }
     return {
       lsp: lsp._uuid, lspName: str(lsp, 'name'), lrp: lrp._uuid, lrpName: str(lrp, 'name'), lr, mac, v4, v6,
-      lla: macToLla(mac), gatewayChassis: gw === undefined || gw === '' ? null : gw, natIps: [...natIps].sort(),
+      lla: macToLla(mac), gatewayChassis: gw === undefined || gw === '' ? null : gw, cr, natIps: [...natIps].sort(),
+      natMacs: [...natMacs].sort(), distributedNats,
     };
   }
 
@@ -245,14 +283,16 @@ export class NbModel {
 
   switchInfo(lsUuid: Uuid): SwitchInfo {
     const ls = this.nb.Logical_Switch.get(lsUuid);
-    if (ls === undefined) return { routerPorts: [], hasAcls: false, hasStatefulAcl: false, hasLbVip: false, hasUnknown: false, hasL2Ports: false };
+    if (ls === undefined) return { routerPorts: [], hasAcls: false, hasStatefulAcl: false, hasLbVip: false, hasUnknown: false, hasL2Ports: false, hasLocalnet: false };
     const routerPorts: RouterPortInfo[] = [];
     let hasUnknown = false;
     let hasL2Ports = false;
+    let hasLocalnet = false;
     for (const p of list(ls, 'ports')) {
       const lsp = this.nb.Logical_Switch_Port.get(p);
       if (lsp === undefined) continue;
       if (str(lsp, 'type') !== 'router') hasL2Ports = true;
+      if (str(lsp, 'type') === 'localnet') hasLocalnet = true;
       if (str(lsp, 'type') === 'router') {
         const rp = this.routerPortInfo(lsp);
         if (rp !== null) routerPorts.push(rp);
@@ -278,8 +318,14 @@ export class NbModel {
       const lb = this.nb.Load_Balancer.get(l);
       if (lb !== undefined && Object.keys(map(lb, 'vips')).length > 0) hasLbVip = true;
     }
-    return { routerPorts, hasAcls, hasStatefulAcl, hasLbVip, hasUnknown, hasL2Ports };
+    return { routerPorts, hasAcls, hasStatefulAcl, hasLbVip, hasUnknown, hasL2Ports, hasLocalnet };
   }
+}
+
+/** The IPv4 address of a load-balancer VIP key ("IP" or "IP:PORT"), else null. */
+function vipIpv4(vip: string): string | null {
+  const ip = vip.includes(':') && !vip.startsWith('[') && vip.split(':').length === 2 ? vip.split(':')[0] ?? '' : vip;
+  return parseIpv4(ip) === null ? null : ip;
 }
 
 export function sameSwitchInfo(a: SwitchInfo, b: SwitchInfo): boolean {

@@ -13,10 +13,10 @@
 
 import type { Row, Uuid } from '../store/types.js';
 import { ipv4InNetwork, macToLla, parseIpv4, parseNetwork, solicitedNode, type Network4, type Network6 } from './addr.js';
-import type { LflowBuilder } from './lflow.js';
-import type { NbModel } from './model.js';
+import type { LflowBuilder, NbRef } from './lflow.js';
+import { isDgp, type NbModel } from './model.js';
 import { list, map, str } from './nb.js';
-import { parseVip } from './switch.js';
+import { arpResolveEntry, parseVip } from './switch.js';
 
 const q = (s: string): string => JSON.stringify(s);
 
@@ -27,6 +27,12 @@ interface Lrp {
   readonly v4: readonly Network4[];
   readonly v6: readonly Network6[];
   readonly lla: string;
+  /** `cr-<name>` when this is a distributed gateway port */
+  readonly cr: string | null;
+  /** ` && is_chassis_resident("cr-<name>")` for a distributed gateway port, else '' */
+  readonly resident: string;
+  /** the same, only when the peer switch has a localnet port (ARP replies for own IPs) */
+  readonly arpResident: string;
 }
 
 function routerPorts(model: NbModel, lr: Row): Lrp[] {
@@ -42,25 +48,73 @@ function routerPorts(model: NbModel, lr: Row): Lrp[] {
       if (p?.v4) v4.push(p.v4);
       if (p?.v6) v6.push(p.v6);
     }
-    out.push({ row, name: str(row, 'name'), mac, v4, v6, lla: macToLla(mac) });
+    const cr = isDgp(lr, row) ? `cr-${str(row, 'name')}` : null;
+    const resident = cr === null ? '' : ` && is_chassis_resident(${q(cr)})`;
+    const arpResident = cr !== null && peerHasLocalnet(model, row) ? resident : '';
+    out.push({ row, name: str(row, 'name'), mac, v4, v6, lla: macToLla(mac), cr, resident, arpResident });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row): void {
+/** Whether the switch on the other side of a router port has a localnet port. */
+function peerHasLocalnet(model: NbModel, lrp: Row): boolean {
+  const peer = model.peerLsp(lrp);
+  const ls = peer === undefined ? undefined : model.lsOfLsp.get(peer._uuid);
+  const row = ls === undefined ? undefined : model.nb.Logical_Switch.get(ls);
+  if (row === undefined) return false;
+  return list(row, 'ports').some((u) => {
+    const p = model.nb.Logical_Switch_Port.get(u);
+    return p !== undefined && str(p, 'type') === 'localnet';
+  });
+}
+
+/** The name of the address set of a distributed router's reachable IPv4 LB VIPs. */
+export function routerLbSetName(dpKey: number): string {
+  return `_rtr_lb_${dpKey}_ip4`;
+}
+
+/**
+ * IPv4 load-balancer VIPs of a router with a distributed gateway port that fall inside one
+ * of its ports' networks (the router answers ARP for them): OVN's `_rtr_lb_<key>_ip4`.
+ */
+export function routerLbVips(model: NbModel, lr: Row): string[] {
+  const ports = routerPorts(model, lr);
+  if (model.isGatewayRouter(lr) || !ports.some((p) => p.cr !== null)) return [];
+  const out = new Set<string>();
+  for (const u of list(lr, 'load_balancer')) {
+    const lb = model.nb.Load_Balancer.get(u);
+    if (lb === undefined) continue;
+    for (const vip of Object.keys(map(lb, 'vips'))) {
+      const v = parseVip(vip);
+      if (v !== null && !v.v6 && ports.some((p) => p.v4.some((n) => ipv4InNetwork(v.ip, n)))) out.add(v.ip);
+    }
+  }
+  return [...out].sort();
+}
+
+export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: number): void {
   const dp: Uuid = lr._uuid;
   const gw = model.isGatewayRouter(lr);
   const ports = routerPorts(model, lr);
   const nats = list(lr, 'nat').map((u) => model.nb.NAT.get(u)).filter((r): r is Row => r !== undefined);
   const lbs = list(lr, 'load_balancer').filter((u) => model.nb.Load_Balancer.has(u));
   const natOrLb = nats.length > 0 || lbs.length > 0;
+  const dgps = ports.filter((p) => p.cr !== null);
+  // router-owned IPs that are also SNAT external IPs or LB VIPs are not dropped in ip_input
+  // (traffic to them is un-NATed) but in arp_resolve, after routing
+  const natOwned = new Set<string>();
+  for (const nat of nats) if (str(nat, 'type') !== 'dnat') natOwned.add(str(nat, 'external_ip'));
+  for (const u of lbs) for (const vip of Object.keys(map(model.nb.Load_Balancer.get(u) ?? ({ _uuid: u } as Row), 'vips'))) {
+    const v = parseVip(vip);
+    if (v !== null) natOwned.add(v.ip);
+  }
 
   // admission
   b.add(dp, 'lr_in_admission', 100, 'vlan.present || eth.src[40]', 'drop;');
   b.add(dp, 'lr_in_admission', 0, '1', 'drop;');
   for (const p of ports) {
     const ref = { table: 'Logical_Router_Port', uuid: p.row._uuid };
-    b.add(dp, 'lr_in_admission', 50, `eth.dst == ${p.mac} && inport == ${q(p.name)}`, `xreg0[0..47] = ${p.mac}; next;`, ref);
+    admit(b, dp, p.mac, p.name, p.resident, p.mac, ref);
     b.add(dp, 'lr_in_admission', 50, `eth.mcast && inport == ${q(p.name)}`, `xreg0[0..47] = ${p.mac}; next;`, ref);
   }
 
@@ -71,7 +125,7 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row): void {
   b.add(dp, 'lr_in_lookup_neighbor', 0, '1', 'reg9[2] = 1; next;');
   for (const p of ports) {
     for (const n of p.v4) {
-      b.add(dp, 'lr_in_lookup_neighbor', 100, `inport == ${q(p.name)} && arp.spa == ${n.network}/${n.plen} && arp.op == 1`,
+      b.add(dp, 'lr_in_lookup_neighbor', 100, `inport == ${q(p.name)} && arp.spa == ${n.network}/${n.plen} && arp.op == 1${p.resident}`,
         'reg9[2] = lookup_arp(inport, arp.spa, arp.sha); next;', { table: 'Logical_Router_Port', uuid: p.row._uuid });
     }
   }
@@ -105,15 +159,26 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row): void {
       const dstMatch = dsts.length === 1 ? `ip4.dst == ${dsts[0]}` : `ip4.dst == {${dsts.join(', ')}}`;
       b.add(dp, 'lr_in_ip_input', 90, `${dstMatch} && icmp4.type == 8 && icmp4.code == 0`,
         'ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 0; flags.loopback = 1; next; ', ref);
-      b.add(dp, 'lr_in_ip_input', 60, `ip4.dst == {${dsts.join(', ')}}`, 'drop;', ref);
+      const own = dsts.filter((a) => !natOwned.has(a));
+      if (own.length > 0) b.add(dp, 'lr_in_ip_input', 60, `ip4.dst == {${own.join(', ')}}`, 'drop;', ref);
+      const natted = dsts.filter((a) => natOwned.has(a));
+      if (natted.length > 0) b.add(dp, 'lr_in_arp_resolve', 2, `ip4.dst == {${natted.join(', ')}}`, 'drop;', ref);
+      if (p.cr !== null) {
+        // replies from the gateway port's own SNAT address come back to it
+        for (const a of natted) if (nats.some((n) => str(n, 'type') !== 'dnat' && str(n, 'external_ip') === a)) {
+          b.add(dp, 'lr_in_ip_input', 120, `inport == ${qn} && ip4.src == ${a}`, 'next;', ref);
+        }
+      }
       const first = p.v4[0];
       if (first !== undefined) {
+        // on a gateway port the error goes back from the address the packet was sent to
+        const src = p.cr !== null ? 'ip4.dst <-> ip4.src' : `ip4.dst = ip4.src; ip4.src = ${first.addr}`;
         b.add(dp, 'lr_in_ip_input', 31, `inport == ${qn} && ip4 && ip.ttl == {0, 1} && !ip.later_frag`,
-          `icmp4 {eth.dst <-> eth.src; icmp4.type = 11; /* Time exceeded */ icmp4.code = 0; /* TTL exceeded in transit */ ip4.dst = ip4.src; ip4.src = ${first.addr} ; ip.ttl = 254; outport = ${qn}; flags.loopback = 1; output; };`, ref);
+          `icmp4 {eth.dst <-> eth.src; icmp4.type = 11; /* Time exceeded */ icmp4.code = 0; /* TTL exceeded in transit */ ${src} ; ip.ttl = 254; outport = ${qn}; flags.loopback = 1; output; };`, ref);
       }
       for (const n of p.v4) {
-        b.add(dp, 'lr_in_ip_input', 90, `inport == ${qn} && arp.op == 1 && arp.tpa == ${n.addr} && arp.spa == ${n.network}/${n.plen}`, arpReply, ref);
-        if (!gw) {
+        b.add(dp, 'lr_in_ip_input', 90, `inport == ${qn} && arp.op == 1 && arp.tpa == ${n.addr} && arp.spa == ${n.network}/${n.plen}${p.arpResident}`, arpReply, ref);
+        if (!gw && dgps.length === 0) {
           const d = `ip4 && ip4.dst == ${n.addr} && !ip.later_frag`;
           b.add(dp, 'lr_in_ip_input', 80, `${d} && sctp`, 'sctp_abort {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };', ref);
           b.add(dp, 'lr_in_ip_input', 80, `${d} && tcp`, 'tcp_reset {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };', ref);
@@ -131,10 +196,10 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row): void {
         `icmp6 {eth.dst <-> eth.src; ip6.dst = ip6.src; ip6.src = ${n.addr} ; ip.ttl = 254; icmp6.type = 3; /* Time exceeded */ icmp6.code = 0; /* TTL exceeded in transit */ outport = ${qn}; flags.loopback = 1; output; };`, ref);
     }
     for (const ip6 of v6s) {
-      b.add(dp, 'lr_in_ip_input', 90, `inport == ${qn} && ip6.dst == {${ip6}, ${solicitedNode(ip6)}} && nd_ns && nd.target == ${ip6}`,
+      b.add(dp, 'lr_in_ip_input', 90, `inport == ${qn} && ip6.dst == {${ip6}, ${solicitedNode(ip6)}} && nd_ns && nd.target == ${ip6}${p.resident}`,
         'nd_na_router { eth.src = xreg0[0..47]; ip6.src = nd.target; nd.tll = xreg0[0..47]; outport = inport; flags.loopback = 1; output; };', ref);
       b.add(dp, 'lr_in_ip_input', 100, `ip6.dst == ${ip6} && udp.src == 547 && udp.dst == 546`, 'reg0 = 0; handle_dhcpv6_reply;', ref);
-      if (!gw) {
+      if (!gw && dgps.length === 0) {
         const d = `ip6 && ip6.dst == ${ip6} && !ip.later_frag`;
         b.add(dp, 'lr_in_ip_input', 80, `${d} && sctp`, 'sctp_abort {eth.dst <-> eth.src; ip6.dst <-> ip6.src; next; };', ref);
         b.add(dp, 'lr_in_ip_input', 80, `${d} && tcp`, 'tcp_reset {eth.dst <-> eth.src; ip6.dst <-> ip6.src; next; };', ref);
@@ -153,8 +218,9 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row): void {
   b.add(dp, 'lr_out_snat', 120, 'nd_ns', 'next;');
   b.add(dp, 'lr_in_lb_aff_check', 0, '1', 'next;');
   b.add(dp, 'lr_in_lb_aff_learn', 0, '1', 'next;');
+  if ((gw || dgps.length > 0) && nats.length > 0) b.add(dp, 'lr_out_chk_dnat_local', 50, 'ip && ct_mark.natted == 1', 'reg9[4] = 1; next;');
+  if (!gw && dgps.length > 0) buildDistributedNat(b, dp, nats, dgps);
   if (gw) {
-    if (nats.length > 0) b.add(dp, 'lr_out_chk_dnat_local', 50, 'ip && ct_mark.natted == 1', 'reg9[4] = 1; next;');
     if (natOrLb) {
       b.add(dp, 'lr_out_undnat', 100, 'nd || nd_rs || nd_ra', 'next;');
       b.add(dp, 'lr_out_undnat', 50, 'ip', 'flags.loopback = 1; ct_dnat;');
@@ -180,12 +246,16 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row): void {
         b.add(dp, 'lr_in_dnat', 100, `ip && ip4.dst == ${ext}`, `flags.loopback = 1; ct_dnat(${logical});`, ref);
       }
     }
-    for (const ext of [...extIps].sort()) {
-      b.add(dp, 'lr_in_ip_input', 90, `arp.op == 1 && arp.tpa == ${ext}`, arpReply);
-    }
+    for (const ext of [...extIps].sort()) natArpReply(b, dp, ext);
   }
 
-  buildRouterLoadBalancers(b, model, lr, gw);
+  buildRouterLoadBalancers(b, model, lr, gw, dgps);
+  if (dpKey !== undefined && routerLbVips(model, lr).length > 0) {
+    for (const p of ports) {
+      b.add(dp, 'lr_in_ip_input', 90, `inport == ${q(p.name)} && arp.op == 1 && arp.tpa == $${routerLbSetName(dpKey)}${p.resident}`, arpReply,
+        { table: 'Logical_Router_Port', uuid: p.row._uuid });
+    }
+  }
 
   // routing
   b.add(dp, 'lr_in_ip_routing_pre', 0, '1', 'reg7 = 0; next;');
@@ -219,6 +289,9 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row): void {
   b.add(dp, 'lr_in_arp_resolve', 1, 'ip6', 'get_nd(outport, xxreg0); next;');
   b.add(dp, 'lr_in_arp_resolve', 0, '1', 'drop;');
   for (const st of ['lr_in_chk_pkt_len', 'lr_in_larger_pkts', 'lr_in_gw_redirect'] as const) b.add(dp, st, 0, '1', 'next;');
+  for (const p of dgps) {
+    b.add(dp, 'lr_in_gw_redirect', 50, `outport == ${q(p.name)}`, `outport = ${q(p.cr ?? '')}; next;`, { table: 'Logical_Router_Port', uuid: p.row._uuid });
+  }
   b.add(dp, 'lr_in_arp_request', 100, 'eth.dst == 00:00:00:00:00:00 && ip4', 'arp { eth.dst = ff:ff:ff:ff:ff:ff; arp.spa = reg1; arp.tpa = reg0; arp.op = 1; output; };');
   b.add(dp, 'lr_in_arp_request', 100, 'eth.dst == 00:00:00:00:00:00 && ip6', 'nd_ns { nd.target = xxreg0; output; };');
   b.add(dp, 'lr_in_arp_request', 0, '1', 'output;');
@@ -226,6 +299,89 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row): void {
   b.add(dp, 'lr_out_delivery', 0, '1', 'drop;');
   for (const p of ports) {
     b.add(dp, 'lr_out_delivery', 100, `outport == ${q(p.name)}`, 'output;', { table: 'Logical_Router_Port', uuid: p.row._uuid });
+  }
+}
+
+const EGR_LOOP = 'clone { ct_clear; inport = outport; outport = ""; eth.dst <-> eth.src; flags = 0; flags.loopback = 1; flags.use_snat_zone = reg9[4]; '
+  + 'reg0 = 0; reg1 = 0; reg2 = 0; reg3 = 0; reg4 = 0; reg5 = 0; reg6 = 0; reg7 = 0; reg8 = 0; reg9 = 0; reg9[0] = 1; next(pipeline=ingress, table=0); };';
+
+/** Admission of frames to a router port's MAC (or a distributed NAT MAC on it). */
+function admit(b: LflowBuilder, dp: Uuid, mac: string, port: string, resident: string, routerMac: string, ref: NbRef): void {
+  b.add(dp, 'lr_in_admission', 50, `eth.dst == ${mac} && inport == ${q(port)}${resident}`, `xreg0[0..47] = ${routerMac}; next;`, ref);
+}
+
+/** ARP for a NAT external address, from any port. */
+function natArpReply(b: LflowBuilder, dp: Uuid, ext: string, ref?: NbRef): void {
+  b.add(dp, 'lr_in_ip_input', 90, `arp.op == 1 && arp.tpa == ${ext}`,
+    'eth.dst = eth.src; eth.src = xreg0[0..47]; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = xreg0[0..47]; arp.tpa <-> arp.spa; outport = inport; flags.loopback = 1; output;', ref);
+}
+
+/** The gateway port a NAT rule applies on: its gateway_port, else the router's only one. */
+function natGatewayPort(nat: Row, dgps: readonly Lrp[]): Lrp | undefined {
+  const gp = str(nat, 'gateway_port');
+  if (gp !== '') return dgps.find((p) => p.row._uuid === gp);
+  return dgps.length === 1 ? dgps[0] : undefined;
+}
+
+/**
+ * NAT on a router with distributed gateway ports (OVN's l3dgw NAT): everything happens on
+ * the gateway port's chassis (is_chassis_resident(cr-port)), in the common conntrack zone,
+ * except dnat_and_snat rules with a logical_port and external_mac, which run distributed on
+ * the chassis of that logical port with the rule's own MAC. IPv4 rules only.
+ */
+function buildDistributedNat(b: LflowBuilder, dp: Uuid, nats: readonly Row[], dgps: readonly Lrp[]): void {
+  const arpDone = new Set<string>();
+  for (const nat of nats) {
+    const ref = { table: 'NAT', uuid: nat._uuid };
+    const type = str(nat, 'type');
+    const ext = str(nat, 'external_ip');
+    const logical = str(nat, 'logical_ip');
+    const gwp = natGatewayPort(nat, dgps);
+    if (parseIpv4(ext) === null || gwp === undefined || gwp.cr === null) continue;
+    const qp = q(gwp.name);
+    const lport = str(nat, 'logical_port');
+    const extMac = str(nat, 'external_mac').toLowerCase();
+    const distributed = type === 'dnat_and_snat' && lport !== '' && extMac !== '';
+    const resident = distributed ? `is_chassis_resident(${q(lport)})` : `is_chassis_resident(${q(gwp.cr)})`;
+    const onGw = distributed ? '' : ` && ${resident}`;
+    const setMac = distributed ? `eth.src = ${extMac}; ` : '';
+    const snat = type === 'snat' || type === 'dnat_and_snat';
+    const dnat = type === 'dnat' || type === 'dnat_and_snat';
+    if (snat) {
+      b.add(dp, 'lr_in_unsnat', 100, `ip && ip4.dst == ${ext} && inport == ${qp} && flags.loopback == 0${onGw}`, 'ct_snat_in_czone;', ref);
+      b.add(dp, 'lr_in_unsnat', 100, `ip && ip4.dst == ${ext} && inport == ${qp} && flags.loopback == 1 && flags.use_snat_zone == 1${onGw}`, 'ct_snat;', ref);
+      const net = parseNetwork(logical.includes('/') ? logical : `${logical}/32`)?.v4;
+      if (net !== undefined) {
+        const src = net.plen === 32 ? net.addr : `${net.network}/${net.plen}`;
+        // +128: distributed-router SNAT ranks above the gateway-router range
+        const prio = net.plen + 1 + 128;
+        const m = `ip && ip4.src == ${src} && outport == ${qp} && ${resident}`;
+        b.add(dp, 'lr_out_snat', prio, m, `${setMac}ct_snat_in_czone(${ext});`, ref);
+        b.add(dp, 'lr_out_snat', prio + 1, `${m} && reg9[4] == 1`, `${setMac}reg9[4] = 0; ct_snat(${ext});`, ref);
+      }
+    }
+    if (dnat) {
+      b.add(dp, 'lr_in_dnat', 100, `ip && ip4.dst == ${ext} && inport == ${qp}${onGw}`, `ct_dnat_in_czone(${logical});`, ref);
+      b.add(dp, 'lr_out_undnat', 100, `ip && ip4.src == ${logical} && outport == ${qp}${onGw}`, `${setMac}ct_dnat_in_czone;`, ref);
+    }
+    if (distributed) {
+      b.add(dp, 'lr_in_gw_redirect', 100, `ip4.src == ${logical} && outport == ${qp} && ${resident}`, `eth.src = ${extMac}; reg1 = ${ext}; next;`, ref);
+      admit(b, dp, extMac, gwp.name, ` && ${resident}`, gwp.mac, ref);
+    }
+    b.add(dp, 'lr_out_chk_dnat_local', 50, `ip && ip4.dst == ${ext} && ${resident}`, 'reg9[4] = 1; next;', ref);
+    b.add(dp, 'lr_out_egr_loop', 100, `ip4.dst == ${ext} && outport == ${qp} && ${resident}`, EGR_LOOP, ref);
+    if (arpDone.has(ext)) continue;
+    arpDone.add(ext);
+    // ARP for the external address: answered on the chassis that owns it (with the rule's
+    // MAC when distributed), dropped elsewhere on the gateway port, answered on other ports
+    const mac = distributed ? extMac : 'xreg0[0..47]';
+    b.add(dp, 'lr_in_ip_input', 92, `inport == ${qp} && arp.op == 1 && arp.tpa == ${ext} && ${resident}`,
+      `eth.dst = eth.src; eth.src = ${mac}; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = ${mac}; arp.tpa <-> arp.spa; outport = inport; flags.loopback = 1; output;`, ref);
+    b.add(dp, 'lr_in_ip_input', 91, `inport == ${qp} && arp.op == 1 && arp.tpa == ${ext}`, 'drop;', ref);
+    natArpReply(b, dp, ext, ref);
+    // hairpin to an external address through the gateway port itself
+    b.add(dp, 'lr_in_arp_resolve', 150, `inport == ${qp} && outport == ${qp} && ip4.dst == ${ext}`, 'drop;', ref);
+    arpResolveEntry(b, dp, gwp.name, ext, distributed ? extMac : gwp.mac, ref);
   }
 }
 
@@ -303,7 +459,7 @@ function buildPolicies(b: LflowBuilder, model: NbModel, lr: Row, ports: readonly
 }
 
 /** Load balancers on a gateway router: defrag to conntrack, DNAT new connections to backends. */
-function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: boolean): void {
+function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: boolean, dgps: readonly Lrp[]): void {
   const dp = lr._uuid;
   let any = false;
   for (const u of list(lr, 'load_balancer')) {
@@ -314,14 +470,26 @@ function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: 
     const vips = map(lb, 'vips');
     for (const vip of Object.keys(vips).sort()) {
       const v = parseVip(vip);
-      if (v === null || !gw) continue; // distributed routers need a gateway port: not modelled
+      if (v === null || (!gw && dgps.length === 0)) continue; // a distributed router balances only on its gateway port
       any = true;
       const fam = v.v6 ? 'ip6' : 'ip4';
       const backends = (vips[vip] ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '').join(',');
       b.add(dp, 'lr_in_defrag', 100, `ip && ${fam}.dst == ${v.ip}`, 'ct_dnat;', ref);
       const l4 = v.port !== null ? ` && ${proto} && ${proto}.dst == ${v.port}` : '';
-      b.add(dp, 'lr_in_dnat', v.port !== null ? 120 : 110, `ct.new && !ct.rel && ${fam} && ${fam}.dst == ${v.ip}${l4}`,
+      // distributed router: on the (first) gateway port's chassis; replies are un-DNATed there
+      const gwp = gw ? undefined : dgps[0];
+      b.add(dp, 'lr_in_dnat', v.port !== null ? 120 : 110, `ct.new && !ct.rel && ${fam} && ${fam}.dst == ${v.ip}${l4}${gwp?.resident ?? ''}`,
         backends === '' ? 'drop;' : `ct_lb_mark(backends=${backends});`, ref);
+      if (gwp !== undefined && backends !== '') {
+        const srcs = backends.split(',').map((x) => {
+          const bk = parseVip(x);
+          if (bk === null) return null;
+          return bk.port !== null ? `(${fam}.src == ${bk.ip} && ${proto}.src == ${bk.port})` : `(${fam}.src == ${bk.ip})`;
+        }).filter((x): x is string => x !== null);
+        for (const p of dgps) {
+          b.add(dp, 'lr_out_undnat', 120, `${fam} && (${srcs.join(' || ')}) && outport == ${q(p.name)}${p.resident}`, 'ct_dnat_in_czone;', ref);
+        }
+      }
     }
   }
   if (!any) return;

@@ -202,6 +202,10 @@ function l2Lookup(b: LflowBuilder, dp: string, qn: string, mac: string, ref: NbR
   b.add(dp, 'ls_in_l2_lkup', 50, `eth.dst == ${mac}`, enabled ? `outport = ${qn}; output;` : 'drop;', ref);
 }
 
+function residentL2Lookup(b: LflowBuilder, dp: string, qn: string, mac: string, where: string, ref: NbRef): void {
+  b.add(dp, 'ls_in_l2_lkup', 50, `eth.dst == ${mac} && is_chassis_resident(${q(where)})`, `outport = ${qn}; output;`, ref);
+}
+
 function ndMatch(ip6: string): string {
   return `nd_ns && ip6.dst == {${ip6}, ${solicitedNode(ip6)}} && nd.target == ${ip6}`;
 }
@@ -229,9 +233,18 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
       b.add(dp, 'ls_in_l2_lkup', 80, `flags[1] == 0 && nd_ns && nd.target == ${ip6}`, toRouter, ref);
     }
     if (info.hasL2Ports) {
-      b.add(dp, 'ls_in_l2_lkup', 75, `eth.src == {${rp.mac}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;', ref);
+      const macs = [rp.mac, ...rp.natMacs.filter((m) => m !== rp.mac)];
+      b.add(dp, 'ls_in_l2_lkup', 75, `eth.src == {${macs.join(', ')}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;', ref);
     }
-    l2Lookup(b, dp, qn, rp.mac, ref);
+    // a gateway port's MAC lives where its chassisredirect port resides, once a localnet
+    // port makes the switch reachable from every chassis
+    if (rp.cr !== null && info.hasLocalnet) {
+      residentL2Lookup(b, dp, qn, rp.mac, rp.cr, ref);
+    } else {
+      l2Lookup(b, dp, qn, rp.mac, ref);
+    }
+    // distributed NAT MACs live on the chassis of their logical port
+    for (const d of rp.distributedNats) residentL2Lookup(b, dp, qn, d.mac, d.lport, ref);
     return;
   }
   if (str(lsp, 'type') === 'localnet') {
@@ -268,7 +281,7 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
     for (const rp of info.routerPorts) {
       for (const ip of pa.ipv4) {
         if (rp.v4.some((n) => ipv4InNetwork(ip, n))) {
-          b.add(rp.lr, 'lr_in_arp_resolve', 100, `outport == ${q(rp.lrpName)} && reg0 == ${ip}`, `eth.dst = ${pa.mac}; next;`, ref);
+          arpResolveEntry(b, rp.lr, rp.lrpName, ip, pa.mac, ref);
         }
       }
       for (const ip6 of pa.ipv6) {
@@ -278,6 +291,11 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
       }
     }
   }
+}
+
+/** A static ARP entry on a router: IPv4 next hop `ip` out of `port` is at `mac`. */
+export function arpResolveEntry(b: LflowBuilder, lr: string, port: string, ip: string, mac: string, ref: NbRef): void {
+  b.add(lr, 'lr_in_arp_resolve', 100, `outport == ${q(port)} && reg0 == ${ip}`, `eth.dst = ${mac}; next;`, ref);
 }
 
 /** DHCPv4 for one port address (OVN build_dhcpv4_action): offer, renew, response. */

@@ -6,6 +6,7 @@
 //   - tunnel keys are compared for uniqueness, not value: OVN allocates in hash order.
 //   - svc_monitor_mac: OVN picks a random MAC; loom uses NB_Global options or a fixed one.
 //   - external_ids of flows: OVN's source is northd.c:LINE, loom's is its own file:line.
+//   - `_rtr_lb_<datapath key>_ip4` address sets: compared with the datapath's name for the key.
 //   - ECMP member numbers (reg8[16..31] == N): OVN numbers the routes of a group in hash
 //     order (it changes between runs); loom numbers them by nexthop. Compared without N.
 import { test } from 'node:test';
@@ -51,8 +52,13 @@ function loomView(c: SbContent): Golden {
 
 checkSources(true);
 
-const line = (f: GFlow): string => {
-  const match = f[3] === 'lr_in_ip_routing_ecmp' ? f[5].replace(/reg8\[16\.\.31\] == \d+/, 'reg8[16..31] == N') : f[5];
+/** `_rtr_lb_<key>_` with the datapath's name for its (hash-ordered in OVN) tunnel key. */
+const byDpName = (s: string, dps: Golden['datapaths']): string =>
+  s.replace(/_rtr_lb_(\d+)_/g, (_, k: string) => `_rtr_lb_${dps.find((d) => String(d.tunnel_key) === k)?.name ?? k}_`);
+
+const line = (f: GFlow, dps: Golden['datapaths']): string => {
+  const m0 = byDpName(f[5], dps);
+  const match = f[3] === 'lr_in_ip_routing_ecmp' ? m0.replace(/reg8\[16\.\.31\] == \d+/, 'reg8[16..31] == N') : m0;
   return `${f[0]} ${f[3]} prio=${f[4]} match=(${match}) action=(${f[6]})`;
 };
 
@@ -64,8 +70,8 @@ for (const [name, cmds] of topologies) {
     const loom = loomView(compileFull(nbctl.nb));
 
     // flows: report every difference, per stage, like a diff of lflow-list
-    const want = new Set(golden.flows.map(line));
-    const got = new Set(loom.flows.map(line));
+    const want = new Set(golden.flows.map((f) => line(f, golden.datapaths)));
+    const got = new Set(loom.flows.map((f) => line(f, loom.datapaths)));
     const missing = [...want].filter((l) => !got.has(l)).sort();
     const extra = [...got].filter((l) => !want.has(l)).sort();
     assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, `flow differences for ${name}`);
@@ -85,8 +91,9 @@ for (const [name, cmds] of topologies) {
     assert.deepEqual(loom.datapaths.map((d) => d.name).sort(), golden.datapaths.map((d) => d.name).sort());
     const mcs = (x: Golden['multicast_groups']): string[] => x.map((m) => JSON.stringify(m)).sort();
     assert.deepEqual(mcs(loom.multicast_groups), mcs(golden.multicast_groups));
-    const ass = (x: Golden['address_sets']): string[] => x.map((a) => JSON.stringify(a.name === 'svc_monitor_mac' ? { name: a.name } : a)).sort();
-    assert.deepEqual(ass(loom.address_sets), ass(golden.address_sets));
+    const ass = (x: Golden['address_sets'], dps: Golden['datapaths']): string[] =>
+      x.map((a) => JSON.stringify(a.name === 'svc_monitor_mac' ? { name: a.name } : { ...a, name: byDpName(a.name, dps) })).sort();
+    assert.deepEqual(ass(loom.address_sets, loom.datapaths), ass(golden.address_sets, golden.datapaths));
     const pgs = (x: Golden['port_groups']): string[] => x.map((g) => JSON.stringify(g)).sort();
     const goldenPgs = golden.port_groups.map((g) => ({
       name: g.name.replace(/^(\d+)_/, (_, k: string) => `${golden.datapaths.find((d) => String(d.tunnel_key) === k)?.name ?? k}_`), ports: g.ports,

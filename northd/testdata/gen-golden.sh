@@ -3,6 +3,7 @@
 # for each topology in topologies.sh, a private ovn-northd (bench/ovn-sandbox.sh) compiles
 # it and dump-sb.mjs writes NAME.golden.json (logical flows, bindings, multicast groups,
 # address sets and port groups, UUIDs replaced by names). Run from anywhere; needs ovn-central.
+# ONLY=NAME[,NAME...] regenerates just those topologies (the others' files are left alone).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 SANDBOX=/work/shared/bench/ovn-sandbox.sh
@@ -10,8 +11,11 @@ D=$("$SANDBOX" start | tail -1)
 trap '"$SANDBOX" destroy "$D" >/dev/null 2>&1' EXIT
 eval "$("$SANDBOX" env "$D")"
 name=""
+ONLY=${ONLY:-}
+wanted() { [[ -z $ONLY || ",$ONLY," == *",$1,"* ]]; }
 flush() {
   [[ -z $name ]] && return 0
+  if ! wanted "$name"; then name=""; return 0; fi
   ovn-nbctl --wait=sb sync
   for t in Logical_Flow Logical_DP_Group Datapath_Binding Port_Binding Multicast_Group Address_Set Port_Group; do
     printf '"%s": ' "$t"; ovn-sbctl --format=json list "$t"; printf ',\n'
@@ -20,7 +24,8 @@ flush() {
   echo "wrote $name.golden.json" >&2
   # empty NB for the next topology
   ovn-nbctl --if-exists destroy Logical_Switch_Port . >/dev/null 2>&1 || true
-  for t in ACL Load_Balancer Logical_Router Logical_Switch Port_Group Address_Set NAT Logical_Router_Static_Route; do
+  for t in ACL Load_Balancer Logical_Router Logical_Switch Port_Group Address_Set NAT Logical_Router_Static_Route \
+      Logical_Router_Policy Gateway_Chassis HA_Chassis_Group DHCP_Options DNS QoS Meter; do
     for u in $(ovn-nbctl --bare --columns=_uuid list $t); do ovn-nbctl --if-exists destroy $t "$u" >/dev/null 2>&1 || true; done
   done
   ovn-nbctl --wait=sb sync
@@ -28,6 +33,7 @@ flush() {
 while IFS= read -r line; do
   [[ -z $line || $line == \#* ]] && continue
   if [[ $line == topology\ * ]]; then flush; name=${line#topology }; continue; fi
+  wanted "$name" || continue
   eval "ovn-nbctl $line" >/dev/null
 done <"$HERE/topologies.sh"
 flush

@@ -138,8 +138,15 @@ export class Nbctl {
       case 'lb-add': this.insert('Load_Balancer', { name: arg(0), vips: { [arg(1)]: arg(2) }, protocol: a[3] ?? 'tcp', options: {} }); break;
       case 'lr-lb-add': this.push('Logical_Router', this.find('Logical_Router', arg(0)), 'load_balancer', this.find('Load_Balancer', arg(1))._uuid); break;
       case 'ls-lb-add': this.push('Logical_Switch', this.find('Logical_Switch', arg(0)), 'load_balancer', this.find('Load_Balancer', arg(1))._uuid); break;
+      case 'lrp-set-gateway-chassis': {
+        const lrp = this.find('Logical_Router_Port', arg(0));
+        const u = this.insert('Gateway_Chassis', { name: `${arg(0)}-${arg(1)}`, chassis_name: arg(1), priority: Number(a[2] ?? 0), options: {}, external_ids: {} });
+        this.push('Logical_Router_Port', lrp, 'gateway_chassis', u);
+        break;
+      }
       case 'lr-nat-add': {
-        const u = this.insert('NAT', { type: arg(1), external_ip: arg(2), logical_ip: arg(3), options: {} });
+        const extra: { [k: string]: string[] } = a[4] !== undefined ? { logical_port: [a[4]], external_mac: a[5] !== undefined ? [a[5]] : [] } : {};
+        const u = this.insert('NAT', { type: arg(1), external_ip: arg(2), logical_ip: arg(3), options: {}, ...extra });
         this.push('Logical_Router', this.find('Logical_Router', arg(0)), 'nat', u);
         break;
       }

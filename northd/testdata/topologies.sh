@@ -149,3 +149,42 @@ pg-add pg1 p1-1 p1-2 p1-3
 --type=port-group acl-add pg1 to-lport 1002 'outport == @pg1 && ip4 && tcp.dst == 22' allow-related
 --type=port-group acl-add pg1 to-lport 1002 'outport == @pg1 && ip4 && ip4.src == $pg1_ip4' allow-related
 --type=port-group acl-add pg1 to-lport 1001 'outport == @pg1 && ip' drop
+
+topology dgp-plain
+ls-add ls1 -- ls-add public -- lr-add lr1
+lrp-add lr1 lrp1 00:00:00:00:01:01 10.0.1.1/24
+lrp-add lr1 lr1-public 00:00:00:00:ff:01 172.16.0.1/24
+lrp-set-gateway-chassis lr1-public hv1 20
+lrp-set-gateway-chassis lr1-public hv2 10
+lsp-add ls1 ls1-lr1 -- lsp-set-type ls1-lr1 router -- lsp-set-addresses ls1-lr1 router -- lsp-set-options ls1-lr1 router-port=lrp1
+lsp-add public public-lr1 -- lsp-set-type public-lr1 router -- lsp-set-addresses public-lr1 router -- lsp-set-options public-lr1 router-port=lr1-public
+lsp-add public ln-public -- lsp-set-type ln-public localnet -- lsp-set-addresses ln-public unknown -- lsp-set-options ln-public network_name=physnet1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
+lr-route-add lr1 0.0.0.0/0 172.16.0.254
+
+topology dgp-nat
+ls-add ls1 -- ls-add public -- lr-add lr1
+lrp-add lr1 lrp1 00:00:00:00:01:01 10.0.1.1/24
+lrp-add lr1 lr1-public 00:00:00:00:ff:01 172.16.0.1/24
+lrp-set-gateway-chassis lr1-public hv1 20
+lsp-add ls1 ls1-lr1 -- lsp-set-type ls1-lr1 router -- lsp-set-addresses ls1-lr1 router -- lsp-set-options ls1-lr1 router-port=lrp1
+lsp-add public public-lr1 -- lsp-set-type public-lr1 router -- lsp-set-addresses public-lr1 router -- lsp-set-options public-lr1 router-port=lr1-public
+lsp-add public ln-public -- lsp-set-type ln-public localnet -- lsp-set-addresses ln-public unknown -- lsp-set-options ln-public network_name=physnet1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
+lsp-add ls1 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:01:0b 10.0.1.11"
+lr-nat-add lr1 snat 172.16.0.1 10.0.1.0/24
+lr-nat-add lr1 dnat_and_snat 172.16.0.10 10.0.1.10
+lr-nat-add lr1 dnat_and_snat 172.16.0.11 10.0.1.11 vm2 0a:00:00:00:ff:0b
+lr-nat-add lr1 dnat 172.16.0.20 10.0.1.20
+lr-route-add lr1 0.0.0.0/0 172.16.0.254
+
+topology dgp-lb
+ls-add ls1 -- ls-add public -- lr-add lr1
+lrp-add lr1 lrp1 00:00:00:00:01:01 10.0.1.1/24
+lrp-add lr1 lr1-public 00:00:00:00:ff:01 172.16.0.1/24
+lrp-set-gateway-chassis lr1-public hv1 20
+lsp-add ls1 ls1-lr1 -- lsp-set-type ls1-lr1 router -- lsp-set-addresses ls1-lr1 router -- lsp-set-options ls1-lr1 router-port=lrp1
+lsp-add public public-lr1 -- lsp-set-type public-lr1 router -- lsp-set-addresses public-lr1 router -- lsp-set-options public-lr1 router-port=lr1-public
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
+lb-add lb1 172.16.0.100:80 "10.0.1.10:8080" tcp
+lr-lb-add lr1 lb1
