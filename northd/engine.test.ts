@@ -11,7 +11,7 @@ import { canonical } from './content.js';
 import { checkSources } from './lflow.js';
 import { NorthdEngine } from './engine.js';
 import { emptySnapshot } from './nb.js';
-import { applyOp, clone, diff, opArb, set, upd, uuid, type Nb } from './testdata/random-nb.js';
+import { applyOp, clone, diff, opArb, routerOpArb, set, upd, uuid, type Nb } from './testdata/random-nb.js';
 
 /** Equal canonical texts, or a failure naming the first differing section and entry. */
 function assertSame(inc: string, full: string): void {
@@ -53,6 +53,27 @@ test('incremental == recompute on random NB change sequences', (t) => {
     { numRuns: 200, seed: 4242 },
   );
   assert.ok(changes > 2000, `only ${changes} row changes exercised`);
+});
+
+test('incremental == recompute on router-heavy sequences (gateway ports, distributed NAT, router LBs)', (t) => {
+  checkSources(true);
+  t.after(() => checkSources(false));
+  let crSeen = 0;
+  fc.assert(
+    fc.property(fc.array(fc.array(routerOpArb, { minLength: 1, maxLength: 3 }), { minLength: 5, maxLength: 40 }), (batches) => {
+      const nb: Nb = emptySnapshot();
+      const engine = new NorthdEngine();
+      for (const ops of batches) {
+        const before = clone(nb);
+        for (const op of ops) applyOp(nb, op);
+        engine.apply(diff(before, nb));
+        assertSame(canonical(engine), canonical(compileFull(nb, keysOf(engine))));
+        for (const pb of engine.portBindings.values()) if (pb.type === 'chassisredirect') crSeen++;
+      }
+    }),
+    { numRuns: 100, seed: 4343 },
+  );
+  assert.ok(crSeen > 50, `only ${crSeen} chassisredirect bindings exercised`);
 });
 
 test('hot paths: a port add recomputes only that port and its switch facts; an ACL add only that ACL', () => {

@@ -1,6 +1,6 @@
 // northd/testdata/random-nb.ts — test support: random NB change operations over plain rows
 // (switches, ports, addresses, port groups, ACLs, routers, router ports, NAT, routes,
-// policies, load balancers, DHCP options), deleting the way OVSDB garbage collection and
+// policies, load balancers, DHCP options, gateway chassis, distributed NAT), deleting the way OVSDB garbage collection and
 // weak references would, and the row diff that turns two snapshots into NbChanges.
 // Shared by the incremental==recompute property test and the SB sync property test.
 import fc from 'fast-check';
@@ -52,7 +52,7 @@ export function applyOp(nb: Nb, op: Op): void {
   const n = seq + 1;
   const mac = `0a:00:00:00:${(op.b % 256).toString(16).padStart(2, '0')}:${(n % 256).toString(16).padStart(2, '0')}`;
   const ip = `10.0.${op.a % 4}.${(op.b % 250) + 1}`;
-  switch (op.kind % 23) {
+  switch (op.kind % KINDS) {
     case 0: set(nb, 'Logical_Switch', { _uuid: uuid(), name: `ls${n}`, ports: [], acls: [], load_balancer: [] }); break;
     case 1: {
       const ls = pick(lss, op.a);
@@ -120,7 +120,10 @@ export function applyOp(nb: Nb, op: Op): void {
       const lr = pick(lrs, op.a);
       const ls = pick(lss, op.b);
       if (lr === undefined || ls === undefined) break;
-      const lrp: Row = { _uuid: uuid(), name: `lrp${n}`, mac: mac.replace(/^0a/, '02'), networks: [`10.0.${op.a % 4}.254/24`], options: {} };
+      // every third one a distributed gateway port
+      const gc: Row = { _uuid: uuid(), name: `lrp${n}-hv1`, chassis_name: 'hv1', priority: 10, options: {}, external_ids: {} };
+      if (op.c % 3 === 1) set(nb, 'Gateway_Chassis', gc);
+      const lrp: Row = { _uuid: uuid(), name: `lrp${n}`, mac: mac.replace(/^0a/, '02'), networks: [`10.0.${op.a % 4}.254/24`], options: {}, gateway_chassis: op.c % 3 === 1 ? [gc._uuid] : [] };
       set(nb, 'Logical_Router_Port', lrp);
       upd(nb, 'Logical_Router', lr, { ports: [...list(lr, 'ports'), lrp._uuid].sort() });
       if (op.c % 4 !== 0) {
@@ -171,9 +174,13 @@ export function applyOp(nb: Nb, op: Op): void {
     case 18: {
       const ls = pick(lss, op.a);
       if (ls === undefined) break;
-      const lb: Row = { _uuid: uuid(), name: `lb${n}`, vips: { [`10.0.9.${(op.b % 200) + 1}:80`]: `${ip}:8080` }, protocol: op.c % 2 ? 'tcp' : 'udp', options: {} };
-      set(nb, 'Load_Balancer', lb);
+      // some VIPs inside a router port's network (a distributed router answers ARP for them)
       const lr = op.c % 3 === 0 ? pick(lrs, op.b) : undefined;
+      const lrNet = lr === undefined ? undefined : nb.Logical_Router_Port.get(list(lr, 'ports')[0] ?? '');
+      const inNet = lrNet === undefined ? `10.0.${op.a % 4}.` : `${(list(lrNet, 'networks')[0] ?? '10.0.0.1/24').split('.').slice(0, 3).join('.')}.`;
+      const vip = op.b % 2 === 0 ? `${inNet}${200 + (op.c % 50)}` : `10.0.9.${(op.b % 200) + 1}`;
+      const lb: Row = { _uuid: uuid(), name: `lb${n}`, vips: { [`${vip}:80`]: `${ip}:8080` }, protocol: op.c % 2 ? 'tcp' : 'udp', options: {} };
+      set(nb, 'Load_Balancer', lb);
       if (lr !== undefined) upd(nb, 'Logical_Router', lr, { load_balancer: [...list(lr, 'load_balancer'), lb._uuid].sort() });
       else upd(nb, 'Logical_Switch', ls, { load_balancer: [...list(ls, 'load_balancer'), lb._uuid].sort() });
       break;
@@ -205,6 +212,47 @@ export function applyOp(nb: Nb, op: Op): void {
       upd(nb, 'Logical_Router', lr, { policies: [...list(lr, 'policies'), pol._uuid].sort() });
       break;
     }
+    case 23: {
+      // a gateway chassis on a router port (a distributed gateway port), or none again
+      const lrp = pick(lrps, op.a);
+      if (lrp === undefined) break;
+      if (op.b % 3 === 0) {
+        for (const g of list(lrp, 'gateway_chassis')) nb.Gateway_Chassis.delete(g);
+        upd(nb, 'Logical_Router_Port', lrp, { gateway_chassis: [] });
+        break;
+      }
+      const gc: Row = { _uuid: uuid(), name: `${str(lrp, 'name')}-hv${op.c % 3}`, chassis_name: `hv${op.c % 3}`, priority: op.b % 30, options: {}, external_ids: {} };
+      set(nb, 'Gateway_Chassis', gc);
+      upd(nb, 'Logical_Router_Port', lrp, { gateway_chassis: [...list(lrp, 'gateway_chassis'), gc._uuid].sort() });
+      break;
+    }
+    case 24: {
+      // distributed dnat_and_snat (logical_port + external_mac), sometimes naming its gateway port
+      const lr = pick(lrs, op.a);
+      const p = pick(lsps, op.b);
+      if (lr === undefined || p === undefined) break;
+      const gp = op.c % 3 === 0 ? pick(list(lr, 'ports'), op.b) : undefined;
+      const nat: Row = {
+        _uuid: uuid(), type: 'dnat_and_snat', external_ip: `172.16.0.${(op.c % 200) + 1}`, logical_ip: ip, options: {},
+        logical_port: [str(p, 'name')], external_mac: op.b % 4 === 0 ? [] : [mac.replace(/^0a/, '0e')], gateway_port: gp === undefined ? [] : [gp],
+      };
+      set(nb, 'NAT', nat);
+      upd(nb, 'Logical_Router', lr, { nat: [...list(lr, 'nat'), nat._uuid].sort() });
+      break;
+    }
+    case 25: {
+      // a gateway chassis row changes alone (priority), or a NAT rule goes
+      if (op.b % 2) {
+        const gc = pick([...nb.Gateway_Chassis.values()], op.a);
+        if (gc !== undefined) upd(nb, 'Gateway_Chassis', gc, { priority: op.c % 30 });
+        break;
+      }
+      const nat = pick([...nb.NAT.values()], op.a);
+      if (nat === undefined) break;
+      nb.NAT.delete(nat._uuid);
+      for (const lr of nb.Logical_Router.values()) if (list(lr, 'nat').includes(nat._uuid)) upd(nb, 'Logical_Router', lr, { nat: list(lr, 'nat').filter((x) => x !== nat._uuid) });
+      break;
+    }
     case 19: {
       const lb = pick(lbs, op.a);
       if (lb === undefined) break;
@@ -217,4 +265,8 @@ export function applyOp(nb: Nb, op: Op): void {
   }
 }
 
-export const opArb = fc.record({ kind: fc.nat(22), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
+const KINDS = 26;
+export const opArb = fc.record({ kind: fc.nat(KINDS - 1), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
+/** Ops biased to routers: switches, ports, routers, router ports, NAT, LBs, localnet, gateway chassis. */
+const ROUTER_KINDS = [0, 2, 12, 13, 13, 14, 15, 16, 18, 22, 23, 24, 25] as const;
+export const routerOpArb = fc.record({ kind: fc.constantFrom(...ROUTER_KINDS), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
