@@ -108,6 +108,10 @@ export class NorthdEngine implements SbContent {
     // NB_Global options (svc_monitor_mac, ...) reach every switch: no handler, recompute.
     nbInputs['NB:NB_Global'] = null;
     nbInputs['NB:DHCP_Options'] = null;
+    // rare inputs: a DNS or QoS row edit recomputes everything (correct, slower); attaching
+    // them to a switch is a Logical_Switch change, handled through SwitchInfo
+    nbInputs['NB:DNS'] = null;
+    nbInputs['NB:QoS'] = null;
     const GRAPH: NodeDef[] = [
       { name: 'northd_data', inputs: nbInputs, recompute: () => this.markAllDirty() },
       { name: 'switch_info', inputs: { northd_data: () => this.updateSwitchInfos() }, recompute: () => this.updateSwitchInfos(true) },
@@ -339,6 +343,8 @@ export class NorthdEngine implements SbContent {
           break;
         case 'NB_Global':
         case 'DHCP_Options':
+        case 'DNS':
+        case 'QoS':
           break;
       }
     }

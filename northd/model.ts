@@ -50,6 +50,20 @@ export interface SwitchInfo {
   readonly hasL2Ports: boolean;
   /** some port is a localnet port (a gateway port's MAC is then reachable only where it resides) */
   readonly hasLocalnet: boolean;
+  /** some DNS row of the switch has records (DNS lookup and response stages are active) */
+  readonly hasDns: boolean;
+  /** the switch's QoS rules, in uuid order */
+  readonly qos: readonly QosRule[];
+}
+
+export interface QosRule {
+  readonly uuid: Uuid;
+  readonly ingress: boolean;
+  readonly priority: number;
+  readonly match: string;
+  readonly dscp: number | null;
+  readonly rate: number | null;
+  readonly burst: number | null;
 }
 
 /**
@@ -283,7 +297,9 @@ export class NbModel {
 
   switchInfo(lsUuid: Uuid): SwitchInfo {
     const ls = this.nb.Logical_Switch.get(lsUuid);
-    if (ls === undefined) return { routerPorts: [], hasAcls: false, hasStatefulAcl: false, hasLbVip: false, hasUnknown: false, hasL2Ports: false, hasLocalnet: false };
+    if (ls === undefined) {
+      return { routerPorts: [], hasAcls: false, hasStatefulAcl: false, hasLbVip: false, hasUnknown: false, hasL2Ports: false, hasLocalnet: false, hasDns: false, qos: [] };
+    }
     const routerPorts: RouterPortInfo[] = [];
     let hasUnknown = false;
     let hasL2Ports = false;
@@ -318,7 +334,20 @@ export class NbModel {
       const lb = this.nb.Load_Balancer.get(l);
       if (lb !== undefined && Object.keys(map(lb, 'vips')).length > 0) hasLbVip = true;
     }
-    return { routerPorts, hasAcls, hasStatefulAcl, hasLbVip, hasUnknown, hasL2Ports, hasLocalnet };
+    const hasDns = list(ls, 'dns_records').some((u) => Object.keys(map(this.nb.DNS.get(u) ?? ({ _uuid: u } as Row), 'records')).length > 0);
+    const qos: QosRule[] = [];
+    for (const u of [...list(ls, 'qos_rules')].sort()) {
+      const r = this.nb.QoS.get(u);
+      if (r === undefined) continue;
+      const action = map(r, 'action');
+      const bw = map(r, 'bandwidth');
+      const num = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
+      qos.push({
+        uuid: u, ingress: str(r, 'direction') === 'from-lport', priority: Number(r['priority'] ?? 0), match: str(r, 'match'),
+        dscp: num(action['dscp']), rate: num(bw['rate']), burst: num(bw['burst']),
+      });
+    }
+    return { routerPorts, hasAcls, hasStatefulAcl, hasLbVip, hasUnknown, hasL2Ports, hasLocalnet, hasDns, qos };
   }
 }
 

@@ -18,7 +18,7 @@ import { formatIpv4, ipv4InNetwork, ipv6InNetwork, parseIpv4, parseLspAddress, p
 import type { LflowBuilder, NbRef } from './lflow.js';
 import type { NbModel, SwitchInfo } from './model.js';
 import { stage as stageOf } from './stages.js';
-import { bool, int, list, map, str } from './nb.js';
+import { bool, int, list, map, optStr, str } from './nb.js';
 
 const q = (s: string): string => JSON.stringify(s);
 const ND_MLD = 'nd || nd_rs || nd_ra || mldv1 || mldv2';
@@ -155,6 +155,24 @@ export function buildSwitch(b: LflowBuilder, ls: Row, info: SwitchInfo): void {
 
   for (const st of ['ls_in_arp_rsp', 'ls_in_dhcp_options', 'ls_in_dhcp_response', 'ls_in_dns_lookup', 'ls_in_dns_response', 'ls_in_external_port'] as const) {
     b.add(dp, st, 0, '1', 'next;');
+  }
+  // DNS: ovn-controller answers queries for the switch's records; its answers pass the ACLs
+  if (info.hasDns) {
+    b.add(dp, 'ls_in_dns_lookup', 100, 'udp.dst == 53', 'reg0[4] = dns_lookup(); next;');
+    for (const fam of ['ip4', 'ip6']) {
+      b.add(dp, 'ls_in_dns_response', 100, 'udp.dst == 53 && reg0[4]',
+        `eth.dst <-> eth.src; ${fam}.src <-> ${fam}.dst; udp.dst = udp.src; udp.src = 53; outport = inport; flags.loopback = 1; output;`);
+    }
+    b.add(dp, 'ls_out_acl', 34000, 'udp.src == 53', 'next;');
+  }
+  // QoS: DSCP marking and metering (rate in kbps, burst in kb), by rule priority
+  for (const r of info.qos) {
+    const ref = { table: 'QoS', uuid: r.uuid };
+    if (r.dscp !== null) b.add(dp, r.ingress ? 'ls_in_qos_mark' : 'ls_out_qos_mark', r.priority, r.match, `ip.dscp = ${r.dscp}; next;`, ref);
+    if (r.rate !== null) {
+      b.add(dp, r.ingress ? 'ls_in_qos_meter' : 'ls_out_qos_meter', r.priority, r.match,
+        `set_meter(${r.rate}${r.burst !== null ? `, ${r.burst}` : ''}); next;`, ref);
+    }
   }
 
   // l2_lkup / l2_unknown
@@ -334,13 +352,14 @@ export function buildAcl(b: LflowBuilder, acl: Row, ls: Row, info: SwitchInfo): 
   const action = str(acl, 'action');
   const label = int(acl, 'label') ?? 0;
   const stateful = info.hasStatefulAcl || info.hasLbVip;
+  const log = aclLog(acl);
   // reject answers (TCP RST / ICMP unreachable) and sends the answer back the way it came:
   // an ingress reject continues in the egress pipeline after its ACLs, an egress one at the
   // ingress L2 lookup
   const back = ingress ? stageOf('ls_out_qos_mark') : stageOf('ls_in_l2_lkup');
   const reject = `reg0 = 0; reject { /* eth.dst <-> eth.src; ip.dst <-> ip.src; is implicit. */ outport <-> inport; next(pipeline=${back.pipeline},table=${back.table}); };`;
   if (action === 'allow-stateless' || !stateful) {
-    const act = action.startsWith('allow') || action === 'pass' ? 'next;' : action === 'reject' ? reject : '/* drop */';
+    const act = action.startsWith('allow') || action === 'pass' ? `${log}next;` : action === 'reject' ? `${log}${reject}` : `${log}/* drop */`;
     b.add(dp, st, prio, match, act, ref);
     if (action === 'allow-stateless' && info.hasStatefulAcl) {
       b.add(dp, ingress ? 'ls_in_pre_acl' : 'ls_out_pre_acl', prio, match, `${REGBIT_ACL_STATELESS} = 1; next;`, ref);
@@ -349,18 +368,29 @@ export function buildAcl(b: LflowBuilder, acl: Row, ls: Row, info: SwitchInfo): 
   }
   if (action === 'allow' || action === 'allow-related') {
     const lbl = label !== 0 ? `${REGBIT_ACL_LABEL} = 1; reg3 = ${label}; ` : '';
-    b.add(dp, st, prio, `${REGBIT_ACL_HINT_ALLOW_NEW} == 1 && (${match})`, `${REGBIT_CONNTRACK_COMMIT} = 1; ${lbl}next;`, ref);
+    b.add(dp, st, prio, `${REGBIT_ACL_HINT_ALLOW_NEW} == 1 && (${match})`, `${REGBIT_CONNTRACK_COMMIT} = 1; ${lbl}${log}next;`, ref);
     b.add(dp, st, prio, `${REGBIT_ACL_HINT_ALLOW} == 1 && (${match})`,
-      label !== 0 ? `${REGBIT_CONNTRACK_COMMIT} = 1; ${lbl}next;` : 'next;', ref);
+      label !== 0 ? `${REGBIT_CONNTRACK_COMMIT} = 1; ${lbl}${log}next;` : `${log}next;`, ref);
   } else if (action === 'reject') {
-    b.add(dp, st, prio, `(${REGBIT_ACL_HINT_DROP} == 1) && ${match}`, reject, ref);
-    b.add(dp, st, prio, `(${REGBIT_ACL_HINT_BLOCK} == 1) && ${match}`, `ct_commit { ct_mark.blocked = 1; };  ${reject}`, ref);
+    b.add(dp, st, prio, `(${REGBIT_ACL_HINT_DROP} == 1) && ${match}`, `${log}${reject}`, ref);
+    b.add(dp, st, prio, `(${REGBIT_ACL_HINT_BLOCK} == 1) && ${match}`, `${log}ct_commit { ct_mark.blocked = 1; };  ${reject}`, ref);
   } else if (action === 'drop') {
-    b.add(dp, st, prio, `${REGBIT_ACL_HINT_DROP} == 1 && (${match})`, '/* drop */', ref);
-    b.add(dp, st, prio, `${REGBIT_ACL_HINT_BLOCK} == 1 && (${match})`, 'ct_commit { ct_mark.blocked = 1; }; /* drop */', ref);
+    b.add(dp, st, prio, `${REGBIT_ACL_HINT_DROP} == 1 && (${match})`, `${log}/* drop */`, ref);
+    b.add(dp, st, prio, `${REGBIT_ACL_HINT_BLOCK} == 1 && (${match})`, `ct_commit { ct_mark.blocked = 1; }; ${log}/* drop */`, ref);
   } else if (action === 'pass') {
-    b.add(dp, st, prio, match, 'next;', ref);
+    b.add(dp, st, prio, match, `${log}next;`, ref);
   }
+}
+
+/** The `log(...)` action of an ACL with log=true (ovn-controller logs, rate-limited by its meter). */
+function aclLog(acl: Row): string {
+  if (bool(acl, 'log') !== true) return '';
+  const action = str(acl, 'action');
+  const verdict = action.startsWith('allow') ? 'allow' : action;
+  const name = optStr(acl, 'name');
+  const meter = optStr(acl, 'meter');
+  const parts = [name !== null ? `name=${q(name)}` : null, `severity=${optStr(acl, 'severity') ?? 'info'}`, `verdict=${verdict}`, meter !== null ? `meter=${q(meter)}` : null];
+  return `log(${parts.filter((x) => x !== null).join(', ')}); `;
 }
 
 /** One load balancer on one switch: VIP → ct_lb_mark backends. */

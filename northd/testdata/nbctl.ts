@@ -98,8 +98,8 @@ export class Nbctl {
       case 'create': {
         const row: { [k: string]: unknown } = {};
         for (const kv of a.slice(1)) {
-          const m = /^(\w+):([\w-]+)=(.*)$/.exec(kv);
-          if (m !== null && m[1] !== undefined && m[2] !== undefined) row[m[1]] = { ...(row[m[1]] as object | undefined), [m[2]]: m[3] ?? '' };
+          const m = /^(\w+):([\w.-]+)=(.*)$/.exec(kv);
+          if (m !== null && m[1] !== undefined && m[2] !== undefined) row[m[1]] = { ...(row[m[1]] as object | undefined), [m[2]]: (m[3] ?? '').replace(/^"(.*)"$/, '$1') };
           else { const [k, v] = kv.split('='); if (k !== undefined) row[k] = v ?? ''; }
         }
         const u = this.insert(arg(0) as NbTable, row as Omit<Row, '_uuid'>);
@@ -130,11 +130,29 @@ export class Nbctl {
         const pg = opts.includes('--type=port-group');
         const label = Number(opts.find((o) => o.startsWith('--label='))?.slice(8) ?? 0);
         const options: { [k: string]: string } = opts.includes('--apply-after-lb') ? { 'apply-after-lb': 'true' } : {};
-        const u = this.insert('ACL', { direction: arg(1), priority: Number(arg(2)), match: arg(3), action: arg(4), options, label });
+        const opt = (k: string): string[] => { const o = opts.find((x) => x.startsWith(`--${k}=`)); return o === undefined ? [] : [o.slice(k.length + 3)]; };
+        const log = opts.includes('--log') || opt('name').length + opt('severity').length + opt('meter').length > 0;
+        const u = this.insert('ACL', {
+          direction: arg(1), priority: Number(arg(2)), match: arg(3), action: arg(4), options, label,
+          log, name: opt('name'), severity: opt('severity'), meter: opt('meter'),
+        });
         if (pg) this.push('Port_Group', this.find('Port_Group', arg(0)), 'acls', u);
         else this.push('Logical_Switch', this.find('Logical_Switch', arg(0)), 'acls', u);
         break;
       }
+      case 'qos-add': {
+        const action: { [k: string]: string } = {};
+        const bandwidth: { [k: string]: string } = {};
+        for (const kv of a.slice(4)) {
+          const [k, v] = kv.split('=');
+          if (k === 'dscp' && v !== undefined) action['dscp'] = v;
+          else if ((k === 'rate' || k === 'burst') && v !== undefined) bandwidth[k] = v;
+        }
+        const u = this.insert('QoS', { direction: arg(1), priority: Number(arg(2)), match: arg(3), action, bandwidth, external_ids: {} });
+        this.push('Logical_Switch', this.find('Logical_Switch', arg(0)), 'qos_rules', u);
+        break;
+      }
+      case 'meter-add': break; // meters are SB-side rate limits; flows only name them
       case 'lb-add': this.insert('Load_Balancer', { name: arg(0), vips: { [arg(1)]: arg(2) }, protocol: a[3] ?? 'tcp', options: {} }); break;
       case 'lr-lb-add': this.push('Logical_Router', this.find('Logical_Router', arg(0)), 'load_balancer', this.find('Load_Balancer', arg(1))._uuid); break;
       case 'ls-lb-add': this.push('Logical_Switch', this.find('Logical_Switch', arg(0)), 'load_balancer', this.find('Load_Balancer', arg(1))._uuid); break;

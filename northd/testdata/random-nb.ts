@@ -1,6 +1,7 @@
 // northd/testdata/random-nb.ts — test support: random NB change operations over plain rows
 // (switches, ports, addresses, port groups, ACLs, routers, router ports, NAT, routes,
-// policies, load balancers, DHCP options, gateway chassis, distributed NAT), deleting the way OVSDB garbage collection and
+// policies, load balancers, DHCP options, gateway chassis, distributed NAT, DNS, QoS, ACL
+// logging), deleting the way OVSDB garbage collection and
 // weak references would, and the row diff that turns two snapshots into NbChanges.
 // Shared by the incremental==recompute property test and the SB sync property test.
 import fc from 'fast-check';
@@ -253,6 +254,46 @@ export function applyOp(nb: Nb, op: Op): void {
       for (const lr of nb.Logical_Router.values()) if (list(lr, 'nat').includes(nat._uuid)) upd(nb, 'Logical_Router', lr, { nat: list(lr, 'nat').filter((x) => x !== nat._uuid) });
       break;
     }
+    case 26: {
+      // DNS records on a switch: a new row, an edit of one, or the switch drops them
+      const ls = pick(lss, op.a);
+      if (ls === undefined) break;
+      const cur = pick(list(ls, 'dns_records'), op.b);
+      const dns = cur === undefined ? undefined : nb.DNS.get(cur);
+      if (dns !== undefined && op.c % 3 === 0) { upd(nb, 'Logical_Switch', ls, { dns_records: [] }); break; }
+      if (dns !== undefined && op.c % 3 === 1) { upd(nb, 'DNS', dns, { records: op.b % 2 ? {} : { [`vm${n}.ovn.org`]: ip } }); break; }
+      const d: Row = { _uuid: uuid(), records: { [`vm${n}.ovn.org`]: ip }, external_ids: {} };
+      set(nb, 'DNS', d);
+      upd(nb, 'Logical_Switch', ls, { dns_records: [...list(ls, 'dns_records'), d._uuid].sort() });
+      break;
+    }
+    case 27: {
+      // a QoS rule (DSCP mark and/or meter) on a switch, or one removed
+      const ls = pick(lss, op.a);
+      if (ls === undefined) break;
+      const cur = pick(list(ls, 'qos_rules'), op.b);
+      if (cur !== undefined && op.c % 3 === 0) {
+        nb.QoS.delete(cur);
+        upd(nb, 'Logical_Switch', ls, { qos_rules: list(ls, 'qos_rules').filter((x) => x !== cur) });
+        break;
+      }
+      const qos: Row = {
+        _uuid: uuid(), direction: op.b % 2 ? 'from-lport' : 'to-lport', priority: op.b % 100, match: `ip4.src == ${ip}`,
+        action: op.c % 2 ? { dscp: String(op.c % 64) } : {}, bandwidth: op.c % 2 ? {} : { rate: String(1000 + op.b), ...(op.b % 3 ? { burst: '100' } : {}) }, external_ids: {},
+      };
+      set(nb, 'QoS', qos);
+      upd(nb, 'Logical_Switch', ls, { qos_rules: [...list(ls, 'qos_rules'), qos._uuid].sort() });
+      break;
+    }
+    case 28: {
+      // ACL logging on or off, with a name, severity and meter sometimes
+      const acl = pick(acls, op.a);
+      if (acl === undefined) break;
+      upd(nb, 'ACL', acl, {
+        log: op.b % 3 !== 0, name: op.c % 2 ? [`acl${n}`] : [], severity: op.c % 3 ? ['warning'] : [], meter: op.b % 2 ? ['m1'] : [],
+      });
+      break;
+    }
     case 19: {
       const lb = pick(lbs, op.a);
       if (lb === undefined) break;
@@ -265,7 +306,7 @@ export function applyOp(nb: Nb, op: Op): void {
   }
 }
 
-const KINDS = 26;
+const KINDS = 29;
 export const opArb = fc.record({ kind: fc.nat(KINDS - 1), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
 /** Ops biased to routers: switches, ports, routers, router ports, NAT, LBs, localnet, gateway chassis. */
 const ROUTER_KINDS = [0, 2, 12, 13, 13, 14, 15, 16, 18, 22, 23, 24, 25] as const;

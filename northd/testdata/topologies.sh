@@ -188,3 +188,26 @@ lsp-add public public-lr1 -- lsp-set-type public-lr1 router -- lsp-set-addresses
 lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
 lb-add lb1 172.16.0.100:80 "10.0.1.10:8080" tcp
 lr-lb-add lr1 lb1
+
+topology dns
+ls-add ls1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:0a 10.0.0.10 fd00::a"
+lsp-add ls1 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:00:0b 10.0.0.11"
+--id=@d create DNS 'records:vm1.ovn.org="10.0.0.10 fd00::a"' records:vm2.ovn.org=10.0.0.11 -- set Logical_Switch ls1 dns_records=@d
+
+topology qos
+ls-add ls1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:0a 10.0.0.10"
+qos-add ls1 from-lport 100 "ip4.src == 10.0.0.10" dscp=12
+qos-add ls1 to-lport 200 "ip4.dst == 10.0.0.10" rate=1000 burst=100
+qos-add ls1 from-lport 300 "ip4.src == 10.0.0.10 && udp" rate=2000 dscp=20
+
+topology acl-log
+ls-add ls1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:0a 10.0.0.10"
+meter-add m1 drop 10 pktps
+--log --name=ssh --severity=warning acl-add ls1 to-lport 1000 "ip4 && tcp.dst == 22" allow-related
+--log --meter=m1 acl-add ls1 from-lport 1001 "ip4.src == 10.0.0.10 && udp" drop
+--log --name=rej --severity=alert acl-add ls1 to-lport 1002 "ip4 && tcp.dst == 23" reject
+--log acl-add ls1 from-lport 900 "ip4" allow
+--log --severity=debug acl-add ls1 to-lport 800 "ip6" allow-stateless
