@@ -3,7 +3,8 @@
 // Owns: dispatch: daemons (nbdb, sbdb, northd, up), `loom sb ...` (southbound), and
 // everything else as ovn-nbctl-style northbound commands; printing results and errors
 // (`loom: MESSAGE` + hint on stderr, exit 1; with --json the error object on stdout).
-// Reads: argv and env (LOOM_NB, LOOM_SB).
+// Reads: argv and env (LOOM_NB, LOOM_SB, LOOM_NB_DAEMON: hand the command to the resident
+// client that `loom --detach` started, cli/daemon.ts).
 // Called by: cli/main.ts (bin/loom.js runs its compiled form; `node --import tsx cli/main.ts`
 // in development).
 // Must never: import a daemon module before it is asked for (dynamic import through load(),
@@ -20,6 +21,8 @@ import { nbCommands } from './nbctl.js';
 import { sbCommands } from './sbctl.js';
 import { runInvocation } from './run.js';
 import { HttpStore } from './http-store.js';
+import { sendToDaemon, startCtlDaemon, type CtlIo } from './daemon.js';
+import type { DatabaseSchema } from '../store/types.js';
 
 /** Imports a module of this repository by path relative to this file, at run time only. */
 async function load<T>(rel: string): Promise<T> {
@@ -32,18 +35,23 @@ type ClientModule = typeof import('../store/client.js');
 const DEFAULT_NB = 'http://127.0.0.1:6641';
 const DEFAULT_SB = 'http://127.0.0.1:6642';
 
-function printError(e: unknown, json: boolean): void {
+const processIo: CtlIo = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+};
+
+function printError(e: unknown, json: boolean, io: CtlIo = processIo): void {
   const err =
     e instanceof LoomError
       ? e
       : new LoomError({ code: 'internal', message: e instanceof Error ? e.message : String(e), hint: 'this is a bug in loom; please report it with the command line' });
   if (json) {
-    process.stdout.write(JSON.stringify({ error: err.toJSON() }) + '\n');
+    io.out(JSON.stringify({ error: err.toJSON() }) + '\n');
     return;
   }
   let text = `loom: ${err.message}\n`;
   if (err.hint !== undefined) text += `hint: ${err.hint}\n`;
-  process.stderr.write(text);
+  io.err(text);
 }
 
 function connectError(url: string, e: unknown): LoomError {
@@ -57,13 +65,23 @@ function connectError(url: string, e: unknown): LoomError {
   });
 }
 
-/** ovn-nbctl style: `loom [OPTIONS] CMD ARGS [-- ...]` against the NB (or SB) store. */
-export async function ctl(argv: readonly string[], table: readonly CommandSpec[], defaultDb: string, prefix: string): Promise<number> {
+/**
+ * ovn-nbctl style: `loom [OPTIONS] CMD ARGS [-- ...]` against the NB (or SB) store.
+ * `schemas`: database schemas already fetched, by URL (the resident daemon's cache).
+ */
+export async function ctl(
+  argv: readonly string[],
+  table: readonly CommandSpec[],
+  defaultDb: string,
+  prefix: string,
+  io: CtlIo = processIo,
+  schemas?: Map<string, DatabaseSchema>,
+): Promise<number> {
   const json = argv.includes('--json') || argv.includes('--format=json');
   try {
     const inv = parseArgs(argv, table);
     if (inv.help) {
-      process.stdout.write(inv.helpFor !== undefined ? commandHelp(inv.helpFor, prefix) : mainHelp(nbCommands, sbCommands));
+      io.out(inv.helpFor !== undefined ? commandHelp(inv.helpFor, prefix) : mainHelp(nbCommands, sbCommands));
       return 0;
     }
     if (inv.commands.length === 0) {
@@ -73,20 +91,95 @@ export async function ctl(argv: readonly string[], table: readonly CommandSpec[]
     const timeoutMs = inv.global.timeout > 0 ? inv.global.timeout * 1000 : 600_000;
     let store;
     try {
-      store = await HttpStore.connect(url, timeoutMs);
+      store = await HttpStore.connect(url, timeoutMs, schemas?.get(url));
     } catch (e) {
       throw connectError(url, e);
     }
+    schemas?.set(url, store.schema);
     try {
       const watchStore = async () => (await load<ClientModule>('../store/client.js')).RemoteStore.connect(url, { requestTimeoutMs: timeoutMs });
       const r = await runInvocation(store, inv, { watchStore });
-      process.stdout.write(r.output);
+      io.out(r.output);
     } finally {
       await store.close();
     }
     return 0;
   } catch (e) {
-    printError(e, json);
+    printError(e, json, io);
+    return 1;
+  }
+}
+
+/** Whether argv is a command the resident daemon runs (not a daemon, help or --detach). */
+export function forwardable(argv: readonly string[]): boolean {
+  const first = argv[0];
+  if (first === undefined || ['--help', '-h', 'help', '--version', '-V'].includes(first)) return false;
+  return !daemons.some((d) => d.name === first) && !argv.includes('--detach');
+}
+
+/** `loom --detach [--db=URL]`: starts the resident client in the background, prints its socket. */
+async function detach(argv: readonly string[]): Promise<number> {
+  try {
+    const a = daemonArgs('--detach', argv, ['db'], ['detach']);
+    const nb = a.values.get('db') ?? process.env['LOOM_NB'] ?? DEFAULT_NB;
+    const sb = process.env['LOOM_SB'] ?? DEFAULT_SB;
+    const { spawn } = await import('node:child_process');
+    const script = process.argv[1];
+    if (script === undefined) throw new LoomError({ code: 'internal', message: 'cannot tell which script runs loom (no argv[1])' });
+    const child = spawn(process.execPath, [...process.execArgv, script, CHILD, nb, sb], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+    const line = await new Promise<string>((resolve) => {
+      let buf = '';
+      child.stdout.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const nl = buf.indexOf('\n');
+        if (nl >= 0) resolve(buf.slice(0, nl));
+      });
+      child.once('exit', (code) => resolve(`error the daemon exited (${String(code)}) before listening`));
+    });
+    child.stdout.destroy();
+    child.unref();
+    if (!line.startsWith('ready ')) throw new LoomError({ code: 'unavailable', message: `--detach: ${line.replace(/^error /, '')}` });
+    process.stdout.write(line.slice('ready '.length) + '\n');
+    return 0;
+  } catch (e) {
+    printError(e, false);
+    return e instanceof LoomError && e.code === 'bad-request' ? 2 : 1;
+  }
+}
+
+const CHILD = '__loom-ctl-daemon';
+
+/** The detached child: serve forwarded commands until SIGTERM/SIGINT. */
+async function ctlDaemon(nb: string, sb: string): Promise<number> {
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const socket = join(process.env['XDG_RUNTIME_DIR'] ?? tmpdir(), `loom-nbctl.${process.pid}.ctl`);
+  let d;
+  try {
+    d = await startCtlDaemon(socket, (argv, io, schemas) => {
+      if (!forwardable(argv)) {
+        io.err(`loom: the loom daemon runs northbound and southbound commands only, not '${argv.join(' ')}'\nhint: unset LOOM_NB_DAEMON to run it directly\n`);
+        return Promise.resolve(1);
+      }
+      return argv[0] === 'sb' ? ctl(argv.slice(1), sbCommands, sb, 'loom sb ', io, schemas) : ctl(argv, nbCommands, nb, 'loom ', io, schemas);
+    });
+  } catch (e) {
+    process.stdout.write(`error cannot listen on ${socket}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+  const stopped = untilSignal([d]);
+  process.stdout.write(`ready ${socket}\n`);
+  return await stopped;
+}
+
+/** LOOM_NB_DAEMON set: hand argv to the resident client and print its answer. */
+async function forward(socket: string, argv: readonly string[]): Promise<number> {
+  try {
+    const a = await sendToDaemon(socket, argv);
+    (a.stream === 2 ? process.stderr : process.stdout).write(a.text);
+    return a.status;
+  } catch (e) {
+    printError(e, false);
     return 1;
   }
 }
@@ -254,6 +347,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write('loom 0.1.0\n');
     return 0;
   }
+  if (first === CHILD) return ctlDaemon(argv[1] ?? DEFAULT_NB, argv[2] ?? DEFAULT_SB);
+  if (argv.includes('--detach')) return detach(argv);
+  const fwd = process.env['LOOM_NB_DAEMON'];
+  if (fwd !== undefined && fwd !== '' && forwardable(argv)) return forward(fwd, argv);
   if (daemons.some((d) => d.name === first)) return daemon(first, argv.slice(1));
   if (first === 'sb') return ctl(argv.slice(1), sbCommands, process.env['LOOM_SB'] ?? DEFAULT_SB, 'loom sb ');
   return ctl(argv, nbCommands, process.env['LOOM_NB'] ?? DEFAULT_NB, 'loom ');

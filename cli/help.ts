@@ -87,6 +87,13 @@ GLOBAL OPTIONS
   --bare                values only (no names, quotes or brackets)
   --no-headings         no column headings in table and csv formats
   -h, --help            this text; "loom COMMAND --help" for one command
+  --detach [--db=URL]   start a resident client in the background and print its control
+                        socket (as ovn-nbctl --detach); with LOOM_NB_DAEMON set to it,
+                        each loom command is handed to it instead of starting node:
+                            export LOOM_NB_DAEMON=$(loom --detach)
+                        it uses --db (or LOOM_NB, LOOM_SB) as they were when it started,
+                        unless a command gives --db; stop it with kill (the number in
+                        the socket name is its pid)
 
 DATABASE VALUES
   Sets: a,b or [a,b]; maps: {k=v,k2=v2}; map keys: COL:KEY=VALUE; strings may be
@@ -97,6 +104,12 @@ DATABASE VALUES
 ENVIRONMENT
   LOOM_NB   northbound database URL (default http://127.0.0.1:6641)
   LOOM_SB   southbound database URL (default http://127.0.0.1:6642)
+  LOOM_NB_DAEMON
+            control socket of a resident client (loom --detach): commands other than
+            daemons go to it (bin/loom forwards with nc -U; node is not started)
+  NODE_EXTRA_CA_CERTS
+            dropped by the loom launcher unless an https:// URL is in play: node would
+            parse that whole certificate file at every start-up
 
 EXIT STATUS
   0  success

@@ -11,9 +11,11 @@
 // those costs ~150 ms per process, more than the whole invocation should take (the
 // reference replay runs one process per ~300-command file). Watching (--wait) goes
 // through store/client.ts RemoteStore, imported only then.
-// Invariants: one connection per invocation, closed by close().
+// Invariants: one connection per invocation, closed by close(). node:http is loaded on the
+// first connect, not at module load: the CLI's V8 start-up snapshot (cli/snapshot.ts) holds
+// this module, and node 20 cannot put node:http into a snapshot.
 
-import { Agent, request as httpRequest } from 'node:http';
+import type * as Http from 'node:http';
 import type { Observable } from 'rxjs';
 import { LoomError, type Condition, type DatabaseSchema, type ErrorCode, type Operation, type Row, type Store, type TransactResult, type WatchEvent } from '../store/types.js';
 
@@ -42,23 +44,34 @@ function errorFrom(body: unknown, status: number): LoomError {
   });
 }
 
+let httpModule: typeof Http | undefined;
+async function http(): Promise<typeof Http> {
+  // getBuiltinModule (node >= 20.16) is synchronous and works inside the start-up snapshot,
+  // where import() has no loader to call.
+  httpModule ??= typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('node:http') : await import('node:http');
+  return httpModule;
+}
+
 export class HttpStore implements Store {
   private constructor(
     readonly url: string,
     readonly schema: DatabaseSchema,
-    private readonly agent: Agent,
+    private readonly http: typeof Http,
+    private readonly agent: Http.Agent,
     private readonly timeoutMs: number,
   ) {}
 
-  static async connect(url: string, timeoutMs = 60_000): Promise<HttpStore> {
+  /** `schema`: one this process already fetched from url (the resident daemon, cli/daemon.ts, keeps them). */
+  static async connect(url: string, timeoutMs = 60_000, schema?: DatabaseSchema): Promise<HttpStore> {
     const base = url.replace(/\/+$/, '');
     if (!/^http:\/\//.test(base)) {
       throw new LoomError({ code: 'bad-request', message: `${url}: expected an http://HOST:PORT database URL`, value: url, hint: 'example: --db=http://127.0.0.1:6641' });
     }
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const h = await http();
+    const agent = new h.Agent({ keepAlive: true, maxSockets: 1 });
     try {
-      const schema = await call<DatabaseSchema>(agent, `${base}/v1/schema`, 'GET', undefined, timeoutMs);
-      return new HttpStore(base, schema, agent, timeoutMs);
+      const got = schema ?? (await call<DatabaseSchema>(h, agent, `${base}/v1/schema`, 'GET', undefined, timeoutMs));
+      return new HttpStore(base, got, h, agent, timeoutMs);
     } catch (e) {
       agent.destroy();
       throw e;
@@ -66,7 +79,7 @@ export class HttpStore implements Store {
   }
 
   transact(ops: readonly Operation[]): Promise<TransactResult> {
-    return call<TransactResult>(this.agent, `${this.url}/v1/transact`, 'POST', JSON.stringify({ ops }), this.timeoutMs);
+    return call<TransactResult>(this.http, this.agent, `${this.url}/v1/transact`, 'POST', JSON.stringify({ ops }), this.timeoutMs);
   }
 
   async select(table: string, where: readonly Condition[] = []): Promise<readonly Row[]> {
@@ -75,7 +88,7 @@ export class HttpStore implements Store {
   }
 
   async revision(): Promise<number> {
-    return (await call<{ revision: number }>(this.agent, `${this.url}/v1/health`, 'GET', undefined, this.timeoutMs)).revision;
+    return (await call<{ revision: number }>(this.http, this.agent, `${this.url}/v1/health`, 'GET', undefined, this.timeoutMs)).revision;
   }
 
   watch(): Observable<WatchEvent> {
@@ -87,9 +100,9 @@ export class HttpStore implements Store {
   }
 }
 
-function call<T>(agent: Agent, url: string, method: string, body: string | undefined, timeoutMs: number): Promise<T> {
+function call<T>(h: typeof Http, agent: Http.Agent, url: string, method: string, body: string | undefined, timeoutMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const req = httpRequest(url, { method, agent, headers: body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const req = h.request(url, { method, agent, headers: body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

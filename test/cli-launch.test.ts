@@ -1,12 +1,15 @@
-// test/cli-launch.test.ts — bin/loom.js runs the one-file bundle only while it is fresh, its
-// V8 code cache only when it was made for exactly that bundle, and falls back to the
-// compiled modules otherwise. Runs the real launcher in a throwaway tree with stand-in
-// bundle and modules (so it never depends on, or disturbs, this checkout's dist/); and the
-// real launcher and bundle, when built, start a daemon (its modules are imported at run time).
+// test/cli-launch.test.ts — bin/loom (sh) hands argv to node byte for byte, without
+// NODE_EXTRA_CA_CERTS unless an https URL is in play, or to a resident client
+// (LOOM_NB_DAEMON) with its answer's stream and status; bin/loom.js runs the one-file
+// bundle only while it is fresh and falls back to the compiled modules otherwise. Runs the
+// real launchers in a throwaway tree with stand-in bundle and modules (so it never depends
+// on, or disturbs, this checkout's dist/); and the real launcher and bundle, when built,
+// start a daemon (its modules are imported at run time).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,4 +98,95 @@ test('the built launcher runs `loom nbdb` (a run-time import from the bundle) an
   child.kill('SIGTERM');
   assert.equal(await exited, 0);
   assert.equal(err, '', 'nothing on stderr (no warnings)');
+});
+
+/** A tree with the real bin/loom and a stand-in bin/loom.js that reports what it was given. */
+function shTree(): { dir: string; sh(argv: string[], env?: NodeJS.ProcessEnv, via?: string): { out: string; err: string; status: number | null } } {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-sh-'));
+  mkdirSync(join(dir, 'bin'));
+  copyFileSync(join(root, 'bin', 'loom'), join(dir, 'bin', 'loom'));
+  copyFileSync(join(root, 'bin', 'package.json'), join(dir, 'bin', 'package.json'));
+  writeFileSync(
+    join(dir, 'bin', 'loom.js'),
+    "process.stdout.write(JSON.stringify({ argv: process.argv.slice(2), ca: process.env.NODE_EXTRA_CA_CERTS ?? null })); process.exitCode = 4;\n",
+  );
+  const sh = (argv: string[], env: NodeJS.ProcessEnv = {}, via = join(dir, 'bin', 'loom')) => {
+    const base: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: '/dev/null' };
+    delete base['LOOM_NB'];
+    delete base['LOOM_SB'];
+    delete base['LOOM_NB_DAEMON'];
+    const r = spawnSync('sh', [via, ...argv], { encoding: 'utf8', env: { ...base, ...env }, timeout: 20_000 });
+    return { out: r.stdout, err: r.stderr, status: r.status };
+  };
+  return { dir, sh };
+}
+
+test('bin/loom: argv reaches node byte for byte, with its exit status, also through an npm-style symlink', (t) => {
+  const { dir, sh } = shTree();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const argv = ['--db=http://127.0.0.1:1', 'acl-add', 'pg1', 'to-lport', '1002', "outport == @pg1 && ip4.src == $pg1_ip4 'q' \"d\"", '', 'a\nb', '*', '-- x'];
+  const r = sh(argv);
+  assert.equal(r.status, 4);
+  assert.deepEqual(JSON.parse(r.out).argv, argv);
+  mkdirSync(join(dir, 'node_modules', '.bin'), { recursive: true });
+  symlinkSync('../../bin/loom', join(dir, 'node_modules', '.bin', 'loom'));
+  const l = sh(['ls-list'], {}, join(dir, 'node_modules', '.bin', 'loom'));
+  assert.deepEqual(JSON.parse(l.out).argv, ['ls-list']);
+});
+
+test('bin/loom: NODE_EXTRA_CA_CERTS is dropped unless an https URL is in argv, LOOM_NB or LOOM_SB', (t) => {
+  const { dir, sh } = shTree();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const ca = (argv: string[], env: NodeJS.ProcessEnv = {}) => JSON.parse(sh(argv, env).out).ca as string | null;
+  assert.equal(ca(['--db=http://127.0.0.1:6641', 'show']), null);
+  assert.equal(ca(['nbdb', '--db', 'x.db']), null);
+  assert.equal(ca(['--db=https://nb.example:6641', 'show']), '/dev/null');
+  assert.equal(ca(['show'], { LOOM_NB: 'https://nb.example:6641' }), '/dev/null');
+  assert.equal(ca(['sb', 'show'], { LOOM_SB: 'https://sb.example:6642' }), '/dev/null');
+});
+
+test('bin/loom: with LOOM_NB_DAEMON, commands go to the resident client (stream and status from its answer); daemons, help and --detach do not', { skip: spawnSync('sh', ['-c', 'command -v nc']).status !== 0 && 'no nc' }, async (t) => {
+  const { dir, sh } = shTree();
+  const socket = join(dir, 'd.ctl');
+  const got: string[] = [];
+  const server = createServer({ allowHalfOpen: true }, (c) => {
+    const chunks: Buffer[] = [];
+    c.on('data', (d: Buffer) => chunks.push(d));
+    c.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      got.push(body);
+      c.end(body.startsWith('fail\0') ? '3 2\nloom: boom\n' : '0 1\nok: ' + JSON.stringify(body.split('\0')) + '\n');
+    });
+  });
+  await new Promise<void>((r) => server.listen(socket, r));
+  t.after(async () => {
+    await new Promise<void>((r) => server.close(() => r()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const env = { LOOM_NB_DAEMON: socket };
+  // spawnSync would block the event loop the stand-in daemon runs on: use the async form.
+  const run = (argv: string[]) =>
+    new Promise<{ out: string; err: string; status: number | null }>((resolve) => {
+      const base = { ...process.env, ...env };
+      const c = spawn('sh', [join(dir, 'bin', 'loom'), ...argv], { env: base });
+      let out = '';
+      let err = '';
+      c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      c.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      c.once('close', (status) => resolve({ out, err, status }));
+    });
+  const a = await run(['lsp-add', 'sw0', 'p 1', '']);
+  assert.equal(a.status, 0);
+  assert.equal(a.out, 'ok: ' + JSON.stringify(['lsp-add', 'sw0', 'p 1', '', '']) + '\n');
+  const b = await run(['fail']);
+  assert.deepEqual([b.status, b.out, b.err], [3, '', 'loom: boom\n']);
+  for (const argv of [['nbdb', '--db', 'x'], ['--help'], ['--detach']]) {
+    const r = await run(argv);
+    assert.equal(r.status, 4, `${argv.join(' ')} runs node`);
+    assert.deepEqual(JSON.parse(r.out).argv, argv);
+  }
+  assert.equal(got.length, 2);
+  const gone = sh(['ls-list'], { LOOM_NB_DAEMON: join(dir, 'nothing.ctl') });
+  assert.equal(gone.status, 1);
+  assert.match(gone.err, /cannot reach the loom daemon/);
 });
