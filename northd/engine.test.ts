@@ -50,7 +50,7 @@ test('incremental == recompute on random NB change sequences', (t) => {
         assert.equal(new Set(dpKeys).size, dpKeys.length);
       }
     }),
-    { numRuns: 200, seed: 4242 },
+    { numRuns: 300, seed: 4242 },
   );
   assert.ok(changes > 2000, `only ${changes} row changes exercised`);
 });

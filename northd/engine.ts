@@ -22,7 +22,7 @@ import { IncProcEngine, type NodeDef, type RunReport } from './inc-proc.js';
 import { FlowTable, LflowBuilder, type DpFlow } from './lflow.js';
 import { NbModel, isDgp, sameSwitchInfo, type NbChange, type SwitchInfo } from './model.js';
 import { NB_TABLES, bool, int, list, map, optStr, str, type NbTable } from './nb.js';
-import { buildRouter, routerLbSetName, routerLbVips } from './router.js';
+import { buildRouter, periodicRaOptions, routerLbSetName, routerLbVips } from './router.js';
 import { buildAcl, buildLoadBalancer, buildSwitch, buildSwitchPort } from './switch.js';
 import { parseLspAddress } from './addr.js';
 
@@ -282,6 +282,8 @@ export class NorthdEngine implements SbContent {
         case 'Logical_Switch_Port': {
           this.dirtyUnits.add(`lsp:${u}`);
           this.dirtyPorts.add(u);
+          // virtual ports bind only to parents that exist on their switch
+          for (const r of [c.old, c.new]) if (r !== null) for (const v of m.virtualByParent.get(str(r, 'name')) ?? []) this.dirtyUnits.add(`lsp:${v}`);
           const ls = m.lsOfLsp.get(u);
           if (ls !== undefined) this.touchedLs.add(ls);
           for (const pg of m.pgsOfLsp.get(u) ?? []) this.pgTouched(pg);
@@ -354,6 +356,8 @@ export class NorthdEngine implements SbContent {
   private portMoved(p: Uuid): void {
     this.dirtyUnits.add(`lsp:${p}`);
     this.dirtyPorts.add(p);
+    const row = this.model.nb.Logical_Switch_Port.get(p);
+    for (const v of row === undefined ? [] : this.model.virtualByParent.get(str(row, 'name')) ?? []) this.dirtyUnits.add(`lsp:${v}`);
     for (const pg of this.model.pgsOfLsp.get(p) ?? []) this.pgTouched(pg);
     const lsp = this.model.nb.Logical_Switch_Port.get(p);
     if (lsp !== undefined) this.peerLrpsDirty(lsp);
@@ -399,7 +403,7 @@ export class NorthdEngine implements SbContent {
       if (row === undefined) continue;
       const routersChanged = old === undefined || JSON.stringify(old.routerPorts) !== JSON.stringify(info.routerPorts);
       const statefulChanged = old === undefined || old.hasStatefulAcl !== info.hasStatefulAcl || old.hasLbVip !== info.hasLbVip;
-      const routerPortFacts = statefulChanged || old.hasL2Ports !== info.hasL2Ports || old.hasLocalnet !== info.hasLocalnet;
+      const routerPortFacts = statefulChanged || old.hasL2Ports !== info.hasL2Ports || old.localnetPorts.join(' ') !== info.localnetPorts.join(' ');
       // a gateway port answers ARP only where it resides once its switch has a localnet port
       if (old === undefined || old.hasLocalnet !== info.hasLocalnet || (routersChanged && (old.hasLocalnet || info.hasLocalnet))) {
         for (const rp of [...(old?.routerPorts ?? []), ...info.routerPorts]) this.dirtyUnits.add(`lr:${rp.lr}`);
@@ -407,7 +411,7 @@ export class NorthdEngine implements SbContent {
       for (const p of list(row, 'ports')) {
         const lsp = this.model.nb.Logical_Switch_Port.get(p);
         if (lsp === undefined) continue;
-        const statefulPort = str(lsp, 'type') === 'router' || str(lsp, 'type') === 'localnet' || list(lsp, 'dhcpv4_options').length > 0;
+        const statefulPort = ['router', 'localnet', 'external'].includes(str(lsp, 'type')) || list(lsp, 'dhcpv4_options').length > 0 || list(lsp, 'dhcpv6_options').length > 0;
         if (routersChanged || (routerPortFacts && statefulPort)) this.dirtyUnits.add(`lsp:${p}`);
       }
       if (statefulChanged) {
@@ -652,7 +656,7 @@ export class NorthdEngine implements SbContent {
     const m = this.model;
     const lr = m.nb.Logical_Router.get(dp);
     const chassis = lr === undefined ? '' : map(lr, 'options')['chassis'] ?? '';
-    const options: { [k: string]: string } = {};
+    const options: { [k: string]: string } = { ...periodicRaOptions(lrp) };
     const peer = m.peerLsp(lrp);
     if (peer !== undefined) options['peer'] = str(peer, 'name');
     if (chassis !== '') options['l3gateway-chassis'] = chassis;

@@ -50,6 +50,8 @@ export interface SwitchInfo {
   readonly hasL2Ports: boolean;
   /** some port is a localnet port (a gateway port's MAC is then reachable only where it resides) */
   readonly hasLocalnet: boolean;
+  /** the localnet ports' names, sorted (external ports are reached through them) */
+  readonly localnetPorts: readonly string[];
   /** some DNS row of the switch has records (DNS lookup and response stages are active) */
   readonly hasDns: boolean;
   /** the switch's QoS rules, in uuid order */
@@ -100,6 +102,8 @@ export class NbModel {
   readonly aclOwners = new Map<Uuid, Set<string>>();
   /** lb → switches and routers using it */
   readonly lbOwners = new Map<Uuid, Set<Uuid>>();
+  /** parent port name → virtual ports naming it in options:virtual-parents */
+  readonly virtualByParent = new Map<string, Set<Uuid>>();
   /** NAT / static route / policy → router */
   readonly lrOfChild = new Map<Uuid, Set<Uuid>>();
 
@@ -137,6 +141,7 @@ export class NbModel {
         addTo(this.lspByName, str(r, 'name'), u);
         const rp = map(r, 'options')['router-port'];
         if (str(r, 'type') === 'router' && rp !== undefined) addTo(this.lspByRouterPort, rp, u);
+        for (const parent of virtualParents(r)) addTo(this.virtualByParent, parent, u);
         break;
       }
       case 'Logical_Router_Port':
@@ -168,6 +173,7 @@ export class NbModel {
         delFrom(this.lspByName, str(r, 'name'), u);
         const rp = map(r, 'options')['router-port'];
         if (str(r, 'type') === 'router' && rp !== undefined) delFrom(this.lspByRouterPort, rp, u);
+        for (const parent of virtualParents(r)) delFrom(this.virtualByParent, parent, u);
         break;
       }
       case 'Logical_Router_Port':
@@ -298,17 +304,17 @@ export class NbModel {
   switchInfo(lsUuid: Uuid): SwitchInfo {
     const ls = this.nb.Logical_Switch.get(lsUuid);
     if (ls === undefined) {
-      return { routerPorts: [], hasAcls: false, hasStatefulAcl: false, hasLbVip: false, hasUnknown: false, hasL2Ports: false, hasLocalnet: false, hasDns: false, qos: [] };
+      return { routerPorts: [], hasAcls: false, hasStatefulAcl: false, hasLbVip: false, hasUnknown: false, hasL2Ports: false, hasLocalnet: false, localnetPorts: [], hasDns: false, qos: [] };
     }
     const routerPorts: RouterPortInfo[] = [];
     let hasUnknown = false;
     let hasL2Ports = false;
-    let hasLocalnet = false;
+    const localnetPorts: string[] = [];
     for (const p of list(ls, 'ports')) {
       const lsp = this.nb.Logical_Switch_Port.get(p);
       if (lsp === undefined) continue;
       if (str(lsp, 'type') !== 'router') hasL2Ports = true;
-      if (str(lsp, 'type') === 'localnet') hasLocalnet = true;
+      if (str(lsp, 'type') === 'localnet') localnetPorts.push(str(lsp, 'name'));
       if (str(lsp, 'type') === 'router') {
         const rp = this.routerPortInfo(lsp);
         if (rp !== null) routerPorts.push(rp);
@@ -347,8 +353,15 @@ export class NbModel {
         dscp: num(action['dscp']), rate: num(bw['rate']), burst: num(bw['burst']),
       });
     }
-    return { routerPorts, hasAcls, hasStatefulAcl, hasLbVip, hasUnknown, hasL2Ports, hasLocalnet, hasDns, qos };
+    localnetPorts.sort();
+    return { routerPorts, hasAcls, hasStatefulAcl, hasLbVip, hasUnknown, hasL2Ports, hasLocalnet: localnetPorts.length > 0, localnetPorts, hasDns, qos };
   }
+}
+
+/** The parents a virtual port names (options:virtual-parents, comma-separated). */
+export function virtualParents(lsp: Row): string[] {
+  if (str(lsp, 'type') !== 'virtual') return [];
+  return (map(lsp, 'options')['virtual-parents'] ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
 }
 
 /** The IPv4 address of a load-balancer VIP key ("IP" or "IP:PORT"), else null. */

@@ -249,6 +249,7 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
     for (const ext of [...extIps].sort()) natArpReply(b, dp, ext);
   }
 
+  for (const p of ports) buildRouterAdvertisement(b, dp, p);
   buildRouterLoadBalancers(b, model, lr, gw, dgps);
   if (dpKey !== undefined && routerLbVips(model, lr).length > 0) {
     for (const p of ports) {
@@ -304,6 +305,52 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
 
 const EGR_LOOP = 'clone { ct_clear; inport = outport; outport = ""; eth.dst <-> eth.src; flags = 0; flags.loopback = 1; flags.use_snat_zone = reg9[4]; '
   + 'reg0 = 0; reg1 = 0; reg2 = 0; reg3 = 0; reg4 = 0; reg5 = 0; reg6 = 0; reg7 = 0; reg8 = 0; reg9 = 0; reg9[0] = 1; next(pipeline=ingress, table=0); };';
+
+/**
+ * IPv6 router advertisement in reply to a solicitation (ipv6_ra_configs:address_mode set and
+ * a global IPv6 network on the port): ovn-controller builds the RA from put_nd_ra_opts.
+ * rdnss, dnssl and route_info are not modelled yet.
+ */
+function buildRouterAdvertisement(b: LflowBuilder, dp: Uuid, p: Lrp): void {
+  const ra = map(p.row, 'ipv6_ra_configs');
+  const mode = ra['address_mode'];
+  if (mode === undefined || !['slaac', 'dhcpv6_stateful', 'dhcpv6_stateless'].includes(mode) || p.v6.length === 0) return;
+  const ref = { table: 'Logical_Router_Port', uuid: p.row._uuid };
+  const qn = q(p.name);
+  const opts = [`addr_mode = ${q(mode)}`, `slla = ${p.mac}`];
+  const mtu = Number(ra['mtu'] ?? 0);
+  if (mtu > 0) opts.push(`mtu = ${mtu}`);
+  for (const n of p.v6) opts.push(`prefix = ${n.network}/${n.plen}`);
+  const prf = ra['router_preference'];
+  if (prf === 'HIGH' || prf === 'LOW') opts.push(`router_preference = ${q(prf)}`);
+  b.add(dp, 'lr_in_nd_ra_options', 50, `inport == ${qn} && ip6.dst == ff02::2 && nd_rs`, `reg0[5] = put_nd_ra_opts(${opts.join(', ')}); next;`, ref);
+  b.add(dp, 'lr_in_nd_ra_response', 50, `inport == ${qn} && ip6.dst == ff02::2 && nd_ra && reg0[5]`,
+    `eth.dst = eth.src; eth.src = ${p.mac}; ip6.dst = ip6.src; ip6.src = ${p.lla}; outport = inport; flags.loopback = 1; output;`, ref);
+}
+
+/** Port_Binding options for periodic router advertisements (ipv6_ra_configs:send_periodic). */
+export function periodicRaOptions(lrp: Row): { [k: string]: string } {
+  const ra = map(lrp, 'ipv6_ra_configs');
+  if (ra['send_periodic'] !== 'true') return {};
+  const mac = str(lrp, 'mac').toLowerCase();
+  const prefixes: string[] = [];
+  for (const n of list(lrp, 'networks')) {
+    const v6 = parseNetwork(n)?.v6;
+    if (v6 !== undefined) prefixes.push(`${v6.network}/${v6.plen}`);
+  }
+  const max = Math.min(1800, Math.max(4, Number(ra['max_interval'] ?? 600) || 600));
+  const minDefault = max >= 9 ? Math.floor(max * 0.33) : Math.floor(max * 0.75);
+  const min = Math.min(Math.floor(max * 0.75), Math.max(3, Number(ra['min_interval'] ?? minDefault) || minDefault));
+  const prf = ra['router_preference'];
+  const o: { [k: string]: string } = {
+    ipv6_ra_send_periodic: 'true', ipv6_ra_max_interval: String(max), ipv6_ra_min_interval: String(min),
+    ipv6_ra_address_mode: ra['address_mode'] ?? 'slaac', ipv6_ra_prefixes: prefixes.join(' '),
+    ipv6_ra_prf: prf === 'HIGH' || prf === 'LOW' ? prf : 'MEDIUM', ipv6_ra_src_addr: macToLla(mac), ipv6_ra_src_eth: mac,
+  };
+  const mtu = Number(ra['mtu'] ?? 0);
+  if (mtu > 0) o['ipv6_ra_mtu'] = String(mtu);
+  return o;
+}
 
 /** Admission of frames to a router port's MAC (or a distributed NAT MAC on it). */
 function admit(b: LflowBuilder, dp: Uuid, mac: string, port: string, resident: string, routerMac: string, ref: NbRef): void {

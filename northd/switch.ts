@@ -14,7 +14,7 @@
 // reject/tiers, LB health checks and affinity, multicast snooping.
 
 import type { Row } from '../store/types.js';
-import { formatIpv4, ipv4InNetwork, ipv6InNetwork, parseIpv4, parseLspAddress, parseIpv6, parseNetwork, solicitedNode } from './addr.js';
+import { formatIpv4, ipv4InNetwork, ipv6InNetwork, macToLla, parseIpv4, parseLspAddress, parseIpv6, parseNetwork, solicitedNode } from './addr.js';
 import type { LflowBuilder, NbRef } from './lflow.js';
 import type { NbModel, SwitchInfo } from './model.js';
 import { stage as stageOf } from './stages.js';
@@ -276,7 +276,10 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
     b.add(dp, 'ls_in_lookup_fdb', 100, `inport == ${qn}`, `${REGBIT_LKUP_FDB} = lookup_fdb(inport, eth.src); next;`, ref);
     b.add(dp, 'ls_in_put_fdb', 100, `inport == ${qn} && ${REGBIT_LKUP_FDB} == 0`, 'put_fdb(inport, eth.src); next;', ref);
   }
-  if (str(lsp, 'type') !== '') return; // localport, virtual, vtep, ...: not modelled yet
+  const type = str(lsp, 'type');
+  if (type === 'virtual') return buildVirtualPort(b, model, lsp, ls, info, ref);
+  if (type === 'external') return buildExternalPort(b, model, lsp, ls, info, ref);
+  if (type !== '' && type !== 'localport') return; // vtep, l2gateway, ...: not modelled yet
   // enabled=false: the port's traffic is dropped both ways; ARP for it is still answered
   const enabled = bool(lsp, 'enabled') !== false;
   if (!enabled) {
@@ -284,10 +287,12 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
     dropToOutport(b, dp, qn, ref);
   }
   const dhcp4 = model.nb.DHCP_Options.get(list(lsp, 'dhcpv4_options')[0] ?? '');
+  const dhcp6 = model.nb.DHCP_Options.get(list(lsp, 'dhcpv6_options')[0] ?? '');
   for (const a of addresses) {
     const pa = parseLspAddress(a);
     if (pa === null) continue;
     if (dhcp4 !== undefined) buildDhcpv4(b, dp, qn, pa.mac, pa.ipv4, dhcp4, ref, info.hasStatefulAcl || info.hasLbVip);
+    if (dhcp6 !== undefined) buildDhcpv6(b, dp, qn, pa.mac, pa.ipv6, dhcp6, ref, info.hasStatefulAcl || info.hasLbVip);
     l2Lookup(b, dp, qn, pa.mac, ref, enabled);
     for (const ip of pa.ipv4) {
       arpResponder(b, dp, qn, pa.mac, ip, ref);
@@ -295,19 +300,7 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
     for (const ip6 of pa.ipv6) {
       ndResponder(b, dp, qn, pa.mac, ip6, 'nd_na', ref);
     }
-    // ARP resolution on every router attached to this switch, for addresses inside its subnets.
-    for (const rp of info.routerPorts) {
-      for (const ip of pa.ipv4) {
-        if (rp.v4.some((n) => ipv4InNetwork(ip, n))) {
-          arpResolveEntry(b, rp.lr, rp.lrpName, ip, pa.mac, ref);
-        }
-      }
-      for (const ip6 of pa.ipv6) {
-        if (rp.v6.some((n) => ipv6InNetwork(ip6, n))) {
-          b.add(rp.lr, 'lr_in_arp_resolve', 100, `outport == ${q(rp.lrpName)} && xxreg0 == ${ip6}`, `eth.dst = ${pa.mac}; next;`, ref);
-        }
-      }
-    }
+    routerArpEntries(b, info, pa.mac, pa.ipv4, pa.ipv6, ref);
   }
 }
 
@@ -317,7 +310,7 @@ export function arpResolveEntry(b: LflowBuilder, lr: string, port: string, ip: s
 }
 
 /** DHCPv4 for one port address (OVN build_dhcpv4_action): offer, renew, response. */
-function buildDhcpv4(b: LflowBuilder, dp: string, qn: string, mac: string, ips: readonly string[], opts: Row, ref: NbRef, stateful: boolean): void {
+function buildDhcpv4(b: LflowBuilder, dp: string, qn: string, mac: string, ips: readonly string[], opts: Row, ref: NbRef, stateful: boolean, resident = ''): void {
   const net = parseNetwork(str(opts, 'cidr'))?.v4;
   const o = map(opts, 'options');
   const serverId = o['server_id'];
@@ -331,13 +324,102 @@ function buildDhcpv4(b: LflowBuilder, dp: string, qn: string, mac: string, ips: 
   const args = Object.keys(all).sort().map((k) => `${k} = ${all[k]}`).join(', ');
   const put = `reg0[3] = put_dhcp_opts(offerip = ${ip}, ${args}); next;`;
   const base = `inport == ${qn} && eth.src == ${mac}`;
-  b.add(dp, 'ls_in_dhcp_options', 100, `${base} && ip4.src == 0.0.0.0 && ip4.dst == 255.255.255.255 && udp.src == 68 && udp.dst == 67`, put, ref);
-  b.add(dp, 'ls_in_dhcp_options', 100, `${base} && ip4.src == ${ip} && ip4.dst == {${serverId}, 255.255.255.255} && udp.src == 68 && udp.dst == 67`, put, ref);
-  b.add(dp, 'ls_in_dhcp_response', 100, `${base} && ip4 && udp.src == 68 && udp.dst == 67 && reg0[3]`,
+  b.add(dp, 'ls_in_dhcp_options', 100, `${base} && ip4.src == 0.0.0.0 && ip4.dst == 255.255.255.255 && udp.src == 68 && udp.dst == 67${resident}`, put, ref);
+  b.add(dp, 'ls_in_dhcp_options', 100, `${base} && ip4.src == ${ip} && ip4.dst == {${serverId}, 255.255.255.255} && udp.src == 68 && udp.dst == 67${resident}`, put, ref);
+  b.add(dp, 'ls_in_dhcp_response', 100, `${base} && ip4 && udp.src == 68 && udp.dst == 67 && reg0[3]${resident}`,
     `eth.dst = eth.src; eth.src = ${serverMac}; ip4.src = ${serverId}; udp.src = 67; udp.dst = 68; outport = inport; flags.loopback = 1; output;`, ref);
-  // let the server's replies through the to-lport ACLs
+  // let the server's replies through the to-lport ACLs (an external port's go out its localnet port)
+  if (resident !== '') return;
   b.add(dp, 'ls_out_acl', 34000, `outport == ${qn} && eth.src == ${serverMac} && ip4.src == ${serverId} && udp && udp.src == 67 && udp.dst == 68`,
     stateful ? 'ct_commit; next;' : 'next;', ref);
+}
+
+/** DHCPv6 for one port address (OVN build_dhcpv6_action): ia_addr unless stateless, then the options. */
+function buildDhcpv6(b: LflowBuilder, dp: string, qn: string, mac: string, ips: readonly string[], opts: Row, ref: NbRef, stateful: boolean): void {
+  const net = parseNetwork(str(opts, 'cidr'))?.v6;
+  const o = map(opts, 'options');
+  const serverId = o['server_id'];
+  if (net === undefined || serverId === undefined) return;
+  const ip = ips.find((x) => ipv6InNetwork(x, net));
+  if (ip === undefined) return;
+  const stateless = o['dhcpv6_stateless'] === 'true';
+  const args = Object.keys(o).filter((k) => k !== 'dhcpv6_stateless').sort().map((k) => `${k} = ${o[k]}`);
+  if (!stateless) args.unshift(`ia_addr = ${ip}`);
+  const base = `inport == ${qn} && eth.src == ${mac} && ip6.dst == ff02::1:2 && udp.src == 546 && udp.dst == 547`;
+  const lla = macToLla(serverId);
+  b.add(dp, 'ls_in_dhcp_options', 100, base, `reg0[3] = put_dhcpv6_opts(${args.join(', ')}); next;`, ref);
+  b.add(dp, 'ls_in_dhcp_response', 100, `${base} && reg0[3]`,
+    `eth.dst = eth.src; eth.src = ${serverId}; ip6.dst = ip6.src; ip6.src = ${lla}; udp.src = 547; udp.dst = 546; outport = inport; flags.loopback = 1; output;`, ref);
+  b.add(dp, 'ls_out_acl', 34000, `outport == ${qn} && eth.src == ${serverId} && ip6.src == ${lla} && udp && udp.src == 547 && udp.dst == 546`,
+    stateful ? 'ct_commit; next;' : 'next;', ref);
+}
+
+/**
+ * A virtual port (a VIP that one of its parents claims by ARP): its MAC is looked up like a
+ * VIF's; the parents' gratuitous ARP for the VIP binds it (bind_vport); routers resolve the
+ * VIP to the MAC of whichever parent ovn-controller bound it to (none yet: all-zero).
+ */
+function buildVirtualPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: Row, info: SwitchInfo, ref: NbRef): void {
+  const dp = ls._uuid;
+  const qn = q(str(lsp, 'name'));
+  const o = map(lsp, 'options');
+  const vip = o['virtual-ip'] ?? '';
+  if (parseIpv4(vip) === null) return;
+  for (const a of list(lsp, 'addresses')) {
+    const pa = parseLspAddress(a);
+    if (pa !== null) l2Lookup(b, dp, qn, pa.mac, ref);
+  }
+  const onSwitch = new Set(list(ls, 'ports'));
+  for (const parent of (o['virtual-parents'] ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '')) {
+    const p = model.byName(model.lspByName, 'Logical_Switch_Port', parent);
+    if (p === undefined || !onSwitch.has(p._uuid)) continue; // parents must live on the same switch
+    b.add(dp, 'ls_in_arp_rsp', 100, `inport == ${q(parent)} && ((arp.op == 1 && arp.spa == ${vip} && arp.tpa == ${vip}) || (arp.op == 2 && arp.spa == ${vip}))`,
+      `bind_vport(${qn}, inport); next;`, ref);
+  }
+  for (const rp of info.routerPorts) {
+    if (rp.v4.some((n) => ipv4InNetwork(vip, n))) arpResolveEntry(b, rp.lr, rp.lrpName, vip, '00:00:00:00:00:00', ref);
+  }
+}
+
+/**
+ * An external port (a baremetal host behind a localnet port, served by the chassis of its HA
+ * chassis group): DHCP is answered for it only where it resides, and its ARP/ND to the
+ * routers and frames to their MACs are dropped everywhere else.
+ */
+function buildExternalPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: Row, info: SwitchInfo, ref: NbRef): void {
+  const dp = ls._uuid;
+  const name = str(lsp, 'name');
+  const notHere = `!is_chassis_resident(${q(name)})`;
+  const dhcp4 = model.nb.DHCP_Options.get(list(lsp, 'dhcpv4_options')[0] ?? '');
+  for (const a of list(lsp, 'addresses')) {
+    const pa = parseLspAddress(a);
+    if (pa === null) continue;
+    for (const ln of info.localnetPorts) {
+      const qln = q(ln);
+      if (dhcp4 !== undefined) buildDhcpv4(b, dp, qln, pa.mac, pa.ipv4, dhcp4, ref, false, ` && is_chassis_resident(${q(name)})`);
+      const base = `inport == ${qln} && eth.src == ${pa.mac}`;
+      for (const rp of info.routerPorts) {
+        for (const n of rp.v4) b.add(dp, 'ls_in_external_port', 100, `${base} && ${notHere} && arp.tpa == ${n.addr} && arp.op == 1`, 'drop;', ref);
+        for (const ip6 of [...rp.v6.map((n) => n.addr), rp.lla]) b.add(dp, 'ls_in_external_port', 100, `${base} && ${notHere} && ${ndMatch(ip6)}`, 'drop;', ref);
+        b.add(dp, 'ls_in_external_port', 100, `${base} && eth.dst == ${rp.mac} && ${notHere}`, 'drop;', ref);
+      }
+    }
+    routerArpEntries(b, info, pa.mac, pa.ipv4, pa.ipv6, ref);
+  }
+}
+
+/** ARP resolution on every router attached to the switch, for addresses inside its subnets. */
+function routerArpEntries(b: LflowBuilder, info: SwitchInfo, mac: string, v4: readonly string[], v6: readonly string[], ref: NbRef): void {
+  for (const rp of info.routerPorts) {
+    for (const ip of v4) {
+      if (rp.v4.some((n) => ipv4InNetwork(ip, n))) arpResolveEntry(b, rp.lr, rp.lrpName, ip, mac, ref);
+    }
+    for (const ip6 of v6) {
+      if (rp.v6.some((n) => ipv6InNetwork(ip6, n))) {
+        b.add(rp.lr, 'lr_in_arp_resolve', 100, `outport == ${q(rp.lrpName)} && xxreg0 == ${ip6}`, `eth.dst = ${mac}; next;`, ref);
+      }
+    }
+  }
 }
 
 /** One ACL on one switch (OVN 23.03 consider_acl, without logging/meters/reject/tiers). */

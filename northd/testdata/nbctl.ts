@@ -100,7 +100,13 @@ export class Nbctl {
         for (const kv of a.slice(1)) {
           const m = /^(\w+):([\w.-]+)=(.*)$/.exec(kv);
           if (m !== null && m[1] !== undefined && m[2] !== undefined) row[m[1]] = { ...(row[m[1]] as object | undefined), [m[2]]: (m[3] ?? '').replace(/^"(.*)"$/, '$1') };
-          else { const [k, v] = kv.split('='); if (k !== undefined) row[k] = v ?? ''; }
+          else {
+            const i = kv.indexOf('=');
+            const k = kv.slice(0, i);
+            const v = kv.slice(i + 1).replace(/^"(.*)"$/, '$1');
+            if (v.startsWith('@')) row[k] = [this.ids.get(v) ?? ''];
+            else row[k] = /^\d+$/.test(v) ? Number(v) : v;
+          }
         }
         const u = this.insert(arg(0) as NbTable, row as Omit<Row, '_uuid'>);
         if (id !== undefined) this.ids.set(id, u);

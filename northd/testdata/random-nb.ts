@@ -1,7 +1,7 @@
 // northd/testdata/random-nb.ts — test support: random NB change operations over plain rows
 // (switches, ports, addresses, port groups, ACLs, routers, router ports, NAT, routes,
 // policies, load balancers, DHCP options, gateway chassis, distributed NAT, DNS, QoS, ACL
-// logging), deleting the way OVSDB garbage collection and
+// logging, localport/external/virtual ports, DHCPv6, IPv6 RA), deleting the way OVSDB garbage collection and
 // weak references would, and the row diff that turns two snapshots into NbChanges.
 // Shared by the incremental==recompute property test and the SB sync property test.
 import fc from 'fast-check';
@@ -294,6 +294,44 @@ export function applyOp(nb: Nb, op: Op): void {
       });
       break;
     }
+    case 29: {
+      // a localport, an external port (with DHCPv4 sometimes) or a virtual port with parents
+      const ls = pick(lss, op.a);
+      if (ls === undefined) break;
+      const kind = op.c % 3;
+      const parents = lsps.filter((_, i) => (i + op.b) % 4 === 0).map((x) => str(x, 'name')).slice(0, 3);
+      const p: Row = {
+        _uuid: uuid(), name: `t${n}`, type: ['localport', 'external', 'virtual'][kind] ?? 'localport', addresses: [`${mac} ${ip}`], port_security: [],
+        options: kind === 2 ? { 'virtual-ip': ip, 'virtual-parents': [...parents, 'nosuchport'].join(',') } : {},
+      };
+      if (kind === 1 && op.b % 2 === 0) {
+        const d: Row = { _uuid: uuid(), cidr: `10.0.${op.a % 4}.0/24`, options: { lease_time: '3600', router: `10.0.${op.a % 4}.1`, server_id: `10.0.${op.a % 4}.1`, server_mac: 'c0:ff:ee:00:00:01' } };
+        set(nb, 'DHCP_Options', d);
+        set(nb, 'Logical_Switch_Port', { ...p, dhcpv4_options: [d._uuid] });
+      } else set(nb, 'Logical_Switch_Port', p);
+      upd(nb, 'Logical_Switch', ls, { ports: [...list(ls, 'ports'), p._uuid].sort() });
+      break;
+    }
+    case 30: {
+      // DHCPv6 options on a port, or IPv6 RA configs (and an IPv6 network) on a router port
+      if (op.b % 2) {
+        const p = pick(lsps, op.a);
+        if (p === undefined || str(p, 'type') !== '') break;
+        upd(nb, 'Logical_Switch_Port', p, { addresses: [`${mac} ${ip} fd00::${n.toString(16)}`] });
+        const d: Row = { _uuid: uuid(), cidr: 'fd00::/64', options: { server_id: '00:00:00:00:10:02', ...(op.c % 2 ? { dhcpv6_stateless: 'true', dns_server: '{fd00::53}' } : {}) } };
+        set(nb, 'DHCP_Options', d);
+        upd(nb, 'Logical_Switch_Port', nb.Logical_Switch_Port.get(p._uuid) ?? p, { dhcpv6_options: [d._uuid] });
+        break;
+      }
+      const lrp = pick(lrps, op.a);
+      if (lrp === undefined) break;
+      const modes = ['slaac', 'dhcpv6_stateful', 'dhcpv6_stateless'];
+      upd(nb, 'Logical_Router_Port', lrp, {
+        networks: [...list(lrp, 'networks').filter((x) => !x.includes(':')), `fd0${op.c % 4}::1/64`].sort(),
+        ipv6_ra_configs: op.c % 5 === 0 ? {} : { address_mode: modes[op.c % 3] ?? 'slaac', ...(op.c % 2 ? { send_periodic: 'true', max_interval: String(10 + op.b % 100) } : {}), ...(op.b % 3 === 0 ? { mtu: '1450' } : {}) },
+      });
+      break;
+    }
     case 19: {
       const lb = pick(lbs, op.a);
       if (lb === undefined) break;
@@ -306,7 +344,7 @@ export function applyOp(nb: Nb, op: Op): void {
   }
 }
 
-const KINDS = 29;
+const KINDS = 31;
 export const opArb = fc.record({ kind: fc.nat(KINDS - 1), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
 /** Ops biased to routers: switches, ports, routers, router ports, NAT, LBs, localnet, gateway chassis. */
 const ROUTER_KINDS = [0, 2, 12, 13, 13, 14, 15, 16, 18, 22, 23, 24, 25] as const;

@@ -211,3 +211,40 @@ meter-add m1 drop 10 pktps
 --log --name=rej --severity=alert acl-add ls1 to-lport 1002 "ip4 && tcp.dst == 23" reject
 --log acl-add ls1 from-lport 900 "ip4" allow
 --log --severity=debug acl-add ls1 to-lport 800 "ip6" allow-stateless
+
+topology localport
+ls-add ls1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:0a 10.0.0.10"
+lsp-add ls1 meta -- lsp-set-type meta localport -- lsp-set-addresses meta "0a:00:00:00:00:fe 10.0.0.254"
+
+topology external-port
+ls-add ls1 -- lr-add lr1
+lrp-add lr1 lrp1 00:00:01:00:00:01 10.0.0.1/24
+lsp-add ls1 ls1-lr -- lsp-set-type ls1-lr router -- lsp-set-addresses ls1-lr router -- lsp-set-options ls1-lr router-port=lrp1
+lsp-add ls1 ln1 -- lsp-set-type ln1 localnet -- lsp-set-addresses ln1 unknown -- lsp-set-options ln1 network_name=physnet1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:0a 10.0.0.10"
+lsp-add ls1 ext1 -- lsp-set-type ext1 external -- lsp-set-addresses ext1 "0a:00:00:00:00:e1 10.0.0.50"
+--id=@c create HA_Chassis chassis_name=hv1 priority=30 -- --id=@g create HA_Chassis_Group name=hagrp ha_chassis=@c -- set Logical_Switch_Port ext1 ha_chassis_group=@g
+--id=@d create DHCP_Options cidr=10.0.0.0/24 options:lease_time=3600 options:router=10.0.0.1 options:server_id=10.0.0.1 options:server_mac=c0:ff:ee:00:00:01 -- set Logical_Switch_Port ext1 dhcpv4_options=@d
+
+topology virtual-port
+ls-add ls1 -- lr-add lr1
+lrp-add lr1 lrp1 00:00:01:00:00:01 10.0.0.1/24
+lsp-add ls1 ls1-lr -- lsp-set-type ls1-lr router -- lsp-set-addresses ls1-lr router -- lsp-set-options ls1-lr router-port=lrp1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:0a 10.0.0.10"
+lsp-add ls1 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:00:0b 10.0.0.11"
+lsp-add ls1 vip -- lsp-set-type vip virtual -- lsp-set-addresses vip "0a:00:00:00:00:aa 10.0.0.100" -- lsp-set-options vip virtual-ip=10.0.0.100 virtual-parents=vm1,vm2
+
+topology dhcpv6
+ls-add ls1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:0a 10.0.0.10 fd00::a"
+lsp-add ls1 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:00:0b fd00::b"
+--id=@d create DHCP_Options 'cidr="fd00::/64"' options:server_id=00:00:00:00:10:02 -- set Logical_Switch_Port vm1 dhcpv6_options=@d
+--id=@e create DHCP_Options 'cidr="fd00::/64"' options:server_id=00:00:00:00:10:02 options:dhcpv6_stateless=true 'options:dns_server="{fd00::53}"' -- set Logical_Switch_Port vm2 dhcpv6_options=@e
+
+topology router-ra
+ls-add ls1 -- lr-add lr1
+lrp-add lr1 lrp1 00:00:01:00:00:01 10.0.1.254/24 fd01::1/64
+set Logical_Router_Port lrp1 ipv6_ra_configs:address_mode=slaac ipv6_ra_configs:send_periodic=true ipv6_ra_configs:max_interval=30 ipv6_ra_configs:min_interval=10
+lsp-add ls1 ls1-lr -- lsp-set-type ls1-lr router -- lsp-set-addresses ls1-lr router -- lsp-set-options ls1-lr router-port=lrp1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10 fd01::a"
