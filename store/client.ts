@@ -13,12 +13,19 @@
 // Invariants: per watch(), revisions handed to the subscriber strictly increase except that
 // a snapshot may repeat the cursor's revision (it replaces the subscriber's state anyway);
 // after a reconnect the request carries fromRevision = the last delivered revision.
+// Locks (lock/steal/unlock, RFC 7047 §4.1.8): held by one /v1/session WebSocket per
+// RemoteStore, opened on first use; transact() names that session (header Loom-Session)
+// so `assert` sees its locks. When the session socket drops, every lock it held is lost on
+// the server at once: lockEvents() says 'lost' for each, and after reconnecting the client
+// asks again (lock, never steal) for every lock it still wants ('locked' when granted).
+// holds() is true only between 'locked' and 'lost'/'stolen'/unlock.
 
-import { Observable, catchError, defer, retry, throwError, timer, type Subscriber } from 'rxjs';
+import { Observable, Subject, catchError, defer, retry, throwError, timer, type Subscriber } from 'rxjs';
 import http from 'node:http';
 import { WebSocket } from 'ws';
 import { LoomError, type Condition, type DatabaseSchema, type Operation, type Row, type Store, type TransactResult, type WatchEvent, type WatchRequest } from './types.js';
 import { CloseCode, HEALTH_PATH, SCHEMA_PATH, TABLES_PATH, TRANSACT_PATH, WATCH_PATH, errorFromBody, isRetriableClose, parseWatchMessage } from './watch-protocol.js';
+import { SESSION_HEADER, SESSION_PATH, type LockMethod } from './locks.js';
 
 export interface RemoteStoreOptions {
   /** First reconnect delay; doubles per failed attempt up to maxBackoffMs (default 50 ms). */
@@ -46,10 +53,19 @@ class Disconnected extends Error {
   }
 }
 
+/** What happened to a lock of this client's session. */
+export interface LockEvent {
+  /** locked: granted (after waiting, or again after a reconnect); stolen: another session took it; lost: the session dropped. */
+  readonly type: 'locked' | 'stolen' | 'lost';
+  readonly lock: string;
+}
+
 export class RemoteStore implements Store {
   private closed = false;
   private readonly sockets = new Set<WebSocket>();
   private readonly watchers = new Set<Subscriber<WatchEvent>>();
+  private session: LockSession | undefined;
+  private readonly lockSubject = new Subject<LockEvent>();
 
   private constructor(
     readonly url: string,
@@ -75,7 +91,42 @@ export class RemoteStore implements Store {
   }
 
   transact(ops: readonly Operation[]): Promise<TransactResult> {
-    return this.call<TransactResult>(TRANSACT_PATH, { method: 'POST', body: JSON.stringify({ ops }) });
+    const sid = this.session?.id;
+    return this.call<TransactResult>(TRANSACT_PATH, { method: 'POST', body: JSON.stringify({ ops }), ...(sid !== undefined ? { session: sid } : {}) });
+  }
+
+  /**
+   * Asks for a lock: true when granted now, false when queued behind its owner (a 'locked'
+   * event follows when it is granted). Wanted until unlock(): re-asked after a reconnect.
+   */
+  async lock(name: string): Promise<boolean> {
+    return (await this.lockSession().request('lock', name)) === true;
+  }
+
+  /** Takes a lock from whoever holds it (they get 'stolen'); wanted until unlock(). */
+  async steal(name: string): Promise<void> {
+    await this.lockSession().request('steal', name);
+  }
+
+  /** Gives a lock up (or stops waiting for it). */
+  async unlock(name: string): Promise<void> {
+    await this.lockSession().request('unlock', name);
+  }
+
+  /** Whether this client's session holds the lock now (as far as it has been told). */
+  holds(name: string): boolean {
+    return this.session?.held.has(name) ?? false;
+  }
+
+  /** locked / stolen / lost notices for this client's locks (hot: only what happens after subscribing). */
+  lockEvents(): Observable<LockEvent> {
+    return this.lockSubject.asObservable();
+  }
+
+  private lockSession(): LockSession {
+    if (this.closed) throw new LoomError({ code: 'unavailable', message: 'RemoteStore is closed' });
+    this.session ??= new LockSession(this.url, this.options, (e) => this.lockSubject.next(e));
+    return this.session;
   }
 
   async select(table: string, where: readonly Condition[] = []): Promise<readonly Row[]> {
@@ -185,6 +236,8 @@ export class RemoteStore implements Store {
   /** Ends every watch (they complete) and refuses further calls. Does not touch the server. */
   async close(): Promise<void> {
     this.closed = true;
+    this.session?.close();
+    this.lockSubject.complete();
     for (const s of [...this.watchers]) s.complete();
     this.watchers.clear();
     for (const ws of this.sockets) ws.terminate();
@@ -207,6 +260,8 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 30_000 
 interface Call {
   readonly method: 'GET' | 'POST';
   readonly body?: string;
+  /** Lock session id the transaction belongs to. */
+  readonly session?: string;
 }
 
 async function request<T>(url: string, call: Call, timeoutMs = 60_000): Promise<T> {
@@ -232,7 +287,10 @@ function requestOnce<T>(url: string, call: Call, timeoutMs: number): Promise<T> 
       req = http.request(url, {
         method: call.method,
         agent,
-        headers: call.body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(call.body) },
+        headers: {
+          ...(call.body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(call.body) }),
+          ...(call.session === undefined ? {} : { [SESSION_HEADER]: call.session }),
+        },
       });
     } catch (e) {
       reject(unavailable((e as Error).message));
@@ -259,4 +317,148 @@ function requestOnce<T>(url: string, call: Call, timeoutMs: number): Promise<T> 
     });
     req.end(call.body);
   });
+}
+
+// ---------------------------------------------------------------- lock session
+
+interface Pending {
+  resolve(locked: boolean | undefined): void;
+  reject(e: LoomError): void;
+}
+
+/** One /v1/session WebSocket, reconnected with backoff until close(). */
+class LockSession {
+  id: string | undefined;
+  readonly held = new Set<string>();
+  /** Locks asked for (lock or steal) and not unlocked or stolen: asked again after a reconnect. */
+  private readonly wanted = new Set<string>();
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  private ws: WebSocket | undefined;
+  private ready: Promise<void> | undefined;
+  private closed = false;
+  private attempt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly options: RemoteStoreOptions,
+    private readonly emit: (e: LockEvent) => void,
+  ) {}
+
+  async request(method: LockMethod, lock: string): Promise<boolean | undefined> {
+    await this.connect();
+    const ws = this.ws;
+    if (ws === undefined || ws.readyState !== ws.OPEN) throw this.unavailable('the session socket is not open');
+    const id = ++this.nextId;
+    const got = new Promise<boolean | undefined>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    ws.send(JSON.stringify({ id, method, lock }));
+    const locked = await got;
+    if (method === 'unlock') {
+      this.wanted.delete(lock);
+      this.held.delete(lock);
+    } else {
+      this.wanted.add(lock);
+      if (locked === true) this.held.add(lock);
+    }
+    return locked;
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.ws?.close(CloseCode.normal, 'client closed');
+    this.failPending(this.unavailable('the store client was closed'));
+  }
+
+  private unavailable(why: string): LoomError {
+    return new LoomError({ code: 'unavailable', message: `lock session with ${this.url}: ${why}`, hint: 'is the database server running? locks are re-requested after a reconnect' });
+  }
+
+  private failPending(e: LoomError): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  /** Opens the socket if needed; resolves once the server named the session. */
+  private connect(): Promise<void> {
+    if (this.closed) return Promise.reject(this.unavailable('closed'));
+    this.ready ??= new Promise<void>((resolve, reject) => {
+      const ws = new WebSocket(this.url.replace(/^http/, 'ws') + SESSION_PATH, { perMessageDeflate: false, handshakeTimeout: 10_000 });
+      this.ws = ws;
+      let named = false;
+      ws.on('message', (data) => {
+        let m: unknown;
+        try {
+          m = JSON.parse(data.toString());
+        } catch {
+          return;
+        }
+        if (typeof m !== 'object' || m === null) return;
+        const o = m as { type?: unknown; id?: unknown; lock?: unknown; result?: { locked?: unknown }; error?: unknown };
+        if (o.type === 'session' && typeof o.id === 'string') {
+          this.id = o.id;
+          named = true;
+          this.attempt = 0;
+          resolve();
+          return;
+        }
+        if ((o.type === 'locked' || o.type === 'stolen') && typeof o.lock === 'string') {
+          if (o.type === 'locked') this.held.add(o.lock);
+          else {
+            this.held.delete(o.lock);
+            this.wanted.delete(o.lock);
+          }
+          this.emit({ type: o.type, lock: o.lock });
+          return;
+        }
+        if (typeof o.id === 'number') {
+          const p = this.pending.get(o.id);
+          if (p === undefined) return;
+          this.pending.delete(o.id);
+          if (o.error !== undefined) p.reject(errorFromBody({ error: o.error }, 400));
+          else p.resolve(typeof o.result?.locked === 'boolean' ? o.result.locked : undefined);
+        }
+      });
+      ws.on('error', () => {
+        // 'close' follows.
+      });
+      ws.on('close', () => {
+        this.ws = undefined;
+        this.id = undefined;
+        this.ready = undefined;
+        this.failPending(this.unavailable('the connection dropped'));
+        // The server released everything this session held the moment the socket closed.
+        for (const lock of [...this.held]) {
+          this.held.delete(lock);
+          this.emit({ type: 'lost', lock });
+        }
+        if (!named) reject(this.unavailable('cannot open it'));
+        if (!this.closed && this.wanted.size > 0) this.scheduleReconnect();
+      });
+    });
+    return this.ready;
+  }
+
+  private scheduleReconnect(): void {
+    if (this.retryTimer) return;
+    const pause = Math.min(this.options.maxBackoffMs ?? 2000, (this.options.backoffMs ?? 50) * 2 ** this.attempt++);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.closed) return;
+      this.connect().then(
+        () => {
+          for (const lock of [...this.wanted]) {
+            this.request('lock', lock).then(
+              (locked) => {
+                if (locked === true) this.emit({ type: 'locked', lock });
+              },
+              () => undefined, // the socket dropped again: that close schedules the next try
+            );
+          }
+        },
+        () => this.scheduleReconnect(),
+      );
+    }, pause);
+  }
 }

@@ -3,7 +3,10 @@
 // Owns: the HTTP routes (POST /v1/transact, GET /v1/tables/:table, GET /v1/health,
 // GET /v1/schema, GET /v1/metrics), the WebSocket /v1/watch endpoint (first message = WatchRequest, then a
 // stream of WatchEvent JSON messages), per-watcher backpressure and heartbeat, error
-// rendering (LoomError → HTTP status + `{error}` body), and an orderly shutdown.
+// rendering (LoomError → HTTP status + `{error}` body), and an orderly shutdown; the
+// WebSocket /v1/session endpoint: a session that holds OVSDB locks (store/locks.ts) for as
+// long as its socket lives, and whose id a transaction names (header Loom-Session) so its
+// `assert` operations see that session's locks.
 // Reads: a Store (store/types.ts); the wire format from store/watch-protocol.ts.
 // Called by: nbdb/index.ts and sbdb/index.ts (startNbdb/startSbdb), tests, bench/store.
 // Must never: interpret the data beyond shape checks and schema names (the engine owns types,
@@ -35,6 +38,7 @@ import {
   parseWatchRequest,
   type WatchMessage,
 } from './watch-protocol.js';
+import { LockManager, SESSION_HEADER, SESSION_PATH, parseLockRequest, type SessionMessage } from './locks.js';
 
 export interface StoreServerOptions {
   /** Largest accepted request body in bytes (default 16 MiB). */
@@ -57,6 +61,8 @@ export interface StoreServer {
   readonly http: Server;
   /** Number of open watch sockets. */
   watchers(): number;
+  /** The lock table of this server's sessions. */
+  readonly locks: LockManager;
   /** Stops accepting, closes every watcher (1001), waits for in-flight requests; does not close the store. */
   close(): Promise<void>;
 }
@@ -122,10 +128,13 @@ export async function serveStore(store: Store, host: string, port: number, optio
   const log = options.log ?? (() => {});
   const started = Date.now();
   const sockets = new Set<WebSocket>();
+  const sessions = new Set<WebSocket>();
+  const locks = new LockManager();
   const stats = new ServerStats();
   const app = createStoreApp(store, {
     ...options,
     stats,
+    locks,
     watchers: () => sockets.size,
     health: async () => ({
       status: 'ok',
@@ -146,6 +155,14 @@ export async function serveStore(store: Store, host: string, port: number, optio
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES });
   http.on('upgrade', (req: IncomingMessage, socket, head) => {
+    if (pathOf(req) === SESSION_PATH) {
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        sessions.add(ws);
+        ws.on('close', () => sessions.delete(ws));
+        serveSession(locks, ws, options, log);
+      });
+      return;
+    }
     if (pathOf(req) !== WATCH_PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
@@ -177,13 +194,16 @@ export async function serveStore(store: Store, host: string, port: number, optio
     url,
     http,
     watchers: () => sockets.size,
+    locks,
     close() {
       closing ??= (async () => {
         const done = new Promise<void>((resolve) => http.close(() => resolve()));
         for (const ws of sockets) ws.close(CloseCode.goingAway, 'server shutting down; resume from your last revision');
+        for (const ws of sessions) ws.close(CloseCode.goingAway, 'server shutting down; your locks are released');
         http.closeIdleConnections();
         // Watchers that do not answer the close handshake promptly are cut.
         const cut = setTimeout(() => {
+          for (const ws of sessions) ws.terminate();
           for (const ws of sockets) ws.terminate();
           for (const s of conns) s.destroy();
         }, 2000);
@@ -208,8 +228,13 @@ interface Health {
 }
 
 /** The express app alone (routes and error rendering), for embedding in another server. */
-export function createStoreApp(store: Store, options: StoreServerOptions & { health?: () => Promise<Health>; stats?: ServerStats; watchers?: () => number }): express.Express {
+export function createStoreApp(
+  store: Store,
+  options: StoreServerOptions & { health?: () => Promise<Health>; stats?: ServerStats; watchers?: () => number; locks?: LockManager },
+): express.Express {
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  // Without a server's sessions nobody holds a lock: every assert is refused.
+  const locks = options.locks ?? new LockManager();
   const stats = options.stats ?? new ServerStats();
   const app = express();
   app.disable('x-powered-by');
@@ -232,7 +257,8 @@ export function createStoreApp(store: Store, options: StoreServerOptions & { hea
     }
     let result;
     try {
-      result = await store.transact(ops);
+      // The session's live lock set: a steal that lands before an assert runs is seen by it.
+      result = await store.transact(ops, { locks: locks.held(req.get(SESSION_HEADER)) });
     } catch (e) {
       ServerStats.inc(stats.transactions, toLoomError(e, maxBody).code);
       res.locals['counted'] = true;
@@ -462,6 +488,54 @@ function serveWatch(store: Store, ws: WebSocket, options: StoreServerOptions, lo
     sub?.unsubscribe();
   });
   ws.on('error', (e) => log(`watch socket error: ${e.message}`));
+}
+
+// ---------------------------------------------------------------- WebSocket session (locks)
+
+function serveSession(locks: LockManager, ws: WebSocket, options: StoreServerOptions, log: (line: string) => void): void {
+  const send = (m: SessionMessage): void => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+  };
+  const id = locks.open(send);
+  send({ type: 'session', id });
+  // A peer gone without closing TCP would hold its locks for ever: ping, and drop a session
+  // that misses a whole period (its locks pass to the next waiters).
+  const heartbeatMs = options.heartbeatMs ?? 20_000;
+  let alive = true;
+  const heartbeat =
+    heartbeatMs > 0
+      ? setInterval(() => {
+          if (!alive) {
+            log(`session ${id} missed a heartbeat; dropping it and its locks`);
+            ws.terminate();
+            return;
+          }
+          alive = false;
+          ws.ping();
+        }, heartbeatMs)
+      : undefined;
+  ws.on('pong', () => (alive = true));
+  ws.on('message', (data, isBinary) => {
+    alive = true;
+    const req = parseLockRequest(isBinary ? '' : data.toString());
+    if ('error' in req) {
+      if (req.id === undefined) {
+        ws.close(CloseCode.badRequest, req.error.message.slice(0, 120));
+        return;
+      }
+      return send({ id: req.id, error: errorBody(req.error).error });
+    }
+    try {
+      send({ id: req.id, result: locks.request(id, req) });
+    } catch (e) {
+      send({ id: req.id, error: errorBody(toLoomError(e)).error });
+    }
+  });
+  ws.on('close', () => {
+    if (heartbeat) clearInterval(heartbeat);
+    locks.close(id);
+  });
+  ws.on('error', (e) => log(`session socket error: ${e.message}`));
 }
 
 function checkNames(store: Store, req: WatchRequest): LoomError | undefined {
