@@ -196,6 +196,10 @@ struct Table::Subtable {
 
 Table::~Table() = default;
 
+void Table::note_paths() {
+  all_end_path_ = std::all_of(entries_.begin(), entries_.end(), [](const auto& e) { return e->ends_path; });
+}
+
 void Table::finish() {
   std::stable_sort(subtables_.begin(), subtables_.end(),
                    [](const auto& a, const auto& b) { return a->max_priority > b->max_priority; });
@@ -332,6 +336,7 @@ std::shared_ptr<const Table> Table::build(std::vector<std::shared_ptr<const Entr
   }
   t->finish();
   t->entries_ = std::move(entries);
+  t->note_paths();
   return t;
 }
 
@@ -417,6 +422,7 @@ std::shared_ptr<const Table> Table::update(const Table& prev, const std::unorder
   for (const auto& e : prev.entries_)
     if (removed.empty() || removed.count(e.get()) == 0) t->entries_.push_back(e);
   for (auto& e : added) t->entries_.push_back(std::move(e));
+  t->note_paths();
   return t;
 }
 

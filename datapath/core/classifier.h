@@ -57,6 +57,10 @@ struct Entry {
   Match match;
   Program program;
   uint64_t cookie = 0;
+  // The program never leads to another lookup (no goto, resubmit, group, ct, dec_ttl
+  // with a goto): a path that hits this entry ends with it. Set by build_pipeline;
+  // false (unknown) for entries made elsewhere. The flow cache skips such one-step paths.
+  bool ends_path = false;
   // Shared with later versions of the same entry (modify keeps counters).
   std::shared_ptr<EntryStats> stats = std::make_shared<EntryStats>();
 };
@@ -96,6 +100,8 @@ class Table {
   // Words in which any entry's mask is non-zero; lookup depends only on these.
   const std::vector<uint8_t>& used_words() const noexcept { return used_words_; }
   const FlowKey& union_mask() const noexcept { return union_mask_; }
+  // Every entry's program ends the path (Entry::ends_path): a hit here is the last lookup.
+  bool all_end_path() const noexcept { return all_end_path_; }
 
   ~Table();
   Table(const Table&) = delete;
@@ -104,6 +110,7 @@ class Table {
  private:
   Table() = default;
   void finish();  // sorts subtables, computes union mask and used words
+  void note_paths();  // all_end_path_ from entries_
   struct Subtable;
   std::vector<std::shared_ptr<const Entry>> entries_;
   std::vector<std::shared_ptr<const Subtable>> subtables_;  // shared between versions
@@ -115,6 +122,7 @@ class Table {
   std::vector<const Entry*> by_in_port_;
   uint64_t direct_n_ = 0;  // by_in_port_.size() when in use, else 0 (one load on lookup)
   uint64_t generation_ = 0;
+  bool all_end_path_ = true;
 };
 
 }  // namespace loom

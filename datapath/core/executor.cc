@@ -38,6 +38,56 @@ struct Counter {
   uint64_t get() const noexcept { return v.load(std::memory_order_relaxed); }
 };
 
+// The flow cache (OVS's megaflow idea, per thread): a "segment" is the path one packet
+// took from a start table up to the first lookup after a ct action (or to its end): the
+// entries it hit, in order. It is valid for every key that agrees with the recorded one
+// on the bits the path consulted (the union masks of the tables looked up, plus the
+// fields actions read to decide something), so one segment serves a whole class of
+// packets; a hit replays the entries' programs without any table lookup. Segments are
+// keyed per (start table, consulted mask): one small hash probe per distinct mask.
+// They belong to one pipeline version: a new version empties the cache (lazily, by
+// version check), so a table update takes effect on the very next packet. Conntrack is
+// never cached: the ct action runs live on replay, and what follows it is the next
+// segment, looked up with the post-ct key (ct_state, mark, label, NATed tuple).
+constexpr unsigned kMfSteps = 16;     // lookups per segment; longer paths are not cached
+constexpr unsigned kMfMasks = 16;     // distinct (start table, mask) pairs per version
+constexpr uint32_t kMfEntries = 4096;  // segments per thread (direct-mapped)
+
+struct MfStep {
+  const Entry* e;  // nullptr: the table missed (its miss action follows)
+  uint16_t table;
+};
+
+struct MfMask {
+  uint16_t start = 0;
+  uint8_t nwords = 0;
+  uint8_t words[kKeyWords];
+  FlowKey mask;
+};
+
+struct MfSeg {
+  uint64_t version = 0;  // pipeline version + 1; 0 = empty
+  uint64_t hash = 0;
+  uint16_t start = 0;
+  uint8_t mask_idx = 0;
+  uint8_t nsteps = 0;
+  uint64_t key[kKeyWords];  // the masked key words, in MfMask::words order
+  MfStep steps[kMfSteps];
+};
+
+// What the recording run of a packet learns (see exec_table / exec_program).
+struct MfRec {
+  FlowKey orig{KeyUninit{}};  // the key at the segment's start table
+  FlowKey mask;               // bits of `orig` the path depended on
+  uint16_t start = 0;
+  uint8_t nsteps = 0;
+  bool after_ct = false;  // a ct action ran: the next lookup starts a new segment
+  MfStep steps[kMfSteps];
+};
+
+// Adds a field's bits to a consulted mask.
+inline void mask_field(FlowKey& m, Field f) noexcept { key_set(m, f, U128{~0ull, ~0ull}, field_full_mask(f)); }
+
 struct EmcSlot {
   uint64_t gen = 0;
   uint64_t hash = 0;
@@ -97,6 +147,12 @@ struct Executor::Impl {
   // lookup, so after a window of kEmcWindow lookups with under 1/16 hits it is skipped
   // for the next kEmcBypass lookups, then measured again.
   uint32_t emc_window = 0, emc_window_hits = 0, emc_bypass = 0;
+  std::unique_ptr<MfSeg[]> mf;
+  MfMask mf_masks[kMfMasks];
+  unsigned mf_nmasks = 0;
+  uint64_t mf_version = 0;  // pipeline version + 1 the masks belong to
+  MfRec rec;
+  Counter mf_hits;
   uint64_t burst_start = 0;  // `packets` at begin_burst
   std::unique_ptr<uint8_t[]> scratch;  // kMaxCloneDepth * kMaxFrame
   Counter packets, lookups, emc_hits, outputs, packet_ins;
@@ -107,6 +163,7 @@ struct Executor::Impl {
     while (n < emc_entries) n <<= 1;
     emc.reset(new EmcSlot[n]);
     emc_mask = n - 1;
+    mf.reset(new MfSeg[kMfEntries]);
     scratch.reset(new uint8_t[size_t{kMaxCloneDepth} * kMaxFrame]);
   }
 
@@ -125,6 +182,9 @@ struct Executor::Impl {
     unsigned clone_depth = 0;
     uint16_t next_table = 0;  // set with Next::kGoto
     bool emc_on = true;
+    MfRec* rec = nullptr;  // recording a flow-cache segment (top level only)
+    bool split = false;    // exec_table stopped at a lookup after ct: segment ends here
+    uint16_t split_table = 0;
   };
   enum class Next { kEnd, kGoto, kStop };
 
@@ -463,6 +523,152 @@ struct Executor::Impl {
     return reparse(st) ? Next::kEnd : Next::kStop;
   }
 
+  // A packet-field write only changes the key when the frame has that header (set()
+  // checks the layout): the layout's deciding fields join the consulted mask. Writes
+  // whose effect depends on bytes the key does not hold (ND options) are not cached.
+  void note_packet_write(St& st, Field f) noexcept {
+    switch (f) {
+      case Field::kArpSha: case Field::kArpTha: case Field::kNdSll: case Field::kNdTll:
+      case Field::kNdTarget: case Field::kIcmpType: case Field::kIcmpCode:
+        st.rec = nullptr;
+        return;
+      default:
+        break;
+    }
+    FlowKey& m = st.rec->mask;
+    mask_field(m, Field::kEthType);
+    mask_field(m, Field::kVlanTci);
+    mask_field(m, Field::kVlanTci2);
+    mask_field(m, Field::kIpProto);
+    mask_field(m, Field::kIpFrag);
+  }
+
+  uint64_t mf_hash(const MfMask& mk, unsigned idx, const FlowKey& k) const noexcept {
+    uint64_t h = kHashSeed ^ (uint64_t{idx} << 16 | mk.start);
+    for (unsigned i = 0; i < mk.nwords; ++i) h = fast_hash_add(h, k.w[mk.words[i]] & mk.mask.w[mk.words[i]]);
+    return fast_hash_finish(h);
+  }
+
+  const MfSeg* mf_find(uint16_t t, const FlowKey& k) const noexcept {
+    for (unsigned i = 0; i < mf_nmasks; ++i) {
+      const MfMask& mk = mf_masks[i];
+      if (mk.start != t) continue;
+      const uint64_t h = mf_hash(mk, i, k);
+      const MfSeg& s = mf[h & (kMfEntries - 1)];
+      if (s.version != mf_version || s.hash != h || s.mask_idx != i || s.start != t) continue;
+      bool eq = true;
+      for (unsigned j = 0; j < mk.nwords; ++j)
+        if ((k.w[mk.words[j]] & mk.mask.w[mk.words[j]]) != s.key[j]) {
+          eq = false;
+          break;
+        }
+      if (eq) return &s;
+    }
+    return nullptr;
+  }
+
+  void mf_insert(const MfRec& r) noexcept {
+    unsigned idx = 0;
+    while (idx < mf_nmasks && !(mf_masks[idx].start == r.start && mf_masks[idx].mask == r.mask)) ++idx;
+    if (idx == mf_nmasks) {
+      if (mf_nmasks == kMfMasks) return;  // too many shapes in this version: not cached
+      MfMask& mk = mf_masks[mf_nmasks++];
+      mk.start = r.start;
+      mk.mask = r.mask;
+      mk.nwords = 0;
+      for (unsigned w = 0; w < kKeyWords; ++w)
+        if (r.mask.w[w]) mk.words[mk.nwords++] = static_cast<uint8_t>(w);
+    }
+    const MfMask& mk = mf_masks[idx];
+    const uint64_t h = mf_hash(mk, idx, r.orig);
+    MfSeg& s = mf[h & (kMfEntries - 1)];
+    s.version = mf_version;
+    s.hash = h;
+    s.start = r.start;
+    s.mask_idx = static_cast<uint8_t>(idx);
+    s.nsteps = r.nsteps;
+    for (unsigned j = 0; j < mk.nwords; ++j) s.key[j] = r.orig.w[mk.words[j]] & mk.mask.w[mk.words[j]];
+    for (unsigned j = 0; j < r.nsteps; ++j) s.steps[j] = r.steps[j];
+  }
+
+  // Replays a segment: the same entries' programs, no lookups. Returns true when the
+  // packet continues at st.next_table (a ct action sent it there: the next segment).
+  bool mf_replay(St& st, const MfSeg& s) noexcept {
+    for (unsigned i = 0; i < s.nsteps; ++i) {
+      const MfStep& step = s.steps[i];
+      if (++st.nlookups > kMaxLookups) {
+        stop(st, DropReason::kLoopLimit);
+        return false;
+      }
+      lookups.inc();
+      uint16_t next;
+      if (step.e == nullptr) {
+        const MissAction& m = pipe->miss(step.table);
+        if (m.kind == MissAction::kPacketIn) {
+          packet_in(st, m.reason, step.table, 0);
+          return false;
+        }
+        if (m.kind != MissAction::kGoto) {
+          if (!st.handled) st.reason = DropReason::kTableMiss;
+          return false;
+        }
+        next = m.table;
+      } else {
+        step.e->stats->add(tid, st.pkt->len);
+        if (exec_program(st, step.e->program, step.table, 0, step.e) != Next::kGoto) return false;
+        next = st.next_table;
+      }
+      if (i + 1 == s.nsteps) {
+        st.next_table = next;
+        return true;
+      }
+      if (s.steps[i + 1].table != next) {  // cannot happen for a deterministic path; stay safe
+        exec_table(st, next, 0);
+        return false;
+      }
+    }
+    return false;
+  }
+
+  // Top level with the flow cache: segment after segment (one per ct recirculation).
+  void exec_cached(St& st, uint16_t t) noexcept {
+    for (;;) {
+      const Table& tb = pipe->table(t);
+      if (tb.subtable_count() <= 1 && tb.all_end_path()) {
+        // One probe (or a direct index) that ends the path costs less than a cache probe
+        // (plain L2: in_port -> output); only a miss can go on, and runs uncached.
+        if (const Entry* e = tb.lookup(st.key)) {
+          ++st.nlookups;
+          lookups.inc();
+          e->stats->add(tid, st.pkt->len);
+          exec_program(st, e->program, t, 0, e);
+        } else {
+          exec_table(st, t, 0);
+        }
+        return;
+      }
+      if (const MfSeg* s = mf_find(t, st.key)) {
+        mf_hits.inc();
+        if (!mf_replay(st, *s) || st.stopped) return;
+        t = st.next_table;
+        continue;
+      }
+      MfRec& r = rec;
+      r.orig = st.key;
+      r.mask = FlowKey{};
+      r.start = t;
+      r.nsteps = 0;
+      r.after_ct = false;
+      st.rec = &r;
+      st.split = false;
+      exec_table(st, t, 0);
+      if (st.rec != nullptr && r.nsteps > 0 && !(st.stopped && st.reason == DropReason::kLoopLimit)) mf_insert(r);
+      st.rec = nullptr;
+      if (!st.split || st.stopped) return;
+      t = st.split_table;
+    }
+  }
+
   Next exec_program(St& st, const Program& prog, uint16_t table, unsigned depth, const Entry* ent) noexcept {
     for (const Action& a : prog) {
       if (st.stopped) return Next::kStop;
@@ -470,12 +676,17 @@ struct Executor::Impl {
         case 0: {  // SetField
           const auto& s = *std::get_if<SetField>(&a);
           flush(st, false);
+          if (st.rec && field_info(s.field).packet) note_packet_write(st, s.field);
           set(st, s.field, s.value, s.mask);
           break;
         }
         case 1: {  // Move
           const auto& m = *std::get_if<Move>(&a);
           flush(st, false);
+          if (st.rec) {
+            mask_field(st.rec->mask, m.src);  // later lookups may read what it copies
+            if (field_info(m.dst).packet) note_packet_write(st, m.dst);
+          }
           const U128 v = band(shr(key_get(st.key, m.src), m.src_ofs), ones(m.nbits));
           set(st, m.dst, shl(v, m.dst_ofs), shl(ones(m.nbits), m.dst_ofs));
           break;
@@ -488,6 +699,7 @@ struct Executor::Impl {
         case 3: {  // Resubmit
           const auto& r = *std::get_if<Resubmit>(&a);
           flush(st, false);
+          st.rec = nullptr;  // nested paths are not cached
           if (depth + 1 >= kMaxDepth) {
             stop(st, DropReason::kLoopLimit);
             return Next::kStop;
@@ -504,6 +716,7 @@ struct Executor::Impl {
         }
         case 5: {  // GroupOut
           flush(st, false);
+          st.rec = nullptr;
           const Group* g = pipe->group(std::get_if<GroupOut>(&a)->group);
           if (g != nullptr && group(st, *g, depth) == Next::kStop) return Next::kStop;
           break;
@@ -526,6 +739,7 @@ struct Executor::Impl {
           key_set(st.key, Field::kCtZone, U128{0, zone}, U128{0, 0xffff});
           key_set(st.key, Field::kCtMark, U128{0, r.mark}, U128{0, 0xffffffff});
           key_set(st.key, Field::kCtLabel, r.label, U128{~0ull, ~0ull});
+          if (st.rec) st.rec->after_ct = true;
           if (c.table >= 0) {
             st.next_table = static_cast<uint16_t>(c.table);
             return Next::kGoto;
@@ -542,6 +756,10 @@ struct Executor::Impl {
         case 9: {  // DecTtl
           const auto& dt = *std::get_if<DecTtl>(&a);
           flush(st, false);
+          if (st.rec) {  // branches on the ttl and on the packet being IP
+            mask_field(st.rec->mask, Field::kIpTtl);
+            note_packet_write(st, Field::kIpTtl);
+          }
           if (st.lay.l3_kind != L3::kIp4 && st.lay.l3_kind != L3::kIp6) {
             stop(st, DropReason::kNotIp);
             return Next::kStop;
@@ -568,6 +786,7 @@ struct Executor::Impl {
         case 10: {  // PushVlan
           const auto& pv = *std::get_if<PushVlan>(&a);
           flush(st, false);
+          st.rec = nullptr;  // reparses bytes the key does not hold
           Packet& p = *st.pkt;
           if (p.headroom < 4) {
             stop(st, DropReason::kNoRoom);
@@ -584,6 +803,7 @@ struct Executor::Impl {
         }
         case 11: {  // PopVlan
           flush(st, false);
+          st.rec = nullptr;
           if (st.lay.vlans == 0) break;
           Packet& p = *st.pkt;
           std::memmove(p.data + 4, p.data, 12);
@@ -595,10 +815,12 @@ struct Executor::Impl {
         }
         case 12:  // Encap
           flush(st, false);
+          st.rec = nullptr;
           if (encap(st, *std::get_if<Encap>(&a)) == Next::kStop) return Next::kStop;
           break;
         case 13:  // Decap
           flush(st, false);
+          st.rec = nullptr;
           if (decap(st, *std::get_if<Decap>(&a)) == Next::kStop) return Next::kStop;
           break;
         case 14: {  // NeighStore
@@ -610,6 +832,7 @@ struct Executor::Impl {
         case 15: {  // NeighLookup
           const auto& n = *std::get_if<NeighLookup>(&a);
           flush(st, false);
+          st.rec = nullptr;  // its answer comes from the neighbour cache, not the key
           const uint32_t dp = static_cast<uint32_t>(key_get(st.key, Field::kMetadata).lo);
           uint64_t mac = 0;
           const bool hit = core.neigh().lookup(dp, key_get(st.key, n.ip), mac);
@@ -630,6 +853,14 @@ struct Executor::Impl {
 
   void exec_table(St& st, uint16_t t, unsigned depth) noexcept {
     for (;;) {
+      if (st.rec != nullptr) {
+        if (st.rec->after_ct) {  // this lookup reads conntrack's answer: a new segment
+          st.split = true;
+          st.split_table = t;
+          return;
+        }
+        if (st.rec->nsteps == kMfSteps) st.rec = nullptr;  // too long to cache
+      }
       if (++st.nlookups > kMaxLookups) {
         stop(st, DropReason::kLoopLimit);
         return;
@@ -637,6 +868,12 @@ struct Executor::Impl {
       const Table& tb = pipe->table(t);
       const Entry* e = lookup(st, tb);
       if (st.tr) st.tr->lookup(t, st.key, e);
+      if (st.rec != nullptr) {
+        MfRec& r = *st.rec;
+        const FlowKey& um = tb.union_mask();
+        for (uint8_t w : tb.used_words()) r.mask.w[w] |= um.w[w];
+        r.steps[r.nsteps++] = MfStep{e, t};
+      }
       if (e == nullptr) {
         const MissAction& m = pipe->miss(t);
         if (m.kind == MissAction::kGoto) {
@@ -675,6 +912,10 @@ void Executor::begin_burst(uint64_t now_ns) noexcept {
   impl_->now = now_ns;
   impl_->pipe = core_.current();
   impl_->burst_start = impl_->packets.get();
+  if (impl_->pipe->version() + 1 != impl_->mf_version) {  // a new version: forget all segments
+    impl_->mf_version = impl_->pipe->version() + 1;
+    impl_->mf_nmasks = 0;
+  }
 }
 
 void Executor::end_burst() noexcept {
@@ -711,7 +952,9 @@ void Executor::run(Packet& pkt, Sink& sink, uint16_t start_table, Tracer* tracer
     sink.drop(pkt, pr.drop);
     return;
   }
-  m.exec_table(st, start_table < kMaxTables ? start_table : 0, 0);
+  const uint16_t t0 = start_table < kMaxTables ? start_table : 0;
+  if (tracer == nullptr && mf_on_) m.exec_cached(st, t0);
+  else m.exec_table(st, t0, 0);
   m.flush(st, true);
   if (!st.handled) {
     m.drops[static_cast<unsigned>(st.reason)].inc();
@@ -725,6 +968,7 @@ ExecStats Executor::stats() const noexcept {
   s.packets = m.packets.get();
   s.lookups = m.lookups.get();
   s.emc_hits = m.emc_hits.get();
+  s.flow_cache_hits = m.mf_hits.get();
   s.outputs = m.outputs.get();
   s.packet_ins = m.packet_ins.get();
   for (unsigned i = 0; i < static_cast<unsigned>(DropReason::kCount); ++i) s.drops[i] = m.drops[i].get();

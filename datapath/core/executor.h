@@ -42,6 +42,7 @@ struct ExecStats {
   uint64_t packets = 0;
   uint64_t lookups = 0;
   uint64_t emc_hits = 0;
+  uint64_t flow_cache_hits = 0;  // segments replayed from the flow cache (see executor.cc)
   uint64_t outputs = 0;
   uint64_t packet_ins = 0;
   uint64_t drops[static_cast<unsigned>(DropReason::kCount)] = {};
@@ -68,6 +69,8 @@ class Executor {
 
   unsigned thread_index() const noexcept { return tid_; }
   void set_emc_enabled(bool on) noexcept { emc_on_ = on; }
+  // The multi-table flow cache (megaflow-like; on by default; traced packets bypass it).
+  void set_flow_cache_enabled(bool on) noexcept { mf_on_ = on; }
   // A copy of the counters; safe to call from another thread (relaxed reads).
   ExecStats stats() const noexcept;
 
@@ -78,6 +81,7 @@ class Executor {
   unsigned tid_;
   bool online_ = false;
   bool emc_on_ = true;
+  bool mf_on_ = true;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -24,6 +24,17 @@ namespace {
 
 constexpr uint16_t kInBucket = 0xffff;  // validate_program's "table" for group buckets
 
+// Entry::ends_path: nothing in the program can lead to another table lookup.
+bool program_ends_path(const Program& p) {
+  for (const Action& a : p) {
+    if (std::holds_alternative<GotoTable>(a) || std::holds_alternative<Resubmit>(a) ||
+        std::holds_alternative<GroupOut>(a) || std::holds_alternative<Ct>(a))
+      return false;
+    if (const auto* d = std::get_if<DecTtl>(&a); d != nullptr && d->on_error == DecTtl::kGoto) return false;
+  }
+  return true;
+}
+
 std::shared_ptr<const Table> empty_table() {
   static const std::shared_ptr<const Table> t = [] {
     ClassifierError e;
@@ -329,6 +340,7 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
         e->match = m;
         e->program = fm.program;
         e->cookie = fm.cookie;
+        e->ends_path = program_ends_path(fm.program);
         made_by[e.get()] = static_cast<int>(i);
         w.fresh_index[match_hash(fm.priority, m)].push_back(w.fresh.size());
         w.fresh.push_back(std::move(e));
@@ -340,6 +352,7 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
         auto e = std::make_shared<Entry>(*at.current);  // keeps stats
         e->program = fm.program;
         e->cookie = fm.cookie;
+        e->ends_path = program_ends_path(fm.program);
         made_by[e.get()] = static_cast<int>(i);
         if (at.fresh) *at.fresh = std::move(e);
         else w.changed[at.prev] = std::move(e);

@@ -127,9 +127,10 @@ int scenario(bool acl, size_t packets) {
     ex.end_burst();
   }
   const ExecStats s = ex.stats();
-  std::printf("%s: %zu packets, %.1f ns/pkt, outputs %llu, lookups/pkt %.2f, EMC hits %llu\n", acl ? "aclct" : "l2",
+  std::printf("%s: %zu packets, %.1f ns/pkt, outputs %llu, lookups/pkt %.2f, EMC hits %llu, flow cache hits %llu\n", acl ? "aclct" : "l2",
               packets, (now_ns() - t) / static_cast<double>(packets), static_cast<unsigned long long>(s.outputs),
-              static_cast<double>(s.lookups) / static_cast<double>(s.packets), static_cast<unsigned long long>(s.emc_hits));
+              static_cast<double>(s.lookups) / static_cast<double>(s.packets), static_cast<unsigned long long>(s.emc_hits),
+              static_cast<unsigned long long>(s.flow_cache_hits));
   return s.outputs == s.packets ? 0 : 2;
 }
 

@@ -1,0 +1,239 @@
+// datapath/core/test/flowcache_test.cc — the executor's multi-table flow cache: a hit
+// must give exactly what the tables give, a new pipeline version must be obeyed by the
+// very next packet, and conntrack's answer must never be served from the cache.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "core/executor.h"
+#include "test/harness.h"
+
+using namespace loom;
+using namespace loom::testpkt;
+
+namespace {
+
+const uint32_t A = ip(10, 0, 0, 1), B = ip(10, 0, 0, 2), C = ip(10, 0, 0, 3);
+
+struct Fixture {
+  Core core;
+  Executor ex{core};
+  BuildError err;
+  void flows(std::vector<FlowMod> f) {
+    Batch b;
+    b.flows = std::move(f);
+    ASSERT_TRUE(core.apply(b, err)) << err.code << ": " << err.message;
+  }
+  uint64_t hits() const { return ex.stats().flow_cache_hits; }
+};
+
+FlowMod modify(uint16_t table, uint32_t prio, std::vector<FieldMatch> m, Program p) {
+  FlowMod f = add(table, prio, std::move(m), std::move(p));
+  f.op = FlowMod::kModify;
+  return f;
+}
+
+std::vector<uint32_t> ports(const RecordingSink& s) {
+  std::vector<uint32_t> v;
+  for (const auto& e : s.out) v.push_back(e.port);
+  return v;
+}
+
+Ct ct_to(int16_t table, bool commit = false) {
+  Ct c;
+  c.zone = 1;
+  c.table = table;
+  c.commit = commit;
+  return c;
+}
+
+// Table 0 with two masks (so the path goes through the cache), then table 1.
+std::vector<FlowMod> two_table_base(Program t1) {
+  return {add(0, 20, {fexact(Field::kEthType, 0x800), fexact(Field::kIp4Dst, B)}, {GotoTable{1}}),
+          add(0, 10, {fexact(Field::kInPort, 1)}, {GotoTable{1}}),
+          add(1, 10, {fexact(Field::kEthType, 0x800)}, std::move(t1))};
+}
+
+}  // namespace
+
+TEST(FlowCache, HitServesTheSamePathAndCountsEntries) {
+  Fixture fx;
+  fx.flows(two_table_base({Output{2}}));
+  const Bytes f = udp4(A, B, 1000, 53);
+  EXPECT_EQ(ports(run1(fx.ex, f)), std::vector<uint32_t>{2});
+  const uint64_t h0 = fx.hits();
+  EXPECT_EQ(ports(run1(fx.ex, f)), std::vector<uint32_t>{2});
+  EXPECT_EQ(fx.hits(), h0 + 1) << "the second packet of the flow is a cache hit";
+  // Per-entry counters still count every packet on a hit.
+  auto snap = fx.core.snapshot();
+  uint64_t t1_packets = 0;
+  for (const auto& e : snap->table(1).entries()) t1_packets += e->stats->packets();
+  EXPECT_EQ(t1_packets, 2u);
+}
+
+TEST(FlowCache, TableUpdateTakesEffectOnTheNextPacket) {
+  Fixture fx;
+  fx.flows(two_table_base({Output{2}}));
+  const Bytes f = udp4(A, B, 1000, 53);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(ports(run1(fx.ex, f)), std::vector<uint32_t>{2});
+  ASSERT_GT(fx.hits(), 0u);
+  // Modify the second table's entry: the cached path must not survive the version swap.
+  fx.flows({modify(1, 10, {fexact(Field::kEthType, 0x800)}, {Output{3}})});
+  EXPECT_EQ(ports(run1(fx.ex, f)), std::vector<uint32_t>{3});
+  // A new higher-priority entry in table 0 that drops.
+  fx.flows({add(0, 30, {fexact(Field::kIp4Src, A)}, {Drop{}})});
+  auto s = run1(fx.ex, f);
+  EXPECT_TRUE(s.out.empty());
+  ASSERT_EQ(s.drops.size(), 1u);
+  EXPECT_EQ(s.drops[0], DropReason::kExplicitDrop);
+  // And within one burst: the version is pinned at begin_burst, the next burst sees the new one.
+  {
+    RecordingSink rs;
+    Buf b1(f, 1), b2(f, 1);
+    fx.ex.begin_burst(5);
+    fx.ex.run(b1.pkt, rs);
+    fx.ex.end_burst();
+    Batch del;
+    FlowMod d = add(0, 30, {fexact(Field::kIp4Src, A)}, {});
+    d.op = FlowMod::kDelete;
+    del.flows.push_back(d);
+    ASSERT_TRUE(fx.core.apply(del, fx.err));
+    fx.ex.begin_burst(6);
+    fx.ex.run(b2.pkt, rs);
+    fx.ex.end_burst();
+    EXPECT_EQ(ports(rs), std::vector<uint32_t>{3});
+  }
+}
+
+TEST(FlowCache, WildcardsShareOneSegmentAndConsultedFieldsSplit) {
+  Fixture fx;
+  fx.flows(two_table_base({Output{2}}));
+  EXPECT_EQ(ports(run1(fx.ex, udp4(A, B, 1000, 53))), std::vector<uint32_t>{2});
+  const uint64_t h0 = fx.hits();
+  // Source port and source address are consulted by no table: same segment.
+  EXPECT_EQ(ports(run1(fx.ex, udp4(C, B, 2000, 54))), std::vector<uint32_t>{2});
+  EXPECT_EQ(fx.hits(), h0 + 1);
+  // The destination address is consulted: a different path (table 0's in_port entry).
+  EXPECT_EQ(ports(run1(fx.ex, udp4(A, C, 1000, 53), 1)), std::vector<uint32_t>{2});
+  EXPECT_EQ(fx.hits(), h0 + 1);
+  EXPECT_TRUE(run1(fx.ex, udp4(A, C, 1000, 53), 2).out.empty()) << "no entry for in_port 2 and ip4_dst C";
+}
+
+TEST(FlowCache, MovedFieldsJoinTheConsultedMask) {
+  // Table 1 matches reg0, which table 0 fills from ip4_src: ip4_src decides the path.
+  Fixture fx;
+  fx.flows({add(0, 20, {fexact(Field::kEthType, 0x800)}, {Move{Field::kIp4Src, 0, Field::kReg0, 0, 32}, GotoTable{1}}),
+            add(0, 10, {fexact(Field::kInPort, 9)}, {Drop{}}),
+            add(1, 20, {fexact(Field::kReg0, A)}, {Output{2}}),
+            add(1, 10, {fexact(Field::kEthType, 0x800)}, {Output{3}})});
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(ports(run1(fx.ex, udp4(A, B, 1, 2))), std::vector<uint32_t>{2});
+    EXPECT_EQ(ports(run1(fx.ex, udp4(C, B, 1, 2))), std::vector<uint32_t>{3});
+  }
+  EXPECT_GT(fx.hits(), 0u);
+}
+
+TEST(FlowCache, ConntrackStateIsNeverServedStale) {
+  // The bench's allow-related shape: ct(table=2); +new -> commit and out 2; +est -> out 3.
+  Fixture fx;
+  Ct commit = ct_to(-1, true);
+  fx.flows({add(0, 20, {fexact(Field::kEthType, 0x800), fexact(Field::kIpProto, 17)}, {GotoTable{1}}),
+            add(0, 10, {fexact(Field::kInPort, 1)}, {GotoTable{1}}),
+            add(1, 10, {fexact(Field::kEthType, 0x800)}, {ct_to(2)}),
+            add(2, 10, {fmasked(Field::kCtState, 0x21, 0x23)}, {commit, Output{2}}),
+            add(2, 10, {fmasked(Field::kCtState, 0x22, 0x23)}, {Output{3}})});
+  const Bytes ab = udp4(A, B, 1000, 53), ba = udp4(B, A, 53, 1000);
+  EXPECT_EQ(ports(run1(fx.ex, ab, 1, 10)), std::vector<uint32_t>{2}) << "new";
+  EXPECT_EQ(ports(run1(fx.ex, ab, 1, 11)), std::vector<uint32_t>{2}) << "still new: no reply yet";
+  EXPECT_EQ(ports(run1(fx.ex, ba, 2, 12)), std::vector<uint32_t>{3}) << "the reply makes it established";
+  EXPECT_EQ(ports(run1(fx.ex, ab, 1, 13)), std::vector<uint32_t>{3}) << "established now, same flow, cached path before ct";
+  EXPECT_GT(fx.hits(), 0u);
+  fx.core.conntrack().flush();
+  EXPECT_EQ(ports(run1(fx.ex, ab, 1, 14)), std::vector<uint32_t>{2}) << "connection gone: new again";
+}
+
+TEST(FlowCache, CtWithoutTableThenGotoSplitsThePath) {
+  // ct() without a table, then goto in the same program: the next lookup reads ct_state.
+  Fixture fx;
+  Ct track = ct_to(-1);
+  Ct commit = ct_to(-1, true);
+  fx.flows({add(0, 20, {fexact(Field::kEthType, 0x800), fexact(Field::kIpProto, 17)}, {track, GotoTable{1}}),
+            add(0, 10, {fexact(Field::kInPort, 1)}, {GotoTable{1}}),
+            add(1, 10, {fmasked(Field::kCtState, 0x21, 0x23)}, {commit, Output{2}}),
+            add(1, 10, {fmasked(Field::kCtState, 0x22, 0x23)}, {Output{3}})});
+  const Bytes ab = udp4(A, B, 1000, 53), ba = udp4(B, A, 53, 1000);
+  EXPECT_EQ(ports(run1(fx.ex, ab, 1, 10)), std::vector<uint32_t>{2});
+  EXPECT_EQ(ports(run1(fx.ex, ab, 1, 11)), std::vector<uint32_t>{2});
+  EXPECT_EQ(ports(run1(fx.ex, ba, 2, 12)), std::vector<uint32_t>{3});
+  EXPECT_EQ(ports(run1(fx.ex, ab, 1, 13)), std::vector<uint32_t>{3});
+}
+
+TEST(FlowCache, DecTtlBranchIsPartOfTheKey) {
+  Fixture fx;
+  DecTtl dt;
+  dt.on_error = DecTtl::kGoto;
+  dt.table = 2;
+  fx.flows({add(0, 20, {fexact(Field::kEthType, 0x800), fexact(Field::kIp4Dst, B)}, {dt, GotoTable{1}}),
+            add(0, 10, {fexact(Field::kInPort, 7)}, {Drop{}}),
+            add(1, 10, {}, {Output{2}}),
+            add(2, 10, {}, {Output{9}})});
+  const Bytes ok = eth(2, 1, 0x800, ip4(A, B, 17, udp(1, 2), 64));
+  const Bytes expiring = eth(2, 1, 0x800, ip4(A, B, 17, udp(1, 2), 1));
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(ports(run1(fx.ex, ok)), std::vector<uint32_t>{2});
+    EXPECT_EQ(ports(run1(fx.ex, expiring)), std::vector<uint32_t>{9});
+  }
+}
+
+// Random traffic through an ACL-like pipeline with conntrack, NAT-free: two cores with the
+// same tables, one executor with the flow cache and one without, must emit the same
+// packets (port, bytes, last_use) and drop the same ones, packet by packet.
+TEST(FlowCache, SameResultsAsWithoutTheCacheOnRandomTraffic) {
+  std::mt19937 rng(11);
+  std::vector<FlowMod> fl;
+  const uint32_t addrs[] = {A, B, C, ip(10, 0, 1, 1), ip(10, 0, 1, 2)};
+  for (uint32_t i = 0; i < 40; ++i) {
+    const uint32_t a = addrs[rng() % 5];
+    const uint16_t p = static_cast<uint16_t>(50 + rng() % 6);
+    switch (i % 4) {
+      case 0: fl.push_back(add(0, 100 + i, {fexact(Field::kEthType, 0x800), fexact(Field::kIp4Src, a), fexact(Field::kIpProto, 17), fexact(Field::kL4Dst, p)}, {GotoTable{1}})); break;
+      case 1: fl.push_back(add(0, 100 + i, {fexact(Field::kEthType, 0x800), fmasked(Field::kIp4Dst, a, 0xffffff00)}, {setf(Field::kReg1, i), GotoTable{1}})); break;
+      case 2: fl.push_back(add(0, 100 + i, {fexact(Field::kEthType, 0x800), fexact(Field::kIpProto, 6), fexact(Field::kL4Src, p)}, {Drop{}})); break;
+      default: fl.push_back(add(0, 100 + i, {fexact(Field::kInPort, 1 + i % 3), fexact(Field::kEthType, 0x800), fexact(Field::kIp4Dst, a)}, {Move{Field::kIp4Dst, 0, Field::kReg2, 0, 8}, GotoTable{1}})); break;
+    }
+  }
+  fl.push_back(add(0, 1, {}, {GotoTable{1}}));
+  fl.push_back(add(1, 20, {fexact(Field::kReg2, 2)}, {Output{5}}));
+  fl.push_back(add(1, 10, {fexact(Field::kEthType, 0x800)}, {ct_to(2)}));
+  Ct commit = ct_to(-1, true);
+  fl.push_back(add(2, 30, {fmasked(Field::kCtState, 0x21, 0x23), fexact(Field::kIpProto, 17)}, {commit, setf(Field::kIpTtl, 9), Output{2}}));
+  fl.push_back(add(2, 30, {fmasked(Field::kCtState, 0x21, 0x23), fexact(Field::kIpProto, 6)}, {Output{6}}));
+  fl.push_back(add(2, 20, {fmasked(Field::kCtState, 0x22, 0x22), fexact(Field::kInPort, 1)}, {Output{3}}));
+  fl.push_back(add(2, 20, {fmasked(Field::kCtState, 0x22, 0x22), fexact(Field::kInPort, 2)}, {Output{4}}));
+  Batch b;
+  b.flows = fl;
+  Core c1, c2;
+  BuildError err;
+  ASSERT_TRUE(c1.apply(b, err)) << err.message;
+  ASSERT_TRUE(c2.apply(b, err)) << err.message;
+  Executor cached(c1), plain(c2);
+  plain.set_flow_cache_enabled(false);
+  for (int i = 0; i < 3000; ++i) {
+    const uint32_t s = addrs[rng() % 5], d = addrs[rng() % 5];
+    const uint16_t sp = static_cast<uint16_t>(50 + rng() % 6), dp = static_cast<uint16_t>(50 + rng() % 6);
+    const Bytes f = rng() % 4 == 0 ? tcp4(s, d, sp, dp, 1, 0, 0x02) : udp4(s, d, sp, dp);
+    const uint32_t port = 1 + rng() % 3;
+    const uint64_t now = 1000 + static_cast<uint64_t>(i);
+    const RecordingSink r1 = run1(cached, f, port, now), r2 = run1(plain, f, port, now);
+    ASSERT_EQ(r1.out.size(), r2.out.size()) << "packet " << i;
+    for (size_t j = 0; j < r1.out.size(); ++j) {
+      EXPECT_EQ(r1.out[j].port, r2.out[j].port) << "packet " << i;
+      EXPECT_EQ(r1.out[j].bytes, r2.out[j].bytes) << "packet " << i;
+      EXPECT_EQ(r1.out[j].last_use, r2.out[j].last_use) << "packet " << i;
+    }
+    ASSERT_EQ(r1.drops, r2.drops) << "packet " << i;
+  }
+  EXPECT_GT(cached.stats().flow_cache_hits, 1000u) << "the cache was exercised";
+  EXPECT_EQ(plain.stats().flow_cache_hits, 0u);
+  EXPECT_EQ(cached.stats().lookups, plain.stats().lookups) << "a replayed step counts as the lookup it replaces";
+}
