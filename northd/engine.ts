@@ -522,6 +522,9 @@ export class NorthdEngine implements SbContent {
   private syncDatapaths(): boolean {
     const nb = this.model.nb;
     const fresh: [Uuid, 'switch' | 'router', Row][] = [];
+    // a key freed in this run is not handed out again in it: SB may delete the old
+    // datapath in a later transaction phase than it inserts the new one (unique tunnel_key)
+    const freedNow = new Set<number>();
     for (const u of this.dirtyDps) {
       const ls = nb.Logical_Switch.get(u);
       const lr = nb.Logical_Router.get(u);
@@ -531,6 +534,7 @@ export class NorthdEngine implements SbContent {
         if (dp === undefined) continue;
         this.datapaths.delete(u);
         this.dpKeysUsed.delete(dp.tunnel_key);
+        freedNow.add(dp.tunnel_key);
         this.dpKeys.delete(u);
         this.changes.datapaths.add(u);
         continue;
@@ -544,7 +548,8 @@ export class NorthdEngine implements SbContent {
       let key = this.dpKeys.get(u);
       if (key === undefined) {
         const seeded = this.seed?.datapaths.get(u);
-        key = seeded !== undefined && !this.dpKeysUsed.has(seeded) ? seeded : lowestFree(this.dpKeysUsed, 1, 0xffffff);
+        key = seeded !== undefined && !this.dpKeysUsed.has(seeded) ? seeded
+          : lowestFree(freedNow.size === 0 ? this.dpKeysUsed : new Set([...this.dpKeysUsed, ...freedNow]), 1, 0xffffff);
         this.dpKeys.set(u, key);
         this.dpKeysUsed.add(key);
       }
