@@ -39,6 +39,14 @@ export interface TableInfo {
   readonly refs: readonly RefSpec[];
   readonly hasWeak: boolean;
   readonly defaults: { readonly [column: string]: Value };
+  /** The columns in schema order (every row of the table has them in this order: one shape). */
+  readonly columns: readonly string[];
+  /**
+   * _uuid, _version and every column at its default, in that order: a new row is a copy of
+   * it (one hidden class per table, every property in the object itself: a 55k-row insert
+   * builds no property backing stores, and every row reader sees one shape).
+   */
+  readonly template: { readonly [column: string]: Value };
   /** Columns whose OVSDB default breaks their own constraints: insert must name them. */
   readonly required: readonly string[];
   /** A column to name rows by in messages ("name" when the table has one). */
@@ -56,7 +64,9 @@ export function tableInfo(schema: TableSchema): TableInfo {
     if (col.value?.refTable !== undefined) refs.push({ column: c, part: 'value', refTable: col.value.refTable, strong: col.value.refType !== 'weak' });
   }
   const label = 'name' in schema.columns && schema.columns['name']?.key.type === 'string' ? 'name' : undefined;
-  return { schema, refs, hasWeak: refs.some((r) => !r.strong), defaults, required, ...(label !== undefined ? { label } : {}) };
+  const template: Record<string, Value> = { _uuid: '', _version: '' };
+  for (const c of Object.keys(schema.columns)) template[c] = defaults[c] as Value;
+  return { schema, refs, hasWeak: refs.some((r) => !r.strong), defaults, columns: Object.keys(schema.columns), template, required, ...(label !== undefined ? { label } : {}) };
 }
 
 /** The uuids one reference spec finds in a value. */

@@ -10,7 +10,7 @@
 // memberDelta(col, a, b) to members(col, a) gives members(col, b) (tested).
 
 import type { ColumnSchema, Row, Scalar, TableSchema, Value } from './types.js';
-import { canonicalMap, canonicalSet, defaultValue, kindOf, setDiff, valuesEqual } from './value.js';
+import { canonicalMap, canonicalSet, defaultValue, kindOf, setDiff } from './value.js';
 
 /** Sets and maps this large (or larger) are stored one element per SQLite row. */
 export const bigFrom = 64;
@@ -23,10 +23,23 @@ export interface Member {
 
 type MapValue = { readonly [k: string]: Scalar };
 
-function size(v: Value | undefined): number {
-  if (Array.isArray(v)) return v.length;
-  if (v !== null && v !== undefined && typeof v === 'object') return Object.keys(v).length;
-  return 0;
+/** At least bigFrom elements? Counts a map's keys only that far (no key array per row). */
+function isBig(v: Value | undefined): boolean {
+  if (Array.isArray(v)) return v.length >= bigFrom;
+  if (v === null || v === undefined || typeof v !== 'object') return false;
+  let n = 0;
+  for (const _ in v) if (++n >= bigFrom) return true;
+  return false;
+}
+
+/** The column's value is its OVSDB default (written rows leave those out). */
+function isDefault(v: Value, dflt: Value): boolean {
+  if (v === dflt) return true;
+  if (Array.isArray(v)) return v.length === 0 && Array.isArray(dflt);
+  if (v === null || typeof v !== 'object') return false;
+  if (dflt === null || typeof dflt !== 'object' || Array.isArray(dflt)) return false;
+  for (const _ in v) return false;
+  return true;
 }
 
 const collectionsOf = new WeakMap<TableSchema, readonly string[]>();
@@ -49,7 +62,7 @@ const none: readonly string[] = [];
 export function bigColumns(table: TableSchema | undefined, row: Row): readonly string[] {
   if (table === undefined) return none;
   let out: string[] | undefined;
-  for (const c of collections(table)) if (size(row[c]) >= bigFrom) (out ??= []).push(c);
+  for (const c of collections(table)) if (isBig(row[c])) (out ??= []).push(c);
   return out ?? none;
 }
 
@@ -83,7 +96,7 @@ export function rowData(table: TableSchema, row: Row, big: readonly string[]): s
   let s = `{"_version":${JSON.stringify(row._version ?? row._uuid)}`;
   for (const c of layout(table).cols) {
     const v = row[c.name];
-    if (v === undefined || valuesEqual(v, c.dflt) || (big.length > 0 && big.includes(c.name))) continue;
+    if (v === undefined || isDefault(v, c.dflt) || (big.length > 0 && big.includes(c.name))) continue;
     s += c.prefix + JSON.stringify(v);
   }
   return s + '}';

@@ -23,8 +23,8 @@
 // transact resolves, which survives the process being killed; FULL (option) also
 // survives a power cut at the cost of an fsync per commit. The file is locked
 // exclusively while open: a second process opening it gets 'unavailable'. The WAL is
-// copied into the file (checkpoint) on the event loop's next turn after the commits that
-// grew it by ~4 MB, not inside the commit that crosses SQLite's mark (afterCommit).
+// copied into the file (checkpoint) once the store is idle after commits that grew it by
+// ~4 MB, not inside the commit that crosses SQLite's mark (afterCommit).
 
 import Sqlite from 'better-sqlite3';
 import type { Database as SqliteDb, Statement } from 'better-sqlite3';
@@ -65,7 +65,12 @@ const defaultLogLimit = 10000;
 /** About SQLite's own checkpoint mark (1000 pages of 4 KB): text written past it earns a checkpoint. */
 const checkpointBytes = 4 << 20;
 const backstopPages = 100000;
+/** Quiet time after a large commit before its checkpoint; past checkpointNowBytes, at once. */
+const checkpointIdleMs = 200;
+const checkpointNowBytes = 64 << 20;
 const defaultMaxOps = 100000;
+/** changes.new of a log entry that stands for several inserts (uuid: their uuids, comma-separated). */
+const insertRun = '+';
 
 export class SqliteStore implements Store {
   readonly schema: DatabaseSchema;
@@ -84,7 +89,7 @@ export class SqliteStore implements Store {
   private inTxn = false;
   /** Bytes of row and log text written since the last checkpoint (an estimate of the WAL's growth). */
   private walBytes = 0;
-  private checkpointTimer: NodeJS.Immediate | undefined;
+  private checkpointTimer: NodeJS.Timeout | undefined;
   private readonly st: {
     upsert: Statement;
     memPut: Statement;
@@ -248,15 +253,34 @@ export class SqliteStore implements Store {
   private write(revision: number, changes: readonly RowChange[], compactTo: number | undefined): void {
     this.sql.transaction(() => {
       let seq = 0;
+      // The log holds what cannot be rebuilt from the rows walking backwards: a delete's
+      // whole old row, an update's changed part; a new row is '' (see replay()), and a run
+      // of new rows of one table is one entry, its uuids comma-separated, new = '+': a
+      // 55k-row insert logs a few entries, not 55k (each a B-tree insert, half of SQLite's
+      // work for such a commit).
+      let run: string[] = [];
+      let runTable = '';
+      const flush = (): void => {
+        if (run.length === 0) return;
+        if (run.length === 1) this.st.log.run(revision, seq++, runTable, run[0], null, '');
+        else this.st.log.run(revision, seq++, runTable, run.join(','), null, insertRun);
+        this.walBytes += 40 * run.length;
+        run = [];
+      };
       for (const c of changes) {
-        // The log holds what cannot be rebuilt from the rows walking backwards: a
-        // delete's whole old row, an update's changed part; new rows are '' (see replay()).
         this.writeRow(c);
-        const old = c.old === null ? null : JSON.stringify(c.new === null ? c.old : encodeOld(this.schema.tables[c.table], c.old, c.new));
+        if (c.old === null) {
+          if (c.table !== runTable) flush();
+          runTable = c.table;
+          run.push(c.uuid);
+          continue;
+        }
+        flush();
+        const old = JSON.stringify(c.new === null ? c.old : encodeOld(this.schema.tables[c.table], c.old, c.new));
         this.st.log.run(revision, seq++, c.table, c.uuid, old, c.new === null ? null : '');
-        // Each row costs its text and a uuid key in two tables, and its log entry.
-        this.walBytes += 120 + (old?.length ?? 0);
+        this.walBytes += 120 + old.length;
       }
+      flush();
       this.st.meta.run('revision', String(revision));
       if (compactTo !== undefined) {
         this.st.compact.run(compactTo);
@@ -298,12 +322,16 @@ export class SqliteStore implements Store {
 
   /**
    * Once the WAL has grown by about SQLite's checkpoint mark, copies it into the database
-   * file on a later turn of the event loop, after the caller has its answer. A kill before
-   * then loses nothing: the commits are in the WAL, which SQLite replays when it opens.
+   * file when the store has been idle for checkpointIdleMs (each commit pushes it back),
+   * or on the next turn once the WAL is far past the mark. A checkpoint syncs the file
+   * to disk: inside or right after a burst of big commits (northd's full compile is two)
+   * it sat on the critical path. A kill before then loses nothing: the commits are in
+   * the WAL, which SQLite replays when it opens.
    */
   private afterCommit(): void {
-    if (this.walBytes < checkpointBytes || this.checkpointTimer !== undefined) return;
-    this.checkpointTimer = setImmediate(() => {
+    if (this.walBytes < checkpointBytes) return;
+    if (this.checkpointTimer !== undefined) clearTimeout(this.checkpointTimer);
+    this.checkpointTimer = setTimeout(() => {
       this.checkpointTimer = undefined;
       if (this.closed) return;
       this.walBytes = 0;
@@ -312,7 +340,9 @@ export class SqliteStore implements Store {
       } catch {
         // Another try after the next large commit; the WAL keeps everything meanwhile.
       }
-    });
+    }, this.walBytes >= checkpointNowBytes ? 0 : checkpointIdleMs);
+    // An idle checkpoint never keeps a process alive (close() checkpoints anyway).
+    this.checkpointTimer.unref();
   }
 
   /** Delivers commits to watchers in revision order even when a watcher commits from its handler. */
@@ -462,6 +492,17 @@ export class SqliteStore implements Store {
       let c = commits[commits.length - 1];
       if (c === undefined || c.revision !== e.revision) commits.push((c = { revision: e.revision, changes: [] }));
       if (!filter.watches(e.tbl)) continue;
+      if (e.new === insertRun) {
+        // a run of new rows, walked backwards like the rest
+        const uuids = e.uuid.split(',');
+        for (let j = uuids.length - 1; j >= 0; j--) {
+          const u = uuids[j] as string;
+          const after = state.has(u) ? (state.get(u) as Row | null) : (this.mem.get(e.tbl, u) ?? null);
+          state.set(u, null);
+          c.changes.push({ table: e.tbl, uuid: u, old: null, new: after });
+        }
+        continue;
+      }
       const table = this.schema.tables[e.tbl];
       // Files written before rows were rebuilt from the log carry the whole new row.
       const after = e.new === null ? null : e.new !== '' ? (JSON.parse(e.new) as Row) : state.has(e.uuid) ? (state.get(e.uuid) as Row | null) : (this.mem.get(e.tbl, e.uuid) ?? null);
@@ -492,7 +533,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.checkpointTimer !== undefined) clearImmediate(this.checkpointTimer);
+    if (this.checkpointTimer !== undefined) clearTimeout(this.checkpointTimer);
     this.checkpointTimer = undefined;
     this.commits.complete();
     this.sql.close();

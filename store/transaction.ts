@@ -175,10 +175,22 @@ class Txn {
     return compileWhere(t, x, { path: `/ops/${op}/where`, op, resolve: this.resolve });
   }
 
-  /** Parses the columns of an insert/update row. */
+  /** Parses the columns of an update row. */
   private columns(t: TableSchema, row: unknown, op: number, forUpdate: boolean): Map<string, Value> {
-    if (!isObject(row)) throw badRequest(`${t.name}: "row" must be an object of column values`, op, `/ops/${op}/row`, row);
     const out = new Map<string, Value>();
+    this.parseColumns(t, row, op, forUpdate, (c, v) => out.set(c, v));
+    return out;
+  }
+
+  /** Parses the columns of an insert row into the new row. */
+  private columnsInto(t: TableSchema, row: unknown, op: number, into: MutableRow): void {
+    this.parseColumns(t, row, op, false, (c, v) => {
+      into[c] = v;
+    });
+  }
+
+  private parseColumns(t: TableSchema, row: unknown, op: number, forUpdate: boolean, put: (c: string, v: Value) => void): void {
+    if (!isObject(row)) throw badRequest(`${t.name}: "row" must be an object of column values`, op, `/ops/${op}/row`, row);
     // One context per row, its path built only if an error needs it: a 55k-row insert
     // would otherwise build half a million path strings nobody reads.
     const ctx = new RowContext(t.name, op, this.resolve);
@@ -195,9 +207,8 @@ class Txn {
         throw new LoomError({ code: 'constraint-violation', message: `${t.name}.${c} cannot be changed after insert`, table: t.name, column: c, value: x, op, path: `/ops/${op}/row/${c}` });
       }
       ctx.column = c;
-      out.set(c, parseValue(col, x, ctx));
+      put(c, parseValue(col, x, ctx));
     }
-    return out;
   }
 
   run(ops: unknown): OperationResult[] {
@@ -248,11 +259,13 @@ class Txn {
         if (this.changes.has(uuid) || (chosen && [...this.db.info.keys()].some((n) => this.db.get(n, uuid) !== undefined))) {
           throw new LoomError({ code: 'duplicate', message: `a row with uuid ${uuid} already exists`, table: t.name, value: uuid, op: i, path: `/ops/${i}/uuid` });
         }
-        const given = this.columns(t, op.row, i, false);
-        const row: MutableRow = { _uuid: uuid, _version: '' };
-        for (const c of Object.keys(t.columns)) row[c] = given.has(c) ? (given.get(c) as Value) : (info.defaults[c] as Value);
+        // Defaults first, in schema order (every row of a table gets one shape), then the
+        // given columns parsed straight into it.
+        const row = { ...info.template } as MutableRow;
+        row._uuid = uuid;
+        this.columnsInto(t, op.row, i, row);
         for (const c of info.required) {
-          if (!given.has(c)) {
+          if (!Object.prototype.hasOwnProperty.call(op.row, c)) {
             const col = t.columns[c];
             const what = col?.key.enum !== undefined ? `one of ${col.key.enum.map((v) => JSON.stringify(v)).join(', ')}` : col?.key.refTable !== undefined ? `the uuid of a ${col.key.refTable} row` : `a ${col?.key.type ?? 'value'}`;
             throw new LoomError({ code: 'type-error', message: `${t.name}.${c} is required (${what})`, table: t.name, column: c, op: i, path: `/ops/${i}/row/${c}` });
@@ -391,7 +404,19 @@ class Txn {
     const strongAfter = (u: Uuid): number => this.db.strongIn(u) - (lost.get(u) ?? 0) + (gained.get(u) ?? 0);
     const candidates: [string, Uuid][] = [];
     const contribute = (c: Change, sign: 1 | -1): void => {
-      const d = refDelta(this.info(c.table), c.old, c.new);
+      const info = this.info(c.table);
+      if (c.old === null) {
+        // An inserted row only adds references: count them in place (no delta to build).
+        if (c.new === null) return;
+        for (const spec of info.refs) {
+          if (!spec.strong) continue;
+          const v = c.new[spec.column];
+          if (typeof v === 'string') bump(gained, v, sign);
+          else for (const t of refTargets(spec, v)) bump(gained, t as Uuid, sign);
+        }
+        return;
+      }
+      const d = refDelta(info, c.old, c.new);
       for (const r of d.removed) {
         if (!r.strong) continue;
         bump(lost, r.target, sign);

@@ -1,0 +1,91 @@
+// bench/northd/profile.ts — a CPU profile (and CPU time) of one northd phase on the
+// reference topology, in process: NB loaded first, then the profiler runs only around
+// the phase, so the profile is northd + the stores, not the NB load.
+//
+//   node --import tsx bench/northd/profile.ts [--ports 10000] [--phase full|port|acl] [--out /tmp/northd.cpuprofile]
+//
+// Prints the phase's wall and CPU ms (process.cpuUsage) and the top self-time functions.
+// Never asserts: numbers only.
+import { Session } from 'node:inspector/promises';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { validateNbTxn } from '../../nbdb/validate.js';
+import { startNorthd } from '../../northd/index.js';
+import { nbSchema, sbSchema } from '../../schemas/index.js';
+import { SqliteStore } from '../../store/sqlite-store.js';
+import type { Operation } from '../../store/types.js';
+import { waitForCfg } from '../../cli/run.js';
+import { aclAddOps, portAddOps, tenantOps } from './topology.js';
+
+const { values } = parseArgs({ options: { ports: { type: 'string', default: '10000' }, phase: { type: 'string', default: 'full' }, out: { type: 'string', default: '/tmp/northd.cpuprofile' }, top: { type: 'string', default: '30' } } });
+const ports = Number(values.ports);
+const tenants = Math.max(1, Math.floor(ports / 100));
+const per = Math.floor(ports / tenants);
+const dir = mkdtempSync(join(tmpdir(), 'loom-bench-northd-prof-'));
+
+interface ProfNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+interface Profile { nodes: ProfNode[]; samples: number[]; timeDeltas: number[] }
+
+function top(p: Profile, n: number): string[] {
+  const byId = new Map(p.nodes.map((x) => [x.id, x]));
+  const self = new Map<string, number>();
+  for (let i = 0; i < p.samples.length; i++) {
+    const node = byId.get(p.samples[i] as number);
+    if (node === undefined) continue;
+    const f = node.callFrame;
+    const k = `${f.functionName || '(anon)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
+    self.set(k, (self.get(k) ?? 0) + (p.timeDeltas[i + 1] ?? 0) / 1000);
+  }
+  return [...self].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `${v.toFixed(0).padStart(7)} ms  ${k}`);
+}
+
+const nb = SqliteStore.open(join(dir, 'nb.db'), nbSchema, { validate: validateNbTxn });
+const sb = SqliteStore.open(join(dir, 'sb.db'), sbSchema);
+try {
+  await nb.transact([{ op: 'insert', table: 'NB_Global', row: {} }]);
+  for (let t = 1; t <= tenants; t++) await nb.transact(tenantOps(t, per));
+  const bump: Operation = { op: 'mutate', table: 'NB_Global', where: [], mutations: [['nb_cfg', '+=', 1]] };
+  let cfg = 0;
+  const step = async (ops: Operation[]): Promise<void> => {
+    await nb.transact([...ops, bump]);
+    await waitForCfg(nb, 'sb_cfg', ++cfg, 1800);
+  };
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  const run = async (phase: () => Promise<void>): Promise<void> => {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await session.post('Profiler.start');
+    await phase();
+    const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: Profile };
+    const wall = performance.now() - t0;
+    const cpu = process.cpuUsage(c0);
+    writeFileSync(values.out, JSON.stringify(profile));
+    console.log(`phase=${values.phase} ports=${ports} wall_ms=${wall.toFixed(1)} cpu_ms=${((cpu.user + cpu.system) / 1000).toFixed(1)} profile=${values.out}`);
+    for (const l of top(profile, Number(values.top))) console.log(l);
+  };
+  if (values.phase === 'full') {
+    let northd: Awaited<ReturnType<typeof startNorthd>> | undefined;
+    await run(async () => {
+      northd = await startNorthd({ nb, sb });
+      await step([]);
+    });
+    await northd?.close();
+  } else {
+    const northd = await startNorthd({ nb, sb });
+    await step([]);
+    await northd.idle();
+    await step([]);
+    await northd.idle();
+    await run(() => step(values.phase === 'port' ? portAddOps() : aclAddOps()));
+    await northd.close();
+  }
+} finally {
+  await nb.close();
+  await sb.close();
+  rmSync(dir, { recursive: true, force: true });
+}
