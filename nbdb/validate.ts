@@ -3,7 +3,9 @@
 // Owns: what OVN (ovn-nbctl, ovn-northd) refuses or misreads in NB rows that the OVSDB schema
 // itself lets through: unique names where ovn-nbctl enforces them, MAC and IP/CIDR syntax in
 // Logical_Router_Port.mac/networks, Logical_Switch_Port.addresses and port_security entries,
-// NAT external_ip/logical_ip (and external_mac), and the match strings of ACL, QoS and
+// NAT external_ip/logical_ip (and external_mac/logical_port, only on dnat_and_snat and only
+// together), DNS records, DHCP_Options.cidr, virtual ports' virtual-ip, router ports' IPv6 RA
+// address mode and their gateway chassis vs HA chassis group, and the match strings of ACL, QoS and
 // Logical_Router_Policy, parsed and type-checked by expr/ at write time against the address
 // sets and port groups the database will hold after the transaction (including the
 // $<pg>_ip4 / $<pg>_ip6 sets northd derives from every port group).
@@ -84,6 +86,31 @@ export function portSecurityProblem(entry: string): string | undefined {
 
 const LSP_ADDR_HINT = 'entries look like "00:00:00:00:00:01 10.0.0.1", "router", "dynamic", "unknown"';
 
+/** A DNS name: dot-separated labels of letters, digits, '-' and '_' (at most 253 characters). */
+export function isDnsName(s: string): boolean {
+  const name = s.endsWith('.') ? s.slice(0, -1) : s;
+  return name.length > 0 && name.length <= 253 && name.split('.').every((l) => /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(l));
+}
+
+/** Why one DNS record is wrong: "name" = "IP[ ,IP]..." or "reverse.in-addr.arpa" = "name". */
+export function dnsRecordProblem(key: string, value: string): string | undefined {
+  if (!isDnsName(key)) return `${JSON.stringify(key)} is not a DNS name`;
+  const lower = key.toLowerCase().replace(/\.$/, '');
+  if (lower.endsWith('.in-addr.arpa') || lower.endsWith('.ip6.arpa')) {
+    return isDnsName(value) ? undefined : `the PTR record ${JSON.stringify(key)} must map to a DNS name, not ${JSON.stringify(value)}`;
+  }
+  const ips = value.split(/[\s,]+/).filter((x) => x !== '');
+  if (ips.length === 0) return `the record ${JSON.stringify(key)} has no IP address`;
+  const badIp = ips.find((x) => !isIp(x));
+  return badIp === undefined ? undefined : `${JSON.stringify(badIp)} (record ${JSON.stringify(key)}) is not an IP address`;
+}
+
+function map(v: Value | undefined): { [k: string]: string } {
+  const out: { [k: string]: string } = {};
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) out[k] = String(x);
+  return out;
+}
+
 function strings(v: Value | undefined): readonly string[] {
   if (typeof v === 'string') return [v];
   if (Array.isArray(v)) return (v as readonly Scalar[]).filter((x): x is string => typeof x === 'string');
@@ -113,6 +140,13 @@ export function nbRowProblem(table: string, row: Row, symbols?: SymbolContext): 
         const why = portSecurityProblem(a);
         if (why) return bad(table, row, 'port_security', a, why, 'entries look like "00:00:00:00:00:01 10.0.0.1 fd00::1"');
       }
+      if (row['type'] === 'virtual') {
+        const vip = map(row['options'])['virtual-ip'];
+        if (vip === undefined || !isIPv4(vip)) {
+          return bad(table, row, 'options', vip ?? null, `a virtual port needs options:virtual-ip, an IPv4 address (got ${JSON.stringify(vip ?? '')})`,
+            'set options:virtual-ip=10.0.0.100 and options:virtual-parents=port1,port2');
+        }
+      }
       return undefined;
     }
     case 'Logical_Router_Port': {
@@ -122,6 +156,27 @@ export function nbRowProblem(table: string, row: Row, symbols?: SymbolContext): 
       for (const n of nets) {
         if (!isCidr(n)) return bad(table, row, 'networks', n, `${JSON.stringify(n)} is not IP/prefix-length`, 'networks look like "10.0.0.1/24" or "fd00::1/64"');
       }
+      const mode = map(row['ipv6_ra_configs'])['address_mode'];
+      if (mode !== undefined && !['slaac', 'dhcpv6_stateful', 'dhcpv6_stateless'].includes(mode)) {
+        return bad(table, row, 'ipv6_ra_configs', mode, `address_mode ${JSON.stringify(mode)} is not one of slaac, dhcpv6_stateful, dhcpv6_stateless`, 'e.g. ipv6_ra_configs:address_mode=slaac');
+      }
+      if (strings(row['gateway_chassis']).length > 0 && strings(row['ha_chassis_group']).length > 0) {
+        return bad(table, row, 'gateway_chassis', row['gateway_chassis'] ?? null, 'a gateway port has either gateway_chassis or ha_chassis_group, not both (OVN ignores one of them)',
+          'use lrp-set-gateway-chassis, or set ha_chassis_group alone');
+      }
+      return undefined;
+    }
+    case 'DNS': {
+      const records = map(row['records']);
+      for (const [k, v] of Object.entries(records)) {
+        const why = dnsRecordProblem(k, v);
+        if (why) return bad(table, row, 'records', { [k]: v }, why, 'records look like "vm1.ovn.org"="10.0.0.4 aef0::4" or "4.0.0.10.in-addr.arpa"="vm1.ovn.org"');
+      }
+      return undefined;
+    }
+    case 'DHCP_Options': {
+      const cidr = row['cidr'];
+      if (typeof cidr === 'string' && !isCidr(cidr)) return bad(table, row, 'cidr', cidr, `${JSON.stringify(cidr)} is not IP/prefix-length`, 'cidr looks like "10.0.0.0/24" or "fd00::/64"');
       return undefined;
     }
     case 'NAT': {
@@ -131,6 +186,15 @@ export function nbRowProblem(table: string, row: Row, symbols?: SymbolContext): 
       if (typeof log === 'string' && !isIpOrCidr(log)) return bad(table, row, 'logical_ip', log, `${JSON.stringify(log)} is not an IP address or CIDR`, 'logical_ip is an address (dnat, dnat_and_snat) or a network (snat), e.g. 10.0.0.5 or 10.0.0.0/24');
       const emac = row['external_mac'];
       if (typeof emac === 'string' && !isMac(emac)) return bad(table, row, 'external_mac', emac, `${JSON.stringify(emac)} is not a MAC address`, 'a MAC looks like 00:00:00:00:ff:01');
+      const macs = strings(emac);
+      const lports = strings(row['logical_port']);
+      if ((macs.length > 0 || lports.length > 0) && row['type'] !== 'dnat_and_snat') {
+        return bad(table, row, macs.length > 0 ? 'external_mac' : 'logical_port', macs[0] ?? lports[0] ?? null, 'logical_port and external_mac are only for dnat_and_snat rules',
+          'distributed NAT: type=dnat_and_snat with both logical_port and external_mac');
+      }
+      if (macs.length > 0 && lports.length === 0) {
+        return bad(table, row, 'external_mac', macs[0] ?? null, 'external_mac needs logical_port (the port whose chassis answers for it)', 'set logical_port and external_mac together');
+      }
       if (typeof ext === 'string' && typeof log === 'string' && isIp(ext) && isIpOrCidr(log)) {
         const logIp = log.split('/')[0] ?? log;
         if (isIPv4(ext) !== isIPv4(logIp)) return bad(table, row, 'logical_ip', log, 'external_ip and logical_ip are of different IP families', 'use IPv4 with IPv4 and IPv6 with IPv6');

@@ -1,7 +1,8 @@
 // End-to-end: the nbdb service refuses, at write time, what the expression language or the
 // NB rules refuse — a malformed ACL match, a match naming an unknown address set or port
-// group, a router port with an invalid network — with a 4xx structured error that names
-// the table, the column and (for matches) the position, and nothing is written.
+// group, a router port with an invalid network, and the columns of gateway ports, DNS, QoS,
+// NAT and port types northd reads — with a 4xx structured error that names the table, the
+// column and (for matches) the position, and nothing is written.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -80,6 +81,121 @@ describe('nbdb refuses bad intent at write time', { timeout: 60_000 }, () => {
       }
     });
   }
+
+  // the columns of gateway ports, DNS, QoS, NAT and port types northd reads: each refused
+  // with the table and column named and nothing written
+  const rowCases: { name: string; ops: unknown[]; table: string; column: string; text: RegExp }[] = [
+    {
+      name: 'a DNS record whose value is not an IP address',
+      ops: [
+        { op: 'insert', table: 'DNS', 'uuid-name': 'd', row: { records: ['map', [['vm1.ovn.org', '10.0.0.4 not-an-ip']]] } },
+        { op: 'insert', table: 'Logical_Switch', row: { name: 'ls1', dns_records: ['set', [['named-uuid', 'd']]] } },
+      ],
+      table: 'DNS', column: 'records', text: /not-an-ip.*is not an IP address/,
+    },
+    {
+      name: 'a DNS record whose name is not a DNS name',
+      ops: [
+        { op: 'insert', table: 'DNS', 'uuid-name': 'd', row: { records: ['map', [['vm 1!', '10.0.0.4']]] } },
+        { op: 'insert', table: 'Logical_Switch', row: { name: 'ls1', dns_records: ['set', [['named-uuid', 'd']]] } },
+      ],
+      table: 'DNS', column: 'records', text: /is not a DNS name/,
+    },
+    {
+      name: 'a QoS rule with a malformed match',
+      ops: [
+        { op: 'insert', table: 'QoS', 'uuid-name': 'q', row: { priority: 100, direction: 'from-lport', match: 'ip4.src == 10.0.0.1 &&', action: ['map', [['dscp', 12]]] } },
+        { op: 'insert', table: 'Logical_Switch', row: { name: 'ls1', qos_rules: ['set', [['named-uuid', 'q']]] } },
+      ],
+      table: 'QoS', column: 'match', text: /expected/,
+    },
+    {
+      name: 'a gateway chassis priority out of range',
+      ops: [
+        { op: 'insert', table: 'Gateway_Chassis', 'uuid-name': 'g', row: { name: 'lrp1-hv1', chassis_name: 'hv1', priority: 40000 } },
+        { op: 'insert', table: 'Logical_Router_Port', 'uuid-name': 'rp', row: { name: 'lrp1', mac: '00:00:00:00:01:01', networks: ['10.0.0.1/24'], gateway_chassis: ['set', [['named-uuid', 'g']]] } },
+        { op: 'insert', table: 'Logical_Router', row: { name: 'lr1', ports: ['set', [['named-uuid', 'rp']]] } },
+      ],
+      table: 'Gateway_Chassis', column: 'priority', text: /priority/,
+    },
+    {
+      name: 'a router port with both gateway chassis and an HA chassis group',
+      ops: [
+        { op: 'insert', table: 'Gateway_Chassis', 'uuid-name': 'g', row: { name: 'lrp1-hv1', chassis_name: 'hv1', priority: 10 } },
+        { op: 'insert', table: 'HA_Chassis_Group', 'uuid-name': 'h', row: { name: 'grp' } },
+        {
+          op: 'insert', table: 'Logical_Router_Port', 'uuid-name': 'rp',
+          row: { name: 'lrp1', mac: '00:00:00:00:01:01', networks: ['10.0.0.1/24'], gateway_chassis: ['set', [['named-uuid', 'g']]], ha_chassis_group: ['set', [['named-uuid', 'h']]] },
+        },
+        { op: 'insert', table: 'Logical_Router', row: { name: 'lr1', ports: ['set', [['named-uuid', 'rp']]] } },
+      ],
+      table: 'Logical_Router_Port', column: 'gateway_chassis', text: /either gateway_chassis or ha_chassis_group/,
+    },
+    {
+      name: 'a router port with an unknown IPv6 RA address mode',
+      ops: [
+        { op: 'insert', table: 'Logical_Router_Port', 'uuid-name': 'rp', row: { name: 'lrp1', mac: '00:00:00:00:01:01', networks: ['fd00::1/64'], ipv6_ra_configs: ['map', [['address_mode', 'stateful']]] } },
+        { op: 'insert', table: 'Logical_Router', row: { name: 'lr1', ports: ['set', [['named-uuid', 'rp']]] } },
+      ],
+      table: 'Logical_Router_Port', column: 'ipv6_ra_configs', text: /address_mode "stateful"/,
+    },
+    {
+      name: 'a NAT external_mac without logical_port',
+      ops: [
+        { op: 'insert', table: 'NAT', 'uuid-name': 'n', row: { type: 'dnat_and_snat', external_ip: '172.16.0.10', logical_ip: '10.0.0.10', external_mac: '0a:00:00:00:ff:01' } },
+        { op: 'insert', table: 'Logical_Router', row: { name: 'lr1', nat: ['set', [['named-uuid', 'n']]] } },
+      ],
+      table: 'NAT', column: 'external_mac', text: /needs logical_port/,
+    },
+    {
+      name: 'a snat rule with a logical_port',
+      ops: [
+        { op: 'insert', table: 'NAT', 'uuid-name': 'n', row: { type: 'snat', external_ip: '172.16.0.10', logical_ip: '10.0.0.0/24', logical_port: 'vm1' } },
+        { op: 'insert', table: 'Logical_Router', row: { name: 'lr1', nat: ['set', [['named-uuid', 'n']]] } },
+      ],
+      table: 'NAT', column: 'logical_port', text: /only for dnat_and_snat/,
+    },
+    {
+      name: 'a virtual port without a virtual-ip',
+      ops: [
+        { op: 'insert', table: 'Logical_Switch_Port', 'uuid-name': 'p', row: { name: 'vip', type: 'virtual', options: ['map', [['virtual-parents', 'vm1,vm2']]] } },
+        { op: 'insert', table: 'Logical_Switch', row: { name: 'ls1', ports: ['set', [['named-uuid', 'p']]] } },
+      ],
+      table: 'Logical_Switch_Port', column: 'options', text: /virtual-ip/,
+    },
+    {
+      name: 'DHCP options with a bad cidr',
+      ops: [{ op: 'insert', table: 'DHCP_Options', row: { cidr: '10.0.0.0/33', options: ['map', [['server_id', '10.0.0.1']]] } }],
+      table: 'DHCP_Options', column: 'cidr', text: /is not IP\/prefix-length/,
+    },
+  ];
+  for (const c of rowCases) {
+    test(`${c.name}: 4xx naming ${c.table}.${c.column}; nothing written`, async () => {
+      const before = await revision();
+      const r = await transact(c.ops);
+      assert.ok(r.status >= 400 && r.status < 500, JSON.stringify(r.body));
+      const e = r.body.error;
+      assert.equal(e.table, c.table, JSON.stringify(e));
+      assert.equal(e.column, c.column, JSON.stringify(e));
+      assert.match(e.message, c.text);
+      assert.equal(await revision(), before);
+    });
+  }
+
+  test('a distributed gateway port with distributed NAT, DNS and QoS rows that OVN accepts are accepted', async () => {
+    const r = await transact([
+      { op: 'insert', table: 'Gateway_Chassis', 'uuid-name': 'g', row: { name: 'lrp9-hv1', chassis_name: 'hv1', priority: 20 } },
+      { op: 'insert', table: 'Logical_Router_Port', 'uuid-name': 'rp', row: { name: 'lrp9', mac: '00:00:00:00:09:01', networks: ['172.16.0.1/24'], gateway_chassis: ['set', [['named-uuid', 'g']]] } },
+      { op: 'insert', table: 'NAT', 'uuid-name': 'n', row: { type: 'dnat_and_snat', external_ip: '172.16.0.10', logical_ip: '10.0.0.10', logical_port: 'vm9', external_mac: '0a:00:00:00:ff:09' } },
+      { op: 'insert', table: 'Logical_Router', row: { name: 'lr9', ports: ['set', [['named-uuid', 'rp']]], nat: ['set', [['named-uuid', 'n']]] } },
+      { op: 'insert', table: 'DNS', 'uuid-name': 'd', row: { records: ['map', [['vm9.ovn.org', '10.0.0.10 fd00::a'], ['10.0.0.10.in-addr.arpa', 'vm9.ovn.org']]] } },
+      { op: 'insert', table: 'QoS', 'uuid-name': 'q', row: { priority: 100, direction: 'from-lport', match: 'ip4.src == 10.0.0.10', action: ['map', [['dscp', 12]]] } },
+      { op: 'insert', table: 'Logical_Switch', row: { name: 'ls9', dns_records: ['set', [['named-uuid', 'd']]], qos_rules: ['set', [['named-uuid', 'q']]] } },
+    ]);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const d = await transact([{ op: 'delete', table: 'Logical_Router', where: [] }, { op: 'delete', table: 'Logical_Switch', where: [] }]);
+    assert.equal(d.status, 200, JSON.stringify(d.body));
+  });
 
   test('a router port with an invalid network: 400 naming Logical_Router_Port.networks; nothing written', async () => {
     const before = await revision();
