@@ -56,6 +56,7 @@ const char* type_name(PortType t) {
     case PortType::kVhostUserClient: return "vhost-user-client";
     case PortType::kAfPacket: return "af_packet";
     case PortType::kTap: return "tap";
+    case PortType::kRing: return "ring";
   }
   return "?";
 }

@@ -2,10 +2,12 @@
 // (rx burst, process the vector, tx, free what tx refused) and grout's idle policy (sleep
 // one microsecond longer after each empty poll, up to a cap; offline while asleep).
 #include "datapath.h"
+#include "worker_sink.h"
 
 #include <rte_cycles.h>
 #include <rte_dev.h>
 #include <rte_eal.h>
+#include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -42,6 +44,7 @@ const char* type_driver(PortType t) {
     case PortType::kVhostUserClient: return "net_vhost";
     case PortType::kAfPacket: return "net_af_packet";
     case PortType::kTap: return "net_tap";
+    case PortType::kRing: return "net_ring";
   }
   return "net_unknown";
 }
@@ -51,112 +54,6 @@ T load_relaxed(const T& v) { return __atomic_load_n(&v, __ATOMIC_RELAXED); }
 template <typename T>
 void add_relaxed(T& v, T d) { __atomic_store_n(&v, load_relaxed(v) + d, __ATOMIC_RELAXED); }
 }  // namespace
-
-// The sink a worker hands to the table: per-port tx buffers flushed after each rx burst.
-class WorkerSink final : public BurstSink {
- public:
-  WorkerSink(Datapath* dp, unsigned idx) : dp_(dp), idx_(idx), c_(dp->counters_[idx]) {}
-
-  void begin(const PortSet* ps) { ps_ = ps; }
-
-  void emit(uint16_t port, rte_mbuf* m, bool last_use) override {
-    if (port >= kMaxPorts || !ps_->up[port]) {
-      if (last_use) drop(m, kDropBadPort);
-      else add_relaxed(c_.drops[kDropBadPort], uint64_t{1});
-      return;
-    }
-    rte_mbuf* out = m;
-    if (!last_use) {
-      out = rte_pktmbuf_copy(m, dp_->pool_, 0, UINT32_MAX);
-      if (!out) { add_relaxed(c_.drops[kDropCopyFailed], uint64_t{1}); return; }
-    }
-    auto& q = tx_[port];
-    if (q.n == 0) dirty_[ndirty_++] = port;
-    q.pkts[q.n++] = out;
-    if (q.n == kBurst) flush_port(port);
-  }
-
-  void drop(rte_mbuf* m, DropReason why) override {
-    add_relaxed(c_.drops[why], uint64_t{1});
-    rte_pktmbuf_free(m);
-  }
-
-  void packet_in(const uint8_t* data, uint32_t len, uint16_t in_port, uint32_t reason,
-                 uint16_t table, uint64_t cookie) override {
-    void* obj = nullptr;
-    if (rte_mempool_get(dp_->pin_pool_, &obj) != 0) {
-      dp_->pin_dropped_.fetch_add(1, std::memory_order_relaxed);
-      add_relaxed(c_.drops[kDropPacketInFull], uint64_t{1});
-      return;
-    }
-    auto* r = static_cast<PacketInRecord*>(obj);
-    r->in_port = in_port;
-    r->table = table;
-    r->reason = reason;
-    r->cookie = cookie;
-    r->orig_len = len;
-    r->len = std::min<uint32_t>(len, kPacketInMax);
-    std::memcpy(r->data, data, r->len);
-    if (rte_ring_mp_enqueue(dp_->pin_ring_, r) != 0) {
-      rte_mempool_put(dp_->pin_pool_, r);
-      dp_->pin_dropped_.fetch_add(1, std::memory_order_relaxed);
-      add_relaxed(c_.drops[kDropPacketInFull], uint64_t{1});
-      return;
-    }
-    pin_queued_ = true;
-  }
-
-  void count_drop(DropReason why) override { add_relaxed(c_.drops[why], uint64_t{1}); }
-
-  rte_mbuf* copy_bytes(const uint8_t* data, uint32_t len) override {
-    rte_mbuf* m = rte_pktmbuf_alloc(dp_->pool_);
-    if (!m) return nullptr;
-    char* dst = len <= UINT16_MAX ? rte_pktmbuf_append(m, static_cast<uint16_t>(len)) : nullptr;
-    if (!dst) { rte_pktmbuf_free(m); return nullptr; }
-    std::memcpy(dst, data, len);
-    return m;
-  }
-
-  void flush() {
-    for (unsigned i = 0; i < ndirty_; i++) flush_port(dirty_[i]);
-    ndirty_ = 0;
-  }
-
-  bool take_pin_queued() { bool q = pin_queued_; pin_queued_ = false; return q; }
-
- private:
-  void flush_port(uint16_t port) {
-    auto& q = tx_[port];
-    if (q.n == 0) return;
-    // A guest ring that takes part of a burst is draining: retry a few times while it
-    // makes progress (as OVS does for vhost), then count and free the rest.
-    uint16_t sent = 0;
-    for (unsigned attempt = 0; attempt < 8 && sent < q.n; attempt++) {
-      const uint16_t n = rte_eth_tx_burst(port, static_cast<uint16_t>(idx_), q.pkts + sent,
-                                          static_cast<uint16_t>(q.n - sent));
-      if (n == 0) break;
-      sent = static_cast<uint16_t>(sent + n);
-    }
-    add_relaxed(c_.tx[port], uint64_t{sent});
-    if (sent < q.n) {
-      const uint64_t lost = q.n - sent;
-      add_relaxed(c_.tx_drop[port], lost);
-      add_relaxed(c_.drops[kDropTxFull], lost);
-      rte_pktmbuf_free_bulk(q.pkts + sent, q.n - sent);
-    }
-    q.n = 0;
-  }
-
-  struct TxQ { rte_mbuf* pkts[kBurst]; uint16_t n = 0; };
-  Datapath* dp_;
-  unsigned idx_;
-  WorkerCounters& c_;
-  const PortSet* ps_ = nullptr;
-  std::array<TxQ, kMaxPorts> tx_{};
-  std::array<uint16_t, kMaxPorts> dirty_{};
-  unsigned ndirty_ = 0;
-  bool pin_queued_ = false;
-};
 
 void WorkerPipeline::process_burst(rte_mbuf** pkts, uint16_t n, uint16_t in_port, BurstSink& sink) {
   for (uint16_t i = 0; i < n; i++) {
@@ -346,6 +243,7 @@ PortInfo Datapath::add_port(const std::string& name, PortType type, const std::s
     case PortType::kVhostUserClient: args += ",iface=" + path + ",queues=" + q + ",client=1"; break;
     case PortType::kAfPacket: args += ",iface=" + path + ",qpairs=" + q; break;
     case PortType::kTap: args += ",iface=" + path; break;
+    case PortType::kRing: fail("bad_type", "ring ports are made with add_ring_port");
   }
   if (rte_dev_probe(args.c_str()) != 0) fail("port_probe", "could not create port: " + args);
   uint16_t pid = 0;
@@ -353,6 +251,22 @@ PortInfo Datapath::add_port(const std::string& name, PortType type, const std::s
     rte_eal_hotplug_remove("vdev", dev.c_str());
     fail("port_probe", "probed " + dev + " but found no ethdev");
   }
+  return setup_port(name, type, path, dev, pid);
+}
+
+PortInfo Datapath::add_ring_port(const std::string& name, rte_ring* rx, rte_ring* tx) {
+  if (stopped_) fail("stopped", "the datapath is stopped");
+  for (const PortInfo& p : ports_)
+    if (p.name == name) fail("duplicate_port", "a port named '" + name + "' exists");
+  if (opts_.workers != 1) fail("bad_option", "ring ports take one worker");
+  const std::string dev = "net_ring_loom" + std::to_string(next_vdev_++);
+  const int pid = rte_eth_from_rings(dev.c_str(), &rx, 1, &tx, 1, rte_socket_id());
+  if (pid < 0) fail("port_probe", "rte_eth_from_rings failed: " + std::string(rte_strerror(rte_errno)));
+  return setup_port(name, PortType::kRing, "", dev, static_cast<uint16_t>(pid));
+}
+
+PortInfo Datapath::setup_port(const std::string& name, PortType type, const std::string& path,
+                              const std::string& dev, uint16_t pid) {
   auto undo = [&](const std::string& what, int rc) {
     rte_eal_hotplug_remove("vdev", dev.c_str());
     fail("port_setup", what + " failed on " + dev + ": " + rte_strerror(-rc));
@@ -388,6 +302,12 @@ PortInfo Datapath::add_port(const std::string& name, PortType type, const std::s
   return info;
 }
 
+// Ring ports are not hot-plugged vdevs; closing releases them.
+void Datapath::release_port(const PortInfo& p) {
+  if (p.type == PortType::kRing) rte_eth_dev_close(p.id);
+  else rte_eal_hotplug_remove("vdev", p.devname.c_str());
+}
+
 void Datapath::remove_port(const std::string& name) {
   auto it = std::find_if(ports_.begin(), ports_.end(), [&](const PortInfo& p) { return p.name == name; });
   if (it == ports_.end()) fail("no_such_port", "no port named '" + name + "'");
@@ -395,7 +315,7 @@ void Datapath::remove_port(const std::string& name) {
   ports_.erase(it);
   publish_ports();  // after this no worker touches the port
   rte_eth_dev_stop(info.id);
-  rte_eal_hotplug_remove("vdev", info.devname.c_str());
+  release_port(info);
 }
 
 std::vector<PortInfo> Datapath::ports() const { return ports_; }
@@ -425,8 +345,13 @@ Stats Datapath::stats() const {
   }
   for (unsigned w = 0; w < opts_.workers; w++) {
     const WorkerCounters& c = counters_[w];
-    s.workers.push_back({worker_lcores_[w], load_relaxed(c.busy_cycles), load_relaxed(c.idle_cycles),
-                         load_relaxed(c.sleeps), load_relaxed(c.polls), load_relaxed(c.bursts)});
+    WorkerStats ws{worker_lcores_[w], load_relaxed(c.busy_cycles), load_relaxed(c.idle_cycles),
+                   load_relaxed(c.sleeps), load_relaxed(c.polls), load_relaxed(c.bursts), 0, 0};
+    for (unsigned p = 0; p < kMaxPorts; p++) {
+      ws.rx += load_relaxed(c.rx[p]);
+      ws.tx += load_relaxed(c.tx[p]);
+    }
+    s.workers.push_back(ws);
     for (unsigned r = 0; r < kDropReasonCount; r++) s.drops[r] += load_relaxed(c.drops[r]);
   }
   s.packet_in_dropped = pin_dropped_.load();
@@ -468,7 +393,7 @@ void Datapath::stop() {
   for (unsigned lc : worker_lcores_) rte_eal_wait_lcore(lc);
   for (const PortInfo& p : ports_) {
     rte_eth_dev_stop(p.id);
-    rte_eal_hotplug_remove("vdev", p.devname.c_str());
+    release_port(p);
   }
   ports_.clear();
   delete table_.exchange(nullptr);

@@ -47,7 +47,8 @@ struct Options {
   unsigned ct_expire_ms = 100;
 };
 
-enum class PortType : uint8_t { kVhostUser, kVhostUserClient, kAfPacket, kTap };
+// kRing: a pair of rte_rings (add_ring_port), for the shell's instruction-count bench only.
+enum class PortType : uint8_t { kVhostUser, kVhostUserClient, kAfPacket, kTap, kRing };
 
 struct PortInfo {
   uint16_t id = 0;
@@ -83,6 +84,7 @@ struct PortStats {
 struct WorkerStats {
   unsigned lcore = 0;
   uint64_t busy_cycles = 0, idle_cycles = 0, sleeps = 0, polls = 0, bursts = 0;
+  uint64_t rx = 0, tx = 0;  // all ports, including ones removed since
 };
 struct Stats {
   std::vector<std::pair<PortInfo, PortStats>> ports;
@@ -111,6 +113,8 @@ class Datapath {
   Datapath& operator=(const Datapath&) = delete;
 
   PortInfo add_port(const std::string& name, PortType type, const std::string& path);
+  // A port over two rte_rings (rx, tx) — the shell bench's loop, not a JS port type.
+  PortInfo add_ring_port(const std::string& name, rte_ring* rx, rte_ring* tx);
   void remove_port(const std::string& name);
   std::vector<PortInfo> ports() const;
 
@@ -145,6 +149,9 @@ class Datapath {
   static int worker_main(void* arg);
   void worker_loop(unsigned idx);
   void publish_ports();
+  void release_port(const PortInfo& p);
+  PortInfo setup_port(const std::string& name, PortType type, const std::string& path,
+                      const std::string& dev, uint16_t pid);
   void synchronize();
 
   Options opts_;

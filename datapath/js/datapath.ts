@@ -163,7 +163,14 @@ interface Addon {
   stop(): void;
 }
 
+// LOOM_DATAPATH_ADDON names another build of the addon (A/B comparisons of native builds
+// in bench/datapath); otherwise the one datapath/build.sh writes.
 function addonPath(): string {
+  const override = process.env.LOOM_DATAPATH_ADDON;
+  if (override !== undefined && override !== '') {
+    if (!existsSync(override)) throw new LoomError({ code: 'unavailable', message: `LOOM_DATAPATH_ADDON=${override} does not exist` });
+    return override;
+  }
   const here = fileURLToPath(import.meta.url);
   const candidates = [
     new URL('../build/loom_datapath.node', import.meta.url),

@@ -1,0 +1,137 @@
+// datapath/dpdk/shell_bench.cc — the whole forwarding path (worker loop, core pipeline,
+// sink, ethdev rx/tx) on a loop of two ring ports, for instruction counts under callgrind.
+//
+// Owns: nothing shared; a bench program. The two ports are rte_eth_from_rings over two
+// rte_rings crossed over (port 0 transmits into port 1's rx ring and back), seeded with
+// 512 copies of testpmd's 64-byte UDP frame; the rule set is bench/datapath's loom-l2 or
+// loom-acl1000-ct. The worker runs exactly as in the addon (Datapath::worker_loop with a
+// CoreWorkerPipeline); the main thread waits until `packets` were transmitted.
+// Reads: argv. Called by: a developer (bench/datapath/README.md, "Instruction counts").
+// Never: touches hugepages or real devices (--no-huge, --no-pci, private file prefix).
+// Build: make -C datapath/addon shell-bench (after datapath/build.sh built the core).
+// Use:   valgrind --tool=callgrind --toggle-collect='loom::dp::Datapath::worker_loop*'
+//          datapath/build/loom_shell_bench l2 200000   (one command line)
+//        Collected / transmitted packets = instructions per packet of the whole shell path
+//        (ring PMD instead of vhost: the vhost copy is not in this figure).
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "core/core.h"
+#include "dpdk/core_pipeline.h"
+#include "dpdk/datapath.h"
+
+using namespace loom;
+
+namespace {
+
+FlowMod add(uint16_t table, uint32_t prio, std::vector<FieldMatch> m, Program p) {
+  FlowMod f;
+  f.table = table;
+  f.priority = prio;
+  f.match = std::move(m);
+  f.program = std::move(p);
+  return f;
+}
+FieldMatch exact(Field f, uint64_t v) { return FieldMatch{f, U128{0, v}, field_full_mask(f)}; }
+FieldMatch masked(Field f, uint64_t v, uint64_t m) { return FieldMatch{f, U128{0, v}, U128{0, m}}; }
+
+// bench/datapath/run.ts's two rule sets on ports a and b.
+Batch rules(bool acl, uint32_t a, uint32_t b) {
+  Batch out;
+  auto& f = out.flows;
+  if (acl) {
+    for (uint32_t i = 1; i < 1000; ++i)
+      f.push_back(add(0, 200, {exact(Field::kEthType, 0x800), exact(Field::kIpProto, 17),
+                               exact(Field::kIp4Src, 0x0a000000 | (i & 0xffff)), exact(Field::kL4Dst, 1024 + i % 60000)},
+                      {GotoTable{1}}));
+    f.push_back(add(0, 200, {exact(Field::kEthType, 0x800), exact(Field::kIpProto, 17),
+                             exact(Field::kIp4Src, 0xc6120001), exact(Field::kL4Dst, 9)}, {GotoTable{1}}));
+    Ct track;
+    track.zone = 1;
+    track.table = 2;
+    f.push_back(add(1, 100, {exact(Field::kEthType, 0x800)}, {track}));
+    Ct commit;
+    commit.zone = 1;
+    commit.commit = true;
+    for (uint32_t p : {a, b}) {
+      const uint32_t o = p == a ? b : a;
+      f.push_back(add(2, 100, {exact(Field::kInPort, p), masked(Field::kCtState, 0x21, 0x23)}, {commit, Output{o}}));
+      f.push_back(add(2, 100, {exact(Field::kInPort, p), masked(Field::kCtState, 0x22, 0x23)}, {Output{o}}));
+    }
+  }
+  f.push_back(add(0, 100, {exact(Field::kInPort, a)}, {Output{b}}));
+  f.push_back(add(0, 100, {exact(Field::kInPort, b)}, {Output{a}}));
+  return out;
+}
+
+// testpmd txonly's frame: 198.18.0.1:9 -> 198.18.0.2:9, 64 bytes (no FCS).
+void udp_frame(uint8_t* p) {
+  std::memset(p, 0, 64);
+  const uint8_t hdr[42] = {0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
+                           0x45, 0, 0, 50, 0, 1, 0, 0, 64, 17, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2,
+                           0, 9, 0, 9, 0, 30, 0, 0};
+  std::memcpy(p, hdr, sizeof hdr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string mode = argc > 1 ? argv[1] : "l2";
+  const uint64_t want = argc > 2 ? std::stoull(argv[2]) : 200000;
+  if (mode != "l2" && mode != "aclct") {
+    std::fprintf(stderr, "usage: loom_shell_bench l2|aclct [packets]\n");
+    return 2;
+  }
+  dp::Options o;
+  o.eal_args = {"--no-huge", "-m", "256", "--no-pci", "-l", "0-1", "--log-level", "error",
+                "--file-prefix", "loom-shell-bench-" + std::to_string(getpid())};
+  o.mbufs = 4095;
+  dp::Datapath d(o);
+  rte_ring* r0 = rte_ring_create("lsb_r0", 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  rte_ring* r1 = rte_ring_create("lsb_r1", 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  if (!r0 || !r1) { std::fprintf(stderr, "rings: %s\n", rte_strerror(rte_errno)); return 1; }
+  const dp::PortInfo a = d.add_ring_port("a", r0, r1);
+  const dp::PortInfo b = d.add_ring_port("b", r1, r0);
+  Core core;
+  BuildError err;
+  if (!core.apply(rules(mode == "aclct", a.id, b.id), err)) {
+    std::fprintf(stderr, "rules: %s %s\n", err.code.c_str(), err.message.c_str());
+    return 1;
+  }
+  // Seed both directions before the worker starts.
+  for (int i = 0; i < 512; ++i) {
+    rte_mbuf* m = rte_pktmbuf_alloc(d.pool());
+    char* data = m ? rte_pktmbuf_append(m, 64) : nullptr;
+    if (!data) return 1;
+    udp_frame(reinterpret_cast<uint8_t*>(data));
+    if (rte_ring_enqueue(i % 2 ? r0 : r1, m) != 0) return 1;
+  }
+  d.start_workers([&core](unsigned) { return std::make_unique<dp::CoreWorkerPipeline>(core); });
+  uint64_t tx = 0;
+  dp::Stats s;
+  for (int polls = 0; polls < 600000 && tx < want; ++polls) {  // at most ~10 min
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    s = d.stats();
+    tx = 0;
+    for (const auto& [p, ps] : s.ports) tx += ps.tx;  // live ports only: while running
+  }
+  d.stop();
+  s = d.stats();  // after the worker ended: every packet it counted
+  const dp::WorkerStats& w = s.workers.at(0);
+  tx = w.tx;
+  uint64_t drops = 0;
+  for (uint64_t x : s.drops) drops += x;
+  std::printf("%s: %llu packets transmitted, %llu dropped, %llu bursts (%.1f pkt/burst), %llu polls, %llu sleeps\n",
+              mode.c_str(), static_cast<unsigned long long>(tx), static_cast<unsigned long long>(drops),
+              static_cast<unsigned long long>(w.bursts), w.bursts ? static_cast<double>(tx) / static_cast<double>(w.bursts) : 0.0,
+              static_cast<unsigned long long>(w.polls), static_cast<unsigned long long>(w.sleeps));
+  return tx >= want ? 0 : 3;
+}
