@@ -22,7 +22,7 @@ import { sbCommands } from './sbctl.js';
 import { runInvocation } from './run.js';
 import { HttpStore } from './http-store.js';
 import { sendToDaemon, startCtlDaemon, type CtlIo } from './daemon.js';
-import type { DatabaseSchema } from '../store/types.js';
+import type { DatabaseSchema, Store } from '../store/types.js';
 
 /** Imports a module of this repository by path relative to this file, at run time only. */
 async function load<T>(rel: string): Promise<T> {
@@ -216,8 +216,12 @@ function need(name: string, a: DaemonArgs, key: string): string {
 type Closer = { close(): Promise<void> };
 
 interface NorthdModule {
-  startNorthd?: (o: { nb: string; sb: string; recompute?: boolean }) => Promise<Closer>;
+  startNorthd?: (o: { nb: string; sb: string | Store; recompute?: boolean; sbTxnLimit?: number }) => Promise<Closer>;
 }
+type LockRunnerModule = typeof import('../store/lock-runner.js');
+
+/** The SB lock a `loom northd` holds while it is the active one (ovn-northd: ovn_northd). */
+const NORTHD_LOCK = 'loom_northd';
 
 async function loadNorthd(): Promise<NonNullable<NorthdModule['startNorthd']>> {
   let mod: NorthdModule;
@@ -276,13 +280,36 @@ async function daemon(name: string, argv: readonly string[]): Promise<number> {
         return await stopped;
       }
       case 'northd': {
-        const a = daemonArgs(name, argv, ['nb', 'sb'], ['recompute']);
+        const a = daemonArgs(name, argv, ['nb', 'sb', 'lock'], ['recompute', 'no-lock']);
         const start = await loadNorthd();
         const nb = a.values.get('nb') ?? process.env['LOOM_NB'] ?? DEFAULT_NB;
         const sb = a.values.get('sb') ?? process.env['LOOM_SB'] ?? DEFAULT_SB;
-        const n = await start({ nb, sb, recompute: a.flags.has('recompute') });
-        const stopped = untilSignal([n]);
-        process.stdout.write(`loom northd: compiling ${nb} into ${sb}${a.flags.has('recompute') ? ' (full recompute)' : ''}\n`);
+        const recompute = a.flags.has('recompute');
+        const what = `${nb} into ${sb}${recompute ? ' (full recompute)' : ''}`;
+        if (a.flags.has('no-lock')) {
+          const n = await start({ nb, sb, recompute });
+          const stopped = untilSignal([n]);
+          process.stdout.write(`loom northd: compiling ${what}\n`);
+          return await stopped;
+        }
+        // Active/standby as ovn-northd: only the holder of the SB lock compiles, and every
+        // SB transaction it sends asserts the lock (a northd that lost it writes nothing).
+        const lock = a.values.get('lock') ?? NORTHD_LOCK;
+        const { RemoteStore } = await load<ClientModule>('../store/client.js');
+        const { runWhileLocked } = await load<LockRunnerModule>('../store/lock-runner.js');
+        const sbStore = await RemoteStore.connect(sb);
+        let runner: Awaited<ReturnType<typeof runWhileLocked>> | undefined;
+        // handlers first: whoever reads "active"/"standby" may signal at once
+        const stopped = untilSignal([{ close: async () => { await runner?.close(); await sbStore.close(); } }]);
+        try {
+          runner = await runWhileLocked(sbStore, lock, (fenced) => start({ nb, sb: fenced, recompute, sbTxnLimit: 12000 }), {
+            onState: (state, why) => process.stdout.write(state === 'active' ? `loom northd: active (${why}): compiling ${what}\n` : `loom northd: standby (${why})\n`),
+            onError: (e) => process.stderr.write(`loom northd: ${e instanceof Error ? e.message : String(e)}\n`),
+          });
+        } catch (e) {
+          await sbStore.close();
+          throw e;
+        }
         return await stopped;
       }
       case 'up':

@@ -19,7 +19,13 @@ export interface DaemonHelp {
 export const daemons: readonly DaemonHelp[] = [
   { name: 'nbdb', syntax: '--db FILE --listen HOST:PORT', summary: 'serve the northbound database (OVN_Northbound) from a SQLite FILE over REST + WebSocket', example: 'loom nbdb --db nb.db --listen 127.0.0.1:6641' },
   { name: 'sbdb', syntax: '--db FILE --listen HOST:PORT', summary: 'serve the southbound database (OVN_Southbound)', example: 'loom sbdb --db sb.db --listen 127.0.0.1:6642' },
-  { name: 'northd', syntax: '--nb URL --sb URL [--recompute]', summary: 'compile the northbound topology into southbound logical flows (--recompute: full recompute on every change)', example: 'loom northd --nb http://127.0.0.1:6641 --sb http://127.0.0.1:6642' },
+  {
+    name: 'northd',
+    syntax: '--nb URL --sb URL [--recompute] [--lock NAME | --no-lock]',
+    summary:
+      'compile the northbound topology into southbound logical flows (--recompute: full recompute on every change); active/standby as ovn-northd: only the holder of the SB lock (default loom_northd) compiles, others stand by and take over when it goes; --no-lock: always active',
+    example: 'loom northd --nb http://127.0.0.1:6641 --sb http://127.0.0.1:6642',
+  },
   { name: 'up', syntax: '[--state-dir DIR] [--nb-listen HOST:PORT] [--sb-listen HOST:PORT]', summary: 'all in one process: nbdb + sbdb + northd, files under DIR (default ./loom-state)', example: 'loom up --state-dir /var/lib/loom' },
 ];
 
