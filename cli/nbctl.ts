@@ -1,7 +1,8 @@
 // cli/nbctl.ts — ovn-nbctl's verbs over loom's northbound store.
 //
 // Owns: the northbound command table: switches, ports, ACLs, port groups, routers, router
-// ports, gateway chassis, static routes, NAT, load balancers, DHCP options, init/sync/show,
+// ports, gateway chassis, static routes, NAT, load balancers, DHCP options, QoS rules, meters,
+// HA chassis groups, init/sync/show,
 // with ovn-nbctl(8)'s argument order, defaults, checks and error wording.
 // Reads: the transaction-local view (tables each verb declares); cli/addresses.ts for
 // address checks; cli/show.ts for `show`.
@@ -31,6 +32,11 @@ const NAT = 'NAT';
 const LB = 'Load_Balancer';
 const DHCP = 'DHCP_Options';
 const GWC = 'Gateway_Chassis';
+const QOS = 'QoS';
+const METER = 'Meter';
+const BAND = 'Meter_Band';
+const HAG = 'HA_Chassis_Group';
+const HAC = 'HA_Chassis';
 const NBG = 'NB_Global';
 
 const LSP_TYPES = ['', 'router', 'localnet', 'localport', 'l2gateway', 'vtep', 'external', 'virtual', 'remote'];
@@ -559,6 +565,36 @@ def('Logical Switch Port Commands', 'lsp-set-dhcpv4-options', {
     ctx.view.update(LSP, p._uuid, { dhcpv4_options: d._uuid });
   },
 });
+def('Logical Switch Port Commands', 'lsp-set-dhcpv6-options', {
+  syntax: 'PORT [DHCP_OPT_UUID]',
+  min: 1,
+  max: 2,
+  tables: [LSP, DHCP],
+  summary: 'set DHCPv6 options for PORT (none: clear them)',
+  example: 'lsp-set-dhcpv6-options vm1 6c3a7a8e-8d8c-4b11-9a9b-2f6f3b3b9c01',
+  keys: (a) => ({ [LSP]: a.slice(0, 1) }),
+  run(ctx) {
+    const p = lsp(ctx.view, ctx.args[0] as string);
+    const id = ctx.args[1];
+    // as ovn-nbctl 23.03: no address-family check here (northd ignores an IPv4 cidr)
+    ctx.view.update(LSP, p._uuid, { dhcpv6_options: id === undefined ? null : dhcp(ctx.view, id)._uuid });
+  },
+});
+def('Logical Switch Port Commands', 'lsp-get-dhcpv6-options', {
+  syntax: 'PORT',
+  min: 1,
+  tables: [LSP, DHCP],
+  summary: 'get the DHCPv6 options for PORT',
+  example: 'lsp-get-dhcpv6-options vm1',
+  readOnly: true,
+  keys: (a) => ({ [LSP]: a.slice(0, 1) }),
+  run(ctx) {
+    const id = asArray(lsp(ctx.view, ctx.args[0] as string)['dhcpv6_options'])[0];
+    const d = id === undefined ? undefined : ctx.view.get(DHCP, String(id));
+    if (d !== undefined) print(ctx, `${d._uuid} (${str(d['cidr'])})`);
+  },
+});
+
 def('Logical Switch Port Commands', 'lsp-get-dhcpv4-options', {
   syntax: 'PORT',
   min: 1,
@@ -1462,6 +1498,249 @@ def('DHCP Options Commands', 'dhcp-options-get-options', {
   readOnly: true,
   run(ctx) {
     printMap(ctx, dhcp(ctx.view, ctx.args[0] as string)['options']);
+  },
+});
+
+// ---------------------------------------------------------------- QoS rules
+
+function qosOf(ctx: CommandContext, sw: Row): Row[] {
+  return asArray(sw['qos_rules'])
+    .map((u) => ctx.view.get(QOS, String(u)))
+    .filter((r): r is Row => r !== undefined);
+}
+
+def('Logical Switch QoS Rule Commands', 'qos-add', {
+  syntax: 'SWITCH DIRECTION PRIORITY MATCH [dscp=DSCP] [rate=RATE [burst=BURST]]',
+  min: 5,
+  max: 7,
+  options: ['--may-exist'],
+  tables: [LS, QOS],
+  summary: 'add a QoS rule (DSCP marking and/or metering at RATE kbps) to SWITCH',
+  example: 'qos-add sw0 from-lport 100 "ip4.src == 10.0.0.10" dscp=12 rate=1000 burst=100',
+  keys: (a) => ({ [LS]: a.slice(0, 1) }),
+  run(ctx) {
+    const [id, direction, prio, match] = ctx.args as [string, string, string, string];
+    const sw = ls(ctx.view, id);
+    checkDirection(direction);
+    const priority = int(prio, 'priority', 0, 32767);
+    const action: Record<string, number> = {};
+    const bandwidth: Record<string, number> = {};
+    const ranged = (text: string, what: string, lo: number, hi: number): number => {
+      if (!/^\d+$/.test(text) || Number(text) < lo || Number(text) > hi) fail('invalid-value', `${text}: ${what} must be in the range ${lo}...${hi}`, { table: QOS, value: text });
+      return Number(text);
+    };
+    for (const a of ctx.args.slice(4)) {
+      if (a.startsWith('dscp=')) action['dscp'] = ranged(a.slice(5), 'dscp', 0, 63);
+      else if (a.startsWith('rate=')) bandwidth['rate'] = ranged(a.slice(5), 'rate', 1, 4294967295);
+      else if (a.startsWith('burst=')) bandwidth['burst'] = ranged(a.slice(6), 'burst', 1, 4294967295);
+      else fail('invalid-value', `${a}: supported arguments are "dscp=", "rate=", and "burst="`, { table: QOS, value: a });
+    }
+    if (action['dscp'] === undefined && bandwidth['rate'] === undefined) fail('bad-request', 'Either "rate" and/or "dscp" must be specified', { table: QOS, hint: 'qos-add SWITCH DIRECTION PRIORITY MATCH dscp=DSCP rate=RATE' });
+    const same = qosOf(ctx, sw).find((q) => q['direction'] === direction && q['priority'] === priority && q['match'] === match);
+    if (same !== undefined) {
+      if (has(ctx, 'may-exist')) return;
+      fail('duplicate', `Same qos already existed on the ls ${id}.`, { table: QOS, value: match, hint: 'use --may-exist to accept an existing rule' });
+    }
+    const q = ctx.view.insert(QOS, { direction, priority, match, action, bandwidth });
+    ctx.view.addToSet(LS, sw._uuid, 'qos_rules', [q._uuid]);
+  },
+});
+
+def('Logical Switch QoS Rule Commands', 'qos-del', {
+  syntax: 'SWITCH [{DIRECTION | UUID} [PRIORITY MATCH]]',
+  min: 1,
+  max: 4,
+  tables: [LS, QOS],
+  summary: 'remove QoS rules from SWITCH (all, one direction, one exact rule, or by UUID)',
+  example: 'qos-del sw0 from-lport 100 "ip4.src == 10.0.0.10"',
+  keys: (a) => ({ [LS]: a.slice(0, 1) }),
+  run(ctx) {
+    const sw = ls(ctx.view, ctx.args[0] as string);
+    const second = ctx.args[1];
+    if (second !== undefined && isUuid(second)) {
+      const q = qosOf(ctx, sw).find((r) => r._uuid === second.toLowerCase());
+      if (q === undefined) fail('not-found', `${second}: qos UUID not found in switch ${ctx.args[0] as string}`, { table: QOS, value: second });
+      ctx.view.delete(QOS, q._uuid);
+      return;
+    }
+    if (ctx.args.length === 3) fail('bad-request', 'cannot specify priority without match', { hint: 'qos-del SWITCH DIRECTION PRIORITY MATCH' });
+    if (second !== undefined) checkDirection(second);
+    const priority = ctx.args[2] !== undefined ? int(ctx.args[2], 'priority', 0, 32767) : undefined;
+    for (const q of qosOf(ctx, sw)) {
+      if (second !== undefined && q['direction'] !== second) continue;
+      if (priority !== undefined && (q['priority'] !== priority || q['match'] !== ctx.args[3])) continue;
+      ctx.view.delete(QOS, q._uuid);
+    }
+  },
+});
+
+def('Logical Switch QoS Rule Commands', 'qos-list', {
+  syntax: 'SWITCH',
+  min: 1,
+  tables: [LS, QOS],
+  summary: 'print QoS rules for SWITCH',
+  example: 'qos-list sw0',
+  readOnly: true,
+  keys: (a) => ({ [LS]: a.slice(0, 1) }),
+  run(ctx) {
+    const rules = qosOf(ctx, ls(ctx.view, ctx.args[0] as string)).sort((a, b) =>
+      str(a['direction']).localeCompare(str(b['direction'])) || Number(b['priority']) - Number(a['priority']) || str(a['match']).localeCompare(str(b['match'])));
+    for (const q of rules) {
+      const bw = asMap(q['bandwidth']);
+      const act = asMap(q['action']);
+      let line = `${str(q['direction']).padStart(10)} ${String(q['priority']).padStart(5)} (${str(q['match'])})`;
+      if (bw['rate'] !== undefined) line += ` rate=${String(bw['rate'])}`;
+      if (bw['burst'] !== undefined) line += ` burst=${String(bw['burst'])}`;
+      if (act['dscp'] !== undefined) line += ` dscp=${String(act['dscp'])}`;
+      print(ctx, line);
+    }
+  },
+});
+
+// ---------------------------------------------------------------- meters
+
+def('Meter Commands', 'meter-add', {
+  syntax: 'NAME ACTION RATE UNIT [BURST]',
+  min: 4,
+  max: 5,
+  tables: [METER, BAND],
+  summary: 'add a meter with one band (ACTION drop; UNIT kbps or pktps)',
+  example: 'meter-add acl-log drop 10 pktps',
+  run(ctx) {
+    const [name, action, rateText, unit, burstText] = ctx.args as [string, string, string, string, string | undefined];
+    if (ctx.view.rows(METER).some((m) => m['name'] === name)) fail('duplicate', `meter with name "${name}" already exists`, { table: METER, column: 'name', value: name });
+    if (name.startsWith('__')) fail('invalid-value', 'meter names that begin with "__" are reserved', { table: METER, column: 'name', value: name });
+    if (action !== 'drop') fail('invalid-value', 'action must be "drop"', { table: BAND, column: 'action', value: action });
+    if (unit !== 'kbps' && unit !== 'pktps') fail('invalid-value', 'unit must be "kbps" or "pktps"', { table: METER, column: 'unit', value: unit });
+    const inRange = (t: string, lo: number): boolean => /^\d+$/.test(t) && Number(t) >= lo && Number(t) <= 4294967295;
+    if (!inRange(rateText, 1)) fail('invalid-value', 'rate must be in the range 1...4294967295', { table: BAND, column: 'rate', value: rateText });
+    if (burstText !== undefined && !inRange(burstText, 0)) fail('invalid-value', 'burst must be in the range 0...4294967295', { table: BAND, column: 'burst_size', value: burstText });
+    const band = ctx.view.insert(BAND, { action, rate: Number(rateText), ...(burstText !== undefined ? { burst_size: Number(burstText) } : {}) });
+    ctx.view.insert(METER, { name, unit, bands: [band._uuid] });
+  },
+});
+
+def('Meter Commands', 'meter-del', {
+  syntax: '[NAME]',
+  min: 0,
+  max: 1,
+  tables: [METER, BAND],
+  summary: 'remove meters (all, or the one named NAME)',
+  example: 'meter-del acl-log',
+  run(ctx) {
+    const name = ctx.args[0];
+    for (const m of ctx.view.rows(METER)) if (name === undefined || m['name'] === name) ctx.view.delete(METER, m._uuid);
+  },
+});
+
+def('Meter Commands', 'meter-list', {
+  syntax: '',
+  min: 0,
+  tables: [METER, BAND],
+  summary: 'print meters',
+  example: 'meter-list',
+  readOnly: true,
+  run(ctx) {
+    for (const m of [...ctx.view.rows(METER)].sort((a, b) => str(a['name']).localeCompare(str(b['name'])))) {
+      print(ctx, `${str(m['name'])}:${m['fair'] === true || asArray(m['fair'])[0] === true ? ' (fair)' : ''} bands:`);
+      for (const u of asArray(m['bands'])) {
+        const b = ctx.view.get(BAND, String(u));
+        if (b === undefined) continue;
+        const burst = Number(asArray(b['burst_size'])[0] ?? b['burst_size'] ?? 0);
+        print(ctx, `  ${str(b['action'])}: ${String(b['rate'])} ${str(m['unit'])}${burst > 0 ? `, ${burst} ${m['unit'] === 'kbps' ? 'kb' : 'packet'} burst` : ''}`);
+      }
+    }
+  },
+});
+
+// ---------------------------------------------------------------- HA chassis groups
+
+const hag = (v: TxnView, id: string): Row => {
+  const r = lookup(v, HAG, id, 'ha_chassis_group', false);
+  // ovn-nbctl 23.03's wording, typo included, so scripts matching it keep working
+  if (r === undefined) fail('not-found', `${id}: ha_chassi_group name not found`, { table: HAG, value: id, hint: 'create it with ha-chassis-group-add' });
+  return r;
+};
+
+function haChassisOf(ctx: CommandContext, g: Row): Row[] {
+  return asArray(g['ha_chassis'])
+    .map((u) => ctx.view.get(HAC, String(u)))
+    .filter((r): r is Row => r !== undefined);
+}
+
+def('HA Chassis Group commands', 'ha-chassis-group-add', {
+  syntax: 'GROUP',
+  min: 1,
+  tables: [HAG],
+  summary: 'create an HA chassis group named GROUP',
+  example: 'ha-chassis-group-add ext-group',
+  run(ctx) {
+    ctx.view.insert(HAG, { name: ctx.args[0] as string });
+  },
+});
+
+def('HA Chassis Group commands', 'ha-chassis-group-del', {
+  syntax: 'GROUP',
+  min: 1,
+  tables: [HAG, HAC],
+  summary: 'delete the HA chassis group GROUP',
+  example: 'ha-chassis-group-del ext-group',
+  run(ctx) {
+    ctx.view.delete(HAG, hag(ctx.view, ctx.args[0] as string)._uuid);
+  },
+});
+
+def('HA Chassis Group commands', 'ha-chassis-group-list', {
+  syntax: '',
+  min: 0,
+  tables: [HAG, HAC],
+  summary: 'print the HA chassis groups and their chassis',
+  example: 'ha-chassis-group-list',
+  readOnly: true,
+  run(ctx) {
+    for (const g of [...ctx.view.rows(HAG)].sort((a, b) => str(a['name']).localeCompare(str(b['name'])))) {
+      print(ctx, `${g._uuid} (${str(g['name'])})`);
+      for (const c of haChassisOf(ctx, g).sort((a, b) => str(a['chassis_name']).localeCompare(str(b['chassis_name'])))) {
+        print(ctx, `    ${c._uuid} (${str(c['chassis_name'])})`);
+        print(ctx, `    priority ${String(c['priority'])}\n`);
+      }
+      print(ctx, '');
+    }
+  },
+});
+
+def('HA Chassis Group commands', 'ha-chassis-group-add-chassis', {
+  syntax: 'GROUP CHASSIS PRIORITY',
+  min: 3,
+  tables: [HAG, HAC],
+  summary: 'add CHASSIS with PRIORITY to GROUP (or change its priority)',
+  example: 'ha-chassis-group-add-chassis ext-group hv1 30',
+  run(ctx) {
+    const g = hag(ctx.view, ctx.args[0] as string);
+    const chassis = ctx.args[1] as string;
+    const priority = int(ctx.args[2] as string, 'priority', 0, 32767);
+    const have = haChassisOf(ctx, g).find((c) => c['chassis_name'] === chassis);
+    if (have !== undefined) {
+      ctx.view.update(HAC, have._uuid, { priority });
+      return;
+    }
+    const c = ctx.view.insert(HAC, { chassis_name: chassis, priority });
+    ctx.view.addToSet(HAG, g._uuid, 'ha_chassis', [c._uuid]);
+  },
+});
+
+def('HA Chassis Group commands', 'ha-chassis-group-remove-chassis', {
+  syntax: 'GROUP CHASSIS',
+  min: 2,
+  tables: [HAG, HAC],
+  summary: 'remove CHASSIS from GROUP',
+  example: 'ha-chassis-group-remove-chassis ext-group hv1',
+  run(ctx) {
+    const [gid, chassis] = ctx.args as [string, string];
+    const g = hag(ctx.view, gid);
+    const c = haChassisOf(ctx, g).find((x) => x['chassis_name'] === chassis);
+    if (c === undefined) fail('not-found', `${chassis}: ha chassis not found in ${str(g['name'])} ha chassis group`, { table: HAC, value: chassis });
+    ctx.view.delete(HAC, c._uuid);
   },
 });
 
