@@ -163,12 +163,6 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
       if (own.length > 0) b.add(dp, 'lr_in_ip_input', 60, `ip4.dst == {${own.join(', ')}}`, 'drop;', ref);
       const natted = dsts.filter((a) => natOwned.has(a));
       if (natted.length > 0) b.add(dp, 'lr_in_arp_resolve', 2, `ip4.dst == {${natted.join(', ')}}`, 'drop;', ref);
-      if (p.cr !== null) {
-        // replies from the gateway port's own SNAT address come back to it
-        for (const a of natted) if (nats.some((n) => str(n, 'type') !== 'dnat' && str(n, 'external_ip') === a)) {
-          b.add(dp, 'lr_in_ip_input', 120, `inport == ${qn} && ip4.src == ${a}`, 'next;', ref);
-        }
-      }
       const first = p.v4[0];
       if (first !== undefined) {
         // on a gateway port the error goes back from the address the packet was sent to
@@ -192,8 +186,9 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
     b.add(dp, 'lr_in_ip_input', 90, `${v6s.length === 1 ? `ip6.dst == ${v6s[0]}` : `ip6.dst == {${v6s.join(', ')}}`} && icmp6.type == 128 && icmp6.code == 0`,
       'ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 129; flags.loopback = 1; next; ', ref);
     for (const n of p.v6) {
+      const src6 = p.cr !== null ? 'ip6.dst <-> ip6.src' : `ip6.dst = ip6.src; ip6.src = ${n.addr}`;
       b.add(dp, 'lr_in_ip_input', 31, `inport == ${qn} && ip6 && ip6.src == ${n.network}/${n.plen} && ip.ttl == {0, 1} && !ip.later_frag`,
-        `icmp6 {eth.dst <-> eth.src; ip6.dst = ip6.src; ip6.src = ${n.addr} ; ip.ttl = 254; icmp6.type = 3; /* Time exceeded */ icmp6.code = 0; /* TTL exceeded in transit */ outport = ${qn}; flags.loopback = 1; output; };`, ref);
+        `icmp6 {eth.dst <-> eth.src; ${src6} ; ip.ttl = 254; icmp6.type = 3; /* Time exceeded */ icmp6.code = 0; /* TTL exceeded in transit */ outport = ${qn}; flags.loopback = 1; output; };`, ref);
     }
     for (const ip6 of v6s) {
       b.add(dp, 'lr_in_ip_input', 90, `inport == ${qn} && ip6.dst == {${ip6}, ${solicitedNode(ip6)}} && nd_ns && nd.target == ${ip6}${p.resident}`,
@@ -394,6 +389,8 @@ function buildDistributedNat(b: LflowBuilder, dp: Uuid, nats: readonly Row[], dg
     const setMac = distributed ? `eth.src = ${extMac}; ` : '';
     const snat = type === 'snat' || type === 'dnat_and_snat';
     const dnat = type === 'dnat' || type === 'dnat_and_snat';
+    // east/west traffic SNATed on the gateway port comes back in through it: not "from us"
+    if (type === 'snat') b.add(dp, 'lr_in_ip_input', 120, `inport == ${qp} && ip4.src == ${ext}`, 'next;', ref);
     if (snat) {
       b.add(dp, 'lr_in_unsnat', 100, `ip && ip4.dst == ${ext} && inport == ${qp} && flags.loopback == 0${onGw}`, 'ct_snat_in_czone;', ref);
       b.add(dp, 'lr_in_unsnat', 100, `ip && ip4.dst == ${ext} && inport == ${qp} && flags.loopback == 1 && flags.use_snat_zone == 1${onGw}`, 'ct_snat;', ref);

@@ -248,3 +248,40 @@ lrp-add lr1 lrp1 00:00:01:00:00:01 10.0.1.254/24 fd01::1/64
 set Logical_Router_Port lrp1 ipv6_ra_configs:address_mode=slaac ipv6_ra_configs:send_periodic=true ipv6_ra_configs:max_interval=30 ipv6_ra_configs:min_interval=10
 lsp-add ls1 ls1-lr -- lsp-set-type ls1-lr router -- lsp-set-addresses ls1-lr router -- lsp-set-options ls1-lr router-port=lrp1
 lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10 fd01::a"
+
+topology dgp-openstack
+ls-add ls1 -- ls-add ls2 -- ls-add public -- lr-add lr1
+lrp-add lr1 lrp1 00:00:00:00:01:01 10.0.1.1/24 fd01::1/64
+lrp-add lr1 lrp2 00:00:00:00:02:01 10.0.2.1/24
+lrp-add lr1 lr1-public 00:00:00:00:ff:01 172.16.0.1/24 2001:db8::1/64
+--id=@c1 create HA_Chassis chassis_name=hv1 priority=30 -- --id=@c2 create HA_Chassis chassis_name=hv2 priority=20 -- --id=@g create HA_Chassis_Group name=gw-group ha_chassis=@c1,@c2 -- set Logical_Router_Port lr1-public ha_chassis_group=@g
+lsp-add ls1 ls1-lr1 -- lsp-set-type ls1-lr1 router -- lsp-set-addresses ls1-lr1 router -- lsp-set-options ls1-lr1 router-port=lrp1
+lsp-add ls2 ls2-lr1 -- lsp-set-type ls2-lr1 router -- lsp-set-addresses ls2-lr1 router -- lsp-set-options ls2-lr1 router-port=lrp2
+lsp-add public public-lr1 -- lsp-set-type public-lr1 router -- lsp-set-addresses public-lr1 router -- lsp-set-options public-lr1 router-port=lr1-public
+lsp-add public ln-public -- lsp-set-type ln-public localnet -- lsp-set-addresses ln-public unknown -- lsp-set-options ln-public network_name=physnet1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10 fd01::a"
+lsp-add ls1 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:01:0b 10.0.1.11"
+lsp-add ls2 vm3 -- lsp-set-addresses vm3 "0a:00:00:00:02:0a 10.0.2.10"
+lr-nat-add lr1 snat 172.16.0.1 10.0.1.0/24
+lr-nat-add lr1 snat 172.16.0.2 10.0.2.0/24
+lr-nat-add lr1 dnat_and_snat 172.16.0.10 10.0.1.10
+lr-nat-add lr1 dnat_and_snat 172.16.0.13 10.0.2.10 vm3 0a:00:00:00:ff:0d
+lb-add lb1 172.16.0.100:80 "10.0.1.10:8080,10.0.1.11:8080" tcp
+lb-add lb2 172.16.0.101 "10.0.2.10,10.0.1.11"
+lr-lb-add lr1 lb1 -- lr-lb-add lr1 lb2
+lr-route-add lr1 0.0.0.0/0 172.16.0.254
+
+topology dgp-multi
+ls-add ls1 -- ls-add pub1 -- ls-add pub2 -- lr-add lr1
+lrp-add lr1 lrp1 00:00:00:00:01:01 10.0.1.1/24
+lrp-add lr1 lr1-pub1 00:00:00:00:f1:01 172.16.1.1/24
+lrp-add lr1 lr1-pub2 00:00:00:00:f2:01 172.16.2.1/24
+lrp-set-gateway-chassis lr1-pub1 hv1 20
+lrp-set-gateway-chassis lr1-pub2 hv2 20
+lsp-add ls1 ls1-lr1 -- lsp-set-type ls1-lr1 router -- lsp-set-addresses ls1-lr1 router -- lsp-set-options ls1-lr1 router-port=lrp1
+lsp-add pub1 pub1-lr1 -- lsp-set-type pub1-lr1 router -- lsp-set-addresses pub1-lr1 router -- lsp-set-options pub1-lr1 router-port=lr1-pub1
+lsp-add pub2 pub2-lr1 -- lsp-set-type pub2-lr1 router -- lsp-set-addresses pub2-lr1 router -- lsp-set-options pub2-lr1 router-port=lr1-pub2
+lsp-add pub1 ln-pub1 -- lsp-set-type ln-pub1 localnet -- lsp-set-addresses ln-pub1 unknown -- lsp-set-options ln-pub1 network_name=physnet1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
+--gateway-port=lr1-pub1 lr-nat-add lr1 snat 172.16.1.1 10.0.1.0/24
+--gateway-port=lr1-pub2 lr-nat-add lr1 dnat_and_snat 172.16.2.10 10.0.1.10
