@@ -11,6 +11,7 @@
 
 import type { ColumnSchema, Row, Scalar, TableSchema, Value } from './types.js';
 import { canonicalMap, canonicalSet, defaultValue, kindOf, setDiff } from './value.js';
+import { rowFactory } from './database.js';
 
 /** Sets and maps this large (or larger) are stored one element per SQLite row. */
 export const bigFrom = 64;
@@ -70,6 +71,7 @@ interface Layout {
   /** Per column: name, its ',"name":' prefix, its OVSDB default. */
   readonly cols: readonly { readonly name: string; readonly prefix: string; readonly dflt: Value }[];
   readonly defaults: { readonly [c: string]: Value };
+  readonly newRow: (uuid: string) => { _uuid: string; [c: string]: Value };
 }
 const layouts = new WeakMap<TableSchema, Layout>();
 
@@ -81,7 +83,7 @@ function layout(table: TableSchema): Layout {
       defaults[name] = defaultValue(col);
       return { name, prefix: `,${JSON.stringify(name)}:`, dflt: defaults[name] as Value };
     });
-    layouts.set(table, (l = { cols, defaults }));
+    layouts.set(table, (l = { cols, defaults, newRow: rowFactory(cols.map((c) => [c.name, c.dflt])) }));
   }
   return l;
 }
@@ -109,9 +111,10 @@ export function rowData(table: TableSchema, row: Row, big: readonly string[]): s
  * column and _uuid; they read the same.
  */
 export function rowFromData(table: TableSchema, uuid: string, data: Record<string, unknown>): Row {
-  const row: Record<string, unknown> = { _uuid: uuid, _version: data['_version'] ?? uuid };
   const l = layout(table);
-  for (const c of l.cols) row[c.name] = Object.prototype.hasOwnProperty.call(data, c.name) ? data[c.name] : c.dflt;
+  const row: Record<string, unknown> = l.newRow(uuid);
+  row['_version'] = data['_version'] ?? uuid;
+  for (const c of l.cols) if (Object.prototype.hasOwnProperty.call(data, c.name)) row[c.name] = data[c.name];
   return row as Row;
 }
 

@@ -261,8 +261,7 @@ class Txn {
         }
         // Defaults first, in schema order (every row of a table gets one shape), then the
         // given columns parsed straight into it.
-        const row = { ...info.template } as MutableRow;
-        row._uuid = uuid;
+        const row = info.newRow(uuid) as MutableRow;
         this.columnsInto(t, op.row, i, row);
         for (const c of info.required) {
           if (!Object.prototype.hasOwnProperty.call(op.row, c)) {
