@@ -315,9 +315,9 @@ function buildRouterAdvertisement(b: LflowBuilder, dp: Uuid, p: Lrp): void {
   const opts = [`addr_mode = ${q(mode)}`, `slla = ${p.mac}`];
   const mtu = Number(ra['mtu'] ?? 0);
   if (mtu > 0) opts.push(`mtu = ${mtu}`);
-  for (const n of p.v6) opts.push(`prefix = ${n.network}/${n.plen}`);
   const prf = ra['router_preference'];
   if (prf === 'HIGH' || prf === 'LOW') opts.push(`router_preference = ${q(prf)}`);
+  for (const n of p.v6) opts.push(`prefix = ${n.network}/${n.plen}`);
   b.add(dp, 'lr_in_nd_ra_options', 50, `inport == ${qn} && ip6.dst == ff02::2 && nd_rs`, `reg0[5] = put_nd_ra_opts(${opts.join(', ')}); next;`, ref);
   b.add(dp, 'lr_in_nd_ra_response', 50, `inport == ${qn} && ip6.dst == ff02::2 && nd_ra && reg0[5]`,
     `eth.dst = eth.src; eth.src = ${p.mac}; ip6.dst = ip6.src; ip6.src = ${p.lla}; outport = inport; flags.loopback = 1; output;`, ref);

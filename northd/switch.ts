@@ -163,7 +163,7 @@ export function buildSwitch(b: LflowBuilder, ls: Row, info: SwitchInfo): void {
       b.add(dp, 'ls_in_dns_response', 100, 'udp.dst == 53 && reg0[4]',
         `eth.dst <-> eth.src; ${fam}.src <-> ${fam}.dst; udp.dst = udp.src; udp.src = 53; outport = inport; flags.loopback = 1; output;`);
     }
-    b.add(dp, 'ls_out_acl', 34000, 'udp.src == 53', 'next;');
+    b.add(dp, 'ls_out_acl', 34000, 'udp.src == 53', info.hasStatefulAcl || info.hasLbVip ? 'ct_commit; next;' : 'next;');
   }
   // QoS: DSCP marking and metering (rate in kbps, burst in kb), by rule priority
   for (const r of info.qos) {
@@ -194,9 +194,11 @@ function dropToOutport(b: LflowBuilder, dp: string, outport: string, ref?: NbRef
 }
 
 /** Router and localnet ports: traffic through them skips the switch's conntrack stages. */
-function skipConntrack(b: LflowBuilder, dp: string, qn: string, info: SwitchInfo, ref: NbRef): void {
-  b.add(dp, 'ls_in_pre_lb', 110, `ip && inport == ${qn}`, 'next;', ref);
-  b.add(dp, 'ls_out_pre_lb', 110, `ip && outport == ${qn}`, info.hasStatefulAcl ? 'next;' : 'ct_clear; next;', ref);
+function skipConntrack(b: LflowBuilder, dp: string, qn: string, info: SwitchInfo, ref: NbRef, lbToo = true): void {
+  if (lbToo) {
+    b.add(dp, 'ls_in_pre_lb', 110, `ip && inport == ${qn}`, 'next;', ref);
+    b.add(dp, 'ls_out_pre_lb', 110, `ip && outport == ${qn}`, info.hasStatefulAcl ? 'next;' : 'ct_clear; next;', ref);
+  }
   if (info.hasStatefulAcl) {
     b.add(dp, 'ls_in_pre_acl', 110, `ip && inport == ${qn}`, 'next;', ref);
     b.add(dp, 'ls_out_pre_acl', 110, `ip && outport == ${qn}`, 'next;', ref);
@@ -266,8 +268,9 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
     return;
   }
   if (str(lsp, 'type') === 'localnet') {
-    // the physical network: no conntrack on the way in or out, no ARP answers to it
-    skipConntrack(b, dp, qn, info, ref);
+    // the physical network: no conntrack on the way in or out (but load balancing needs it
+    // when the switch has VIPs), no ARP answers to it
+    skipConntrack(b, dp, qn, info, ref, !info.hasLbVip);
     b.add(dp, 'ls_in_arp_rsp', 100, `inport == ${qn}`, 'next;', ref);
     return;
   }
@@ -335,7 +338,7 @@ function buildDhcpv4(b: LflowBuilder, dp: string, qn: string, mac: string, ips: 
 }
 
 /** DHCPv6 for one port address (OVN build_dhcpv6_action): ia_addr unless stateless, then the options. */
-function buildDhcpv6(b: LflowBuilder, dp: string, qn: string, mac: string, ips: readonly string[], opts: Row, ref: NbRef, stateful: boolean): void {
+function buildDhcpv6(b: LflowBuilder, dp: string, qn: string, mac: string, ips: readonly string[], opts: Row, ref: NbRef, stateful: boolean, resident = ''): void {
   const net = parseNetwork(str(opts, 'cidr'))?.v6;
   const o = map(opts, 'options');
   const serverId = o['server_id'];
@@ -345,11 +348,12 @@ function buildDhcpv6(b: LflowBuilder, dp: string, qn: string, mac: string, ips: 
   const stateless = o['dhcpv6_stateless'] === 'true';
   const args = Object.keys(o).filter((k) => k !== 'dhcpv6_stateless').sort().map((k) => `${k} = ${o[k]}`);
   if (!stateless) args.unshift(`ia_addr = ${ip}`);
-  const base = `inport == ${qn} && eth.src == ${mac} && ip6.dst == ff02::1:2 && udp.src == 546 && udp.dst == 547`;
+  const base = `inport == ${qn} && eth.src == ${mac} && ip6.dst == ff02::1:2 && udp.src == 546 && udp.dst == 547${resident}`;
   const lla = macToLla(serverId);
   b.add(dp, 'ls_in_dhcp_options', 100, base, `reg0[3] = put_dhcpv6_opts(${args.join(', ')}); next;`, ref);
   b.add(dp, 'ls_in_dhcp_response', 100, `${base} && reg0[3]`,
     `eth.dst = eth.src; eth.src = ${serverId}; ip6.dst = ip6.src; ip6.src = ${lla}; udp.src = 547; udp.dst = 546; outport = inport; flags.loopback = 1; output;`, ref);
+  if (resident !== '') return;
   b.add(dp, 'ls_out_acl', 34000, `outport == ${qn} && eth.src == ${serverId} && ip6.src == ${lla} && udp && udp.src == 547 && udp.dst == 546`,
     stateful ? 'ct_commit; next;' : 'next;', ref);
 }
@@ -390,13 +394,17 @@ function buildExternalPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: Row, i
   const dp = ls._uuid;
   const name = str(lsp, 'name');
   const notHere = `!is_chassis_resident(${q(name)})`;
-  const dhcp4 = model.nb.DHCP_Options.get(list(lsp, 'dhcpv4_options')[0] ?? '');
+  // DHCP is served only for a port some chassis can claim (it has an HA chassis group)
+  const served = list(lsp, 'ha_chassis_group').length > 0;
+  const dhcp4 = served ? model.nb.DHCP_Options.get(list(lsp, 'dhcpv4_options')[0] ?? '') : undefined;
+  const dhcp6 = served ? model.nb.DHCP_Options.get(list(lsp, 'dhcpv6_options')[0] ?? '') : undefined;
   for (const a of list(lsp, 'addresses')) {
     const pa = parseLspAddress(a);
     if (pa === null) continue;
     for (const ln of info.localnetPorts) {
       const qln = q(ln);
       if (dhcp4 !== undefined) buildDhcpv4(b, dp, qln, pa.mac, pa.ipv4, dhcp4, ref, false, ` && is_chassis_resident(${q(name)})`);
+      if (dhcp6 !== undefined) buildDhcpv6(b, dp, qln, pa.mac, pa.ipv6, dhcp6, ref, false, ` && is_chassis_resident(${q(name)})`);
       const base = `inport == ${qln} && eth.src == ${pa.mac}`;
       for (const rp of info.routerPorts) {
         for (const n of rp.v4) b.add(dp, 'ls_in_external_port', 100, `${base} && ${notHere} && arp.tpa == ${n.addr} && arp.op == 1`, 'drop;', ref);

@@ -307,7 +307,10 @@ export function applyOp(nb: Nb, op: Op): void {
       if (kind === 1 && op.b % 2 === 0) {
         const d: Row = { _uuid: uuid(), cidr: `10.0.${op.a % 4}.0/24`, options: { lease_time: '3600', router: `10.0.${op.a % 4}.1`, server_id: `10.0.${op.a % 4}.1`, server_mac: 'c0:ff:ee:00:00:01' } };
         set(nb, 'DHCP_Options', d);
-        set(nb, 'Logical_Switch_Port', { ...p, dhcpv4_options: [d._uuid] });
+        // an HA chassis group makes the external port served (DHCP where it resides)
+        const g: Row = { _uuid: uuid(), name: `grp${n}`, ha_chassis: [], external_ids: {} };
+        if (op.c % 2 === 0) set(nb, 'HA_Chassis_Group', g);
+        set(nb, 'Logical_Switch_Port', { ...p, dhcpv4_options: [d._uuid], ha_chassis_group: op.c % 2 === 0 ? [g._uuid] : [] });
       } else set(nb, 'Logical_Switch_Port', p);
       upd(nb, 'Logical_Switch', ls, { ports: [...list(ls, 'ports'), p._uuid].sort() });
       break;

@@ -285,3 +285,25 @@ lsp-add pub1 ln-pub1 -- lsp-set-type ln-pub1 localnet -- lsp-set-addresses ln-pu
 lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
 --gateway-port=lr1-pub1 lr-nat-add lr1 snat 172.16.1.1 10.0.1.0/24
 --gateway-port=lr1-pub2 lr-nat-add lr1 dnat_and_snat 172.16.2.10 10.0.1.10
+
+topology mixed-switch
+ls-add ls1 -- lr-add lr1
+lrp-add lr1 lrp1 00:00:01:00:00:01 10.0.0.1/24 fd00::1/64
+set Logical_Router_Port lrp1 ipv6_ra_configs:address_mode=dhcpv6_stateful ipv6_ra_configs:mtu=1400 ipv6_ra_configs:router_preference=HIGH
+lsp-add ls1 ls1-lr -- lsp-set-type ls1-lr router -- lsp-set-addresses ls1-lr router -- lsp-set-options ls1-lr router-port=lrp1
+lsp-add ls1 ln1 -- lsp-set-type ln1 localnet -- lsp-set-addresses ln1 unknown -- lsp-set-options ln1 network_name=physnet1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:0a 10.0.0.10 fd00::a" -- lsp-set-port-security vm1 "0a:00:00:00:00:0a 10.0.0.10 fd00::a"
+lsp-add ls1 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:00:0b 10.0.0.11"
+lsp-add ls1 meta -- lsp-set-type meta localport -- lsp-set-addresses meta "0a:00:00:00:00:fe 10.0.0.254"
+lsp-add ls1 ext1 -- lsp-set-type ext1 external -- lsp-set-addresses ext1 "0a:00:00:00:00:e1 10.0.0.50 fd00::50"
+--id=@c create HA_Chassis chassis_name=hv1 priority=30 -- --id=@g create HA_Chassis_Group name=hagrp ha_chassis=@c -- set Logical_Switch_Port ext1 ha_chassis_group=@g
+lsp-add ls1 vip -- lsp-set-type vip virtual -- lsp-set-addresses vip "0a:00:00:00:00:aa 10.0.0.100" -- lsp-set-options vip virtual-ip=10.0.0.100 virtual-parents=vm1,vm2
+--id=@d create DHCP_Options cidr=10.0.0.0/24 options:lease_time=3600 options:router=10.0.0.1 options:server_id=10.0.0.1 options:server_mac=c0:ff:ee:00:00:01 -- set Logical_Switch_Port ext1 dhcpv4_options=@d -- set Logical_Switch_Port vm2 dhcpv4_options=@d
+--id=@e create DHCP_Options 'cidr="fd00::/64"' options:server_id=00:00:00:00:10:02 -- set Logical_Switch_Port vm1 dhcpv6_options=@e -- set Logical_Switch_Port ext1 dhcpv6_options=@e
+--id=@n create DNS records:vm1.ovn.org=10.0.0.10 -- set Logical_Switch ls1 dns_records=@n
+qos-add ls1 to-lport 100 "ip4.dst == 10.0.0.10" dscp=10
+--log --name=web acl-add ls1 to-lport 1000 "ip4 && tcp.dst == 80" allow-related
+--log --severity=notice acl-add ls1 from-lport 1001 "ip4.src == 10.0.0.11 && udp" reject
+--log --apply-after-lb acl-add ls1 from-lport 1002 "ip4.src == 10.0.0.12" drop
+lb-add lb1 10.0.0.200:80 "10.0.0.10:8080,10.0.0.11:8080" tcp
+ls-lb-add ls1 lb1
