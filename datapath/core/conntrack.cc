@@ -5,9 +5,19 @@
 // NAT is expressed by the keys alone: the reply key is what the peer's answer looks like
 // after translation, so a packet in one direction is rewritten to look like the reverse
 // of the other direction's key.
-// Locks: stripe spinlocks guard chains (held only while walking/linking); a per-Conn
-// spinlock guards its state. Order: Conn lock before stripe locks; a lookup drops the
-// stripe lock before taking the Conn lock and re-checks the Conn's generation.
+// Locks: stripe spinlocks serialise writers of a stripe's chains (link/unlink); a per-Conn
+// spinlock guards its state. Order: Conn lock before stripe locks.
+// Lookups take no stripe lock: chain walks are seqlock reads. Each stripe has a sequence
+// number that writers make odd while they link/unlink; a reader that saw it change (or
+// odd) walks again, then falls back to the stripe lock. Links are relaxed atomics; CtKey
+// reads may race with a slot being re-initialised, which the sequence check then rejects
+// (the racing data are plain words, never pointers followed unchecked; the walk is
+// bounded). The Conn lock is then taken and the generation re-checked, as before.
+// Measured (loomcore_bench aclct, thread CPU time, interleaved runs): dropping the stripe
+// lock from lookups saved ~5 ns/packet (two ct lookups); a fully lock-free Conn update
+// (generation + flags in one word, validated after the reads) was ~7 ns slower than the
+// uncontended Conn lock on this CPU, so it was not kept.
+// The expiry time lives in the separate `exp` array (relaxed atomics).
 #include "core/conntrack.h"
 
 #include <algorithm>
@@ -40,7 +50,13 @@ class Spin {
   std::atomic_flag f_ = ATOMIC_FLAG_INIT;
 };
 
-struct alignas(64) PaddedSpin { Spin s; };
+struct alignas(64) PaddedSpin {
+  Spin s;
+  std::atomic<uint32_t> seq{0};  // odd while a writer changes this stripe's chains
+};
+constexpr unsigned kMaxWalk = 64;  // lock-free chain steps before falling back to the lock
+constexpr uint64_t kSeenReply = 1, kOrigMulti = 2;  // Conn::gs flag bits
+constexpr uint64_t kGenOne = 1ull << 32;
 
 struct CtKey {
   U128 src, dst;
@@ -86,13 +102,11 @@ inline uint32_t seq_max(uint32_t a, uint32_t b) { return seq_geq(a, b) ? a : b; 
 struct Conn {
   Spin lock;
   CtKey key[2];
-  uint32_t next[2] = {kNil, kNil};
-  // Read by lookups that hold only the Conn lock while another thread links a freshly
-  // prepared Conn under stripe locks: atomics, so that handover is well defined.
-  std::atomic<uint32_t> gen{0};
+  std::atomic<uint32_t> next[2] = {kNil, kNil};
+  // generation << 32 | kSeenReply | kOrigMulti (UDP: more than one packet from the
+  // originator). The generation grows when the Conn is freed; see the header comment.
+  std::atomic<uint64_t> gs{0};
   std::atomic<bool> live{false};
-  bool seen_reply = false;
-  bool orig_multi = false;  // UDP: more than one packet from the originator
   uint8_t tcp = kSynSent;
   uint16_t nat_bits = 0;  // ct_state::kSnat / kDnat
   uint32_t mark = 0;
@@ -107,7 +121,8 @@ struct Conntrack::Impl {
   // expire() reads 8 contiguous bytes per slot instead of a Conn's cache line each (the
   // per-burst sweep was two cache misses per packet at 65,536 connections).
   std::unique_ptr<std::atomic<uint64_t>[]> exp;
-  std::vector<uint32_t> heads;  // bucket -> first link
+  std::unique_ptr<std::atomic<uint32_t>[]> heads;  // bucket -> first link
+  size_t nbuckets = 0;
   uint64_t bmask = 0;
   PaddedSpin stripes[kStripes];
   Spin free_lock;
@@ -122,7 +137,9 @@ struct Conntrack::Impl {
     for (uint32_t i = 0; i < cfg.max_conns; ++i) exp[i].store(kNever, std::memory_order_relaxed);
     size_t nb = 64;
     while (nb < size_t{cfg.max_conns} * 2) nb <<= 1;
-    heads.assign(nb, kNil);
+    heads.reset(new std::atomic<uint32_t>[nb]);
+    for (size_t i = 0; i < nb; ++i) heads[i].store(kNil, std::memory_order_relaxed);
+    nbuckets = nb;
     bmask = nb - 1;
     free_list.reserve(cfg.max_conns);
     for (uint32_t i = cfg.max_conns; i-- > 0;) free_list.push_back(i);
@@ -133,19 +150,52 @@ struct Conntrack::Impl {
   // Finds key; returns link (idx << 1 | dir) and the conn generation, or kNil.
   uint32_t find(const CtKey& k, uint32_t& gen) noexcept {
     const uint64_t b = key_hash(k) & bmask;
-    Spin& s = stripe_of(b);
-    s.lock();
-    uint32_t l = heads[b];
+    PaddedSpin& ps = stripes[b % kStripes];
+    for (unsigned attempt = 0; attempt < 2; ++attempt) {  // seqlock read, no lock
+      const uint32_t s0 = ps.seq.load(std::memory_order_acquire);
+      if (s0 & 1) continue;
+      uint32_t l = heads[b].load(std::memory_order_relaxed);
+      uint32_t g = 0;
+      unsigned steps = 0;
+      while (l != kNil && ++steps <= kMaxWalk) {
+        Conn& c = pool[l >> 1];
+        if (c.key[l & 1] == k) {
+          g = static_cast<uint32_t>(c.gs.load(std::memory_order_acquire) >> 32);
+          break;
+        }
+        l = c.next[l & 1].load(std::memory_order_relaxed);
+      }
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (steps <= kMaxWalk && ps.seq.load(std::memory_order_relaxed) == s0) {
+        gen = g;
+        return l;
+      }
+    }
+    ps.s.lock();
+    uint32_t l = heads[b].load(std::memory_order_relaxed);
     while (l != kNil) {
       Conn& c = pool[l >> 1];
       if (c.key[l & 1] == k) {
-        gen = c.gen.load(std::memory_order_acquire);
+        gen = static_cast<uint32_t>(c.gs.load(std::memory_order_acquire) >> 32);
         break;
       }
-      l = c.next[l & 1];
+      l = c.next[l & 1].load(std::memory_order_relaxed);
     }
-    s.unlock();
+    ps.s.unlock();
     return l;
+  }
+
+  // Writers hold the stripe locks of b0 and b1; readers see an odd sequence meanwhile.
+  void write_begin(uint64_t b0, uint64_t b1) noexcept {
+    const unsigned s0 = b0 % kStripes, s1 = b1 % kStripes;
+    stripes[s0].seq.store(stripes[s0].seq.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    if (s1 != s0) stripes[s1].seq.store(stripes[s1].seq.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+  }
+  void write_end(uint64_t b0, uint64_t b1) noexcept {
+    const unsigned s0 = b0 % kStripes, s1 = b1 % kStripes;
+    stripes[s0].seq.store(stripes[s0].seq.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    if (s1 != s0) stripes[s1].seq.store(stripes[s1].seq.load(std::memory_order_relaxed) + 1, std::memory_order_release);
   }
 
   bool exists(const CtKey& k) noexcept {
@@ -155,15 +205,14 @@ struct Conntrack::Impl {
 
   void unlink_locked(uint32_t idx, unsigned dir) noexcept {
     const uint64_t b = key_hash(pool[idx].key[dir]) & bmask;
-    uint32_t* pl = &heads[b];
+    std::atomic<uint32_t>* pl = &heads[b];
     const uint32_t me = idx << 1 | dir;
-    while (*pl != kNil) {
-      if (*pl == me) {
-        *pl = pool[idx].next[dir];
+    for (uint32_t l = pl->load(std::memory_order_relaxed); l != kNil; l = pl->load(std::memory_order_relaxed)) {
+      if (l == me) {
+        pl->store(pool[idx].next[dir].load(std::memory_order_relaxed), std::memory_order_relaxed);
         return;
       }
-      Conn& c = pool[*pl >> 1];
-      pl = &c.next[*pl & 1];
+      pl = &pool[l >> 1].next[l & 1];
     }
   }
 
@@ -184,12 +233,14 @@ struct Conntrack::Impl {
     Conn& c = pool[idx];
     const uint64_t b0 = key_hash(c.key[0]) & bmask, b1 = key_hash(c.key[1]) & bmask;
     lock_two(b0, b1);
+    write_begin(b0, b1);
     unlink_locked(idx, 0);
     unlink_locked(idx, 1);
+    write_end(b0, b1);
     unlock_two(b0, b1);
     c.live.store(false, std::memory_order_release);
     exp[idx].store(kNever, std::memory_order_relaxed);
-    c.gen.fetch_add(1, std::memory_order_acq_rel);
+    c.gs.fetch_add(kGenOne, std::memory_order_acq_rel);
     live.fetch_sub(1, std::memory_order_relaxed);
     free_lock.lock();
     free_list.push_back(idx);
@@ -222,25 +273,30 @@ struct Conntrack::Impl {
     lock_two(b0, b1);
     for (unsigned d = 0; d < 2; ++d) {
       const uint64_t b = d == 0 ? b0 : b1;
-      for (uint32_t l = heads[b]; l != kNil; l = pool[l >> 1].next[l & 1]) {
+      for (uint32_t l = heads[b].load(std::memory_order_relaxed); l != kNil;
+           l = pool[l >> 1].next[l & 1].load(std::memory_order_relaxed)) {
         if (pool[l >> 1].key[l & 1] == c.key[d]) {
           unlock_two(b0, b1);
           return d == 0 ? Ins::kOrigTaken : Ins::kReplyTaken;
         }
       }
     }
-    c.next[0] = heads[b0];
-    heads[b0] = idx << 1;
-    c.next[1] = heads[b1];
-    heads[b1] = idx << 1 | 1;
+    write_begin(b0, b1);
+    c.next[0].store(heads[b0].load(std::memory_order_relaxed), std::memory_order_relaxed);
+    heads[b0].store(idx << 1, std::memory_order_relaxed);
+    c.next[1].store(heads[b1].load(std::memory_order_relaxed), std::memory_order_relaxed);
+    heads[b1].store(idx << 1 | 1, std::memory_order_relaxed);
     c.live.store(true, std::memory_order_release);
+    write_end(b0, b1);
     unlock_two(b0, b1);
     live.fetch_add(1, std::memory_order_relaxed);
     created.fetch_add(1, std::memory_order_relaxed);
     return Ins::kOk;
   }
 
-  uint64_t timeout_ns(const Conn& c) const noexcept {
+  uint64_t timeout_ns(const Conn& c) const noexcept { return timeout_ns(c, c.gs.load(std::memory_order_relaxed)); }
+  uint64_t timeout_ns(const Conn& c, uint64_t gs) const noexcept {
+    const bool seen_reply = gs & kSeenReply, orig_multi = gs & kOrigMulti;
     const CtTimeouts& t = cfg.timeouts;
     uint32_t s = t.other;
     switch (c.key[0].proto) {
@@ -255,10 +311,10 @@ struct Conntrack::Impl {
         }
         break;
       case kUdp:
-        s = c.seen_reply ? t.udp_multiple : c.orig_multi ? t.udp_single : t.udp_first;
+        s = seen_reply ? t.udp_multiple : orig_multi ? t.udp_single : t.udp_first;
         break;
       case kIcmp: case kIcmp6:
-        s = c.seen_reply ? t.icmp_reply : t.icmp_first;
+        s = seen_reply ? t.icmp_reply : t.icmp_first;
         break;
       default: break;
     }
@@ -321,7 +377,7 @@ bool tcp_update(Conn& c, unsigned dir, const TcpSeg& s) noexcept {
       dst.seqhi = s.ack + src.max_win;
       src.seqhi = end + std::max<uint32_t>(dst.max_win, 1);
       c.tcp = kSynRecv;
-      c.seen_reply = true;
+      c.gs.fetch_or(kSeenReply, std::memory_order_relaxed);
       return true;
     }
     return false;  // a SYN in any other state
@@ -568,7 +624,7 @@ CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const 
         if (l == kNil) return invalid();
         Conn& c = m.pool[l >> 1];
         c.lock.lock();
-        if (!c.live || c.gen.load(std::memory_order_acquire) != gen) {
+        if (!c.live || (c.gs.load(std::memory_order_acquire) >> 32) != gen) {
           c.lock.unlock();
           return invalid();
         }
@@ -608,7 +664,7 @@ CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const 
     const unsigned dir = l & 1;
     Conn& c = m.pool[idx];
     c.lock.lock();
-    if (!c.live || c.gen.load(std::memory_order_acquire) != gen) {
+    if (!c.live || (c.gs.load(std::memory_order_acquire) >> 32) != gen) {
       c.lock.unlock();
       continue;  // freed under us: look again
     }
@@ -630,11 +686,12 @@ CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const 
         return invalid();
       }
     } else {
-      if (dir == 1) c.seen_reply = true;
-      else c.orig_multi = true;
+      const uint64_t bit = dir == 1 ? kSeenReply : kOrigMulti;
+      if (!(c.gs.load(std::memory_order_relaxed) & bit)) c.gs.fetch_or(bit, std::memory_order_relaxed);
     }
-    m.exp[idx].store(now + m.timeout_ns(c), std::memory_order_relaxed);
-    r.state |= (dir ? ct_state::kRpl : 0) | (c.seen_reply ? ct_state::kEst : ct_state::kNew) | c.nat_bits;
+    const uint64_t g = c.gs.load(std::memory_order_relaxed);
+    m.exp[idx].store(now + m.timeout_ns(c, g), std::memory_order_relaxed);
+    r.state |= (dir ? ct_state::kRpl : 0) | ((g & kSeenReply) ? ct_state::kEst : ct_state::kNew) | c.nat_bits;
     if (act.commit && act.set_mark) c.mark = (c.mark & ~act.mark_mask) | (act.mark & act.mark_mask);
     if (act.commit && act.set_label) {
       c.label.hi = (c.label.hi & ~act.label_mask.hi) | (act.label.hi & act.label_mask.hi);
@@ -642,8 +699,9 @@ CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const 
     }
     r.mark = c.mark;
     r.label = c.label;
-    const CtKey want = c.key[dir ^ 1].reversed();
     const uint16_t nat_bits = c.nat_bits;
+    CtKey want;
+    if (nat_bits) want = c.key[dir ^ 1].reversed();
     c.lock.unlock();
     if (nat_bits) apply_nat(pkt, key, lay, want);
     return r;
@@ -662,8 +720,7 @@ CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const 
   }
   Conn& c = m.pool[idx];
   c.key[0] = k;
-  c.seen_reply = false;
-  c.orig_multi = false;
+  c.gs.fetch_and(~(kSeenReply | kOrigMulti), std::memory_order_relaxed);  // not linked yet
   c.tcp = kSynSent;
   c.peer[0] = Peer{};
   c.peer[1] = Peer{};
@@ -691,7 +748,6 @@ CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const 
   const bool has_l4_ports = lay.l4_kind == L4::kTcp || lay.l4_kind == L4::kUdp;
   const bool nat4 = !v6 && act.nat != NatKind::kNone && act.addr_min != 0;
   const bool nat6 = v6 && act.nat != NatKind::kNone && (act.addr6_min.hi | act.addr6_min.lo) != 0;
-  if (hash == 0) hash = static_cast<uint32_t>(key_hash(k) >> 32) | 1;  // only new NAT/LB connections need one
   if (lb) {
     U128 ip;
     uint16_t port;
@@ -840,8 +896,8 @@ std::string Conntrack::check_invariants() const {
     }
   }
   uint64_t links = 0;
-  for (uint32_t h : m.heads)
-    for (uint32_t l = h; l != kNil; l = m.pool[l >> 1].next[l & 1]) {
+  for (size_t b = 0; b < m.nbuckets; ++b)
+    for (uint32_t l = m.heads[b].load(); l != kNil; l = m.pool[l >> 1].next[l & 1].load()) {
       if (!m.pool[l >> 1].live) return "a freed connection is still linked";
       if (++links > 2ull * m.cfg.max_conns) return "a hash chain loops";
     }

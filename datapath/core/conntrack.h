@@ -83,8 +83,8 @@ class Conntrack {
   // Tracks (and with act.commit creates/NATs) the packet, IPv4 or IPv6. Rewrites
   // addresses/ports and checksums in pkt for NAT and updates the key's ip4/ip6/l4 fields
   // to match. Non-IP packets and fragments come back tracked + invalid. `hash` picks the
-  // backend / NAT tuple of a new connection; 0 = derive one from the tuple (callers need
-  // not hash every packet for the few that create NAT/LB connections).
+  // backend / NAT tuple of a new connection and is read for nothing else (callers may pass
+  // 0 when the action has neither NAT nor backends).
   CtResult process(Packet& pkt, FlowKey& key, const Layout& lay, const Ct& act, uint16_t zone,
                    uint32_t hash, uint64_t now_ns) noexcept;
 

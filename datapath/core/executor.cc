@@ -729,7 +729,10 @@ struct Executor::Impl {
           const auto& c = *std::get_if<Ct>(&a);
           flush(st, false);
           const uint16_t zone = c.use_zone_field ? static_cast<uint16_t>(key_get(st.key, c.zone_field).lo) : c.zone;
-          const CtResult r = core.conntrack().process(*st.pkt, st.key, st.lay, c, zone, st.pkt->md.hash, now);
+          // Only NAT and load balancing read the hash: no flow hash for plain tracking.
+          const bool needs_hash = c.nat != NatKind::kNone || !c.backends.empty() || !c.backends6.empty();
+          const uint32_t h = needs_hash ? flow_hash(st) : 0;
+          const CtResult r = core.conntrack().process(*st.pkt, st.key, st.lay, c, zone, h, now);
           if (st.tr) st.tr->step("ct", r.state, zone);
           if (r.drop != DropReason::kNone) {
             stop(st, r.drop);
