@@ -105,7 +105,10 @@ async function runLoom(name: string, acl: boolean): Promise<Result> {
     const drops = Object.entries(s1.drops).filter(([, v]) => v > 0).map(([k, v]) => `${k}=${v}`).join(' ');
     return {
       name, mpps: (rx1 - rx0) / secs / 1e6, cyclesPerPkt: pkts > 0 ? busy / pkts : undefined,
-      busyPct: (100 * busy) / (s1.tscHz * secs), note: `entries=${s1.entries.length} ${drops}`.trim(),
+      // pkt/burst: packets per busy poll (all ports); small bursts mean per-poll costs
+      // (empty rx calls, flushes, rdtsc) weigh on cycles/packet.
+      busyPct: (100 * busy) / (s1.tscHz * secs),
+      note: `entries=${s1.entries.length} pkt/burst=${(pkts / Math.max(1, w1.bursts - w0.bursts)).toFixed(1)} sleeps/s=${Math.round((w1.sleeps - w0.sleeps) / secs)} ${drops}`.trim(),
     };
   } finally {
     await tp?.quit();

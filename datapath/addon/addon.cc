@@ -259,6 +259,8 @@ Napi::Value DrainPacketIns(const Napi::CallbackInfo& info) {
     const unsigned n = dp.take_packet_ins(recs, 64);
     for (unsigned i = 0; i < n; i++) {
       const auto* r = recs[i];
+      // From a port removed since (the id may now name another port): not delivered.
+      if (!dp.port_current(r->in_port, r->port_gen)) continue;
       Napi::Object o = Napi::Object::New(env);
       o.Set("inPort", r->in_port);
       o.Set("reason", r->reason);

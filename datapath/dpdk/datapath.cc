@@ -87,8 +87,8 @@ Datapath::Datapath(const Options& o) : opts_(o) {
   if (worker_lcores_.size() < opts_.workers)
     fail("bad_option", "EAL has " + std::to_string(worker_lcores_.size()) +
                            " worker lcores, " + std::to_string(opts_.workers) + " asked");
-  // Private area: the PacketMeta of packet-outs.
-  const uint16_t priv = static_cast<uint16_t>(RTE_ALIGN(sizeof(PacketMeta), RTE_MBUF_PRIV_ALIGN));
+  // Private area: the PacketMeta and port generation of packet-outs.
+  const uint16_t priv = static_cast<uint16_t>(RTE_ALIGN(sizeof(PacketOutPriv), RTE_MBUF_PRIV_ALIGN));
   pool_ = rte_pktmbuf_pool_create("loom_mbufs", opts_.mbufs, 256, priv, RTE_MBUF_DEFAULT_BUF_SIZE,
                                   static_cast<int>(rte_socket_id()));
   if (!pool_) fail("no_memory", std::string("mbuf pool: ") + rte_strerror(rte_errno));
@@ -164,10 +164,15 @@ void Datapath::worker_loop(unsigned idx) {
                                                    kBurst, nullptr);
       for (unsigned i = 0; i < n; i++) {
         rte_mbuf* m = pkts[i];
+        const auto* po = static_cast<const PacketOutPriv*>(rte_mbuf_to_priv(m));
+        // Queued for a port that was removed since (its id may now be another port's).
+        if (m->port >= kMaxPorts || ps->gen[m->port] != po->port_gen) {
+          sink.drop(m, kDropBadPort);
+          continue;
+        }
         const bool to_table = m->hash.usr != 0;
         if (to_table)
-          pipe->process(m, m->port, sink, static_cast<uint16_t>(m->hash.usr - 1),
-                        static_cast<const PacketMeta*>(rte_mbuf_to_priv(m)));
+          pipe->process(m, m->port, sink, static_cast<uint16_t>(m->hash.usr - 1), &po->meta);
         else sink.emit(m->port, m, true);
       }
       if (n) { sink.flush(); total += n; }
@@ -217,6 +222,7 @@ void Datapath::publish(std::unique_ptr<TableVersion> next) {
 void Datapath::publish_ports() {
   auto* ps = new PortSet();
   ps->rx_by_worker.resize(opts_.workers);
+  ps->gen = port_gen_;  // every id, present or not: only a re-added id changes generation
   unsigned i = 0;
   for (const PortInfo& p : ports_) {
     ps->up[p.id] = true;
@@ -290,12 +296,13 @@ PortInfo Datapath::setup_port(const std::string& name, PortType type, const std:
   if (rc < 0) undo("start", rc);
   rte_eth_promiscuous_enable(pid);  // af_packet/tap: see frames for other MACs; vhost: no-op
   rte_eth_stats_reset(pid);
-  // Port ids are reused after removal: forget the previous holder's counts.
+  // Port ids are reused after removal: forget the previous holder's counts (and see port_gen_).
   for (unsigned w = 0; w < opts_.workers; w++) {
     __atomic_store_n(&counters_[w].rx[pid], 0, __ATOMIC_RELAXED);
     __atomic_store_n(&counters_[w].tx[pid], 0, __ATOMIC_RELAXED);
     __atomic_store_n(&counters_[w].tx_drop[pid], 0, __ATOMIC_RELAXED);
   }
+  ++port_gen_[pid];  // queued packet-outs/packet-ins of the id's previous holder go stale
   PortInfo info{pid, name, type, path, dev, nrx};
   ports_.push_back(info);
   publish_ports();
@@ -319,6 +326,11 @@ void Datapath::remove_port(const std::string& name) {
 }
 
 std::vector<PortInfo> Datapath::ports() const { return ports_; }
+
+bool Datapath::port_current(uint16_t id, uint32_t gen) const {
+  // Ids that never were a port (packet-outs into a table name any in_port) have generation 0.
+  return id >= kMaxPorts || port_gen_[id] == gen;
+}
 
 Stats Datapath::stats() const {
   Stats s;
@@ -369,7 +381,9 @@ bool Datapath::packet_out(uint16_t port, int start_table, const uint8_t* data, u
   std::memcpy(dst, data, len);
   m->port = port;
   m->hash.usr = start_table < 0 ? 0 : static_cast<uint32_t>(start_table) + 1;
-  *static_cast<PacketMeta*>(rte_mbuf_to_priv(m)) = meta;
+  auto* po = static_cast<PacketOutPriv*>(rte_mbuf_to_priv(m));
+  po->meta = meta;
+  po->port_gen = port < kMaxPorts ? port_gen_[port] : 0;
   if (rte_ring_sp_enqueue(pout_ring_, m) != 0) {
     rte_pktmbuf_free(m);
     pout_dropped_.fetch_add(1);

@@ -62,6 +62,7 @@ struct PortInfo {
 // One packet on its way to JS.
 struct PacketInRecord {
   uint16_t in_port;
+  uint32_t port_gen;  // generation of in_port when it arrived (see Datapath::port_current)
   uint16_t table;
   uint32_t reason;
   uint64_t cookie;
@@ -96,6 +97,7 @@ struct Stats {
 // The set of ports the workers poll; immutable once published.
 struct PortSet {
   std::array<bool, kMaxPorts> up{};                      // may transmit to this port
+  std::array<uint32_t, kMaxPorts> gen{};                 // Datapath::port_gen_ when published
   struct RxQ { uint16_t port, queue; };
   std::vector<std::vector<RxQ>> rx_by_worker;            // queues each worker polls
 };
@@ -114,6 +116,11 @@ class Datapath {
 
   PortInfo add_port(const std::string& name, PortType type, const std::string& path);
   // A port over two rte_rings (rx, tx) — the shell bench's loop, not a JS port type.
+  // DPDK reuses a removed port's id for the next port. Each add_port gives the id a new
+  // generation; a queued packet-out or packet-in carries the generation it was made
+  // under and is dropped (never delivered to the new holder of the id) when it changed.
+  // True when `gen` is still the id's generation (the id was not re-added since).
+  bool port_current(uint16_t id, uint32_t gen) const;
   PortInfo add_ring_port(const std::string& name, rte_ring* rx, rte_ring* tx);
   void remove_port(const std::string& name);
   std::vector<PortInfo> ports() const;
@@ -163,10 +170,13 @@ class Datapath {
   std::atomic<const TableVersion*> table_{nullptr};
   std::atomic<const PortSet*> portset_{nullptr};
   std::vector<PortInfo> ports_;  // control thread only
+  std::array<uint32_t, kMaxPorts> port_gen_{};  // control thread only; bumped by setup_port
   std::vector<unsigned> worker_lcores_;
   PipelineFactory factory_;
   std::unique_ptr<WorkerCounters[]> counters_;
   std::atomic<uint64_t> pin_dropped_{0}, pout_dropped_{0};
+  // The private area of a packet-out mbuf.
+  struct PacketOutPriv { PacketMeta meta; uint32_t port_gen; };
   std::atomic<bool> running_{false};
   bool stopped_ = false;
   unsigned next_vdev_ = 0;

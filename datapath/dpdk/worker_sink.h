@@ -70,6 +70,7 @@ class WorkerSink final : public BurstSink {
     }
     auto* r = static_cast<PacketInRecord*>(obj);
     r->in_port = in_port;
+    r->port_gen = in_port < kMaxPorts ? ps_->gen[in_port] : 0;
     r->table = table;
     r->reason = reason;
     r->cookie = cookie;
