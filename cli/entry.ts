@@ -22,6 +22,8 @@ import { sbCommands } from './sbctl.js';
 import { runInvocation } from './run.js';
 import { HttpStore } from './http-store.js';
 import { sendToDaemon, startCtlDaemon, type CtlIo } from './daemon.js';
+// Exported for cli/bundle.ts only: run before the bundle's code cache is recorded.
+export { warmUp } from './warm-up.js';
 import type { DatabaseSchema, Store } from '../store/types.js';
 
 /** Imports a module of this repository by path relative to this file, at run time only. */

@@ -71,6 +71,33 @@ test('a module newer than the bundle, a missing module or a missing manifest mea
   assert.equal(r.status, 0);
 });
 
+test('a code cache is used only for the bundle it was recorded for, only for plain commands; one V8 refuses still runs', (t) => {
+  const { dir, run, bundle } = tree();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const cli = join(dir, 'dist', 'cli');
+  // Recorded through the launcher's own compileBundle, as cli/bundle.ts does.
+  const rec = spawnSync(process.execPath, ['-e', `const l = require(${JSON.stringify(join(dir, 'bin', 'loom.js'))}); const fs = require('node:fs'); const c = l.compileBundle(); fs.writeFileSync(l.cacheFile, c.script.createCachedData()); fs.writeFileSync(l.cacheMeta, JSON.stringify(l.cacheKey(fs.statSync(l.bundle))));`], { encoding: 'utf8' });
+  assert.equal(rec.status, 0, rec.stderr);
+  let r = run('ls-list');
+  assert.deepEqual([r.out, r.status], ['bundle ls-list\n', 3]);
+  assert.match(r.err, /loom launch: bundle \(code cache\)/);
+  for (const argv of [['nbdb', '--db', 'x'], ['--wait=sb', 'ls-add', 'a'], ['--detach']]) {
+    r = run(...argv);
+    assert.equal(r.out, `bundle ${argv.join(' ')}\n`);
+    assert.match(r.err, /loom launch: bundle\n/, `${argv.join(' ')}: required, not from the cache`);
+  }
+  // Garbage of the right key: V8 refuses it, the bundle is compiled from source and runs.
+  writeFileSync(join(cli, 'loom.bundle.cache'), Buffer.alloc(64, 7));
+  r = run('show');
+  assert.equal(r.out, 'bundle show\n');
+  assert.match(r.err, /code cache rejected by V8/);
+  // A rebuilt bundle (other size and mtime): the old cache is not even offered.
+  bundle('REBUILT');
+  r = run('show');
+  assert.equal(r.out, 'REBUILT show\n');
+  assert.match(r.err, /loom launch: bundle\n/);
+});
+
 test('the built launcher runs `loom nbdb` (a run-time import from the bundle) and stops it by SIGTERM', { skip: !existsSync(join(root, 'dist', 'cli', 'loom.bundle.cjs')) && 'no bundle built' }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'loom-launch-db-'));
   const child = spawn(process.execPath, [join(root, 'bin', 'loom.js'), 'nbdb', '--db', join(dir, 'nb.db'), '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
