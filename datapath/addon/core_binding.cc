@@ -2,13 +2,17 @@
 // loom::Batch -> Core::apply (build + publish + grace period), per-entry counters from the
 // current version, the executors' drop reasons, conntrack counters. Built only with
 // LOOM_WITH_CORE.
+// Also publishes the simple-match shortcut (core_pipeline.h's InPortForward) for each
+// version: withdrawn before Core::apply, recomputed from the new snapshot after it.
 // Also owns the conntrack expiry timer: a control thread that sweeps the connection table
 // every Options::ct_expire_ms. Workers expire only 32 slots after a busy burst and none
 // while idle, so without it a quiet datapath would keep dead connections (and their NAT
 // tuples) until traffic resumes. The sweep takes only conntrack's stripe/slot locks, the
 // same the workers take, one probe at a time; it never touches a pipeline version.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
@@ -31,7 +35,7 @@ struct Where { size_t op; };  // original op index for each Batch vector element
 
 class CoreBinding final : public PipelineBinding {
  public:
-  explicit CoreBinding(Datapath& dp) : core_(core_config(dp.options())) {
+  explicit CoreBinding(Datapath& dp) : core_(core_config(dp.options())), dp_(&dp) {
     const unsigned period_ms = std::max(1u, dp.options().ct_expire_ms);
     // A full sweep of the pool about every 8 periods.
     const unsigned budget = std::max(256u, core_config(dp.options()).ct.max_conns / 8);
@@ -43,8 +47,10 @@ class CoreBinding final : public PipelineBinding {
         core_.conntrack().expire(Datapath::now_ns(), budget);
       }
     });
+    const char* sm = std::getenv("LOOM_SIMPLE_MATCH");
+    simple_match_ = sm == nullptr || std::string(sm) != "0";
     dp.start_workers([this](unsigned) -> std::unique_ptr<WorkerPipeline> {
-      auto p = std::make_unique<CoreWorkerPipeline>(core_);
+      auto p = std::make_unique<CoreWorkerPipeline>(core_, &fwd_);
       std::lock_guard<std::mutex> g(mu_);  // worker start-up only, never per packet
       workers_.push_back(p.get());
       return p;
@@ -52,6 +58,8 @@ class CoreBinding final : public PipelineBinding {
   }
 
   ~CoreBinding() override {
+    // Workers are stopped by the Datapath before the binding goes (addon.cc).
+    delete fwd_.exchange(nullptr);
     {
       std::lock_guard<std::mutex> g(expire_mu_);
       expire_stop_ = true;
@@ -79,7 +87,10 @@ class CoreBinding final : public PipelineBinding {
     std::vector<size_t> tab_ix, grp_ix, flow_ix;
     for (uint32_t i = 0; i < ops.Length(); i++) parse_op(env, i, ops.Get(i).As<Napi::Object>(), b, tab_ix, grp_ix, flow_ix);
     loom::BuildError err;
+    // The shortcut describes the current version: withdraw it while the version changes.
+    set_forward(nullptr);
     auto v = core_.apply(b, err);
+    if (simple_match_) set_forward(InPortForward::from(*core_.snapshot()));
     if (!v) {
       size_t op = 0;
       const auto pick = [&](const std::vector<size_t>& ix) {
@@ -393,6 +404,17 @@ class CoreBinding final : public PipelineBinding {
   std::unique_ptr<loom::Executor> tracer_;  // JS thread only; declared after core_
   std::mutex mu_;
   std::vector<CoreWorkerPipeline*> workers_;
+  // The simple-match shortcut the workers read once per burst (core_pipeline.h);
+  // LOOM_SIMPLE_MATCH=0 turns it off (every packet through the executor).
+  std::atomic<const InPortForward*> fwd_{nullptr};
+  bool simple_match_ = true;
+  Datapath* dp_ = nullptr;
+  void set_forward(std::unique_ptr<InPortForward> next) {
+    const InPortForward* old = fwd_.exchange(next.release(), std::memory_order_acq_rel);
+    if (!old) return;
+    dp_->synchronize_workers();  // no worker still forwards by the old one
+    delete old;
+  }
   std::mutex expire_mu_;
   std::condition_variable expire_cv_;
   bool expire_stop_ = false;

@@ -1,6 +1,10 @@
 // datapath/dpdk/core_pipeline.h — the core's Executor on a DPDK forwarding worker.
 //
-// Owns: `CoreWorkerPipeline` (one loom::Executor per worker, driven burst-wise) and the
+// Owns: `CoreWorkerPipeline` (one loom::Executor per worker, driven burst-wise), the
+//   "simple match" shortcut `InPortForward` (OVS's name for it: when every entry of table
+//   0 matches exactly in_port and does a single output, a packet's fate depends on its
+//   in_port alone; the worker then forwards it after parse() accepted it, without running
+//   the executor, counting it on the entry as the executor would) and the
 //   adapter from the core's Sink (packet.h) to the shell's BurstSink: a last-use emit
 //   syncs the rte_mbuf from the Packet view (the executor may have prepended or stripped
 //   headers) and hands it over; other emits copy into a new mbuf; packet-ins are copied
@@ -9,16 +13,27 @@
 //   WorkerPipeline; addon/core_binding.cc creates one per worker.
 // Never: allocates except the mbuf copies the core asks for; frees an mbuf twice (an mbuf
 //   handed over by a last-use emit is never freed here).
-// Invariants: after process() the rx mbuf is either handed to the sink or freed.
+// Invariants: after process() the rx mbuf is either handed to the sink or freed. A
+//   published InPortForward describes one whole pipeline version: the binding withdraws it
+//   (and waits for the workers' grace period) before applying a batch and publishes the
+//   one computed from the new version afterwards, so a packet sees the old or the new
+//   version, never a mix. A frame parse() refuses always goes to the executor (which
+//   counts and drops it by reason), so the shortcut never forwards a malformed packet.
 #pragma once
 #include <rte_mbuf.h>
 #if defined(__SSE2__)
 #include <immintrin.h>
 #endif
 
+#include <array>
+#include <atomic>
 #include <cstring>
+#include <memory>
+#include <variant>
 
 #include "core/executor.h"
+#include "core/parser.h"
+#include "core/pipeline.h"
 #include "dpdk/table_version.h"
 #include "dpdk/worker_sink.h"
 
@@ -73,10 +88,49 @@ class CoreSinkAdapter final : public loom::Sink {
   bool consumed_ = false;
 };
 
+// Table 0 reduced to "in_port -> output port", or nothing when it is not that simple.
+struct InPortForward {
+  struct Slot {
+    std::shared_ptr<loom::EntryStats> stats;  // the entry's counters (shared across versions)
+    uint32_t out = 0;
+    bool on = false;
+  };
+  std::array<Slot, kMaxPorts> by_port{};
+
+  // nullptr unless every table-0 entry matches exactly in_port (< kMaxPorts) and its
+  // program is one output to a port < kMaxPorts. In_ports without an entry keep going
+  // through the executor (the table-miss action applies there).
+  static std::unique_ptr<InPortForward> from(const loom::Pipeline& p) {
+    const auto& entries = p.table(0).entries();
+    if (entries.empty()) return nullptr;
+    loom::FlowKey in_port_only;
+    in_port_only.w[0] = 0xffffffffull;  // in_port: word 0, bits 0..31 (flow.h)
+    static_assert(loom::kFieldTable[static_cast<unsigned>(loom::Field::kInPort)].word == 0 &&
+                  loom::kFieldTable[static_cast<unsigned>(loom::Field::kInPort)].shift == 0 &&
+                  loom::kFieldTable[static_cast<unsigned>(loom::Field::kInPort)].bits == 32,
+                  "in_port is the low half of key word 0");
+    auto f = std::make_unique<InPortForward>();
+    for (const auto& e : entries) {
+      if (e->match.mask != in_port_only || e->program.size() != 1) return nullptr;
+      const auto* out = std::get_if<loom::Output>(&e->program[0]);
+      const uint64_t in = e->match.value.w[0];
+      if (!out || out->port >= kMaxPorts || in >= kMaxPorts) return nullptr;
+      f->by_port[in] = Slot{e->stats, out->port, true};
+    }
+    return f;
+  }
+};
+
 class CoreWorkerPipeline final : public WorkerPipeline {
  public:
-  explicit CoreWorkerPipeline(loom::Core& core) : ex_(core) {}
-  void begin_burst(uint64_t now_ns) override { ex_.begin_burst(now_ns); }
+  // `fwd`: where the binding publishes the current InPortForward (nullptr: never use one).
+  explicit CoreWorkerPipeline(loom::Core& core, const std::atomic<const InPortForward*>* fwd = nullptr)
+      : ex_(core), fwd_slot_(fwd) {}
+  void begin_burst(uint64_t now_ns) override {
+    ex_.begin_burst(now_ns);
+    // Once per burst; the datapath's RCU keeps it alive until this worker's next quiescent state.
+    fwd_ = fwd_slot_ ? fwd_slot_->load(std::memory_order_acquire) : nullptr;
+  }
   void process(rte_mbuf* m, uint16_t in_port, BurstSink& sink, uint16_t start_table,
                const PacketMeta* meta) override {
     if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0) {
@@ -104,20 +158,43 @@ class CoreWorkerPipeline final : public WorkerPipeline {
   }
   // Same as the base, but process() is a direct (inlinable) call here.
   void process_burst(rte_mbuf** pkts, uint16_t n, uint16_t in_port, BurstSink& sink) override {
+    const InPortForward::Slot* fast = fwd_ && in_port < kMaxPorts && fwd_->by_port[in_port].on ? &fwd_->by_port[in_port] : nullptr;
+    if (fast) {
+      auto& ws = static_cast<WorkerSink&>(sink);  // the worker loop's only BurstSink
+      const unsigned tid = ex_.thread_index();
+      for (uint16_t i = 0; i < n; i++) {
+        rte_mbuf* m = pkts[i];
+        if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+        m->port = in_port;
+        const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
+        const uint32_t len = rte_pktmbuf_data_len(m);
+        // The key is scratch: parse() runs for its verdict, as the executor would.
+        if (m->nb_segs == 1 && loom::parse(d, len, key_).drop == loom::DropReason::kNone) {
+          fast->stats->add(tid, len);
+          ws.emit(static_cast<uint16_t>(fast->out), m, true);
+        } else {
+          CoreWorkerPipeline::process(m, in_port, sink, 0, nullptr);
+        }
+      }
+      return;
+    }
     for (uint16_t i = 0; i < n; i++) {
       if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
       pkts[i]->port = in_port;
       CoreWorkerPipeline::process(pkts[i], in_port, sink, 0, nullptr);
     }
   }
-  void end_burst() override { ex_.end_burst(); }
-  void go_offline() override { ex_.go_offline(); }
+  void end_burst() override { ex_.end_burst(); fwd_ = nullptr; }
+  void go_offline() override { ex_.go_offline(); fwd_ = nullptr; }
   loom::ExecStats stats() const { return ex_.stats(); }
 
  private:
   loom::Executor ex_;
   CoreSinkAdapter adapter_;
   loom::Packet pkt_;
+  const std::atomic<const InPortForward*>* fwd_slot_;
+  const InPortForward* fwd_ = nullptr;
+  loom::FlowKey key_{loom::KeyUninit{}};
 };
 
 }  // namespace loom::dp

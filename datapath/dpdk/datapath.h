@@ -128,6 +128,9 @@ class Datapath {
   // Publishes `next` (ownership) and frees the previous version after a grace period.
   void publish(std::unique_ptr<TableVersion> next);
   const std::atomic<const TableVersion*>& table_slot() const { return table_; }
+  // Returns once every worker has passed a quiescent state (or is offline): anything it
+  // loaded from a shared slot before the call is no longer in use. Control thread.
+  void synchronize_workers() { synchronize(); }
   rte_mempool* pool() const { return pool_; }
   unsigned workers() const { return opts_.workers; }
   const Options& options() const { return opts_; }

@@ -19,7 +19,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -114,7 +116,13 @@ int main(int argc, char** argv) {
     udp_frame(reinterpret_cast<uint8_t*>(data));
     if (rte_ring_enqueue(i % 2 ? r0 : r1, m) != 0) return 1;
   }
-  d.start_workers([&core](unsigned) { return std::make_unique<dp::CoreWorkerPipeline>(core); });
+  // As the addon does (core_binding.cc): the simple-match shortcut unless LOOM_SIMPLE_MATCH=0.
+  std::atomic<const dp::InPortForward*> fwd{nullptr};
+  const char* sm = std::getenv("LOOM_SIMPLE_MATCH");
+  std::unique_ptr<dp::InPortForward> f = sm && std::string(sm) == "0" ? nullptr : dp::InPortForward::from(*core.snapshot());
+  std::printf("simple match: %s\n", f ? "on" : "off");
+  fwd.store(f.get());
+  d.start_workers([&core, &fwd](unsigned) { return std::make_unique<dp::CoreWorkerPipeline>(core, &fwd); });
   uint64_t tx = 0;
   dp::Stats s;
   for (int polls = 0; polls < 600000 && tx < want; ++polls) {  // at most ~10 min
