@@ -577,8 +577,10 @@ Conntrack::Conntrack(const CtConfig& cfg) : impl_(new Impl(cfg)) {}
 Conntrack::~Conntrack() = default;
 
 CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const Ct& act, uint16_t zone,
-                            uint32_t hash, uint64_t now) noexcept {
+                            uint32_t hash, uint64_t now, CtHint* hint) noexcept {
   Impl& m = *impl_;
+  const CtHint hint_in = hint ? *hint : CtHint{};
+  if (hint) *hint = CtHint{};  // set again below only when an unNATed connection is found
   CtResult r;
   r.state = ct_state::kTrk;
   auto invalid = [&]() {
@@ -658,7 +660,13 @@ CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const 
 
   for (unsigned attempt = 0; attempt < 2; ++attempt) {
     uint32_t gen = 0;
-    const uint32_t l = m.find(k, gen);
+    uint32_t l;
+    if (attempt == 0 && hint_in.link != kNil && hint_in.zone == zone) {
+      l = hint_in.link;  // same packet, same zone: the connection the last ct found
+      gen = hint_in.gen;
+    } else {
+      l = m.find(k, gen);
+    }
     if (l == kNil) break;
     const uint32_t idx = l >> 1;
     const unsigned dir = l & 1;
@@ -704,6 +712,7 @@ CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const 
     if (nat_bits) want = c.key[dir ^ 1].reversed();
     c.lock.unlock();
     if (nat_bits) apply_nat(pkt, key, lay, want);
+    else if (hint) *hint = CtHint{l, gen, zone};
     return r;
   }
 

@@ -54,6 +54,17 @@ struct CtStats {
   uint64_t invalid = 0;        // packets marked invalid
 };
 
+// Where the last process() of a packet found its connection, so that a second ct action
+// on the same, unchanged packet in the same zone (ct(table=..) then ct(commit) on +new,
+// OVN's usual pair) skips the hash and the chain walk. The caller resets it whenever the
+// packet's tuple may have changed (packet-field writes, reparse); process() clears it
+// itself after NAT. A stale hint is safe: the connection's generation is re-checked.
+struct CtHint {
+  uint32_t link = UINT32_MAX;  // pool index << 1 | direction; UINT32_MAX = none
+  uint32_t gen = 0;
+  uint16_t zone = 0;
+};
+
 // What the executor gets back from process().
 struct CtResult {
   uint16_t state = 0;  // ct_state bits (kTrk always set)
@@ -86,7 +97,7 @@ class Conntrack {
   // backend / NAT tuple of a new connection and is read for nothing else (callers may pass
   // 0 when the action has neither NAT nor backends).
   CtResult process(Packet& pkt, FlowKey& key, const Layout& lay, const Ct& act, uint16_t zone,
-                   uint32_t hash, uint64_t now_ns) noexcept;
+                   uint32_t hash, uint64_t now_ns, CtHint* hint = nullptr) noexcept;
 
   // Expires at most `budget` pool slots from an internal cursor. Returns how many freed.
   unsigned expire(uint64_t now_ns, unsigned budget) noexcept;

@@ -182,6 +182,7 @@ struct Executor::Impl {
     unsigned clone_depth = 0;
     uint16_t next_table = 0;  // set with Next::kGoto
     bool emc_on = true;
+    CtHint ct_hint;        // the connection the last ct found (see conntrack.h)
     MfRec* rec = nullptr;  // recording a flow-cache segment (top level only)
     bool split = false;    // exec_table stopped at a lookup after ct: segment ends here
     uint16_t split_table = 0;
@@ -257,6 +258,7 @@ struct Executor::Impl {
   }
 
   bool reparse(St& st) noexcept {
+    st.ct_hint = CtHint{};
     ParseResult pr = parse(st.pkt->data, st.pkt->len, st.key);
     st.lay = pr.layout;
     if (pr.drop != DropReason::kNone) {
@@ -365,6 +367,7 @@ struct Executor::Impl {
         return;  // validate_program only lets writable fields through
     }
     st.key = nk;
+    st.ct_hint = CtHint{};  // the tuple may have changed
   }
 
   Next group(St& st, const Group& g, unsigned depth) noexcept {
@@ -398,6 +401,7 @@ struct Executor::Impl {
       st.lay = saved_lay;
     }
     --st.clone_depth;
+    st.ct_hint = CtHint{};
     return Next::kEnd;
   }
 
@@ -732,16 +736,18 @@ struct Executor::Impl {
           // Only NAT and load balancing read the hash: no flow hash for plain tracking.
           const bool needs_hash = c.nat != NatKind::kNone || !c.backends.empty() || !c.backends6.empty();
           const uint32_t h = needs_hash ? flow_hash(st) : 0;
-          const CtResult r = core.conntrack().process(*st.pkt, st.key, st.lay, c, zone, h, now);
+          const CtResult r = core.conntrack().process(*st.pkt, st.key, st.lay, c, zone, h, now, &st.ct_hint);
           if (st.tr) st.tr->step("ct", r.state, zone);
           if (r.drop != DropReason::kNone) {
             stop(st, r.drop);
             return Next::kStop;
           }
-          key_set(st.key, Field::kCtState, U128{0, r.state}, U128{0, 0xffff});
-          key_set(st.key, Field::kCtZone, U128{0, zone}, U128{0, 0xffff});
-          key_set(st.key, Field::kCtMark, U128{0, r.mark}, U128{0, 0xffffffff});
-          key_set(st.key, Field::kCtLabel, r.label, U128{~0ull, ~0ull});
+          // ct_state | ct_zone << 16 share word 10 with flags; ct_mark word 11 with tun_id
+          // (static_asserts below the Impl): direct word writes, not four key_set()s.
+          st.key.w[10] = (st.key.w[10] & ~0xffffffffull) | r.state | uint64_t{zone} << 16;
+          st.key.w[11] = (st.key.w[11] & ~0xffffffffull) | r.mark;
+          st.key.w[12] = r.label.hi;
+          st.key.w[13] = r.label.lo;
           if (st.rec) st.rec->after_ct = true;
           if (c.table >= 0) {
             st.next_table = static_cast<uint16_t>(c.table);
@@ -897,6 +903,15 @@ struct Executor::Impl {
     }
   }
 };
+
+static_assert(kFieldTable[static_cast<unsigned>(Field::kCtState)].word == 10 &&
+                  kFieldTable[static_cast<unsigned>(Field::kCtState)].shift == 0 &&
+                  kFieldTable[static_cast<unsigned>(Field::kCtZone)].word == 10 &&
+                  kFieldTable[static_cast<unsigned>(Field::kCtZone)].shift == 16 &&
+                  kFieldTable[static_cast<unsigned>(Field::kCtMark)].word == 11 &&
+                  kFieldTable[static_cast<unsigned>(Field::kCtMark)].shift == 0 &&
+                  kFieldTable[static_cast<unsigned>(Field::kCtLabel)].word == 12,
+              "the ct action writes these key words directly");
 
 Executor::Executor(Core& core, uint32_t emc_entries) : core_(core) {
   const int id = core.qsbr().register_thread();

@@ -237,3 +237,27 @@ TEST(FlowCache, SameResultsAsWithoutTheCacheOnRandomTraffic) {
   EXPECT_EQ(plain.stats().flow_cache_hits, 0u);
   EXPECT_EQ(cached.stats().lookups, plain.stats().lookups) << "a replayed step counts as the lookup it replaces";
 }
+
+// The ct hint (conntrack.h): a second ct on the same packet reuses the connection the
+// first found — but never after the tuple changed in between.
+TEST(FlowCache, SecondCtAfterATupleRewriteLooksUpAgain) {
+  for (const bool cache : {true, false}) {
+    Fixture fx;
+    fx.ex.set_flow_cache_enabled(cache);
+    Ct commit = ct_to(-1, true), mark = ct_to(-1, true);
+    mark.set_mark = true;
+    mark.mark = 7;
+    mark.mark_mask = 0xffffffff;
+    fx.flows({add(0, 20, {fexact(Field::kEthType, 0x800), fexact(Field::kIpProto, 17)}, {ct_to(1)}),
+              add(0, 10, {fexact(Field::kInPort, 5)}, {Drop{}}),
+              add(1, 10, {fexact(Field::kEthType, 0x800)}, {commit, setf(Field::kIp4Dst, C), mark, Output{2}})});
+    const Bytes ab = udp4(A, B, 1000, 53);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(ports(run1(fx.ex, ab, 1, 10 + static_cast<uint64_t>(i))), std::vector<uint32_t>{2});
+    const auto conns = fx.core.conntrack().dump(10);
+    ASSERT_EQ(conns.size(), 2u) << "A->B and A->C are two connections (cache " << cache << ")";
+    for (const auto& c : conns) {
+      ASSERT_TRUE(c.orig_dst == B || c.orig_dst == C);
+      EXPECT_EQ(c.mark, c.orig_dst == C ? 7u : 0u) << "the marking commit is about A->C only (cache " << cache << ")";
+    }
+  }
+}
