@@ -23,14 +23,13 @@
 // transact resolves, which survives the process being killed; FULL (option) also
 // survives a power cut at the cost of an fsync per commit. The file is locked
 // exclusively while open: a second process opening it gets 'unavailable'. The WAL is
-// copied into the file (checkpoint) once the store is idle after commits that grew it by
-// ~4 MB, not inside the commit that crosses SQLite's mark (afterCommit).
+// copied into the file (checkpoint) on the event loop's next turn after the commits that
+// grew it by ~4 MB, not inside the commit that crosses SQLite's mark (afterCommit).
 
 import Sqlite from 'better-sqlite3';
 import type { Database as SqliteDb, Statement } from 'better-sqlite3';
 import { Observable, Subject } from 'rxjs';
 import type { Subscription } from 'rxjs';
-import { compileValidators } from '../schemas/json-schema.js';
 import { LoomError } from './types.js';
 import type { Condition, DatabaseSchema, Operation, Row, RowChange, Store, TableSchema, TransactOptions, TransactResult, TxnValidator, Value, WatchEvent, WatchRequest } from './types.js';
 import { Database } from './database.js';
@@ -52,7 +51,7 @@ export interface SqliteStoreOptions {
   readonly maxRequestOps?: number;
   /** SQLite synchronous mode under WAL. NORMAL (default) survives process kills; FULL also power loss. */
   readonly synchronous?: 'NORMAL' | 'FULL';
-  /** Check every written row against its ajv validator (schemas/json-schema.ts). Default true. */
+  /** Check every written row against its column schemas (store/row-check.ts). Default true. */
   readonly checkRows?: boolean;
 }
 
@@ -65,9 +64,6 @@ const defaultLogLimit = 10000;
 /** About SQLite's own checkpoint mark (1000 pages of 4 KB): text written past it earns a checkpoint. */
 const checkpointBytes = 4 << 20;
 const backstopPages = 100000;
-/** Quiet time after a large commit before its checkpoint; past checkpointNowBytes, at once. */
-const checkpointIdleMs = 200;
-const checkpointNowBytes = 64 << 20;
 const defaultMaxOps = 100000;
 /** changes.new of a log entry that stands for several inserts (uuid: their uuids, comma-separated). */
 const insertRun = '+';
@@ -89,7 +85,7 @@ export class SqliteStore implements Store {
   private inTxn = false;
   /** Bytes of row and log text written since the last checkpoint (an estimate of the WAL's growth). */
   private walBytes = 0;
-  private checkpointTimer: NodeJS.Timeout | undefined;
+  private checkpointTimer: NodeJS.Immediate | undefined;
   private readonly st: {
     upsert: Statement;
     memPut: Statement;
@@ -111,7 +107,7 @@ export class SqliteStore implements Store {
     this.exec = {
       maxOps: options.maxRequestOps ?? defaultMaxOps,
       ...(options.validate !== undefined ? { validate: options.validate } : {}),
-      ...(options.checkRows !== false ? { validators: compileValidators(schema), partialValidators: compileValidators(schema, { partial: true }) } : {}),
+      checkRows: options.checkRows !== false,
     };
     this.sql = new Sqlite(file, { timeout: 2000 });
     try {
@@ -322,16 +318,15 @@ export class SqliteStore implements Store {
 
   /**
    * Once the WAL has grown by about SQLite's checkpoint mark, copies it into the database
-   * file when the store has been idle for checkpointIdleMs (each commit pushes it back),
-   * or on the next turn once the WAL is far past the mark. A checkpoint syncs the file
-   * to disk: inside or right after a burst of big commits (northd's full compile is two)
-   * it sat on the critical path. A kill before then loses nothing: the commits are in
-   * the WAL, which SQLite replays when it opens.
+   * file on a later turn of the event loop, after the caller has its answer (and after
+   * whatever it does next in the same turn, such as its next commit). A kill before then
+   * loses nothing: the commits are in the WAL, which SQLite replays when it opens. (Not
+   * on an idle timer: that moved the copy, an fsync included, into whichever small
+   * transaction came next.)
    */
   private afterCommit(): void {
-    if (this.walBytes < checkpointBytes) return;
-    if (this.checkpointTimer !== undefined) clearTimeout(this.checkpointTimer);
-    this.checkpointTimer = setTimeout(() => {
+    if (this.walBytes < checkpointBytes || this.checkpointTimer !== undefined) return;
+    this.checkpointTimer = setImmediate(() => {
       this.checkpointTimer = undefined;
       if (this.closed) return;
       this.walBytes = 0;
@@ -340,9 +335,7 @@ export class SqliteStore implements Store {
       } catch {
         // Another try after the next large commit; the WAL keeps everything meanwhile.
       }
-    }, this.walBytes >= checkpointNowBytes ? 0 : checkpointIdleMs);
-    // An idle checkpoint never keeps a process alive (close() checkpoints anyway).
-    this.checkpointTimer.unref();
+    });
   }
 
   /** Delivers commits to watchers in revision order even when a watcher commits from its handler. */
@@ -533,7 +526,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.checkpointTimer !== undefined) clearTimeout(this.checkpointTimer);
+    if (this.checkpointTimer !== undefined) clearImmediate(this.checkpointTimer);
     this.checkpointTimer = undefined;
     this.commits.complete();
     this.sql.close();

@@ -14,7 +14,6 @@
 // is exactly as before (it was never touched).
 
 import { randomUUID } from 'node:crypto';
-import type { ValidateFunction } from 'ajv';
 import { LoomError } from './types.js';
 import type { Operation, OperationResult, Row, RowChange, Scalar, TableSchema, TxnValidator, TxnView, Uuid, Value } from './types.js';
 import { Database, indexKey, refDelta, refTargets, refsOf, rowLabel } from './database.js';
@@ -22,16 +21,15 @@ import type { TableInfo } from './database.js';
 import { columnOf, compileWhere, indexFor, unknownColumn } from './condition.js';
 import type { CompiledWhere } from './condition.js';
 import { isMutator, mutateValue } from './mutation.js';
+import { rowChecks } from './row-check.js';
 import { freezeRow, isUuid, kindOf, parseValue, rowsEqual, checkSize, setDiff } from './value.js';
 import type { ValueContext } from './value.js';
 
 export interface ExecuteOptions {
   readonly validate?: TxnValidator;
   readonly maxOps?: number;
-  /** ajv validators of full rows (schemas/compileValidators): a last check of every written row. */
-  readonly validators?: { readonly [table: string]: ValidateFunction };
-  /** The same with every column optional, for the changed columns of updated rows. */
-  readonly partialValidators?: { readonly [table: string]: ValidateFunction };
+  /** A last check of every written row against its table's column schemas (store/row-check.ts). */
+  readonly checkRows?: boolean;
   /** Locks the calling session holds (TransactOptions.locks). */
   readonly locks?: ReadonlySet<string>;
 }
@@ -528,26 +526,27 @@ class Txn {
         const row = c.owned ? (c.new as MutableRow) : { ...(c.new as Row) };
         row['_version'] = randomUUID();
         c.new = row;
-        // ajv's word on the shape: the whole row when inserted, the changed columns otherwise.
-        let v: ValidateFunction | undefined;
-        let subject: Row = row;
-        if (c.old === null) v = this.opts.validators?.[c.table];
-        else {
-          v = this.opts.partialValidators?.[c.table];
-          const changed: MutableRow = { _uuid: row._uuid };
-          const cols = this.info(c.table).schema.columns;
-          for (const k of Object.keys(row)) {
-            if (k === '_version' || row[k] === c.old[k]) continue;
-            // Of a set or map that may be empty, only what was added needs a look: a 10k-port
-            // switch gaining one port checks one uuid, not 10k.
-            changed[k] = cols[k]?.min === 0 ? addedPart(c.old[k] as Value, row[k] as Value) : (row[k] as Value);
+        // The last word on the shape (store/row-check.ts): the whole row when inserted, the
+        // changed columns otherwise.
+        if (this.opts.checkRows === true) {
+          const checks = rowChecks(this.info(c.table).schema);
+          let problem;
+          if (c.old === null) problem = checks.full(row);
+          else {
+            const changed: MutableRow = { _uuid: row._uuid };
+            const cols = this.info(c.table).schema.columns;
+            for (const k of Object.keys(row)) {
+              if (k === '_version' || row[k] === c.old[k]) continue;
+              // Of a set or map that may be empty, only what was added needs a look: a 10k-port
+              // switch gaining one port checks one uuid, not 10k.
+              changed[k] = cols[k]?.min === 0 ? addedPart(c.old[k] as Value, row[k] as Value) : (row[k] as Value);
+            }
+            problem = checks.partial(changed);
           }
-          subject = changed;
-        }
-        if (v !== undefined && !v(subject)) {
-          const e = v.errors?.[0];
-          const column = e?.instancePath.split('/')[1];
-          throw new LoomError({ code: 'type-error', message: `${c.table}${column !== undefined ? `.${column}` : ''}: ${e?.message ?? 'invalid row'}`, table: c.table, row: c.uuid, ...(column !== undefined ? { column, value: row[column] } : {}), path: e?.instancePath ?? '' });
+          if (problem !== null) {
+            const column = problem.column;
+            throw new LoomError({ code: 'type-error', message: `${c.table}${column !== undefined ? `.${column}` : ''}: ${problem.message}`, table: c.table, row: c.uuid, ...(column !== undefined ? { column, value: row[column] } : {}), path: column !== undefined ? `/${column}` : '' });
+          }
         }
       }
       out.push({ table: c.table, uuid: c.uuid, old: c.old, new: c.new === null ? null : freezeRow(c.new) });

@@ -1,0 +1,97 @@
+// The store's last row check says yes and no exactly where the row JSON Schemas (ajv) do,
+// for every column of both OVN schemas, on schema-shaped and arbitrary values.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { Ajv } from 'ajv';
+import { nbSchema, sbSchema } from '../schemas/index.js';
+import { columnJsonSchema, compileValidators } from '../schemas/json-schema.js';
+import { columnCheck, rowChecks } from './row-check.js';
+import { tableInfo } from './database.js';
+import type { BaseType, ColumnSchema, Row } from './types.js';
+
+const uuid = fc.uuid();
+
+function atomArb(base: BaseType): fc.Arbitrary<unknown> {
+  if (base.enum !== undefined) return fc.oneof(fc.constantFrom(...base.enum), fc.string({ maxLength: 3 }));
+  switch (base.type) {
+    case 'string':
+      return fc.string({ minLength: 0, maxLength: (base.maxLength ?? 8) + 2, unit: 'binary' });
+    case 'integer':
+      return fc.oneof(fc.integer({ min: (base.minInteger ?? -1000) - 2, max: Math.min(base.maxInteger ?? 1000, 1e6) + 2 }), fc.double({ noNaN: true, noDefaultInfinity: true }));
+    case 'real':
+      return fc.double({ noNaN: true, noDefaultInfinity: true });
+    case 'boolean':
+      return fc.oneof(fc.boolean(), fc.constant('true'));
+    case 'uuid':
+      return fc.oneof(uuid, fc.constant('not-a-uuid'), uuid.map((u) => u.toUpperCase()));
+  }
+}
+
+function keyArb(base: BaseType): fc.Arbitrary<string> {
+  switch (base.type) {
+    case 'integer':
+      return fc.oneof(fc.integer().map(String), fc.constant('x1'));
+    case 'real':
+      return fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }).map(String), fc.constant('1.5'));
+    case 'boolean':
+      return fc.constantFrom('true', 'false', 'yes');
+    case 'uuid':
+      return fc.oneof(uuid, fc.constant('zz'));
+    case 'string':
+      return base.enum !== undefined ? fc.oneof(fc.constantFrom(...(base.enum as string[])), fc.string({ maxLength: 3 })) : fc.string({ maxLength: 6 });
+  }
+}
+
+function valueArb(col: ColumnSchema): fc.Arbitrary<unknown> {
+  const atom = atomArb(col.key);
+  const max = col.max === 'unlimited' ? 5 : Math.min(col.max + 1, 5);
+  if (col.value !== undefined) {
+    const v = atomArb(col.value);
+    return fc.dictionary(keyArb(col.key), v, { maxKeys: max });
+  }
+  return fc.oneof(atom, fc.constant(null), fc.array(atom, { maxLength: max }));
+}
+
+test('every column check agrees with the column JSON Schema (ajv), valid and invalid values', () => {
+  const ajv = new Ajv({ allErrors: false, strict: true, unicodeRegExp: false, validateSchema: false });
+  let columns = 0;
+  for (const schema of [nbSchema, sbSchema]) {
+    for (const t of Object.values(schema.tables)) {
+      for (const [c, col] of Object.entries(t.columns)) {
+        const ref = ajv.compile(columnJsonSchema(col));
+        const mine = columnCheck(col);
+        columns++;
+        fc.assert(
+          fc.property(fc.oneof(valueArb(col), fc.jsonValue({ maxDepth: 2 })), (v) => {
+            assert.equal(mine(v) === '', ref(v), `${t.name}.${c} ${JSON.stringify(v)}: ours ${JSON.stringify(mine(v))}, ajv ${JSON.stringify(ref.errors?.[0]?.message)}`);
+          }),
+          { numRuns: 40 },
+        );
+      }
+    }
+  }
+  assert.ok(columns > 300, `${columns} columns checked`);
+});
+
+test('whole rows: a default row passes where ajv passes it; missing, extra and wrong members are named', () => {
+  for (const schema of [nbSchema, sbSchema]) {
+    const full = compileValidators(schema);
+    for (const t of Object.values(schema.tables)) {
+      const row = tableInfo(t).newRow('5f0c3b9a-1d3e-4c1b-9a63-2f0f6f6f6f6f') as Row & { _version: string };
+      row._version = '6f0c3b9a-1d3e-4c1b-9a63-2f0f6f6f6f6f';
+      const ours = rowChecks(t).full(row);
+      assert.equal(ours === null, full[t.name]?.(row), `${t.name} default row: ${JSON.stringify(ours)}`);
+    }
+  }
+  const lf = sbSchema.tables['Logical_Flow'];
+  assert.ok(lf !== undefined);
+  const ok = { ...tableInfo(lf).newRow('5f0c3b9a-1d3e-4c1b-9a63-2f0f6f6f6f6f'), _version: '6f0c3b9a-1d3e-4c1b-9a63-2f0f6f6f6f6f', pipeline: 'ingress', match: 'ip4', actions: 'next;' };
+  assert.equal(rowChecks(lf).full(ok), null);
+  assert.deepEqual(rowChecks(lf).full({ ...ok, priority: 70000 }), { column: 'priority', message: 'must be <= 65535' });
+  assert.deepEqual(rowChecks(lf).full({ ...ok, pipeline: 'sideways' }), { column: 'pipeline', message: 'must be one of ["ingress","egress"]' });
+  assert.equal(rowChecks(lf).full({ ...ok, colour: 'red' } as Row)?.message, 'has no column "colour"');
+  const { match: _m, ...missing } = ok;
+  assert.deepEqual(rowChecks(lf).full(missing as Row), { column: 'match', message: 'is missing' });
+  assert.deepEqual(rowChecks(lf).partial({ _uuid: ok._uuid, logical_datapath: 'nope' }), { column: 'logical_datapath', message: 'must be a uuid' });
+});
