@@ -7,7 +7,8 @@
 // loom-acl1000-ct. The worker runs exactly as in the addon (Datapath::worker_loop with a
 // CoreWorkerPipeline); the main thread waits until `packets` were transmitted.
 // Reads: argv. Called by: a developer (bench/datapath/README.md, "Instruction counts").
-// Never: touches hugepages or real devices (--no-huge, --no-pci, private file prefix).
+// Never: touches hugepages or real devices (--no-huge, --no-pci); leaves its EAL runtime
+//   dir behind (removed after the run).
 // Build: make -C datapath/addon shell-bench (after datapath/build.sh built the core).
 // Use:   valgrind --tool=callgrind --toggle-collect='loom::dp::Datapath::worker_loop*'
 //          datapath/build/loom_shell_bench l2 200000   (one command line)
@@ -23,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -88,13 +90,17 @@ void udp_frame(uint8_t* p) {
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "l2";
   const uint64_t want = argc > 2 ? std::stoull(argv[2]) : 200000;
-  if (mode != "l2" && mode != "aclct") {
-    std::fprintf(stderr, "usage: loom_shell_bench l2|aclct [packets]\n");
+  // check: the l2 rules with 64 hostile frames among the 512 (test/datapath-shell.test.ts).
+  if (mode != "l2" && mode != "aclct" && mode != "check") {
+    std::fprintf(stderr, "usage: loom_shell_bench l2|aclct|check [packets]\n");
     return 2;
   }
+  const bool check = mode == "check";
   dp::Options o;
-  o.eal_args = {"--no-huge", "-m", "256", "--no-pci", "-l", "0-1", "--log-level", "error",
-                "--file-prefix", "loom-shell-bench-" + std::to_string(getpid())};
+  // A private file prefix (its runtime dir is removed at the end; --in-memory does not go
+  // with --no-huge).
+  const std::string prefix = "loom-shell-bench-" + std::to_string(getpid());
+  o.eal_args = {"--no-huge", "-m", "256", "--no-pci", "-l", "0-1", "--log-level", "error", "--file-prefix", prefix};
   o.mbufs = 4095;
   dp::Datapath d(o);
   rte_ring* r0 = rte_ring_create("lsb_r0", 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -104,7 +110,7 @@ int main(int argc, char** argv) {
   const dp::PortInfo b = d.add_ring_port("b", r1, r0);
   Core core;
   BuildError err;
-  if (!core.apply(rules(mode == "aclct", a.id, b.id), err)) {
+  if (!core.apply(rules(mode == "aclct", a.id, b.id), err)) {  // check: the l2 rules
     std::fprintf(stderr, "rules: %s %s\n", err.code.c_str(), err.message.c_str());
     return 1;
   }
@@ -113,7 +119,18 @@ int main(int argc, char** argv) {
     rte_mbuf* m = rte_pktmbuf_alloc(d.pool());
     char* data = m ? rte_pktmbuf_append(m, 64) : nullptr;
     if (!data) return 1;
-    udp_frame(reinterpret_cast<uint8_t*>(data));
+    auto* frame = reinterpret_cast<uint8_t*>(data);
+    udp_frame(frame);
+    if (check && i % 8 == 0) {
+      // Hostile: IPv4 Total Length past the frame, UDP length past the datagram, IHL 4,
+      // or a 20-byte runt. The core must count and drop every one, never forward it.
+      switch ((i / 8) % 4) {
+        case 0: frame[16] = 0x05; break;
+        case 1: frame[38] = 0x7f; break;
+        case 2: frame[14] = 0x44; break;
+        default: rte_pktmbuf_trim(m, 44); break;
+      }
+    }
     if (rte_ring_enqueue(i % 2 ? r0 : r1, m) != 0) return 1;
   }
   // As the addon does (core_binding.cc): the simple-match shortcut unless LOOM_SIMPLE_MATCH=0.
@@ -132,6 +149,8 @@ int main(int argc, char** argv) {
     for (const auto& [p, ps] : s.ports) tx += ps.tx;  // live ports only: while running
   }
   d.stop();
+  std::error_code ec;
+  std::filesystem::remove_all("/var/run/dpdk/" + prefix, ec);
   s = d.stats();  // after the worker ended: every packet it counted
   const dp::WorkerStats& w = s.workers.at(0);
   tx = w.tx;
@@ -141,5 +160,14 @@ int main(int argc, char** argv) {
               mode.c_str(), static_cast<unsigned long long>(tx), static_cast<unsigned long long>(drops),
               static_cast<unsigned long long>(w.bursts), w.bursts ? static_cast<double>(tx) / static_cast<double>(w.bursts) : 0.0,
               static_cast<unsigned long long>(w.polls), static_cast<unsigned long long>(w.sleeps));
-  return tx >= want ? 0 : 3;
+  if (!check) return tx >= want ? 0 : 3;
+  // Every forwarded packet was counted on an entry, and exactly the 64 hostile ones died
+  // in the core (as malformed, by reason): the same with and without the shortcut.
+  uint64_t counted = 0;
+  for (const auto& e : core.snapshot()->table(0).entries()) counted += e->stats->packets();
+  const uint64_t core_drops = s.drops[dp::kDropCore];
+  std::printf("check: entries counted %llu, core drops %llu (want 64), other drops %llu\n",
+              static_cast<unsigned long long>(counted), static_cast<unsigned long long>(core_drops),
+              static_cast<unsigned long long>(drops - core_drops));
+  return tx >= want && counted == tx && core_drops == 64 && drops == 64 ? 0 : 4;
 }
