@@ -16,12 +16,18 @@ import { flowExternalIds, flowKey, type SharedFlow } from './lflow.js';
 import { findStage } from './stages.js';
 import { int, list, map, str } from './nb.js';
 
-type Ref = { uuid: Uuid } | { name: string };
-const refValue = (r: Ref): unknown => ('uuid' in r ? ['uuid', r.uuid] : ['named-uuid', r.name]);
+/**
+ * A row northd tracks: its SB uuid, or until its insert commits the insert's uuid-name, or
+ * (rows no other operation refers to: logical flows) just the insert's operation index.
+ */
+type Ref = { uuid: Uuid } | { name: string } | { op: number };
+const refValue = (r: Ref): unknown => ('uuid' in r ? ['uuid', r.uuid] : 'name' in r ? ['named-uuid', r.name] : null);
 
 interface Tracked {
   ref: Ref;
   sig: string;
+  /** refValue(ref), built once: 44k flows refer to ~200 datapaths */
+  val?: unknown;
 }
 
 interface FlowRow {
@@ -40,8 +46,8 @@ export interface SbTxn {
   readonly ops: Operation[];
   /** operation index of each insert, by uuid-name, to learn the new UUIDs */
   readonly inserted: Map<string, number>;
-  /** the tracking entries that hold a uuid-name until the transaction commits */
-  readonly holders: { ref: Ref }[];
+  /** the tracking entries that hold a uuid-name or op index until the transaction commits */
+  readonly holders: { ref: Ref; val?: unknown }[];
 }
 
 const dpsKey = (dps: Iterable<Uuid>): string => [...dps].sort().join(',');
@@ -178,8 +184,8 @@ export class SbSync {
   ops(c: SbContent, ch: ContentChanges, nbCfg: number | null): SbTxn {
     const ops: Operation[] = [];
     const inserted = new Map<string, number>();
-    const holders: { ref: Ref }[] = [];
-    const hold = <T extends { ref: Ref }>(h: T): T => {
+    const holders: { ref: Ref; val?: unknown }[] = [];
+    const hold = <T extends { ref: Ref; val?: unknown }>(h: T): T => {
       holders.push(h);
       return h;
     };
@@ -188,6 +194,11 @@ export class SbSync {
       inserted.set(name, ops.length);
       ops.push({ op: 'insert', table, row, 'uuid-name': name });
       return { name };
+    };
+    // a row nothing else in the transaction refers to needs no uuid-name (nor the store a name map entry)
+    const insertUnnamed = (table: string, row: { [k: string]: unknown }): Ref => {
+      ops.push({ op: 'insert', table, row });
+      return { op: ops.length - 1 };
     };
     const byUuid = (r: Ref): readonly ['_uuid', '==', unknown] => ['_uuid', '==', refValue(r)];
     const update = (table: string, r: Ref, row: { [k: string]: unknown }): void => {
@@ -216,7 +227,7 @@ export class SbSync {
     const dpRef = (nb: Uuid): unknown => {
       const t = this.dps.get(nb);
       if (t === undefined) throw new Error(`sb-sync: no datapath for ${nb}`);
-      return refValue(t.ref);
+      return (t.val ??= refValue(t.ref));
     };
 
     for (const k of ch.portBindings) {
@@ -290,11 +301,11 @@ export class SbSync {
       } else {
         const f = want.flow;
         // a new row leaves the other reference column at its default (empty)
-        const ref = insert('Logical_Flow', {
+        const ref = insertUnnamed('Logical_Flow', {
           [single ? 'logical_datapath' : 'logical_dp_group']: single ? dpCol : groupCol,
           pipeline: f.pipeline, table_id: f.table, priority: f.priority, match: f.match, actions: f.actions,
           external_ids: flowExternalIds(f),
-        }, 'lf');
+        });
         this.flows.set(k, hold({ ref, dps }));
       }
     }
@@ -344,9 +355,12 @@ export class SbSync {
       if (r !== undefined && 'uuid' in r && typeof r.uuid === 'string') uuidOf.set(name, r.uuid);
     }
     for (const t of txn.holders) {
-      if ('name' in t.ref) {
-        const u = uuidOf.get(t.ref.name);
-        if (u !== undefined) t.ref = { uuid: u };
+      if ('uuid' in t.ref) continue;
+      const r = 'op' in t.ref ? result.results[t.ref.op] : undefined;
+      const u = 'name' in t.ref ? uuidOf.get(t.ref.name) : r !== undefined && 'uuid' in r && typeof r.uuid === 'string' ? r.uuid : undefined;
+      if (u !== undefined) {
+        t.ref = { uuid: u };
+        t.val = undefined;
       }
     }
     const g = uuidOf.get('sbglobal');

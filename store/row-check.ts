@@ -166,23 +166,23 @@ export function rowChecks(table: TableSchema): RowChecks {
     }
     return null;
   };
+  // The whole-row check as straight-line code, one named property read per column (a
+  // loop over the names made every read a generic keyed lookup: 4x slower). Names enter
+  // the source only through JSON.stringify; the checks are the closed-over array.
+  const src = ordered.map(([k], i) => `  if (${k === '_version' ? `r[${JSON.stringify(k)}] !== undefined && ` : ''}c[${i}](r[${JSON.stringify(k)}]) !== '') return ${i};`).join('\n');
+  const firstBad = new Function('c', `return (r) => {\n${src}\n  return -1;\n};`)(ordered.map(([, c]) => c)) as (row: Row) => number;
+  const count = ordered.length;
   rc = {
     full: (row) => {
-      let n = 0;
-      for (const [k, check] of ordered) {
+      const i = firstBad(row);
+      if (i >= 0) {
+        const [k, check] = ordered[i] as [string, Check];
         const v = row[k];
-        if (v === undefined) {
-          if (k === '_version') continue;
-          return { column: k, message: 'is missing' };
-        }
-        n++;
-        const m = check(v);
-        if (m !== '') return { column: k, message: m };
+        return { column: k, message: v === undefined ? 'is missing' : check(v) };
       }
-      // an extra member: count them only when the counts differ
-      let have = 0;
-      for (const k in row) if (Object.prototype.hasOwnProperty.call(row, k)) have++;
-      return have === n ? null : partial(row);
+      // nothing but the columns (and _uuid, _version)
+      const n = Object.keys(row).length;
+      return n === count || (n === count - 1 && row['_version'] === undefined) ? null : partial(row);
     },
     partial,
   };
