@@ -168,3 +168,79 @@ export function ipv6InNetwork(ip: string, n: Network6): boolean {
   }
   return true;
 }
+
+// ---------------------------------------------------------------- OVS set iteration order
+
+const rotl = (x: number, k: number): number => ((x << k) | (x >>> (32 - k))) >>> 0;
+
+function mhashAdd(hash: number, data: number): number {
+  let h = hash >>> 0;
+  if (data !== 0) {
+    let d = Math.imul(data, 0xcc9e2d51) >>> 0;
+    d = rotl(d, 15);
+    d = Math.imul(d, 0x1b873593) >>> 0;
+    h = (h ^ d) >>> 0;
+  }
+  h = rotl(h, 13);
+  return (Math.imul(h, 5) + 0xe6546b64) >>> 0;
+}
+
+function mhashFinish(hash: number): number {
+  let h = hash >>> 0;
+  h = (h ^ (h >>> 16)) >>> 0;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h = (h ^ (h >>> 13)) >>> 0;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** OVS hash_string(s, 0) (lib/hash.c hash_bytes, the portable murmur-style variant). */
+export function ovsHashString(s: string): number {
+  const bytes = Buffer.from(s, 'utf8');
+  let h = 0;
+  let i = 0;
+  for (; i + 4 <= bytes.length; i += 4) h = mhashAdd(h, bytes.readUInt32LE(i));
+  if (i < bytes.length) {
+    let tmp = 0;
+    for (let j = 0; i + j < bytes.length; j++) tmp |= (bytes[i + j] ?? 0) << (8 * j);
+    h = mhashAdd(h, tmp >>> 0);
+  }
+  return mhashFinish((h ^ bytes.length) >>> 0);
+}
+
+/**
+ * The order in which OVS's `sset` (an hmap of strings) hands back `items` inserted in this
+ * order: northd prints some sets that way (e.g. the MACs of self-originated ARP flooding),
+ * so loom reproduces it to write the same match text. Duplicates are ignored.
+ */
+export function ovsSsetOrder(items: readonly string[]): string[] {
+  type Node = { s: string; h: number };
+  let mask = 0;
+  let buckets: Node[][] = [[]];
+  let n = 0;
+  const calcMask = (capacity: number): number => {
+    let m = Math.floor(capacity / 2);
+    for (let k = 0; k < 6; k++) m |= m >>> (1 << k);
+    return m | ((m & 1) << 1);
+  };
+  const insertFast = (bs: Node[][], m: number, node: Node): void => {
+    bs[node.h & m]?.unshift(node); // new nodes go to the head of their bucket
+  };
+  const seen = new Set<string>();
+  for (const s of items) {
+    if (seen.has(s)) continue;
+    seen.add(s);
+    insertFast(buckets, mask, { s, h: ovsHashString(s) });
+    n++;
+    if (Math.floor(n / 2) > mask) {
+      const newMask = calcMask(n);
+      if (newMask > mask) {
+        const nb: Node[][] = Array.from({ length: newMask + 1 }, () => []);
+        for (const b of buckets) for (const node of b) insertFast(nb, newMask, node);
+        buckets = nb;
+        mask = newMask;
+      }
+    }
+  }
+  return buckets.flatMap((b) => b.map((node) => node.s));
+}

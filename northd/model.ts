@@ -271,7 +271,7 @@ export class NbModel {
     return {
       lsp: lsp._uuid, lspName: str(lsp, 'name'), lrp: lrp._uuid, lrpName: str(lrp, 'name'), lr, mac, v4, v6,
       lla: macToLla(mac), gatewayChassis: gw === undefined || gw === '' ? null : gw, cr, natIps: [...natIps].sort(),
-      natMacs: [...natMacs].sort(), distributedNats,
+      natMacs: [...natMacs], distributedNats,
     };
   }
 
@@ -313,12 +313,11 @@ export class NbModel {
     for (const p of list(ls, 'ports')) {
       const lsp = this.nb.Logical_Switch_Port.get(p);
       if (lsp === undefined) continue;
-      if (str(lsp, 'type') !== 'router') hasL2Ports = true;
       if (str(lsp, 'type') === 'localnet') localnetPorts.push(str(lsp, 'name'));
-      if (str(lsp, 'type') === 'router') {
-        const rp = this.routerPortInfo(lsp);
-        if (rp !== null) routerPorts.push(rp);
-      }
+      // a router-type port whose peer does not resolve counts as an L2 port (as in OVN)
+      const rp = str(lsp, 'type') === 'router' ? this.routerPortInfo(lsp) : null;
+      if (rp !== null) routerPorts.push(rp);
+      else hasL2Ports = true;
       if (list(lsp, 'addresses').includes('unknown')) hasUnknown = true;
     }
     routerPorts.sort((a, b) => (a.lspName < b.lspName ? -1 : a.lspName > b.lspName ? 1 : 0));

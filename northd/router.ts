@@ -74,12 +74,11 @@ export function routerLbSetName(dpKey: number): string {
 }
 
 /**
- * IPv4 load-balancer VIPs of a router with a distributed gateway port that fall inside one
- * of its ports' networks (the router answers ARP for them): OVN's `_rtr_lb_<key>_ip4`.
+ * IPv4 load-balancer VIPs of a router that fall inside one of its ports' networks (the
+ * router answers ARP for them): OVN's `_rtr_lb_<key>_ip4`.
  */
 export function routerLbVips(model: NbModel, lr: Row): string[] {
   const ports = routerPorts(model, lr);
-  if (model.isGatewayRouter(lr) || !ports.some((p) => p.cr !== null)) return [];
   const out = new Set<string>();
   for (const u of list(lr, 'load_balancer')) {
     const lb = model.nb.Load_Balancer.get(u);
@@ -229,6 +228,7 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
       const logical = str(nat, 'logical_ip');
       if (parseIpv4(ext) === null) continue;
       extIps.add(ext);
+      if (str(nat, 'gateway_port') !== '') continue; // names a gateway port a gateway router cannot have
       if (type === 'snat' || type === 'dnat_and_snat') {
         b.add(dp, 'lr_in_unsnat', 90, `ip && ip4.dst == ${ext}`, 'ct_snat;', ref);
         const net = parseNetwork(logical.includes('/') ? logical : `${logical}/32`)?.v4;
@@ -242,6 +242,12 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
       }
     }
     for (const ext of [...extIps].sort()) natArpReply(b, dp, ext);
+  }
+  if (!gw) {
+    // every router port answers ARP for the NAT addresses, even where the rules themselves
+    // do not compile (no gateway port, or an ambiguous one)
+    const exts = new Set(nats.map((n) => str(n, 'external_ip')).filter((e) => parseIpv4(e) !== null));
+    for (const ext of [...exts].sort()) natArpReply(b, dp, ext);
   }
 
   for (const p of ports) buildRouterAdvertisement(b, dp, p);
@@ -292,7 +298,7 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
   b.add(dp, 'lr_in_arp_request', 100, 'eth.dst == 00:00:00:00:00:00 && ip6', 'nd_ns { nd.target = xxreg0; output; };');
   b.add(dp, 'lr_in_arp_request', 0, '1', 'output;');
 
-  b.add(dp, 'lr_out_delivery', 0, '1', 'drop;');
+  if (ports.length > 0) b.add(dp, 'lr_out_delivery', 0, '1', 'drop;'); // OVN adds it with the ports' flows
   for (const p of ports) {
     b.add(dp, 'lr_out_delivery', 100, `outport == ${q(p.name)}`, 'output;', { table: 'Logical_Router_Port', uuid: p.row._uuid });
   }
@@ -358,11 +364,24 @@ function natArpReply(b: LflowBuilder, dp: Uuid, ext: string, ref?: NbRef): void 
     'eth.dst = eth.src; eth.src = xreg0[0..47]; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = xreg0[0..47]; arp.tpa <-> arp.spa; outport = inport; flags.loopback = 1; output;', ref);
 }
 
-/** The gateway port a NAT rule applies on: its gateway_port, else the router's only one. */
+/**
+ * The gateway port a NAT rule applies on: its gateway_port, which must be a distributed
+ * gateway port, else the router's only one (none: OVN logs and skips the rule).
+ */
 function natGatewayPort(nat: Row, dgps: readonly Lrp[]): Lrp | undefined {
   const gp = str(nat, 'gateway_port');
   if (gp !== '') return dgps.find((p) => p.row._uuid === gp);
   return dgps.length === 1 ? dgps[0] : undefined;
+}
+
+/**
+ * The gateway port that answers ARP for a NAT rule's address: with one gateway port, that
+ * one whatever the rule names (OVN's is_nat_gateway_port); with several, the rule's own.
+ */
+function natArpPort(nat: Row, dgps: readonly Lrp[]): Lrp | undefined {
+  if (dgps.length === 1) return dgps[0];
+  const gp = str(nat, 'gateway_port');
+  return gp === '' ? undefined : dgps.find((p) => p.row._uuid === gp);
 }
 
 /**
@@ -372,7 +391,28 @@ function natGatewayPort(nat: Row, dgps: readonly Lrp[]): Lrp | undefined {
  * the chassis of that logical port with the rule's own MAC. IPv4 rules only.
  */
 function buildDistributedNat(b: LflowBuilder, dp: Uuid, nats: readonly Row[], dgps: readonly Lrp[]): void {
+  const distributedNat = (nat: Row): { lport: string; mac: string } | null => {
+    const lport = str(nat, 'logical_port');
+    const mac = str(nat, 'external_mac').toLowerCase();
+    return str(nat, 'type') === 'dnat_and_snat' && lport !== '' && mac !== '' ? { lport, mac } : null;
+  };
+  // ARP for the external addresses on the gateway port: answered on the chassis that owns
+  // each (with the rule's MAC when distributed), dropped elsewhere
   const arpDone = new Set<string>();
+  for (const nat of nats) {
+    const ext = str(nat, 'external_ip');
+    const port = natArpPort(nat, dgps);
+    if (parseIpv4(ext) === null || port === undefined || port.cr === null || arpDone.has(ext)) continue;
+    arpDone.add(ext);
+    const ref = { table: 'NAT', uuid: nat._uuid };
+    const qp = q(port.name);
+    const d = distributedNat(nat);
+    const mac = d !== null ? d.mac : 'xreg0[0..47]';
+    b.add(dp, 'lr_in_ip_input', 92, `inport == ${qp} && arp.op == 1 && arp.tpa == ${ext} && is_chassis_resident(${q(d !== null ? d.lport : port.cr)})`,
+      `eth.dst = eth.src; eth.src = ${mac}; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = ${mac}; arp.tpa <-> arp.spa; outport = inport; flags.loopback = 1; output;`, ref);
+    b.add(dp, 'lr_in_ip_input', 91, `inport == ${qp} && arp.op == 1 && arp.tpa == ${ext}`, 'drop;', ref);
+  }
+  const hairpinDone = new Set<string>();
   for (const nat of nats) {
     const ref = { table: 'NAT', uuid: nat._uuid };
     const type = str(nat, 'type');
@@ -381,12 +421,10 @@ function buildDistributedNat(b: LflowBuilder, dp: Uuid, nats: readonly Row[], dg
     const gwp = natGatewayPort(nat, dgps);
     if (parseIpv4(ext) === null || gwp === undefined || gwp.cr === null) continue;
     const qp = q(gwp.name);
-    const lport = str(nat, 'logical_port');
-    const extMac = str(nat, 'external_mac').toLowerCase();
-    const distributed = type === 'dnat_and_snat' && lport !== '' && extMac !== '';
-    const resident = distributed ? `is_chassis_resident(${q(lport)})` : `is_chassis_resident(${q(gwp.cr)})`;
-    const onGw = distributed ? '' : ` && ${resident}`;
-    const setMac = distributed ? `eth.src = ${extMac}; ` : '';
+    const d = distributedNat(nat);
+    const resident = d !== null ? `is_chassis_resident(${q(d.lport)})` : `is_chassis_resident(${q(gwp.cr)})`;
+    const onGw = d !== null ? '' : ` && ${resident}`;
+    const setMac = d !== null ? `eth.src = ${d.mac}; ` : '';
     const snat = type === 'snat' || type === 'dnat_and_snat';
     const dnat = type === 'dnat' || type === 'dnat_and_snat';
     // east/west traffic SNATed on the gateway port comes back in through it: not "from us"
@@ -408,24 +446,17 @@ function buildDistributedNat(b: LflowBuilder, dp: Uuid, nats: readonly Row[], dg
       b.add(dp, 'lr_in_dnat', 100, `ip && ip4.dst == ${ext} && inport == ${qp}${onGw}`, `ct_dnat_in_czone(${logical});`, ref);
       b.add(dp, 'lr_out_undnat', 100, `ip && ip4.src == ${logical} && outport == ${qp}${onGw}`, `${setMac}ct_dnat_in_czone;`, ref);
     }
-    if (distributed) {
-      b.add(dp, 'lr_in_gw_redirect', 100, `ip4.src == ${logical} && outport == ${qp} && ${resident}`, `eth.src = ${extMac}; reg1 = ${ext}; next;`, ref);
-      admit(b, dp, extMac, gwp.name, ` && ${resident}`, gwp.mac, ref);
+    if (d !== null) {
+      b.add(dp, 'lr_in_gw_redirect', 100, `ip4.src == ${logical} && outport == ${qp} && ${resident}`, `eth.src = ${d.mac}; reg1 = ${ext}; next;`, ref);
+      admit(b, dp, d.mac, gwp.name, ` && ${resident}`, gwp.mac, ref);
     }
     b.add(dp, 'lr_out_chk_dnat_local', 50, `ip && ip4.dst == ${ext} && ${resident}`, 'reg9[4] = 1; next;', ref);
     b.add(dp, 'lr_out_egr_loop', 100, `ip4.dst == ${ext} && outport == ${qp} && ${resident}`, EGR_LOOP, ref);
-    if (arpDone.has(ext)) continue;
-    arpDone.add(ext);
-    // ARP for the external address: answered on the chassis that owns it (with the rule's
-    // MAC when distributed), dropped elsewhere on the gateway port, answered on other ports
-    const mac = distributed ? extMac : 'xreg0[0..47]';
-    b.add(dp, 'lr_in_ip_input', 92, `inport == ${qp} && arp.op == 1 && arp.tpa == ${ext} && ${resident}`,
-      `eth.dst = eth.src; eth.src = ${mac}; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = ${mac}; arp.tpa <-> arp.spa; outport = inport; flags.loopback = 1; output;`, ref);
-    b.add(dp, 'lr_in_ip_input', 91, `inport == ${qp} && arp.op == 1 && arp.tpa == ${ext}`, 'drop;', ref);
-    natArpReply(b, dp, ext, ref);
+    if (hairpinDone.has(ext)) continue;
+    hairpinDone.add(ext);
     // hairpin to an external address through the gateway port itself
     b.add(dp, 'lr_in_arp_resolve', 150, `inport == ${qp} && outport == ${qp} && ip4.dst == ${ext}`, 'drop;', ref);
-    arpResolveEntry(b, dp, gwp.name, ext, distributed ? extMac : gwp.mac, ref);
+    arpResolveEntry(b, dp, gwp.name, ext, d !== null ? d.mac : gwp.mac, ref);
   }
 }
 
@@ -514,7 +545,7 @@ function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: 
     const vips = map(lb, 'vips');
     for (const vip of Object.keys(vips).sort()) {
       const v = parseVip(vip);
-      if (v === null || (!gw && dgps.length === 0)) continue; // a distributed router balances only on its gateway port
+      if (v === null) continue;
       any = true;
       const fam = v.v6 ? 'ip6' : 'ip4';
       const backends = (vips[vip] ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '').join(',');

@@ -14,7 +14,7 @@
 // reject/tiers, LB health checks and affinity, multicast snooping.
 
 import type { Row } from '../store/types.js';
-import { formatIpv4, ipv4InNetwork, ipv6InNetwork, macToLla, parseIpv4, parseLspAddress, parseIpv6, parseNetwork, solicitedNode } from './addr.js';
+import { formatIpv4, ipv4InNetwork, ipv6InNetwork, macToLla, ovsSsetOrder, parseIpv4, parseLspAddress, parseIpv6, parseNetwork, solicitedNode } from './addr.js';
 import type { LflowBuilder, NbRef } from './lflow.js';
 import type { NbModel, SwitchInfo } from './model.js';
 import { stage as stageOf } from './stages.js';
@@ -238,8 +238,8 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
   const qn = q(name);
   if (str(lsp, 'type') === 'router') {
     const rp = info.routerPorts.find((r) => r.lsp === lsp._uuid);
+    if (rp === undefined) return; // no peer: OVN compiles nothing for it
     skipConntrack(b, dp, qn, info, ref);
-    if (rp === undefined) return;
     // ARP/NS for the router's own addresses goes to the router, and to the other ports too
     // (they may be routers or appliances answering for it) when there are any
     const toRouter = info.hasL2Ports ? `clone {outport = ${qn}; output; }; outport = "_MC_flood_l2"; output;` : `outport = ${qn}; output;`;
@@ -253,7 +253,8 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
       b.add(dp, 'ls_in_l2_lkup', 80, `flags[1] == 0 && nd_ns && nd.target == ${ip6}`, toRouter, ref);
     }
     if (info.hasL2Ports) {
-      const macs = [rp.mac, ...rp.natMacs.filter((m) => m !== rp.mac)];
+      // in the order OVN's string set hands them back (its hash order), to write the same text
+      const macs = ovsSsetOrder([rp.mac, ...rp.natMacs]);
       b.add(dp, 'ls_in_l2_lkup', 75, `eth.src == {${macs.join(', ')}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;', ref);
     }
     // a gateway port's MAC lives where its chassisredirect port resides, once a localnet
@@ -265,6 +266,13 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
     }
     // distributed NAT MACs live on the chassis of their logical port
     for (const d of rp.distributedNats) residentL2Lookup(b, dp, qn, d.mac, d.lport, ref);
+    // the other routers on this switch resolve this router port's addresses statically
+    const set = (xs: readonly string[]): string => (xs.length === 1 ? xs[0] ?? '' : `{${xs.join(', ')}}`);
+    for (const other of info.routerPorts) {
+      if (other.lrp === rp.lrp) continue;
+      if (rp.v4.length > 0) arpResolveEntry(b, other.lr, other.lrpName, set(rp.v4.map((n) => n.addr)), rp.mac, ref);
+      b.add(other.lr, 'lr_in_arp_resolve', 100, `outport == ${q(other.lrpName)} && xxreg0 == ${set([...rp.v6.map((n) => n.addr), rp.lla])}`, `eth.dst = ${rp.mac}; next;`, ref);
+    }
     return;
   }
   if (str(lsp, 'type') === 'localnet') {
@@ -275,7 +283,8 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
     return;
   }
   const addresses = list(lsp, 'addresses');
-  if (addresses.includes('unknown') && str(lsp, 'type') === '') {
+  // MAC learning for "unknown" addresses, unless port security pins the port's MACs
+  if (addresses.includes('unknown') && str(lsp, 'type') === '' && list(lsp, 'port_security').length === 0) {
     b.add(dp, 'ls_in_lookup_fdb', 100, `inport == ${qn}`, `${REGBIT_LKUP_FDB} = lookup_fdb(inport, eth.src); next;`, ref);
     b.add(dp, 'ls_in_put_fdb', 100, `inport == ${qn} && ${REGBIT_LKUP_FDB} == 0`, 'put_fdb(inport, eth.src); next;', ref);
   }
@@ -291,11 +300,12 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
   }
   const dhcp4 = model.nb.DHCP_Options.get(list(lsp, 'dhcpv4_options')[0] ?? '');
   const dhcp6 = model.nb.DHCP_Options.get(list(lsp, 'dhcpv6_options')[0] ?? '');
+  dhcpReplyAcls(b, dp, qn, dhcp4, dhcp6, ref, info.hasStatefulAcl || info.hasLbVip);
   for (const a of addresses) {
     const pa = parseLspAddress(a);
     if (pa === null) continue;
-    if (dhcp4 !== undefined) buildDhcpv4(b, dp, qn, pa.mac, pa.ipv4, dhcp4, ref, info.hasStatefulAcl || info.hasLbVip);
-    if (dhcp6 !== undefined) buildDhcpv6(b, dp, qn, pa.mac, pa.ipv6, dhcp6, ref, info.hasStatefulAcl || info.hasLbVip);
+    if (dhcp4 !== undefined) buildDhcpv4(b, dp, qn, pa.mac, pa.ipv4, dhcp4, ref);
+    if (dhcp6 !== undefined) buildDhcpv6(b, dp, qn, pa.mac, pa.ipv6, dhcp6, ref);
     l2Lookup(b, dp, qn, pa.mac, ref, enabled);
     for (const ip of pa.ipv4) {
       arpResponder(b, dp, qn, pa.mac, ip, ref);
@@ -313,7 +323,7 @@ export function arpResolveEntry(b: LflowBuilder, lr: string, port: string, ip: s
 }
 
 /** DHCPv4 for one port address (OVN build_dhcpv4_action): offer, renew, response. */
-function buildDhcpv4(b: LflowBuilder, dp: string, qn: string, mac: string, ips: readonly string[], opts: Row, ref: NbRef, stateful: boolean, resident = ''): void {
+function buildDhcpv4(b: LflowBuilder, dp: string, qn: string, mac: string, ips: readonly string[], opts: Row, ref: NbRef, resident = ''): void {
   const net = parseNetwork(str(opts, 'cidr'))?.v4;
   const o = map(opts, 'options');
   const serverId = o['server_id'];
@@ -331,14 +341,27 @@ function buildDhcpv4(b: LflowBuilder, dp: string, qn: string, mac: string, ips: 
   b.add(dp, 'ls_in_dhcp_options', 100, `${base} && ip4.src == ${ip} && ip4.dst == {${serverId}, 255.255.255.255} && udp.src == 68 && udp.dst == 67${resident}`, put, ref);
   b.add(dp, 'ls_in_dhcp_response', 100, `${base} && ip4 && udp.src == 68 && udp.dst == 67 && reg0[3]${resident}`,
     `eth.dst = eth.src; eth.src = ${serverMac}; ip4.src = ${serverId}; udp.src = 67; udp.dst = 68; outport = inport; flags.loopback = 1; output;`, ref);
-  // let the server's replies through the to-lport ACLs (an external port's go out its localnet port)
-  if (resident !== '') return;
-  b.add(dp, 'ls_out_acl', 34000, `outport == ${qn} && eth.src == ${serverMac} && ip4.src == ${serverId} && udp && udp.src == 67 && udp.dst == 68`,
-    stateful ? 'ct_commit; next;' : 'next;', ref);
+}
+
+/**
+ * The DHCP servers' replies pass the to-lport ACLs of a port with DHCP options, whatever its
+ * addresses (OVN adds these for every such port but external ones, whose replies leave by
+ * the localnet port).
+ */
+function dhcpReplyAcls(b: LflowBuilder, dp: string, qn: string, dhcp4: Row | undefined, dhcp6: Row | undefined, ref: NbRef, stateful: boolean): void {
+  const act = stateful ? 'ct_commit; next;' : 'next;';
+  const o4 = dhcp4 === undefined ? {} : map(dhcp4, 'options');
+  if (o4['server_id'] !== undefined && o4['server_mac'] !== undefined && o4['lease_time'] !== undefined) {
+    b.add(dp, 'ls_out_acl', 34000, `outport == ${qn} && eth.src == ${o4['server_mac']} && ip4.src == ${o4['server_id']} && udp && udp.src == 67 && udp.dst == 68`, act, ref);
+  }
+  const sid = dhcp6 === undefined ? undefined : map(dhcp6, 'options')['server_id'];
+  if (sid !== undefined && /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(sid)) {
+    b.add(dp, 'ls_out_acl', 34000, `outport == ${qn} && eth.src == ${sid} && ip6.src == ${macToLla(sid)} && udp && udp.src == 547 && udp.dst == 546`, act, ref);
+  }
 }
 
 /** DHCPv6 for one port address (OVN build_dhcpv6_action): ia_addr unless stateless, then the options. */
-function buildDhcpv6(b: LflowBuilder, dp: string, qn: string, mac: string, ips: readonly string[], opts: Row, ref: NbRef, stateful: boolean, resident = ''): void {
+function buildDhcpv6(b: LflowBuilder, dp: string, qn: string, mac: string, ips: readonly string[], opts: Row, ref: NbRef, resident = ''): void {
   const net = parseNetwork(str(opts, 'cidr'))?.v6;
   const o = map(opts, 'options');
   const serverId = o['server_id'];
@@ -353,9 +376,6 @@ function buildDhcpv6(b: LflowBuilder, dp: string, qn: string, mac: string, ips: 
   b.add(dp, 'ls_in_dhcp_options', 100, base, `reg0[3] = put_dhcpv6_opts(${args.join(', ')}); next;`, ref);
   b.add(dp, 'ls_in_dhcp_response', 100, `${base} && reg0[3]`,
     `eth.dst = eth.src; eth.src = ${serverId}; ip6.dst = ip6.src; ip6.src = ${lla}; udp.src = 547; udp.dst = 546; outport = inport; flags.loopback = 1; output;`, ref);
-  if (resident !== '') return;
-  b.add(dp, 'ls_out_acl', 34000, `outport == ${qn} && eth.src == ${serverId} && ip6.src == ${lla} && udp && udp.src == 547 && udp.dst == 546`,
-    stateful ? 'ct_commit; next;' : 'next;', ref);
 }
 
 /**
@@ -403,8 +423,8 @@ function buildExternalPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: Row, i
     if (pa === null) continue;
     for (const ln of info.localnetPorts) {
       const qln = q(ln);
-      if (dhcp4 !== undefined) buildDhcpv4(b, dp, qln, pa.mac, pa.ipv4, dhcp4, ref, false, ` && is_chassis_resident(${q(name)})`);
-      if (dhcp6 !== undefined) buildDhcpv6(b, dp, qln, pa.mac, pa.ipv6, dhcp6, ref, false, ` && is_chassis_resident(${q(name)})`);
+      if (dhcp4 !== undefined) buildDhcpv4(b, dp, qln, pa.mac, pa.ipv4, dhcp4, ref, ` && is_chassis_resident(${q(name)})`);
+      if (dhcp6 !== undefined) buildDhcpv6(b, dp, qln, pa.mac, pa.ipv6, dhcp6, ref, ` && is_chassis_resident(${q(name)})`);
       const base = `inport == ${qln} && eth.src == ${pa.mac}`;
       for (const rp of info.routerPorts) {
         for (const n of rp.v4) b.add(dp, 'ls_in_external_port', 100, `${base} && ${notHere} && arp.tpa == ${n.addr} && arp.op == 1`, 'drop;', ref);
