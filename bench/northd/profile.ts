@@ -16,7 +16,7 @@ import { startNorthd } from '../../northd/index.js';
 import { nbSchema, sbSchema } from '../../schemas/index.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
 import type { Operation } from '../../store/types.js';
-import { waitForCfg } from '../../cli/run.js';
+import { waitSbCfg } from './wait.js';
 import { aclAddOps, portAddOps, tenantOps } from './topology.js';
 
 const { values } = parseArgs({ options: { ports: { type: 'string', default: '10000' }, phase: { type: 'string', default: 'full' }, out: { type: 'string', default: '/tmp/northd.cpuprofile' }, top: { type: 'string', default: '30' } } });
@@ -50,7 +50,7 @@ try {
   let cfg = 0;
   const step = async (ops: Operation[]): Promise<void> => {
     await nb.transact([...ops, bump]);
-    await waitForCfg(nb, 'sb_cfg', ++cfg, 1800);
+    await waitSbCfg(nb, ++cfg);
   };
   const session = new Session();
   session.connect();

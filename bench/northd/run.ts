@@ -27,7 +27,7 @@ import { SqliteStore } from '../../store/sqlite-store.js';
 import type { Operation, Store } from '../../store/types.js';
 import { RemoteStore } from '../../store/client.js';
 import { spawnDbServer } from '../../store/server-process.js';
-import { waitForCfg } from '../../cli/run.js';
+import { waitSbCfg } from './wait.js';
 import { aclAddOps, portAddOps, tenantOps } from './topology.js';
 
 const args = process.argv.slice(2);
@@ -86,7 +86,7 @@ async function measure(ports: number, services: boolean): Promise<Result> {
       await nb.transact([...ops, bump]);
       const b = performance.now();
       cfg++;
-      await waitForCfg(nb, 'sb_cfg', cfg, 1800);
+      await waitSbCfg(nb, cfg);
       if (process.env['BENCH_DEBUG']) console.error(`step commit=${(b - a).toFixed(1)} wait=${(performance.now() - b).toFixed(1)} batch=${JSON.stringify(northdRef?.stats().lastBatch)}`);
     };
     const t0 = performance.now();
