@@ -62,6 +62,7 @@ struct MfMask {
   uint16_t start = 0;
   uint8_t nwords = 0;
   uint8_t words[kKeyWords];
+  uint64_t bits[kKeyWords];  // mask.w[words[i]], packed like MfSeg::key
   FlowKey mask;
 };
 
@@ -547,26 +548,25 @@ struct Executor::Impl {
     mask_field(m, Field::kIpFrag);
   }
 
-  uint64_t mf_hash(const MfMask& mk, unsigned idx, const FlowKey& k) const noexcept {
+  // Hashes k under the mask, leaving the masked words packed in `out`.
+  static uint64_t mf_hash(const MfMask& mk, unsigned idx, const FlowKey& k, uint64_t* out) noexcept {
     uint64_t h = kHashSeed ^ (uint64_t{idx} << 16 | mk.start);
-    for (unsigned i = 0; i < mk.nwords; ++i) h = fast_hash_add(h, k.w[mk.words[i]] & mk.mask.w[mk.words[i]]);
+    for (unsigned i = 0; i < mk.nwords; ++i) {
+      out[i] = k.w[mk.words[i]] & mk.bits[i];
+      h = fast_hash_add(h, out[i]);
+    }
     return fast_hash_finish(h);
   }
 
   const MfSeg* mf_find(uint16_t t, const FlowKey& k) const noexcept {
+    uint64_t v[kKeyWords];
     for (unsigned i = 0; i < mf_nmasks; ++i) {
       const MfMask& mk = mf_masks[i];
       if (mk.start != t) continue;
-      const uint64_t h = mf_hash(mk, i, k);
+      const uint64_t h = mf_hash(mk, i, k, v);
       const MfSeg& s = mf[h & (kMfEntries - 1)];
       if (s.version != mf_version || s.hash != h || s.mask_idx != i || s.start != t) continue;
-      bool eq = true;
-      for (unsigned j = 0; j < mk.nwords; ++j)
-        if ((k.w[mk.words[j]] & mk.mask.w[mk.words[j]]) != s.key[j]) {
-          eq = false;
-          break;
-        }
-      if (eq) return &s;
+      if (std::memcmp(v, s.key, mk.nwords * sizeof(uint64_t)) == 0) return &s;
     }
     return nullptr;
   }
@@ -581,17 +581,21 @@ struct Executor::Impl {
       mk.mask = r.mask;
       mk.nwords = 0;
       for (unsigned w = 0; w < kKeyWords; ++w)
-        if (r.mask.w[w]) mk.words[mk.nwords++] = static_cast<uint8_t>(w);
+        if (r.mask.w[w]) {
+          mk.bits[mk.nwords] = r.mask.w[w];
+          mk.words[mk.nwords++] = static_cast<uint8_t>(w);
+        }
     }
     const MfMask& mk = mf_masks[idx];
-    const uint64_t h = mf_hash(mk, idx, r.orig);
+    uint64_t v[kKeyWords];
+    const uint64_t h = mf_hash(mk, idx, r.orig, v);
     MfSeg& s = mf[h & (kMfEntries - 1)];
     s.version = mf_version;
     s.hash = h;
     s.start = r.start;
     s.mask_idx = static_cast<uint8_t>(idx);
     s.nsteps = r.nsteps;
-    for (unsigned j = 0; j < mk.nwords; ++j) s.key[j] = r.orig.w[mk.words[j]] & mk.mask.w[mk.words[j]];
+    std::memcpy(s.key, v, mk.nwords * sizeof(uint64_t));
     for (unsigned j = 0; j < r.nsteps; ++j) s.steps[j] = r.steps[j];
   }
 
