@@ -665,7 +665,11 @@ export class NorthdEngine implements SbContent {
     const peer = m.peerLsp(lrp);
     if (peer !== undefined) options['peer'] = str(peer, 'name');
     if (chassis !== '') options['l3gateway-chassis'] = chassis;
-    if (lr !== undefined && isDgp(lr, lrp)) options['chassis-redirect-port'] = `cr-${str(lrp, 'name')}`;
+    // as OVN: named whenever the port has gateway chassis and a peer (even on a gateway router,
+    // where no chassisredirect binding exists)
+    if (peer !== undefined && (list(lrp, 'gateway_chassis').length > 0 || list(lrp, 'ha_chassis_group').length > 0)) {
+      options['chassis-redirect-port'] = `cr-${str(lrp, 'name')}`;
+    }
     return {
       nb: lrp._uuid, logical_port: str(lrp, 'name'), datapath: dp, tunnel_key: key, type: chassis !== '' ? 'l3gateway' : 'patch',
       mac: [[str(lrp, 'mac'), ...list(lrp, 'networks')].join(' ')], port_security: [], options,

@@ -57,7 +57,23 @@ function toOvsdb(table: string, row: Row, names: Map<string, string>): { [c: str
 }
 
 type GFlow = [string, string, number, string, number, string, string];
-interface View { datapaths: { name: string; tunnel_key: number }[]; flows: GFlow[] }
+interface View {
+  datapaths: { name: string; tunnel_key: number }[];
+  flows: GFlow[];
+  port_bindings: { logical_port: string; datapath: string; type: string; mac: string[]; options: Record<string, string> }[];
+  multicast_groups: { datapath: string; name: string; ports: string[] }[];
+  address_sets: { name: string; addresses: string[] }[];
+}
+
+/** Bindings, groups and sets as comparable lines (tunnel keys left out, as in the golden test). */
+function others(v: View): string[] {
+  const sortObj = (o: Record<string, string>): string => JSON.stringify(Object.keys(o).sort().map((k) => [k, o[k]]));
+  return [
+    ...v.port_bindings.map((p) => `P ${p.logical_port} ${p.datapath} ${p.type} ${JSON.stringify([...p.mac].sort())} ${sortObj(p.options)}`),
+    ...v.multicast_groups.map((m) => `M ${m.datapath} ${m.name} ${[...m.ports].sort().join(',')}`),
+    ...v.address_sets.filter((a) => a.name !== 'svc_monitor_mac').map((a) => `A ${byDpName(a.name, v.datapaths)} ${[...a.addresses].sort().join(',')}`),
+  ];
+}
 
 const byDpName = (s: string, dps: View['datapaths']): string =>
   s.replace(/_rtr_lb_(\d+)_/g, (_, k: string) => `_rtr_lb_${dps.find((d) => String(d.tunnel_key) === k)?.name ?? k}_`)
@@ -69,7 +85,13 @@ function loomView(nb: Nb): View {
   const dpName = new Map([...c.datapaths.values()].map((d) => [d.nb, d.name]));
   const flows: GFlow[] = [];
   for (const f of c.flows.values()) for (const dp of f.dps.keys()) flows.push([dpName.get(dp) ?? dp, f.flow.pipeline, f.flow.table, f.flow.stage, f.flow.priority, f.flow.match, f.flow.actions]);
-  return { datapaths: [...c.datapaths.values()].map((d) => ({ name: d.name, tunnel_key: d.tunnel_key })), flows };
+  return {
+    datapaths: [...c.datapaths.values()].map((d) => ({ name: d.name, tunnel_key: d.tunnel_key })),
+    flows,
+    port_bindings: [...c.portBindings.values()].map((p) => ({ logical_port: p.logical_port, datapath: dpName.get(p.datapath) ?? p.datapath, type: p.type, mac: [...p.mac], options: { ...p.options } })),
+    multicast_groups: [...c.multicastGroups.values()].map((m) => ({ datapath: dpName.get(m.datapath) ?? m.datapath, name: m.name, ports: [...m.ports] })),
+    address_sets: [...c.addressSets].map(([name, a]) => ({ name, addresses: [...a] })),
+  };
 }
 
 function ovnView(nb: Nb): View {
@@ -116,12 +138,12 @@ for (const [k, ops] of samples.entries()) {
     console.log(`run ${k}: ${String(e).slice(0, 300)}`);
     continue;
   }
-  const want = new Set(theirs.flows.map((f) => line(f, theirs.datapaths)));
-  const got = new Set(mine.flows.map((f) => line(f, mine.datapaths)));
+  const want = new Set([...theirs.flows.map((f) => line(f, theirs.datapaths)), ...others(theirs)]);
+  const got = new Set([...mine.flows.map((f) => line(f, mine.datapaths)), ...others(mine)]);
   const missing = [...want].filter((l) => !got.has(l)).sort();
   const extra = [...got].filter((l) => !want.has(l)).sort();
   if (missing.length + extra.length === 0) { clean++; continue; }
-  console.log(`run ${k}: ${want.size} OVN flows, ${missing.length} only in OVN, ${extra.length} only in loom`);
+  console.log(`run ${k}: ${want.size} OVN rows/flows, ${missing.length} only in OVN, ${extra.length} only in loom`);
   // DUMP=name1,name2: the NB rows with those names (what a difference is about)
   for (const n of (process.env['DUMP'] ?? '').split(',').filter((x) => x !== '')) {
     for (const t of NB_TABLES) for (const r of nb[t].values()) if (r['name'] === n || r._uuid.endsWith(n)) console.log(`  ${t} ${JSON.stringify(r)}`);
