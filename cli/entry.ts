@@ -218,7 +218,7 @@ function need(name: string, a: DaemonArgs, key: string): string {
 type Closer = { close(): Promise<void> };
 
 interface NorthdModule {
-  startNorthd?: (o: { nb: string; sb: string | Store; recompute?: boolean; sbTxnLimit?: number }) => Promise<Closer>;
+  startNorthd?: (o: { nb: string | Store; sb: string | Store; recompute?: boolean; sbTxnLimit?: number }) => Promise<Closer>;
 }
 type LockRunnerModule = typeof import('../store/lock-runner.js');
 
@@ -347,7 +347,9 @@ async function up(argv: readonly string[]): Promise<number> {
     let northd = 'northd: not available in this build';
     try {
       const start = await loadNorthd();
-      closers.push(await start({ nb: nb.url, sb: sb.url, recompute: a.flags.has('recompute') }));
+      // northd in the same process uses the two stores directly, not its own HTTP/WS
+      // servers: no JSON encoding of 55k SB rows to parse again on the same thread
+      closers.push(await start({ nb: nb.store, sb: sb.store, recompute: a.flags.has('recompute') }));
       northd = 'northd: running';
     } catch (e) {
       if (!(e instanceof LoomError && e.code === 'unavailable')) throw e;

@@ -228,6 +228,17 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       await writeNbStatus();
     }
   };
+  // An NB event starts the batch on the next turn of the event loop, not inside the
+  // commit that announced it: with the stores in this process (loom up), the CMS's commit
+  // is answered first, and the commits that arrive meanwhile join the same batch.
+  let kickTimer: NodeJS.Immediate | undefined;
+  const kickSoon = (): void => {
+    if (kickTimer !== undefined || closed) return;
+    kickTimer = setImmediate(() => {
+      kickTimer = undefined;
+      kick();
+    });
+  };
   const kick = (): void => {
     if (running !== null || closed) return;
     running = pump().catch(onError).finally(() => {
@@ -248,7 +259,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
   let statusWrites = 0;
   const idleWaiters: (() => void)[] = [];
   const checkIdle = (): void => {
-    if (running !== null || statusWrites > 0 || pending.length > 0 || nbRevision > doneRevision) return;
+    if (running !== null || kickTimer !== undefined || statusWrites > 0 || pending.length > 0 || nbRevision > doneRevision) return;
     for (const w of idleWaiters.splice(0)) w();
   };
   const writeNbStatus = async (): Promise<void> => {
@@ -327,7 +338,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       }
       nbRevision = Math.max(nbRevision, ev.revision);
       pendingRevision = nbRevision;
-      kick();
+      kickSoon();
     },
     error: onError,
   }));
@@ -373,6 +384,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
     },
     close: async () => {
       closed = true;
+      if (kickTimer !== undefined) clearImmediate(kickTimer);
       for (const s of subs) s.unsubscribe();
       if (running !== null) await running;
       for (const w of waiters.splice(0)) w.resolve();

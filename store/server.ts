@@ -575,6 +575,8 @@ export function parseListen(listen: string): { host: string; port: number } | Lo
 
 export interface RunningService {
   readonly url: string;
+  /** The served store, for a component in the same process (loom up's northd) to use directly. */
+  readonly store: Store;
   close(): Promise<void>;
 }
 
@@ -617,5 +619,5 @@ export async function runStoreService(store: Store, listen: string, options: Sto
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   }
-  return { url: server.url, close };
+  return { url: server.url, store, close };
 }
