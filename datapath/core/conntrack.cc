@@ -579,10 +579,33 @@ Conntrack::~Conntrack() = default;
 CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const Ct& act, uint16_t zone,
                             uint32_t hash, uint64_t now, CtHint* hint) noexcept {
   Impl& m = *impl_;
-  const CtHint hint_in = hint ? *hint : CtHint{};
-  if (hint) *hint = CtHint{};  // set again below only when an unNATed connection is found
   CtResult r;
   r.state = ct_state::kTrk;
+  const CtHint hint_in = hint ? *hint : CtHint{};
+  if (hint) *hint = CtHint{};  // set again below only when an unNATed connection is found
+  if (hint_in.link != kNil && hint_in.zone == zone && lay.l4_kind != L4::kTcp &&
+      !(act.commit && (act.set_mark || act.set_label))) {
+    // The same unchanged packet found this connection a moment ago (so it is IP, not a
+    // fragment, and has no NAT): only the per-packet update of the non-TCP case below.
+    const uint32_t idx = hint_in.link >> 1;
+    const unsigned dir = hint_in.link & 1;
+    Conn& c = m.pool[idx];
+    c.lock.lock();
+    if (c.live && static_cast<uint32_t>(c.gs.load(std::memory_order_acquire) >> 32) == hint_in.gen &&
+        m.exp[idx].load(std::memory_order_relaxed) > now) {
+      const uint64_t bit = dir ? kSeenReply : kOrigMulti;
+      uint64_t g = c.gs.load(std::memory_order_relaxed);
+      if (!(g & bit)) g = c.gs.fetch_or(bit, std::memory_order_relaxed) | bit;
+      m.exp[idx].store(now + m.timeout_ns(c, g), std::memory_order_relaxed);
+      r.state |= (dir ? ct_state::kRpl : 0) | ((g & kSeenReply) ? ct_state::kEst : ct_state::kNew) | c.nat_bits;
+      r.mark = c.mark;
+      r.label = c.label;
+      c.lock.unlock();
+      *hint = hint_in;
+      return r;
+    }
+    c.lock.unlock();  // freed, reused or expired since: the full path below decides
+  }
   auto invalid = [&]() {
     r.state |= ct_state::kInv;
     m.invalid.fetch_add(1, std::memory_order_relaxed);
