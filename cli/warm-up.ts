@@ -29,7 +29,7 @@ const CHAINS: readonly (readonly string[])[] = [
     '--', '--type=port-group', 'acl-add', 'pg1', 'to-lport', '1001', 'outport == @pg1 && ip', 'drop',
   ],
   ['--may-exist', 'ls-add', 'sw0', '--', 'lsp-add', 'sw0', 'vm1', '--', 'lsp-set-addresses', 'vm1', '0a:00:00:00:00:01 10.0.0.11'],
-  ['lr-route-add', 'lr1', '0.0.0.0/0', '10.0.1.1', '--', 'lr-nat-add', 'lr1', 'snat', '172.16.0.1', '10.0.1.0/24'],
+  ['lr-add', 'lr2', '--', 'lr-route-add', 'lr2', '0.0.0.0/0', '10.0.1.1', '--', 'lr-nat-add', 'lr2', 'snat', '172.16.0.1', '10.0.1.0/24'],
   ['show'],
   ['ls-list'],
   ['--format=json', 'list', 'Logical_Switch'],
@@ -54,16 +54,25 @@ function standIn(schema: DatabaseSchema): Store {
   };
 }
 
-/** Runs every chain (several times, as V8 compiles some functions only once they are warm). */
-export async function warmUp(schema: DatabaseSchema): Promise<void> {
+/**
+ * Runs every chain (several times, as V8 compiles some functions only once they are warm);
+ * returns how many chains of a round ran to the end (the test expects all of them).
+ */
+export async function warmUp(schema: DatabaseSchema): Promise<number> {
   const store = standIn(schema);
+  let whole = 0;
   for (let round = 0; round < 3; round++) {
+    whole = 0;
     for (const argv of CHAINS) {
       try {
         await runInvocation(store, parseArgs(argv, nbCommands));
+        whole++;
       } catch {
         // A chain the stand-in store cannot satisfy still compiled what it ran.
       }
     }
   }
+  return whole;
 }
+
+export const WARM_UP_CHAINS = CHAINS.length;
