@@ -3,13 +3,18 @@
 // Owns: all flows of one logical router as ovn-northd 23.03 writes them for the features
 // loom models: admission, neighbor lookup/learning, IP input (ARP/ND replies, ICMP echo,
 // TTL exceeded, port unreachable), gateway-router NAT (snat, dnat, dnat_and_snat),
-// connected and static routes with ECMP, default policies, ARP resolve/request, delivery.
+// distributed gateway ports (gateway chassis or HA chassis group: gw_redirect to the cr-
+// port, is_chassis_resident guards, NAT in the common zone incl. distributed dnat_and_snat,
+// several gateway ports with NAT gateway_port), load balancers on gateway and distributed
+// routers (_rtr_lb_<key>_ip4), IPv6 RA replies, connected and static routes with ECMP,
+// default policies, ARP resolve (incl. other routers on a shared switch)/request, delivery.
 // One compile unit per router (`buildRouter`). The ARP resolution entries for switch port
 // addresses are written by switch.ts (they belong to the port's unit).
 // Reads: NbModel. Called by engine.ts. Never: reads anything but its arguments.
-// Not modelled yet (logged in the issue notes): distributed gateway ports (l3dgw) and so NAT
-// and load balancers on distributed routers, LB health checks/affinity, multi-nexthop
-// (ECMP) reroute policies, IPv6 RA, chk_pkt_len.
+// Not modelled yet (logged in the issue notes): IPv6 NAT, stateless NAT and allowed/
+// exempted_ext_ips, redirect-type=bridged, reside-on-redirect-chassis, load balancers on
+// more than the first gateway port, LB health checks/affinity/force_snat options, multi-
+// nexthop (ECMP) reroute policies, RA rdnss/dnssl/route_info, gateway_mtu (chk_pkt_len).
 
 import type { Row, Uuid } from '../store/types.js';
 import { ipv4InNetwork, macToLla, parseIpv4, parseNetwork, solicitedNode, type Network4, type Network6 } from './addr.js';

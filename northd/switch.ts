@@ -9,9 +9,12 @@
 // incremental and full compiles would differ).
 // Port security (L2/IP/ND): as in OVN 23.03, northd only emits check_in_port_sec() /
 // check_out_port_sec(); the controller builds the checks from Port_Binding.port_security.
-// Port types modelled: "" (VIF, incl. enabled=false, "unknown", DHCPv4), router, localnet.
-// Not yet: localport, virtual, external, vtep, DHCPv6, DNS, QoS, ACL logging/meters/
-// reject/tiers, LB health checks and affinity, multicast snooping.
+// Port types modelled: "" (VIF, incl. enabled=false, "unknown", DHCPv4/v6), router (incl.
+// distributed gateway ports: is_chassis_resident on their MACs), localnet, localport,
+// external (ls_in_external_port, DHCP where resident), virtual (bind_vport). Also DNS, QoS
+// (dscp marking, meters), ACL logging (name/severity/meter), reject.
+// Not yet: vtep/l2gateway/remote ports, ACL log-related, LB health checks and affinity,
+// multicast snooping; the SB DNS table itself (ovn-controller's records) is not written.
 
 import type { Row } from '../store/types.js';
 import { formatIpv4, ipv4InNetwork, ipv6InNetwork, macToLla, ovsSsetOrder, parseIpv4, parseLspAddress, parseIpv6, parseNetwork, solicitedNode } from './addr.js';
