@@ -304,4 +304,27 @@ ParseResult parse(const uint8_t* data, uint32_t len, FlowKey& key) noexcept {
   return r;
 }
 
+// parse()'s verdict without the key: the same fast-path checks, parse_reference (into a
+// scratch key) for everything else. For callers that only need to know whether the core
+// would accept the frame (the shell's simple-match shortcut).
+DropReason parse_check(const uint8_t* data, uint32_t len) noexcept {
+  if (data != nullptr && len >= 42 && rd16(data + 12) == kEthIp4) {
+    const uint8_t* ip = data + 14;
+    const uint32_t tot = rd16(ip + 2);
+    if (ip[0] == 0x45 && tot >= 28 && tot <= len - 14 && (rd16(ip + 6) & 0x3fff) == 0) {
+      const uint8_t* l4 = ip + 20;
+      const uint32_t avail = tot - 20;
+      if (ip[9] == kProtoUdp) {
+        const uint16_t ulen = rd16(l4 + 4);
+        if (ulen >= 8 && ulen <= avail) return DropReason::kNone;
+      } else if (ip[9] == kProtoTcp && avail >= 20) {
+        const unsigned doff = l4[12] >> 4;
+        if (doff >= 5 && doff * 4u <= avail) return DropReason::kNone;
+      }
+    }
+  }
+  FlowKey scratch{KeyUninit{}};
+  return parse_reference(data, len, scratch).drop;
+}
+
 }  // namespace loom

@@ -39,6 +39,9 @@ struct ParseResult {
 // falls back to parse_reference for everything else; the result is the same either way.
 ParseResult parse(const uint8_t* data, uint32_t len, FlowKey& key) noexcept;
 
+// parse(data, len, k).drop without filling a key (cheaper for the common frame).
+DropReason parse_check(const uint8_t* data, uint32_t len) noexcept;
+
 // The general parser, one header at a time (every protocol, every drop reason). parse()
 // must agree with it on every input (differential test, fuzz target).
 ParseResult parse_reference(const uint8_t* data, uint32_t len, FlowKey& key) noexcept;

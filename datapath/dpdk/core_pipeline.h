@@ -3,7 +3,7 @@
 // Owns: `CoreWorkerPipeline` (one loom::Executor per worker, driven burst-wise), the
 //   "simple match" shortcut `InPortForward` (OVS's name for it: when every entry of table
 //   0 matches exactly in_port and does a single output, a packet's fate depends on its
-//   in_port alone; the worker then forwards it after parse() accepted it, without running
+//   in_port alone; the worker then forwards it after parse_check() accepted it, without running
 //   the executor, counting it on the entry as the executor would) and the
 //   adapter from the core's Sink (packet.h) to the shell's BurstSink: a last-use emit
 //   syncs the rte_mbuf from the Packet view (the executor may have prepended or stripped
@@ -161,21 +161,32 @@ class CoreWorkerPipeline final : public WorkerPipeline {
     const InPortForward::Slot* fast = fwd_ && in_port < kMaxPorts && fwd_->by_port[in_port].on ? &fwd_->by_port[in_port] : nullptr;
     if (fast) {
       auto& ws = static_cast<WorkerSink&>(sink);  // the worker loop's only BurstSink
-      const unsigned tid = ex_.thread_index();
+      const uint16_t out = static_cast<uint16_t>(fast->out);
+      rte_mbuf* ok[kBurst];
+      unsigned nok = 0;
+      uint64_t pkts_n = 0, bytes = 0;
       for (uint16_t i = 0; i < n; i++) {
         rte_mbuf* m = pkts[i];
         if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
         m->port = in_port;
-        const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
         const uint32_t len = rte_pktmbuf_data_len(m);
-        // The key is scratch: parse() runs for its verdict, as the executor would.
-        if (m->nb_segs == 1 && loom::parse(d, len, key_).drop == loom::DropReason::kNone) {
-          fast->stats->add(tid, len);
-          ws.emit(static_cast<uint16_t>(fast->out), m, true);
+        // The verdict parse() would give the executor; no key is needed here.
+        if (m->nb_segs == 1 && loom::parse_check(rte_pktmbuf_mtod(m, const uint8_t*), len) == loom::DropReason::kNone) {
+          ++pkts_n;
+          bytes += len;
+          ok[nok++] = m;
+          if (nok == kBurst) { ws.emit_n(out, ok, nok); nok = 0; }
         } else {
+          ws.emit_n(out, ok, nok);  // keep the order of what is forwarded
+          nok = 0;
           CoreWorkerPipeline::process(m, in_port, sink, 0, nullptr);
         }
       }
+      ws.emit_n(out, ok, nok);
+      // The entry's counters once per burst (this thread's slot, as EntryStats::add does).
+      auto& slot = fast->stats->slot[ex_.thread_index()];
+      slot.packets.store(slot.packets.load(std::memory_order_relaxed) + pkts_n, std::memory_order_relaxed);
+      slot.bytes.store(slot.bytes.load(std::memory_order_relaxed) + bytes, std::memory_order_relaxed);
       return;
     }
     for (uint16_t i = 0; i < n; i++) {
@@ -194,7 +205,6 @@ class CoreWorkerPipeline final : public WorkerPipeline {
   loom::Packet pkt_;
   const std::atomic<const InPortForward*>* fwd_slot_;
   const InPortForward* fwd_ = nullptr;
-  loom::FlowKey key_{loom::KeyUninit{}};
 };
 
 }  // namespace loom::dp

@@ -55,6 +55,26 @@ class WorkerSink final : public BurstSink {
     if (q.n == kBurst) flush_port(port);
   }
 
+  // emit(port, m, true) for n packets at once (the simple-match shortcut's burst).
+  void emit_n(uint16_t port, rte_mbuf* const* ms, unsigned n) {
+    if (n == 0) return;
+    if (port >= kMaxPorts || !ps_->up[port]) {
+      relaxed::add(c_.drops[kDropBadPort], uint64_t{n});
+      rte_pktmbuf_free_bulk(const_cast<rte_mbuf**>(ms), n);
+      return;
+    }
+    auto& q = tx_[port];
+    while (n > 0) {
+      if (q.n == 0) dirty_[ndirty_++] = port;
+      const unsigned k = std::min<unsigned>(n, kBurst - q.n);
+      std::memcpy(q.pkts + q.n, ms, k * sizeof(rte_mbuf*));
+      q.n = static_cast<uint16_t>(q.n + k);
+      ms += k;
+      n -= k;
+      if (q.n == kBurst) flush_port(port);
+    }
+  }
+
   void drop(rte_mbuf* m, DropReason why) override {
     relaxed::add(c_.drops[why], uint64_t{1});
     rte_pktmbuf_free(m);

@@ -109,7 +109,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (pr.drop != rr.drop || pr.layout.l3 != rr.layout.l3 || pr.layout.l4 != rr.layout.l4 ||
       pr.layout.l3_len != rr.layout.l3_len || pr.layout.ip_end != rr.layout.ip_end ||
       pr.layout.vlans != rr.layout.vlans || pr.layout.l3_kind != rr.layout.l3_kind ||
-      pr.layout.l4_kind != rr.layout.l4_kind || k != kr)
+      pr.layout.l4_kind != rr.layout.l4_kind || k != kr ||
+      parse_check(data + 1, static_cast<uint32_t>(size - 1)) != rr.drop)
     std::abort();
   const uint32_t head = 64, tail = 16;
   const size_t n = size - 1;

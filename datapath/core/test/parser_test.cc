@@ -233,7 +233,7 @@ TEST(Parser, RandomBytesNeverReadOutOfBounds) {
   }
 }
 
-// parse() takes a straight-line path for plain IPv4 UDP/TCP; it must give exactly what the
+// parse() takes a straight-line path for plain IPv4 UDP/TCP; it (and parse_check) must give exactly what the
 // general parser gives (key words, layout, drop reason) for every input, near the fast
 // path's boundaries in particular: every truncation and single-byte change of UDP/TCP
 // frames, plus frames the fast path must hand over (options, fragments, VLAN, ICMP, v6).
@@ -247,6 +247,7 @@ TEST(Parser, FastPathAgreesWithReference) {
     const ParseResult rr = parse_reference(buf.get(), static_cast<uint32_t>(n), kr);
     for (unsigned i = 0; i < kMetaWords; ++i) k.w[i] = kr.w[i] = 0;
     EXPECT_EQ(r.drop, rr.drop);
+    EXPECT_EQ(parse_check(buf.get(), static_cast<uint32_t>(n)), rr.drop);
     EXPECT_EQ(r.layout.l3, rr.layout.l3);
     EXPECT_EQ(r.layout.l4, rr.layout.l4);
     EXPECT_EQ(r.layout.l3_len, rr.layout.l3_len);
