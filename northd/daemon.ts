@@ -28,7 +28,7 @@ export interface NorthdOptions {
   /** Recompute everything on every batch (the reference for the incremental path). */
   readonly recompute?: boolean;
   /**
-   * Most keys written per SB transaction; larger batches go in phases. Default 40000 in
+   * Most keys written per SB transaction; larger batches go in phases. Default 90000 in
    * process, 12000 over HTTP (the services cap a request body at 16 MiB); halved after a
    * transaction is refused as too large.
    */
@@ -129,7 +129,9 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
   let pendingSnapshot: WatchEvent | null = null;
   let running: Promise<void> | null = null;
   let failures = 0;
-  let txnLimit = options.sbTxnLimit ?? (sbc.owned ? 12000 : 40000);
+  // in process, up to the store's own cap (100k operations): a 10k-port compile is one SB
+  // transaction, so SB readers never see part of it
+  let txnLimit = options.sbTxnLimit ?? (sbc.owned ? 12000 : 90000);
 
   const coalesce = (changes: readonly NbChange[]): NbChange[] => {
     const byRow = new Map<string, NbChange>();

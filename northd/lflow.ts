@@ -42,15 +42,15 @@ export function flowKey(f: Lflow): string {
   return `${f.stage}\u0001${f.priority}\u0001${f.match}\u0001${f.actions}\u0001${f.nbRow}\u0001${f.source}`;
 }
 
-/** OVN's external_ids on a Logical_Flow (stage-hint is the first 8 hex digits of the NB uuid). */
-export function flowExternalIds(f: Lflow): { [k: string]: string } {
-  const ids: { [k: string]: string } = { 'stage-name': f.stage, source: f.source };
-  if (f.nbRow !== '') {
-    const uuid = f.nbRow.slice(f.nbRow.indexOf(':') + 1);
-    ids['stage-hint'] = uuid.replace(/-/g, '').slice(0, 8);
-    ids['nb-row'] = f.nbRow;
-  }
-  return ids;
+/**
+ * OVN's external_ids on a Logical_Flow (stage-hint is the first 8 hex digits of the NB
+ * uuid), frozen: the store takes a frozen map as it is instead of copying it.
+ */
+export function flowExternalIds(f: Lflow): { readonly [k: string]: string } {
+  // keys in sorted order, as the store keeps maps (else it re-sorts into a copy)
+  if (f.nbRow === '') return Object.freeze({ source: f.source, 'stage-name': f.stage });
+  const uuid = f.nbRow.slice(f.nbRow.indexOf(':') + 1);
+  return Object.freeze({ 'nb-row': f.nbRow, source: f.source, 'stage-hint': uuid.replace(/-/g, '').slice(0, 8), 'stage-name': f.stage });
 }
 
 // --------------------------------------------------------------- source lines

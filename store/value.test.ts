@@ -128,3 +128,19 @@ test('a string map given as an object: the direct path gives the general path\'s
     { numRuns: 500 },
   );
 });
+
+test('a frozen string map in canonical order is taken as it is once checked; any other is copied', () => {
+  const col: ColumnSchema = { key: { type: 'string' }, value: { type: 'string' }, min: 0, max: 'unlimited' };
+  const ctx: ValueContext = { table: 'T', column: 'external_ids', path: '/row/external_ids' };
+  const frozen = Object.freeze({ a: '1', b: '2' });
+  assert.equal(parseValue(col, frozen, ctx), frozen);
+  const open = { a: '1', b: '2' };
+  const parsed = parseValue(col, open, ctx);
+  assert.notEqual(parsed, open);
+  assert.deepEqual(parsed, open);
+  // out of order: a sorted copy, never the caller's object
+  const unsorted = Object.freeze({ b: '2', a: '1' });
+  assert.deepEqual(Object.keys(parseValue(col, unsorted, ctx) as object), ['a', 'b']);
+  // frozen does not mean trusted: a bad value is refused the same way
+  assert.throws(() => parseValue(col, Object.freeze({ a: 1 }), ctx), (e: unknown) => e instanceof LoomError && e.code === 'type-error' && e.column === 'external_ids');
+});

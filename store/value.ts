@@ -212,10 +212,15 @@ function parseStringMap(col: ColumnSchema, x: Record<string, unknown>, ctx: Valu
   const vt = col.value as BaseType;
   const keys = Object.keys(x);
   for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) >= (keys[i] as string)) return canonicalMap(parsePairs(col, x, ctx, strict));
-  const out: { [k: string]: Scalar } = {};
+  // A frozen map is the caller's promise it will not change: once checked it is taken as
+  // it is (northd hands 44k frozen external_ids in one commit), not copied.
+  const frozen = Object.isFrozen(x) && Object.getPrototypeOf(x) === Object.prototype;
+  const out: { [k: string]: Scalar } = frozen ? (x as { [k: string]: Scalar }) : {};
   for (const k of keys) {
     if (strict) checkAtom(col.key, k, ctx);
-    out[k] = parseAtom(vt, x[k], ctx, strict);
+    const v = parseAtom(vt, x[k], ctx, strict);
+    if (!frozen) out[k] = v;
+    else if (v !== x[k]) return parseStringMap(col, { ...x }, ctx, strict);
   }
   if (strict) checkSize(col, keys.length, ctx, x);
   return out;
