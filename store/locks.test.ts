@@ -124,6 +124,10 @@ test('two clients contend for a lock: only the owner commits under assert; unloc
   await b.transact(guarded('loom_northd', 'by-b'));
   await refused(a.transact(guarded('loom_northd', 'by-a-again')), 'not-owner');
   assert.deepEqual((await f.local.select('Logical_Switch')).map((r) => r['name']).sort(), ['by-a', 'by-b']);
+  const metrics = await (await fetch(f.server().url + '/v1/metrics')).text();
+  assert.match(metrics, /loom_lock_sessions_total\{database="OVN_Northbound"\} 2/);
+  assert.match(metrics, /loom_lock_requests_total\{database="OVN_Northbound",method="lock",result="queued"\} 1/);
+  assert.match(metrics, /loom_lock_requests_total\{database="OVN_Northbound",method="lock",result="ok"\} 1/);
 });
 
 test('steal: the owner is told, and its asserts are refused from then on', { timeout: 30_000 }, async (t) => {

@@ -79,6 +79,10 @@ export class ServerStats {
   /** Why watch sockets closed (normal, going-away, too-slow, heartbeat, ...) → count. */
   readonly watchCloses = new Map<string, number>();
   watchConnections = 0;
+  /** Lock sessions opened (/v1/session). */
+  sessionConnections = 0;
+  /** "method result" (lock granted/queued, steal, unlock, or the error code) → count. */
+  readonly lockRequests = new Map<string, number>();
   eventsSent = 0;
   bytesSent = 0;
 
@@ -104,6 +108,12 @@ export class ServerStats {
     lines.push('# TYPE loom_transactions_total counter');
     for (const [k, v] of [...this.transactions].sort()) lines.push(`loom_transactions_total{${db},result="${k}"} ${v}`);
     lines.push('# TYPE loom_watch_connections_total counter', `loom_watch_connections_total{${db}} ${this.watchConnections}`);
+    lines.push('# TYPE loom_lock_sessions_total counter', `loom_lock_sessions_total{${db}} ${this.sessionConnections}`);
+    lines.push('# TYPE loom_lock_requests_total counter');
+    for (const [k, v] of [...this.lockRequests].sort()) {
+      const [method, result] = k.split(' ');
+      lines.push(`loom_lock_requests_total{${db},method="${method}",result="${result}"} ${v}`);
+    }
     lines.push('# TYPE loom_watch_closes_total counter');
     for (const [k, v] of [...this.watchCloses].sort()) lines.push(`loom_watch_closes_total{${db},reason="${k}"} ${v}`);
     lines.push('# TYPE loom_watch_events_sent_total counter', `loom_watch_events_sent_total{${db}} ${this.eventsSent}`);
@@ -159,7 +169,8 @@ export async function serveStore(store: Store, host: string, port: number, optio
       wss.handleUpgrade(req, socket, head, (ws) => {
         sessions.add(ws);
         ws.on('close', () => sessions.delete(ws));
-        serveSession(locks, ws, options, log);
+        stats.sessionConnections++;
+        serveSession(locks, ws, options, log, stats);
       });
       return;
     }
@@ -492,7 +503,7 @@ function serveWatch(store: Store, ws: WebSocket, options: StoreServerOptions, lo
 
 // ---------------------------------------------------------------- WebSocket session (locks)
 
-function serveSession(locks: LockManager, ws: WebSocket, options: StoreServerOptions, log: (line: string) => void): void {
+function serveSession(locks: LockManager, ws: WebSocket, options: StoreServerOptions, log: (line: string) => void, stats: ServerStats): void {
   const send = (m: SessionMessage): void => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
   };
@@ -526,9 +537,13 @@ function serveSession(locks: LockManager, ws: WebSocket, options: StoreServerOpt
       return send({ id: req.id, error: errorBody(req.error).error });
     }
     try {
-      send({ id: req.id, result: locks.request(id, req) });
+      const result = locks.request(id, req);
+      ServerStats.inc(stats.lockRequests, `${req.method} ${result.locked === false ? 'queued' : 'ok'}`);
+      send({ id: req.id, result });
     } catch (e) {
-      send({ id: req.id, error: errorBody(toLoomError(e)).error });
+      const err = toLoomError(e);
+      ServerStats.inc(stats.lockRequests, `${req.method} ${err.code}`);
+      send({ id: req.id, error: errorBody(err).error });
     }
   });
   ws.on('close', () => {
