@@ -134,13 +134,18 @@ export class SbSync {
 
   /** Every key SB holds or the content wants: for a full resync after `load`. */
   allKeys(c: SbContent): ContentChanges {
+    const union = <K>(a: ReadonlyMap<K, unknown>, b: ReadonlyMap<K, unknown>): Set<K> => {
+      const s = new Set(b.keys());
+      for (const k of a.keys()) s.add(k);
+      return s;
+    };
     return {
-      datapaths: new Set([...this.dps.keys(), ...c.datapaths.keys()]),
-      portBindings: new Set([...this.pbs.keys(), ...c.portBindings.keys()]),
-      multicastGroups: new Set([...this.mcs.keys(), ...c.multicastGroups.keys()]),
-      flows: new Set([...this.flows.keys(), ...c.flows.keys()]),
-      addressSets: new Set([...this.ass.keys(), ...c.addressSets.keys()]),
-      portGroups: new Set([...this.pgs.keys(), ...c.portGroups.keys()]),
+      datapaths: union(this.dps, c.datapaths),
+      portBindings: union(this.pbs, c.portBindings),
+      multicastGroups: union(this.mcs, c.multicastGroups),
+      flows: union(this.flows, c.flows),
+      addressSets: union(this.ass, c.addressSets),
+      portGroups: union(this.pgs, c.portGroups),
     };
   }
 
