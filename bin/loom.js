@@ -15,7 +15,8 @@
 //         start as bytecode instead of being parsed and compiled again in every process.
 //      b. Anything else (daemons, --detach, --wait, no usable cache): require()d, so its
 //         run-time import() of daemon modules and rxjs goes through node's ordinary loader
-//         (a script compiled by vm.Script has no dynamic-import callback on node 20).
+//         (on node 20 a vm.Script can only borrow it through an experimental option that
+//         warns when used).
 //   2. otherwise dist/cli/main.js (the compiled modules), as an ES module.
 // Also exports compileBundle() (when require()d, not run): cli/bundle.ts records the code
 // cache through it, so the wrapper source is byte for byte the one used here.
@@ -69,7 +70,15 @@ function cacheFor(st) {
 function compileBundle(cachedData) {
   const vm = require('node:vm');
   const source = '(function (exports, require, module, __filename, __dirname) { ' + fs.readFileSync(bundle, 'utf8') + '\n})';
-  const script = new vm.Script(source, { filename: bundle, ...(cachedData !== undefined ? { cachedData } : {}) });
+  // Commands that import at run time are not sent here (plainCommand); should one slip
+  // through, node's own loader still serves it (with an experimental warning) rather than
+  // the import failing.
+  const loader = vm.constants !== undefined ? vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER : undefined;
+  const script = new vm.Script(source, {
+    filename: bundle,
+    ...(cachedData !== undefined ? { cachedData } : {}),
+    ...(loader !== undefined ? { importModuleDynamically: loader } : {}),
+  });
   const mod = { exports: {} };
   script.runInThisContext()(mod.exports, require('node:module').createRequire(bundle), mod, bundle, dist);
   return { script, exports: mod.exports };
