@@ -124,3 +124,43 @@ test('hot paths: a port add recomputes only that port and its switch facts; an A
   assert.ok(r4.recomputed.includes('northd_data'));
   assert.equal(canonical(engine), canonical(compileFull(nb, keysOf(engine))));
 });
+
+test('hot paths on a distributed router: a NAT add recomputes that router and its switches; a gateway chassis priority change nothing', () => {
+  const nb: Nb = emptySnapshot();
+  const engine = new NorthdEngine();
+  const gc: Row = { _uuid: uuid(), name: 'lr1-public-hv1', chassis_name: 'hv1', priority: 20, options: {}, external_ids: {} };
+  const lrpIn: Row = { _uuid: uuid(), name: 'lrp1', mac: '00:00:00:00:01:01', networks: ['10.0.1.1/24'], options: {} };
+  const lrpOut: Row = { _uuid: uuid(), name: 'lr1-public', mac: '00:00:00:00:ff:01', networks: ['172.16.0.1/24'], options: {}, gateway_chassis: [gc._uuid] };
+  const lr: Row = { _uuid: uuid(), name: 'lr1', ports: [lrpIn._uuid, lrpOut._uuid].sort(), nat: [], static_routes: [], policies: [], load_balancer: [], options: {} };
+  const rp1: Row = { _uuid: uuid(), name: 'ls1-lr1', type: 'router', addresses: ['router'], port_security: [], options: { 'router-port': 'lrp1' } };
+  const rp2: Row = { _uuid: uuid(), name: 'public-lr1', type: 'router', addresses: ['router'], port_security: [], options: { 'router-port': 'lr1-public' } };
+  const vms: Row[] = [];
+  for (let i = 1; i <= 10; i++) vms.push({ _uuid: uuid(), name: `vm${i}`, type: '', addresses: [`0a:00:00:00:01:${i.toString(16).padStart(2, '0')} 10.0.1.${i + 10}`], port_security: [], options: {} });
+  const ls1: Row = { _uuid: uuid(), name: 'ls1', ports: [rp1._uuid, ...vms.map((v) => v._uuid)].sort(), acls: [], load_balancer: [] };
+  const pub: Row = { _uuid: uuid(), name: 'public', ports: [rp2._uuid], acls: [], load_balancer: [] };
+  const b0 = clone(nb);
+  for (const [t, r] of [['Gateway_Chassis', gc], ['Logical_Router_Port', lrpIn], ['Logical_Router_Port', lrpOut], ['Logical_Router', lr], ['Logical_Switch_Port', rp1],
+    ['Logical_Switch_Port', rp2], ['Logical_Switch', ls1], ['Logical_Switch', pub], ...vms.map((v) => ['Logical_Switch_Port', v] as const)] as const) set(nb, t, r);
+  engine.apply(diff(b0, nb));
+  assert.equal(engine.portBindings.get('cr-lr1-public')?.type, 'chassisredirect');
+
+  // a distributed dnat_and_snat: the router, the attached switches' router ports (ARP for
+  // the NAT address, the NAT MAC's residence), the chassisredirect binding; no VM port
+  const b1 = clone(nb);
+  const nat: Row = { _uuid: uuid(), type: 'dnat_and_snat', external_ip: '172.16.0.11', logical_ip: '10.0.1.11', logical_port: ['vm1'], external_mac: ['0a:00:00:00:ff:0b'], options: {} };
+  set(nb, 'NAT', nat);
+  upd(nb, 'Logical_Router', nb.Logical_Router.get(lr._uuid) ?? lr, { nat: [nat._uuid] });
+  const r1 = engine.apply(diff(b1, nb));
+  assert.deepEqual(r1.recomputed, []);
+  assert.deepEqual([...engine.stats().units].sort(), [`lr:${lr._uuid}`, `ls:${ls1._uuid}`, `ls:${pub._uuid}`, `lsp:${rp1._uuid}`, `lsp:${rp2._uuid}`].sort());
+  assert.equal(engine.portBindings.get('cr-lr1-public')?.options['always-redirect'], undefined, 'distributed NAT: no always-redirect');
+  assert.equal(canonical(engine), canonical(compileFull(nb, keysOf(engine))));
+
+  // the gateway chassis' priority: nothing northd writes depends on it
+  const b2 = clone(nb);
+  upd(nb, 'Gateway_Chassis', gc, { priority: 5 });
+  const r2 = engine.apply(diff(b2, nb));
+  assert.deepEqual(r2.recomputed, []);
+  assert.deepEqual(engine.stats().units, []);
+  assert.equal(canonical(engine), canonical(compileFull(nb, keysOf(engine))));
+});

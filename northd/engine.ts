@@ -402,6 +402,10 @@ export class NorthdEngine implements SbContent {
       const row = this.model.nb.Logical_Switch.get(ls);
       if (row === undefined) continue;
       const routersChanged = old === undefined || JSON.stringify(old.routerPorts) !== JSON.stringify(info.routerPorts);
+      // other ports read only the routers' addresses (ARP resolve entries); router ports read
+      // all of it (NAT addresses and MACs, gateway port): a NAT change stays off VM ports
+      const addrs = (i: SwitchInfo): string => JSON.stringify(i.routerPorts.map((r) => [r.lsp, r.lr, r.lrpName, r.mac, r.v4, r.v6, r.lla]));
+      const addrsChanged = routersChanged && (old === undefined || addrs(old) !== addrs(info));
       const statefulChanged = old === undefined || old.hasStatefulAcl !== info.hasStatefulAcl || old.hasLbVip !== info.hasLbVip;
       const routerPortFacts = statefulChanged || old.hasL2Ports !== info.hasL2Ports || old.localnetPorts.join(' ') !== info.localnetPorts.join(' ');
       // a gateway port answers ARP only where it resides once its switch has a localnet port
@@ -412,7 +416,7 @@ export class NorthdEngine implements SbContent {
         const lsp = this.model.nb.Logical_Switch_Port.get(p);
         if (lsp === undefined) continue;
         const statefulPort = ['router', 'localnet', 'external'].includes(str(lsp, 'type')) || list(lsp, 'dhcpv4_options').length > 0 || list(lsp, 'dhcpv6_options').length > 0;
-        if (routersChanged || (routerPortFacts && statefulPort)) this.dirtyUnits.add(`lsp:${p}`);
+        if (addrsChanged || (routersChanged && str(lsp, 'type') === 'router') || (routerPortFacts && statefulPort)) this.dirtyUnits.add(`lsp:${p}`);
       }
       if (statefulChanged) {
         for (const a of list(row, 'acls')) this.dirtyUnits.add(`acl:${a}`);
