@@ -2,7 +2,7 @@
 // test: it needs ovn-central and takes minutes). Random NB snapshots (random-nb.ts ops) are
 // written into a private ovn-northd's NB as one OVSDB transaction, and its SB is compared
 // with loom's compileFull of the same rows, with the golden test's normalisations.
-//   node --import tsx northd/testdata/fuzz-ovn.ts [RUNS] [SEED] [router]
+//   node --import tsx northd/testdata/fuzz-ovn.ts [RUNS] [SEED] [router|all] [MAX_OPS]
 // Prints, per run, the flows only OVN wrote and the flows only loom wrote (first few).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -125,7 +125,8 @@ function ovnView(nb: Nb): View {
 const runs = Number(process.argv[2] ?? 5);
 const seed = Number(process.argv[3] ?? 1);
 const arb = process.argv[4] === 'router' ? routerOpArb : opArb;
-const samples = fc.sample(fc.array(arb, { minLength: 10, maxLength: 60 }), { numRuns: runs, seed });
+const maxLength = Number(process.argv[5] ?? 60);
+const samples = fc.sample(fc.array(arb, { minLength: 10, maxLength }), { numRuns: runs, seed });
 let clean = 0;
 for (const [k, ops] of samples.entries()) {
   const nb: Nb = emptySnapshot();
