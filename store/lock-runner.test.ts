@@ -86,3 +86,38 @@ test('two runners: one active, a steal stops it and fences its writes, the stand
   await (fenced.get('a') as Store).transact([{ op: 'insert', table: 'Logical_Switch', row: { name: 'a-again' } }]);
   assert.deepEqual((await local.select('Logical_Switch')).map((x) => x['name']).sort(), ['a-again', 'by-a']);
 });
+
+test('a service that fails to start gives the lock back and is tried again (after a growing pause) until it starts', { timeout: 30_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-lockrun-'));
+  const local = await SqliteStore.open(join(dir, 'nb.db'), nbSchema);
+  const server = await serveStore(local, '127.0.0.1', 0, { heartbeatMs: 0 });
+  const store = await RemoteStore.connect(server.url, { backoffMs: 10, maxBackoffMs: 50 });
+  let runner: LockRunner | undefined;
+  t.after(async () => {
+    await runner?.close();
+    await store.close();
+    await server.close();
+    await local.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  let attempts = 0;
+  const errors: unknown[] = [];
+  let started: () => void = () => undefined;
+  const up = new Promise<void>((r) => (started = r));
+  runner = await runWhileLocked(
+    store,
+    LOCK,
+    async () => {
+      attempts++;
+      if (attempts < 3) throw new LoomError({ code: 'unavailable', message: `attempt ${attempts}: the database is down` });
+      started();
+      return { close: async () => undefined };
+    },
+    { onError: (e) => errors.push(e), retryMs: 20 },
+  );
+  await up;
+  await runner.whenActive();
+  assert.equal(attempts, 3);
+  assert.equal(errors.length, 2);
+  assert.equal(runner.active(), true);
+});

@@ -26,6 +26,9 @@ export interface LockRunnerOptions {
   /** active: started with the lock; standby: waiting for it (at start and after a loss). */
   readonly onState?: (state: 'active' | 'standby', why: string) => void;
   readonly onError?: (e: unknown) => void;
+  /** Pause before asking again after the service failed to start; doubles per failure (default 500 ms, at most maxRetryMs = 30 s). */
+  readonly retryMs?: number;
+  readonly maxRetryMs?: number;
 }
 
 export interface LockRunner {
@@ -64,6 +67,8 @@ export async function runWhileLocked(store: RemoteStore, lock: string, start: (f
   /** Serialises starts and stops: one transition at a time, in order. */
   let chain: Promise<void> = Promise.resolve();
   let activeWaiters: (() => void)[] = [];
+  let failures = 0;
+  let retry: NodeJS.Timeout | undefined;
 
   const activate = (why: string): void => {
     chain = chain.then(async () => {
@@ -72,11 +77,19 @@ export async function runWhileLocked(store: RemoteStore, lock: string, start: (f
         service = await start(fencedStore(store, lock));
       } catch (e) {
         onError(e);
-        // Give the lock back so that another process can try; ask again behind it.
+        // Give the lock back so that another process can try, and ask again behind it
+        // after a pause (a database that is down must not make this spin).
         await store.unlock(lock).catch(onError);
-        if (!closed) void store.lock(lock).then((got) => got && activate('granted again after a failed start'), onError);
+        const pause = Math.min(options.maxRetryMs ?? 30_000, (options.retryMs ?? 500) * 2 ** failures++);
+        if (!closed) {
+          retry = setTimeout(() => {
+            retry = undefined;
+            if (!closed) void store.lock(lock).then((got) => got && activate('granted again after a failed start'), onError);
+          }, pause);
+        }
         return;
       }
+      failures = 0;
       options.onState?.('active', why);
       for (const w of activeWaiters.splice(0)) w();
     });
@@ -115,6 +128,7 @@ export async function runWhileLocked(store: RemoteStore, lock: string, start: (f
     whenActive: () => (service !== undefined ? Promise.resolve() : new Promise<void>((r) => activeWaiters.push(r))),
     close: async () => {
       closed = true;
+      if (retry) clearTimeout(retry);
       sub.unsubscribe();
       await chain;
       const s = service;
