@@ -154,6 +154,10 @@ struct Executor::Impl {
   uint64_t mf_version = 0;  // pipeline version + 1 the masks belong to
   MfRec rec;
   Counter mf_hits;
+  // Adaptive bypass, as for the EMC: with far more flows than segments (every packet a
+  // miss) recording costs more than it saves, so after a window with under 1/16 hits the
+  // cache is skipped for a while, then measured again.
+  uint32_t mf_window = 0, mf_window_hits = 0, mf_bypass = 0;
   uint64_t burst_start = 0;  // `packets` at begin_burst
   std::unique_ptr<uint8_t[]> scratch;  // kMaxCloneDepth * kMaxFrame
   Counter packets, lookups, emc_hits, outputs, packet_ins;
@@ -655,8 +659,18 @@ struct Executor::Impl {
         }
         return;
       }
+      if (mf_bypass > 0) {
+        --mf_bypass;
+        exec_table(st, t, 0);
+        return;
+      }
+      if (++mf_window == kEmcWindow) {
+        if (mf_window_hits < kEmcWindow / 16) mf_bypass = kEmcBypass;
+        mf_window = mf_window_hits = 0;
+      }
       if (const MfSeg* s = mf_find(t, st.key)) {
         mf_hits.inc();
+        ++mf_window_hits;
         if (!mf_replay(st, *s) || st.stopped) return;
         t = st.next_table;
         continue;

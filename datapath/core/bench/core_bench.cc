@@ -188,8 +188,9 @@ int main(int argc, char** argv) {
 
   Executor ex(core);
   NullSink ns;
-  auto run = [&](std::vector<Buf>& v, bool emc, const char* what) {
+  auto run = [&](std::vector<Buf>& v, bool emc, const char* what, bool flow_cache = true) {
     ex.set_emc_enabled(emc);
+    ex.set_flow_cache_enabled(flow_cache);
     const size_t mask = v.size() - 1;
     for (size_t i = 0; i < 4096; ++i) {  // warm the cache
       ex.begin_burst(1);
@@ -211,12 +212,15 @@ int main(int argc, char** argv) {
     }
     const double dt = (now_ns() - t1) / iters;
     const ExecStats s1 = ex.stats();
-    std::printf("%s %6.1f ns/pkt (EMC hit rate %.1f%%)\n", what, dt,
-                100.0 * static_cast<double>(s1.emc_hits - s0.emc_hits) / static_cast<double>(s1.lookups - s0.lookups));
+    std::printf("%s %6.1f ns/pkt (EMC hit rate %.1f%%, flow cache hits %.1f%%)\n", what, dt,
+                100.0 * static_cast<double>(s1.emc_hits - s0.emc_hits) / static_cast<double>(s1.lookups - s0.lookups),
+                100.0 * static_cast<double>(s1.flow_cache_hits - s0.flow_cache_hits) / static_cast<double>(s1.packets - s0.packets));
   };
-  run(hot, true, "executor, 64 flows, EMC hit:        ");
-  run(cold, true, "executor, 65536 flows, EMC on:      ");
-  run(cold, false, "executor, 65536 flows, EMC off:     ");
+  run(hot, true, "executor, 64 flows, caches on:      ");
+  run(hot, true, "executor, 64 flows, EMC only:       ", false);
+  run(cold, true, "executor, 65536 flows, caches on:   ");
+  run(cold, true, "executor, 65536 flows, EMC only:    ", false);
+  run(cold, false, "executor, 65536 flows, no caches:   ", false);
 
   // Conntrack: 10,000 established UDP connections, then lookups of established packets.
   Conntrack ct;
