@@ -11,12 +11,14 @@
 //   acl_add_ms       the same for one ACL on a port group
 //   northd_*_batch_ms  northd's own share: NB change in → SB transaction committed
 //   lflows           SB Logical_Flow rows;  rss_mb: this process (NB+SB stores included)
+//   rss_after_gc_mb  the same after a full collection (run node with --expose-gc, else NaN);
+//   peak_rss_mb      the process's peak RSS (the first size run's peak stays for later ones)
 // --services (--both: in process, then services): nbdb and sbdb as separate processes (HTTP/WS, RemoteStore); rss_mb is then
 // northd's own process (plus the bench's two clients), comparable to ovn-northd's RSS.
 // Timings are wall clock on a shared 2-core machine: compare ratios within one run.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateNbTxn } from '../../nbdb/validate.js';
 import { compileFull } from '../../northd/compile.js';
@@ -38,7 +40,16 @@ const opt = (f: string, d: string): string => {
 };
 const sizes = opt('--ports', '1000,10000').split(',').map(Number);
 
-interface Result { ports: number; full: number; compileOnly: number; portAdd: number; aclAdd: number; portAddNorthd: number; aclAddNorthd: number; lflows: number; rss: number }
+interface Result { ports: number; full: number; compileOnly: number; portAdd: number; aclAdd: number; portAddNorthd: number; aclAddNorthd: number; lflows: number; rss: number; rssGc: number; peak: number }
+
+/** RSS after a full collection (node --expose-gc), else NaN: what the process holds, not what V8 has yet to give back. */
+function rssAfterGc(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) return NaN;
+  gc();
+  gc();
+  return process.memoryUsage().rss / 1048576;
+}
 
 async function measure(ports: number, services: boolean): Promise<Result> {
   const tenants = Math.max(1, Math.floor(ports / 100));
@@ -69,12 +80,6 @@ async function measure(ports: number, services: boolean): Promise<Result> {
     }
     await nb.transact([{ op: 'insert', table: 'NB_Global', row: {} }]);
     for (let t = 1; t <= tenants; t++) await nb.transact(tenantOps(t, per));
-
-    const snap = emptySnapshot();
-    for (const t of NB_TABLES) for (const r of await nb.select(t)) snap[t].set(r._uuid, r);
-    const c0 = performance.now();
-    compileFull(snap);
-    const compileOnly = performance.now() - c0;
 
     // every step waits as `ovn-nbctl --wait=sb` does: bump NB_Global.nb_cfg in the same
     // transaction, wait until northd reports NB_Global.sb_cfg >= it
@@ -113,7 +118,16 @@ async function measure(ports: number, services: boolean): Promise<Result> {
     const aclAddNorthd = northd.stats().lastBatch?.ms ?? NaN;
     const sbFlows = (await sb.select('Logical_Flow')).length;
     if (sbFlows !== northd.stats().logicalFlows) throw new Error(`SB holds ${sbFlows} flows, northd ${northd.stats().logicalFlows}`);
-    return { ports, full, compileOnly, portAdd, aclAdd, portAddNorthd, aclAddNorthd, lflows, rss: process.memoryUsage().rss / 1048576 };
+    const rss = process.memoryUsage().rss / 1048576;
+    const rssGc = rssAfterGc();
+    const peak = process.resourceUsage().maxRSS / 1024;
+    // the pure compiler last, so its copy of NB does not count in northd's memory
+    const snap = emptySnapshot();
+    for (const t of NB_TABLES) for (const r of await nb.select(t)) snap[t].set(r._uuid, r);
+    const c0 = performance.now();
+    compileFull(snap);
+    const compileOnly = performance.now() - c0;
+    return { ports, full, compileOnly, portAdd, aclAdd, portAddNorthd, aclAddNorthd, lflows, rss, rssGc, peak };
   } finally {
     for (const c of closers) await c().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
@@ -133,10 +147,13 @@ function ref(ports: number): { full: number; portAdd: number; aclAdd: number; lf
 }
 
 const f = (n: number): string => n.toFixed(n < 100 ? 1 : 0);
+// what this process held before any work (node + the tsx loader, ~30 MB over plain node):
+// a northd started from the built CLI does not carry the loader
+console.log(`bench baseline_rss_mb=${f(process.memoryUsage().rss / 1048576)} (node ${process.version}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
 for (const ports of sizes) {
   for (const services of flag('--both') ? [false, true] : flag('--services') ? [true] : [false]) {
     const r = await measure(ports, services);
-    console.log(`loom-northd${services ? '-services' : ''} ports=${r.ports} full_compile_ms=${f(r.full)} compile_only_ms=${f(r.compileOnly)} port_add_ms=${f(r.portAdd)} acl_add_ms=${f(r.aclAdd)} northd_port_batch_ms=${f(r.portAddNorthd)} northd_acl_batch_ms=${f(r.aclAddNorthd)} lflows=${r.lflows} rss_mb=${f(r.rss)}`);
+    console.log(`loom-northd${services ? '-services' : ''} ports=${r.ports} full_compile_ms=${f(r.full)} compile_only_ms=${f(r.compileOnly)} port_add_ms=${f(r.portAdd)} acl_add_ms=${f(r.aclAdd)} northd_port_batch_ms=${f(r.portAddNorthd)} northd_acl_batch_ms=${f(r.aclAddNorthd)} lflows=${r.lflows} rss_mb=${f(r.rss)} rss_after_gc_mb=${f(r.rssGc)} peak_rss_mb=${f(r.peak)}`);
     if (flag('--ref') && !services) {
       const o = ref(ports);
       if (o !== null) {
