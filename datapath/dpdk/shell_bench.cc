@@ -89,10 +89,15 @@ void udp_frame(uint8_t* p) {
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "l2";
-  const uint64_t want = argc > 2 ? std::stoull(argv[2]) : 200000;
+  // vhost DIR: the l2 rules between two vhost-user server ports DIR/vhu0 and DIR/vhu1; a
+  // peer (dpdk-testpmd with virtio-user, bench/datapath's source) is started by the caller.
+  const bool vhost = mode == "vhost";
+  const std::string vhost_dir = vhost && argc > 2 ? argv[2] : "";
+  const int nidx = vhost ? 3 : 2;
+  const uint64_t want = argc > nidx ? std::stoull(argv[nidx]) : 200000;
   // check: the l2 rules with 64 hostile frames among the 512 (test/datapath-shell.test.ts).
-  if (mode != "l2" && mode != "aclct" && mode != "check") {
-    std::fprintf(stderr, "usage: loom_shell_bench l2|aclct|check [packets]\n");
+  if ((mode != "l2" && mode != "aclct" && mode != "check" && !vhost) || (vhost && vhost_dir.empty())) {
+    std::fprintf(stderr, "usage: loom_shell_bench l2|aclct|check [packets] | vhost DIR [packets]\n");
     return 2;
   }
   const bool check = mode == "check";
@@ -106,16 +111,16 @@ int main(int argc, char** argv) {
   rte_ring* r0 = rte_ring_create("lsb_r0", 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
   rte_ring* r1 = rte_ring_create("lsb_r1", 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
   if (!r0 || !r1) { std::fprintf(stderr, "rings: %s\n", rte_strerror(rte_errno)); return 1; }
-  const dp::PortInfo a = d.add_ring_port("a", r0, r1);
-  const dp::PortInfo b = d.add_ring_port("b", r1, r0);
+  const dp::PortInfo a = vhost ? d.add_port("a", dp::PortType::kVhostUser, vhost_dir + "/vhu0") : d.add_ring_port("a", r0, r1);
+  const dp::PortInfo b = vhost ? d.add_port("b", dp::PortType::kVhostUser, vhost_dir + "/vhu1") : d.add_ring_port("b", r1, r0);
   Core core;
   BuildError err;
   if (!core.apply(rules(mode == "aclct", a.id, b.id), err)) {  // check: the l2 rules
     std::fprintf(stderr, "rules: %s %s\n", err.code.c_str(), err.message.c_str());
     return 1;
   }
-  // Seed both directions before the worker starts.
-  for (int i = 0; i < 512; ++i) {
+  // Seed both directions before the worker starts (vhost: the peer seeds).
+  for (int i = 0; i < (vhost ? 0 : 512); ++i) {
     rte_mbuf* m = rte_pktmbuf_alloc(d.pool());
     char* data = m ? rte_pktmbuf_append(m, 64) : nullptr;
     if (!data) return 1;
@@ -142,6 +147,8 @@ int main(int argc, char** argv) {
   d.start_workers([&core, &fwd](unsigned) { return std::make_unique<dp::CoreWorkerPipeline>(core, &fwd); });
   uint64_t tx = 0;
   dp::Stats s;
+  if (vhost) std::printf("ready\n");
+  std::fflush(stdout);
   for (int polls = 0; polls < 600000 && tx < want; ++polls) {  // at most ~10 min
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     s = d.stats();
