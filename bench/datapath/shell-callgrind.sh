@@ -13,7 +13,7 @@ make -s -C datapath/addon shell-bench LOOM_CORE_LIB="$PWD/datapath/build/core-sh
 B=datapath/build/loom_shell_bench
 OUT=$(mktemp -d /tmp/loom-shell-cg.XXXXXX)
 TP_PID=
-cleanup() { [ -n "$TP_PID" ] && kill "$TP_PID" 2>/dev/null; rm -rf "$OUT"; }
+cleanup() { [ -n "$TP_PID" ] && kill "$TP_PID" 2>/dev/null; rm -rf "$OUT" "/var/run/dpdk/loom-shell-cg-$$"; }
 trap cleanup EXIT
 CG=(valgrind --tool=callgrind --fair-sched=yes --callgrind-out-file="$OUT/cg" --toggle-collect='loom::dp::Datapath::worker_loop*')
 if [ "$KIND" = ring ]; then
