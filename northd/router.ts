@@ -12,8 +12,8 @@
 // addresses are written by switch.ts (they belong to the port's unit).
 // Reads: NbModel. Called by engine.ts. Never: reads anything but its arguments.
 // Not modelled yet (logged in the issue notes): IPv6 NAT, stateless NAT and allowed/
-// exempted_ext_ips, redirect-type=bridged, reside-on-redirect-chassis, load balancers on
-// more than the first gateway port, LB health checks/affinity/force_snat options, multi-
+// exempted_ext_ips, redirect-type=bridged, reside-on-redirect-chassis, which gateway port
+// balances when there are several (loom: the first by name; OVN: by UUID), LB health checks/affinity/force_snat options, multi-
 // nexthop (ECMP) reroute policies, RA rdnss/dnssl/route_info, gateway_mtu (chk_pkt_len).
 
 import type { Row, Uuid } from '../store/types.js';
@@ -556,7 +556,8 @@ function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: 
       const backends = (vips[vip] ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '').join(',');
       b.add(dp, 'lr_in_defrag', 100, `ip && ${fam}.dst == ${v.ip}`, 'ct_dnat;', ref);
       const l4 = v.port !== null ? ` && ${proto} && ${proto}.dst == ${v.port}` : '';
-      // distributed router: on the (first) gateway port's chassis; replies are un-DNATed there
+      // distributed router: on the first gateway port's chassis (OVN takes the first in its
+      // own, UUID, order; loom the first by name); replies are un-DNATed there
       const gwp = gw ? undefined : dgps[0];
       b.add(dp, 'lr_in_dnat', v.port !== null ? 120 : 110, `ct.new && !ct.rel && ${fam} && ${fam}.dst == ${v.ip}${l4}${gwp?.resident ?? ''}`,
         backends === '' ? 'drop;' : `ct_lb_mark(backends=${backends});`, ref);
@@ -566,9 +567,7 @@ function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: 
           if (bk === null) return null;
           return bk.port !== null ? `(${fam}.src == ${bk.ip} && ${proto}.src == ${bk.port})` : `(${fam}.src == ${bk.ip})`;
         }).filter((x): x is string => x !== null);
-        for (const p of dgps) {
-          b.add(dp, 'lr_out_undnat', 120, `${fam} && (${srcs.join(' || ')}) && outport == ${q(p.name)}${p.resident}`, 'ct_dnat_in_czone;', ref);
-        }
+        b.add(dp, 'lr_out_undnat', 120, `${fam} && (${srcs.join(' || ')}) && outport == ${q(gwp.name)}${gwp.resident}`, 'ct_dnat_in_czone;', ref);
       }
     }
   }

@@ -180,7 +180,11 @@ export function applyOp(nb: Nb, op: Op): void {
       const lrNet = lr === undefined ? undefined : nb.Logical_Router_Port.get(list(lr, 'ports')[0] ?? '');
       const inNet = lrNet === undefined ? `10.0.${op.a % 4}.` : `${(list(lrNet, 'networks')[0] ?? '10.0.0.1/24').split('.').slice(0, 3).join('.')}.`;
       const vip = op.b % 2 === 0 ? `${inNet}${200 + (op.c % 50)}` : `10.0.9.${(op.b % 200) + 1}`;
-      const lb: Row = { _uuid: uuid(), name: `lb${n}`, vips: { [`${vip}:80`]: `${ip}:8080` }, protocol: op.c % 2 ? 'tcp' : 'udp', options: {} };
+      // sometimes two backends, sometimes a VIP without a port (then backends without ports too)
+      const ip2 = `10.0.${op.c % 4}.${(op.a % 250) + 1}`;
+      const noPort = op.a % 5 === 0;
+      const backends = noPort ? (op.b % 3 ? `${ip},${ip2}` : ip) : op.b % 3 ? `${ip}:8080,${ip2}:8080` : `${ip}:8080`;
+      const lb: Row = { _uuid: uuid(), name: `lb${n}`, vips: { [noPort ? vip : `${vip}:80`]: backends }, protocol: op.c % 2 ? 'tcp' : 'udp', options: {} };
       set(nb, 'Load_Balancer', lb);
       if (lr !== undefined) upd(nb, 'Logical_Router', lr, { load_balancer: [...list(lr, 'load_balancer'), lb._uuid].sort() });
       else upd(nb, 'Logical_Switch', ls, { load_balancer: [...list(ls, 'load_balancer'), lb._uuid].sort() });
