@@ -135,7 +135,7 @@ function shTree(): { dir: string; sh(argv: string[], env?: NodeJS.ProcessEnv, vi
   copyFileSync(join(root, 'bin', 'package.json'), join(dir, 'bin', 'package.json'));
   writeFileSync(
     join(dir, 'bin', 'loom.js'),
-    "process.stdout.write(JSON.stringify({ argv: process.argv.slice(2), ca: process.env.NODE_EXTRA_CA_CERTS ?? null })); process.exitCode = 4;\n",
+    "process.stdout.write(JSON.stringify({ argv: process.argv.slice(2), exec: process.execArgv, ca: process.env.NODE_EXTRA_CA_CERTS ?? null })); process.exitCode = 4;\n",
   );
   const sh = (argv: string[], env: NodeJS.ProcessEnv = {}, via = join(dir, 'bin', 'loom')) => {
     const base: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: '/dev/null' };
@@ -159,6 +159,12 @@ test('bin/loom: argv reaches node byte for byte, with its exit status, also thro
   symlinkSync('../../bin/loom', join(dir, 'node_modules', '.bin', 'loom'));
   const l = sh(['ls-list'], {}, join(dir, 'node_modules', '.bin', 'loom'));
   assert.deepEqual(JSON.parse(l.out).argv, ['ls-list']);
+  // Node flags: none for a command; a larger young generation for the long-lived ones.
+  assert.deepEqual(JSON.parse(l.out).exec, []);
+  for (const argv of [['nbdb', '--db', 'x.db'], ['sbdb', '--db', 'y.db'], ['--detach']]) {
+    const d = JSON.parse(sh(argv).out) as { argv: string[]; exec: string[] };
+    assert.deepEqual([d.argv, d.exec], [argv, ['--max-semi-space-size=32']]);
+  }
 });
 
 test('bin/loom: NODE_EXTRA_CA_CERTS is dropped unless an https URL is in argv, LOOM_NB or LOOM_SB', (t) => {

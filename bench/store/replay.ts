@@ -67,7 +67,8 @@ interface Proc {
 }
 
 async function startNbdb(dir: string): Promise<Proc & { url: string }> {
-  const child = spawn(process.execPath, [LOOM_JS, 'nbdb', '--db', join(dir, 'nb.db'), '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // As users start it (bin/loom execs node, so the pid is node's).
+  const child = spawn(LOOM, ['nbdb', '--db', join(dir, 'nb.db'), '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(() => reject(new Error(`nbdb did not start: ${buf}`)), 30_000);
