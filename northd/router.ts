@@ -17,11 +17,11 @@
 // nexthop (ECMP) reroute policies, RA rdnss/dnssl/route_info, gateway_mtu (chk_pkt_len).
 
 import type { Row, Uuid } from '../store/types.js';
-import { ipv4InNetwork, macToLla, parseIpv4, parseNetwork, solicitedNode, type Network4, type Network6 } from './addr.js';
+import { ipv4InNetwork, macToLla, parseIpv4, parseIpv6, parseNetwork, solicitedNode, type Network4, type Network6 } from './addr.js';
 import type { LflowBuilder, NbRef } from './lflow.js';
 import { isDgp, type NbModel } from './model.js';
 import { list, map, str } from './nb.js';
-import { arpResolveEntry, parseVip } from './switch.js';
+import { arpResolveEntry, nd6ResolveEntry, parseVip } from './switch.js';
 
 const q = (s: string): string => JSON.stringify(s);
 
@@ -186,7 +186,10 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
       }
     }
     const v6s = [...p.v6.map((n) => n.addr), p.lla];
-    b.add(dp, 'lr_in_ip_input', 60, `ip6.dst == {${v6s.join(', ')}}`, 'drop;', ref);
+    const own6 = v6s.filter((a) => !natOwned.has(a));
+    if (own6.length > 0) b.add(dp, 'lr_in_ip_input', 60, `ip6.dst == {${own6.join(', ')}}`, 'drop;', ref);
+    const natted6 = v6s.filter((a) => natOwned.has(a));
+    if (natted6.length > 0) b.add(dp, 'lr_in_arp_resolve', 2, `ip6.dst == {${natted6.join(', ')}}`, 'drop;', ref);
     b.add(dp, 'lr_in_ip_input', 90, `${v6s.length === 1 ? `ip6.dst == ${v6s[0]}` : `ip6.dst == {${v6s.join(', ')}}`} && icmp6.type == 128 && icmp6.code == 0`,
       'ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 129; flags.loopback = 1; next; ', ref);
     for (const n of p.v6) {
@@ -231,19 +234,17 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
       const type = str(nat, 'type');
       const ext = str(nat, 'external_ip');
       const logical = str(nat, 'logical_ip');
-      if (parseIpv4(ext) === null) continue;
+      const fam = natFamily(ext);
+      if (fam === null) continue;
       extIps.add(ext);
       if (str(nat, 'gateway_port') !== '') continue; // names a gateway port a gateway router cannot have
       if (type === 'snat' || type === 'dnat_and_snat') {
-        b.add(dp, 'lr_in_unsnat', 90, `ip && ip4.dst == ${ext}`, 'ct_snat;', ref);
-        const net = parseNetwork(logical.includes('/') ? logical : `${logical}/32`)?.v4;
-        if (net !== undefined) {
-          const src = net.plen === 32 ? net.addr : `${net.network}/${net.plen}`;
-          b.add(dp, 'lr_out_snat', net.plen + 1, `ip && ip4.src == ${src} && (!ct.trk || !ct.rpl)`, `ct_snat(${ext});`, ref);
-        }
+        b.add(dp, 'lr_in_unsnat', 90, `ip && ${fam.f}.dst == ${ext}`, 'ct_snat;', ref);
+        const net = natLogical(logical, fam.host);
+        if (net !== null) b.add(dp, 'lr_out_snat', net.plen + 1, `ip && ${fam.f}.src == ${net.text} && (!ct.trk || !ct.rpl)`, `ct_snat(${ext});`, ref);
       }
       if (type === 'dnat' || type === 'dnat_and_snat') {
-        b.add(dp, 'lr_in_dnat', 100, `ip && ip4.dst == ${ext}`, `flags.loopback = 1; ct_dnat(${logical});`, ref);
+        b.add(dp, 'lr_in_dnat', 100, `ip && ${fam.f}.dst == ${ext}`, `flags.loopback = 1; ct_dnat(${logical});`, ref);
       }
     }
     for (const ext of [...extIps].sort()) natArpReply(b, dp, ext);
@@ -251,7 +252,7 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
   if (!gw) {
     // every router port answers ARP for the NAT addresses, even where the rules themselves
     // do not compile (no gateway port, or an ambiguous one)
-    const exts = new Set(nats.map((n) => str(n, 'external_ip')).filter((e) => parseIpv4(e) !== null));
+    const exts = new Set(nats.map((n) => str(n, 'external_ip')).filter((e) => natFamily(e) !== null));
     for (const ext of [...exts].sort()) natArpReply(b, dp, ext);
   }
 
@@ -363,10 +364,32 @@ function admit(b: LflowBuilder, dp: Uuid, mac: string, port: string, resident: s
   b.add(dp, 'lr_in_admission', 50, `eth.dst == ${mac} && inport == ${q(port)}${resident}`, `xreg0[0..47] = ${routerMac}; next;`, ref);
 }
 
-/** ARP for a NAT external address, from any port. */
+/** ARP (ND for IPv6) for a NAT external address, from any port. */
 function natArpReply(b: LflowBuilder, dp: Uuid, ext: string, ref?: NbRef): void {
+  if (natFamily(ext)?.f === 'ip6') {
+    b.add(dp, 'lr_in_ip_input', 90, natNdMatch(ext), natNdReply('xreg0[0..47]'), ref);
+    return;
+  }
   b.add(dp, 'lr_in_ip_input', 90, `arp.op == 1 && arp.tpa == ${ext}`,
     'eth.dst = eth.src; eth.src = xreg0[0..47]; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = xreg0[0..47]; arp.tpa <-> arp.spa; outport = inport; flags.loopback = 1; output;', ref);
+}
+
+const natNdMatch = (ext: string): string => `ip6.dst == {${ext}, ${solicitedNode(ext)}} && nd_ns && nd.target == ${ext}`;
+const natNdReply = (mac: string): string => `nd_na { eth.src = ${mac}; ip6.src = nd.target; nd.tll = ${mac}; outport = inport; flags.loopback = 1; output; };`;
+
+/** The family facts of a NAT address: match prefix, next-hop register, host prefix length. */
+function natFamily(ip: string): { f: 'ip4' | 'ip6'; reg: 'reg0' | 'xxreg0'; host: number } | null {
+  if (parseIpv4(ip) !== null) return { f: 'ip4', reg: 'reg0', host: 32 };
+  if (parseIpv6(ip) !== null) return { f: 'ip6', reg: 'xxreg0', host: 128 };
+  return null;
+}
+
+/** A NAT rule's logical side as match text (a host address, or network/plen) and its length. */
+function natLogical(logical: string, host: number): { text: string; plen: number } | null {
+  const p = parseNetwork(logical.includes('/') ? logical : `${logical}/${host}`);
+  const n = p?.v4 ?? p?.v6;
+  if (n === undefined) return null;
+  return { text: n.plen === host ? n.addr : `${n.network}/${n.plen}`, plen: n.plen };
 }
 
 /**
@@ -407,13 +430,20 @@ function buildDistributedNat(b: LflowBuilder, dp: Uuid, nats: readonly Row[], dg
   for (const nat of nats) {
     const ext = str(nat, 'external_ip');
     const port = natArpPort(nat, dgps);
-    if (parseIpv4(ext) === null || port === undefined || port.cr === null || arpDone.has(ext)) continue;
+    const fam = natFamily(ext);
+    if (fam === null || port === undefined || port.cr === null || arpDone.has(ext)) continue;
     arpDone.add(ext);
     const ref = { table: 'NAT', uuid: nat._uuid };
     const qp = q(port.name);
     const d = distributedNat(nat);
     const mac = d !== null ? d.mac : 'xreg0[0..47]';
-    b.add(dp, 'lr_in_ip_input', 92, `inport == ${qp} && arp.op == 1 && arp.tpa == ${ext} && is_chassis_resident(${q(d !== null ? d.lport : port.cr)})`,
+    const where = `is_chassis_resident(${q(d !== null ? d.lport : port.cr)})`;
+    if (fam.f === 'ip6') {
+      b.add(dp, 'lr_in_ip_input', 92, `inport == ${qp} && ${natNdMatch(ext)} && ${where}`, natNdReply(mac), ref);
+      b.add(dp, 'lr_in_ip_input', 91, `inport == ${qp} && ${natNdMatch(ext)}`, 'drop;', ref);
+      continue;
+    }
+    b.add(dp, 'lr_in_ip_input', 92, `inport == ${qp} && arp.op == 1 && arp.tpa == ${ext} && ${where}`,
       `eth.dst = eth.src; eth.src = ${mac}; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = ${mac}; arp.tpa <-> arp.spa; outport = inport; flags.loopback = 1; output;`, ref);
     b.add(dp, 'lr_in_ip_input', 91, `inport == ${qp} && arp.op == 1 && arp.tpa == ${ext}`, 'drop;', ref);
   }
@@ -424,7 +454,9 @@ function buildDistributedNat(b: LflowBuilder, dp: Uuid, nats: readonly Row[], dg
     const ext = str(nat, 'external_ip');
     const logical = str(nat, 'logical_ip');
     const gwp = natGatewayPort(nat, dgps);
-    if (parseIpv4(ext) === null || gwp === undefined || gwp.cr === null) continue;
+    const fam = natFamily(ext);
+    if (fam === null || gwp === undefined || gwp.cr === null) continue;
+    const f = fam.f;
     const qp = q(gwp.name);
     const d = distributedNat(nat);
     const resident = d !== null ? `is_chassis_resident(${q(d.lport)})` : `is_chassis_resident(${q(gwp.cr)})`;
@@ -433,35 +465,35 @@ function buildDistributedNat(b: LflowBuilder, dp: Uuid, nats: readonly Row[], dg
     const snat = type === 'snat' || type === 'dnat_and_snat';
     const dnat = type === 'dnat' || type === 'dnat_and_snat';
     // east/west traffic SNATed on the gateway port comes back in through it: not "from us"
-    if (type === 'snat') b.add(dp, 'lr_in_ip_input', 120, `inport == ${qp} && ip4.src == ${ext}`, 'next;', ref);
+    if (type === 'snat') b.add(dp, 'lr_in_ip_input', 120, `inport == ${qp} && ${f}.src == ${ext}`, 'next;', ref);
     if (snat) {
-      b.add(dp, 'lr_in_unsnat', 100, `ip && ip4.dst == ${ext} && inport == ${qp} && flags.loopback == 0${onGw}`, 'ct_snat_in_czone;', ref);
-      b.add(dp, 'lr_in_unsnat', 100, `ip && ip4.dst == ${ext} && inport == ${qp} && flags.loopback == 1 && flags.use_snat_zone == 1${onGw}`, 'ct_snat;', ref);
-      const net = parseNetwork(logical.includes('/') ? logical : `${logical}/32`)?.v4;
-      if (net !== undefined) {
-        const src = net.plen === 32 ? net.addr : `${net.network}/${net.plen}`;
+      b.add(dp, 'lr_in_unsnat', 100, `ip && ${f}.dst == ${ext} && inport == ${qp} && flags.loopback == 0${onGw}`, 'ct_snat_in_czone;', ref);
+      b.add(dp, 'lr_in_unsnat', 100, `ip && ${f}.dst == ${ext} && inport == ${qp} && flags.loopback == 1 && flags.use_snat_zone == 1${onGw}`, 'ct_snat;', ref);
+      const net = natLogical(logical, fam.host);
+      if (net !== null) {
         // +128: distributed-router SNAT ranks above the gateway-router range
         const prio = net.plen + 1 + 128;
-        const m = `ip && ip4.src == ${src} && outport == ${qp} && ${resident}`;
+        const m = `ip && ${f}.src == ${net.text} && outport == ${qp} && ${resident}`;
         b.add(dp, 'lr_out_snat', prio, m, `${setMac}ct_snat_in_czone(${ext});`, ref);
         b.add(dp, 'lr_out_snat', prio + 1, `${m} && reg9[4] == 1`, `${setMac}reg9[4] = 0; ct_snat(${ext});`, ref);
       }
     }
     if (dnat) {
-      b.add(dp, 'lr_in_dnat', 100, `ip && ip4.dst == ${ext} && inport == ${qp}${onGw}`, `ct_dnat_in_czone(${logical});`, ref);
-      b.add(dp, 'lr_out_undnat', 100, `ip && ip4.src == ${logical} && outport == ${qp}${onGw}`, `${setMac}ct_dnat_in_czone;`, ref);
+      b.add(dp, 'lr_in_dnat', 100, `ip && ${f}.dst == ${ext} && inport == ${qp}${onGw}`, `ct_dnat_in_czone(${logical});`, ref);
+      b.add(dp, 'lr_out_undnat', 100, `ip && ${f}.src == ${logical} && outport == ${qp}${onGw}`, `${setMac}ct_dnat_in_czone;`, ref);
     }
     if (d !== null) {
-      b.add(dp, 'lr_in_gw_redirect', 100, `ip4.src == ${logical} && outport == ${qp} && ${resident}`, `eth.src = ${d.mac}; reg1 = ${ext}; next;`, ref);
+      b.add(dp, 'lr_in_gw_redirect', 100, `${f}.src == ${logical} && outport == ${qp} && ${resident}`, `eth.src = ${d.mac}; ${f === 'ip6' ? 'xxreg1' : 'reg1'} = ${ext}; next;`, ref);
       admit(b, dp, d.mac, gwp.name, ` && ${resident}`, gwp.mac, ref);
     }
-    b.add(dp, 'lr_out_chk_dnat_local', 50, `ip && ip4.dst == ${ext} && ${resident}`, 'reg9[4] = 1; next;', ref);
-    b.add(dp, 'lr_out_egr_loop', 100, `ip4.dst == ${ext} && outport == ${qp} && ${resident}`, EGR_LOOP, ref);
+    b.add(dp, 'lr_out_chk_dnat_local', 50, `ip && ${f}.dst == ${ext} && ${resident}`, 'reg9[4] = 1; next;', ref);
+    b.add(dp, 'lr_out_egr_loop', 100, `${f}.dst == ${ext} && outport == ${qp} && ${resident}`, EGR_LOOP, ref);
     if (hairpinDone.has(ext)) continue;
     hairpinDone.add(ext);
     // hairpin to an external address through the gateway port itself
-    b.add(dp, 'lr_in_arp_resolve', 150, `inport == ${qp} && outport == ${qp} && ip4.dst == ${ext}`, 'drop;', ref);
-    arpResolveEntry(b, dp, gwp.name, ext, d !== null ? d.mac : gwp.mac, ref);
+    b.add(dp, 'lr_in_arp_resolve', 150, `inport == ${qp} && outport == ${qp} && ${f}.dst == ${ext}`, 'drop;', ref);
+    if (f === 'ip6') nd6ResolveEntry(b, dp, gwp.name, ext, d !== null ? d.mac : gwp.mac, ref);
+    else arpResolveEntry(b, dp, gwp.name, ext, d !== null ? d.mac : gwp.mac, ref);
   }
 }
 

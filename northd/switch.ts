@@ -248,11 +248,12 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
     const toRouter = info.hasL2Ports ? `clone {outport = ${qn}; output; }; outport = "_MC_flood_l2"; output;` : `outport = ${qn}; output;`;
     for (const n of rp.v4) arpResponder(b, dp, qn, rp.mac, n.addr, ref);
     // the router's own addresses and the external addresses of its DNAT entries
-    for (const ip of new Set([...rp.v4.map((n) => n.addr), ...rp.natIps])) {
+    for (const ip of new Set([...rp.v4.map((n) => n.addr), ...rp.natIps.filter((x) => !x.includes(':'))])) {
       b.add(dp, 'ls_in_l2_lkup', 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`, toRouter, ref);
     }
-    for (const ip6 of [...rp.v6.map((n) => n.addr), rp.lla]) {
-      ndResponder(b, dp, qn, rp.mac, ip6, 'nd_na_router', ref);
+    const own6 = [...rp.v6.map((n) => n.addr), rp.lla];
+    for (const ip6 of own6) ndResponder(b, dp, qn, rp.mac, ip6, 'nd_na_router', ref);
+    for (const ip6 of new Set([...own6, ...rp.natIps.filter((x) => x.includes(':'))])) {
       b.add(dp, 'ls_in_l2_lkup', 80, `flags[1] == 0 && nd_ns && nd.target == ${ip6}`, toRouter, ref);
     }
     if (info.hasL2Ports) {
@@ -274,7 +275,7 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
     for (const other of info.routerPorts) {
       if (other.lrp === rp.lrp) continue;
       if (rp.v4.length > 0) arpResolveEntry(b, other.lr, other.lrpName, set(rp.v4.map((n) => n.addr)), rp.mac, ref);
-      b.add(other.lr, 'lr_in_arp_resolve', 100, `outport == ${q(other.lrpName)} && xxreg0 == ${set([...rp.v6.map((n) => n.addr), rp.lla])}`, `eth.dst = ${rp.mac}; next;`, ref);
+      nd6ResolveEntry(b, other.lr, other.lrpName, set([...rp.v6.map((n) => n.addr), rp.lla]), rp.mac, ref);
     }
     return;
   }
@@ -323,6 +324,11 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
 /** A static ARP entry on a router: IPv4 next hop `ip` out of `port` is at `mac`. */
 export function arpResolveEntry(b: LflowBuilder, lr: string, port: string, ip: string, mac: string, ref: NbRef): void {
   b.add(lr, 'lr_in_arp_resolve', 100, `outport == ${q(port)} && reg0 == ${ip}`, `eth.dst = ${mac}; next;`, ref);
+}
+
+/** A static ND entry on a router: IPv6 next hop `ip6` out of `port` is at `mac`. */
+export function nd6ResolveEntry(b: LflowBuilder, lr: string, port: string, ip6: string, mac: string, ref: NbRef): void {
+  b.add(lr, 'lr_in_arp_resolve', 100, `outport == ${q(port)} && xxreg0 == ${ip6}`, `eth.dst = ${mac}; next;`, ref);
 }
 
 /** DHCPv4 for one port address (OVN build_dhcpv4_action): offer, renew, response. */
@@ -446,9 +452,7 @@ function routerArpEntries(b: LflowBuilder, info: SwitchInfo, mac: string, v4: re
       if (rp.v4.some((n) => ipv4InNetwork(ip, n))) arpResolveEntry(b, rp.lr, rp.lrpName, ip, mac, ref);
     }
     for (const ip6 of v6) {
-      if (rp.v6.some((n) => ipv6InNetwork(ip6, n))) {
-        b.add(rp.lr, 'lr_in_arp_resolve', 100, `outport == ${q(rp.lrpName)} && xxreg0 == ${ip6}`, `eth.dst = ${mac}; next;`, ref);
-      }
+      if (rp.v6.some((n) => ipv6InNetwork(ip6, n))) nd6ResolveEntry(b, rp.lr, rp.lrpName, ip6, mac, ref);
     }
   }
 }

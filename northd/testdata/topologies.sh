@@ -307,3 +307,21 @@ qos-add ls1 to-lport 100 "ip4.dst == 10.0.0.10" dscp=10
 --log --apply-after-lb acl-add ls1 from-lport 1002 "ip4.src == 10.0.0.12" drop
 lb-add lb1 10.0.0.200:80 "10.0.0.10:8080,10.0.0.11:8080" tcp
 ls-lb-add ls1 lb1
+
+topology nat-ipv6
+ls-add ls1 -- ls-add public -- lr-add lr1
+lrp-add lr1 lrp1 00:00:00:00:01:01 10.0.1.1/24 fd01::1/64
+lrp-add lr1 lr1-public 00:00:00:00:ff:01 172.16.0.1/24 2001:db8::1/64
+lrp-set-gateway-chassis lr1-public hv1 20
+lsp-add ls1 ls1-lr1 -- lsp-set-type ls1-lr1 router -- lsp-set-addresses ls1-lr1 router -- lsp-set-options ls1-lr1 router-port=lrp1
+lsp-add public public-lr1 -- lsp-set-type public-lr1 router -- lsp-set-addresses public-lr1 router -- lsp-set-options public-lr1 router-port=lr1-public
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10 fd01::a"
+lr-nat-add lr1 snat 2001:db8::1 fd01::/64
+lr-nat-add lr1 dnat_and_snat 2001:db8::10 fd01::a
+lr-nat-add lr1 snat 172.16.0.1 10.0.1.0/24
+lr-add gw1 -- set Logical_Router gw1 options:chassis=hv1
+lrp-add gw1 gw1-ls2 00:00:00:00:02:01 10.0.2.1/24 fd02::1/64
+ls-add ls2
+lsp-add ls2 ls2-gw1 -- lsp-set-type ls2-gw1 router -- lsp-set-addresses ls2-gw1 router -- lsp-set-options ls2-gw1 router-port=gw1-ls2
+lr-nat-add gw1 snat 2001:db8::2 fd02::/64
+lr-nat-add gw1 dnat_and_snat 2001:db8::20 fd02::a
