@@ -61,6 +61,9 @@ struct Entry {
   // with a goto): a path that hits this entry ends with it. Set by build_pipeline;
   // false (unknown) for entries made elsewhere. The flow cache skips such one-step paths.
   bool ends_path = false;
+  // The program is exactly one goto_table (OVN's many "next;" entries): its table, else -1.
+  // Set by build_pipeline; lets the executor skip interpreting it.
+  int32_t goto_only = -1;
   // Shared with later versions of the same entry (modify keeps counters).
   std::shared_ptr<EntryStats> stats = std::make_shared<EntryStats>();
 };

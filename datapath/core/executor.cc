@@ -627,8 +627,12 @@ struct Executor::Impl {
         next = m.table;
       } else {
         step.e->stats->add(tid, st.pkt->len);
-        if (exec_program(st, step.e->program, step.table, 0, step.e) != Next::kGoto) return false;
-        next = st.next_table;
+        if (step.e->goto_only >= 0) {
+          next = static_cast<uint16_t>(step.e->goto_only);  // "next;": nothing to interpret
+        } else {
+          if (exec_program(st, step.e->program, step.table, 0, step.e) != Next::kGoto) return false;
+          next = st.next_table;
+        }
       }
       if (i + 1 == s.nsteps) {
         st.next_table = next;

@@ -24,6 +24,13 @@ namespace {
 
 constexpr uint16_t kInBucket = 0xffff;  // validate_program's "table" for group buckets
 
+// Entry::goto_only: the program is one goto_table.
+int32_t program_goto_only(const Program& p) {
+  if (p.size() != 1) return -1;
+  const auto* g = std::get_if<GotoTable>(&p[0]);
+  return g ? int32_t{g->table} : -1;
+}
+
 // Entry::ends_path: nothing in the program can lead to another table lookup.
 bool program_ends_path(const Program& p) {
   for (const Action& a : p) {
@@ -341,6 +348,7 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
         e->program = fm.program;
         e->cookie = fm.cookie;
         e->ends_path = program_ends_path(fm.program);
+        e->goto_only = program_goto_only(fm.program);
         made_by[e.get()] = static_cast<int>(i);
         w.fresh_index[match_hash(fm.priority, m)].push_back(w.fresh.size());
         w.fresh.push_back(std::move(e));
@@ -353,6 +361,7 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
         e->program = fm.program;
         e->cookie = fm.cookie;
         e->ends_path = program_ends_path(fm.program);
+        e->goto_only = program_goto_only(fm.program);
         made_by[e.get()] = static_cast<int>(i);
         if (at.fresh) *at.fresh = std::move(e);
         else w.changed[at.prev] = std::move(e);
