@@ -119,26 +119,48 @@ export function forwardable(argv: readonly string[]): boolean {
   return !daemons.some((d) => d.name === first) && !argv.includes('--detach');
 }
 
-/** `loom --detach [--db=URL]`: starts the resident client in the background, prints its socket. */
+/**
+ * `loom --detach [--db=URL] [--pidfile[=FILE]] [--log-file[=FILE]]`: starts the resident
+ * client in the background and prints its socket, as `ovn-nbctl --detach` (its --pidfile
+ * and --log-file too, so `export OVN_NB_DAEMON=$(ovn-nbctl --pidfile --detach)` carries over).
+ */
 async function detach(argv: readonly string[]): Promise<number> {
   try {
-    const a = daemonArgs('--detach', argv, ['db'], ['detach']);
+    const { tmpdir } = await import('node:os');
+    const { join, resolve } = await import('node:path');
+    const run = process.env['XDG_RUNTIME_DIR'] ?? tmpdir();
+    let pidfile = '';
+    let logFile: string | undefined;
+    // Optional values (--pidfile alone means the default file): not daemonArgs' `--opt VALUE`.
+    const rest = argv.filter((a) => {
+      const m = /^--(pidfile|log-file)(?:=(.*))?$/.exec(a);
+      if (m === null) return true;
+      if (m[1] === 'pidfile') pidfile = resolve(m[2] ?? join(run, 'loom-nbctl.pid'));
+      else logFile = resolve(m[2] ?? join(run, 'loom-nbctl.log'));
+      return false;
+    });
+    const a = daemonArgs('--detach', rest, ['db'], ['detach']);
     const nb = a.values.get('db') ?? process.env['LOOM_NB'] ?? DEFAULT_NB;
     const sb = process.env['LOOM_SB'] ?? DEFAULT_SB;
     const { spawn } = await import('node:child_process');
+    const { openSync, closeSync } = await import('node:fs');
     const script = process.argv[1];
     if (script === undefined) throw new LoomError({ code: 'internal', message: 'cannot tell which script runs loom (no argv[1])' });
-    const child = spawn(process.execPath, [...process.execArgv, script, CHILD, nb, sb], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+    const log = logFile === undefined ? 'ignore' : openSync(logFile, 'a');
+    const child = spawn(process.execPath, [...process.execArgv, script, CHILD, nb, sb, pidfile], { detached: true, stdio: ['ignore', 'pipe', log] });
+    if (typeof log === 'number') closeSync(log);
+    const out = child.stdout;
+    if (out === null) throw new LoomError({ code: 'internal', message: 'no pipe from the detached child' });
     const line = await new Promise<string>((resolve) => {
       let buf = '';
-      child.stdout.on('data', (d: Buffer) => {
+      out.on('data', (d: Buffer) => {
         buf += d.toString();
         const nl = buf.indexOf('\n');
         if (nl >= 0) resolve(buf.slice(0, nl));
       });
       child.once('exit', (code) => resolve(`error the daemon exited (${String(code)}) before listening`));
     });
-    child.stdout.destroy();
+    out.destroy();
     child.unref();
     if (!line.startsWith('ready ')) throw new LoomError({ code: 'unavailable', message: `--detach: ${line.replace(/^error /, '')}` });
     process.stdout.write(line.slice('ready '.length) + '\n');
@@ -151,10 +173,11 @@ async function detach(argv: readonly string[]): Promise<number> {
 
 const CHILD = '__loom-ctl-daemon';
 
-/** The detached child: serve forwarded commands until SIGTERM/SIGINT. */
-async function ctlDaemon(nb: string, sb: string): Promise<number> {
+/** The detached child: serve forwarded commands until SIGTERM/SIGINT; `pidfile` ('' = none) holds its pid meanwhile. */
+async function ctlDaemon(nb: string, sb: string, pidfile: string): Promise<number> {
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
+  const { writeFileSync, rmSync } = await import('node:fs');
   const socket = join(process.env['XDG_RUNTIME_DIR'] ?? tmpdir(), `loom-nbctl.${process.pid}.ctl`);
   let d;
   try {
@@ -169,7 +192,20 @@ async function ctlDaemon(nb: string, sb: string): Promise<number> {
     process.stdout.write(`error cannot listen on ${socket}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
-  const stopped = untilSignal([d]);
+  const closers: Closer[] = [d];
+  if (pidfile !== '') {
+    try {
+      writeFileSync(pidfile, `${process.pid}\n`);
+    } catch (e) {
+      await d.close();
+      process.stdout.write(`error cannot write ${pidfile}: ${e instanceof Error ? e.message : String(e)}\n`);
+      return 1;
+    }
+    // untilSignal closes in reverse: the pid file goes first, then the socket.
+    closers.push({ close: async () => rmSync(pidfile, { force: true }) });
+  }
+  const stopped = untilSignal(closers);
+  process.stderr.write(`loom --detach: serving ${nb} (southbound ${sb}) on ${socket}, pid ${process.pid}\n`);
   process.stdout.write(`ready ${socket}\n`);
   return await stopped;
 }
@@ -378,7 +414,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write('loom 0.1.0\n');
     return 0;
   }
-  if (first === CHILD) return ctlDaemon(argv[1] ?? DEFAULT_NB, argv[2] ?? DEFAULT_SB);
+  if (first === CHILD) return ctlDaemon(argv[1] ?? DEFAULT_NB, argv[2] ?? DEFAULT_SB, argv[3] ?? '');
   if (argv.includes('--detach')) return detach(argv);
   const fwd = process.env['LOOM_NB_DAEMON'];
   if (fwd !== undefined && fwd !== '' && forwardable(argv)) return forward(fwd, argv);

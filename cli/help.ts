@@ -93,7 +93,8 @@ GLOBAL OPTIONS
   --bare                values only (no names, quotes or brackets)
   --no-headings         no column headings in table and csv formats
   -h, --help            this text; "loom COMMAND --help" for one command
-  --detach [--db=URL]   start a resident client in the background and print its control
+  --detach [--db=URL] [--pidfile[=FILE]] [--log-file[=FILE]]
+                        start a resident client in the background and print its control
                         socket (as ovn-nbctl --detach); with LOOM_NB_DAEMON set to it,
                         each loom command is handed to it instead of starting node:
                             export LOOM_NB_DAEMON=$(loom --detach)

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,13 +50,16 @@ test('a resident client answers forwarded commands exactly as a direct run would
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const d = await run(process.execPath, ['--import', 'tsx', MAIN, '--detach'], base);
+  // As `export OVN_NB_DAEMON=$(ovn-nbctl --pidfile --detach)`, with a log file too.
+  const d = await run(process.execPath, ['--import', 'tsx', MAIN, '--pidfile', `--log-file=${join(dir, 'd.log')}`, '--detach'], base);
   assert.equal(d.status, 0, d.err);
   const socket = d.out.trim();
   const m = /loom-nbctl\.(\d+)\.ctl$/.exec(socket);
   assert.ok(m !== null && socket.startsWith(dir), `socket path: ${socket}`);
   pid = Number(m[1]);
   assert.ok(existsSync(socket));
+  assert.equal(readFileSync(join(dir, 'loom-nbctl.pid'), 'utf8').trim(), String(pid));
+  assert.match(readFileSync(join(dir, 'd.log'), 'utf8'), new RegExp(`serving ${svc.url}.*pid ${pid}`));
 
   const viaSh = (...a: string[]) => run(join(root, 'bin', 'loom'), a, { ...base, LOOM_NB_DAEMON: socket });
   const viaNode = (...a: string[]) => run(process.execPath, ['--import', 'tsx', MAIN, ...a], { ...base, LOOM_NB_DAEMON: socket });
@@ -99,6 +102,7 @@ test('a resident client answers forwarded commands exactly as a direct run would
   process.kill(pid, 'SIGTERM');
   for (let i = 0; i < 100 && existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
   assert.ok(!existsSync(socket), 'socket removed on SIGTERM');
+  assert.ok(!existsSync(join(dir, 'loom-nbctl.pid')), 'pid file removed on SIGTERM');
   pid = 0;
   const gone = await viaSh('show');
   assert.equal(gone.status, 1);
