@@ -10,10 +10,11 @@
 // Never: allocate after construction (connections come from a preallocated pool);
 // throw; hold a lock across anything but a table lookup/insert/remove.
 // Thread-safety: several forwarding threads may call process()/expire() at once. The hash
-// table is split in lock stripes (a tiny spinlock per 1/64 of the buckets, held for a probe
-// or an insert/remove only), each connection has its own spinlock for its state update,
-// and the free pool has one. With one forwarding thread (the default) they are never
-// contended. Clock: callers pass `now` in ns (virtual clocks in tests).
+// table is split in stripes (1/64 of the buckets each): inserts/removes take the stripe's
+// spinlock, lookups read without it (a per-stripe sequence number, seqlock-style, with
+// the lock as fallback); each connection has its own spinlock for its state update, and
+// the free pool has one. With one forwarding thread (the default) nothing is contended.
+// Clock: callers pass `now` in ns (virtual clocks in tests), one value per burst.
 // Invariants: every live connection is in the table under exactly two keys (original and
 // reply direction, the reply key already un-NATed); count() == live connections <= max.
 #pragma once

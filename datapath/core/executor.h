@@ -1,7 +1,9 @@
 // datapath/core/executor.h — runs packets through the current pipeline version.
 //
-// Owns: one forwarding thread's view: its QSBR slot, its exact-match flow cache (EMC),
-// its drop/lookup counters and scratch space for group copies. One Executor per
+// Owns: one forwarding thread's view: its QSBR slot, its multi-table flow cache (paths
+// from a start table to the first lookup after ct, keyed on the bits they consulted;
+// see executor.cc), its per-table exact-match cache (EMC), its drop/lookup counters and
+// scratch space for group copies. One Executor per
 // forwarding thread; never shared between threads.
 // Reads: Core::current() (pinned for a burst), parser, tables, conntrack, neigh cache.
 // Called by: the shell's forwarding loop: begin_burst(now); run() per packet;
@@ -11,7 +13,9 @@
 // into a pipeline version past end_burst()/go_offline().
 // Invariants: a packet sees exactly one pipeline version from table 0 to its last
 // action; resubmit depth <= kMaxDepth, total table lookups per packet <= kMaxLookups;
-// EMC entries are valid only for the Table generation they were filled from.
+// EMC entries are valid only for the Table generation they were filled from; flow-cache
+// segments only for the pipeline version they were recorded in, and a replay gives the
+// same outputs, drops, counters and lookups as running the tables (conntrack always runs).
 #pragma once
 
 #include <atomic>
