@@ -17,11 +17,13 @@ import { findStage } from './stages.js';
 import { int, list, map, str } from './nb.js';
 
 /**
- * A row northd tracks: its SB uuid, or until its insert commits the insert's uuid-name, or
- * (rows no other operation refers to: logical flows) just the insert's operation index.
+ * A row northd tracks: its SB uuid (a plain string: no object per tracked row once
+ * committed), or until its insert commits the insert's uuid-name, or (rows no other
+ * operation refers to: logical flows) just the insert's operation index.
  */
-type Ref = { uuid: Uuid } | { name: string } | { op: number };
-const refValue = (r: Ref): unknown => ('uuid' in r ? ['uuid', r.uuid] : 'name' in r ? ['named-uuid', r.name] : null);
+type Ref = Uuid | { name: string } | { op: number };
+const isUuidRef = (r: Ref): r is Uuid => typeof r === 'string';
+const refValue = (r: Ref): unknown => (isUuidRef(r) ? ['uuid', r] : 'name' in r ? ['named-uuid', r.name] : null);
 
 interface Tracked {
   ref: Ref;
@@ -79,27 +81,27 @@ export class SbSync {
       const nb = ids['logical-switch'] ?? ids['logical-router'];
       if (nb === undefined || this.dps.has(nb)) { this.stale.push({ table: 'Datapath_Binding', uuid: r._uuid }); continue; }
       dpNb.set(r._uuid, nb);
-      this.dps.set(nb, { ref: { uuid: r._uuid }, sig: '' });
+      this.dps.set(nb, { ref: r._uuid, sig: '' });
     }
     const pbName = new Map<Uuid, string>();
     for (const r of rows['Port_Binding'] ?? []) {
       const n = str(r, 'logical_port');
       if (this.pbs.has(n)) { this.stale.push({ table: 'Port_Binding', uuid: r._uuid }); continue; }
       pbName.set(r._uuid, n);
-      this.pbs.set(n, { ref: { uuid: r._uuid }, sig: '' });
+      this.pbs.set(n, { ref: r._uuid, sig: '' });
     }
     for (const r of rows['Multicast_Group'] ?? []) {
       const dp = dpNb.get(str(r, 'datapath'));
       const k = `${dp} ${str(r, 'name')}`;
       if (dp === undefined || this.mcs.has(k)) { this.stale.push({ table: 'Multicast_Group', uuid: r._uuid }); continue; }
-      this.mcs.set(k, { ref: { uuid: r._uuid }, sig: '' });
+      this.mcs.set(k, { ref: r._uuid, sig: '' });
     }
     const groupDps = new Map<Uuid, string>();
     for (const r of rows['Logical_DP_Group'] ?? []) {
       const k = dpsKey(list(r, 'datapaths').map((u) => dpNb.get(u) ?? `?${u}`));
       groupDps.set(r._uuid, k);
       if (this.groups.has(k)) this.stale.push({ table: 'Logical_DP_Group', uuid: r._uuid });
-      else this.groups.set(k, { ref: { uuid: r._uuid }, count: 0 });
+      else this.groups.set(k, { ref: r._uuid, count: 0 });
     }
     for (const r of rows['Logical_Flow'] ?? []) {
       const ids = map(r, 'external_ids');
@@ -117,16 +119,16 @@ export class SbSync {
       }
       // a flow whose group row is a duplicate we dropped: treat as stale, re-insert
       const g = grU !== undefined ? this.groups.get(dps) : undefined;
-      if (grU !== undefined && (g === undefined || !('uuid' in g.ref) || g.ref.uuid !== grU)) {
+      if (grU !== undefined && (g === undefined || g.ref !== grU)) {
         this.stale.push({ table: 'Logical_Flow', uuid: r._uuid });
         continue;
       }
       if (g !== undefined) g.count++;
-      this.flows.set(k, { ref: { uuid: r._uuid }, dps });
+      this.flows.set(k, { ref: r._uuid, dps });
     }
     for (const [k, g] of this.groups) if (g.count === 0) this.unused.add(k);
-    for (const r of rows['Address_Set'] ?? []) this.ass.set(str(r, 'name'), { ref: { uuid: r._uuid }, sig: '' });
-    for (const r of rows['Port_Group'] ?? []) this.pgs.set(str(r, 'name'), { ref: { uuid: r._uuid }, sig: '' });
+    for (const r of rows['Address_Set'] ?? []) this.ass.set(str(r, 'name'), { ref: r._uuid, sig: '' });
+    for (const r of rows['Port_Group'] ?? []) this.pgs.set(str(r, 'name'), { ref: r._uuid, sig: '' });
     const g = (rows['SB_Global'] ?? [])[0];
     this.globalUuid = g === undefined ? null : g._uuid;
     this.globalNbCfg = g === undefined ? -1 : int(g, 'nb_cfg') ?? 0;
@@ -207,10 +209,10 @@ export class SbSync {
     };
     const byUuid = (r: Ref): readonly ['_uuid', '==', unknown] => ['_uuid', '==', refValue(r)];
     const update = (table: string, r: Ref, row: { [k: string]: unknown }): void => {
-      if ('uuid' in r) ops.push({ op: 'update', table, where: [byUuid(r)], row });
+      if (isUuidRef(r)) ops.push({ op: 'update', table, where: [byUuid(r)], row });
     };
     const del = (table: string, r: Ref): void => {
-      if ('uuid' in r) ops.push({ op: 'delete', table, where: [byUuid(r)] });
+      if (isUuidRef(r)) ops.push({ op: 'delete', table, where: [byUuid(r)] });
     };
     for (const s of this.stale) ops.push({ op: 'delete', table: s.table, where: [['_uuid', '==', ['uuid', s.uuid]]] });
     this.stale = [];
@@ -360,11 +362,12 @@ export class SbSync {
       if (r !== undefined && 'uuid' in r && typeof r.uuid === 'string') uuidOf.set(name, r.uuid);
     }
     for (const t of txn.holders) {
-      if ('uuid' in t.ref) continue;
-      const r = 'op' in t.ref ? result.results[t.ref.op] : undefined;
-      const u = 'name' in t.ref ? uuidOf.get(t.ref.name) : r !== undefined && 'uuid' in r && typeof r.uuid === 'string' ? r.uuid : undefined;
+      const ref = t.ref;
+      if (isUuidRef(ref)) continue;
+      const r = 'op' in ref ? result.results[ref.op] : undefined;
+      const u = 'name' in ref ? uuidOf.get(ref.name) : r !== undefined && 'uuid' in r && typeof r.uuid === 'string' ? r.uuid : undefined;
       if (u !== undefined) {
-        t.ref = { uuid: u };
+        t.ref = u;
         t.val = undefined;
       }
     }
