@@ -64,6 +64,9 @@ struct Entry {
   // The program is exactly one goto_table (OVN's many "next;" entries): its table, else -1.
   // Set by build_pipeline; lets the executor skip interpreting it.
   int32_t goto_only = -1;
+  // The program has only output, ct and goto_table actions (the executor's replay runs it
+  // without the general interpreter). Set by build_pipeline; false elsewhere.
+  bool simple = false;
   // Shared with later versions of the same entry (modify keeps counters).
   std::shared_ptr<EntryStats> stats = std::make_shared<EntryStats>();
 };

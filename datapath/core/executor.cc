@@ -630,7 +630,9 @@ struct Executor::Impl {
         if (step.e->goto_only >= 0) {
           next = static_cast<uint16_t>(step.e->goto_only);  // "next;": nothing to interpret
         } else {
-          if (exec_program(st, step.e->program, step.table, 0, step.e) != Next::kGoto) return false;
+          const Next nx = step.e->simple ? exec_simple(st, step.e->program)
+                                         : exec_program(st, step.e->program, step.table, 0, step.e);
+          if (nx != Next::kGoto) return false;
           next = st.next_table;
         }
       }
@@ -657,7 +659,8 @@ struct Executor::Impl {
           ++st.nlookups;
           lookups.inc();
           e->stats->add(tid, st.pkt->len);
-          exec_program(st, e->program, t, 0, e);
+          if (e->simple) exec_simple(st, e->program);
+          else exec_program(st, e->program, t, 0, e);
         } else {
           exec_table(st, t, 0);
         }
@@ -693,6 +696,55 @@ struct Executor::Impl {
       if (!st.split || st.stopped) return;
       t = st.split_table;
     }
+  }
+
+  // The ct action up to its optional recirculation; false when it dropped the packet.
+  bool do_ct(St& st, const Ct& c) noexcept {
+    flush(st, false);
+    const uint16_t zone = c.use_zone_field ? static_cast<uint16_t>(key_get(st.key, c.zone_field).lo) : c.zone;
+    // Only NAT and load balancing read the hash: no flow hash for plain tracking.
+    const bool needs_hash = c.nat != NatKind::kNone || !c.backends.empty() || !c.backends6.empty();
+    const uint32_t h = needs_hash ? flow_hash(st) : 0;
+    const CtResult r = core.conntrack().process(*st.pkt, st.key, st.lay, c, zone, h, now, &st.ct_hint);
+    if (st.tr) st.tr->step("ct", r.state, zone);
+    if (r.drop != DropReason::kNone) {
+      stop(st, r.drop);
+      return false;
+    }
+    // ct_state | ct_zone << 16 share word 10 with flags; ct_mark word 11 with tun_id
+    // (static_asserts below the Impl): direct word writes, not four key_set()s.
+    st.key.w[10] = (st.key.w[10] & ~0xffffffffull) | r.state | uint64_t{zone} << 16;
+    st.key.w[11] = (st.key.w[11] & ~0xffffffffull) | r.mark;
+    st.key.w[12] = r.label.hi;
+    st.key.w[13] = r.label.lo;
+    if (st.rec) st.rec->after_ct = true;
+    return true;
+  }
+
+  // Replay of an Entry::simple program (only output, ct, goto_table): the same steps as
+  // exec_program without its general dispatch. Returns what exec_program would.
+  Next exec_simple(St& st, const Program& prog) noexcept {
+    for (const Action& a : prog) {
+      switch (a.index()) {
+        case 2:  // GotoTable
+          st.next_table = std::get_if<GotoTable>(&a)->table;
+          return Next::kGoto;
+        case 4:  // Output
+          flush(st, false);
+          st.pending = std::get_if<Output>(&a)->port;
+          break;
+        default: {  // Ct
+          const auto& c = *std::get_if<Ct>(&a);
+          if (!do_ct(st, c)) return Next::kStop;
+          if (c.table >= 0) {
+            st.next_table = static_cast<uint16_t>(c.table);
+            return Next::kGoto;
+          }
+          break;
+        }
+      }
+    }
+    return Next::kEnd;
   }
 
   Next exec_program(St& st, const Program& prog, uint16_t table, unsigned depth, const Entry* ent) noexcept {
@@ -753,24 +805,7 @@ struct Executor::Impl {
           return Next::kStop;
         case 7: {  // Ct
           const auto& c = *std::get_if<Ct>(&a);
-          flush(st, false);
-          const uint16_t zone = c.use_zone_field ? static_cast<uint16_t>(key_get(st.key, c.zone_field).lo) : c.zone;
-          // Only NAT and load balancing read the hash: no flow hash for plain tracking.
-          const bool needs_hash = c.nat != NatKind::kNone || !c.backends.empty() || !c.backends6.empty();
-          const uint32_t h = needs_hash ? flow_hash(st) : 0;
-          const CtResult r = core.conntrack().process(*st.pkt, st.key, st.lay, c, zone, h, now, &st.ct_hint);
-          if (st.tr) st.tr->step("ct", r.state, zone);
-          if (r.drop != DropReason::kNone) {
-            stop(st, r.drop);
-            return Next::kStop;
-          }
-          // ct_state | ct_zone << 16 share word 10 with flags; ct_mark word 11 with tun_id
-          // (static_asserts below the Impl): direct word writes, not four key_set()s.
-          st.key.w[10] = (st.key.w[10] & ~0xffffffffull) | r.state | uint64_t{zone} << 16;
-          st.key.w[11] = (st.key.w[11] & ~0xffffffffull) | r.mark;
-          st.key.w[12] = r.label.hi;
-          st.key.w[13] = r.label.lo;
-          if (st.rec) st.rec->after_ct = true;
+          if (!do_ct(st, c)) return Next::kStop;
           if (c.table >= 0) {
             st.next_table = static_cast<uint16_t>(c.table);
             return Next::kGoto;

@@ -24,6 +24,14 @@ namespace {
 
 constexpr uint16_t kInBucket = 0xffff;  // validate_program's "table" for group buckets
 
+// Entry::simple: only output, ct and goto_table actions.
+bool program_simple(const Program& p) {
+  for (const Action& a : p)
+    if (!std::holds_alternative<Output>(a) && !std::holds_alternative<Ct>(a) && !std::holds_alternative<GotoTable>(a))
+      return false;
+  return true;
+}
+
 // Entry::goto_only: the program is one goto_table.
 int32_t program_goto_only(const Program& p) {
   if (p.size() != 1) return -1;
@@ -349,6 +357,7 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
         e->cookie = fm.cookie;
         e->ends_path = program_ends_path(fm.program);
         e->goto_only = program_goto_only(fm.program);
+        e->simple = program_simple(fm.program);
         made_by[e.get()] = static_cast<int>(i);
         w.fresh_index[match_hash(fm.priority, m)].push_back(w.fresh.size());
         w.fresh.push_back(std::move(e));
@@ -362,6 +371,7 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
         e->cookie = fm.cookie;
         e->ends_path = program_ends_path(fm.program);
         e->goto_only = program_goto_only(fm.program);
+        e->simple = program_simple(fm.program);
         made_by[e.get()] = static_cast<int>(i);
         if (at.fresh) *at.fresh = std::move(e);
         else w.changed[at.prev] = std::move(e);
