@@ -241,7 +241,11 @@ export class NorthdEngine implements SbContent {
 
   private peerLrpsDirty(lsp: Row): void {
     const lrp = this.model.peerLrp(lsp);
-    if (lrp !== undefined) this.dirtyPorts.add(lrp._uuid);
+    if (lrp === undefined) return;
+    this.dirtyPorts.add(lrp._uuid);
+    // a router's flows depend on which of its ports have a peer (lb_force_snat_ip=router_ip)
+    const lr = this.model.lrOfLrp.get(lrp._uuid);
+    if (lr !== undefined) this.dirtyUnits.add(`lr:${lr}`);
   }
 
   private peerLspsDirty(lrpName: string): void {

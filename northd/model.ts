@@ -32,6 +32,8 @@ export interface RouterPortInfo {
   readonly gatewayChassis: string | null;
   /** the chassisredirect port (`cr-<lrp>`) when the LRP is a distributed gateway port */
   readonly cr: string | null;
+  /** the router learns other routers' MACs dynamically (options:dynamic_neigh_routers) */
+  readonly dynamicNeigh: boolean;
   /** external IPs of the router's dnat / dnat_and_snat entries (ARP for them reaches the router) */
   readonly natIps: readonly string[];
   /** external MACs of the router's non-snat NAT rules (self-originated ARP from them floods) */
@@ -276,7 +278,7 @@ export class NbModel {
     }
     return {
       lsp: lsp._uuid, lspName: str(lsp, 'name'), lrp: lrp._uuid, lrpName: str(lrp, 'name'), lr, mac, v4, v6,
-      lla: macToLla(mac), gatewayChassis: gw === undefined || gw === '' ? null : gw, cr, natIps: [...natIps].sort(),
+      lla: macToLla(mac), gatewayChassis: gw === undefined || gw === '' ? null : gw, cr, dynamicNeigh: map(lrRow, 'options')['dynamic_neigh_routers'] === 'true', natIps: [...natIps].sort(),
       natMacs: [...natMacs], distributedNats,
     };
   }

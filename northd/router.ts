@@ -104,6 +104,21 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
   const lbs = list(lr, 'load_balancer').filter((u) => model.nb.Load_Balancer.has(u));
   const natOrLb = nats.length > 0 || lbs.length > 0;
   const dgps = ports.filter((p) => p.cr !== null);
+  // lb_force_snat_ip=router_ip makes every router address a SNAT address: none is dropped
+  // in ip_input (un-SNAT must see them)
+  const forceSnatRouterIp = gw && map(lr, 'options')['lb_force_snat_ip'] === 'router_ip';
+  if (forceSnatRouterIp) {
+    // load-balanced traffic leaves with the first IPv4 / IPv6 address of a connected port
+    for (const p of ports) {
+      if (model.peerLsp(p.row) === undefined) continue;
+      const ref = { table: 'Logical_Router_Port', uuid: p.row._uuid };
+      for (const [f, a] of [['ip4', p.v4[0]?.addr], ['ip6', p.v6[0]?.addr]] as const) {
+        if (a === undefined) continue;
+        b.add(dp, 'lr_in_unsnat', 110, `inport == ${q(p.name)} && ${f}.dst == ${a}`, 'ct_snat;', ref);
+        b.add(dp, 'lr_out_snat', 110, `flags.force_snat_for_lb == 1 && ${f} && outport == ${q(p.name)}`, `ct_snat(${a});`, ref);
+      }
+    }
+  }
   // router-owned IPs that are also SNAT external IPs or LB VIPs are not dropped in ip_input
   // (traffic to them is un-NATed) but in arp_resolve, after routing
   const natOwned = new Set<string>();
@@ -122,18 +137,30 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
     b.add(dp, 'lr_in_admission', 50, `eth.mcast && inport == ${q(p.name)}`, `xreg0[0..47] = ${p.mac}; next;`, ref);
   }
 
-  // neighbor lookup / learning
-  b.add(dp, 'lr_in_lookup_neighbor', 100, 'arp.op == 2', 'reg9[2] = lookup_arp(inport, arp.spa, arp.sha); next;');
-  b.add(dp, 'lr_in_lookup_neighbor', 100, 'nd_na', 'reg9[2] = lookup_nd(inport, nd.target, nd.tll); next;');
-  b.add(dp, 'lr_in_lookup_neighbor', 100, 'nd_ns', 'reg9[2] = lookup_nd(inport, ip6.src, nd.sll); next;');
+  // neighbor lookup / learning; with always_learn_from_arp_request=false only requests to
+  // the router itself, or from neighbors already known, are learned (reg9[3])
+  const learnAll = map(lr, 'options')['always_learn_from_arp_request'] !== 'false';
+  const known = (v: string): string => (learnAll ? '' : `reg9[3] = ${v}; `);
+  b.add(dp, 'lr_in_lookup_neighbor', 100, 'arp.op == 2', `reg9[2] = lookup_arp(inport, arp.spa, arp.sha); ${known('1')}next;`);
+  b.add(dp, 'lr_in_lookup_neighbor', 100, 'nd_na', `reg9[2] = lookup_nd(inport, nd.target, nd.tll); ${known('1')}next;`);
+  b.add(dp, 'lr_in_lookup_neighbor', 100, 'nd_ns', `reg9[2] = lookup_nd(inport, ip6.src, nd.sll); ${known('lookup_nd_ip(inport, ip6.src)')}next;`);
+  if (!learnAll) {
+    b.add(dp, 'lr_in_lookup_neighbor', 110, 'nd_na && ip6.src == fe80::/10 && ip6.dst == ff00::/8',
+      'reg9[2] = lookup_nd(inport, ip6.src, nd.tll); reg9[3] = lookup_nd_ip(inport, ip6.src); next;');
+  }
   b.add(dp, 'lr_in_lookup_neighbor', 0, '1', 'reg9[2] = 1; next;');
   for (const p of ports) {
+    const ref = { table: 'Logical_Router_Port', uuid: p.row._uuid };
     for (const n of p.v4) {
-      b.add(dp, 'lr_in_lookup_neighbor', 100, `inport == ${q(p.name)} && arp.spa == ${n.network}/${n.plen} && arp.op == 1${p.resident}`,
-        'reg9[2] = lookup_arp(inport, arp.spa, arp.sha); next;', { table: 'Logical_Router_Port', uuid: p.row._uuid });
+      const m = `inport == ${q(p.name)} && arp.spa == ${n.network}/${n.plen}`;
+      b.add(dp, 'lr_in_lookup_neighbor', 100, `${m} && arp.op == 1${p.resident}`,
+        `reg9[2] = lookup_arp(inport, arp.spa, arp.sha); ${known('lookup_arp_ip(inport, arp.spa)')}next;`, ref);
+      if (!learnAll) {
+        b.add(dp, 'lr_in_lookup_neighbor', 110, `${m} && arp.tpa == ${n.addr} && arp.op == 1${p.resident}`, 'reg9[2] = lookup_arp(inport, arp.spa, arp.sha); reg9[3] = 1; next;', ref);
+      }
     }
   }
-  b.add(dp, 'lr_in_learn_neighbor', 100, 'reg9[2] == 1', 'next;');
+  b.add(dp, 'lr_in_learn_neighbor', 100, learnAll ? 'reg9[2] == 1' : 'reg9[2] == 1 || reg9[3] == 0', 'next;');
   b.add(dp, 'lr_in_learn_neighbor', 95, 'nd_na && nd.tll == 0', 'put_nd(inport, nd.target, eth.src); next;');
   b.add(dp, 'lr_in_learn_neighbor', 95, 'nd_ns && (ip6.src == 0 || nd.sll == 0)', 'next;');
   b.add(dp, 'lr_in_learn_neighbor', 90, 'arp', 'put_arp(inport, arp.spa, arp.sha); next;');
@@ -164,7 +191,7 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
       b.add(dp, 'lr_in_ip_input', 90, `${dstMatch} && icmp4.type == 8 && icmp4.code == 0`,
         'ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 0; flags.loopback = 1; next; ', ref);
       const own = dsts.filter((a) => !natOwned.has(a));
-      if (own.length > 0) b.add(dp, 'lr_in_ip_input', 60, `ip4.dst == {${own.join(', ')}}`, 'drop;', ref);
+      if (own.length > 0 && !forceSnatRouterIp) b.add(dp, 'lr_in_ip_input', 60, `ip4.dst == {${own.join(', ')}}`, 'drop;', ref);
       const natted = dsts.filter((a) => natOwned.has(a));
       if (natted.length > 0) b.add(dp, 'lr_in_arp_resolve', 2, `ip4.dst == {${natted.join(', ')}}`, 'drop;', ref);
       const first = p.v4[0];
@@ -187,7 +214,7 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
     }
     const v6s = [...p.v6.map((n) => n.addr), p.lla];
     const own6 = v6s.filter((a) => !natOwned.has(a));
-    if (own6.length > 0) b.add(dp, 'lr_in_ip_input', 60, `ip6.dst == {${own6.join(', ')}}`, 'drop;', ref);
+    if (own6.length > 0 && !forceSnatRouterIp) b.add(dp, 'lr_in_ip_input', 60, `ip6.dst == {${own6.join(', ')}}`, 'drop;', ref);
     const natted6 = v6s.filter((a) => natOwned.has(a));
     if (natted6.length > 0) b.add(dp, 'lr_in_arp_resolve', 2, `ip6.dst == {${natted6.join(', ')}}`, 'drop;', ref);
     b.add(dp, 'lr_in_ip_input', 90, `${v6s.length === 1 ? `ip6.dst == ${v6s[0]}` : `ip6.dst == {${v6s.join(', ')}}`} && icmp6.type == 128 && icmp6.code == 0`,
@@ -257,7 +284,7 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
   }
 
   for (const p of ports) buildRouterAdvertisement(b, dp, p);
-  buildRouterLoadBalancers(b, model, lr, gw, dgps);
+  buildRouterLoadBalancers(b, model, lr, gw, dgps, ports, nats);
   if (dpKey !== undefined && routerLbVips(model, lr).length > 0) {
     for (const p of ports) {
       b.add(dp, 'lr_in_ip_input', 90, `inport == ${q(p.name)} && arp.op == 1 && arp.tpa == $${routerLbSetName(dpKey)}${p.resident}`, arpReply,
@@ -571,19 +598,25 @@ function buildPolicies(b: LflowBuilder, model: NbModel, lr: Row, ports: readonly
 }
 
 /** Load balancers on a gateway router: defrag to conntrack, DNAT new connections to backends. */
-function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: boolean, dgps: readonly Lrp[]): void {
+function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: boolean, dgps: readonly Lrp[], ports: readonly Lrp[], nats: readonly Row[]): void {
   const dp = lr._uuid;
   let any = false;
+  let anySkipSnat = false;
+  const natExt = new Set(nats.map((n) => str(n, 'external_ip')));
+  // gateway routers may SNAT load-balanced traffic to the router port's own address
+  const forceSnatRouterIp = gw && map(lr, 'options')['lb_force_snat_ip'] === 'router_ip';
   for (const u of list(lr, 'load_balancer')) {
     const lb = model.nb.Load_Balancer.get(u);
     if (lb === undefined) continue;
     const ref = { table: 'Load_Balancer', uuid: u };
     const proto = str(lb, 'protocol') || 'tcp';
     const vips = map(lb, 'vips');
+    const skipSnat = map(lb, 'options')['skip_snat'] === 'true';
     for (const vip of Object.keys(vips).sort()) {
       const v = parseVip(vip);
       if (v === null) continue;
       any = true;
+      if (skipSnat && gw) anySkipSnat = true;
       const fam = v.v6 ? 'ip6' : 'ip4';
       const backends = (vips[vip] ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '').join(',');
       b.add(dp, 'lr_in_defrag', 100, `ip && ${fam}.dst == ${v.ip}`, 'ct_dnat;', ref);
@@ -591,8 +624,14 @@ function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: 
       // distributed router: on the first gateway port's chassis (OVN takes the first in its
       // own, UUID, order; loom the first by name); replies are un-DNATed there
       const gwp = gw ? undefined : dgps[0];
+      const lbAct = skipSnat ? `flags.skip_snat_for_lb = 1; ct_lb_mark(backends=${backends}; skip_snat);`
+        : forceSnatRouterIp ? `flags.force_snat_for_lb = 1; ct_lb_mark(backends=${backends}; force_snat);` : `ct_lb_mark(backends=${backends});`;
       b.add(dp, 'lr_in_dnat', v.port !== null ? 120 : 110, `ct.new && !ct.rel && ${fam} && ${fam}.dst == ${v.ip}${l4}${gwp?.resident ?? ''}`,
-        backends === '' ? 'drop;' : `ct_lb_mark(backends=${backends});`, ref);
+        backends === '' ? 'drop;' : lbAct, ref);
+      // a VIP that is also a NAT address: its service traffic is not un-SNATed
+      if (natExt.has(v.ip)) {
+        b.add(dp, 'lr_in_unsnat', 120, `${fam} && ${fam}.dst == ${v.ip} && ${proto}${v.port !== null ? ` && ${proto}.dst == ${v.port}` : ''}`, 'next;', ref);
+      }
       if (gwp !== undefined && backends !== '') {
         const srcs = backends.split(',').map((x) => {
           const bk = parseVip(x);
@@ -604,6 +643,7 @@ function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: 
     }
   }
   if (!any) return;
+  if (anySkipSnat) b.add(dp, 'lr_out_snat', 120, 'flags.skip_snat_for_lb == 1 && ip', 'next;');
   b.add(dp, 'lr_in_dnat', 50, 'ct.est && !ct.rel && !ct.new && ct_mark.natted', 'next;');
   b.add(dp, 'lr_in_dnat', 50, 'ct.rel && !ct.est && !ct.new', 'ct_commit_nat;');
   b.add(dp, 'lr_in_dnat', 70, 'ct.est && !ct.rel && !ct.new && ct_mark.natted && ct_mark.force_snat == 1', 'flags.force_snat_for_lb = 1; next;');

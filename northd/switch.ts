@@ -273,7 +273,7 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
     // the other routers on this switch resolve this router port's addresses statically
     const set = (xs: readonly string[]): string => (xs.length === 1 ? xs[0] ?? '' : `{${xs.join(', ')}}`);
     for (const other of info.routerPorts) {
-      if (other.lrp === rp.lrp) continue;
+      if (other.lrp === rp.lrp || other.dynamicNeigh) continue;
       if (rp.v4.length > 0) arpResolveEntry(b, other.lr, other.lrpName, set(rp.v4.map((n) => n.addr)), rp.mac, ref);
       nd6ResolveEntry(b, other.lr, other.lrpName, set([...rp.v6.map((n) => n.addr), rp.lla]), rp.mac, ref);
     }

@@ -137,7 +137,11 @@ export function applyOp(nb: Nb, op: Op): void {
     case 14: {
       const lr = pick(lrs, op.a);
       if (lr === undefined) break;
-      if (op.b % 2) upd(nb, 'Logical_Router', lr, { options: list(lr, 'ports').length % 2 ? {} : { chassis: 'hv2' } });
+      if (op.b % 2) {
+        // gateway or not, with the options ovn-kubernetes sets on its gateway routers sometimes
+        const extra = op.c % 3 === 0 ? { always_learn_from_arp_request: 'false', dynamic_neigh_routers: 'true', lb_force_snat_ip: 'router_ip' } : {};
+        upd(nb, 'Logical_Router', lr, { options: list(lr, 'ports').length % 2 ? { ...extra } : { chassis: 'hv2', ...extra } });
+      }
       else {
         for (const p of list(lr, 'ports')) nb.Logical_Router_Port.delete(p);
         for (const c of [...list(lr, 'nat'), ...list(lr, 'static_routes')]) { nb.NAT.delete(c); nb.Logical_Router_Static_Route.delete(c); }
@@ -188,7 +192,7 @@ export function applyOp(nb: Nb, op: Op): void {
       const ip2 = `10.0.${op.c % 4}.${(op.a % 250) + 1}`;
       const noPort = op.a % 5 === 0;
       const backends = noPort ? (op.b % 3 ? `${ip},${ip2}` : ip) : op.b % 3 ? `${ip}:8080,${ip2}:8080` : `${ip}:8080`;
-      const lb: Row = { _uuid: uuid(), name: `lb${n}`, vips: { [noPort ? vip : `${vip}:80`]: backends }, protocol: op.c % 2 ? 'tcp' : 'udp', options: {} };
+      const lb: Row = { _uuid: uuid(), name: `lb${n}`, vips: { [noPort ? vip : `${vip}:80`]: backends }, protocol: op.c % 2 ? 'tcp' : 'udp', options: op.c % 4 === 1 ? { skip_snat: 'true' } : {} };
       set(nb, 'Load_Balancer', lb);
       if (lr !== undefined) upd(nb, 'Logical_Router', lr, { load_balancer: [...list(lr, 'load_balancer'), lb._uuid].sort() });
       else upd(nb, 'Logical_Switch', ls, { load_balancer: [...list(ls, 'load_balancer'), lb._uuid].sort() });

@@ -325,3 +325,19 @@ ls-add ls2
 lsp-add ls2 ls2-gw1 -- lsp-set-type ls2-gw1 router -- lsp-set-addresses ls2-gw1 router -- lsp-set-options ls2-gw1 router-port=gw1-ls2
 lr-nat-add gw1 snat 2001:db8::2 fd02::/64
 lr-nat-add gw1 dnat_and_snat 2001:db8::20 fd02::a
+
+topology ovnk-gateway-router
+ls-add join -- ls-add ext -- lr-add GR_node1
+set Logical_Router GR_node1 options:chassis=hv1 options:dynamic_neigh_routers=true options:always_learn_from_arp_request=false options:lb_force_snat_ip=router_ip options:snat-ct-zone=0
+lrp-add GR_node1 rtoj-GR 0a:58:64:40:00:02 100.64.0.2/16
+lrp-add GR_node1 rtoe-GR 02:42:ac:12:00:02 172.18.0.2/16
+lsp-add join jtor-GR -- lsp-set-type jtor-GR router -- lsp-set-addresses jtor-GR router -- lsp-set-options jtor-GR router-port=rtoj-GR
+lsp-add ext etor-GR -- lsp-set-type etor-GR router -- lsp-set-addresses etor-GR router -- lsp-set-options etor-GR router-port=rtoe-GR
+lsp-add ext breth0 -- lsp-set-type breth0 localnet -- lsp-set-addresses breth0 unknown -- lsp-set-options breth0 network_name=physnet
+lr-nat-add GR_node1 snat 172.18.0.2 10.244.0.0/16
+lr-route-add GR_node1 10.244.0.0/16 100.64.0.1
+lr-route-add GR_node1 0.0.0.0/0 172.18.0.1 rtoe-GR
+lb-add svc1 10.96.0.10:53 "10.244.1.3:53,10.244.2.3:53" udp
+lb-add svc2 172.18.0.2:30080 "10.244.1.4:8080" tcp
+set Load_Balancer svc2 options:skip_snat=true
+lr-lb-add GR_node1 svc1 -- lr-lb-add GR_node1 svc2
