@@ -75,6 +75,15 @@ export function tableInfo(schema: TableSchema): TableInfo {
  * names), defaults only as values of the closed-over array: no schema text is run as code.
  */
 export function rowFactory(cols: readonly (readonly [string, Value])[]): (uuid: Uuid) => { _uuid: Uuid; [column: string]: Value } {
+  // OVSDB column names are identifiers not starting with '_' ("__proto__" in a literal would
+  // set the prototype): anything else gets the generic, slower builder
+  if (!cols.every(([c]) => /^[A-Za-z][A-Za-z0-9_-]*$/.test(c))) {
+    return (u) => {
+      const row: { _uuid: Uuid; [column: string]: Value } = { _uuid: u, _version: '' };
+      for (const [c, v] of cols) Object.defineProperty(row, c, { value: v, writable: true, enumerable: true, configurable: true });
+      return row;
+    };
+  }
   const props = cols.map(([c], i) => `${JSON.stringify(c)}: d[${i}]`);
   const body = `return (u) => ({ "_uuid": u, "_version": "", ${props.join(', ')} });`;
   return new Function('d', body)(cols.map(([, v]) => v)) as (uuid: Uuid) => { _uuid: Uuid; [column: string]: Value };

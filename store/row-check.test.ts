@@ -95,3 +95,15 @@ test('whole rows: a default row passes where ajv passes it; missing, extra and w
   assert.deepEqual(rowChecks(lf).full(missing as Row), { column: 'match', message: 'is missing' });
   assert.deepEqual(rowChecks(lf).partial({ _uuid: ok._uuid, logical_datapath: 'nope' }), { column: 'logical_datapath', message: 'must be a uuid' });
 });
+
+test('row factories: one shape per table; a name that is not an identifier stays an own property', async () => {
+  const { rowFactory } = await import('./database.js');
+  const make = rowFactory([['name', ''], ['ports', []]]);
+  const a = make('u1');
+  assert.deepEqual(Object.keys(a), ['_uuid', '_version', 'name', 'ports']);
+  assert.equal(a.ports, make('u2').ports, 'defaults are shared (rows are frozen before anyone sees them)');
+  const odd = rowFactory([['__proto__', 1], ['a b', 2]])('u3');
+  assert.equal(Object.getPrototypeOf(odd), Object.prototype);
+  assert.equal(Object.getOwnPropertyDescriptor(odd, '__proto__')?.value, 1);
+  assert.equal(odd['a b'], 2);
+});
