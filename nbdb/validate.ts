@@ -233,14 +233,16 @@ export function nbRowProblem(table: string, row: Row, symbols?: SymbolContext): 
 function nbSymbols(txn: TxnView): SymbolContext {
   const sets = new Map<string, readonly string[]>();
   for (const r of txn.select('Address_Set')) sets.set(String(r['name']), strings(r['addresses']));
-  const groups = new Map<string, readonly string[]>();
+  // a group's ports are read only when a match names it (50k ports in 500 groups were all
+  // copied for every ACL commit)
+  const groups = new Map<string, Row>();
   for (const r of txn.select('Port_Group')) {
     const name = String(r['name']);
-    groups.set(name, strings(r['ports']));
+    groups.set(name, r);
     if (!sets.has(`${name}_ip4`)) sets.set(`${name}_ip4`, []);
     if (!sets.has(`${name}_ip6`)) sets.set(`${name}_ip6`, []);
   }
-  return { addressSets: (n) => sets.get(n), portGroups: (n) => groups.get(n) };
+  return { addressSets: (n) => sets.get(n), portGroups: (n) => { const r = groups.get(n); return r === undefined ? undefined : strings(r['ports']); } };
 }
 
 /**
