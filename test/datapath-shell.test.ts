@@ -20,7 +20,10 @@ const coreLib = join(root, 'datapath', 'build', 'core-shell', 'libloomcore.a');
 const bench = join(root, 'datapath', 'build', 'loom_shell_bench');
 const skip = process.getuid?.() !== 0 ? 'needs root (DPDK EAL)' : !existsSync(coreLib) ? 'core not built (datapath/build.sh)' : false;
 
-test('datapath worker: hostile frames die in the core with and without the simple-match shortcut', { skip, timeout: 180_000 }, () => {
+test('datapath worker: hostile frames die in the core with and without the simple-match shortcut', { skip, timeout: 360_000 }, () => {
+  // build.sh first: the bench links the core library, which must match the headers it is compiled with.
+  const bs = spawnSync('bash', [join(root, 'datapath', 'build.sh')], { encoding: 'utf8', timeout: 150_000, killSignal: 'SIGKILL' });
+  assert.equal(bs.status, 0, `datapath/build.sh: ${bs.stdout}${bs.stderr}`);
   const mk = spawnSync('make', ['-s', '-C', join(root, 'datapath', 'addon'), 'shell-bench', `LOOM_CORE_LIB=${coreLib}`], { encoding: 'utf8', timeout: 150_000, killSignal: 'SIGKILL' });
   assert.equal(mk.status, 0, `make shell-bench: ${mk.stdout}${mk.stderr}`);
   for (const simple of ['1', '0']) {

@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 KIND=${1:-ring}; MODE=${2:-l2}; N=${3:-200000}
+bash datapath/build.sh  # the core library must match the headers the bench is compiled with
 make -s -C datapath/addon shell-bench LOOM_CORE_LIB="$PWD/datapath/build/core-shell/libloomcore.a"
 B=datapath/build/loom_shell_bench
 OUT=$(mktemp -d /tmp/loom-shell-cg.XXXXXX)
