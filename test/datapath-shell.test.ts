@@ -20,7 +20,7 @@ const coreLib = join(root, 'datapath', 'build', 'core-shell', 'libloomcore.a');
 const bench = join(root, 'datapath', 'build', 'loom_shell_bench');
 const skip = process.getuid?.() !== 0 ? 'needs root (DPDK EAL)' : !existsSync(coreLib) ? 'core not built (datapath/build.sh)' : false;
 
-test('datapath worker: hostile frames die in the core with and without the simple-match shortcut', { skip, timeout: 360_000 }, () => {
+test('datapath worker: hostile frames die in the core with and without the simple-match shortcut; ACL rules take no shortcut', { skip, timeout: 360_000 }, () => {
   // build.sh first: the bench links the core library, which must match the headers it is compiled with.
   const bs = spawnSync('bash', [join(root, 'datapath', 'build.sh')], { encoding: 'utf8', timeout: 150_000, killSignal: 'SIGKILL' });
   assert.equal(bs.status, 0, `datapath/build.sh: ${bs.stdout}${bs.stderr}`);
@@ -34,4 +34,11 @@ test('datapath worker: hostile frames die in the core with and without the simpl
     assert.match(out, simple === '1' ? /simple match: on/ : /simple match: off/);
     assert.match(out, /core drops 64 \(want 64\), other drops 0/);
   }
+  // bench/datapath's ACL + conntrack rules: table 0 matches more than in_port, so no shortcut;
+  // every packet through the executor, none dropped.
+  const acl = spawnSync(bench, ['aclct', '20000'], { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
+  if (acl.pid) rmSync(`/var/run/dpdk/loom-shell-bench-${acl.pid}`, { recursive: true, force: true });
+  assert.equal(acl.status, 0, `aclct:\n${acl.stdout}${acl.stderr}`);
+  assert.match(acl.stdout, /simple match: off/);
+  assert.match(acl.stdout, /aclct: \d+ packets transmitted, 0 dropped/);
 });
