@@ -315,6 +315,16 @@ export class NorthdEngine implements SbContent {
           const lr = m.lrOfLrp.get(u);
           if (lr !== undefined) this.dirtyUnits.add(`lr:${lr}`);
           if (c.new !== null) this.peerLspsDirty(str(c.new, 'name'));
+          // becoming (or ceasing to be) a gateway port changes how many the router has, which
+          // decides where its NAT rules are answered for: all its ports' peers look again
+          const gwOf = (r: Row | null): boolean => r !== null && (list(r, 'gateway_chassis').length > 0 || list(r, 'ha_chassis_group').length > 0);
+          const lrRow = lr === undefined ? undefined : m.nb.Logical_Router.get(lr);
+          if (gwOf(c.old) !== gwOf(c.new) && lrRow !== undefined) {
+            for (const p of list(lrRow, 'ports')) {
+              const r = m.nb.Logical_Router_Port.get(p);
+              if (r !== undefined) this.peerLspsDirty(str(r, 'name'));
+            }
+          }
           break;
         }
         case 'ACL':
