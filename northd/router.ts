@@ -11,7 +11,10 @@
 // One compile unit per router (`buildRouter`). The ARP resolution entries for switch port
 // addresses are written by switch.ts (they belong to the port's unit).
 // Reads: NbModel. Called by engine.ts. Never: reads anything but its arguments.
-// Not modelled yet (logged in the issue notes): IPv6 NAT, stateless NAT and allowed/
+// Also: IPv6 NAT, and the gateway-router options ovn-kubernetes sets
+// (always_learn_from_arp_request, dynamic_neigh_routers, lb_force_snat_ip=router_ip, LB
+// skip_snat).
+// Not modelled yet (logged in the issue notes): stateless NAT and allowed/
 // exempted_ext_ips, redirect-type=bridged, reside-on-redirect-chassis, which gateway port
 // balances when there are several (loom: the first by name; OVN: by UUID), LB health checks/affinity/force_snat options, multi-
 // nexthop (ECMP) reroute policies, RA rdnss/dnssl/route_info, gateway_mtu (chk_pkt_len).
