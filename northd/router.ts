@@ -14,7 +14,8 @@
 // Also: IPv6 NAT, and the gateway-router options ovn-kubernetes sets
 // (always_learn_from_arp_request, dynamic_neigh_routers, lb_force_snat_ip=router_ip, LB
 // skip_snat).
-// Not modelled yet (logged in the issue notes): stateless NAT and allowed/
+// Also stateless dnat_and_snat (options:stateless).
+// Not modelled yet (logged in the issue notes): NAT allowed/
 // exempted_ext_ips, redirect-type=bridged, reside-on-redirect-chassis, which gateway port
 // balances when there are several (loom: the first by name; OVN: by UUID), LB health checks/affinity/force_snat options, multi-
 // nexthop (ECMP) reroute policies, RA rdnss/dnssl/route_info, gateway_mtu (chk_pkt_len).
@@ -268,13 +269,18 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
       if (fam === null) continue;
       extIps.add(ext);
       if (str(nat, 'gateway_port') !== '') continue; // names a gateway port a gateway router cannot have
+      // stateless dnat_and_snat rewrites addresses without conntrack
+      const stateless = isStateless(nat);
       if (type === 'snat' || type === 'dnat_and_snat') {
-        b.add(dp, 'lr_in_unsnat', 90, `ip && ${fam.f}.dst == ${ext}`, 'ct_snat;', ref);
+        b.add(dp, 'lr_in_unsnat', 90, `ip && ${fam.f}.dst == ${ext}`, stateless ? 'next;' : 'ct_snat;', ref);
         const net = natLogical(logical, fam.host);
-        if (net !== null) b.add(dp, 'lr_out_snat', net.plen + 1, `ip && ${fam.f}.src == ${net.text} && (!ct.trk || !ct.rpl)`, `ct_snat(${ext});`, ref);
+        if (net !== null) {
+          b.add(dp, 'lr_out_snat', net.plen + 1, `ip && ${fam.f}.src == ${net.text}${stateless ? '' : ' && (!ct.trk || !ct.rpl)'}`,
+            stateless ? `${fam.f}.src=${ext}; next;` : `ct_snat(${ext});`, ref);
+        }
       }
       if (type === 'dnat' || type === 'dnat_and_snat') {
-        b.add(dp, 'lr_in_dnat', 100, `ip && ${fam.f}.dst == ${ext}`, `flags.loopback = 1; ct_dnat(${logical});`, ref);
+        b.add(dp, 'lr_in_dnat', 100, `ip && ${fam.f}.dst == ${ext}`, stateless ? `flags.loopback = 1; ${fam.f}.dst=${logical}; next;` : `flags.loopback = 1; ct_dnat(${logical});`, ref);
       }
     }
     for (const ext of [...extIps].sort()) natArpReply(b, dp, ext);
@@ -407,6 +413,11 @@ function natArpReply(b: LflowBuilder, dp: Uuid, ext: string, ref?: NbRef): void 
 const natNdMatch = (ext: string): string => `ip6.dst == {${ext}, ${solicitedNode(ext)}} && nd_ns && nd.target == ${ext}`;
 const natNdReply = (mac: string): string => `nd_na { eth.src = ${mac}; ip6.src = nd.target; nd.tll = ${mac}; outport = inport; flags.loopback = 1; output; };`;
 
+/** A dnat_and_snat rule with options:stateless=true: addresses rewritten without conntrack. */
+function isStateless(nat: Row): boolean {
+  return str(nat, 'type') === 'dnat_and_snat' && map(nat, 'options')['stateless'] === 'true';
+}
+
 /** The family facts of a NAT address: match prefix, next-hop register, host prefix length. */
 function natFamily(ip: string): { f: 'ip4' | 'ip6'; reg: 'reg0' | 'xxreg0'; host: number } | null {
   if (parseIpv4(ip) !== null) return { f: 'ip4', reg: 'reg0', host: 32 };
@@ -496,21 +507,22 @@ function buildDistributedNat(b: LflowBuilder, dp: Uuid, nats: readonly Row[], dg
     const dnat = type === 'dnat' || type === 'dnat_and_snat';
     // east/west traffic SNATed on the gateway port comes back in through it: not "from us"
     if (type === 'snat') b.add(dp, 'lr_in_ip_input', 120, `inport == ${qp} && ${f}.src == ${ext}`, 'next;', ref);
+    const stateless = isStateless(nat);
     if (snat) {
-      b.add(dp, 'lr_in_unsnat', 100, `ip && ${f}.dst == ${ext} && inport == ${qp} && flags.loopback == 0${onGw}`, 'ct_snat_in_czone;', ref);
-      b.add(dp, 'lr_in_unsnat', 100, `ip && ${f}.dst == ${ext} && inport == ${qp} && flags.loopback == 1 && flags.use_snat_zone == 1${onGw}`, 'ct_snat;', ref);
+      b.add(dp, 'lr_in_unsnat', 100, `ip && ${f}.dst == ${ext} && inport == ${qp} && flags.loopback == 0${onGw}`, stateless ? 'next;' : 'ct_snat_in_czone;', ref);
+      if (!stateless) b.add(dp, 'lr_in_unsnat', 100, `ip && ${f}.dst == ${ext} && inport == ${qp} && flags.loopback == 1 && flags.use_snat_zone == 1${onGw}`, 'ct_snat;', ref);
       const net = natLogical(logical, fam.host);
       if (net !== null) {
         // +128: distributed-router SNAT ranks above the gateway-router range
         const prio = net.plen + 1 + 128;
         const m = `ip && ${f}.src == ${net.text} && outport == ${qp} && ${resident}`;
-        b.add(dp, 'lr_out_snat', prio, m, `${setMac}ct_snat_in_czone(${ext});`, ref);
-        b.add(dp, 'lr_out_snat', prio + 1, `${m} && reg9[4] == 1`, `${setMac}reg9[4] = 0; ct_snat(${ext});`, ref);
+        b.add(dp, 'lr_out_snat', prio, m, stateless ? `${setMac}${f}.src=${ext}; next;` : `${setMac}ct_snat_in_czone(${ext});`, ref);
+        if (!stateless) b.add(dp, 'lr_out_snat', prio + 1, `${m} && reg9[4] == 1`, `${setMac}reg9[4] = 0; ct_snat(${ext});`, ref);
       }
     }
     if (dnat) {
-      b.add(dp, 'lr_in_dnat', 100, `ip && ${f}.dst == ${ext} && inport == ${qp}${onGw}`, `ct_dnat_in_czone(${logical});`, ref);
-      b.add(dp, 'lr_out_undnat', 100, `ip && ${f}.src == ${logical} && outport == ${qp}${onGw}`, `${setMac}ct_dnat_in_czone;`, ref);
+      b.add(dp, 'lr_in_dnat', 100, `ip && ${f}.dst == ${ext} && inport == ${qp}${onGw}`, stateless ? `${f}.dst=${logical}; next;` : `ct_dnat_in_czone(${logical});`, ref);
+      b.add(dp, 'lr_out_undnat', 100, `ip && ${f}.src == ${logical} && outport == ${qp}${onGw}`, stateless ? `${setMac}next;` : `${setMac}ct_dnat_in_czone;`, ref);
     }
     if (d !== null) {
       b.add(dp, 'lr_in_gw_redirect', 100, `${f}.src == ${logical} && outport == ${qp} && ${resident}`, `eth.src = ${d.mac}; ${f === 'ip6' ? 'xxreg1' : 'reg1'} = ${ext}; next;`, ref);

@@ -171,8 +171,10 @@ export class Nbctl {
       case 'lr-nat-add': {
         const extra: { [k: string]: string[] } = a[4] !== undefined ? { logical_port: [a[4]], external_mac: a[5] !== undefined ? [a[5]] : [] } : {};
         const gp = opts.find((o) => o.startsWith('--gateway-port='))?.slice(15);
+        if (opts.includes('--stateless')) extra['options'] = [] as string[]; // marker, replaced below
         if (gp !== undefined) extra['gateway_port'] = [this.find('Logical_Router_Port', gp)._uuid];
-        const u = this.insert('NAT', { type: arg(1), external_ip: arg(2), logical_ip: arg(3), options: {}, ...extra });
+        const { options: stateless, ...cols } = extra;
+        const u = this.insert('NAT', { type: arg(1), external_ip: arg(2), logical_ip: arg(3), options: stateless !== undefined ? { stateless: 'true' } : {}, ...cols });
         this.push('Logical_Router', this.find('Logical_Router', arg(0)), 'nat', u);
         break;
       }

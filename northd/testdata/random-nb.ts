@@ -167,7 +167,8 @@ export function applyOp(nb: Nb, op: Op): void {
       const v6 = op.c % 5 === 0;
       const ext = v6 ? `2001:db8::${((op.c % 200) + 1).toString(16)}` : `172.16.0.${(op.c % 200) + 1}`;
       const logical = v6 ? (op.b % 3 === 0 ? `fd00:${op.a % 4}::/64` : `fd00:${op.a % 4}::${(op.b % 250) + 1}`) : op.b % 3 === 0 ? `10.0.${op.a % 4}.0/24` : ip;
-      const nat: Row = { _uuid: uuid(), type: types[op.b % 3] ?? 'snat', external_ip: ext, logical_ip: logical, options: {} };
+      const type = types[op.b % 3] ?? 'snat';
+      const nat: Row = { _uuid: uuid(), type, external_ip: ext, logical_ip: logical, options: type === 'dnat_and_snat' && op.a % 3 === 0 ? { stateless: 'true' } : {} };
       set(nb, 'NAT', nat);
       upd(nb, 'Logical_Router', lr, { nat: [...list(lr, 'nat'), nat._uuid].sort() });
       break;

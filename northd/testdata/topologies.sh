@@ -341,3 +341,17 @@ lb-add svc1 10.96.0.10:53 "10.244.1.3:53,10.244.2.3:53" udp
 lb-add svc2 172.18.0.2:30080 "10.244.1.4:8080" tcp
 set Load_Balancer svc2 options:skip_snat=true
 lr-lb-add GR_node1 svc1 -- lr-lb-add GR_node1 svc2
+
+topology nat-stateless
+ls-add ls1 -- ls-add public -- lr-add lr1
+lrp-add lr1 lrp1 00:00:00:00:01:01 10.0.1.1/24
+lrp-add lr1 lr1-public 00:00:00:00:ff:01 172.16.0.1/24
+lrp-set-gateway-chassis lr1-public hv1 20
+lsp-add ls1 ls1-lr1 -- lsp-set-type ls1-lr1 router -- lsp-set-addresses ls1-lr1 router -- lsp-set-options ls1-lr1 router-port=lrp1
+lsp-add public public-lr1 -- lsp-set-type public-lr1 router -- lsp-set-addresses public-lr1 router -- lsp-set-options public-lr1 router-port=lr1-public
+--stateless lr-nat-add lr1 dnat_and_snat 172.16.0.10 10.0.1.10
+lr-add gw1 -- set Logical_Router gw1 options:chassis=hv1
+lrp-add gw1 gw1-ls2 00:00:00:00:02:01 10.0.2.1/24
+ls-add ls2
+lsp-add ls2 ls2-gw1 -- lsp-set-type ls2-gw1 router -- lsp-set-addresses ls2-gw1 router -- lsp-set-options ls2-gw1 router-port=gw1-ls2
+--stateless lr-nat-add gw1 dnat_and_snat 172.16.0.20 10.0.2.10
