@@ -71,7 +71,7 @@ test('incremental == recompute on router-heavy sequences (gateway ports, distrib
         for (const pb of engine.portBindings.values()) if (pb.type === 'chassisredirect') crSeen++;
       }
     }),
-    { numRuns: 100, seed: 4343 },
+    { numRuns: 150, seed: 4343 },
   );
   assert.ok(crSeen > 50, `only ${crSeen} chassisredirect bindings exercised`);
 });
