@@ -14,11 +14,11 @@
 // Also: IPv6 NAT, and the gateway-router options ovn-kubernetes sets
 // (always_learn_from_arp_request, dynamic_neigh_routers, lb_force_snat_ip=router_ip, LB
 // skip_snat).
-// Also stateless dnat_and_snat (options:stateless).
+// Also stateless dnat_and_snat (options:stateless), gateway_mtu (chk_pkt_len, larger_pkts).
 // Not modelled yet (logged in the issue notes): NAT allowed/
 // exempted_ext_ips, redirect-type=bridged, reside-on-redirect-chassis, which gateway port
 // balances when there are several (loom: the first by name; OVN: by UUID), LB health checks/affinity/force_snat options, multi-
-// nexthop (ECMP) reroute policies, RA rdnss/dnssl/route_info, gateway_mtu (chk_pkt_len).
+// nexthop (ECMP) reroute policies, RA rdnss/dnssl/route_info, gateway_mtu_bypass.
 
 import type { Row, Uuid } from '../store/types.js';
 import { ipv4InNetwork, macToLla, parseIpv4, parseIpv6, parseNetwork, solicitedNode, type Network4, type Network6 } from './addr.js';
@@ -135,10 +135,39 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
   // admission
   b.add(dp, 'lr_in_admission', 100, 'vlan.present || eth.src[40]', 'drop;');
   b.add(dp, 'lr_in_admission', 0, '1', 'drop;');
+  // gateway_mtu on a gateway port: frames over it get "fragmentation needed" back
+  const mtuOf = (p: Lrp): number | null => {
+    const v = Number(map(p.row, 'options')['gateway_mtu'] ?? 0);
+    return Number.isInteger(v) && v > 0 && (gw || p.cr !== null) ? v : null;
+  };
   for (const p of ports) {
     const ref = { table: 'Logical_Router_Port', uuid: p.row._uuid };
-    admit(b, dp, p.mac, p.name, p.resident, p.mac, ref);
-    b.add(dp, 'lr_in_admission', 50, `eth.mcast && inport == ${q(p.name)}`, `xreg0[0..47] = ${p.mac}; next;`, ref);
+    const mtu = mtuOf(p);
+    const chk = mtu === null ? '' : `reg9[1] = check_pkt_larger(${mtu + 14}); `;
+    admit(b, dp, p.mac, p.name, p.resident, p.mac, ref, chk);
+    b.add(dp, 'lr_in_admission', 50, `eth.mcast && inport == ${q(p.name)}`, `${chk}xreg0[0..47] = ${p.mac}; next;`, ref);
+  }
+  for (const p of ports) {
+    const mtu = mtuOf(p);
+    if (mtu === null) continue;
+    const ref = { table: 'Logical_Router_Port', uuid: p.row._uuid };
+    b.add(dp, 'lr_in_chk_pkt_len', 50, `outport == ${q(p.name)}`, `reg9[1] = check_pkt_larger(${mtu + 14}); next;`, ref);
+    // too big for the gateway port: answered from the port it came in by (or this one)
+    for (const from of ports) {
+      const v4 = from.v4[0]?.addr;
+      const v6 = from.v6[0]?.addr ?? from.lla; // the link-local one when there is no other
+      const errs: [string, string][] = [];
+      if (v4 !== undefined) {
+        errs.push(['ip4', `icmp4_error {reg9[0] = 1; reg9[1] = 0; eth.dst = ${from.mac}; ip4.dst = ip4.src; ip4.src = ${v4}; ip.ttl = 255; icmp4.type = 3; /* Destination Unreachable. */ icmp4.code = 4; /* Frag Needed and DF was Set. */ icmp4.frag_mtu = ${mtu}; next(pipeline=ingress, table=0); };`]);
+      }
+      if (v6 !== undefined) {
+        errs.push(['ip6', `icmp6_error {reg9[0] = 1; reg9[1] = 0; eth.dst = ${from.mac}; ip6.dst = ip6.src; ip6.src = ${v6}; ip.ttl = 255; icmp6.type = 2; /* Packet Too Big. */ icmp6.code = 0; icmp6.frag_mtu = ${mtu}; next(pipeline=ingress, table=0); };`]);
+      }
+      for (const [f, act] of errs) {
+        if (from === p) b.add(dp, 'lr_in_ip_input', 150, `inport == ${q(p.name)} && ${f} && reg9[1] && reg9[0] == 0`, act, ref);
+        else b.add(dp, 'lr_in_larger_pkts', 150, `inport == ${q(from.name)} && outport == ${q(p.name)} && ${f} && reg9[1] && reg9[0] == 0`, act, ref);
+      }
+    }
   }
 
   // neighbor lookup / learning; with always_learn_from_arp_request=false only requests to
@@ -396,8 +425,8 @@ export function periodicRaOptions(lrp: Row): { [k: string]: string } {
 }
 
 /** Admission of frames to a router port's MAC (or a distributed NAT MAC on it). */
-function admit(b: LflowBuilder, dp: Uuid, mac: string, port: string, resident: string, routerMac: string, ref: NbRef): void {
-  b.add(dp, 'lr_in_admission', 50, `eth.dst == ${mac} && inport == ${q(port)}${resident}`, `xreg0[0..47] = ${routerMac}; next;`, ref);
+function admit(b: LflowBuilder, dp: Uuid, mac: string, port: string, resident: string, routerMac: string, ref: NbRef, chk = ''): void {
+  b.add(dp, 'lr_in_admission', 50, `eth.dst == ${mac} && inport == ${q(port)}${resident}`, `${chk}xreg0[0..47] = ${routerMac}; next;`, ref);
 }
 
 /** ARP (ND for IPv6) for a NAT external address, from any port. */
@@ -631,7 +660,7 @@ function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: 
       const v = parseVip(vip);
       if (v === null) continue;
       any = true;
-      if (skipSnat && gw) anySkipSnat = true;
+      if (skipSnat) anySkipSnat = true;
       const fam = v.v6 ? 'ip6' : 'ip4';
       const backends = (vips[vip] ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '').join(',');
       b.add(dp, 'lr_in_defrag', 100, `ip && ${fam}.dst == ${v.ip}`, 'ct_dnat;', ref);
@@ -653,7 +682,8 @@ function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: 
           if (bk === null) return null;
           return bk.port !== null ? `(${fam}.src == ${bk.ip} && ${proto}.src == ${bk.port})` : `(${fam}.src == ${bk.ip})`;
         }).filter((x): x is string => x !== null);
-        b.add(dp, 'lr_out_undnat', 120, `${fam} && (${srcs.join(' || ')}) && outport == ${q(gwp.name)}${gwp.resident}`, 'ct_dnat_in_czone;', ref);
+        b.add(dp, 'lr_out_undnat', 120, `${fam} && (${srcs.join(' || ')}) && outport == ${q(gwp.name)}${gwp.resident}`,
+          skipSnat ? 'flags.skip_snat_for_lb = 1; next;' : 'ct_dnat_in_czone;', ref);
       }
     }
   }
