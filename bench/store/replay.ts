@@ -27,7 +27,11 @@
 //   ES-module launcher + bundle, load ~5-6: 30.3 s vs 45.7 s of the reference script, 1.51x.
 //   CommonJS launcher + bundle: 14.24 s vs 28.65 s, 2.01x (3.17x without NODE_EXTRA_CA_CERTS).
 //   Quiet machine, node launcher: 12.97 s vs 19.81 s (script's nb_load_s), 1.53x (2.42x w/o CA).
-//   sh launcher (drops NODE_EXTRA_CA_CERTS for http URLs) + resident client: see README.
+//   This bench (one bash loop, interleaved), sh launcher + bundle code cache + resident
+//   client, load 7.3-9.0: ovn-nbctl 35.70 s (113 + 43 ms CPU per file), ovn-nbctl daemon
+//   19.35 s, loom 18.90 s (70 + 13), node bin/loom.js with the CA variable 28.78 s, loom
+//   daemon 6.02 s (7 + 20): 1.89x node per file, 5.93x wall / 5.79x CPU in daemon mode,
+//   3.22x daemon against daemon. The reference script's own nb_load_s: 44.85 s.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
