@@ -68,3 +68,44 @@ test('replaying tenant files (one loom process per file) builds the whole topolo
   const acls = (await store.select('ACL')).map((a) => a['match']).sort();
   assert.ok(acls.includes('outport == @pg1 && ip4 && ip4.src == $pg1_ip4'));
 });
+
+test('replaying tenant files through the resident client (LOOM_NB_DAEMON, bin/loom + nc) builds the same topology', { skip: execFileSync('sh', ['-c', 'command -v nc || true']).toString() === '' && 'no nc' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-cli-replay-d-'));
+  const svc = await startNbdb({ db: join(dir, 'nb.db'), listen: '127.0.0.1:0', handleSignals: false });
+  const store = await RemoteStore.connect(svc.url);
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: dir, LOOM_NB: svc.url };
+  let pid = 0;
+  t.after(async () => {
+    if (pid > 0) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    await store.close();
+    await svc.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const socket = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, ['--import', 'tsx', join(root, 'cli', 'main.ts'), '--detach'], { cwd: root, env, timeout: 60_000 }, (err, stdout, stderr) =>
+      err === null ? resolve(stdout.trim()) : reject(new Error(stderr)),
+    ),
+  );
+  pid = Number(/loom-nbctl\.(\d+)\.ctl$/.exec(socket)?.[1] ?? 0);
+  assert.ok(pid > 0, socket);
+  const files = writeTenantFiles(join(dir, 'cmds'), 24, 2);
+  for (const f of files) {
+    const before = await store.revision();
+    await new Promise<void>((resolve, reject) => {
+      execFile('bash', ['-c', `eval "${join(root, 'bin', 'loom')} $(tr '\\n' ' ' < '${f}')"`], { cwd: root, env: { ...env, LOOM_NB_DAEMON: socket }, timeout: 60_000 }, (err, _stdout, stderr) =>
+        err === null ? resolve() : reject(new Error(`${f}: ${stderr}`)),
+      );
+    });
+    assert.equal(await store.revision(), before + 1, `${f} is one transaction`);
+  }
+  assert.equal((await store.select('Logical_Switch_Port')).length, 24 + 2);
+  assert.equal((await store.select('ACL')).length, 6);
+  const p = (await store.select('Logical_Switch_Port', [['name', '==', 'p2-5']]))[0];
+  assert.deepEqual(p?.['port_security'], ['0a:00:02:00:00:05 10.0.2.6']);
+});
