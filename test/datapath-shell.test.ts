@@ -5,6 +5,8 @@
 // reason) while every forwarded packet is counted on its table entry. Run twice: with the
 // simple-match shortcut (in_port -> output without the executor) and without it
 // (LOOM_SIMPLE_MATCH=0), so the shortcut cannot forward what the executor would drop.
+// The same run queues a packet-out for a port that is then removed and replaced by one
+// with the same DPDK port id: the packet-out must be dropped (port generation), not sent.
 // Never: leaves a process (spawnSync with a timeout and SIGKILL) or an EAL runtime dir
 // (the bench removes its own; this test too if the bench was killed).
 
@@ -32,7 +34,8 @@ test('datapath worker: hostile frames die in the core with and without the simpl
     const out = `${r.stdout}${r.stderr}`;
     assert.equal(r.status, 0, `LOOM_SIMPLE_MATCH=${simple}:\n${out}`);
     assert.match(out, simple === '1' ? /simple match: on/ : /simple match: off/);
-    assert.match(out, /core drops 64 \(want 64\), other drops 0/);
+    assert.match(out, /core drops 64 \(want 64\), stale packet-out dropped 1 \(want 1\), other drops 0/);
+    assert.match(out, /port id \d+ reused: yes/);
   }
   // bench/datapath's ACL + conntrack rules: table 0 matches more than in_port, so no shortcut;
   // every packet through the executor, none dropped.

@@ -144,6 +144,24 @@ int main(int argc, char** argv) {
   std::unique_ptr<dp::InPortForward> f = sm && std::string(sm) == "0" ? nullptr : dp::InPortForward::from(*core.snapshot());
   std::printf("simple match: %s\n", f ? "on" : "off");
   fwd.store(f.get());
+  // check: a packet-out queued for port c, then c removed and c2 added (DPDK gives c2 the
+  // same id): the packet-out must die as bad_port, not leave through c2.
+  bool reused = false;
+  if (check) {
+    rte_ring* q[4];
+    for (int i = 0; i < 4; i++) {
+      q[i] = rte_ring_create(("lsb_q" + std::to_string(i)).c_str(), 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+      if (!q[i]) return 1;
+    }
+    const dp::PortInfo c = d.add_ring_port("c", q[0], q[1]);
+    uint8_t frame[64];
+    udp_frame(frame);
+    if (!d.packet_out(c.id, -1, frame, sizeof frame)) return 1;
+    d.remove_port("c");
+    const dp::PortInfo c2 = d.add_ring_port("c2", q[2], q[3]);
+    reused = c2.id == c.id;
+    std::printf("port id %u reused: %s\n", c.id, reused ? "yes" : "no");
+  }
   d.start_workers([&core, &fwd](unsigned) { return std::make_unique<dp::CoreWorkerPipeline>(core, &fwd); });
   uint64_t tx = 0;
   dp::Stats s;
@@ -173,8 +191,9 @@ int main(int argc, char** argv) {
   uint64_t counted = 0;
   for (const auto& e : core.snapshot()->table(0).entries()) counted += e->stats->packets();
   const uint64_t core_drops = s.drops[dp::kDropCore];
-  std::printf("check: entries counted %llu, core drops %llu (want 64), other drops %llu\n",
+  const uint64_t bad_port = s.drops[dp::kDropBadPort];
+  std::printf("check: entries counted %llu, core drops %llu (want 64), stale packet-out dropped %llu (want 1), other drops %llu\n",
               static_cast<unsigned long long>(counted), static_cast<unsigned long long>(core_drops),
-              static_cast<unsigned long long>(drops - core_drops));
-  return tx >= want && counted == tx && core_drops == 64 && drops == 64 ? 0 : 4;
+              static_cast<unsigned long long>(bad_port), static_cast<unsigned long long>(drops - core_drops - bad_port));
+  return tx >= want && counted == tx && core_drops == 64 && bad_port == 1 && drops == 65 && reused ? 0 : 4;
 }
