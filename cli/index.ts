@@ -1,6 +1,8 @@
 // cli/index.ts — public surface of the CLI: run `loom` argv in-process, parse and run command
 // chains against any Store, the command tables, and the output formatters other parts reuse.
-export { main, ctl } from './entry.js';
+export { main, ctl, forwardable } from './entry.js';
+export { startCtlDaemon, sendToDaemon, encodeRequest, decodeRequest } from './daemon.js';
+export type { CtlDaemon, CtlIo, CtlRunner, Answer } from './daemon.js';
 export { parseArgs, closeMatches, findCommand } from './args.js';
 export type { ParsedCommand, ParsedInvocation } from './args.js';
 export { runInvocation, waitForCfg } from './run.js';
