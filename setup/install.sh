@@ -65,9 +65,11 @@ if [ ! -f dist/.built ] || [ -n "$newest_src" ] || [ tsconfig.json -nt dist/.bui
   npx tsc -p tsconfig.json
   touch dist/.built
 fi
-# The CLI's one-file bundle: bin/loom.js runs it while it is newer than every module in it.
-if [ ! -f dist/cli/loom.bundle.cjs ] || [ dist/.built -nt dist/cli/loom.bundle.cjs ]; then
-  say "bundling the CLI (esbuild)"
+# The CLI's one-file bundle: bin/loom.js runs it while it is newer than every module in it;
+# then its V8 code cache (recorded after a warm-up run; bin/loom.js uses it only for exactly
+# that bundle).
+if [ ! -f dist/cli/loom.bundle.cjs ] || [ ! -f dist/cli/loom.bundle.cache ] || [ dist/.built -nt dist/cli/loom.bundle.cjs ]; then
+  say "bundling the CLI (esbuild) and recording its code cache"
   node dist/cli/bundle.js >/dev/null || say "CLI bundle not built (bin/loom.js runs the modules)"
 fi
 
