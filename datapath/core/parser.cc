@@ -7,6 +7,8 @@
 
 #include "core/bytes.h"
 
+#include <cstring>
+
 namespace loom {
 
 namespace {
@@ -261,12 +263,19 @@ ParseResult parse_reference(const uint8_t* data, uint32_t len, FlowKey& key) noe
 ParseResult parse(const uint8_t* data, uint32_t len, FlowKey& key) noexcept {
   // 14 (Ethernet) + 20 (IPv4) + 8 (UDP) is the shortest frame the fast path can take.
   if (data == nullptr || len < 42 || rd16(data + 12) != kEthIp4) return parse_reference(data, len, key);
+  // Key words are stored as soon as they are known (fewer live values than assembling
+  // all first); a fallback to parse_reference rewrites every packet word anyway. Word
+  // layout as in flow.h's kFieldTable (words 16..31); the differential test checks it.
+  uint64_t* w = key.w;
+  w[16] = rd48(data) | uint64_t{kEthIp4} << 48;
+  w[17] = rd48(data + 6);
   const uint8_t* ip = data + 14;
   const uint32_t tot = rd16(ip + 2);
-  const uint16_t frag = rd16(ip + 6);
-  const uint8_t proto = ip[9];
   // Version 4 with IHL 5; Total Length within the frame; neither MF nor an offset.
-  if (ip[0] != 0x45 || tot < 28 || tot > len - 14 || (frag & 0x3fff) != 0) return parse_reference(data, len, key);
+  if (ip[0] != 0x45 || tot < 28 || tot > len - 14 || (rd16(ip + 6) & 0x3fff) != 0) return parse_reference(data, len, key);
+  const uint8_t proto = ip[9];
+  w[18] = uint64_t{proto} << 16 | uint64_t{ip[1]} << 24 | uint64_t{ip[8]} << 32;
+  w[19] = uint64_t{rd32(ip + 12)} | uint64_t{rd32(ip + 16)} << 32;
   const uint8_t* l4 = ip + 20;
   const uint32_t avail = tot - 20;
   uint64_t w24 = uint64_t{rd16(l4)} | uint64_t{rd16(l4 + 2)} << 16;
@@ -284,16 +293,9 @@ ParseResult parse(const uint8_t* data, uint32_t len, FlowKey& key) noexcept {
   } else {
     return parse_reference(data, len, key);
   }
-  // Word layout as in flow.h's kFieldTable (words 16..31); a static_assert there would
-  // not catch a moved field, the differential test does.
-  uint64_t* w = key.w;
-  w[16] = rd48(data) | uint64_t{kEthIp4} << 48;
-  w[17] = rd48(data + 6);
-  w[18] = uint64_t{proto} << 16 | uint64_t{ip[1]} << 24 | uint64_t{ip[8]} << 32;
-  w[19] = uint64_t{rd32(ip + 12)} | uint64_t{rd32(ip + 16)} << 32;
-  w[20] = w[21] = w[22] = w[23] = 0;
   w[24] = w24;
-  w[25] = w[26] = w[27] = w[28] = w[29] = w[30] = w[31] = 0;
+  std::memset(&w[20], 0, 4 * sizeof(uint64_t));
+  std::memset(&w[25], 0, 7 * sizeof(uint64_t));
   ParseResult r;
   r.layout.l3 = 14;
   r.layout.l4 = 34;
