@@ -131,13 +131,26 @@ export interface NbRef {
 /** Collects the flows of one compile unit. */
 export class LflowBuilder {
   readonly flows: DpFlow[] = [];
+  // a unit adds its flows row by row: consecutive flows of one NB row share its text
+  private lastTable = '';
+  private lastUuid = '';
+  private lastNbRow = '';
+
+  private nbRowOf(row: NbRef): string {
+    if (row.uuid !== this.lastUuid || row.table !== this.lastTable) {
+      this.lastTable = row.table;
+      this.lastUuid = row.uuid;
+      this.lastNbRow = `${row.table}:${row.uuid}`;
+    }
+    return this.lastNbRow;
+  }
 
   /** Adds one logical flow on datapath `dp` (NB uuid of its switch or router). */
   add(dp: Uuid, stage: StageName, priority: number, match: string, actions: string, row?: NbRef): void {
     const s = stageOf(stage);
     const flow: Lflow = {
       stage, pipeline: s.pipeline, table: s.table, priority, match, actions,
-      nbRow: row === undefined ? '' : `${row.table}:${row.uuid}`,
+      nbRow: row === undefined ? '' : this.nbRowOf(row),
       source: sourceFor(stage, priority, match, actions),
     };
     this.flows.push({ dp, flow, key: flowKey(flow) });
