@@ -32,6 +32,8 @@ export interface RouterPortInfo {
   readonly gatewayChassis: string | null;
   /** the chassisredirect port (`cr-<lrp>`) when the LRP is a distributed gateway port */
   readonly cr: string | null;
+  /** reside-on-redirect-chassis: the chassisredirect port of the router's only gateway port */
+  readonly resideOn: string | null;
   /** the router learns other routers' MACs dynamically (options:dynamic_neigh_routers) */
   readonly dynamicNeigh: boolean;
   /** external IPs of the router's dnat / dnat_and_snat entries (ARP for them reaches the router) */
@@ -278,9 +280,15 @@ export class NbModel {
     }
     return {
       lsp: lsp._uuid, lspName: str(lsp, 'name'), lrp: lrp._uuid, lrpName: str(lrp, 'name'), lr, mac, v4, v6,
-      lla: macToLla(mac), gatewayChassis: gw === undefined || gw === '' ? null : gw, cr, dynamicNeigh: map(lrRow, 'options')['dynamic_neigh_routers'] === 'true', natIps: [...natIps].sort(),
+      lla: macToLla(mac), gatewayChassis: gw === undefined || gw === '' ? null : gw, cr, resideOn: cr === null && map(lrp, 'options')['reside-on-redirect-chassis'] === 'true' ? this.onlyGatewayCr(lrRow) : null, dynamicNeigh: map(lrRow, 'options')['dynamic_neigh_routers'] === 'true', natIps: [...natIps].sort(),
       natMacs: [...natMacs], distributedNats,
     };
+  }
+
+  /** `cr-<port>` of a router's gateway port when it has exactly one, else null. */
+  onlyGatewayCr(lr: Row): string | null {
+    const gws = list(lr, 'ports').map((u) => this.nb.Logical_Router_Port.get(u)).filter((p): p is Row => p !== undefined && isDgp(lr, p));
+    return gws.length === 1 && gws[0] !== undefined ? `cr-${str(gws[0], 'name')}` : null;
   }
 
   /** Port groups having at least one port on switch `ls`. */

@@ -14,9 +14,10 @@
 // Also: IPv6 NAT, and the gateway-router options ovn-kubernetes sets
 // (always_learn_from_arp_request, dynamic_neigh_routers, lb_force_snat_ip=router_ip, LB
 // skip_snat).
-// Also stateless dnat_and_snat (options:stateless), gateway_mtu (chk_pkt_len, larger_pkts).
+// Also stateless dnat_and_snat (options:stateless), gateway_mtu (chk_pkt_len, larger_pkts),
+// reside-on-redirect-chassis.
 // Not modelled yet (logged in the issue notes): NAT allowed/
-// exempted_ext_ips, redirect-type=bridged, reside-on-redirect-chassis, which gateway port
+// exempted_ext_ips, redirect-type=bridged, which gateway port
 // balances when there are several (loom: the first by name; OVN: by UUID), LB health checks/affinity/force_snat options, multi-
 // nexthop (ECMP) reroute policies, RA rdnss/dnssl/route_info, gateway_mtu_bypass.
 
@@ -42,10 +43,16 @@ interface Lrp {
   readonly resident: string;
   /** the same, only when the peer switch has a localnet port (ARP replies for own IPs) */
   readonly arpResident: string;
+  /** options:gateway_mtu on a gateway port (of a gateway router, or a distributed one) */
+  readonly mtu: number | null;
 }
 
 function routerPorts(model: NbModel, lr: Row): Lrp[] {
   const out: Lrp[] = [];
+  const rows = list(lr, 'ports').map((u) => model.nb.Logical_Router_Port.get(u)).filter((r): r is Row => r !== undefined);
+  // a port with reside-on-redirect-chassis lives where the router's only gateway port does
+  const gwPorts = rows.filter((r) => isDgp(lr, r));
+  const onlyCr = gwPorts.length === 1 && gwPorts[0] !== undefined ? `cr-${str(gwPorts[0], 'name')}` : null;
   for (const u of list(lr, 'ports')) {
     const row = model.nb.Logical_Router_Port.get(u);
     if (row === undefined) continue;
@@ -59,8 +66,11 @@ function routerPorts(model: NbModel, lr: Row): Lrp[] {
     }
     const cr = isDgp(lr, row) ? `cr-${str(row, 'name')}` : null;
     const resident = cr === null ? '' : ` && is_chassis_resident(${q(cr)})`;
-    const arpResident = cr !== null && peerHasLocalnet(model, row) ? resident : '';
-    out.push({ row, name: str(row, 'name'), mac, v4, v6, lla: macToLla(mac), cr, resident, arpResident });
+    const reside = cr === null && onlyCr !== null && map(row, 'options')['reside-on-redirect-chassis'] === 'true';
+    const arpResident = !peerHasLocalnet(model, row) ? '' : cr !== null ? resident : reside ? ` && is_chassis_resident(${q(onlyCr ?? '')})` : '';
+    const mtuOpt = Number(map(row, 'options')['gateway_mtu'] ?? 0);
+    const mtu = Number.isInteger(mtuOpt) && mtuOpt > 0 && (model.isGatewayRouter(lr) || cr !== null) ? mtuOpt : null;
+    out.push({ row, name: str(row, 'name'), mac, v4, v6, lla: macToLla(mac), cr, resident, arpResident, mtu });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -136,19 +146,15 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
   b.add(dp, 'lr_in_admission', 100, 'vlan.present || eth.src[40]', 'drop;');
   b.add(dp, 'lr_in_admission', 0, '1', 'drop;');
   // gateway_mtu on a gateway port: frames over it get "fragmentation needed" back
-  const mtuOf = (p: Lrp): number | null => {
-    const v = Number(map(p.row, 'options')['gateway_mtu'] ?? 0);
-    return Number.isInteger(v) && v > 0 && (gw || p.cr !== null) ? v : null;
-  };
   for (const p of ports) {
     const ref = { table: 'Logical_Router_Port', uuid: p.row._uuid };
-    const mtu = mtuOf(p);
+    const mtu = p.mtu;
     const chk = mtu === null ? '' : `reg9[1] = check_pkt_larger(${mtu + 14}); `;
     admit(b, dp, p.mac, p.name, p.resident, p.mac, ref, chk);
     b.add(dp, 'lr_in_admission', 50, `eth.mcast && inport == ${q(p.name)}`, `${chk}xreg0[0..47] = ${p.mac}; next;`, ref);
   }
   for (const p of ports) {
-    const mtu = mtuOf(p);
+    const mtu = p.mtu;
     if (mtu === null) continue;
     const ref = { table: 'Logical_Router_Port', uuid: p.row._uuid };
     b.add(dp, 'lr_in_chk_pkt_len', 50, `outport == ${q(p.name)}`, `reg9[1] = check_pkt_larger(${mtu + 14}); next;`, ref);
@@ -459,7 +465,7 @@ function natLogical(logical: string, host: number): { text: string; plen: number
   const p = parseNetwork(logical.includes('/') ? logical : `${logical}/${host}`);
   const n = p?.v4 ?? p?.v6;
   if (n === undefined) return null;
-  return { text: n.plen === host ? n.addr : `${n.network}/${n.plen}`, plen: n.plen };
+  return { text: logical, plen: n.plen }; // OVN prints the rule's text as the CMS wrote it
 }
 
 /**
@@ -555,7 +561,12 @@ function buildDistributedNat(b: LflowBuilder, dp: Uuid, nats: readonly Row[], dg
     }
     if (d !== null) {
       b.add(dp, 'lr_in_gw_redirect', 100, `${f}.src == ${logical} && outport == ${qp} && ${resident}`, `eth.src = ${d.mac}; ${f === 'ip6' ? 'xxreg1' : 'reg1'} = ${ext}; next;`, ref);
-      admit(b, dp, d.mac, gwp.name, ` && ${resident}`, gwp.mac, ref);
+      admit(b, dp, d.mac, gwp.name, ` && ${resident}`, gwp.mac, ref, gwp.mtu === null ? '' : `reg9[1] = check_pkt_larger(${gwp.mtu + 14}); `);
+      if (gwp.mtu !== null && f === 'ip4') {
+        // too big for the gateway port: answered from the rule's own address and MAC
+        b.add(dp, 'lr_in_ip_input', 160, `inport == ${qp} && reg9[1] && reg9[0] == 0 && ip4 && ip4.dst == ${ext}`,
+          `icmp4_error {reg9[0] = 1; reg9[1] = 0; eth.dst = eth.src; eth.src = ${d.mac}; ip4.dst = ip4.src; ip4.src = ${ext}; ip.ttl = 254; icmp4.type = 3; /* Destination Unreachable. */ icmp4.code = 4; /* Frag Needed and DF was Set. */ icmp4.frag_mtu = ${gwp.mtu}; outport = ${qp}; flags.loopback = 1; output; };`, ref);
+      }
     }
     b.add(dp, 'lr_out_chk_dnat_local', 50, `ip && ${f}.dst == ${ext} && ${resident}`, 'reg9[4] = 1; next;', ref);
     b.add(dp, 'lr_out_egr_loop', 100, `${f}.dst == ${ext} && outport == ${qp} && ${resident}`, EGR_LOOP, ref);

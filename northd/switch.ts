@@ -265,6 +265,8 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
     // port makes the switch reachable from every chassis
     if (rp.cr !== null && info.hasLocalnet) {
       residentL2Lookup(b, dp, qn, rp.mac, rp.cr, ref);
+    } else if (rp.resideOn !== null) {
+      residentL2Lookup(b, dp, qn, rp.mac, rp.resideOn, ref);
     } else {
       l2Lookup(b, dp, qn, rp.mac, ref);
     }

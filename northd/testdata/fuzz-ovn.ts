@@ -149,7 +149,7 @@ for (const [k, ops] of samples.entries()) {
   for (const n of (process.env['DUMP'] ?? '').split(',').filter((x) => x !== '')) {
     for (const t of NB_TABLES) for (const r of nb[t].values()) if (r['name'] === n || r._uuid.endsWith(n)) console.log(`  ${t} ${JSON.stringify(r)}`);
   }
-  for (const l of missing.slice(0, 6)) console.log(`  - ${l.slice(0, 300)}`);
+  for (const l of missing.slice(0, 6)) console.log(`  - ${l.slice(0, Number(process.env["WIDTH"] ?? 300))}`);
   for (const l of extra.slice(0, 6)) console.log(`  + ${l.slice(0, 300)}`);
 }
 console.log(`${clean}/${runs} runs equal`);

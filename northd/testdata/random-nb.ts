@@ -124,7 +124,10 @@ export function applyOp(nb: Nb, op: Op): void {
       // every third one a distributed gateway port
       const gc: Row = { _uuid: uuid(), name: `lrp${n}-hv1`, chassis_name: 'hv1', priority: 10, options: {}, external_ids: {} };
       if (op.c % 3 === 1) set(nb, 'Gateway_Chassis', gc);
-      const lrp: Row = { _uuid: uuid(), name: `lrp${n}`, mac: mac.replace(/^0a/, '02'), networks: [`10.0.${op.a % 4}.254/24`], options: {}, gateway_chassis: op.c % 3 === 1 ? [gc._uuid] : [] };
+      const lrp: Row = {
+        _uuid: uuid(), name: `lrp${n}`, mac: mac.replace(/^0a/, '02'), networks: [`10.0.${op.a % 4}.254/24`],
+        options: op.b % 5 === 0 ? { 'reside-on-redirect-chassis': 'true' } : {}, gateway_chassis: op.c % 3 === 1 ? [gc._uuid] : [],
+      };
       set(nb, 'Logical_Router_Port', lrp);
       upd(nb, 'Logical_Router', lr, { ports: [...list(lr, 'ports'), lrp._uuid].sort() });
       if (op.c % 4 !== 0) {
