@@ -5,7 +5,8 @@
 // wait, comment, assert, commit, abort), uuid-names, and the commit-time rules: strong
 // references must resolve, deleted rows must be unreferenced, non-root rows nobody
 // references are garbage-collected, dangling weak references are removed, maxRows and
-// unique indexes hold, and the database-specific validate hook agrees. Reads: the
+// unique indexes hold, every written row passes its table's column checks
+// (store/row-check.ts), and the database-specific validate hook agrees. Reads: the
 // Database (never writes it; SqliteStore applies the result after persisting it). Called
 // by SqliteStore.transact (and any other backend keeping a Database in memory).
 // Never: mutates a committed Row object, persists, or emits watch events.
