@@ -705,7 +705,9 @@ export class NorthdEngine implements SbContent {
       const nat = this.model.nb.NAT.get(u);
       return nat !== undefined && str(nat, 'type') === 'dnat_and_snat' && str(nat, 'logical_port') !== '' && str(nat, 'external_mac') !== '';
     });
-    if (!distributedNat) options['always-redirect'] = 'true';
+    const redirectType = map(lrp, 'options')['redirect-type'];
+    if (redirectType !== undefined) options['redirect-type'] = redirectType;
+    else if (!distributedNat) options['always-redirect'] = 'true';
     return {
       nb: key0, logical_port: `cr-${str(lrp, 'name')}`, datapath: lr._uuid, tunnel_key: key, type: 'chassisredirect',
       mac: [[str(lrp, 'mac'), ...list(lrp, 'networks')].join(' ')], port_security: [], options,

@@ -15,9 +15,9 @@
 // (always_learn_from_arp_request, dynamic_neigh_routers, lb_force_snat_ip=router_ip, LB
 // skip_snat).
 // Also stateless dnat_and_snat (options:stateless), gateway_mtu (chk_pkt_len, larger_pkts),
-// reside-on-redirect-chassis.
+// reside-on-redirect-chassis, redirect-type=bridged.
 // Not modelled yet (logged in the issue notes): NAT allowed/
-// exempted_ext_ips, redirect-type=bridged, which gateway port
+// exempted_ext_ips, which gateway port
 // balances when there are several (loom: the first by name; OVN: by UUID), LB health checks/affinity/force_snat options, multi-
 // nexthop (ECMP) reroute policies, RA rdnss/dnssl/route_info, gateway_mtu_bypass.
 
@@ -369,7 +369,13 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
   b.add(dp, 'lr_in_arp_resolve', 0, '1', 'drop;');
   for (const st of ['lr_in_chk_pkt_len', 'lr_in_larger_pkts', 'lr_in_gw_redirect'] as const) b.add(dp, st, 0, '1', 'next;');
   for (const p of dgps) {
-    b.add(dp, 'lr_in_gw_redirect', 50, `outport == ${q(p.name)}`, `outport = ${q(p.cr ?? '')}; next;`, { table: 'Logical_Router_Port', uuid: p.row._uuid });
+    const ref = { table: 'Logical_Router_Port', uuid: p.row._uuid };
+    b.add(dp, 'lr_in_gw_redirect', 50, `outport == ${q(p.name)}`, `outport = ${q(p.cr ?? '')}; next;`, ref);
+    // redirect-type=bridged: off the gateway chassis, frames go to the gateway port's MAC
+    // over the localnet network instead of a tunnel
+    if (map(p.row, 'options')['redirect-type'] === 'bridged') {
+      b.add(dp, 'lr_in_arp_resolve', 50, `outport == ${q(p.name)} && !is_chassis_resident(${q(p.cr ?? '')})`, `eth.dst = ${p.mac}; next;`, ref);
+    }
   }
   b.add(dp, 'lr_in_arp_request', 100, 'eth.dst == 00:00:00:00:00:00 && ip4', 'arp { eth.dst = ff:ff:ff:ff:ff:ff; arp.spa = reg1; arp.tpa = reg0; arp.op = 1; output; };');
   b.add(dp, 'lr_in_arp_request', 100, 'eth.dst == 00:00:00:00:00:00 && ip6', 'nd_ns { nd.target = xxreg0; output; };');

@@ -243,7 +243,8 @@ export function applyOp(nb: Nb, op: Op): void {
       const gc: Row = { _uuid: uuid(), name: `${str(lrp, 'name')}-hv${op.c % 3}`, chassis_name: `hv${op.c % 3}`, priority: op.b % 30, options: {}, external_ids: {} };
       set(nb, 'Gateway_Chassis', gc);
       upd(nb, 'Logical_Router_Port', lrp, {
-        gateway_chassis: [...list(lrp, 'gateway_chassis'), gc._uuid].sort(), ...(op.a % 3 === 0 ? { options: { gateway_mtu: String(1300 + op.b % 200) } } : {}),
+        gateway_chassis: [...list(lrp, 'gateway_chassis'), gc._uuid].sort(),
+        ...(op.a % 3 === 0 ? { options: { gateway_mtu: String(1300 + op.b % 200) } } : op.a % 3 === 1 ? { options: { 'redirect-type': 'bridged' } } : {}),
       });
       break;
     }

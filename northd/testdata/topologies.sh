@@ -380,3 +380,16 @@ lsp-add public public-lr1 -- lsp-set-type public-lr1 router -- lsp-set-addresses
 lsp-add public ln-public -- lsp-set-type ln-public localnet -- lsp-set-addresses ln-public unknown -- lsp-set-options ln-public network_name=physnet1
 lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
 lr-nat-add lr1 snat 172.16.0.1 10.0.1.0/24
+
+topology dgp-bridged
+ls-add ls1 -- ls-add public -- lr-add lr1
+lrp-add lr1 lrp1 00:00:00:00:01:01 10.0.1.1/24
+lrp-add lr1 lr1-public 00:00:00:00:ff:01 172.16.0.1/24
+lrp-set-gateway-chassis lr1-public hv1 20
+set Logical_Router_Port lr1-public options:redirect-type=bridged
+lsp-add ls1 ls1-lr1 -- lsp-set-type ls1-lr1 router -- lsp-set-addresses ls1-lr1 router -- lsp-set-options ls1-lr1 router-port=lrp1
+lsp-add public public-lr1 -- lsp-set-type public-lr1 router -- lsp-set-addresses public-lr1 router -- lsp-set-options public-lr1 router-port=lr1-public
+lsp-add public ln-public -- lsp-set-type ln-public localnet -- lsp-set-addresses ln-public unknown -- lsp-set-options ln-public network_name=physnet1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
+lr-nat-add lr1 snat 172.16.0.1 10.0.1.0/24
+lr-nat-add lr1 dnat_and_snat 172.16.0.10 10.0.1.10
