@@ -218,10 +218,30 @@ export class Database {
     return r;
   }
 
+  private addInbound(table: string, src: Uuid, target: Uuid, column: string, strong: boolean): void {
+    let m = this.inbound.get(target);
+    if (m === undefined) this.inbound.set(target, (m = new Map()));
+    const ref = this.inboundRef(table, column, strong);
+    const list = m.get(src);
+    // most rows refer to a target once: a one-element array, not push's 16-slot growth
+    if (list === undefined) m.set(src, [ref]);
+    else list.push(ref);
+    if (strong) this.strong.set(target, (this.strong.get(target) ?? 0) + 1);
+  }
+
   /** Applies a committed change set (already checked by the executor). */
   apply(changes: readonly RowChange[]): void {
     for (const c of changes) {
       const info = this.tableInfo(c.table);
+      if (c.old === null && c.new !== null) {
+        // an inserted row only adds references: walk them in place (no delta to build)
+        for (const spec of info.refs) {
+          const v = c.new[spec.column];
+          if (typeof v === 'string') this.addInbound(c.table, c.uuid, v, spec.column, spec.strong);
+          else for (const t of refTargets(spec, v)) this.addInbound(c.table, c.uuid, t as Uuid, spec.column, spec.strong);
+        }
+        continue;
+      }
       const { removed, added } = refDelta(info, c.old, c.new);
       for (const r of removed) {
         const m = this.inbound.get(r.target);
@@ -238,16 +258,7 @@ export class Database {
           else this.strong.delete(r.target);
         }
       }
-      for (const r of added) {
-        let m = this.inbound.get(r.target);
-        if (m === undefined) this.inbound.set(r.target, (m = new Map()));
-        const ref = this.inboundRef(c.table, r.column, r.strong);
-        const list = m.get(c.uuid);
-        // most rows refer to a target once: a one-element array, not push's 16-slot growth
-        if (list === undefined) m.set(c.uuid, [ref]);
-        else list.push(ref);
-        if (r.strong) this.strong.set(r.target, (this.strong.get(r.target) ?? 0) + 1);
-      }
+      for (const r of added) this.addInbound(c.table, c.uuid, r.target, r.column, r.strong);
     }
     // Index keys: all removals before all additions, so rows may swap keys in one commit.
     for (const c of changes) {
