@@ -300,6 +300,48 @@ TEST(Conntrack, ConcurrentThreadsKeepTheTableConsistent) {
   }
 }
 
+// Lookups read the hash chains without the stripe lock (seqlock, conntrack.cc): while one
+// thread keeps creating, refreshing and expiring UDP connections in a small pool (slots
+// reused, chains relinked in the same stripes), another looks up established TCP
+// connections and must find every one of them established, every time.
+TEST(Conntrack, LockFreeLookupsSeeStableConnectionsDuringChurn) {
+  CtConfig cfg;
+  cfg.max_conns = 256;
+  cfg.timeouts.udp_first = cfg.timeouts.udp_single = cfg.timeouts.udp_multiple = 1;
+  Conntrack t(cfg);
+  constexpr unsigned kStable = 16;
+  std::vector<Bytes> acks;
+  for (uint16_t i = 0; i < kStable; ++i) {
+    const uint16_t p = static_cast<uint16_t>(40000 + i);
+    ASSERT_EQ(ct(t, tcp4(A, B, p, 80, 100, 0, SYN), commit(), kSec).r.state, ct_state::kTrk | ct_state::kNew);
+    ASSERT_TRUE(has(ct(t, tcp4(B, A, 80, p, 5000, 101, SYN | ACK), track(), kSec).r.state, ct_state::kEst));
+    acks.push_back(tcp4(A, B, p, 80, 101, 5001, ACK));
+    ASSERT_EQ(ct(t, acks.back(), track(), kSec).r.state, ct_state::kTrk | ct_state::kEst);
+  }
+  std::atomic<uint64_t> clock{2 * kSec};
+  std::atomic<bool> done{false};
+  std::atomic<unsigned> wrong{0};
+  std::thread churn([&] {
+    for (uint32_t n = 0; n < 30000; ++n) {
+      const uint64_t now = clock.fetch_add(50000000);  // 50 ms per operation
+      const uint16_t j = static_cast<uint16_t>(n % 300);
+      if (n % 3 == 2) t.expire(now, 64);
+      else ct(t, udp4(X + j % 7, B, static_cast<uint16_t>(1000 + j), 53), commit(), now, n);
+    }
+    done = true;
+  });
+  unsigned reads = 0;
+  while (!done || reads < 20000) {
+    const uint64_t now = clock.load();
+    const CtResult r = ct(t, acks[reads % kStable], track(), now).r;
+    if (r.state != (ct_state::kTrk | ct_state::kEst)) wrong.fetch_add(1);
+    if (++reads >= 200000) break;  // bounded even if the churn thread is slow
+  }
+  churn.join();
+  EXPECT_EQ(wrong.load(), 0u) << "of " << reads << " lookups";
+  EXPECT_EQ(t.check_invariants(), "");
+}
+
 // A Linux-like bulk transfer: window scaling negotiated on the SYNs, full-size segments
 // acked every other one, a retransmission, an out-of-order pair, a window probe and a
 // keepalive. None of it may be marked invalid (real kernels' traffic must pass ACLs).
