@@ -16,10 +16,10 @@
 // skip_snat).
 // Also stateless dnat_and_snat (options:stateless), gateway_mtu (chk_pkt_len, larger_pkts),
 // reside-on-redirect-chassis, redirect-type=bridged.
-// Not modelled yet (logged in the issue notes): NAT allowed/
-// exempted_ext_ips, which gateway port
-// balances when there are several (loom: the first by name; OVN: by UUID), LB health checks/affinity/force_snat options, multi-
-// nexthop (ECMP) reroute policies, RA rdnss/dnssl/route_info, gateway_mtu_bypass.
+// Not modelled yet (logged in the issue notes): NAT allowed/exempted_ext_ips, LB health
+// checks/affinity, lb_force_snat_ip=<address>, multi-nexthop (ECMP) reroute policies,
+// gateway_mtu_bypass. Which gateway port balances a router's VIPs when it has several:
+// loom takes the first by name, OVN the first by row UUID.
 
 import type { Row, Uuid } from '../store/types.js';
 import { ipv4InNetwork, macToLla, parseIpv4, parseIpv6, parseNetwork, solicitedNode, type Network4, type Network6 } from './addr.js';
@@ -393,7 +393,6 @@ const EGR_LOOP = 'clone { ct_clear; inport = outport; outport = ""; eth.dst <-> 
 /**
  * IPv6 router advertisement in reply to a solicitation (ipv6_ra_configs:address_mode set and
  * a global IPv6 network on the port): ovn-controller builds the RA from put_nd_ra_opts.
- * rdnss, dnssl and route_info are not modelled yet.
  */
 function buildRouterAdvertisement(b: LflowBuilder, dp: Uuid, p: Lrp): void {
   const ra = map(p.row, 'ipv6_ra_configs');
@@ -406,6 +405,9 @@ function buildRouterAdvertisement(b: LflowBuilder, dp: Uuid, p: Lrp): void {
   if (mtu > 0) opts.push(`mtu = ${mtu}`);
   const prf = ra['router_preference'];
   if (prf === 'HIGH' || prf === 'LOW') opts.push(`router_preference = ${q(prf)}`);
+  if (ra['rdnss'] !== undefined) opts.push(`rdnss = ${ra['rdnss']}`);
+  if (ra['dnssl'] !== undefined) opts.push(`dnssl = ${q(ra['dnssl'])}`);
+  if (ra['route_info'] !== undefined) opts.push(`route_info = ${q(ra['route_info'])}`);
   for (const n of p.v6) opts.push(`prefix = ${n.network}/${n.plen}`);
   b.add(dp, 'lr_in_nd_ra_options', 50, `inport == ${qn} && ip6.dst == ff02::2 && nd_rs`, `reg0[5] = put_nd_ra_opts(${opts.join(', ')}); next;`, ref);
   b.add(dp, 'lr_in_nd_ra_response', 50, `inport == ${qn} && ip6.dst == ff02::2 && nd_ra && reg0[5]`,
@@ -423,7 +425,7 @@ export function periodicRaOptions(lrp: Row): { [k: string]: string } {
     if (v6 !== undefined) prefixes.push(`${v6.network}/${v6.plen}`);
   }
   const max = Math.min(1800, Math.max(4, Number(ra['max_interval'] ?? 600) || 600));
-  const minDefault = max >= 9 ? Math.floor(max * 0.33) : Math.floor(max * 0.75);
+  const minDefault = max >= 9 ? Math.floor(max / 3) : Math.floor((max * 3) / 4);
   const min = Math.min(Math.floor(max * 0.75), Math.max(3, Number(ra['min_interval'] ?? minDefault) || minDefault));
   const prf = ra['router_preference'];
   const o: { [k: string]: string } = {
@@ -433,6 +435,10 @@ export function periodicRaOptions(lrp: Row): { [k: string]: string } {
   };
   const mtu = Number(ra['mtu'] ?? 0);
   if (mtu > 0) o['ipv6_ra_mtu'] = String(mtu);
+  for (const k of ['rdnss', 'dnssl', 'route_info'] as const) {
+    const v = ra[k];
+    if (v !== undefined) o[`ipv6_ra_${k}`] = v;
+  }
   return o;
 }
 

@@ -393,3 +393,9 @@ lsp-add public ln-public -- lsp-set-type ln-public localnet -- lsp-set-addresses
 lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
 lr-nat-add lr1 snat 172.16.0.1 10.0.1.0/24
 lr-nat-add lr1 dnat_and_snat 172.16.0.10 10.0.1.10
+
+topology router-ra-options
+ls-add ls1 -- lr-add lr1
+lrp-add lr1 lrp1 00:00:01:00:00:01 10.0.1.254/24 fd01::1/64 fd02::1/64
+set Logical_Router_Port lrp1 ipv6_ra_configs:address_mode=dhcpv6_stateless ipv6_ra_configs:send_periodic=true ipv6_ra_configs:rdnss=fd01::53 ipv6_ra_configs:dnssl=ovn.org ipv6_ra_configs:route_info=HIGH-fd03::/64 ipv6_ra_configs:mtu=1450
+lsp-add ls1 ls1-lr -- lsp-set-type ls1-lr router -- lsp-set-addresses ls1-lr router -- lsp-set-options ls1-lr router-port=lrp1
