@@ -341,6 +341,13 @@ export class NorthdEngine implements SbContent {
           break;
         case 'Address_Set':
           this.dirtyAs.add(u);
+          // NAT rules name their allowed/exempted external addresses by the set's name
+          if (c.old === null || c.new === null || str(c.old, 'name') !== str(c.new, 'name')) {
+            for (const nat of m.nb.NAT.values()) {
+              if (!list(nat, 'allowed_ext_ips').includes(u) && !list(nat, 'exempted_ext_ips').includes(u)) continue;
+              for (const lr of m.lrOfChild.get(nat._uuid) ?? []) this.dirtyUnits.add(`lr:${lr}`);
+            }
+          }
           break;
         case 'Load_Balancer':
           this.dirtyUnits.add(`lb:${u}`);

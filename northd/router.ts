@@ -16,7 +16,8 @@
 // skip_snat).
 // Also stateless dnat_and_snat (options:stateless), gateway_mtu (chk_pkt_len, larger_pkts),
 // reside-on-redirect-chassis, redirect-type=bridged.
-// Not modelled yet (logged in the issue notes): NAT allowed/exempted_ext_ips, LB health
+// Also NAT allowed_ext_ips / exempted_ext_ips.
+// Not modelled yet (logged in the issue notes): LB health
 // checks/affinity, lb_force_snat_ip=<address>, multi-nexthop (ECMP) reroute policies,
 // gateway_mtu_bypass. Which gateway port balances a router's VIPs when it has several:
 // loom takes the first by name, OVN the first by row UUID.
@@ -43,7 +44,7 @@ interface Lrp {
   readonly resident: string;
   /** the same, only when the peer switch has a localnet port (ARP replies for own IPs) */
   readonly arpResident: string;
-  /** options:gateway_mtu on a gateway port (of a gateway router, or a distributed one) */
+  /** options:gateway_mtu (OVN honours it on any router port) */
   readonly mtu: number | null;
 }
 
@@ -69,7 +70,7 @@ function routerPorts(model: NbModel, lr: Row): Lrp[] {
     const reside = cr === null && onlyCr !== null && map(row, 'options')['reside-on-redirect-chassis'] === 'true';
     const arpResident = !peerHasLocalnet(model, row) ? '' : cr !== null ? resident : reside ? ` && is_chassis_resident(${q(onlyCr ?? '')})` : '';
     const mtuOpt = Number(map(row, 'options')['gateway_mtu'] ?? 0);
-    const mtu = Number.isInteger(mtuOpt) && mtuOpt > 0 && (model.isGatewayRouter(lr) || cr !== null) ? mtuOpt : null;
+    const mtu = Number.isInteger(mtuOpt) && mtuOpt > 0 ? mtuOpt : null;
     out.push({ row, name: str(row, 'name'), mac, v4, v6, lla: macToLla(mac), cr, resident, arpResident, mtu });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -287,7 +288,7 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
   b.add(dp, 'lr_in_lb_aff_check', 0, '1', 'next;');
   b.add(dp, 'lr_in_lb_aff_learn', 0, '1', 'next;');
   if ((gw || dgps.length > 0) && nats.length > 0) b.add(dp, 'lr_out_chk_dnat_local', 50, 'ip && ct_mark.natted == 1', 'reg9[4] = 1; next;');
-  if (!gw && dgps.length > 0) buildDistributedNat(b, dp, nats, dgps);
+  if (!gw && dgps.length > 0) buildDistributedNat(b, model, dp, nats, dgps);
   if (gw) {
     if (natOrLb) {
       b.add(dp, 'lr_out_undnat', 100, 'nd || nd_rs || nd_ra', 'next;');
@@ -306,16 +307,23 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
       if (str(nat, 'gateway_port') !== '') continue; // names a gateway port a gateway router cannot have
       // stateless dnat_and_snat rewrites addresses without conntrack
       const stateless = isStateless(nat);
+      const xs = natExtIps(model, nat);
+      const extMatch = (dir: 'src' | 'dst'): string => (xs === null ? '' : ` && ${fam.f}.${dir} == $${xs.name}`);
       if (type === 'snat' || type === 'dnat_and_snat') {
         b.add(dp, 'lr_in_unsnat', 90, `ip && ${fam.f}.dst == ${ext}`, stateless ? 'next;' : 'ct_snat;', ref);
         const net = natLogical(logical, fam.host);
         if (net !== null) {
-          b.add(dp, 'lr_out_snat', net.plen + 1, `ip && ${fam.f}.src == ${net.text}${stateless ? '' : ' && (!ct.trk || !ct.rpl)'}`,
+          const base = `ip && ${fam.f}.src == ${net.text}`;
+          if (xs !== null && !xs.allowed) natExempt(b, dp, 'lr_out_snat', net.plen + 3, `${base}${extMatch('dst')}`, ref);
+          b.add(dp, 'lr_out_snat', net.plen + 1, `${base}${xs?.allowed === true ? extMatch('dst') : ''}${stateless ? '' : ' && (!ct.trk || !ct.rpl)'}`,
             stateless ? `${fam.f}.src=${ext}; next;` : `ct_snat(${ext});`, ref);
         }
       }
       if (type === 'dnat' || type === 'dnat_and_snat') {
-        b.add(dp, 'lr_in_dnat', 100, `ip && ${fam.f}.dst == ${ext}`, stateless ? `flags.loopback = 1; ${fam.f}.dst=${logical}; next;` : `flags.loopback = 1; ct_dnat(${logical});`, ref);
+        const base = `ip && ${fam.f}.dst == ${ext}`;
+        if (xs !== null && !xs.allowed) natExempt(b, dp, 'lr_in_dnat', 102, `${base}${extMatch('src')}`, ref);
+        b.add(dp, 'lr_in_dnat', 100, `${base}${xs?.allowed === true ? extMatch('src') : ''}`,
+          stateless ? `flags.loopback = 1; ${fam.f}.dst=${logical}; next;` : `flags.loopback = 1; ct_dnat(${logical});`, ref);
       }
     }
     for (const ext of [...extIps].sort()) natArpReply(b, dp, ext);
@@ -442,6 +450,11 @@ export function periodicRaOptions(lrp: Row): { [k: string]: string } {
   return o;
 }
 
+/** The bypass of a NAT rule for its exempted external addresses. */
+function natExempt(b: LflowBuilder, dp: Uuid, stage: 'lr_in_dnat' | 'lr_out_snat', prio: number, match: string, ref: NbRef): void {
+  b.add(dp, stage, prio, match, 'next;', ref);
+}
+
 /** Admission of frames to a router port's MAC (or a distributed NAT MAC on it). */
 function admit(b: LflowBuilder, dp: Uuid, mac: string, port: string, resident: string, routerMac: string, ref: NbRef, chk = ''): void {
   b.add(dp, 'lr_in_admission', 50, `eth.dst == ${mac} && inport == ${q(port)}${resident}`, `${chk}xreg0[0..47] = ${routerMac}; next;`, ref);
@@ -459,6 +472,19 @@ function natArpReply(b: LflowBuilder, dp: Uuid, ext: string, ref?: NbRef): void 
 
 const natNdMatch = (ext: string): string => `ip6.dst == {${ext}, ${solicitedNode(ext)}} && nd_ns && nd.target == ${ext}`;
 const natNdReply = (mac: string): string => `nd_na { eth.src = ${mac}; ip6.src = nd.target; nd.tll = ${mac}; outport = inport; flags.loopback = 1; output; };`;
+
+/**
+ * A NAT rule's allowed_ext_ips / exempted_ext_ips: the address set's name and which. Allowed
+ * narrows the rule to those peers; exempted adds a higher-priority bypass for them.
+ */
+function natExtIps(model: NbModel, nat: Row): { name: string; allowed: boolean } | null {
+  for (const [col, allowed] of [['allowed_ext_ips', true], ['exempted_ext_ips', false]] as const) {
+    const u = list(nat, col)[0];
+    const as = u === undefined ? undefined : model.nb.Address_Set.get(u);
+    if (as !== undefined) return { name: str(as, 'name'), allowed };
+  }
+  return null;
+}
 
 /** A dnat_and_snat rule with options:stateless=true: addresses rewritten without conntrack. */
 function isStateless(nat: Row): boolean {
@@ -506,7 +532,7 @@ function natArpPort(nat: Row, dgps: readonly Lrp[]): Lrp | undefined {
  * except dnat_and_snat rules with a logical_port and external_mac, which run distributed on
  * the chassis of that logical port with the rule's own MAC. IPv4 rules only.
  */
-function buildDistributedNat(b: LflowBuilder, dp: Uuid, nats: readonly Row[], dgps: readonly Lrp[]): void {
+function buildDistributedNat(b: LflowBuilder, model: NbModel, dp: Uuid, nats: readonly Row[], dgps: readonly Lrp[]): void {
   const distributedNat = (nat: Row): { lport: string; mac: string } | null => {
     const lport = str(nat, 'logical_port');
     const mac = str(nat, 'external_mac').toLowerCase();
@@ -555,6 +581,9 @@ function buildDistributedNat(b: LflowBuilder, dp: Uuid, nats: readonly Row[], dg
     // east/west traffic SNATed on the gateway port comes back in through it: not "from us"
     if (type === 'snat') b.add(dp, 'lr_in_ip_input', 120, `inport == ${qp} && ${f}.src == ${ext}`, 'next;', ref);
     const stateless = isStateless(nat);
+    const xs = natExtIps(model, nat);
+    const extMatch = (dir: 'src' | 'dst'): string => (xs === null ? '' : ` && ${f}.${dir} == $${xs.name}`);
+    const allowedOnly = (dir: 'src' | 'dst'): string => (xs?.allowed === true ? extMatch(dir) : '');
     if (snat) {
       b.add(dp, 'lr_in_unsnat', 100, `ip && ${f}.dst == ${ext} && inport == ${qp} && flags.loopback == 0${onGw}`, stateless ? 'next;' : 'ct_snat_in_czone;', ref);
       if (!stateless) b.add(dp, 'lr_in_unsnat', 100, `ip && ${f}.dst == ${ext} && inport == ${qp} && flags.loopback == 1 && flags.use_snat_zone == 1${onGw}`, 'ct_snat;', ref);
@@ -562,13 +591,17 @@ function buildDistributedNat(b: LflowBuilder, dp: Uuid, nats: readonly Row[], dg
       if (net !== null) {
         // +128: distributed-router SNAT ranks above the gateway-router range
         const prio = net.plen + 1 + 128;
-        const m = `ip && ${f}.src == ${net.text} && outport == ${qp} && ${resident}`;
+        const m0 = `ip && ${f}.src == ${net.text} && outport == ${qp} && ${resident}`;
+        if (xs !== null && !xs.allowed) natExempt(b, dp, 'lr_out_snat', prio + 2, `${m0}${extMatch('dst')}`, ref);
+        const m = `${m0}${allowedOnly('dst')}`;
         b.add(dp, 'lr_out_snat', prio, m, stateless ? `${setMac}${f}.src=${ext}; next;` : `${setMac}ct_snat_in_czone(${ext});`, ref);
         if (!stateless) b.add(dp, 'lr_out_snat', prio + 1, `${m} && reg9[4] == 1`, `${setMac}reg9[4] = 0; ct_snat(${ext});`, ref);
       }
     }
     if (dnat) {
-      b.add(dp, 'lr_in_dnat', 100, `ip && ${f}.dst == ${ext} && inport == ${qp}${onGw}`, stateless ? `${f}.dst=${logical}; next;` : `ct_dnat_in_czone(${logical});`, ref);
+      const dm = `ip && ${f}.dst == ${ext} && inport == ${qp}${onGw}`;
+      if (xs !== null && !xs.allowed) natExempt(b, dp, 'lr_in_dnat', 102, `${dm}${extMatch('src')}`, ref);
+      b.add(dp, 'lr_in_dnat', 100, `${dm}${allowedOnly('src')}`, stateless ? `${f}.dst=${logical}; next;` : `ct_dnat_in_czone(${logical});`, ref);
       b.add(dp, 'lr_out_undnat', 100, `ip && ${f}.src == ${logical} && outport == ${qp}${onGw}`, stateless ? `${setMac}next;` : `${setMac}ct_dnat_in_czone;`, ref);
     }
     if (d !== null) {

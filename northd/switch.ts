@@ -265,7 +265,7 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
     // port makes the switch reachable from every chassis
     if (rp.cr !== null && info.hasLocalnet) {
       residentL2Lookup(b, dp, qn, rp.mac, rp.cr, ref);
-    } else if (rp.resideOn !== null) {
+    } else if (rp.resideOn !== null && info.hasLocalnet) {
       residentL2Lookup(b, dp, qn, rp.mac, rp.resideOn, ref);
     } else {
       l2Lookup(b, dp, qn, rp.mac, ref);

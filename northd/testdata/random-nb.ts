@@ -171,7 +171,13 @@ export function applyOp(nb: Nb, op: Op): void {
       const ext = v6 ? `2001:db8::${((op.c % 200) + 1).toString(16)}` : `172.16.0.${(op.c % 200) + 1}`;
       const logical = v6 ? (op.b % 3 === 0 ? `fd00:${op.a % 4}::/64` : `fd00:${op.a % 4}::${(op.b % 250) + 1}`) : op.b % 3 === 0 ? `10.0.${op.a % 4}.0/24` : ip;
       const type = types[op.b % 3] ?? 'snat';
-      const nat: Row = { _uuid: uuid(), type, external_ip: ext, logical_ip: logical, options: type === 'dnat_and_snat' && op.a % 3 === 0 ? { stateless: 'true' } : {} };
+      // sometimes the external peers the rule is limited to, or exempted from
+      const as: Row = { _uuid: uuid(), name: `ext${n}`, addresses: [v6 ? '2001:db9::/64' : '10.9.0.0/16'], external_ids: {} };
+      if (op.a % 4 === 1) set(nb, 'Address_Set', as);
+      const extIps = op.a % 4 === 1 ? { [op.b % 2 ? 'allowed_ext_ips' : 'exempted_ext_ips']: [as._uuid] } : {};
+      const nat: Row = {
+        _uuid: uuid(), type, external_ip: ext, logical_ip: logical, options: type === 'dnat_and_snat' && op.a % 3 === 0 ? { stateless: 'true' } : {}, ...extIps,
+      };
       set(nb, 'NAT', nat);
       upd(nb, 'Logical_Router', lr, { nat: [...list(lr, 'nat'), nat._uuid].sort() });
       break;

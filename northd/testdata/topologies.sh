@@ -399,3 +399,17 @@ ls-add ls1 -- lr-add lr1
 lrp-add lr1 lrp1 00:00:01:00:00:01 10.0.1.254/24 fd01::1/64 fd02::1/64
 set Logical_Router_Port lrp1 ipv6_ra_configs:address_mode=dhcpv6_stateless ipv6_ra_configs:send_periodic=true ipv6_ra_configs:rdnss=fd01::53 ipv6_ra_configs:dnssl=ovn.org ipv6_ra_configs:route_info=HIGH-fd03::/64 ipv6_ra_configs:mtu=1450
 lsp-add ls1 ls1-lr -- lsp-set-type ls1-lr router -- lsp-set-addresses ls1-lr router -- lsp-set-options ls1-lr router-port=lrp1
+
+topology nat-ext-ips
+ls-add ls1 -- ls-add public -- lr-add lr1
+lrp-add lr1 lrp1 00:00:00:00:01:01 10.0.1.1/24
+lrp-add lr1 lr1-public 00:00:00:00:ff:01 172.16.0.1/24
+lrp-set-gateway-chassis lr1-public hv1 20
+lsp-add ls1 ls1-lr1 -- lsp-set-type ls1-lr1 router -- lsp-set-addresses ls1-lr1 router -- lsp-set-options ls1-lr1 router-port=lrp1
+lsp-add public public-lr1 -- lsp-set-type public-lr1 router -- lsp-set-addresses public-lr1 router -- lsp-set-options public-lr1 router-port=lr1-public
+--id=@a create Address_Set name=allowed1 'addresses="10.1.0.0/16"' -- --id=@n create NAT type=snat external_ip=172.16.0.1 logical_ip=10.0.1.0/24 allowed_ext_ips=@a -- set Logical_Router lr1 nat=@n
+lr-add gw1 -- set Logical_Router gw1 options:chassis=hv1
+lrp-add gw1 gw1-ls2 00:00:00:00:02:01 10.0.2.1/24
+ls-add ls2
+lsp-add ls2 ls2-gw1 -- lsp-set-type ls2-gw1 router -- lsp-set-addresses ls2-gw1 router -- lsp-set-options ls2-gw1 router-port=gw1-ls2
+--id=@e create Address_Set name=exempt1 'addresses="10.9.0.0/16"' -- --id=@m create NAT type=dnat_and_snat external_ip=172.16.0.20 logical_ip=10.0.2.10 exempted_ext_ips=@e -- set Logical_Router gw1 nat=@m
