@@ -13,7 +13,8 @@
 // distributed gateway ports: is_chassis_resident on their MACs), localnet, localport,
 // external (ls_in_external_port, DHCP where resident), virtual (bind_vport). Also DNS, QoS
 // (dscp marking, meters), ACL logging (name/severity/meter), reject.
-// Not yet: vtep/l2gateway/remote ports, ACL log-related, LB health checks and affinity,
+// Also ACL log-related (labelled ACLs: replies logged in the other direction).
+// Not yet: vtep/l2gateway/remote ports, LB health checks and affinity,
 // multicast snooping; the SB DNS table itself (ovn-controller's records) is not written.
 
 import type { Row } from '../store/types.js';
@@ -490,6 +491,13 @@ export function buildAcl(b: LflowBuilder, acl: Row, ls: Row, info: SwitchInfo): 
     b.add(dp, st, prio, `${REGBIT_ACL_HINT_ALLOW_NEW} == 1 && (${match})`, `${REGBIT_CONNTRACK_COMMIT} = 1; ${lbl}${log}next;`, ref);
     b.add(dp, st, prio, `${REGBIT_ACL_HINT_ALLOW} == 1 && (${match})`,
       label !== 0 ? `${REGBIT_CONNTRACK_COMMIT} = 1; ${lbl}${log}next;` : `${log}next;`, ref);
+    // log-related: the replies and related packets of its connections are logged too, in
+    // the other direction, recognised by the ACL's conntrack label
+    if (log !== '' && label !== 0 && map(acl, 'options')['log-related'] === 'true') {
+      const back = ingress ? 'ls_out_acl' : 'ls_in_acl';
+      b.add(dp, back, 65533, `!ct.est && ct.rel && !ct.new && !ct.inv && ct_mark.blocked == 0 && ct_label.label == ${label}`, `${log}next;`, ref);
+      b.add(dp, back, 65533, `ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && ct_mark.blocked == 0 && ct_label.label == ${label}`, `${log}next;`, ref);
+    }
   } else if (action === 'reject') {
     b.add(dp, st, prio, `(${REGBIT_ACL_HINT_DROP} == 1) && ${match}`, `${log}${reject}`, ref);
     b.add(dp, st, prio, `(${REGBIT_ACL_HINT_BLOCK} == 1) && ${match}`, `${log}ct_commit { ct_mark.blocked = 1; };  ${reject}`, ref);

@@ -105,7 +105,7 @@ export class Nbctl {
             const k = kv.slice(0, i);
             const v = kv.slice(i + 1).replace(/^"(.*)"$/, '$1');
             if (v.startsWith('@')) row[k] = [this.ids.get(v) ?? ''];
-            else row[k] = /^\d+$/.test(v) ? Number(v) : v;
+            else row[k] = /^\d+$/.test(v) ? Number(v) : v === 'true' || v === 'false' ? v === 'true' : v;
           }
         }
         const u = this.insert(arg(0) as NbTable, row as Omit<Row, '_uuid'>);
@@ -116,9 +116,9 @@ export class Nbctl {
         const t = arg(0) as NbTable;
         const r = this.find(t, arg(1));
         for (const kv of a.slice(2)) {
-          const ref = /^(\w+)=(@\w+)$/.exec(kv);
+          const ref = /^(\w+)=(@\w+(?:,@\w+)*)$/.exec(kv);
           if (ref !== null && ref[1] !== undefined && ref[2] !== undefined) {
-            this.update(t, this.nb[t].get(r._uuid) ?? r, { [ref[1]]: [this.ids.get(ref[2]) ?? ''] });
+            this.update(t, this.nb[t].get(r._uuid) ?? r, { [ref[1]]: ref[2].split(',').map((x) => this.ids.get(x) ?? '').sort() });
             continue;
           }
           const m = /^(\w+):([\w-]+)=(.*)$/.exec(kv);

@@ -316,8 +316,11 @@ export function applyOp(nb: Nb, op: Op): void {
       // ACL logging on or off, with a name, severity and meter sometimes
       const acl = pick(acls, op.a);
       if (acl === undefined) break;
+      // log-related needs a conntrack label, which only allow ACLs carry
+      const labelled = op.a % 2 === 1 && str(acl, 'action').startsWith('allow');
       upd(nb, 'ACL', acl, {
         log: op.b % 3 !== 0, name: op.c % 2 ? [`acl${n}`] : [], severity: op.c % 3 ? ['warning'] : [], meter: op.b % 2 ? ['m1'] : [],
+        ...(labelled ? { label: 10 + (op.a % 50), options: { 'log-related': 'true' } } : {}),
       });
       break;
     }

@@ -413,3 +413,8 @@ lrp-add gw1 gw1-ls2 00:00:00:00:02:01 10.0.2.1/24
 ls-add ls2
 lsp-add ls2 ls2-gw1 -- lsp-set-type ls2-gw1 router -- lsp-set-addresses ls2-gw1 router -- lsp-set-options ls2-gw1 router-port=gw1-ls2
 --id=@e create Address_Set name=exempt1 'addresses="10.9.0.0/16"' -- --id=@m create NAT type=dnat_and_snat external_ip=172.16.0.20 logical_ip=10.0.2.10 exempted_ext_ips=@e -- set Logical_Router gw1 nat=@m
+
+topology acl-log-related
+ls-add ls1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:0a 10.0.0.10"
+--id=@a create ACL direction=to-lport priority=1000 'match="ip4 && tcp.dst == 80"' action=allow-related log=true name=web severity=info options:log-related=true -- --id=@b create ACL direction=from-lport priority=1001 'match="ip4 && udp"' action=allow-related log=true label=77 options:log-related=true -- set Logical_Switch ls1 acls=@a,@b
