@@ -248,11 +248,6 @@ export class NbModel {
     }
     const gw = map(lrRow, 'options')['chassis'];
     const cr = isDgp(lrRow, lrp) ? `cr-${str(lrp, 'name')}` : null;
-    let dgps: number | undefined;
-    const dgpCount = (): number => (dgps ??= list(lrRow, 'ports').filter((u) => {
-      const p = this.nb.Logical_Router_Port.get(u);
-      return p !== undefined && isDgp(lrRow, p);
-    }).length);
     const natIps = new Set<string>();
     const natMacs = new Set<string>();
     const distributedNats: { mac: string; lport: string }[] = [];
@@ -264,9 +259,8 @@ export class NbModel {
       if (mac === '') continue;
       natMacs.add(mac);
       const lport = str(nat, 'logical_port');
-      const gp = str(nat, 'gateway_port');
-      // as for its ARP: with one gateway port, that one whatever the rule names
-      if (cr !== null && lport !== '' && str(nat, 'type') === 'dnat_and_snat' && (dgpCount() === 1 || gp === lrp._uuid)) distributedNats.push({ mac, lport });
+      // every gateway port's switch learns every distributed NAT MAC (OVN checks no gateway_port)
+      if (cr !== null && lport !== '' && str(nat, 'type') === 'dnat_and_snat') distributedNats.push({ mac, lport });
     }
     distributedNats.sort((a, b) => (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
     // load-balancer VIPs inside this port's networks are the router's to answer for too

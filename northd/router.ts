@@ -17,8 +17,9 @@
 // Also stateless dnat_and_snat (options:stateless), gateway_mtu (chk_pkt_len, larger_pkts),
 // reside-on-redirect-chassis, redirect-type=bridged.
 // Also NAT allowed_ext_ips / exempted_ext_ips.
-// Not modelled yet (logged in the issue notes): LB health
-// checks/affinity, lb_force_snat_ip=<address>, multi-nexthop (ECMP) reroute policies,
+// Also LB session affinity (affinity_timeout) on switches and gateway routers.
+// Not modelled yet (logged in the issue notes): LB health checks, affinity on distributed
+// routers, lb_force_snat_ip=<address>, multi-nexthop (ECMP) reroute policies,
 // gateway_mtu_bypass. Which gateway port balances a router's VIPs when it has several:
 // loom takes the first by name, OVN the first by row UUID.
 
@@ -27,7 +28,7 @@ import { ipv4InNetwork, macToLla, parseIpv4, parseIpv6, parseNetwork, solicitedN
 import type { LflowBuilder, NbRef } from './lflow.js';
 import { isDgp, type NbModel } from './model.js';
 import { list, map, str } from './nb.js';
-import { arpResolveEntry, nd6ResolveEntry, parseVip } from './switch.js';
+import { affinity, arpResolveEntry, nd6ResolveEntry, parseVip } from './switch.js';
 
 const q = (s: string): string => JSON.stringify(s);
 
@@ -728,6 +729,20 @@ function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: 
         : forceSnatRouterIp ? `flags.force_snat_for_lb = 1; ct_lb_mark(backends=${backends}; force_snat);` : `ct_lb_mark(backends=${backends});`;
       b.add(dp, 'lr_in_dnat', v.port !== null ? 120 : 110, `ct.new && !ct.rel && ${fam} && ${fam}.dst == ${v.ip}${l4}${gwp?.resident ?? ''}`,
         backends === '' ? 'drop;' : lbAct, ref);
+      // session affinity on a gateway router (distributed routers: not modelled yet)
+      const aff = gw && v.port !== null ? affinity(lb, v, backends) : null;
+      if (aff !== null) {
+        b.add(dp, 'lr_in_lb_aff_check', 100, `ct.new && !ct.rel && ip4 && ip4.dst == ${v.ip} && ${proto} && ${proto}.dst == ${v.port}`,
+          `reg0 = ip4.dst; reg9[16..31] = ${proto}.dst; reg9[6] = chk_lb_aff(); next;`, ref);
+        for (const be of aff.backends) {
+          const one = `${be.ip}:${be.port}`;
+          const act = skipSnat ? `flags.skip_snat_for_lb = 1; ct_lb_mark(backends=${one}; skip_snat);`
+            : forceSnatRouterIp ? `flags.force_snat_for_lb = 1; ct_lb_mark(backends=${one}; force_snat);` : `ct_lb_mark(backends=${one});`;
+          b.add(dp, 'lr_in_dnat', 150, `reg9[6] == 1 && ct.new && ip4 && reg4 == ${be.ip} && reg8[0..15] == ${be.port}`, `reg0 = ${v.ip}; ${act}`, ref);
+          b.add(dp, 'lr_in_lb_aff_learn', 100, `reg9[6] == 0 && ct.new && ip4 && reg0 == ${v.ip} && reg9[16..31] == ${v.port} && ip4.dst == ${be.ip} && ${proto}.dst == ${be.port}`,
+            `commit_lb_aff(vip = "${v.ip}:${v.port}", backend = "${be.ip}:${be.port}", proto = ${proto}, timeout = ${aff.timeout}); /* drop */`, ref);
+        }
+      }
       // a VIP that is also a NAT address: its service traffic is not un-SNATed
       if (natExt.has(v.ip)) {
         b.add(dp, 'lr_in_unsnat', 120, `${fam} && ${fam}.dst == ${v.ip} && ${proto}${v.port !== null ? ` && ${proto}.dst == ${v.port}` : ''}`, 'next;', ref);

@@ -14,7 +14,7 @@
 // external (ls_in_external_port, DHCP where resident), virtual (bind_vport). Also DNS, QoS
 // (dscp marking, meters), ACL logging (name/severity/meter), reject.
 // Also ACL log-related (labelled ACLs: replies logged in the other direction).
-// Not yet: vtep/l2gateway/remote ports, LB health checks and affinity,
+// Not yet: vtep/l2gateway/remote ports, LB health checks, affinity for IPv6 VIPs,
 // multicast snooping; the SB DNS table itself (ovn-controller's records) is not written.
 
 import type { Row } from '../store/types.js';
@@ -537,7 +537,33 @@ export function buildLoadBalancer(b: LflowBuilder, lb: Row, ls: Row): void {
     b.add(dp, 'ls_in_pre_stateful', 120, `${REGBIT_CONNTRACK_NAT} == 1 && ${ipMatch}${l4}`, `${regs}${portReg}ct_lb_mark;`, ref);
     const lbAction = backends === '' ? 'drop;' : `${REGBIT_CONNTRACK_COMMIT} = 0; ct_lb_mark(backends=${backends});`;
     b.add(dp, 'ls_in_lb', v.port !== null ? 120 : 110, `ct.new && ${ipMatch}${l4}`, lbAction, ref);
+    // session affinity (IPv4 VIPs with a port): a known client goes back to its backend
+    const aff = affinity(lb, v, backends);
+    if (aff !== null) {
+      const withPort = v.port !== null;
+      const vipRegs = `ip4 && reg1 == ${v.ip}${withPort ? ` && reg2[0..15] == ${v.port}` : ''}`;
+      b.add(dp, 'ls_in_lb_aff_check', 100, `ct.new && ${vipRegs}`, 'reg9[6] = chk_lb_aff(); next;', ref);
+      for (const be of aff.backends) {
+        const bk = withPort ? `${be.ip}:${be.port}` : be.ip;
+        b.add(dp, 'ls_in_lb', 150, `reg9[6] == 1 && ct.new && ip4 && reg4 == ${be.ip}${withPort ? ` && reg8[0..15] == ${be.port}` : ''}`,
+          `${REGBIT_CONNTRACK_COMMIT} = 0; reg1 = ${v.ip}; ${withPort ? `reg2[0..15] = ${v.port}; ` : ''}ct_lb_mark(backends=${bk});`, ref);
+        b.add(dp, 'ls_in_lb_aff_learn', 100, `reg9[6] == 0 && ct.new && ${vipRegs} && ip4.dst == ${be.ip}${withPort ? ` && ${proto}.dst == ${be.port}` : ''}`,
+          `commit_lb_aff(vip = "${withPort ? `${v.ip}:${v.port}` : v.ip}", backend = "${bk}", ${withPort ? `proto = ${proto}, ` : ''}timeout = ${aff.timeout}); /* drop */`, ref);
+      }
+    }
   }
+}
+
+/**
+ * A load balancer's session affinity for one VIP: options:affinity_timeout > 0, an IPv4 VIP
+ * and backends with ports as the VIP has one or not (the cases loom models), else null.
+ */
+export function affinity(lb: Row, v: { ip: string; port: number | null; v6: boolean }, backends: string): { timeout: number; backends: { ip: string; port: number }[] } | null {
+  const timeout = Number(map(lb, 'options')['affinity_timeout'] ?? 0);
+  if (!Number.isInteger(timeout) || timeout <= 0 || v.v6 || backends === '') return null;
+  const bes = backends.split(',').map((x) => parseVip(x.trim()));
+  if (bes.some((x) => x === null || (x.port === null) !== (v.port === null))) return null;
+  return { timeout, backends: bes.map((x) => ({ ip: x?.ip ?? '', port: x?.port ?? 0 })) };
 }
 
 export function parseVip(vip: string): { ip: string; port: number | null; v6: boolean } | null {

@@ -202,7 +202,8 @@ export function applyOp(nb: Nb, op: Op): void {
       const ip2 = `10.0.${op.c % 4}.${(op.a % 250) + 1}`;
       const noPort = op.a % 5 === 0;
       const backends = noPort ? (op.b % 3 ? `${ip},${ip2}` : ip) : op.b % 3 ? `${ip}:8080,${ip2}:8080` : `${ip}:8080`;
-      const lb: Row = { _uuid: uuid(), name: `lb${n}`, vips: { [noPort ? vip : `${vip}:80`]: backends }, protocol: op.c % 2 ? 'tcp' : 'udp', options: op.c % 4 === 1 ? { skip_snat: 'true' } : {} };
+      const lb: Row = { _uuid: uuid(), name: `lb${n}`, vips: { [noPort ? vip : `${vip}:80`]: backends }, protocol: op.c % 2 ? 'tcp' : 'udp',
+        options: op.c % 4 === 1 ? { skip_snat: 'true' } : op.c % 4 === 2 ? { affinity_timeout: '60' } : {} };
       set(nb, 'Load_Balancer', lb);
       if (lr !== undefined) upd(nb, 'Logical_Router', lr, { load_balancer: [...list(lr, 'load_balancer'), lb._uuid].sort() });
       else upd(nb, 'Logical_Switch', ls, { load_balancer: [...list(ls, 'load_balancer'), lb._uuid].sort() });

@@ -418,3 +418,15 @@ topology acl-log-related
 ls-add ls1
 lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:0a 10.0.0.10"
 --id=@a create ACL direction=to-lport priority=1000 'match="ip4 && tcp.dst == 80"' action=allow-related log=true name=web severity=info options:log-related=true -- --id=@b create ACL direction=from-lport priority=1001 'match="ip4 && udp"' action=allow-related log=true label=77 options:log-related=true -- set Logical_Switch ls1 acls=@a,@b
+
+topology lb-affinity
+ls-add sw0
+lsp-add sw0 p1 -- lsp-set-addresses p1 "0a:00:00:00:00:01 10.0.0.1"
+lsp-add sw0 p2 -- lsp-set-addresses p2 "0a:00:00:00:00:02 10.0.0.2"
+lb-add lb1 10.0.0.100:80 "10.0.0.1:8080,10.0.0.2:8080" tcp
+set Load_Balancer lb1 options:affinity_timeout=60
+ls-lb-add sw0 lb1
+lr-add gw1 -- set Logical_Router gw1 options:chassis=hv1
+lrp-add gw1 gw1-sw0 00:00:00:00:01:01 10.0.0.254/24
+lsp-add sw0 sw0-gw1 -- lsp-set-type sw0-gw1 router -- lsp-set-addresses sw0-gw1 router -- lsp-set-options sw0-gw1 router-port=gw1-sw0
+lr-lb-add gw1 lb1
