@@ -17,9 +17,9 @@
 // Also stateless dnat_and_snat (options:stateless), gateway_mtu (chk_pkt_len, larger_pkts),
 // reside-on-redirect-chassis, redirect-type=bridged.
 // Also NAT allowed_ext_ips / exempted_ext_ips.
-// Also LB session affinity (affinity_timeout) on switches and gateway routers.
-// Not modelled yet (logged in the issue notes): LB health checks, affinity on distributed
-// routers, lb_force_snat_ip=<address>, multi-nexthop (ECMP) reroute policies,
+// Also LB session affinity (affinity_timeout) on switches and routers.
+// Not modelled yet (logged in the issue notes): LB health checks, affinity for port-less
+// router VIPs, lb_force_snat_ip=<address>, multi-nexthop (ECMP) reroute policies,
 // gateway_mtu_bypass. Which gateway port balances a router's VIPs when it has several:
 // loom takes the first by name, OVN the first by row UUID.
 
@@ -729,8 +729,8 @@ function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: 
         : forceSnatRouterIp ? `flags.force_snat_for_lb = 1; ct_lb_mark(backends=${backends}; force_snat);` : `ct_lb_mark(backends=${backends});`;
       b.add(dp, 'lr_in_dnat', v.port !== null ? 120 : 110, `ct.new && !ct.rel && ${fam} && ${fam}.dst == ${v.ip}${l4}${gwp?.resident ?? ''}`,
         backends === '' ? 'drop;' : lbAct, ref);
-      // session affinity on a gateway router (distributed routers: not modelled yet)
-      const aff = gw && v.port !== null ? affinity(lb, v, backends) : null;
+      // session affinity (OVN writes the same flows on every kind of router)
+      const aff = v.port !== null ? affinity(lb, v, backends) : null;
       if (aff !== null) {
         b.add(dp, 'lr_in_lb_aff_check', 100, `ct.new && !ct.rel && ip4 && ip4.dst == ${v.ip} && ${proto} && ${proto}.dst == ${v.port}`,
           `reg0 = ip4.dst; reg9[16..31] = ${proto}.dst; reg9[6] = chk_lb_aff(); next;`, ref);
