@@ -158,6 +158,17 @@ struct Executor::Impl {
   // miss) recording costs more than it saves, so after a window with under 1/16 hits the
   // cache is skipped for a while, then measured again.
   uint32_t mf_window = 0, mf_window_hits = 0, mf_bypass = 0;
+  // The connection this thread's last unNATed IPv4 UDP ct found, by tuple: the first ct of
+  // the next packet of that flow starts from it (CtHint) instead of building the conntrack
+  // key, hashing it and walking the chain. Never stale: process() re-checks the
+  // connection's generation, liveness and expiry under its lock and reads its state
+  // fresh; a tuple or zone that differs does not use it.
+  struct CtMemo {
+    uint64_t addrs = 0;  // ip4_src | ip4_dst << 32
+    uint32_t ports = 0;  // the L4 header's first 4 bytes, as conntrack reads them
+    uint32_t meta = 0;   // ip_proto | ip_frag << 8
+    CtHint hint;
+  } ct_memo;
   uint64_t burst_start = 0;  // `packets` at begin_burst
   std::unique_ptr<uint8_t[]> scratch;  // kMaxCloneDepth * kMaxFrame
   Counter packets, lookups, emc_hits, outputs, packet_ins;
@@ -701,13 +712,30 @@ struct Executor::Impl {
   }
 
   // The ct action up to its optional recirculation; false when it dropped the packet.
-  bool do_ct(St& st, const Ct& c) noexcept {
+  [[gnu::always_inline]] bool do_ct(St& st, const Ct& c) noexcept {
     flush(st, false);
     const uint16_t zone = c.use_zone_field ? static_cast<uint16_t>(key_get(st.key, c.zone_field).lo) : c.zone;
     // Only NAT and load balancing read the hash: no flow hash for plain tracking.
     const bool needs_hash = c.nat != NatKind::kNone || !c.backends.empty() || !c.backends6.empty();
     const uint32_t h = needs_hash ? flow_hash(st) : 0;
+    // Only a packet's first ct (no hint yet) consults the memo; a later one has its hint.
+    const bool memo = st.ct_hint.link == UINT32_MAX && st.lay.l3_kind == L3::kIp4 && st.lay.l4_kind == L4::kUdp;
+    uint64_t addrs = 0;
+    uint32_t ports = 0, meta = 0;
+    bool hit = false;
+    if (memo) {
+      addrs = key_get(st.key, Field::kIp4Src).lo | key_get(st.key, Field::kIp4Dst).lo << 32;
+      meta = static_cast<uint32_t>(key_get(st.key, Field::kIpProto).lo | key_get(st.key, Field::kIpFrag).lo << 8);
+      std::memcpy(&ports, st.pkt->data + st.lay.l4, sizeof ports);
+      hit = ct_memo.hint.link != UINT32_MAX && ct_memo.hint.zone == zone && ct_memo.addrs == addrs &&
+            ct_memo.ports == ports && ct_memo.meta == meta;
+      if (hit) st.ct_hint = ct_memo.hint;
+    }
     const CtResult r = core.conntrack().process(*st.pkt, st.key, st.lay, c, zone, h, now, &st.ct_hint);
+    // process() leaves a hint only for an unNATed connection (key and bytes unchanged).
+    if (memo && st.ct_hint.link != UINT32_MAX &&
+        (!hit || st.ct_hint.link != ct_memo.hint.link || st.ct_hint.gen != ct_memo.hint.gen))
+      ct_memo = CtMemo{addrs, ports, meta, st.ct_hint};
     if (st.tr) st.tr->step("ct", r.state, zone);
     if (r.drop != DropReason::kNone) {
       stop(st, r.drop);
@@ -725,7 +753,7 @@ struct Executor::Impl {
 
   // Replay of an Entry::simple program (only output, ct, goto_table): the same steps as
   // exec_program without its general dispatch. Returns what exec_program would.
-  Next exec_simple(St& st, const Program& prog) noexcept {
+  [[gnu::always_inline]] Next exec_simple(St& st, const Program& prog) noexcept {
     for (const Action& a : prog) {
       switch (a.index()) {
         case 2:  // GotoTable

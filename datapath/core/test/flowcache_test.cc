@@ -261,3 +261,47 @@ TEST(FlowCache, SecondCtAfterATupleRewriteLooksUpAgain) {
     }
   }
 }
+
+// The executor's per-thread conntrack memo (the connection the last IPv4 UDP ct found, by
+// tuple and zone) must never answer for another tuple, zone, direction or a connection
+// that was flushed or expired since: it only saves the conntrack lookup.
+TEST(FlowCache, ConntrackMemoIsNeverStale) {
+  for (const bool cache : {true, false}) {
+    Fixture fx;
+    fx.ex.set_flow_cache_enabled(cache);
+    Ct z1 = ct_to(2), z2 = ct_to(2), commit1 = ct_to(-1, true), commit2 = ct_to(-1, true);
+    z2.zone = commit2.zone = 2;
+    const uint64_t trk = ct_state::kTrk, nw = ct_state::kNew, est = ct_state::kEst, rpl = ct_state::kRpl;
+    fx.flows({add(0, 20, {fexact(Field::kEthType, 0x800), fexact(Field::kIpProto, 17)}, {GotoTable{1}}),
+              add(0, 10, {fexact(Field::kInPort, 9)}, {Drop{}}),
+              add(1, 10, {fexact(Field::kInPort, 1)}, {z1}),
+              add(1, 10, {fexact(Field::kInPort, 2)}, {z1}),
+              add(1, 10, {fexact(Field::kInPort, 3)}, {z2}),
+              add(2, 10, {fexact(Field::kInPort, 3), fmasked(Field::kCtState, trk | nw, trk | nw | est)}, {commit2, Output{20}}),
+              add(2, 10, {fexact(Field::kInPort, 3), fmasked(Field::kCtState, trk | est, trk | nw | est)}, {Output{21}}),
+              add(2, 5, {fmasked(Field::kCtState, trk | nw, trk | nw | est)}, {commit1, Output{10}}),
+              add(2, 5, {fmasked(Field::kCtState, trk | est, trk | est | rpl)}, {Output{11}}),
+              add(2, 5, {fmasked(Field::kCtState, trk | est | rpl, trk | est | rpl)}, {Output{12}})});
+    const Bytes ab = udp4(A, B, 1000, 53), ba = udp4(B, A, 53, 1000), ab2 = udp4(A, B, 1001, 53);
+    uint64_t t = 10;
+    auto out = [&](const Bytes& f, uint32_t port) { return ports(run1(fx.ex, f, port, ++t)); };
+    const std::vector<uint32_t> kNewOut{10}, kEstOut{11}, kRplOut{12}, kZ2New{20}, kZ2Est{21};
+    EXPECT_EQ(out(ab, 1), kNewOut) << cache;
+    EXPECT_EQ(out(ab, 1), kNewOut) << "no reply yet " << cache;
+    EXPECT_EQ(out(ba, 2), kRplOut) << "the reply direction " << cache;
+    EXPECT_EQ(out(ab, 1), kEstOut) << "the original direction again, not reply " << cache;
+    EXPECT_EQ(out(ab, 3), kZ2New) << "same tuple, other zone: its own connection " << cache;
+    EXPECT_EQ(out(ab, 3), kZ2New) << "zone 2 has seen no reply " << cache;
+    EXPECT_EQ(out(ab, 1), kEstOut) << "zone 1 unchanged " << cache;
+    EXPECT_EQ(out(ab2, 1), kNewOut) << "other source port: other connection " << cache;
+    EXPECT_EQ(out(ab, 1), kEstOut) << cache;
+    fx.core.conntrack().flush();
+    EXPECT_EQ(out(ab, 1), kNewOut) << "flushed: new again " << cache;
+    EXPECT_EQ(out(ba, 2), kRplOut) << cache;
+    EXPECT_EQ(out(ab, 1), kEstOut) << cache;
+    // Far past every timeout: the memoised connection has expired.
+    t += 1000ull * 1000000000ull;
+    EXPECT_EQ(out(ab, 1), kNewOut) << "expired: new again " << cache;
+    EXPECT_EQ(fx.core.conntrack().check_invariants(), "") << cache;
+  }
+}
