@@ -3,30 +3,10 @@
 // print and how they refuse, as ovn-nbctl 23.03 does (outputs taken from it).
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { nbSchema } from '../schemas/index.js';
-import { SqliteStore } from '../store/sqlite-store.js';
-import { validateNbTxn } from '../nbdb/validate.js';
 import { LoomError, type Store } from '../store/types.js';
-import { parseArgs } from './args.js';
-import { nbCommands } from './nbctl.js';
-import { runInvocation } from './run.js';
+import { nb, openNbStore } from './test-support.js';
 
-function openStore(t: TestContext): SqliteStore {
-  const dir = mkdtempSync(join(tmpdir(), 'loom-cli-verbs-'));
-  const store = SqliteStore.open(join(dir, 'nb.db'), nbSchema, { validate: validateNbTxn });
-  t.after(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return store;
-}
-
-async function nb(store: Store, ...argv: string[]): Promise<string> {
-  return (await runInvocation(store, parseArgs(argv, nbCommands))).output;
-}
+const openStore = (t: TestContext) => openNbStore(t, 'loom-cli-verbs-');
 
 async function refused(store: Store, message: string, ...argv: string[]): Promise<void> {
   await assert.rejects(nb(store, ...argv), (e: unknown) => e instanceof LoomError && e.message === message, `${argv.join(' ')} → ${message}`);

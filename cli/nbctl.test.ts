@@ -2,30 +2,14 @@
 // the rows and the printed output an ovn-nbctl user expects.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { nbSchema } from '../schemas/index.js';
-import { SqliteStore } from '../store/sqlite-store.js';
-import { validateNbTxn } from '../nbdb/validate.js';
 import type { Row, Store } from '../store/types.js';
 import { parseArgs } from './args.js';
 import { nbCommands } from './nbctl.js';
 import { runInvocation } from './run.js';
+import { nb, openNbStore } from './test-support.js';
 
-function openStore(t: TestContext): SqliteStore {
-  const dir = mkdtempSync(join(tmpdir(), 'loom-cli-'));
-  const store = SqliteStore.open(join(dir, 'nb.db'), nbSchema, { validate: validateNbTxn }); // as nbdb opens it
-  t.after(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return store;
-}
-
-async function nb(store: Store, ...argv: string[]): Promise<string> {
-  return (await runInvocation(store, parseArgs(argv, nbCommands))).output;
-}
+const openStore = (t: TestContext) => openNbStore(t);
 
 /** Replaces each distinct UUID by <N> in order of first appearance. */
 function stable(text: string): string {

@@ -4,62 +4,20 @@
 // directly: output, errors on the right stream, exit status, one transaction per chain.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startNbdb } from '../nbdb/index.js';
-import { RemoteStore } from '../store/client.js';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
-const MAIN = join(root, 'cli', 'main.ts');
-
-interface Out {
-  readonly out: string;
-  readonly err: string;
-  readonly status: number;
-}
-
-function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Out> {
-  return new Promise((resolve) => {
-    execFile(file, args, { cwd: root, env, timeout: 60_000 }, (e, out, err) => {
-      const status = e === null ? 0 : typeof (e as { code?: unknown }).code === 'number' ? ((e as { code: number }).code) : -1;
-      resolve({ out, err, status });
-    });
-  });
-}
+import { CLI_MAIN as MAIN, nbdbFixture, residentClient, root, run } from './fixtures.js';
 
 test('a resident client answers forwarded commands exactly as a direct run would', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'loom-cli-daemon-'));
-  const svc = await startNbdb({ db: join(dir, 'nb.db'), listen: '127.0.0.1:0', handleSignals: false });
-  const store = await RemoteStore.connect(svc.url);
-  const base: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: dir, LOOM_NB: svc.url };
-  delete base['LOOM_NB_DAEMON'];
-  let pid = 0;
-  t.after(async () => {
-    if (pid > 0) {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-    await store.close();
-    await svc.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { dir, url, store, env: base } = await nbdbFixture(t, 'loom-cli-daemon-');
 
   // As `export OVN_NB_DAEMON=$(ovn-nbctl --pidfile --detach)`, with a log file too.
-  const d = await run(process.execPath, ['--import', 'tsx', MAIN, '--pidfile', `--log-file=${join(dir, 'd.log')}`, '--detach'], base);
-  assert.equal(d.status, 0, d.err);
-  const socket = d.out.trim();
-  const m = /loom-nbctl\.(\d+)\.ctl$/.exec(socket);
-  assert.ok(m !== null && socket.startsWith(dir), `socket path: ${socket}`);
-  pid = Number(m[1]);
+  const daemon = await residentClient(t, base, ['--pidfile', `--log-file=${join(dir, 'd.log')}`]);
+  const { socket, pid } = daemon;
+  assert.ok(socket.startsWith(dir), `socket path: ${socket}`);
   assert.ok(existsSync(socket));
   assert.equal(readFileSync(join(dir, 'loom-nbctl.pid'), 'utf8').trim(), String(pid));
-  assert.match(readFileSync(join(dir, 'd.log'), 'utf8'), new RegExp(`serving ${svc.url}.*pid ${pid}`));
+  assert.match(readFileSync(join(dir, 'd.log'), 'utf8'), new RegExp(`serving ${url}.*pid ${pid}`));
 
   const viaSh = (...a: string[]) => run(join(root, 'bin', 'loom'), a, { ...base, LOOM_NB_DAEMON: socket });
   const viaNode = (...a: string[]) => run(process.execPath, ['--import', 'tsx', MAIN, ...a], { ...base, LOOM_NB_DAEMON: socket });
@@ -103,7 +61,7 @@ test('a resident client answers forwarded commands exactly as a direct run would
   for (let i = 0; i < 100 && existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
   assert.ok(!existsSync(socket), 'socket removed on SIGTERM');
   assert.ok(!existsSync(join(dir, 'loom-nbctl.pid')), 'pid file removed on SIGTERM');
-  pid = 0;
+  daemon.stopped();
   const gone = await viaSh('show');
   assert.equal(gone.status, 1);
   assert.match(gone.err, /cannot reach the loom daemon/);

@@ -7,12 +7,9 @@ import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startNbdb } from '../nbdb/index.js';
-import { RemoteStore } from '../store/client.js';
+import { nbdbFixture, residentClient, root } from './fixtures.js';
 import { tenantCmds, writeTenantFiles } from '../bench/store/replay-tenants.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const REF = '/work/shared/bench/ref-ovn-northd.sh';
 
 test('generated tenant files are byte-identical to what ref-ovn-northd.sh writes', { skip: !existsSync(REF) && 'reference script not present' }, () => {
@@ -31,18 +28,11 @@ test('generated tenant files are byte-identical to what ref-ovn-northd.sh writes
 });
 
 test('replaying tenant files (one loom process per file) builds the whole topology', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'loom-cli-replay-'));
-  const svc = await startNbdb({ db: join(dir, 'nb.db'), listen: '127.0.0.1:0', handleSignals: false });
-  const store = await RemoteStore.connect(svc.url);
-  t.after(async () => {
-    await store.close();
-    await svc.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { dir, url, store } = await nbdbFixture(t, 'loom-cli-replay-');
   const ports = 24;
   const tenants = 2;
   const files = writeTenantFiles(join(dir, 'cmds'), ports, tenants);
-  const loom = `node --import tsx ${join(root, 'cli', 'main.ts')} --db=${svc.url}`;
+  const loom = `node --import tsx ${join(root, 'cli', 'main.ts')} --db=${url}`;
   for (const f of files) {
     const before = await store.revision();
     await new Promise<void>((resolve, reject) => {
@@ -70,30 +60,8 @@ test('replaying tenant files (one loom process per file) builds the whole topolo
 });
 
 test('replaying tenant files through the resident client (LOOM_NB_DAEMON, bin/loom + nc) builds the same topology', { skip: execFileSync('sh', ['-c', 'command -v nc || true']).toString() === '' && 'no nc' }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'loom-cli-replay-d-'));
-  const svc = await startNbdb({ db: join(dir, 'nb.db'), listen: '127.0.0.1:0', handleSignals: false });
-  const store = await RemoteStore.connect(svc.url);
-  const env: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: dir, LOOM_NB: svc.url };
-  let pid = 0;
-  t.after(async () => {
-    if (pid > 0) {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-    await store.close();
-    await svc.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const socket = await new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, ['--import', 'tsx', join(root, 'cli', 'main.ts'), '--detach'], { cwd: root, env, timeout: 60_000 }, (err, stdout, stderr) =>
-      err === null ? resolve(stdout.trim()) : reject(new Error(stderr)),
-    ),
-  );
-  pid = Number(/loom-nbctl\.(\d+)\.ctl$/.exec(socket)?.[1] ?? 0);
-  assert.ok(pid > 0, socket);
+  const { dir, store, env } = await nbdbFixture(t, 'loom-cli-replay-d-');
+  const { socket } = await residentClient(t, env);
   const files = writeTenantFiles(join(dir, 'cmds'), 24, 2);
   for (const f of files) {
     const before = await store.revision();
