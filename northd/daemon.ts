@@ -8,7 +8,8 @@
 // Logical_Switch_Port.up, NB_Global.nb_cfg → SB_Global.nb_cfg → NB_Global.sb_cfg once SB
 // is written, min(Chassis_Private.nb_cfg) → NB_Global.hv_cfg.
 // Reads: NB (tables in nb.ts), SB (rows northd owns, Port_Binding status, Chassis_Private).
-// Called by index.ts (startNorthd), the CLI (`loom northd`) and tests.
+// Called by index.ts (startNorthd), the CLI (`loom northd`) and tests. LOOM_NORTHD_TRACE=1
+// prints one line per batch on stderr (bench/northd reads a `loom northd` process's).
 // Never: writes Port_Binding.chassis; never blocks the event loop on a store call.
 // Invariant: the NB cursor moves only after the batch's SB transaction committed.
 
@@ -89,6 +90,7 @@ async function connect(s: string | Store): Promise<{ store: Store; owned: boolea
 }
 
 export async function startNorthd(options: NorthdOptions): Promise<Northd> {
+  const traceBatches = process.env['LOOM_NORTHD_TRACE'] === '1';
   const nbc = await connect(options.nb);
   const sbc = await connect(options.sb);
   const nb = nbc.store;
@@ -218,7 +220,11 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
         continue;
       }
       batches++;
-      if (changes.length > 0 || sbOps > 0) lastBatch = { nbChanges: changes.length, sbOps, ms: performance.now() - t0, recomputed: report.recomputed, units: engine.stats().units.length };
+      if (changes.length > 0 || sbOps > 0) {
+        lastBatch = { nbChanges: changes.length, sbOps, ms: performance.now() - t0, recomputed: report.recomputed, units: engine.stats().units.length };
+        // benches of a `loom northd` process read its batches from stderr
+        if (traceBatches) process.stderr.write(`loom northd: batch nb_changes=${lastBatch.nbChanges} sb_ops=${sbOps} ms=${lastBatch.ms.toFixed(2)} lflows=${engine.flows.size}\n`);
+      }
       doneRevision = Math.max(doneRevision, upTo);
       for (let i = waiters.length - 1; i >= 0; i--) {
         const w = waiters[i];

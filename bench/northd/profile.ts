@@ -2,13 +2,14 @@
 // reference topology, in process: NB loaded first, then the profiler runs only around
 // the phase, so the profile is northd + the stores, not the NB load.
 //
-//   node --import tsx bench/northd/profile.ts [--ports 10000] [--phase full|port|acl] [--out /tmp/northd.cpuprofile]
+//   node --import tsx bench/northd/profile.ts [--ports 10000] [--phase full|port|acl] [--out /tmp/northd.cpuprofile] [--no-profile]
 //
 // Prints the phase's wall and CPU ms (process.cpuUsage) and the top self-time functions.
 // Never asserts: numbers only.
 import { Session } from 'node:inspector/promises';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { validateNbTxn } from '../../nbdb/validate.js';
@@ -19,7 +20,7 @@ import type { Operation } from '../../store/types.js';
 import { waitSbCfg } from './wait.js';
 import { aclAddOps, portAddOps, tenantOps } from './topology.js';
 
-const { values } = parseArgs({ options: { ports: { type: 'string', default: '10000' }, phase: { type: 'string', default: 'full' }, out: { type: 'string', default: '/tmp/northd.cpuprofile' }, top: { type: 'string', default: '30' } } });
+const { values } = parseArgs({ options: { ports: { type: 'string', default: '10000' }, phase: { type: 'string', default: 'full' }, out: { type: 'string', default: '/tmp/northd.cpuprofile' }, top: { type: 'string', default: '30' }, 'no-profile': { type: 'boolean', default: false } } });
 const ports = Number(values.ports);
 const tenants = Math.max(1, Math.floor(ports / 100));
 const per = Math.floor(ports / tenants);
@@ -57,8 +58,21 @@ try {
   await session.post('Profiler.enable');
   await session.post('Profiler.setSamplingInterval', { interval: 200 });
   const run = async (phase: () => Promise<void>): Promise<void> => {
+    // --no-profile: wall, CPU and GC pause time only (no sampling overhead)
+    let gcMs = 0;
+    const obs = new PerformanceObserver((l) => { for (const e of l.getEntries()) gcMs += e.duration; });
+    obs.observe({ entryTypes: ['gc'] });
     const c0 = process.cpuUsage();
     const t0 = performance.now();
+    if (values['no-profile']) {
+      await phase();
+      const wall = performance.now() - t0;
+      const cpu = process.cpuUsage(c0);
+      await new Promise((r) => setTimeout(r, 100));
+      obs.disconnect();
+      console.log(`phase=${values.phase} ports=${ports} wall_ms=${wall.toFixed(1)} cpu_ms=${((cpu.user + cpu.system) / 1000).toFixed(1)} gc_pause_ms=${gcMs.toFixed(1)} heap_mb=${(process.memoryUsage().heapUsed / 1048576).toFixed(0)} rss_mb=${(process.memoryUsage().rss / 1048576).toFixed(0)} (load ${loadavg()[0]?.toFixed(1)})`);
+      return;
+    }
     await session.post('Profiler.start');
     await phase();
     const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: Profile };

@@ -13,8 +13,10 @@
 //   lflows           SB Logical_Flow rows;  rss_mb: this process (NB+SB stores included)
 //   rss_after_gc_mb  the same after a full collection (run node with --expose-gc, else NaN);
 //   peak_rss_mb      the process's peak RSS (the first size run's peak stays for later ones)
-// --services (--both: in process, then services): nbdb and sbdb as separate processes (HTTP/WS, RemoteStore); rss_mb is then
-// northd's own process (plus the bench's two clients), comparable to ovn-northd's RSS.
+// --services (--both: in process, then services): nbdb, sbdb and northd as separate processes,
+// northd as users start it (bin/loom northd: the built CLI, no tsx loader; built first if
+// dist/ is stale); rss_mb / peak_rss_mb are then northd's own process (/proc VmRSS, VmHWM),
+// comparable to ovn-northd's RSS, and full_compile_ms includes its start-up.
 // Timings are wall clock on a shared 2-core machine: compare ratios within one run.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -30,6 +32,7 @@ import type { Operation, Store } from '../../store/types.js';
 import { RemoteStore } from '../../store/client.js';
 import { spawnDbServer } from '../../store/server-process.js';
 import { waitSbCfg } from './wait.js';
+import { ensureBuilt, spawnNorthd, type NorthdProcess } from './northd-process.js';
 import { aclAddOps, portAddOps, tenantOps } from './topology.js';
 
 const args = process.argv.slice(2);
@@ -49,6 +52,56 @@ function rssAfterGc(): number {
   gc();
   gc();
   return process.memoryUsage().rss / 1048576;
+}
+
+/** What the bench needs of a northd, in this process or as a `loom northd` process. */
+interface BenchNorthd {
+  lflows(): Promise<number>;
+  /** northd's own time for the last batch (NB change in → SB committed) */
+  lastBatchMs(): Promise<number>;
+  /** nothing in flight, Logical_Switch_Port.up writes included */
+  idle(): Promise<void>;
+  memory(): { rss: number; rssGc: number; peak: number };
+  close(): Promise<void>;
+}
+
+function inProcessNorthd(n: Awaited<ReturnType<typeof startNorthd>>): BenchNorthd {
+  return {
+    lflows: async () => n.stats().logicalFlows,
+    lastBatchMs: async () => n.stats().lastBatch?.ms ?? NaN,
+    idle: () => n.idle(),
+    // the bench process: NB + SB stores + northd (loom up's shape)
+    memory: () => ({ rss: process.memoryUsage().rss / 1048576, rssGc: rssAfterGc(), peak: process.resourceUsage().maxRSS / 1024 }),
+    close: () => n.close(),
+  };
+}
+
+function processNorthd(p: NorthdProcess, nb: Store): BenchNorthd {
+  let seen = 0;
+  /** the batch line of the step just waited for (stderr may trail the NB watch a little) */
+  const nextBatch = async (): Promise<NorthdProcess['batches'][number] | undefined> => {
+    for (let i = 0; i < 200 && p.batches.length <= seen; i++) await new Promise((r) => setTimeout(r, 10));
+    seen = p.batches.length;
+    return p.batches[p.batches.length - 1];
+  };
+  return {
+    lflows: async () => p.batches[p.batches.length - 1]?.lflows ?? NaN,
+    lastBatchMs: async () => (await nextBatch())?.ms ?? NaN,
+    idle: async () => {
+      // no controllers: northd sets every port's up (false for VIFs, true for router
+      // ports) once; wait until NB has them all (bounded), then for quiet
+      for (let i = 0; i < 600; i++) {
+        const lsps = await nb.select('Logical_Switch_Port');
+        if (lsps.every((r) => typeof r['up'] === 'boolean')) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      seen = p.batches.length;
+    },
+    // northd's own process, as `loom northd` runs (no tsx loader); no forced GC there
+    memory: () => ({ ...p.memory(), rssGc: NaN }),
+    close: () => p.kill(),
+  };
 }
 
 async function measure(ports: number, services: boolean): Promise<Result> {
@@ -85,42 +138,41 @@ async function measure(ports: number, services: boolean): Promise<Result> {
     // transaction, wait until northd reports NB_Global.sb_cfg >= it
     const bump: Operation = { op: 'mutate', table: 'NB_Global', where: [], mutations: [['nb_cfg', '+=', 1]] };
     let cfg = 0;
-    let northdRef: Awaited<ReturnType<typeof startNorthd>> | undefined;
+    let northd: BenchNorthd | undefined;
     const step = async (ops: Operation[]): Promise<void> => {
       const a = performance.now();
       await nb.transact([...ops, bump]);
       const b = performance.now();
       cfg++;
       await waitSbCfg(nb, cfg);
-      if (process.env['BENCH_DEBUG']) console.error(`step commit=${(b - a).toFixed(1)} wait=${(performance.now() - b).toFixed(1)} batch=${JSON.stringify(northdRef?.stats().lastBatch)}`);
+      if (process.env['BENCH_DEBUG']) console.error(`step commit=${(b - a).toFixed(1)} wait=${(performance.now() - b).toFixed(1)} batch=${northd?.lastBatchMs()}`);
     };
     const t0 = performance.now();
-    const northd = await startNorthd({ nb: nbUrl, sb: sbUrl });
-    northdRef = northd;
-    closers.unshift(() => northd.close());
+    northd = services ? processNorthd(spawnNorthd(nbUrl as string, sbUrl as string), nb) : inProcessNorthd(await startNorthd({ nb: nbUrl, sb: sbUrl }));
+    closers.unshift(() => (northd as BenchNorthd).close());
     await step([]);
     const full = performance.now() - t0;
-    const lflows = northd.stats().logicalFlows;
     // the bulk of Logical_Switch_Port.up writes (and northd reading their echo) lands before
     // increments are timed: idle, then one more --wait=sb round trip, then idle
     await northd.idle();
     await step([]);
     await northd.idle();
+    const lflows = await northd.lflows();
 
     const t1 = performance.now();
     await step(portAddOps());
     const portAdd = performance.now() - t1;
-    const portAddNorthd = northd.stats().lastBatch?.ms ?? NaN;
+    const portAddNorthd = await northd.lastBatchMs();
 
     const t2 = performance.now();
     await step(aclAddOps());
     const aclAdd = performance.now() - t2;
-    const aclAddNorthd = northd.stats().lastBatch?.ms ?? NaN;
+    const aclAddNorthd = await northd.lastBatchMs();
     const sbFlows = (await sb.select('Logical_Flow')).length;
-    if (sbFlows !== northd.stats().logicalFlows) throw new Error(`SB holds ${sbFlows} flows, northd ${northd.stats().logicalFlows}`);
-    const rss = process.memoryUsage().rss / 1048576;
-    const rssGc = rssAfterGc();
-    const peak = process.resourceUsage().maxRSS / 1024;
+    const want = await northd.lflows();
+    if (sbFlows !== want) throw new Error(`SB holds ${sbFlows} flows, northd ${want}`);
+    const mem = northd.memory();
+    const { rss, rssGc, peak } = mem;
     // the pure compiler last, so its copy of NB does not count in northd's memory
     const snap = emptySnapshot();
     for (const t of NB_TABLES) for (const r of await nb.select(t)) snap[t].set(r._uuid, r);
@@ -150,6 +202,7 @@ const f = (n: number): string => n.toFixed(n < 100 ? 1 : 0);
 // what this process held before any work (node + the tsx loader, ~30 MB over plain node):
 // a northd started from the built CLI does not carry the loader
 console.log(`bench baseline_rss_mb=${f(process.memoryUsage().rss / 1048576)} (node ${process.version}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+if (flag('--services') || flag('--both')) ensureBuilt((l) => console.error(l));
 for (const ports of sizes) {
   for (const services of flag('--both') ? [false, true] : flag('--services') ? [true] : [false]) {
     const r = await measure(ports, services);
