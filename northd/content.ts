@@ -29,6 +29,55 @@ export interface SbPortBinding {
   readonly parent_port: string | null;
   readonly tag: number | null;
   readonly external_ids: { readonly [k: string]: string };
+  /** name of the SB HA_Chassis_Group (chassisredirect and external ports), else null */
+  readonly ha_chassis_group: string | null;
+  /** router-type ports with options:nat-addresses, and peers of gateway ports (GARPs) */
+  readonly nat_addresses: readonly string[];
+}
+
+export interface SbHaChassis {
+  readonly chassis_name: string;
+  readonly priority: number;
+}
+
+/** An SB HA_Chassis_Group by name; HA_Chassis.chassis is linked by sb-sync from chassis_name. */
+export interface SbHaChassisGroup {
+  readonly name: string;
+  /** priority descending, then chassis name */
+  readonly ha_chassis: readonly SbHaChassis[];
+}
+
+export interface SbDns {
+  /** NB DNS uuid (external_ids:dns_id) */
+  readonly nb: Uuid;
+  readonly records: { readonly [k: string]: string };
+  /** NB uuids of the switches naming the row, sorted */
+  readonly datapaths: readonly Uuid[];
+}
+
+export interface SbMeterBand {
+  readonly action: string;
+  readonly rate: number;
+  readonly burst_size: number;
+}
+
+export interface SbMeter {
+  readonly name: string;
+  readonly unit: string;
+  /** sorted by rate, burst_size */
+  readonly bands: readonly SbMeterBand[];
+}
+
+export interface SbLoadBalancer {
+  /** NB Load_Balancer uuid (external_ids:lb_id) */
+  readonly nb: Uuid;
+  readonly name: string;
+  readonly vips: { readonly [k: string]: string };
+  readonly protocol: string | null;
+  /** NB uuids of the switches using it, sorted (SB: a datapath group, even of one) */
+  readonly datapaths: readonly Uuid[];
+  readonly options: { readonly [k: string]: string };
+  readonly external_ids: { readonly [k: string]: string };
 }
 
 export interface SbMulticastGroup {
@@ -49,6 +98,14 @@ export interface SbContent {
   readonly flows: ReadonlyMap<string, SharedFlow>;
   readonly addressSets: ReadonlyMap<string, readonly string[]>;
   readonly portGroups: ReadonlyMap<string, readonly string[]>;
+  /** by name */
+  readonly haChassisGroups: ReadonlyMap<string, SbHaChassisGroup>;
+  /** by NB DNS uuid */
+  readonly dns: ReadonlyMap<Uuid, SbDns>;
+  /** by name */
+  readonly meters: ReadonlyMap<string, SbMeter>;
+  /** by NB Load_Balancer uuid */
+  readonly loadBalancers: ReadonlyMap<Uuid, SbLoadBalancer>;
 }
 
 const byKey = <T>(m: ReadonlyMap<string, T>): [string, T][] => [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
@@ -63,5 +120,9 @@ export function canonical(c: SbContent): string {
     flows,
     addressSets: byKey(c.addressSets),
     portGroups: byKey(c.portGroups),
+    haChassisGroups: byKey(c.haChassisGroups),
+    dns: byKey(c.dns),
+    meters: byKey(c.meters),
+    loadBalancers: byKey(c.loadBalancers),
   });
 }

@@ -17,7 +17,7 @@
 //   lr:<uuid>   one router
 
 import type { Row, Uuid } from '../store/types.js';
-import type { SbContent, SbDatapath, SbMulticastGroup, SbPortBinding } from './content.js';
+import type { SbContent, SbDatapath, SbDns, SbHaChassisGroup, SbLoadBalancer, SbMeter, SbMulticastGroup, SbPortBinding } from './content.js';
 import { IncProcEngine, type NodeDef, type RunReport } from './inc-proc.js';
 import { FlowTable, LflowBuilder, type DpFlow } from './lflow.js';
 import { NbModel, isDgp, sameSwitchInfo, type NbChange, type SwitchInfo } from './model.js';
@@ -25,6 +25,7 @@ import { NB_TABLES, bool, int, list, map, optStr, str, type NbTable } from './nb
 import { buildRouter, periodicRaOptions, routerLbSetName, routerLbVips } from './router.js';
 import { buildAcl, buildLoadBalancer, buildSwitch, buildSwitchPort } from './switch.js';
 import { parseLspAddress } from './addr.js';
+import { aclLogMeter, dnsRow, fairMeterOf, haGroupOfLrp, haGroupOfLsp, lbRow, meterRows } from './sb-tables.js';
 
 export const MC_FLOOD = { name: '_MC_flood', key: 32768 } as const;
 export const MC_UNKNOWN = { name: '_MC_unknown', key: 32769 } as const;
@@ -45,10 +46,17 @@ export interface ContentChanges {
   readonly flows: Set<string>;
   readonly addressSets: Set<string>;
   readonly portGroups: Set<string>;
+  readonly haChassisGroups: Set<string>;
+  readonly dns: Set<string>;
+  readonly meters: Set<string>;
+  readonly loadBalancers: Set<string>;
 }
 
-function emptyChanges(): ContentChanges {
-  return { datapaths: new Set(), portBindings: new Set(), multicastGroups: new Set(), flows: new Set(), addressSets: new Set(), portGroups: new Set() };
+export function emptyChanges(): ContentChanges {
+  return {
+    datapaths: new Set(), portBindings: new Set(), multicastGroups: new Set(), flows: new Set(), addressSets: new Set(), portGroups: new Set(),
+    haChassisGroups: new Set(), dns: new Set(), meters: new Set(), loadBalancers: new Set(),
+  };
 }
 
 function lowestFree(used: Set<number>, min: number, max: number): number {
@@ -84,6 +92,14 @@ export class NorthdEngine implements SbContent {
   private readonly asNamesByRow = new Map<Uuid, string>();
   /** router → its `_rtr_lb_<key>_ip4` address set */
   private readonly rtrLbSets = new Map<Uuid, string>();
+  readonly haChassisGroups = new Map<string, SbHaChassisGroup>();
+  readonly dns = new Map<Uuid, SbDns>();
+  readonly meters = new Map<string, SbMeter>();
+  readonly loadBalancers = new Map<Uuid, SbLoadBalancer>();
+  /** SB HA group name → the bindings (pbByPort keys) that carry it */
+  private readonly haUsers = new Map<string, Set<Uuid>>();
+  /** ACL → the fair meter copy it owns */
+  private readonly fairMeterOfAcl = new Map<Uuid, string>();
 
   // per-run work lists
   private batch: readonly NbChange[] = [];
@@ -93,6 +109,12 @@ export class NorthdEngine implements SbContent {
   private dirtyPgs = new Set<Uuid>();
   private dirtyAs = new Set<Uuid>();
   private dirtyDps = new Set<Uuid>();
+  private dirtyHa = new Set<string>();
+  private haAll = false;
+  private dirtyDns = new Set<Uuid>();
+  private dirtyLbs = new Set<Uuid>();
+  private dirtyFairAcls = new Set<Uuid>();
+  private metersAll = false;
   private changes = emptyChanges();
   private lastUnits: string[] = [];
   private lastReport: RunReport = { recomputed: [], handled: [] };
@@ -112,6 +134,9 @@ export class NorthdEngine implements SbContent {
     // them to a switch is a Logical_Switch change, handled through SwitchInfo
     nbInputs['NB:DNS'] = null;
     nbInputs['NB:QoS'] = null;
+    // a meter edit can make it fair (ACL log actions then name per-ACL copies)
+    nbInputs['NB:Meter'] = null;
+    nbInputs['NB:Meter_Band'] = null;
     const GRAPH: NodeDef[] = [
       { name: 'northd_data', inputs: nbInputs, recompute: () => this.markAllDirty() },
       { name: 'switch_info', inputs: { northd_data: () => this.updateSwitchInfos() }, recompute: () => this.updateSwitchInfos(true) },
@@ -121,6 +146,10 @@ export class NorthdEngine implements SbContent {
       { name: 'multicast_group', inputs: { port_binding: () => this.syncMulticast(), switch_info: () => true }, recompute: () => this.syncMulticast() },
       { name: 'address_set', inputs: { northd_data: () => this.syncAddressSets() }, recompute: () => this.syncAddressSets(true) },
       { name: 'port_group', inputs: { port_binding: () => this.syncPortGroups() }, recompute: () => this.syncPortGroups(true) },
+      { name: 'ha_chassis_group', inputs: { port_binding: () => this.syncHaGroups() }, recompute: () => this.syncHaGroups(true) },
+      { name: 'sb_dns', inputs: { northd_data: () => this.syncDns(), datapath: () => true }, recompute: () => this.syncDns(true) },
+      { name: 'sb_meter', inputs: { northd_data: () => this.syncMeters() }, recompute: () => this.syncMeters(true) },
+      { name: 'sb_load_balancer', inputs: { northd_data: () => this.syncLbs(), datapath: () => true }, recompute: () => this.syncLbs(true) },
     ];
     this.inc = new IncProcEngine(GRAPH, Object.keys(nbInputs));
     this.addressSets.set('svc_monitor_mac', [DEFAULT_SVC_MONITOR_MAC]);
@@ -146,6 +175,12 @@ export class NorthdEngine implements SbContent {
     this.dirtyPgs = new Set();
     this.dirtyAs = new Set();
     this.dirtyDps = new Set();
+    this.dirtyHa = new Set();
+    this.haAll = false;
+    this.dirtyDns = new Set();
+    this.dirtyLbs = new Set();
+    this.dirtyFairAcls = new Set();
+    this.metersAll = false;
     this.lastUnits = [];
     this.preIndex(batch);
     this.model.apply(batch);
@@ -279,8 +314,12 @@ export class NorthdEngine implements SbContent {
             const o = c.old === null ? [] : list(c.old, col);
             const n = c.new === null ? [] : list(c.new, col);
             const prefix = col === 'acls' ? 'acl' : 'lb';
-            for (const x of symmetricDiff(o, n)) this.dirtyUnits.add(`${prefix}:${x}`);
+            for (const x of symmetricDiff(o, n)) {
+              this.dirtyUnits.add(`${prefix}:${x}`);
+              if (col === 'load_balancer') this.dirtyLbs.add(x);
+            }
           }
+          for (const x of symmetricDiff(c.old === null ? [] : list(c.old, 'dns_records'), c.new === null ? [] : list(c.new, 'dns_records'))) this.dirtyDns.add(x);
           break;
         }
         case 'Logical_Switch_Port': {
@@ -329,6 +368,7 @@ export class NorthdEngine implements SbContent {
         }
         case 'ACL':
           this.dirtyUnits.add(`acl:${u}`);
+          this.dirtyFairAcls.add(u);
           for (const ls of m.aclSwitches(u)) this.touchedLs.add(ls);
           break;
         case 'Port_Group':
@@ -351,7 +391,17 @@ export class NorthdEngine implements SbContent {
           break;
         case 'Load_Balancer':
           this.dirtyUnits.add(`lb:${u}`);
+          this.dirtyLbs.add(u);
           for (const o of m.lbOwners.get(u) ?? []) this.ownerTouched(o);
+          break;
+        case 'HA_Chassis_Group':
+          // the bindings name the group: a rename rewrites them
+          for (const p of m.haGroupUsers.get(u) ?? []) this.dirtyPorts.add(p);
+          this.haAll = true;
+          break;
+        case 'HA_Chassis':
+        case 'Gateway_Chassis':
+          this.haAll = true;
           break;
         case 'NAT':
         case 'Logical_Router_Static_Route':
@@ -368,6 +418,8 @@ export class NorthdEngine implements SbContent {
         case 'DHCP_Options':
         case 'DNS':
         case 'QoS':
+        case 'Meter':
+        case 'Meter_Band':
           break;
       }
     }
@@ -401,6 +453,10 @@ export class NorthdEngine implements SbContent {
     for (const u of this.pgNamesByPg.keys()) this.dirtyPgs.add(u);
     for (const u of this.asNamesByRow.keys()) this.dirtyAs.add(u);
     for (const u of [...nb.Logical_Switch.keys(), ...nb.Logical_Router.keys(), ...this.datapaths.keys()]) this.dirtyDps.add(u);
+    this.haAll = true;
+    this.metersAll = true;
+    for (const u of [...nb.DNS.keys(), ...this.dns.keys()]) this.dirtyDns.add(u);
+    for (const u of [...nb.Load_Balancer.keys(), ...this.loadBalancers.keys()]) this.dirtyLbs.add(u);
   }
 
   // ------------------------------------------------------------- switch_info
@@ -501,7 +557,7 @@ export class NorthdEngine implements SbContent {
         if (acl === undefined) return;
         for (const lsU of [...m.aclSwitches(u)].sort()) {
           const ls = m.nb.Logical_Switch.get(lsU);
-          if (ls !== undefined) buildAcl(b, acl, ls, this.info(lsU));
+          if (ls !== undefined) buildAcl(b, acl, ls, this.info(lsU), aclLogMeter(m, acl));
         }
         return;
       }
@@ -623,6 +679,7 @@ export class NorthdEngine implements SbContent {
         this.portKeys.delete(u);
       }
       if (old !== undefined) {
+        this.haUse(old.ha_chassis_group, u, false);
         this.pbByPort.delete(u);
         if (this.portBindings.get(old.logical_port)?.nb === u) this.portBindings.delete(old.logical_port);
         this.changes.portBindings.add(old.logical_port);
@@ -648,6 +705,7 @@ export class NorthdEngine implements SbContent {
         this.portKeys.set(p.u, pk);
       }
       const pb = p.build(pk.key);
+      this.haUse(pb.ha_chassis_group, p.u, true);
       this.pbByPort.set(p.u, pb);
       this.portBindings.set(pb.logical_port, pb);
       this.changes.portBindings.add(pb.logical_port);
@@ -679,6 +737,7 @@ export class NorthdEngine implements SbContent {
       nb: lsp._uuid, logical_port: str(lsp, 'name'), datapath: dp, tunnel_key: key, type,
       mac: [...list(lsp, 'addresses')].sort(), port_security: [...list(lsp, 'port_security')].sort(), options,
       parent_port: optStr(lsp, 'parent_name'), tag: int(lsp, 'tag') ?? int(lsp, 'tag_request'), external_ids: {},
+      ha_chassis_group: haGroupOfLsp(m, lsp)?.name ?? null, nat_addresses: [],
     };
   }
 
@@ -698,7 +757,7 @@ export class NorthdEngine implements SbContent {
     return {
       nb: lrp._uuid, logical_port: str(lrp, 'name'), datapath: dp, tunnel_key: key, type: chassis !== '' ? 'l3gateway' : 'patch',
       mac: [[str(lrp, 'mac'), ...list(lrp, 'networks')].join(' ')], port_security: [], options,
-      parent_port: null, tag: null, external_ids: {},
+      parent_port: null, tag: null, external_ids: {}, ha_chassis_group: null, nat_addresses: [],
     };
   }
 
@@ -718,8 +777,91 @@ export class NorthdEngine implements SbContent {
     return {
       nb: key0, logical_port: `cr-${str(lrp, 'name')}`, datapath: lr._uuid, tunnel_key: key, type: 'chassisredirect',
       mac: [[str(lrp, 'mac'), ...list(lrp, 'networks')].join(' ')], port_security: [], options,
-      parent_port: null, tag: null, external_ids: {},
+      parent_port: null, tag: null, external_ids: {}, ha_chassis_group: haGroupOfLrp(this.model, lrp)?.name ?? null, nat_addresses: [],
     };
+  }
+
+  // ------------------------------------------------------------- ha_chassis_group, DNS, meters, load balancers (SB rows)
+
+  private haUse(name: string | null, port: Uuid, on: boolean): void {
+    if (name === null) return;
+    let s = this.haUsers.get(name);
+    if (on) {
+      if (s === undefined) this.haUsers.set(name, (s = new Set()));
+      s.add(port);
+    } else if (s !== undefined) {
+      s.delete(port);
+      if (s.size === 0) this.haUsers.delete(name);
+    }
+    this.dirtyHa.add(name);
+  }
+
+  /** SB HA groups: those some binding names, built from the first (by key) binding's source. */
+  private syncHaGroups(all = false): boolean {
+    const m = this.model;
+    const names = all || this.haAll ? new Set([...this.haUsers.keys(), ...this.haChassisGroups.keys()]) : this.dirtyHa;
+    for (const name of names) {
+      const users = this.haUsers.get(name);
+      const first = users === undefined ? undefined : [...users].sort()[0];
+      let g: SbHaChassisGroup | null = null;
+      if (first !== undefined) {
+        const lrp = first.startsWith('cr:') ? m.nb.Logical_Router_Port.get(first.slice(3)) : undefined;
+        const lsp = first.startsWith('cr:') ? undefined : m.nb.Logical_Switch_Port.get(first);
+        g = lrp !== undefined ? haGroupOfLrp(m, lrp) : lsp !== undefined ? haGroupOfLsp(m, lsp) : null;
+      }
+      this.setRow(this.haChassisGroups, this.changes.haChassisGroups, name, g?.name === name ? g : null);
+    }
+    this.dirtyHa = new Set();
+    this.haAll = false;
+    return true;
+  }
+
+  private syncDns(all = false): boolean {
+    const dirty = all ? new Set([...this.model.nb.DNS.keys(), ...this.dns.keys()]) : this.dirtyDns;
+    for (const u of dirty) this.setRow(this.dns, this.changes.dns, u, dnsRow(this.model, u));
+    this.dirtyDns = new Set();
+    return true;
+  }
+
+  private syncLbs(all = false): boolean {
+    const dirty = all ? new Set([...this.model.nb.Load_Balancer.keys(), ...this.loadBalancers.keys()]) : this.dirtyLbs;
+    for (const u of dirty) this.setRow(this.loadBalancers, this.changes.loadBalancers, u, lbRow(this.model, u));
+    this.dirtyLbs = new Set();
+    return true;
+  }
+
+  /** NB meters (all of them on a meter edit) and the fair-meter copies of changed ACLs. */
+  private syncMeters(all = false): boolean {
+    const m = this.model;
+    const want = new Map<string, SbMeter>();
+    const acls = all || this.metersAll ? new Set([...m.nb.ACL.keys(), ...this.fairMeterOfAcl.keys()]) : this.dirtyFairAcls;
+    if (all || this.metersAll) {
+      for (const [n, r] of meterRows(m)) want.set(n, r);
+      for (const n of this.meters.keys()) if (!want.has(n) && ![...this.fairMeterOfAcl.values()].includes(n)) this.setRow(this.meters, this.changes.meters, n, null);
+      for (const [n, r] of want) this.setRow(this.meters, this.changes.meters, n, r);
+    }
+    for (const a of acls) {
+      const old = this.fairMeterOfAcl.get(a);
+      const acl = m.nb.ACL.get(a);
+      const fair = acl === undefined ? null : fairMeterOf(m, acl);
+      if (old !== undefined && old !== fair?.name) { this.fairMeterOfAcl.delete(a); this.setRow(this.meters, this.changes.meters, old, null); }
+      if (fair !== null) { this.fairMeterOfAcl.set(a, fair.name); this.setRow(this.meters, this.changes.meters, fair.name, fair); }
+    }
+    this.dirtyFairAcls = new Set();
+    this.metersAll = false;
+    return true;
+  }
+
+  /** Sets or deletes one row of a keyed SB table, noting the key when its content changed. */
+  private setRow<T>(rows: Map<string, T>, changed: Set<string>, key: string, row: T | null): void {
+    const old = rows.get(key);
+    if (row === null) {
+      if (old !== undefined) { rows.delete(key); changed.add(key); }
+      return;
+    }
+    if (old !== undefined && JSON.stringify(old) === JSON.stringify(row)) return;
+    rows.set(key, row);
+    changed.add(key);
   }
 
   // ------------------------------------------------------------- multicast_group

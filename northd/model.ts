@@ -110,6 +110,10 @@ export class NbModel {
   readonly virtualByParent = new Map<string, Set<Uuid>>();
   /** NAT / static route / policy → router */
   readonly lrOfChild = new Map<Uuid, Set<Uuid>>();
+  /** DNS → switches naming it in dns_records */
+  readonly dnsOwners = new Map<Uuid, Set<Uuid>>();
+  /** NB HA_Chassis_Group → the bindings carrying it: LSP uuid, or `cr:<lrp uuid>` */
+  readonly haGroupUsers = new Map<Uuid, Set<string>>();
 
   static fromSnapshot(s: NbSnapshot): NbModel {
     const m = new NbModel();
@@ -135,6 +139,7 @@ export class NbModel {
         for (const p of list(r, 'ports')) this.lsOfLsp.set(p, u);
         for (const a of list(r, 'acls')) addTo(this.aclOwners, a, `ls:${u}`);
         for (const l of list(r, 'load_balancer')) addTo(this.lbOwners, l, u);
+        for (const d of list(r, 'dns_records')) addTo(this.dnsOwners, d, u);
         break;
       case 'Logical_Router':
         for (const p of list(r, 'ports')) this.lrOfLrp.set(p, u);
@@ -146,10 +151,12 @@ export class NbModel {
         const rp = map(r, 'options')['router-port'];
         if (str(r, 'type') === 'router' && rp !== undefined) addTo(this.lspByRouterPort, rp, u);
         for (const parent of virtualParents(r)) addTo(this.virtualByParent, parent, u);
+        for (const g of list(r, 'ha_chassis_group')) addTo(this.haGroupUsers, g, u);
         break;
       }
       case 'Logical_Router_Port':
         addTo(this.lrpByName, str(r, 'name'), u);
+        for (const g of list(r, 'ha_chassis_group')) addTo(this.haGroupUsers, g, `cr:${u}`);
         break;
       case 'Port_Group':
         for (const p of list(r, 'ports')) addTo(this.pgsOfLsp, p, u);
@@ -167,6 +174,7 @@ export class NbModel {
         for (const p of list(r, 'ports')) if (this.lsOfLsp.get(p) === u) this.lsOfLsp.delete(p);
         for (const a of list(r, 'acls')) delFrom(this.aclOwners, a, `ls:${u}`);
         for (const l of list(r, 'load_balancer')) delFrom(this.lbOwners, l, u);
+        for (const d of list(r, 'dns_records')) delFrom(this.dnsOwners, d, u);
         break;
       case 'Logical_Router':
         for (const p of list(r, 'ports')) if (this.lrOfLrp.get(p) === u) this.lrOfLrp.delete(p);
@@ -178,10 +186,12 @@ export class NbModel {
         const rp = map(r, 'options')['router-port'];
         if (str(r, 'type') === 'router' && rp !== undefined) delFrom(this.lspByRouterPort, rp, u);
         for (const parent of virtualParents(r)) delFrom(this.virtualByParent, parent, u);
+        for (const g of list(r, 'ha_chassis_group')) delFrom(this.haGroupUsers, g, u);
         break;
       }
       case 'Logical_Router_Port':
         delFrom(this.lrpByName, str(r, 'name'), u);
+        for (const g of list(r, 'ha_chassis_group')) delFrom(this.haGroupUsers, g, `cr:${u}`);
         break;
       case 'Port_Group':
         for (const p of list(r, 'ports')) delFrom(this.pgsOfLsp, p, u);

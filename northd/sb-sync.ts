@@ -10,8 +10,8 @@
 // the maps equal SB's rows for the keys northd owns.
 
 import type { Operation, Row, TransactResult, Uuid } from '../store/types.js';
-import type { ContentChanges } from './engine.js';
-import type { SbContent, SbDatapath, SbMulticastGroup, SbPortBinding } from './content.js';
+import { emptyChanges, type ContentChanges } from './engine.js';
+import type { SbContent, SbDatapath, SbDns, SbHaChassisGroup, SbLoadBalancer, SbMeter, SbMulticastGroup, SbPortBinding } from './content.js';
 import { flowExternalIds, flowKey, type SharedFlow } from './lflow.js';
 import { findStage } from './stages.js';
 import { int, list, map, str } from './nb.js';
@@ -64,6 +64,17 @@ export class SbSync {
   private readonly unused = new Set<string>();
   private readonly ass = new Map<string, Tracked>();
   private readonly pgs = new Map<string, Tracked>();
+  private readonly has = new Map<string, Tracked>();
+  private readonly dnss = new Map<string, Tracked>();
+  private readonly meters = new Map<string, Tracked>();
+  /** load balancers, with the datapath-group key they hold */
+  private readonly lbs = new Map<string, Tracked & { dps: string }>();
+  /** SB Chassis by name: HA_Chassis.chassis points at the row named by its chassis-name */
+  private readonly chassis = new Map<string, Uuid>();
+  /** chassis name → the HA groups northd wrote naming it (re-linked when the chassis comes or goes) */
+  private readonly haByChassis = new Map<string, Set<string>>();
+  /** HA group → the chassis names of its last write */
+  private readonly haNames = new Map<string, string[]>();
   private globalUuid: Uuid | null = null;
   private globalNbCfg = -1;
   private nameSeq = 0;
@@ -72,7 +83,7 @@ export class SbSync {
 
   /** Learns SB's current rows (start, reconnect, failed transaction). */
   load(rows: { readonly [table: string]: readonly Row[] }): void {
-    for (const m of [this.dps, this.pbs, this.mcs, this.flows, this.groups, this.ass, this.pgs] as Map<string, unknown>[]) m.clear();
+    for (const m of [this.dps, this.pbs, this.mcs, this.flows, this.groups, this.ass, this.pgs, this.has, this.dnss, this.meters, this.lbs, this.chassis, this.haByChassis, this.haNames] as Map<string, unknown>[]) m.clear();
     this.unused.clear();
     this.stale = [];
     const dpNb = new Map<Uuid, Uuid>();
@@ -126,7 +137,27 @@ export class SbSync {
       if (g !== undefined) g.count++;
       this.flows.set(k, { ref: r._uuid, dps });
     }
+    for (const r of rows['Load_Balancer'] ?? []) {
+      const id = map(r, 'external_ids')['lb_id'];
+      const grU = list(r, 'datapath_group')[0];
+      const k = grU === undefined ? undefined : groupDps.get(grU);
+      const g = k === undefined ? undefined : this.groups.get(k);
+      if (id === undefined || this.lbs.has(id) || k === undefined || g === undefined || g.ref !== grU) { this.stale.push({ table: 'Load_Balancer', uuid: r._uuid }); continue; }
+      g.count++;
+      this.lbs.set(id, { ref: r._uuid, sig: '', dps: k });
+    }
     for (const [k, g] of this.groups) if (g.count === 0) this.unused.add(k);
+    const byName = (table: string, col: string, into: Map<string, Tracked>, key: (r: Row) => string | undefined = (r) => str(r, col)): void => {
+      for (const r of rows[table] ?? []) {
+        const k = key(r);
+        if (k === undefined || into.has(k)) this.stale.push({ table, uuid: r._uuid });
+        else into.set(k, { ref: r._uuid, sig: '' });
+      }
+    };
+    byName('HA_Chassis_Group', 'name', this.has);
+    byName('Meter', 'name', this.meters);
+    byName('DNS', '', this.dnss, (r) => map(r, 'external_ids')['dns_id']);
+    for (const r of rows['Chassis'] ?? []) this.chassis.set(str(r, 'name'), r._uuid);
     for (const r of rows['Address_Set'] ?? []) this.ass.set(str(r, 'name'), { ref: r._uuid, sig: '' });
     for (const r of rows['Port_Group'] ?? []) this.pgs.set(str(r, 'name'), { ref: r._uuid, sig: '' });
     const g = (rows['SB_Global'] ?? [])[0];
@@ -148,7 +179,22 @@ export class SbSync {
       flows: union(this.flows, c.flows),
       addressSets: union(this.ass, c.addressSets),
       portGroups: union(this.pgs, c.portGroups),
+      haChassisGroups: union(this.has, c.haChassisGroups),
+      dns: union(this.dnss, c.dns),
+      meters: union(this.meters, c.meters),
+      loadBalancers: union(this.lbs, c.loadBalancers),
     };
+  }
+
+  /**
+   * A Chassis row appeared, changed name or went (uuid null): the HA groups whose
+   * HA_Chassis name it, which the next `ops` must rewrite to link (or unlink) it.
+   */
+  chassisChanged(name: string, uuid: Uuid | null): string[] {
+    if (uuid === null) this.chassis.delete(name);
+    else this.chassis.set(name, uuid);
+    for (const k of this.haByChassis.get(name) ?? []) { const t = this.has.get(k); if (t !== undefined) t.sig = ''; }
+    return [...(this.haByChassis.get(name) ?? [])];
   }
 
   /**
@@ -158,9 +204,10 @@ export class SbSync {
    * then deleted datapaths last. Each phase only refers to rows of earlier phases.
    */
   phases(c: SbContent, ch: ContentChanges, maxKeys = 40000): ContentChanges[] {
-    const total = ch.datapaths.size + ch.portBindings.size + ch.multicastGroups.size + ch.flows.size + ch.addressSets.size + ch.portGroups.size + this.stale.length;
+    const total = ch.datapaths.size + ch.portBindings.size + ch.multicastGroups.size + ch.flows.size + ch.addressSets.size + ch.portGroups.size + this.stale.length
+      + ch.haChassisGroups.size + ch.dns.size + ch.meters.size + ch.loadBalancers.size;
     if (total <= maxKeys) return [ch];
-    const none = (): ContentChanges => ({ datapaths: new Set(), portBindings: new Set(), multicastGroups: new Set(), flows: new Set(), addressSets: new Set(), portGroups: new Set() });
+    const none = emptyChanges;
     const out: ContentChanges[] = [];
     const slice = <K extends keyof ContentChanges>(field: K, keys: Iterable<string>): void => {
       let cur = none();
@@ -172,13 +219,19 @@ export class SbSync {
     };
     const gone = [...ch.datapaths].filter((k) => !c.datapaths.has(k));
     slice('datapaths', [...ch.datapaths].filter((k) => c.datapaths.has(k)));
+    // bindings name HA groups: groups first, a group's deletion after the bindings let go
+    slice('haChassisGroups', [...ch.haChassisGroups].filter((k) => c.haChassisGroups.has(k)));
     slice('portBindings', ch.portBindings);
     slice('multicastGroups', ch.multicastGroups);
     slice('flows', ch.flows);
     slice('addressSets', ch.addressSets);
     slice('portGroups', ch.portGroups);
+    slice('dns', ch.dns);
+    slice('meters', ch.meters);
+    slice('loadBalancers', ch.loadBalancers);
     const last = none();
     for (const k of gone) last.datapaths.add(k);
+    for (const k of ch.haChassisGroups) if (!c.haChassisGroups.has(k)) last.haChassisGroups.add(k);
     out.push(last);
     return out;
   }
@@ -237,6 +290,40 @@ export class SbSync {
       return (t.val ??= refValue(t.ref));
     };
 
+    // HA groups before the bindings that name them; each write brings fresh HA_Chassis rows
+    // (not root: the old ones go with the last reference)
+    for (const k of ch.haChassisGroups) {
+      const want = c.haChassisGroups.get(k);
+      const have = this.has.get(k);
+      for (const ha of this.haNames.get(k) ?? []) this.haByChassis.get(ha)?.delete(k);
+      this.haNames.delete(k);
+      if (want === undefined) {
+        if (have !== undefined) { del('HA_Chassis_Group', have.ref); this.has.delete(k); }
+        continue;
+      }
+      const chassisOf = want.ha_chassis.map((h) => this.chassis.get(h.chassis_name) ?? null);
+      const sig = JSON.stringify({ g: want, linked: chassisOf });
+      this.haNames.set(k, want.ha_chassis.map((h) => h.chassis_name));
+      for (const h of want.ha_chassis) {
+        let s = this.haByChassis.get(h.chassis_name);
+        if (s === undefined) this.haByChassis.set(h.chassis_name, (s = new Set()));
+        s.add(k);
+      }
+      if (have !== undefined && have.sig === sig) continue;
+      const haRefs = want.ha_chassis.map((h, i) => refValue(insert('HA_Chassis', {
+        chassis: chassisOf[i] === null ? ['set', []] : ['uuid', chassisOf[i]], priority: h.priority, external_ids: { 'chassis-name': h.chassis_name },
+      }, 'hac')));
+      const row = { name: want.name, ha_chassis: ['set', haRefs] };
+      if (have === undefined) this.has.set(k, hold({ ref: insert('HA_Chassis_Group', row, 'hag'), sig }));
+      else { update('HA_Chassis_Group', have.ref, row); have.sig = sig; }
+    }
+    const haRef = (name: string | null): unknown => {
+      if (name === null) return ['set', []];
+      const t = this.has.get(name);
+      if (t === undefined) throw new Error(`sb-sync: no HA_Chassis_Group ${name}`);
+      return refValue(t.ref);
+    };
+
     for (const k of ch.portBindings) {
       const want = c.portBindings.get(k);
       const have = this.pbs.get(k);
@@ -244,7 +331,7 @@ export class SbSync {
         if (have !== undefined) { del('Port_Binding', have.ref); this.pbs.delete(k); }
         continue;
       }
-      const row = pbRow(want, dpRef(want.datapath));
+      const row = pbRow(want, dpRef(want.datapath), haRef(want.ha_chassis_group));
       const sig = JSON.stringify(row);
       if (have === undefined) this.pbs.set(k, hold({ ref: insert('Port_Binding', row, 'pb'), sig }));
       else if (have.sig !== sig) { update('Port_Binding', have.ref, row); have.sig = sig; }
@@ -343,6 +430,66 @@ export class SbSync {
       }
     }
 
+    for (const k of ch.dns) {
+      const want = c.dns.get(k);
+      const have = this.dnss.get(k);
+      if (want === undefined) {
+        if (have !== undefined) { del('DNS', have.ref); this.dnss.delete(k); }
+        continue;
+      }
+      const row = dnsSbRow(want, want.datapaths.map(dpRef));
+      const sig = JSON.stringify(row);
+      if (have === undefined) this.dnss.set(k, hold({ ref: insert('DNS', row, 'dns'), sig }));
+      else if (have.sig !== sig) { update('DNS', have.ref, row); have.sig = sig; }
+    }
+
+    for (const k of ch.meters) {
+      const want = c.meters.get(k);
+      const have = this.meters.get(k);
+      if (want === undefined) {
+        if (have !== undefined) { del('Meter', have.ref); this.meters.delete(k); }
+        continue;
+      }
+      const sig = JSON.stringify(want);
+      if (have !== undefined && have.sig === sig) continue;
+      const row = meterSbRow(want, want.bands.map((b) => refValue(insert('Meter_Band', { action: b.action, rate: b.rate, burst_size: b.burst_size }, 'mb'))));
+      if (have === undefined) this.meters.set(k, hold({ ref: insert('Meter', row, 'meter'), sig }));
+      else { update('Meter', have.ref, row); have.sig = sig; }
+    }
+
+    // load balancers name their switches through a datapath group (even of one)
+    for (const k of ch.loadBalancers) {
+      const want = c.loadBalancers.get(k);
+      const have = this.lbs.get(k);
+      if (want === undefined) {
+        if (have !== undefined) { del('Load_Balancer', have.ref); release(have.dps); this.lbs.delete(k); }
+        continue;
+      }
+      const dps = dpsKey(want.datapaths);
+      const sig = JSON.stringify(want);
+      if (have !== undefined && have.sig === sig && have.dps === dps) continue;
+      if (have !== undefined && have.dps === dps) {
+        const g = this.groups.get(dps);
+        update('Load_Balancer', have.ref, lbSbRow(want, g === undefined ? ['set', []] : refValue(g.ref)));
+        have.sig = sig;
+        continue;
+      }
+      const g = refValue(groupRef(dps, want.datapaths));
+      if (have !== undefined) {
+        release(have.dps);
+        update('Load_Balancer', have.ref, lbSbRow(want, g));
+        have.sig = sig;
+        have.dps = dps;
+      } else this.lbs.set(k, hold({ ref: insert('Load_Balancer', lbSbRow(want, g), 'lb'), sig, dps }));
+    }
+    for (const k of this.unused) {
+      const g = this.groups.get(k);
+      if (g === undefined || g.count > 0) continue;
+      del('Logical_DP_Group', g.ref);
+      this.groups.delete(k);
+    }
+    this.unused.clear();
+
     for (const r of dpDeletes) del('Datapath_Binding', r);
 
     if (nbCfg !== null && nbCfg !== this.globalNbCfg) {
@@ -380,8 +527,9 @@ function dpRow(d: SbDatapath): { [k: string]: unknown } {
   return { tunnel_key: d.tunnel_key, external_ids: { ...d.external_ids } };
 }
 
-function pbRow(p: SbPortBinding, dp: unknown): { [k: string]: unknown } {
+function pbRow(p: SbPortBinding, dp: unknown, ha: unknown): { [k: string]: unknown } {
   return {
+    ha_chassis_group: ha, nat_addresses: ['set', [...p.nat_addresses]],
     logical_port: p.logical_port, datapath: dp, tunnel_key: p.tunnel_key, type: p.type,
     mac: [...p.mac], port_security: [...p.port_security], options: { ...p.options },
     parent_port: p.parent_port === null ? ['set', []] : p.parent_port, tag: p.tag === null ? ['set', []] : p.tag,
@@ -393,3 +541,20 @@ function mcRow(m: SbMulticastGroup, dp: unknown, pb: (name: string) => unknown):
   const ports = m.ports.map(pb).filter((x) => x !== undefined);
   return { datapath: dp, name: m.name, tunnel_key: m.tunnel_key, ports: ['set', ports] };
 }
+
+function dnsSbRow(d: SbDns, dps: readonly unknown[]): { [k: string]: unknown } {
+  return { records: { ...d.records }, datapaths: ['set', [...dps]], external_ids: { dns_id: d.nb } };
+}
+
+function meterSbRow(m: SbMeter, bands: readonly unknown[]): { [k: string]: unknown } {
+  return { name: m.name, unit: m.unit, bands: ['set', [...bands]] };
+}
+
+function lbSbRow(l: SbLoadBalancer, group: unknown): { [k: string]: unknown } {
+  return {
+    name: l.name, vips: { ...l.vips }, protocol: l.protocol === null ? ['set', []] : l.protocol, datapaths: ['set', []], datapath_group: group,
+    options: { ...l.options }, external_ids: { ...l.external_ids },
+  };
+}
+
+export type { SbHaChassisGroup };

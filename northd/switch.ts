@@ -461,7 +461,8 @@ function routerArpEntries(b: LflowBuilder, info: SwitchInfo, mac: string, v4: re
 }
 
 /** One ACL on one switch (OVN 23.03 consider_acl, without logging/meters/reject/tiers). */
-export function buildAcl(b: LflowBuilder, acl: Row, ls: Row, info: SwitchInfo): void {
+/** `logMeter`: the meter its log action names (a fair meter's per-ACL copy; sb-tables.ts aclLogMeter). */
+export function buildAcl(b: LflowBuilder, acl: Row, ls: Row, info: SwitchInfo, logMeter: string | null = optStr(acl, 'meter')): void {
   const dp = ls._uuid;
   const ref = { table: 'ACL', uuid: acl._uuid };
   const ingress = str(acl, 'direction') === 'from-lport';
@@ -472,7 +473,7 @@ export function buildAcl(b: LflowBuilder, acl: Row, ls: Row, info: SwitchInfo): 
   const action = str(acl, 'action');
   const label = int(acl, 'label') ?? 0;
   const stateful = info.hasStatefulAcl || info.hasLbVip;
-  const log = aclLog(acl);
+  const log = aclLog(acl, logMeter);
   // reject answers (TCP RST / ICMP unreachable) and sends the answer back the way it came:
   // an ingress reject continues in the egress pipeline after its ACLs, an egress one at the
   // ingress L2 lookup
@@ -510,12 +511,11 @@ export function buildAcl(b: LflowBuilder, acl: Row, ls: Row, info: SwitchInfo): 
 }
 
 /** The `log(...)` action of an ACL with log=true (ovn-controller logs, rate-limited by its meter). */
-function aclLog(acl: Row): string {
+function aclLog(acl: Row, meter: string | null): string {
   if (bool(acl, 'log') !== true) return '';
   const action = str(acl, 'action');
   const verdict = action.startsWith('allow') ? 'allow' : action;
   const name = optStr(acl, 'name');
-  const meter = optStr(acl, 'meter');
   const parts = [name !== null ? `name=${q(name)}` : null, `severity=${optStr(acl, 'severity') ?? 'info'}`, `verdict=${verdict}`, meter !== null ? `meter=${q(meter)}` : null];
   return `log(${parts.filter((x) => x !== null).join(', ')}); `;
 }

@@ -1,12 +1,17 @@
 // Golden: loom's northd output for the topologies in northd/testdata/topologies.sh equals
 // what OVN 23.03's ovn-northd produced for the same NB (northd/testdata/*.golden.json,
 // made by gen-golden.sh): logical flows per datapath (sorted, UUIDs stripped, datapath
-// groups expanded), port bindings, multicast groups, address sets, SB port groups.
+// groups expanded), port bindings, multicast groups, address sets, SB port groups, HA
+// chassis groups, DNS, meters and load balancers.
 // Deliberate differences, each with its reason:
 //   - tunnel keys are compared for uniqueness, not value: OVN allocates in hash order.
 //   - svc_monitor_mac: OVN picks a random MAC; loom uses NB_Global options or a fixed one.
 //   - external_ids of flows: OVN's source is northd.c:LINE, loom's is its own file:line.
 //   - `_rtr_lb_<datapath key>_ip4` address sets: compared with the datapath's name for the key.
+//   - NB UUIDs inside values (DNS dns_id, Load_Balancer lb_id, fair meter names
+//     `<meter>__<acl uuid>`, also in log actions) read <uuid>: the two NBs have their own.
+//   - HA_Chassis.chassis and HA_Chassis_Group.ref_chassis: no Chassis rows exist here
+//     (the link is sb-sync's, tested in test/northd-daemon.test.ts).
 //   - ECMP member numbers (reg8[16..31] == N): OVN numbers the routes of a group in hash
 //     order (it changes between runs); loom numbers them by nexthop. Compared without N.
 import { test } from 'node:test';
@@ -23,12 +28,22 @@ const topologies = readTopologies(readFileSync(new URL('topologies.sh', dir), 'u
 type GFlow = [string, string, number, string, number, string, string];
 interface Golden {
   datapaths: { name: string; tunnel_key: number }[];
-  port_bindings: { logical_port: string; datapath: string; tunnel_key: number; type: string; mac: string[]; port_security: string[]; options: Record<string, string> }[];
+  port_bindings: { logical_port: string; datapath: string; tunnel_key: number; type: string; mac: string[]; port_security: string[]; options: Record<string, string>; ha_chassis_group: string | null }[];
   multicast_groups: { datapath: string; name: string; tunnel_key: number; ports: string[] }[];
   address_sets: { name: string; addresses: string[] }[];
   port_groups: { name: string; ports: string[] }[];
   flows: GFlow[];
+  ha_chassis_groups: { name: string; ha_chassis: { chassis_name: string; priority: number }[] }[];
+  dns: unknown[];
+  meters: unknown[];
+  load_balancers: unknown[];
 }
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+const noUuid = (s: string): string => s.replace(UUID, '<uuid>');
+/** JSON text with sorted keys (SB and loom order map keys differently) and UUIDs as <uuid>. */
+const norm = (x: unknown): string => noUuid(JSON.stringify(x, (_k, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v)
+  ? Object.fromEntries(Object.entries(v as { [k: string]: unknown }).sort(([a], [b]) => (a < b ? -1 : 1))) : v)));
 
 function loomView(c: SbContent): Golden {
   const dpName = new Map([...c.datapaths.values()].map((d) => [d.nb, d.name]));
@@ -41,12 +56,18 @@ function loomView(c: SbContent): Golden {
     datapaths: [...c.datapaths.values()].map((d) => ({ name: d.name, tunnel_key: d.tunnel_key })),
     port_bindings: [...c.portBindings.values()].map((p) => ({
       logical_port: p.logical_port, datapath: dpName.get(p.datapath) ?? p.datapath, tunnel_key: p.tunnel_key, type: p.type,
-      mac: [...p.mac], port_security: [...p.port_security], options: { ...p.options },
+      mac: [...p.mac], port_security: [...p.port_security], options: { ...p.options }, ha_chassis_group: p.ha_chassis_group,
     })),
     multicast_groups: [...c.multicastGroups.values()].map((m) => ({ datapath: dpName.get(m.datapath) ?? m.datapath, name: m.name, tunnel_key: m.tunnel_key, ports: [...m.ports] })),
     address_sets: [...c.addressSets].map(([name, addresses]) => ({ name, addresses: [...addresses] })),
     port_groups: [...c.portGroups].map(([name, ports]) => ({ name: name.replace(/^(\d+)_/, (_, k: string) => `${dpByKey.get(k) ?? k}_`), ports: [...ports] })),
     flows,
+    ha_chassis_groups: [...c.haChassisGroups.values()].map((g) => ({ name: g.name, ha_chassis: g.ha_chassis.map((h) => ({ chassis_name: h.chassis_name, priority: h.priority })) })),
+    dns: [...c.dns.values()].map((d) => ({ records: d.records, datapaths: d.datapaths.map((u) => dpName.get(u) ?? u).sort(), external_ids: { dns_id: d.nb } })),
+    meters: [...c.meters.values()].map((m) => ({ name: m.name, unit: m.unit, bands: m.bands })),
+    load_balancers: [...c.loadBalancers.values()].map((l) => ({
+      name: l.name, vips: l.vips, protocol: l.protocol, datapaths: l.datapaths.map((u) => dpName.get(u) ?? u).sort(), options: l.options, external_ids: l.external_ids,
+    })),
   };
 }
 
@@ -59,7 +80,7 @@ const byDpName = (s: string, dps: Golden['datapaths']): string =>
 const line = (f: GFlow, dps: Golden['datapaths']): string => {
   const m0 = byDpName(f[5], dps);
   const match = f[3] === 'lr_in_ip_routing_ecmp' ? m0.replace(/reg8\[16\.\.31\] == \d+/, 'reg8[16..31] == N') : m0;
-  return `${f[0]} ${f[3]} prio=${f[4]} match=(${match}) action=(${f[6]})`;
+  return noUuid(`${f[0]} ${f[3]} prio=${f[4]} match=(${match}) action=(${f[6]})`);
 };
 
 for (const [name, cmds] of topologies) {
@@ -81,7 +102,7 @@ for (const [name, cmds] of topologies) {
     }
 
     const pbs = (x: Golden['port_bindings']): unknown[] =>
-      x.map((p) => ({ logical_port: p.logical_port, datapath: p.datapath, type: p.type, mac: p.mac, port_security: p.port_security, options: p.options }))
+      x.map((p) => ({ logical_port: p.logical_port, datapath: p.datapath, type: p.type, mac: p.mac, port_security: p.port_security, options: p.options, ha_chassis_group: p.ha_chassis_group }))
         .sort((a, b) => (a.logical_port < b.logical_port ? -1 : 1));
     assert.deepEqual(pbs(loom.port_bindings), pbs(golden.port_bindings));
     for (const dp of new Set(loom.port_bindings.map((p) => p.datapath))) {
@@ -99,5 +120,12 @@ for (const [name, cmds] of topologies) {
       name: g.name.replace(/^(\d+)_/, (_, k: string) => `${golden.datapaths.find((d) => String(d.tunnel_key) === k)?.name ?? k}_`), ports: g.ports,
     }));
     assert.deepEqual(pgs(loom.port_groups), pgs(goldenPgs));
+
+    // the SB rows a controller reads besides flows and bindings
+    const has = (x: Golden['ha_chassis_groups']): string[] => x.map((g) => norm({
+      name: g.name, ha_chassis: g.ha_chassis.map((h) => ({ chassis_name: h.chassis_name, priority: h.priority })).sort((a, b) => b.priority - a.priority || (a.chassis_name < b.chassis_name ? -1 : 1)),
+    })).sort();
+    assert.deepEqual(has(loom.ha_chassis_groups), has(golden.ha_chassis_groups), 'HA_Chassis_Group');
+    for (const k of ['dns', 'meters', 'load_balancers'] as const) assert.deepEqual(loom[k].map(norm).sort(), golden[k].map(norm).sort(), k);
   });
 }

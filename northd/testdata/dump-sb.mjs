@@ -1,6 +1,8 @@
 // northd/testdata/dump-sb.mjs — turns `ovn-sbctl --format=json list T` output (one object
-// keyed by table, on stdin) into a golden file without UUIDs: datapaths and ports are named,
-// datapath groups are expanded, every list is sorted. Used by gen-golden.sh only.
+// keyed by table, on stdin) into a golden file without UUIDs: datapaths, ports and HA chassis
+// groups are named, datapath groups, HA_Chassis and Meter_Band rows are expanded, NB UUIDs
+// inside values (dns_id, lb_id, fair meter names) read <uuid>, every list is sorted. Used by
+// gen-golden.sh only.
 import { readFileSync } from 'node:fs';
 
 const raw = JSON.parse(readFileSync(0, 'utf8'));
@@ -17,6 +19,14 @@ const dpName = new Map();
 for (const d of rows('Datapath_Binding')) dpName.set(d._uuid, d.external_ids.name ?? d._uuid);
 const groups = new Map(rows('Logical_DP_Group').map((g) => [g._uuid, set(g.datapaths).map((u) => dpName.get(u))]));
 const pbName = new Map(rows('Port_Binding').map((p) => [p._uuid, p.logical_port]));
+const haName = new Map(rows('HA_Chassis_Group').map((g) => [g._uuid, g.name]));
+const chassisName = new Map(rows('Chassis').map((c) => [c._uuid, c.name]));
+const haChassis = new Map(rows('HA_Chassis').map((h) => [h._uuid, {
+  chassis_name: h.external_ids['chassis-name'] ?? null, priority: h.priority, chassis: set(h.chassis).map((u) => chassisName.get(u) ?? u)[0] ?? null,
+}]));
+const bands = new Map(rows('Meter_Band').map((b) => [b._uuid, { action: b.action, rate: b.rate, burst_size: b.burst_size }]));
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+const noUuid = (x) => JSON.parse(JSON.stringify(x).replace(UUID, '<uuid>'));
 const flows = [];
 for (const f of rows('Logical_Flow')) {
   const dps = set(f.logical_datapath).length ? [dpName.get(f.logical_datapath)] : groups.get(f.logical_dp_group);
@@ -32,6 +42,7 @@ const out = {
       logical_port: p.logical_port, datapath: dpName.get(p.datapath), tunnel_key: p.tunnel_key, type: p.type,
       mac: set(p.mac).sort(), port_security: set(p.port_security).sort(), options: p.options,
       external_ids: p.external_ids, nat_addresses: set(p.nat_addresses).sort(),
+      ha_chassis_group: set(p.ha_chassis_group).map((u) => haName.get(u) ?? u)[0] ?? null,
     })),
     (p) => p.logical_port,
   ),
@@ -41,6 +52,17 @@ const out = {
   ),
   address_sets: sorted(rows('Address_Set').map((a) => ({ name: a.name, addresses: set(a.addresses).sort() })), (a) => a.name),
   port_groups: sorted(rows('Port_Group').map((g) => ({ name: g.name, ports: set(g.ports).sort() })), (g) => g.name),
+  ha_chassis_groups: sorted(rows('HA_Chassis_Group').map((g) => ({
+    name: g.name, external_ids: g.external_ids, ref_chassis: set(g.ref_chassis).map((u) => chassisName.get(u) ?? u).sort(),
+    ha_chassis: sorted(set(g.ha_chassis).map((u) => haChassis.get(u)), (h) => JSON.stringify(h)),
+  })), (g) => g.name),
+  dns: sorted(rows('DNS').map((d) => noUuid({ records: d.records, datapaths: set(d.datapaths).map((u) => dpName.get(u)).sort(), external_ids: d.external_ids })), (d) => JSON.stringify(d)),
+  meters: sorted(rows('Meter').map((m) => noUuid({ name: m.name, unit: m.unit, bands: sorted(set(m.bands).map((u) => bands.get(u)), (b) => JSON.stringify(b)) })), (m) => JSON.stringify(m)),
+  load_balancers: sorted(rows('Load_Balancer').map((l) => noUuid({
+    name: l.name, vips: l.vips, protocol: set(l.protocol)[0] ?? null,
+    datapaths: [...set(l.datapaths).map((u) => dpName.get(u)), ...(set(l.datapath_group).length ? groups.get(l.datapath_group) : [])].sort(),
+    options: l.options, external_ids: l.external_ids,
+  })), (l) => l.name),
   flows,
 };
 // one element per line: diffs of a golden file read like diffs of lflow-list

@@ -2,7 +2,8 @@
 # northd/testdata/gen-golden.sh — regenerate the golden files from OVN 23.03 itself:
 # for each topology in topologies.sh, a private ovn-northd (bench/ovn-sandbox.sh) compiles
 # it and dump-sb.mjs writes NAME.golden.json (logical flows, bindings, multicast groups,
-# address sets and port groups, UUIDs replaced by names). Run from anywhere; needs ovn-central.
+# address sets, port groups, HA chassis groups, DNS, meters, load balancers; UUIDs
+# replaced by names). Run from anywhere; needs ovn-central.
 # ONLY=NAME[,NAME...] regenerates just those topologies (the others' files are left alone).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -17,7 +18,8 @@ flush() {
   [[ -z $name ]] && return 0
   if ! wanted "$name"; then name=""; return 0; fi
   ovn-nbctl --wait=sb sync
-  for t in Logical_Flow Logical_DP_Group Datapath_Binding Port_Binding Multicast_Group Address_Set Port_Group; do
+  for t in Logical_Flow Logical_DP_Group Datapath_Binding Port_Binding Multicast_Group Address_Set Port_Group \
+      HA_Chassis_Group HA_Chassis Chassis DNS Meter Meter_Band Load_Balancer Service_Monitor; do
     printf '"%s": ' "$t"; ovn-sbctl --format=json list "$t"; printf ',\n'
   done >"$D/raw"
   { echo '{'; cat "$D/raw"; echo '"_": null }'; } | node "$HERE/dump-sb.mjs" >"$HERE/$name.golden.json"
@@ -25,7 +27,7 @@ flush() {
   # empty NB for the next topology
   ovn-nbctl --if-exists destroy Logical_Switch_Port . >/dev/null 2>&1 || true
   for t in ACL Load_Balancer Logical_Router Logical_Switch Port_Group Address_Set NAT Logical_Router_Static_Route \
-      Logical_Router_Policy Gateway_Chassis HA_Chassis_Group DHCP_Options DNS QoS Meter; do
+      Logical_Router_Policy Gateway_Chassis HA_Chassis_Group DHCP_Options DNS QoS Meter Load_Balancer_Health_Check; do
     for u in $(ovn-nbctl --bare --columns=_uuid list $t); do ovn-nbctl --if-exists destroy $t "$u" >/dev/null 2>&1 || true; done
   done
   ovn-nbctl --wait=sb sync

@@ -104,7 +104,7 @@ export class Nbctl {
             const i = kv.indexOf('=');
             const k = kv.slice(0, i);
             const v = kv.slice(i + 1).replace(/^"(.*)"$/, '$1');
-            if (v.startsWith('@')) row[k] = [this.ids.get(v) ?? ''];
+            if (v.startsWith('@')) row[k] = v.split(',').map((x) => this.ids.get(x) ?? '').sort();
             else row[k] = /^\d+$/.test(v) ? Number(v) : v === 'true' || v === 'false' ? v === 'true' : v;
           }
         }
@@ -158,7 +158,12 @@ export class Nbctl {
         this.push('Logical_Switch', this.find('Logical_Switch', arg(0)), 'qos_rules', u);
         break;
       }
-      case 'meter-add': break; // meters are SB-side rate limits; flows only name them
+      case 'meter-add': {
+        // meter-add NAME ACTION RATE UNIT [BURST], --fair
+        const band = this.insert('Meter_Band', { action: arg(1), rate: Number(arg(2)), burst_size: Number(a[4] ?? 0), external_ids: {} });
+        this.insert('Meter', { name: arg(0), unit: arg(3), bands: [band], fair: opts.includes('--fair') ? [true] : [], external_ids: {} });
+        break;
+      }
       case 'lb-add': this.insert('Load_Balancer', { name: arg(0), vips: { [arg(1)]: arg(2) }, protocol: a[3] ?? 'tcp', options: {} }); break;
       case 'lr-lb-add': this.push('Logical_Router', this.find('Logical_Router', arg(0)), 'load_balancer', this.find('Load_Balancer', arg(1))._uuid); break;
       case 'ls-lb-add': this.push('Logical_Switch', this.find('Logical_Switch', arg(0)), 'load_balancer', this.find('Load_Balancer', arg(1))._uuid); break;

@@ -1,7 +1,7 @@
 // northd/testdata/random-nb.ts — test support: random NB change operations over plain rows
 // (switches, ports, addresses, port groups, ACLs, routers, router ports, NAT, routes,
 // policies, load balancers, DHCP options, gateway chassis, distributed NAT, DNS, QoS, ACL
-// logging, localport/external/virtual ports, DHCPv6, IPv6 RA), deleting the way OVSDB garbage collection and
+// logging, localport/external/virtual ports, DHCPv6, IPv6 RA, meters (fair or not), HA chassis groups), deleting the way OVSDB garbage collection and
 // weak references would, and the row diff that turns two snapshots into NbChanges.
 // Shared by the incremental==recompute property test and the SB sync property test.
 import fc from 'fast-check';
@@ -366,6 +366,42 @@ export function applyOp(nb: Nb, op: Op): void {
       });
       break;
     }
+    case 31: {
+      // meters m1/m2 (ACL logs name m1): created, made fair or not, re-banded, or deleted
+      const name = `m${(op.a % 2) + 1}`;
+      const cur = [...nb.Meter.values()].find((m) => str(m, 'name') === name);
+      if (cur !== undefined && op.c % 4 === 0) {
+        nb.Meter.delete(cur._uuid);
+        for (const b of list(cur, 'bands')) nb.Meter_Band.delete(b);
+        break;
+      }
+      const band: Row = { _uuid: uuid(), action: 'drop', rate: 1 + (op.b % 100), burst_size: op.c % 3 === 0 ? 0 : op.c, external_ids: {} };
+      set(nb, 'Meter_Band', band);
+      for (const b of cur === undefined ? [] : list(cur, 'bands')) nb.Meter_Band.delete(b);
+      set(nb, 'Meter', { _uuid: cur?._uuid ?? uuid(), name, unit: op.b % 2 ? 'pktps' : 'kbps', bands: [band._uuid], fair: op.c % 2 === 1 ? [true] : [], external_ids: {} });
+      break;
+    }
+    case 32: {
+      // HA chassis groups: a chassis joins one (or changes priority), a group is renamed, or a
+      // router port takes a group (then OVN ignores its gateway chassis)
+      const groups = [...nb.HA_Chassis_Group.values()];
+      const g = pick(groups, op.a);
+      if (op.c % 3 === 0 || g === undefined) {
+        const lrp = pick(lrps, op.b);
+        if (lrp === undefined) break;
+        let grp = g;
+        if (grp === undefined) { grp = { _uuid: uuid(), name: `grp${n}`, ha_chassis: [], external_ids: {} }; set(nb, 'HA_Chassis_Group', grp); }
+        upd(nb, 'Logical_Router_Port', lrp, { ha_chassis_group: op.b % 4 === 0 ? [] : [grp._uuid] });
+        break;
+      }
+      if (op.c % 3 === 1) { upd(nb, 'HA_Chassis_Group', g, { name: `grp${n}` }); break; }
+      const same = list(g, 'ha_chassis').map((u) => nb.HA_Chassis.get(u)).find((h) => h !== undefined && str(h, 'chassis_name') === `hv${op.b % 3}`);
+      if (same !== undefined) { upd(nb, 'HA_Chassis', same, { priority: op.b % 40 }); break; }
+      const h: Row = { _uuid: uuid(), chassis_name: `hv${op.b % 3}`, priority: op.b % 40, external_ids: {} };
+      set(nb, 'HA_Chassis', h);
+      upd(nb, 'HA_Chassis_Group', g, { ha_chassis: [...list(g, 'ha_chassis'), h._uuid].sort() });
+      break;
+    }
     case 19: {
       const lb = pick(lbs, op.a);
       if (lb === undefined) break;
@@ -378,8 +414,8 @@ export function applyOp(nb: Nb, op: Op): void {
   }
 }
 
-const KINDS = 31;
+const KINDS = 33;
 export const opArb = fc.record({ kind: fc.nat(KINDS - 1), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
 /** Ops biased to routers: switches, ports, routers, router ports, NAT, LBs, localnet, gateway chassis. */
-const ROUTER_KINDS = [0, 2, 12, 13, 13, 14, 15, 16, 18, 22, 23, 24, 25] as const;
+const ROUTER_KINDS = [0, 2, 12, 13, 13, 14, 15, 16, 18, 22, 23, 24, 25, 32] as const;
 export const routerOpArb = fc.record({ kind: fc.constantFrom(...ROUTER_KINDS), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });

@@ -430,3 +430,40 @@ lr-add gw1 -- set Logical_Router gw1 options:chassis=hv1
 lrp-add gw1 gw1-sw0 00:00:00:00:01:01 10.0.0.254/24
 lsp-add sw0 sw0-gw1 -- lsp-set-type sw0-gw1 router -- lsp-set-addresses sw0-gw1 router -- lsp-set-options sw0-gw1 router-port=gw1-sw0
 lr-lb-add gw1 lb1
+
+topology sb-ha-groups
+ls-add ls1 -- ls-add public -- lr-add lr1 -- lr-add lr2
+lrp-add lr1 lrp1 00:00:00:00:01:01 10.0.1.1/24
+lrp-add lr1 lr1-public 00:00:00:00:ff:01 172.16.0.1/24
+lrp-set-gateway-chassis lr1-public hv1 20
+lrp-set-gateway-chassis lr1-public hv2 10
+lrp-set-gateway-chassis lr1-public hv3 30
+lrp-add lr2 lr2-public 00:00:00:00:ff:02 172.16.0.2/24
+--id=@c1 create HA_Chassis chassis_name=hv2 priority=5 -- --id=@c2 create HA_Chassis chassis_name=hv3 priority=15 -- --id=@g create HA_Chassis_Group name=gw2 ha_chassis=@c1,@c2 -- set Logical_Router_Port lr2-public ha_chassis_group=@g
+lsp-add ls1 ls1-lr1 -- lsp-set-type ls1-lr1 router -- lsp-set-addresses ls1-lr1 router -- lsp-set-options ls1-lr1 router-port=lrp1
+lsp-add public public-lr1 -- lsp-set-type public-lr1 router -- lsp-set-addresses public-lr1 router -- lsp-set-options public-lr1 router-port=lr1-public
+lsp-add public public-lr2 -- lsp-set-type public-lr2 router -- lsp-set-addresses public-lr2 router -- lsp-set-options public-lr2 router-port=lr2-public
+lsp-add public ln-public -- lsp-set-type ln-public localnet -- lsp-set-addresses ln-public unknown -- lsp-set-options ln-public network_name=physnet1
+lsp-add public ext1 -- lsp-set-type ext1 external -- lsp-set-addresses ext1 "0a:00:00:00:00:e1 172.16.0.50"
+lsp-add public ext2 -- lsp-set-type ext2 external -- lsp-set-addresses ext2 "0a:00:00:00:00:e2 172.16.0.51"
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
+--id=@c create HA_Chassis chassis_name=hv1 priority=30 -- --id=@g create HA_Chassis_Group name=extgrp ha_chassis=@c -- set Logical_Switch_Port ext1 ha_chassis_group=@g -- set Logical_Switch_Port ext2 ha_chassis_group=@g
+--id=@c create HA_Chassis chassis_name=hv9 priority=1 -- create HA_Chassis_Group name=unused ha_chassis=@c
+
+topology sb-dns-meters-lbs
+ls-add ls1 -- ls-add ls2 -- lr-add lr1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:0a 10.0.0.10"
+lsp-add ls2 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:01:0a 10.0.1.10"
+--id=@d create DNS records:vm1.ovn.org=10.0.0.10 external_ids:owner=cms -- set Logical_Switch ls1 dns_records=@d -- set Logical_Switch ls2 dns_records=@d
+--id=@d create DNS records:vm2.ovn.org=10.0.1.10 -- set Logical_Switch ls2 dns_records=@d
+create DNS records:lonely.ovn.org=10.9.9.9
+meter-add m1 drop 10 pktps
+--fair meter-add mfair drop 100 kbps 20
+meter-add m3 drop 2000 kbps 300
+--log --meter=mfair acl-add ls1 from-lport 1001 "ip4.src == 10.0.0.10 && udp" drop
+--log --meter=m1 acl-add ls2 from-lport 1000 "ip4" allow
+lb-add lb-sw 10.0.0.100:80 "10.0.0.10:8080" tcp -- ls-lb-add ls1 lb-sw -- ls-lb-add ls2 lb-sw
+lb-add lb-rtr 10.0.1.100:80 "10.0.1.10:8080" udp -- lr-lb-add lr1 lb-rtr
+lb-add lb-both 10.0.0.200 "10.0.0.10" -- ls-lb-add ls1 lb-both -- lr-lb-add lr1 lb-both
+lb-add lb-none 10.0.0.201:80 "10.0.0.10:80" tcp
+set Load_Balancer lb-sw external_ids:neutron=abc options:reject=true

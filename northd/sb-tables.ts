@@ -1,0 +1,121 @@
+// northd/sb-tables.ts — the southbound rows that are not flows or bindings but that a
+// controller reads: HA_Chassis_Group (+ HA_Chassis), DNS, Meter (+ Meter_Band) and
+// Load_Balancer, each as OVN 23.03 writes it.
+//
+// Owns: the pure builders from NbModel rows to SbHaChassisGroup / SbDns / SbMeter /
+// SbLoadBalancer, and the names OVN gives them (an LRP's gateway chassis become a group
+// named after the port; a fair meter per ACL is `<meter>__<acl uuid>`).
+// Reads: NbModel (read-only). Called by engine.ts (which decides what to rebuild) and tests.
+// Never: talks to a store, resolves SB UUIDs (sb-sync.ts links HA_Chassis.chassis to the
+// Chassis row of the same name), keeps state.
+// Invariant: each builder is a pure function of the model, so the incremental engine and
+// a full compile give the same rows (engine.test.ts).
+
+import type { Row, Uuid } from '../store/types.js';
+import type { SbDns, SbHaChassis, SbHaChassisGroup, SbLoadBalancer, SbMeter, SbMeterBand } from './content.js';
+import type { NbModel } from './model.js';
+import { bool, int, list, map, str } from './nb.js';
+
+const byPriority = (a: SbHaChassis, b: SbHaChassis): number =>
+  b.priority - a.priority || (a.chassis_name < b.chassis_name ? -1 : a.chassis_name > b.chassis_name ? 1 : 0);
+
+/** The SB group of an NB HA_Chassis_Group row (same name, its chassis by name and priority). */
+function nbGroup(m: NbModel, u: Uuid): SbHaChassisGroup | null {
+  const g = m.nb.HA_Chassis_Group.get(u);
+  if (g === undefined) return null;
+  const ha: SbHaChassis[] = [];
+  for (const c of list(g, 'ha_chassis')) {
+    const r = m.nb.HA_Chassis.get(c);
+    if (r !== undefined) ha.push({ chassis_name: str(r, 'chassis_name'), priority: int(r, 'priority') ?? 0 });
+  }
+  return { name: str(g, 'name'), ha_chassis: ha.sort(byPriority) };
+}
+
+/**
+ * The HA chassis group of a chassisredirect port: the LRP's NB HA_Chassis_Group when it has
+ * one (OVN ignores gateway_chassis then), else one named after the LRP made of its
+ * Gateway_Chassis rows.
+ */
+export function haGroupOfLrp(m: NbModel, lrp: Row): SbHaChassisGroup | null {
+  const g = list(lrp, 'ha_chassis_group')[0];
+  if (g !== undefined) return nbGroup(m, g);
+  const ha: SbHaChassis[] = [];
+  for (const c of list(lrp, 'gateway_chassis')) {
+    const r = m.nb.Gateway_Chassis.get(c);
+    if (r !== undefined) ha.push({ chassis_name: str(r, 'chassis_name'), priority: int(r, 'priority') ?? 0 });
+  }
+  return ha.length === 0 ? null : { name: str(lrp, 'name'), ha_chassis: ha.sort(byPriority) };
+}
+
+/** The HA chassis group of a switch port: only `external` ports carry one. */
+export function haGroupOfLsp(m: NbModel, lsp: Row): SbHaChassisGroup | null {
+  if (str(lsp, 'type') !== 'external') return null;
+  const g = list(lsp, 'ha_chassis_group')[0];
+  return g === undefined ? null : nbGroup(m, g);
+}
+
+/** The SB DNS row of an NB DNS row, or null when no switch names it. */
+export function dnsRow(m: NbModel, u: Uuid): SbDns | null {
+  const d = m.nb.DNS.get(u);
+  const owners = [...(m.dnsOwners.get(u) ?? [])].filter((ls) => m.nb.Logical_Switch.has(ls)).sort();
+  if (d === undefined || owners.length === 0) return null;
+  return { nb: u, records: map(d, 'records'), datapaths: owners };
+}
+
+function bands(m: NbModel, meter: Row): SbMeterBand[] {
+  const out: SbMeterBand[] = [];
+  for (const b of list(meter, 'bands')) {
+    const r = m.nb.Meter_Band.get(b);
+    if (r !== undefined) out.push({ action: str(r, 'action'), rate: int(r, 'rate') ?? 0, burst_size: int(r, 'burst_size') ?? 0 });
+  }
+  return out.sort((a, b) => a.rate - b.rate || a.burst_size - b.burst_size || (a.action < b.action ? -1 : a.action > b.action ? 1 : 0));
+}
+
+/** Every NB meter, by name (OVN copies them all, used or not). */
+export function meterRows(m: NbModel): Map<string, SbMeter> {
+  const out = new Map<string, SbMeter>();
+  for (const r of m.nb.Meter.values()) out.set(str(r, 'name'), { name: str(r, 'name'), unit: str(r, 'unit'), bands: bands(m, r) });
+  return out;
+}
+
+/** The NB meter row named `name`, if any (deterministic when names repeat). */
+function meterByName(m: NbModel, name: string): Row | undefined {
+  let best: Row | undefined;
+  for (const r of m.nb.Meter.values()) if (str(r, 'name') === name && (best === undefined || r._uuid < best._uuid)) best = r;
+  return best;
+}
+
+/** The per-ACL copy of a fair meter (`<meter>__<acl uuid>`) an ACL rate-limits its log with, else null. */
+export function fairMeterOf(m: NbModel, acl: Row): SbMeter | null {
+  const name = str(acl, 'meter');
+  if (name === '') return null;
+  const meter = meterByName(m, name);
+  if (meter === undefined || bool(meter, 'fair') !== true) return null;
+  return { name: fairMeterName(name, acl._uuid), unit: str(meter, 'unit'), bands: bands(m, meter) };
+}
+
+export function fairMeterName(meter: string, acl: Uuid): string {
+  return `${meter}__${acl}`;
+}
+
+/** The meter name an ACL's log action names: its fair copy when the meter is fair. */
+export function aclLogMeter(m: NbModel, acl: Row): string | null {
+  const name = str(acl, 'meter');
+  if (name === '') return null;
+  const meter = meterByName(m, name);
+  return meter !== undefined && bool(meter, 'fair') === true ? fairMeterName(name, acl._uuid) : name;
+}
+
+/** The SB Load_Balancer of an NB one: only load balancers some switch uses are written. */
+export function lbRow(m: NbModel, u: Uuid): SbLoadBalancer | null {
+  const lb = m.nb.Load_Balancer.get(u);
+  if (lb === undefined) return null;
+  const switches = [...(m.lbOwners.get(u) ?? [])].filter((o) => m.nb.Logical_Switch.has(o)).sort();
+  if (switches.length === 0) return null;
+  const protocol = str(lb, 'protocol');
+  return {
+    nb: u, name: str(lb, 'name'), vips: map(lb, 'vips'), protocol: protocol === '' ? null : protocol, datapaths: switches,
+    options: { ...map(lb, 'options'), hairpin_orig_tuple: 'true' },
+    external_ids: { lb_id: u },
+  };
+}
