@@ -301,6 +301,9 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       } catch (e) {
         onError(e);
       }
+      // and let whoever waits on it (a --wait=sb client, in this process or on the wire)
+      // have its turn of the event loop before the bulk runs
+      if (statusDirty.size > 0) await new Promise((r) => setImmediate(r));
     }
     // only ports whose binding status or NB row changed since the last write
     const names = [...statusDirty];

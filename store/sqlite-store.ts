@@ -88,6 +88,7 @@ export class SqliteStore implements Store {
   private checkpointTimer: NodeJS.Immediate | undefined;
   private readonly st: {
     upsert: Statement;
+    insert: Statement;
     memPut: Statement;
     memDel: Statement;
     memDelCol: Statement;
@@ -133,6 +134,9 @@ export class SqliteStore implements Store {
       if (!(this.sql.prepare('PRAGMA table_info(rows)').all() as { name: string }[]).some((c) => c.name === 'big')) this.sql.exec('ALTER TABLE rows ADD COLUMN big TEXT');
       this.st = {
         upsert: this.sql.prepare('INSERT INTO rows (uuid, tbl, data, big) VALUES (?, ?, ?, ?) ON CONFLICT (uuid) DO UPDATE SET tbl = excluded.tbl, data = excluded.data, big = excluded.big'),
+        // a row new to the store is new to the file (the memory mirrors it): a plain insert
+        // skips the upsert's conflict handling, ≈25% of SQLite's time for a 55k-row commit
+        insert: this.sql.prepare('INSERT INTO rows (uuid, tbl, data, big) VALUES (?, ?, ?, ?)'),
         memPut: this.sql.prepare('INSERT INTO members (uuid, col, k, v) VALUES (?, ?, ?, ?) ON CONFLICT (uuid, col, k) DO UPDATE SET v = excluded.v'),
         memDel: this.sql.prepare('DELETE FROM members WHERE uuid = ? AND col = ? AND k = ?'),
         memDelCol: this.sql.prepare('DELETE FROM members WHERE uuid = ? AND col = ?'),
@@ -297,7 +301,7 @@ export class SqliteStore implements Store {
     const bigNew = bigColumns(table, c.new);
     const data = rowData(table as TableSchema, c.new, bigNew);
     this.walBytes += data.length;
-    this.st.upsert.run(c.uuid, c.table, data, bigNew.length > 0 ? JSON.stringify(bigNew) : null);
+    (c.old === null ? this.st.insert : this.st.upsert).run(c.uuid, c.table, data, bigNew.length > 0 ? JSON.stringify(bigNew) : null);
     for (const k of bigOld) if (!bigNew.includes(k)) this.st.memDelCol.run(c.uuid, k);
     for (const k of bigNew) {
       const col = table?.columns[k];
