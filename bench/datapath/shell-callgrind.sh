@@ -2,7 +2,7 @@
 # bench/datapath/shell-callgrind.sh — instructions per packet of loom's whole forwarding
 # worker (datapath/dpdk/shell_bench.cc) under callgrind: `ring` (two crossed DPDK ring
 # ports, no peer: the shell + core alone) or `vhost` (two vhost-user ports with
-# dpdk-testpmd virtio-user as the peer, as in run.ts: adds the vhost PMD's rx/tx copies).
+# dpdk-testpmd virtio-user as the peer, as in run.ts: adds the vhost library's copies).
 # Usage: bench/datapath/shell-callgrind.sh [ring|vhost] [l2|aclct] [packets(200000)]
 # Prints "<instr/pkt> instructions per packet". Needs root, valgrind, dpdk-testpmd (vhost),
 # the core built by datapath/build.sh. Cleans up its testpmd and temp dir on exit.
@@ -20,8 +20,7 @@ CG=(valgrind --tool=callgrind --fair-sched=yes --callgrind-out-file="$OUT/cg" --
 if [ "$KIND" = ring ]; then
   "${CG[@]}" "$B" "$MODE" "$N" >"$OUT/log" 2>&1
 else
-  [ "$MODE" = l2 ] || { echo "vhost runs the l2 rules only" >&2; exit 2; }
-  "${CG[@]}" "$B" vhost "$OUT" "$N" >"$OUT/log" 2>&1 &
+  "${CG[@]}" "$B" vhost "$OUT" "$N" "$MODE" >"$OUT/log" 2>&1 &
   BP=$!
   for _ in $(seq 600); do [ -S "$OUT/vhu1" ] && break; sleep 0.1; done
   [ -S "$OUT/vhu1" ] || { cat "$OUT/log" >&2; exit 1; }

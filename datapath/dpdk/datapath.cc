@@ -2,6 +2,7 @@
 // (rx burst, process the vector, tx, free what tx refused) and grout's idle policy (sleep
 // one microsecond longer after each empty poll, up to a cap; offline while asleep).
 #include "datapath.h"
+#include "vhost_port.h"
 #include "worker_sink.h"
 
 #include <rte_cycles.h>
@@ -152,7 +153,8 @@ void Datapath::worker_loop(unsigned idx) {
     unsigned total = 0;
     for (const PortSet::RxQ& q : ps->rx_by_worker[idx]) {
       const uint16_t port = q.port;
-      const uint16_t n = rte_eth_rx_burst(port, q.queue, pkts, kBurst);
+      const uint16_t n = q.vhost ? vhost_rx(*q.vhost, pool_, pkts, kBurst)
+                                 : rte_eth_rx_burst(q.eth, q.queue, pkts, kBurst);
       if (n == 0) continue;
       total += n;
       add_relaxed(c.rx[port], uint64_t{n});
@@ -226,8 +228,10 @@ void Datapath::publish_ports() {
   unsigned i = 0;
   for (const PortInfo& p : ports_) {
     ps->up[p.id] = true;
+    const VhostPort* vp = vhost_[p.id].get();
+    ps->backend[p.id] = PortSet::Backend{vp, p.eth_id};
     auto& mine = ps->rx_by_worker[i++ % opts_.workers];
-    for (uint16_t q = 0; q < p.rx_queues; q++) mine.push_back({p.id, q});
+    for (uint16_t q = 0; q < p.rx_queues; q++) mine.push_back({vp, p.id, p.eth_id, q});
   }
   const PortSet* old = portset_.exchange(ps, std::memory_order_acq_rel);
   synchronize();
@@ -241,12 +245,19 @@ PortInfo Datapath::add_port(const std::string& name, PortType type, const std::s
                                                    std::to_string(p.id) + ")");
   if (path.empty() || path.find(',') != std::string::npos)
     fail("bad_path", "path/iface must be non-empty and contain no ','");
+  if (type == PortType::kVhostUser || type == PortType::kVhostUserClient) {
+    // The vhost library directly (vhost_port.h): no ethdev, no PMD wrapper per burst.
+    const uint16_t id = free_id();
+    if (id >= kMaxPorts) fail("port_setup", "no free port id (" + std::to_string(kMaxPorts) + " ports)");
+    vhost_[id] = vhost_open(path, type == PortType::kVhostUserClient, &Datapath::quiesce, this);
+    return register_port(PortInfo{id, name, type, path, "vhost_loom" + std::to_string(next_vdev_++), 1, UINT16_MAX});
+  }
   const std::string dev = std::string(type_driver(type)) + "_loom" + std::to_string(next_vdev_++);
   std::string args = dev;
   const std::string q = std::to_string(opts_.workers);
   switch (type) {
-    case PortType::kVhostUser: args += ",iface=" + path + ",queues=" + q; break;
-    case PortType::kVhostUserClient: args += ",iface=" + path + ",queues=" + q + ",client=1"; break;
+    case PortType::kVhostUser:
+    case PortType::kVhostUserClient: break;  // above
     case PortType::kAfPacket: args += ",iface=" + path + ",qpairs=" + q; break;
     case PortType::kTap: args += ",iface=" + path; break;
     case PortType::kRing: fail("bad_type", "ring ports are made with add_ring_port");
@@ -274,10 +285,12 @@ PortInfo Datapath::add_ring_port(const std::string& name, rte_ring* rx, rte_ring
 PortInfo Datapath::setup_port(const std::string& name, PortType type, const std::string& path,
                               const std::string& dev, uint16_t pid) {
   auto undo = [&](const std::string& what, int rc) {
-    rte_eal_hotplug_remove("vdev", dev.c_str());
+    if (type == PortType::kRing) rte_eth_dev_close(pid);
+    else rte_eal_hotplug_remove("vdev", dev.c_str());
     fail("port_setup", what + " failed on " + dev + ": " + rte_strerror(-rc));
   };
-  if (pid >= kMaxPorts) undo("port id range", -ERANGE);
+  const uint16_t id = free_id();
+  if (id >= kMaxPorts) undo("port id range", -ERANGE);
   rte_eth_conf conf;
   std::memset(&conf, 0, sizeof conf);
   const uint16_t nrx = type == PortType::kAfPacket ? static_cast<uint16_t>(opts_.workers) : 1;
@@ -294,24 +307,42 @@ PortInfo Datapath::setup_port(const std::string& name, PortType type, const std:
   }
   rc = rte_eth_dev_start(pid);
   if (rc < 0) undo("start", rc);
-  rte_eth_promiscuous_enable(pid);  // af_packet/tap: see frames for other MACs; vhost: no-op
+  rte_eth_promiscuous_enable(pid);  // af_packet/tap: see frames for other MACs
   rte_eth_stats_reset(pid);
+  return register_port(PortInfo{id, name, type, path, dev, nrx, pid});
+}
+
+// Lowest id no port holds (DPDK's own rule for ethdev ids), kMaxPorts when all are taken.
+uint16_t Datapath::free_id() const {
+  for (uint16_t id = 0; id < kMaxPorts; id++)
+    if (std::none_of(ports_.begin(), ports_.end(), [id](const PortInfo& p) { return p.id == id; })) return id;
+  return kMaxPorts;
+}
+
+PortInfo Datapath::register_port(PortInfo info) {
+  const uint16_t id = info.id;
   // Port ids are reused after removal: forget the previous holder's counts (and see port_gen_).
   for (unsigned w = 0; w < opts_.workers; w++) {
-    __atomic_store_n(&counters_[w].rx[pid], 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&counters_[w].tx[pid], 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&counters_[w].tx_drop[pid], 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&counters_[w].rx[id], 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&counters_[w].tx[id], 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&counters_[w].tx_drop[id], 0, __ATOMIC_RELAXED);
   }
-  ++port_gen_[pid];  // queued packet-outs/packet-ins of the id's previous holder go stale
-  PortInfo info{pid, name, type, path, dev, nrx};
+  ++port_gen_[id];  // queued packet-outs/packet-ins of the id's previous holder go stale
   ports_.push_back(info);
   publish_ports();
   return info;
 }
 
-// Ring ports are not hot-plugged vdevs; closing releases them.
+// Ring ports are not hot-plugged vdevs; closing releases them. A vhost-user port's socket
+// is unregistered (its device destroyed, the workers quiesced) before it is freed.
 void Datapath::release_port(const PortInfo& p) {
-  if (p.type == PortType::kRing) rte_eth_dev_close(p.id);
+  if (auto& vp = vhost_[p.id]) {
+    vhost_close(*vp);
+    vp.reset();
+    return;
+  }
+  rte_eth_dev_stop(p.eth_id);
+  if (p.type == PortType::kRing) rte_eth_dev_close(p.eth_id);
   else rte_eal_hotplug_remove("vdev", p.devname.c_str());
 }
 
@@ -321,7 +352,6 @@ void Datapath::remove_port(const std::string& name) {
   const PortInfo info = *it;
   ports_.erase(it);
   publish_ports();  // after this no worker touches the port
-  rte_eth_dev_stop(info.id);
   release_port(info);
 }
 
@@ -342,11 +372,20 @@ Stats Datapath::stats() const {
       ps.tx += load_relaxed(counters_[w].tx[p.id]);
       ps.tx_drop += load_relaxed(counters_[w].tx_drop[p.id]);
     }
+    if (const VhostPort* vp = vhost_[p.id].get()) {
+      // No PMD: the device's presence is the link, loom's own counts are the port's.
+      ps.link_up = vp->vid.load(std::memory_order_acquire) >= 0;
+      ps.pmd_ipackets = ps.rx;
+      ps.pmd_opackets = ps.tx;
+      ps.pmd_oerrors = ps.tx_drop;
+      s.ports.emplace_back(p, ps);
+      continue;
+    }
     rte_eth_link link;
     std::memset(&link, 0, sizeof link);
-    if (rte_eth_link_get_nowait(p.id, &link) == 0) ps.link_up = link.link_status == RTE_ETH_LINK_UP;
+    if (rte_eth_link_get_nowait(p.eth_id, &link) == 0) ps.link_up = link.link_status == RTE_ETH_LINK_UP;
     rte_eth_stats es;
-    if (rte_eth_stats_get(p.id, &es) == 0) {
+    if (rte_eth_stats_get(p.eth_id, &es) == 0) {
       ps.pmd_ipackets = es.ipackets;
       ps.pmd_opackets = es.opackets;
       ps.pmd_imissed = es.imissed;
@@ -405,10 +444,7 @@ void Datapath::stop() {
   stopped_ = true;
   running_.store(false);
   for (unsigned lc : worker_lcores_) rte_eal_wait_lcore(lc);
-  for (const PortInfo& p : ports_) {
-    rte_eth_dev_stop(p.id);
-    release_port(p);
-  }
+  for (const PortInfo& p : ports_) release_port(p);
   ports_.clear();
   delete table_.exchange(nullptr);
   delete portset_.exchange(nullptr);

@@ -1,7 +1,9 @@
 // datapath/dpdk/datapath.h — the DPDK shell: EAL, ports, forwarding lcores, table publication.
 //
-// Owns: EAL initialisation (once per process), the port registry (vdevs probed and removed
-//   at run time), the forwarding workers (rx burst -> TableVersion -> tx, adaptive idle
+// Owns: EAL initialisation (once per process), the port registry (vhost-user sockets driven
+//   through the vhost library directly, vhost_port.h; other types as vdevs probed and
+//   removed at run time; loom's port ids, lowest free first, are not ethdev ids), the
+//   forwarding workers (rx burst -> TableVersion -> tx, adaptive idle
 //   sleep), the RCU (rte_rcu_qsbr) that lets a writer free an old table or port set only
 //   after every worker has passed a quiescent state, per-lcore counters, the packet-in queue
 //   (worker -> JS) and the packet-out queue (JS -> worker 0).
@@ -30,6 +32,8 @@ struct rte_rcu_qsbr;
 
 namespace loom::dp {
 
+struct VhostPort;  // vhost_port.h
+
 inline constexpr unsigned kMaxPorts = 32;   // RTE_MAX_ETHPORTS in Debian's DPDK 22.11
 inline constexpr unsigned kBurst = 32;
 inline constexpr uint32_t kPacketInMax = 2048;  // bytes kept of a packet-in
@@ -55,8 +59,9 @@ struct PortInfo {
   std::string name;     // loom's name (e.g. the logical port)
   PortType type = PortType::kVhostUser;
   std::string path;     // socket path (vhost) or host interface (af_packet, tap)
-  std::string devname;  // the vdev name, e.g. net_vhost3
+  std::string devname;  // the vdev name, e.g. net_af_packet_loom3 (vhost: vhost_loom3, no vdev)
   uint16_t rx_queues = 1;  // af_packet: one per worker (its fanout spreads rx over all)
+  uint16_t eth_id = UINT16_MAX;  // the ethdev port id; UINT16_MAX for vhost-user (no ethdev)
 };
 
 // One packet on its way to JS.
@@ -98,7 +103,11 @@ struct Stats {
 struct PortSet {
   std::array<bool, kMaxPorts> up{};                      // may transmit to this port
   std::array<uint32_t, kMaxPorts> gen{};                 // Datapath::port_gen_ when published
-  struct RxQ { uint16_t port, queue; };
+  // How to transmit on a port: the vhost library (vhost != nullptr) or ethdev `eth`. A
+  // VhostPort outlives every PortSet naming it (freed after the set without it is published).
+  struct Backend { const VhostPort* vhost = nullptr; uint16_t eth = 0; };
+  std::array<Backend, kMaxPorts> backend{};
+  struct RxQ { const VhostPort* vhost; uint16_t port, eth, queue; };
   std::vector<std::vector<RxQ>> rx_by_worker;            // queues each worker polls
 };
 
@@ -162,7 +171,10 @@ class Datapath {
   void release_port(const PortInfo& p);
   PortInfo setup_port(const std::string& name, PortType type, const std::string& path,
                       const std::string& dev, uint16_t pid);
+  PortInfo register_port(PortInfo info);
+  uint16_t free_id() const;
   void synchronize();
+  static void quiesce(void* self) { static_cast<Datapath*>(self)->synchronize(); }
 
   Options opts_;
   rte_mempool* pool_ = nullptr;
@@ -173,6 +185,7 @@ class Datapath {
   std::atomic<const TableVersion*> table_{nullptr};
   std::atomic<const PortSet*> portset_{nullptr};
   std::vector<PortInfo> ports_;  // control thread only
+  std::array<std::unique_ptr<VhostPort>, kMaxPorts> vhost_;  // by port id; control thread only
   std::array<uint32_t, kMaxPorts> port_gen_{};  // control thread only; bumped by setup_port
   std::vector<unsigned> worker_lcores_;
   PipelineFactory factory_;

@@ -89,15 +89,18 @@ void udp_frame(uint8_t* p) {
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "l2";
-  // vhost DIR: the l2 rules between two vhost-user server ports DIR/vhu0 and DIR/vhu1; a
-  // peer (dpdk-testpmd with virtio-user, bench/datapath's source) is started by the caller.
+  // vhost DIR [packets] [l2|aclct]: a rule set between two vhost-user server ports DIR/vhu0
+  // and DIR/vhu1; a peer (dpdk-testpmd with virtio-user, bench/datapath's source) is
+  // started by the caller.
   const bool vhost = mode == "vhost";
   const std::string vhost_dir = vhost && argc > 2 ? argv[2] : "";
   const int nidx = vhost ? 3 : 2;
   const uint64_t want = argc > nidx ? std::stoull(argv[nidx]) : 200000;
+  const std::string rules_name = vhost ? (argc > 4 ? argv[4] : "l2") : mode;
   // check: the l2 rules with 64 hostile frames among the 512 (test/datapath-shell.test.ts).
-  if ((mode != "l2" && mode != "aclct" && mode != "check" && !vhost) || (vhost && vhost_dir.empty())) {
-    std::fprintf(stderr, "usage: loom_shell_bench l2|aclct|check [packets] | vhost DIR [packets]\n");
+  if ((mode != "l2" && mode != "aclct" && mode != "check" && !vhost) || (vhost && vhost_dir.empty()) ||
+      (vhost && rules_name != "l2" && rules_name != "aclct")) {
+    std::fprintf(stderr, "usage: loom_shell_bench l2|aclct|check [packets] | vhost DIR [packets] [l2|aclct]\n");
     return 2;
   }
   const bool check = mode == "check";
@@ -115,7 +118,7 @@ int main(int argc, char** argv) {
   const dp::PortInfo b = vhost ? d.add_port("b", dp::PortType::kVhostUser, vhost_dir + "/vhu1") : d.add_ring_port("b", r1, r0);
   Core core;
   BuildError err;
-  if (!core.apply(rules(mode == "aclct", a.id, b.id), err)) {  // check: the l2 rules
+  if (!core.apply(rules(rules_name == "aclct", a.id, b.id), err)) {  // check: the l2 rules
     std::fprintf(stderr, "rules: %s %s\n", err.code.c_str(), err.message.c_str());
     return 1;
   }

@@ -20,6 +20,7 @@
 #include <cstring>
 
 #include "datapath.h"
+#include "vhost_port.h"
 
 namespace loom::dp {
 
@@ -128,23 +129,53 @@ class WorkerSink final : public BurstSink {
   void flush_port(uint16_t port) {
     auto& q = tx_[port];
     if (q.n == 0) return;
+    if (const VhostPort* vp = ps_->backend[port].vhost) {
+      // The library copies into the guest's buffers (retrying while the ring drains) and
+      // never takes an mbuf: every one goes back to the pool, sent or not.
+      const uint16_t sent = vhost_tx(*vp, idx_, q.pkts, q.n);
+      count_tx(port, sent, q.n);
+      free_copied(q.pkts, q.n);
+      q.n = 0;
+      return;
+    }
     // A guest ring that takes part of a burst is draining: retry a few times while it
     // makes progress (as OVS does for vhost), then count and free the rest.
+    const uint16_t eth = ps_->backend[port].eth;
     uint16_t sent = 0;
     for (unsigned attempt = 0; attempt < 8 && sent < q.n; attempt++) {
-      const uint16_t n = rte_eth_tx_burst(port, static_cast<uint16_t>(idx_), q.pkts + sent,
+      const uint16_t n = rte_eth_tx_burst(eth, static_cast<uint16_t>(idx_), q.pkts + sent,
                                           static_cast<uint16_t>(q.n - sent));
       if (n == 0) break;
       sent = static_cast<uint16_t>(sent + n);
     }
+    count_tx(port, sent, q.n);
+    if (sent < q.n) rte_pktmbuf_free_bulk(q.pkts + sent, q.n - sent);
+    q.n = 0;
+  }
+
+  // What the vhost library copied goes back to the pool. Nearly always every mbuf is a
+  // plain one (direct, one segment, sole reference, from loom's pool): then one bulk put
+  // into the mempool cache instead of rte_pktmbuf_free_bulk's per-mbuf checks (~40
+  // instructions per packet, callgrind). Anything else takes the general path.
+  void free_copied(rte_mbuf** ms, uint16_t n) {
+    rte_mempool* pool = dp_->pool_;
+    bool plain = true;
+    for (uint16_t i = 0; i < n; i++) {
+      const rte_mbuf* m = ms[i];
+      plain &= rte_mbuf_refcnt_read(m) == 1 && RTE_MBUF_DIRECT(m) && m->next == nullptr &&
+               m->nb_segs == 1 && m->pool == pool;
+    }
+    if (plain) rte_mempool_put_bulk(pool, reinterpret_cast<void**>(ms), n);
+    else rte_pktmbuf_free_bulk(ms, n);
+  }
+
+  void count_tx(uint16_t port, uint16_t sent, uint16_t n) {
     relaxed::add(c_.tx[port], uint64_t{sent});
-    if (sent < q.n) {
-      const uint64_t lost = q.n - sent;
+    if (sent < n) {
+      const uint64_t lost = n - sent;
       relaxed::add(c_.tx_drop[port], lost);
       relaxed::add(c_.drops[kDropTxFull], lost);
-      rte_pktmbuf_free_bulk(q.pkts + sent, q.n - sent);
     }
-    q.n = 0;
   }
 
   struct TxQ { rte_mbuf* pkts[kBurst]; uint16_t n = 0; };
