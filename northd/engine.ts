@@ -25,7 +25,7 @@ import { NB_TABLES, bool, int, list, map, optStr, str, type NbTable } from './nb
 import { buildRouter, periodicRaOptions, routerLbSetName, routerLbVips } from './router.js';
 import { buildAcl, buildLoadBalancer, buildSwitch, buildSwitchPort } from './switch.js';
 import { parseLspAddress } from './addr.js';
-import { aclLogMeter, dnsRow, fairMeterOf, haGroupOfLrp, haGroupOfLsp, lbRow, meterRows } from './sb-tables.js';
+import { aclLogMeter, dnsRow, fairMeterOf, haGroupOfLrp, haGroupOfLsp, lbRow, meterRows, natAddresses } from './sb-tables.js';
 
 export const MC_FLOOD = { name: '_MC_flood', key: 32768 } as const;
 export const MC_UNKNOWN = { name: '_MC_unknown', key: 32769 } as const;
@@ -237,6 +237,7 @@ export class NorthdEngine implements SbContent {
             if (c.table === 'NAT') {
               for (const ls of m.routerSwitches(lr)) this.touchedLs.add(ls);
               this.crPortsDirty(lr);
+              this.routerPeerBindingsDirty(lr);
             }
           }
           break;
@@ -263,8 +264,20 @@ export class NorthdEngine implements SbContent {
     if (this.model.nb.Logical_Switch.has(o)) this.touchedLs.add(o);
     else {
       this.dirtyUnits.add(`lr:${o}`);
+      // options:nat-addresses=router announces the router's LB VIPs
+      this.routerPeerBindingsDirty(o);
       // a router's VIPs inside its subnets are ARPed for on the attached switches
       for (const ls of this.model.routerSwitches(o)) this.touchedLs.add(ls);
+    }
+  }
+
+  /** The bindings of the switch ports peering with a router's ports (their nat_addresses). */
+  private routerPeerBindingsDirty(lr: Uuid): void {
+    const row = this.model.nb.Logical_Router.get(lr);
+    if (row === undefined) return;
+    for (const p of list(row, 'ports')) {
+      const lrp = this.model.nb.Logical_Router_Port.get(p);
+      if (lrp !== undefined) for (const u of this.model.lspByRouterPort.get(str(lrp, 'name')) ?? []) this.dirtyPorts.add(u);
     }
   }
 
@@ -411,6 +424,7 @@ export class NorthdEngine implements SbContent {
             if (c.table === 'NAT') {
               for (const ls of m.routerSwitches(lr)) this.touchedLs.add(ls);
               this.crPortsDirty(lr);
+              this.routerPeerBindingsDirty(lr);
             }
           }
           break;
@@ -489,6 +503,8 @@ export class NorthdEngine implements SbContent {
       if (old === undefined || old.hasLocalnet !== info.hasLocalnet || (routersChanged && (old.hasLocalnet || info.hasLocalnet))) {
         for (const rp of [...(old?.routerPorts ?? []), ...info.routerPorts]) this.dirtyUnits.add(`lr:${rp.lr}`);
       }
+      // a gateway router's port announces its addresses (nat_addresses) once a localnet port is there
+      if (old !== undefined && old.hasLocalnet !== info.hasLocalnet) for (const rp of info.routerPorts) this.dirtyPorts.add(rp.lsp);
       for (const p of list(row, 'ports')) {
         const lsp = this.model.nb.Logical_Switch_Port.get(p);
         if (lsp === undefined) continue;
@@ -722,7 +738,9 @@ export class NorthdEngine implements SbContent {
     const m = this.model;
     let type = str(lsp, 'type');
     let options: { [k: string]: string } = { ...map(lsp, 'options') };
+    let nats: string[] = [];
     if (type === 'router') {
+      nats = natAddresses(m, lsp, this.info(dp).hasLocalnet);
       const lrp = m.peerLrp(lsp);
       const lrU = lrp === undefined ? undefined : m.lrOfLrp.get(lrp._uuid);
       const lr = lrU === undefined ? undefined : m.nb.Logical_Router.get(lrU);
@@ -737,7 +755,7 @@ export class NorthdEngine implements SbContent {
       nb: lsp._uuid, logical_port: str(lsp, 'name'), datapath: dp, tunnel_key: key, type,
       mac: [...list(lsp, 'addresses')].sort(), port_security: [...list(lsp, 'port_security')].sort(), options,
       parent_port: optStr(lsp, 'parent_name'), tag: int(lsp, 'tag') ?? int(lsp, 'tag_request'), external_ids: {},
-      ha_chassis_group: haGroupOfLsp(m, lsp)?.name ?? null, nat_addresses: [],
+      ha_chassis_group: haGroupOfLsp(m, lsp)?.name ?? null, nat_addresses: nats,
     };
   }
 

@@ -13,8 +13,10 @@
 
 import type { Row, Uuid } from '../store/types.js';
 import type { SbDns, SbHaChassis, SbHaChassisGroup, SbLoadBalancer, SbMeter, SbMeterBand } from './content.js';
-import type { NbModel } from './model.js';
+import { isMac, ovsSsetOrder, parseIpv4, parseLspAddress, parseNetwork, type Network4 } from './addr.js';
+import { isDgp, type NbModel } from './model.js';
 import { bool, int, list, map, str } from './nb.js';
+import { parseVip } from './switch.js';
 
 const byPriority = (a: SbHaChassis, b: SbHaChassis): number =>
   b.priority - a.priority || (a.chassis_name < b.chassis_name ? -1 : a.chassis_name > b.chassis_name ? 1 : 0);
@@ -118,4 +120,93 @@ export function lbRow(m: NbModel, u: Uuid): SbLoadBalancer | null {
     options: { ...map(lb, 'options'), hairpin_orig_tuple: 'true' },
     external_ids: { lb_id: u },
   };
+}
+
+/** The IPv4 address of a NAT external_ip that is one host address ("A.B.C.D" or "/32"), else null. */
+function hostIpv4(s: string): string | null {
+  const [ip, len] = s.split('/');
+  if (ip === undefined || parseIpv4(ip) === null || (len !== undefined && len !== '32')) return null;
+  return ip;
+}
+
+/**
+ * The addresses a router's port announces by GARP (OVN's get_nat_addresses): one
+ * "MAC IP is_chassis_resident(lport)" per distributed NAT, and one "PORT-MAC IP..." for the
+ * centralized NAT addresses (not the port's own) and, unless excluded, the router's IPv4 LB
+ * VIPs — restricted to the gateway chassis when the port is the gateway port. Nothing when
+ * the router has several gateway ports.
+ */
+function natAddressesOf(m: NbModel, lrp: Row, lr: Row, dgps: readonly Row[], includeLbIps: boolean): string[] {
+  const mac = str(lrp, 'mac').toLowerCase();
+  if (dgps.length > 1 || !isMac(mac)) return [];
+  const own = new Set(list(lrp, 'networks').map((n) => n.split('/')[0] ?? ''));
+  const out: string[] = [];
+  const central: string[] = [];
+  for (const u of list(lr, 'nat')) {
+    const nat = m.nb.NAT.get(u);
+    if (nat === undefined) continue;
+    const ip = hostIpv4(str(nat, 'external_ip'));
+    if (ip === null) continue;
+    const lport = str(nat, 'logical_port');
+    const extMac = str(nat, 'external_mac').toLowerCase();
+    if (dgps.length > 0 && str(nat, 'type') === 'dnat_and_snat' && lport !== '' && extMac !== '') {
+      if (isMac(extMac)) out.push(`${extMac} ${ip} is_chassis_resident("${lport}")`);
+    } else if (!own.has(ip)) central.push(ip);
+  }
+  if (includeLbIps) {
+    const vips = new Set<string>();
+    for (const u of list(lr, 'load_balancer')) {
+      const lb = m.nb.Load_Balancer.get(u);
+      if (lb === undefined) continue;
+      for (const vip of Object.keys(map(lb, 'vips'))) {
+        const v = parseVip(vip);
+        if (v !== null && !v.v6) vips.add(v.ip);
+      }
+    }
+    // OVN keeps them in an sset: hash order
+    central.push(...ovsSsetOrder([...vips]));
+  }
+  if (central.length > 0) {
+    const resident = dgps.some((p) => p._uuid === lrp._uuid) ? ` is_chassis_resident("cr-${str(lrp, 'name')}")` : '';
+    out.push(`${mac} ${central.join(' ')}${resident}`);
+  }
+  return out;
+}
+
+/**
+ * Port_Binding.nat_addresses of a router-type switch port (OVN 23.03): options:nat-addresses
+ * ("router": the peer router's NAT and LB addresses; or literal "MAC IP..."), on a gateway
+ * router or a router with a gateway port; plus the peer port's own MAC and IPv4 addresses
+ * when the peer is the gateway port, resides on its chassis, or is a gateway router's port
+ * on a switch with a localnet port.
+ */
+export function natAddresses(m: NbModel, lsp: Row, hasLocalnet: boolean): string[] {
+  const lrp = m.peerLrp(lsp);
+  const lrU = lrp === undefined ? undefined : m.lrOfLrp.get(lrp._uuid);
+  const lr = lrU === undefined ? undefined : m.nb.Logical_Router.get(lrU);
+  if (lrp === undefined || lr === undefined) return [];
+  const chassis = (map(lr, 'options')['chassis'] ?? '') !== '';
+  const dgps = list(lr, 'ports').map((u) => m.nb.Logical_Router_Port.get(u)).filter((p): p is Row => p !== undefined && isDgp(lr, p))
+    .sort((a, b) => (a._uuid < b._uuid ? -1 : 1));
+  const opts = map(lsp, 'options');
+  const na = opts['nat-addresses'];
+  const out: string[] = [];
+  if (na === 'router') {
+    if (chassis || dgps.length > 0) out.push(...natAddressesOf(m, lrp, lr, dgps, opts['exclude-lb-vips-from-garp'] !== 'true'));
+  } else if (na !== undefined && (chassis || dgps.length > 0)) {
+    const parsed = parseLspAddress(na);
+    if (parsed !== null) {
+      const gw = dgps.find((p) => p._uuid === lrp._uuid) ?? dgps[0];
+      out.push(gw === undefined ? na : `${na} is_chassis_resident("cr-${str(gw, 'name')}")`);
+    }
+  }
+  let garp = false;
+  if (dgps.length > 0) garp = dgps.some((p) => p._uuid === lrp._uuid) || (map(lrp, 'options')['reside-on-redirect-chassis'] === 'true' && dgps.length === 1);
+  else garp = chassis && hasLocalnet;
+  if (garp) {
+    const v4 = list(lrp, 'networks').map((n) => parseNetwork(n)?.v4).filter((n): n is Network4 => n !== undefined).map((n) => n.addr);
+    const gw = dgps.find((p) => p._uuid === lrp._uuid) ?? dgps[0];
+    out.push([str(lrp, 'mac').toLowerCase(), ...v4].join(' ') + (gw === undefined ? '' : ` is_chassis_resident("cr-${str(gw, 'name')}")`));
+  }
+  return out;
 }

@@ -12,6 +12,8 @@
 //     `<meter>__<acl uuid>`, also in log actions) read <uuid>: the two NBs have their own.
 //   - HA_Chassis.chassis and HA_Chassis_Group.ref_chassis: no Chassis rows exist here
 //     (the link is sb-sync's, tested in test/northd-daemon.test.ts).
+//   - Port_Binding.nat_addresses: the IPs inside one entry are compared as a set (OVN
+//     lists centralized NAT addresses in NAT-row UUID order).
 //   - ECMP member numbers (reg8[16..31] == N): OVN numbers the routes of a group in hash
 //     order (it changes between runs); loom numbers them by nexthop. Compared without N.
 import { test } from 'node:test';
@@ -28,7 +30,7 @@ const topologies = readTopologies(readFileSync(new URL('topologies.sh', dir), 'u
 type GFlow = [string, string, number, string, number, string, string];
 interface Golden {
   datapaths: { name: string; tunnel_key: number }[];
-  port_bindings: { logical_port: string; datapath: string; tunnel_key: number; type: string; mac: string[]; port_security: string[]; options: Record<string, string>; ha_chassis_group: string | null }[];
+  port_bindings: { logical_port: string; datapath: string; tunnel_key: number; type: string; mac: string[]; port_security: string[]; options: Record<string, string>; ha_chassis_group: string | null; nat_addresses: string[] }[];
   multicast_groups: { datapath: string; name: string; tunnel_key: number; ports: string[] }[];
   address_sets: { name: string; addresses: string[] }[];
   port_groups: { name: string; ports: string[] }[];
@@ -38,6 +40,12 @@ interface Golden {
   meters: unknown[];
   load_balancers: unknown[];
 }
+
+/** "MAC IP... [is_chassis_resident(..)]" with its IPs sorted. */
+const natEntry = (e: string): string => {
+  const m = /^(\S+) (.*?)( is_chassis_resident\(.*\))?$/.exec(e);
+  return m === null ? e : `${m[1]} ${(m[2] ?? '').split(' ').sort().join(' ')}${m[3] ?? ''}`;
+};
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 const noUuid = (s: string): string => s.replace(UUID, '<uuid>');
@@ -57,6 +65,7 @@ function loomView(c: SbContent): Golden {
     port_bindings: [...c.portBindings.values()].map((p) => ({
       logical_port: p.logical_port, datapath: dpName.get(p.datapath) ?? p.datapath, tunnel_key: p.tunnel_key, type: p.type,
       mac: [...p.mac], port_security: [...p.port_security], options: { ...p.options }, ha_chassis_group: p.ha_chassis_group,
+      nat_addresses: [...p.nat_addresses],
     })),
     multicast_groups: [...c.multicastGroups.values()].map((m) => ({ datapath: dpName.get(m.datapath) ?? m.datapath, name: m.name, tunnel_key: m.tunnel_key, ports: [...m.ports] })),
     address_sets: [...c.addressSets].map(([name, addresses]) => ({ name, addresses: [...addresses] })),
@@ -102,7 +111,8 @@ for (const [name, cmds] of topologies) {
     }
 
     const pbs = (x: Golden['port_bindings']): unknown[] =>
-      x.map((p) => ({ logical_port: p.logical_port, datapath: p.datapath, type: p.type, mac: p.mac, port_security: p.port_security, options: p.options, ha_chassis_group: p.ha_chassis_group }))
+      x.map((p) => ({ logical_port: p.logical_port, datapath: p.datapath, type: p.type, mac: p.mac, port_security: p.port_security, options: p.options, ha_chassis_group: p.ha_chassis_group,
+        nat_addresses: p.nat_addresses.map(natEntry).sort() }))
         .sort((a, b) => (a.logical_port < b.logical_port ? -1 : 1));
     assert.deepEqual(pbs(loom.port_bindings), pbs(golden.port_bindings));
     for (const dp of new Set(loom.port_bindings.map((p) => p.datapath))) {

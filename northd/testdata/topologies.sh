@@ -467,3 +467,27 @@ lb-add lb-rtr 10.0.1.100:80 "10.0.1.10:8080" udp -- lr-lb-add lr1 lb-rtr
 lb-add lb-both 10.0.0.200 "10.0.0.10" -- ls-lb-add ls1 lb-both -- lr-lb-add lr1 lb-both
 lb-add lb-none 10.0.0.201:80 "10.0.0.10:80" tcp
 set Load_Balancer lb-sw external_ids:neutron=abc options:reject=true
+
+topology sb-nat-addresses
+ls-add ls1 -- ls-add public -- ls-add ext -- ls-add join -- lr-add lr1 -- lr-add gw1
+lrp-add lr1 lrp1 00:00:00:00:01:01 10.0.1.1/24
+lrp-add lr1 lr1-public 00:00:00:00:ff:01 172.16.0.1/24 2001:db8::1/64
+lrp-set-gateway-chassis lr1-public hv1 20
+lsp-add ls1 ls1-lr1 -- lsp-set-type ls1-lr1 router -- lsp-set-addresses ls1-lr1 router -- lsp-set-options ls1-lr1 router-port=lrp1 nat-addresses=router
+lsp-add public public-lr1 -- lsp-set-type public-lr1 router -- lsp-set-addresses public-lr1 router -- lsp-set-options public-lr1 router-port=lr1-public nat-addresses=router
+lsp-add public ln-public -- lsp-set-type ln-public localnet -- lsp-set-addresses ln-public unknown -- lsp-set-options ln-public network_name=physnet1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
+lsp-add ls1 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:01:0b 10.0.1.11"
+lr-nat-add lr1 snat 172.16.0.1 10.0.1.0/24
+lr-nat-add lr1 dnat_and_snat 172.16.0.10 10.0.1.10
+lr-nat-add lr1 dnat_and_snat 172.16.0.11 10.0.1.11 vm2 0a:00:00:00:ff:0b
+lb-add lb1 172.16.0.100:80 "10.0.1.10:8080" tcp -- lr-lb-add lr1 lb1
+lb-add lb2 192.168.9.9:80 "10.0.1.11:8080" tcp -- lr-lb-add lr1 lb2
+set Logical_Router gw1 options:chassis=hv2
+lrp-add gw1 gw1-ext 00:00:00:00:ee:01 172.18.0.2/16
+lrp-add gw1 gw1-join 00:00:00:00:ee:02 100.64.0.2/16
+lsp-add ext ext-gw1 -- lsp-set-type ext-gw1 router -- lsp-set-addresses ext-gw1 router -- lsp-set-options ext-gw1 router-port=gw1-ext nat-addresses=router
+lsp-add ext ln-ext -- lsp-set-type ln-ext localnet -- lsp-set-addresses ln-ext unknown -- lsp-set-options ln-ext network_name=physnet1
+lsp-add join join-gw1 -- lsp-set-type join-gw1 router -- lsp-set-addresses join-gw1 router -- lsp-set-options join-gw1 router-port=gw1-join "nat-addresses=0a:00:00:00:ee:99 100.64.0.99"
+lr-nat-add gw1 snat 172.18.0.5 10.244.0.0/16
+lb-add lb3 172.18.0.100:80 "10.244.0.3:8080" tcp -- lr-lb-add gw1 lb3
