@@ -199,6 +199,11 @@ struct Executor::Impl {
     uint16_t next_table = 0;  // set with Next::kGoto
     bool emc_on = true;
     CtHint ct_hint;        // the connection the last ct found (see conntrack.h)
+    // What the ct that left `ct_hint` returned, valid while ct_hint still equals
+    // ct_last_hint (every change of the packet's tuple, a reparse and ct_clear reset
+    // ct_hint): a later ct in that zone with nothing to change reuses it (see do_ct).
+    CtHint ct_last_hint;
+    struct { uint16_t state; uint32_t mark; uint64_t label_hi, label_lo; } ct_last;  // no per-packet init
     MfRec* rec = nullptr;  // recording a flow-cache segment (top level only)
     bool split = false;    // exec_table stopped at a lookup after ct: segment ends here
     uint16_t split_table = 0;
@@ -718,6 +723,18 @@ struct Executor::Impl {
     // Only NAT and load balancing read the hash: no flow hash for plain tracking.
     const bool needs_hash = c.nat != NatKind::kNone || !c.backends.empty() || !c.backends6.empty();
     const uint32_t h = needs_hash ? flow_hash(st) : 0;
+    // A second ct on the same unchanged packet in the same zone that would change nothing
+    // (no NAT or load balancing, no mark or label to commit) returns what the first one
+    // did without running conntrack again: the first already did this packet's update
+    // (OVS's conntrack does the same with the connection cached in the packet's metadata,
+    // process_one_fast). A commit changes nothing on a connection the first ct found.
+    if (st.ct_hint.link != UINT32_MAX && st.ct_hint.zone == zone && st.ct_hint.link == st.ct_last_hint.link &&
+        st.ct_hint.gen == st.ct_last_hint.gen && st.ct_last_hint.zone == zone && !needs_hash &&
+        !(c.commit && (c.set_mark || c.set_label))) {
+      if (st.tr) st.tr->step("ct", st.ct_last.state, zone);
+      set_ct_fields(st, st.ct_last.state, st.ct_last.mark, st.ct_last.label_hi, st.ct_last.label_lo, zone);
+      return true;
+    }
     // Only a packet's first ct (no hint yet) consults the memo; a later one has its hint.
     const bool memo = st.ct_hint.link == UINT32_MAX && st.lay.l3_kind == L3::kIp4 && st.lay.l4_kind == L4::kUdp;
     uint64_t addrs = 0;
@@ -741,14 +758,21 @@ struct Executor::Impl {
       stop(st, r.drop);
       return false;
     }
+    st.ct_last_hint = st.ct_hint;
+    st.ct_last = {r.state, r.mark, r.label.hi, r.label.lo};
+    set_ct_fields(st, r.state, r.mark, r.label.hi, r.label.lo, zone);
+    return true;
+  }
+
+  [[gnu::always_inline]] static void set_ct_fields(St& st, uint16_t state, uint32_t mark, uint64_t label_hi,
+                                                   uint64_t label_lo, uint16_t zone) noexcept {
     // ct_state | ct_zone << 16 share word 10 with flags; ct_mark word 11 with tun_id
     // (static_asserts below the Impl): direct word writes, not four key_set()s.
-    st.key.w[10] = (st.key.w[10] & ~0xffffffffull) | r.state | uint64_t{zone} << 16;
-    st.key.w[11] = (st.key.w[11] & ~0xffffffffull) | r.mark;
-    st.key.w[12] = r.label.hi;
-    st.key.w[13] = r.label.lo;
+    st.key.w[10] = (st.key.w[10] & ~0xffffffffull) | state | uint64_t{zone} << 16;
+    st.key.w[11] = (st.key.w[11] & ~0xffffffffull) | mark;
+    st.key.w[12] = label_hi;
+    st.key.w[13] = label_lo;
     if (st.rec) st.rec->after_ct = true;
-    return true;
   }
 
   // Replay of an Entry::simple program (only output, ct, goto_table): the same steps as
@@ -844,6 +868,7 @@ struct Executor::Impl {
         }
         case 8:  // CtClear
           flush(st, false);
+          st.ct_hint = CtHint{};  // as OVS forgets the packet's connection
           key_set(st.key, Field::kCtState, U128{}, U128{0, 0xffff});
           key_set(st.key, Field::kCtZone, U128{}, U128{0, 0xffff});
           key_set(st.key, Field::kCtMark, U128{}, U128{0, 0xffffffff});

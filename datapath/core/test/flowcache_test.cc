@@ -5,6 +5,7 @@
 
 #include <random>
 
+#include "core/bytes.h"
 #include "core/executor.h"
 #include "test/harness.h"
 
@@ -302,6 +303,67 @@ TEST(FlowCache, ConntrackMemoIsNeverStale) {
     // Far past every timeout: the memoised connection has expired.
     t += 1000ull * 1000000000ull;
     EXPECT_EQ(out(ab, 1), kNewOut) << "expired: new again " << cache;
+    EXPECT_EQ(fx.core.conntrack().check_invariants(), "") << cache;
+  }
+}
+
+// A packet's second ct in the same zone on the unchanged packet reuses the first ct's
+// answer (do_ct, as OVS's process_one_fast); everything that makes it a different question
+// must run conntrack again: another zone, a rewritten tuple, a commit that sets a mark, NAT.
+TEST(FlowCache, RepeatedCtReusesTheAnswerOnlyForTheSameQuestion) {
+  for (const bool cache : {true, false}) {
+    Fixture fx;
+    fx.ex.set_flow_cache_enabled(cache);
+    const uint64_t trk = ct_state::kTrk, nw = ct_state::kNew, est = ct_state::kEst;
+    Ct first = ct_to(1), again = ct_to(3), commit = ct_to(-1, true), z2 = ct_to(3);
+    z2.zone = 2;
+    Ct mark7 = ct_to(-1, true);
+    mark7.set_mark = true;
+    mark7.mark = 7;
+    mark7.mark_mask = 0xffffffff;
+    Ct mark8 = mark7;
+    mark8.mark = 8;
+    Ct snat = ct_to(3, true);
+    snat.nat = NatKind::kSrc;
+    snat.addr_min = snat.addr_max = C;
+    fx.flows({add(0, 10, {fexact(Field::kEthType, 0x800)}, {first}),
+              // in_port 1: commit, then ask again (same question: +new like the first answer).
+              add(1, 10, {fexact(Field::kInPort, 1), fmasked(Field::kCtState, trk | nw, trk | nw | est)}, {commit, again}),
+              add(1, 10, {fexact(Field::kInPort, 1), fmasked(Field::kCtState, trk | est, trk | nw | est)}, {again}),
+              // in_port 2: the same tuple in zone 2 (never committed there: +new).
+              add(1, 10, {fexact(Field::kInPort, 2)}, {z2}),
+              // in_port 3: the destination rewritten to C before asking zone 1 again.
+              add(1, 10, {fexact(Field::kInPort, 3)}, {SetField{Field::kIp4Dst, U128{0, C}, U128{0, 0xffffffff}}, again}),
+              // in_port 4 (6): commit with mark 7 (8), then ask again: the answer carries it.
+              add(1, 10, {fexact(Field::kInPort, 4)}, {mark7, again}),
+              add(1, 10, {fexact(Field::kInPort, 6)}, {mark8, again}),
+              // in_port 5: SNAT commit, then ask again.
+              add(1, 10, {fexact(Field::kInPort, 5)}, {snat}),
+              add(3, 10, {fmasked(Field::kCtState, trk | nw, trk | nw | est), fexact(Field::kCtMark, 7)}, {Output{17}}),
+              add(3, 10, {fmasked(Field::kCtState, trk | nw, trk | nw | est), fexact(Field::kCtMark, 8)}, {Output{18}}),
+              add(3, 9, {fmasked(Field::kCtState, trk | nw, trk | nw | est)}, {Output{10}}),
+              add(3, 9, {fmasked(Field::kCtState, trk | est, trk | nw | est)}, {Output{11}})});
+    uint64_t t = 10;
+    auto out = [&](const Bytes& f, uint32_t port) { return ports(run1(fx.ex, f, port, ++t)); };
+    const Bytes ab = udp4(A, B, 1000, 53), ba = udp4(B, A, 53, 1000);
+    const std::vector<uint32_t> kNew{10}, kEst{11}, kMarked{17}, kMarked8{18};
+    EXPECT_EQ(out(ab, 1), kNew) << "committed, not yet answered " << cache;
+    EXPECT_EQ(out(ab, 1), kNew) << "the found connection, asked twice " << cache;
+    EXPECT_EQ(out(ab, 2), kNew) << "zone 2 is its own question " << cache;
+    EXPECT_EQ(out(ba, 1), kEst) << "the reply: established " << cache;
+    EXPECT_EQ(out(ab, 1), kEst) << cache;
+    EXPECT_EQ(out(ab, 2), kNew) << "zone 2 still new after zone 1 is established " << cache;
+    EXPECT_EQ(out(ab, 3), kNew) << "A->C is another connection than A->B " << cache;
+    EXPECT_EQ(out(ab, 1), kEst) << "A->B unchanged " << cache;
+    const Bytes ab2 = udp4(A, B, 2000, 53);
+    EXPECT_EQ(out(ab2, 4), kMarked) << "the second ct sees the mark the commit set " << cache;
+    EXPECT_EQ(out(ab2, 6), kMarked8) << "a commit that changes the mark runs conntrack " << cache;
+    EXPECT_EQ(out(ab2, 4), kMarked) << cache;
+    const Bytes ab3 = udp4(A, B, 3000, 53);
+    const RecordingSink s = run1(fx.ex, ab3, 5, ++t);
+    ASSERT_EQ(ports(s), kNew) << cache;
+    ASSERT_EQ(s.out.size(), 1u);
+    EXPECT_EQ(loom::rd32(s.out[0].bytes.data() + 26), C) << "SNAT still rewrites the source " << cache;
     EXPECT_EQ(fx.core.conntrack().check_invariants(), "") << cache;
   }
 }
