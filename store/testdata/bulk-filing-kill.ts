@@ -1,0 +1,26 @@
+// Child process for store/durability.test.ts: bulk commits whose new rows are filed into
+// the rows table after the commit (store/sqlite-store.ts deferRow), interleaved with a
+// commit that updates and deletes some of them while they are still pending, a slice of
+// background filing, then SIGKILL before the rest is filed. Prints the rows it holds
+// (uuid → match) as one JSON line first, for the parent to compare after reopening.
+import { SqliteStore } from '../sqlite-store.js';
+import { sbSchema } from '../../schemas/index.js';
+import type { Operation } from '../types.js';
+
+const file = process.argv[2];
+if (file === undefined) throw new Error('usage: bulk-filing-kill.ts FILE');
+const s = SqliteStore.open(file, sbSchema);
+const bulk = (t: number): Operation[] =>
+  Array.from({ length: 3000 }, (_, i) => ({ op: 'insert', table: 'Logical_Flow', row: { pipeline: 'ingress', table_id: i % 30, priority: i, match: `b${t} inport == "lp${i}"`, actions: 'next;', external_ids: { n: String(i) } } }) as Operation);
+const uuids = s.transactSync(bulk(1)).results.map((r) => (r as { uuid: string }).uuid);
+// one slice of background filing, then a commit that changes pending rows
+await new Promise((r) => setImmediate(r));
+const ops: Operation[] = [];
+for (let i = 0; i < 3000; i += 100) ops.push({ op: 'delete', table: 'Logical_Flow', where: [['_uuid', '==', ['uuid', uuids[i] as string]]] });
+for (let i = 50; i < 3000; i += 100) ops.push({ op: 'update', table: 'Logical_Flow', where: [['_uuid', '==', ['uuid', uuids[i] as string]]], row: { match: `changed ${i}` } });
+s.transactSync(ops);
+s.transactSync(bulk(2));
+const rows: Record<string, string> = {};
+for (const r of s.selectSync('Logical_Flow')) rows[r._uuid] = r['match'] as string;
+process.stdout.write(`${JSON.stringify({ revision: s.currentRevision, rows })}\n`);
+process.kill(process.pid, 'SIGKILL');
