@@ -107,3 +107,16 @@ test('row factories: one shape per table; a name that is not an identifier stays
   assert.equal(Object.getOwnPropertyDescriptor(odd, '__proto__')?.value, 1);
   assert.equal(odd['a b'], 2);
 });
+
+test('a uuid column accepts exactly the 8-4-4-4-12 hex texts (the code-unit loop agrees with the pattern)', () => {
+  const re = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+  const check = columnCheck({ key: { type: 'uuid' }, min: 1, max: 1 } as ColumnSchema);
+  // near-misses: uuids with one code unit replaced (hyphen, hex edge, non-ASCII, non-hex)
+  const swap = fc.tuple(fc.uuid(), fc.integer({ min: 0, max: 35 }), fc.constantFrom('-', '0', '9', 'a', 'f', 'A', 'F', 'g', 'G', '/', ':', '@', '`', 'é', '\u0660', ' '));
+  fc.assert(
+    fc.property(fc.oneof(fc.uuid(), swap.map(([u, i, c]) => u.slice(0, i) + c + u.slice(i + 1)), fc.string({ minLength: 34, maxLength: 38 })), (s) => {
+      assert.equal(check(s) === '', re.test(s), s);
+    }),
+    { numRuns: 3000 },
+  );
+});

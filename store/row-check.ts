@@ -25,8 +25,25 @@ export interface RowProblem {
   readonly message: string;
 }
 
-const uuidRe = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-const isUuidText = (v: unknown): boolean => typeof v === 'string' && v.length === 36 && uuidRe.test(v);
+/** 1 for the code units of hex digits (0-9 a-f A-F) */
+const hexDigit = new Uint8Array(128);
+for (const c of '0123456789abcdefABCDEF') hexDigit[c.charCodeAt(0)] = 1;
+
+/**
+ * 8-4-4-4-12 hex digits. A loop over the code units, not a regular expression: every
+ * row written has two or more uuids (_uuid, _version, references), 165k per 10k-port
+ * compile, and the regex took a third longer.
+ */
+function isUuidText(v: unknown): boolean {
+  if (typeof v !== 'string' || v.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = v.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return false;
+    } else if (c > 127 || hexDigit[c] !== 1) return false;
+  }
+  return true;
+}
 
 function codePoints(s: string): number {
   let n = 0;

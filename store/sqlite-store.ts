@@ -238,9 +238,9 @@ export class SqliteStore implements Store {
               if (typeof uuid !== 'string' || have.has(uuid)) continue;
               have.add(uuid);
               if (info === undefined) continue;
-              const row = freezeRow(rowFromData(info.schema, uuid, data));
-              this.st.insert.run(uuid, tbl, rowData(info.schema, row, []), null);
-              out.push({ table: tbl, uuid, old: null, new: row });
+              const c: RowChange = { table: tbl, uuid, old: null, new: freezeRow(rowFromData(info.schema, uuid, data)) };
+              this.writeRow(c);
+              out.push(c);
             }
           }
           this.st.pendDel.run(p.revision);
@@ -368,10 +368,9 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** Adds an inserted row without big columns to the pending record; false: write it now. */
+  /** Adds an inserted row to the pending record (its big sets/maps too); false: write it now. */
   private deferRow(c: RowChange, into: RowChange[]): boolean {
     if (c.old !== null || c.new === null) return false;
-    if (bigColumns(this.schema.tables[c.table], c.new).length > 0) return false;
     into.push(c);
     return true;
   }
@@ -383,12 +382,7 @@ export class SqliteStore implements Store {
       const d = this.deferred[0];
       if (d === undefined) break;
       const end = Math.min(d.rows.length, d.done + (max - n));
-      for (let i = d.done; i < end; i++) {
-        const c = d.rows[i] as RowChange;
-        const data = rowData(this.schema.tables[c.table] as TableSchema, c.new as Row, []);
-        this.st.insert.run(c.uuid, c.table, data, null);
-        this.walBytes += data.length;
-      }
+      for (let i = d.done; i < end; i++) this.writeRow(d.rows[i] as RowChange);
       n += end - d.done;
       d.done = end;
       if (d.done === d.rows.length) {
