@@ -16,8 +16,9 @@ export function snapshotChanges(nb: NbSnapshot): NbChange[] {
   return out;
 }
 
-export function compileFull(nb: NbSnapshot, keys?: KeySeed): SbContent {
-  const e = new NorthdEngine(keys);
+/** `svcStatus`: Service_Monitor status by key (health-checked backends reported down leave the flows). */
+export function compileFull(nb: NbSnapshot, keys?: KeySeed, svcStatus?: ReadonlyMap<string, string>): SbContent {
+  const e = new NorthdEngine(keys, svcStatus);
   e.apply(snapshotChanges(nb), { recompute: true });
   return e;
 }

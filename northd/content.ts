@@ -80,6 +80,17 @@ export interface SbLoadBalancer {
   readonly external_ids: { readonly [k: string]: string };
 }
 
+/** An SB Service_Monitor as northd writes it (its `status` is the controller's). */
+export interface SbServiceMonitor {
+  readonly ip: string;
+  readonly port: number;
+  readonly protocol: string;
+  readonly logical_port: string;
+  readonly src_mac: string;
+  readonly src_ip: string;
+  readonly options: { readonly [k: string]: string };
+}
+
 export interface SbMulticastGroup {
   readonly datapath: Uuid;
   readonly name: string;
@@ -106,6 +117,8 @@ export interface SbContent {
   readonly meters: ReadonlyMap<string, SbMeter>;
   /** by NB Load_Balancer uuid */
   readonly loadBalancers: ReadonlyMap<Uuid, SbLoadBalancer>;
+  /** by `logical_port ip port protocol` (svcKey in sb-tables.ts) */
+  readonly serviceMonitors: ReadonlyMap<string, SbServiceMonitor>;
 }
 
 const byKey = <T>(m: ReadonlyMap<string, T>): [string, T][] => [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
@@ -124,5 +137,6 @@ export function canonical(c: SbContent): string {
     dns: byKey(c.dns),
     meters: byKey(c.meters),
     loadBalancers: byKey(c.loadBalancers),
+    serviceMonitors: byKey(c.serviceMonitors),
   });
 }

@@ -11,7 +11,7 @@ import { canonical } from './content.js';
 import { checkSources } from './lflow.js';
 import { NorthdEngine } from './engine.js';
 import { emptySnapshot } from './nb.js';
-import { applyOp, clone, diff, opArb, routerOpArb, set, upd, uuid, type Nb } from './testdata/random-nb.js';
+import { applyOp, clone, diff, lbOpArb, opArb, routerOpArb, set, upd, uuid, type Nb } from './testdata/random-nb.js';
 
 /** Equal canonical texts, or a failure naming the first differing section and entry. */
 function assertSame(inc: string, full: string): void {
@@ -74,6 +74,66 @@ test('incremental == recompute on router-heavy sequences (gateway ports, distrib
     { numRuns: 150, seed: 4343 },
   );
   assert.ok(crSeen > 50, `only ${crSeen} chassisredirect bindings exercised`);
+});
+
+test('incremental == recompute with LB health checks and Service_Monitor status changes between NB batches', (t) => {
+  checkSources(true);
+  t.after(() => checkSources(false));
+  let monitors = 0;
+  let down = 0;
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.array(lbOpArb, { minLength: 1, maxLength: 3 }), fc.array(fc.tuple(fc.nat(20), fc.constantFrom(null, 'online', 'offline', 'error')), { maxLength: 3 })), { minLength: 5, maxLength: 40 }), (steps) => {
+      const nb: Nb = emptySnapshot();
+      const engine = new NorthdEngine();
+      const status = new Map<string, string>();
+      for (const [ops, reports] of steps) {
+        const before = clone(nb);
+        for (const op of ops) applyOp(nb, op);
+        engine.apply(diff(before, nb));
+        // the controller reports on some monitors (or on ones since gone: the status stays in SB until the row goes)
+        const keys = [...engine.serviceMonitors.keys()].sort();
+        const updates = reports.flatMap(([i, st]) => { const key = keys[i % Math.max(1, keys.length)]; return key === undefined ? [] : [{ key, status: st }]; });
+        for (const u of updates) if (u.status === null) status.delete(u.key); else status.set(u.key, u.status);
+        engine.setServiceStatus(updates);
+        assertSame(canonical(engine), canonical(compileFull(nb, keysOf(engine), status)));
+        monitors += engine.serviceMonitors.size;
+        down += [...status.values()].filter((s) => s !== 'online').length;
+      }
+    }),
+    { numRuns: 150, seed: 4444 },
+  );
+  assert.ok(monitors > 100 && down > 50, `only ${monitors} monitors, ${down} down reports exercised`);
+});
+
+test('a backend reported offline leaves its VIP\'s ct_lb_mark: only that load balancer recomputes', () => {
+  const nb: Nb = emptySnapshot();
+  const engine = new NorthdEngine();
+  const vm1: Row = { _uuid: uuid(), name: 'vm1', type: '', addresses: ['0a:00:00:00:00:01 10.0.0.1'], port_security: [], options: {} };
+  const vm2: Row = { _uuid: uuid(), name: 'vm2', type: '', addresses: ['0a:00:00:00:00:02 10.0.0.2'], port_security: [], options: {} };
+  const hc: Row = { _uuid: uuid(), vip: '10.0.0.100:80', options: { interval: '5' }, external_ids: {} };
+  const lb: Row = { _uuid: uuid(), name: 'lb1', vips: { '10.0.0.100:80': '10.0.0.1:8080,10.0.0.2:8080' }, protocol: 'tcp', options: {}, health_check: [hc._uuid],
+    ip_port_mappings: { '10.0.0.1': 'vm1:10.0.0.99', '10.0.0.2': 'vm2:10.0.0.99' } };
+  const ls: Row = { _uuid: uuid(), name: 'ls1', ports: [vm1._uuid, vm2._uuid].sort(), acls: [], load_balancer: [lb._uuid] };
+  const b0 = clone(nb);
+  for (const [tb, r] of [['Logical_Switch_Port', vm1], ['Logical_Switch_Port', vm2], ['Load_Balancer_Health_Check', hc], ['Load_Balancer', lb], ['Logical_Switch', ls]] as const) set(nb, tb, r);
+  engine.apply(diff(b0, nb));
+  const lbFlow = (): string | undefined => [...engine.flows.values()].find((f) => f.flow.stage === 'ls_in_lb' && f.flow.match.includes('10.0.0.100'))?.flow.actions;
+  assert.equal(lbFlow(), 'reg0[1] = 0; ct_lb_mark(backends=10.0.0.1:8080,10.0.0.2:8080);');
+  assert.deepEqual([...engine.serviceMonitors.keys()].sort(), ['vm1 10.0.0.1 8080 tcp', 'vm2 10.0.0.2 8080 tcp']);
+  assert.equal(engine.serviceMonitors.get('vm1 10.0.0.1 8080 tcp')?.options['interval'], '5');
+  engine.takeChanges();
+
+  const r1 = engine.setServiceStatus([{ key: 'vm2 10.0.0.2 8080 tcp', status: 'offline' }]);
+  assert.deepEqual(r1.recomputed, []);
+  assert.deepEqual(engine.stats().units, [`lb:${lb._uuid}`]);
+  assert.equal(lbFlow(), 'reg0[1] = 0; ct_lb_mark(backends=10.0.0.1:8080);');
+  assert.ok(engine.takeChanges().flows.size > 0);
+  engine.setServiceStatus([{ key: 'vm1 10.0.0.1 8080 tcp', status: 'error' }]);
+  assert.equal(lbFlow(), 'drop;');
+  engine.setServiceStatus([{ key: 'vm1 10.0.0.1 8080 tcp', status: 'online' }, { key: 'vm2 10.0.0.2 8080 tcp', status: null }]);
+  assert.equal(lbFlow(), 'reg0[1] = 0; ct_lb_mark(backends=10.0.0.1:8080,10.0.0.2:8080);');
+  // a status for a key no load balancer monitors changes nothing
+  assert.deepEqual(engine.setServiceStatus([{ key: 'vm9 10.0.0.9 80 tcp', status: 'offline' }]).handled, []);
 });
 
 test('hot paths: a port add recomputes only that port and its switch facts; an ACL add only that ACL', () => {

@@ -17,15 +17,15 @@
 //   lr:<uuid>   one router
 
 import type { Row, Uuid } from '../store/types.js';
-import type { SbContent, SbDatapath, SbDns, SbHaChassisGroup, SbLoadBalancer, SbMeter, SbMulticastGroup, SbPortBinding } from './content.js';
+import type { SbContent, SbDatapath, SbDns, SbHaChassisGroup, SbLoadBalancer, SbMeter, SbMulticastGroup, SbPortBinding, SbServiceMonitor } from './content.js';
 import { IncProcEngine, type NodeDef, type RunReport } from './inc-proc.js';
 import { FlowTable, LflowBuilder, type DpFlow } from './lflow.js';
 import { NbModel, isDgp, sameSwitchInfo, type NbChange, type SwitchInfo } from './model.js';
 import { NB_TABLES, bool, int, list, map, optStr, str, type NbTable } from './nb.js';
 import { buildRouter, periodicRaOptions, routerLbSetName, routerLbVips } from './router.js';
-import { buildAcl, buildLoadBalancer, buildSwitch, buildSwitchPort } from './switch.js';
+import { buildAcl, buildLoadBalancer, buildServiceMonitorArp, buildSwitch, buildSwitchPort } from './switch.js';
 import { parseLspAddress } from './addr.js';
-import { aclLogMeter, dnsRow, fairMeterOf, haGroupOfLrp, haGroupOfLsp, lbRow, meterRows, natAddresses } from './sb-tables.js';
+import { aclLogMeter, dnsRow, fairMeterOf, haGroupOfLrp, haGroupOfLsp, lbRow, liveBackends, meterRows, natAddresses, serviceMonitorsOf, svcMonitorMac } from './sb-tables.js';
 
 export const MC_FLOOD = { name: '_MC_flood', key: 32768 } as const;
 export const MC_UNKNOWN = { name: '_MC_unknown', key: 32769 } as const;
@@ -50,12 +50,13 @@ export interface ContentChanges {
   readonly dns: Set<string>;
   readonly meters: Set<string>;
   readonly loadBalancers: Set<string>;
+  readonly serviceMonitors: Set<string>;
 }
 
 export function emptyChanges(): ContentChanges {
   return {
     datapaths: new Set(), portBindings: new Set(), multicastGroups: new Set(), flows: new Set(), addressSets: new Set(), portGroups: new Set(),
-    haChassisGroups: new Set(), dns: new Set(), meters: new Set(), loadBalancers: new Set(),
+    haChassisGroups: new Set(), dns: new Set(), meters: new Set(), loadBalancers: new Set(), serviceMonitors: new Set(),
   };
 }
 
@@ -96,6 +97,12 @@ export class NorthdEngine implements SbContent {
   readonly dns = new Map<Uuid, SbDns>();
   readonly meters = new Map<string, SbMeter>();
   readonly loadBalancers = new Map<Uuid, SbLoadBalancer>();
+  readonly serviceMonitors = new Map<string, SbServiceMonitor>();
+  /** Service_Monitor.status as SB has it (the controller's), by svcKey */
+  private readonly svcStatus = new Map<string, string>();
+  /** load balancer → the service monitor keys it asks for; key → those load balancers */
+  private readonly monitorsOfLb = new Map<Uuid, string[]>();
+  private readonly monitorOwners = new Map<string, Set<Uuid>>();
   /** SB HA group name → the bindings (pbByPort keys) that carry it */
   private readonly haUsers = new Map<string, Set<Uuid>>();
   /** ACL → the fair meter copy it owns */
@@ -119,8 +126,10 @@ export class NorthdEngine implements SbContent {
   private lastUnits: string[] = [];
   private lastReport: RunReport = { recomputed: [], handled: [] };
 
-  constructor(seed?: KeySeed) {
+  /** `svcStatus`: Service_Monitor status by svcKey, as SB has it (what setServiceStatus would have set). */
+  constructor(seed?: KeySeed, svcStatus?: ReadonlyMap<string, string>) {
     if (seed !== undefined) this.seed = seed;
+    for (const [k, v] of svcStatus ?? []) this.svcStatus.set(k, v);
     const nbHandler = (): boolean => {
       this.collectDirty();
       return true;
@@ -141,7 +150,7 @@ export class NorthdEngine implements SbContent {
       { name: 'northd_data', inputs: nbInputs, recompute: () => this.markAllDirty() },
       { name: 'switch_info', inputs: { northd_data: () => this.updateSwitchInfos() }, recompute: () => this.updateSwitchInfos(true) },
       { name: 'datapath', inputs: { northd_data: () => this.syncDatapaths() }, recompute: () => this.syncDatapaths() },
-      { name: 'lflow', inputs: { switch_info: () => this.recomputeUnits(), datapath: () => true }, recompute: () => this.recomputeUnits(true) },
+      { name: 'lflow', inputs: { switch_info: () => this.recomputeUnits(), datapath: () => true, 'SB:Service_Monitor': () => this.recomputeUnits() }, recompute: () => this.recomputeUnits(true) },
       { name: 'port_binding', inputs: { northd_data: () => this.syncPorts(), datapath: () => true }, recompute: () => this.syncPorts() },
       { name: 'multicast_group', inputs: { port_binding: () => this.syncMulticast(), switch_info: () => true }, recompute: () => this.syncMulticast() },
       { name: 'address_set', inputs: { northd_data: () => this.syncAddressSets() }, recompute: () => this.syncAddressSets(true) },
@@ -151,7 +160,7 @@ export class NorthdEngine implements SbContent {
       { name: 'sb_meter', inputs: { northd_data: () => this.syncMeters() }, recompute: () => this.syncMeters(true) },
       { name: 'sb_load_balancer', inputs: { northd_data: () => this.syncLbs(), datapath: () => true }, recompute: () => this.syncLbs(true) },
     ];
-    this.inc = new IncProcEngine(GRAPH, Object.keys(nbInputs));
+    this.inc = new IncProcEngine(GRAPH, [...Object.keys(nbInputs), 'SB:Service_Monitor']);
     this.addressSets.set('svc_monitor_mac', [DEFAULT_SVC_MONITOR_MAC]);
     this.changes.addressSets.add('svc_monitor_mac');
   }
@@ -187,6 +196,25 @@ export class NorthdEngine implements SbContent {
     const sources = new Set(batch.map((c) => `NB:${c.table}`));
     this.lastReport = this.inc.run(sources, opts.recompute === true);
     this.batch = [];
+    return this.lastReport;
+  }
+
+  /**
+   * Service_Monitor.status changed in SB (the controller's health checks): the load
+   * balancers monitoring those backends rebuild their flows (offline/error backends leave
+   * ct_lb_mark). `status` null: no status (counts as online).
+   */
+  setServiceStatus(updates: readonly { readonly key: string; readonly status: string | null }[]): RunReport {
+    this.dirtyUnits = new Set();
+    this.lastUnits = [];
+    for (const { key, status } of updates) {
+      if ((this.svcStatus.get(key) ?? null) === status) continue;
+      if (status === null) this.svcStatus.delete(key);
+      else this.svcStatus.set(key, status);
+      for (const lb of this.monitorOwners.get(key) ?? []) this.dirtyUnits.add(`lb:${lb}`);
+    }
+    if (this.dirtyUnits.size === 0) return { recomputed: [], handled: [] };
+    this.lastReport = this.inc.run(['SB:Service_Monitor']);
     return this.lastReport;
   }
 
@@ -340,6 +368,10 @@ export class NorthdEngine implements SbContent {
           this.dirtyPorts.add(u);
           // virtual ports bind only to parents that exist on their switch
           for (const r of [c.old, c.new]) if (r !== null) for (const v of m.virtualByParent.get(str(r, 'name')) ?? []) this.dirtyUnits.add(`lsp:${v}`);
+          // health-checked backends are monitored only through ports that exist
+          if (c.old === null || c.new === null || str(c.old, 'name') !== str(c.new, 'name')) {
+            for (const r of [c.old, c.new]) if (r !== null) for (const lb of m.lbsByMappedPort.get(str(r, 'name')) ?? []) { this.dirtyLbs.add(lb); this.dirtyUnits.add(`lb:${lb}`); }
+          }
           const ls = m.lsOfLsp.get(u);
           if (ls !== undefined) this.touchedLs.add(ls);
           for (const pg of m.pgsOfLsp.get(u) ?? []) this.pgTouched(pg);
@@ -416,6 +448,9 @@ export class NorthdEngine implements SbContent {
         case 'Gateway_Chassis':
           this.haAll = true;
           break;
+        case 'Load_Balancer_Health_Check':
+          for (const lb of m.hcOwners.get(u) ?? []) { this.dirtyLbs.add(lb); this.dirtyUnits.add(`lb:${lb}`); }
+          break;
         case 'NAT':
         case 'Logical_Router_Static_Route':
         case 'Logical_Router_Policy':
@@ -435,6 +470,8 @@ export class NorthdEngine implements SbContent {
         case 'Meter':
         case 'Meter_Band':
           break;
+        default:
+          break;
       }
     }
   }
@@ -444,6 +481,8 @@ export class NorthdEngine implements SbContent {
     this.dirtyUnits.add(`lsp:${p}`);
     this.dirtyPorts.add(p);
     const row = this.model.nb.Logical_Switch_Port.get(p);
+    // a monitored backend's switch answers ARP for its probes
+    for (const lb of row === undefined ? [] : this.model.lbsByMappedPort.get(str(row, 'name')) ?? []) { this.dirtyLbs.add(lb); this.dirtyUnits.add(`lb:${lb}`); }
     for (const v of row === undefined ? [] : this.model.virtualByParent.get(str(row, 'name')) ?? []) this.dirtyUnits.add(`lsp:${v}`);
     for (const pg of this.model.pgsOfLsp.get(p) ?? []) this.pgTouched(pg);
     const lsp = this.model.nb.Logical_Switch_Port.get(p);
@@ -582,8 +621,9 @@ export class NorthdEngine implements SbContent {
         if (lb === undefined) return;
         for (const o of [...(m.lbOwners.get(u) ?? [])].sort()) {
           const ls = m.nb.Logical_Switch.get(o);
-          if (ls !== undefined) buildLoadBalancer(b, lb, ls);
+          if (ls !== undefined) buildLoadBalancer(b, lb, ls, (vip, be) => liveBackends(m, lb, vip, be, (k) => this.svcStatus.get(k)));
         }
+        buildServiceMonitorArp(b, m, serviceMonitorsOf(m, lb, svcMonitorMac(m, DEFAULT_SVC_MONITOR_MAC)).values(), { table: 'Load_Balancer', uuid: u });
         return;
       }
       case 'lr': {
@@ -842,8 +882,36 @@ export class NorthdEngine implements SbContent {
   }
 
   private syncLbs(all = false): boolean {
-    const dirty = all ? new Set([...this.model.nb.Load_Balancer.keys(), ...this.loadBalancers.keys()]) : this.dirtyLbs;
-    for (const u of dirty) this.setRow(this.loadBalancers, this.changes.loadBalancers, u, lbRow(this.model, u));
+    const m = this.model;
+    const dirty = all ? new Set([...m.nb.Load_Balancer.keys(), ...this.loadBalancers.keys(), ...this.monitorsOfLb.keys()]) : this.dirtyLbs;
+    const srcMac = svcMonitorMac(m, DEFAULT_SVC_MONITOR_MAC);
+    const keys = new Set<string>();
+    for (const u of dirty) {
+      this.setRow(this.loadBalancers, this.changes.loadBalancers, u, lbRow(m, u));
+      // service monitors: a key several load balancers ask for is written once
+      for (const k of this.monitorsOfLb.get(u) ?? []) {
+        const s = this.monitorOwners.get(k);
+        s?.delete(u);
+        if (s?.size === 0) this.monitorOwners.delete(k);
+        keys.add(k);
+      }
+      this.monitorsOfLb.delete(u);
+      const lb = m.nb.Load_Balancer.get(u);
+      if (lb === undefined) continue;
+      const mine = [...serviceMonitorsOf(m, lb, srcMac).keys()];
+      if (mine.length > 0) this.monitorsOfLb.set(u, mine);
+      for (const k of mine) {
+        let s = this.monitorOwners.get(k);
+        if (s === undefined) this.monitorOwners.set(k, (s = new Set()));
+        s.add(u);
+        keys.add(k);
+      }
+    }
+    for (const k of keys) {
+      const owner = [...(this.monitorOwners.get(k) ?? [])].sort()[0];
+      const lb = owner === undefined ? undefined : m.nb.Load_Balancer.get(owner);
+      this.setRow(this.serviceMonitors, this.changes.serviceMonitors, k, lb === undefined ? null : serviceMonitorsOf(m, lb, srcMac).get(k) ?? null);
+    }
     this.dirtyLbs = new Set();
     return true;
   }

@@ -114,6 +114,10 @@ export class NbModel {
   readonly dnsOwners = new Map<Uuid, Set<Uuid>>();
   /** NB HA_Chassis_Group → the bindings carrying it: LSP uuid, or `cr:<lrp uuid>` */
   readonly haGroupUsers = new Map<Uuid, Set<string>>();
+  /** Load_Balancer_Health_Check → load balancers naming it */
+  readonly hcOwners = new Map<Uuid, Set<Uuid>>();
+  /** logical port name → load balancers whose ip_port_mappings name it (health-checked backends) */
+  readonly lbsByMappedPort = new Map<string, Set<Uuid>>();
 
   static fromSnapshot(s: NbSnapshot): NbModel {
     const m = new NbModel();
@@ -154,6 +158,10 @@ export class NbModel {
         for (const g of list(r, 'ha_chassis_group')) addTo(this.haGroupUsers, g, u);
         break;
       }
+      case 'Load_Balancer':
+        for (const h of list(r, 'health_check')) addTo(this.hcOwners, h, u);
+        for (const v of Object.values(map(r, 'ip_port_mappings'))) addTo(this.lbsByMappedPort, mappedPort(v), u);
+        break;
       case 'Logical_Router_Port':
         addTo(this.lrpByName, str(r, 'name'), u);
         for (const g of list(r, 'ha_chassis_group')) addTo(this.haGroupUsers, g, `cr:${u}`);
@@ -189,6 +197,10 @@ export class NbModel {
         for (const g of list(r, 'ha_chassis_group')) delFrom(this.haGroupUsers, g, u);
         break;
       }
+      case 'Load_Balancer':
+        for (const h of list(r, 'health_check')) delFrom(this.hcOwners, h, u);
+        for (const v of Object.values(map(r, 'ip_port_mappings'))) delFrom(this.lbsByMappedPort, mappedPort(v), u);
+        break;
       case 'Logical_Router_Port':
         delFrom(this.lrpByName, str(r, 'name'), u);
         for (const g of list(r, 'ha_chassis_group')) delFrom(this.haGroupUsers, g, `cr:${u}`);
@@ -375,6 +387,12 @@ export class NbModel {
     localnetPorts.sort();
     return { routerPorts, hasAcls, hasStatefulAcl, hasLbVip, hasUnknown, hasL2Ports, hasLocalnet: localnetPorts.length > 0, localnetPorts, hasDns, qos };
   }
+}
+
+/** The logical port of an ip_port_mappings value ("PORT:SRC_IP" or "PORT:[SRC_IP6]"). */
+export function mappedPort(v: string): string {
+  const i = v.indexOf(':');
+  return i < 0 ? v : v.slice(0, i);
 }
 
 /** The parents a virtual port names (options:virtual-parents, comma-separated). */

@@ -11,7 +11,8 @@
 
 import type { Operation, Row, TransactResult, Uuid } from '../store/types.js';
 import { emptyChanges, type ContentChanges } from './engine.js';
-import type { SbContent, SbDatapath, SbDns, SbHaChassisGroup, SbLoadBalancer, SbMeter, SbMulticastGroup, SbPortBinding } from './content.js';
+import type { SbContent, SbDatapath, SbDns, SbHaChassisGroup, SbLoadBalancer, SbMeter, SbMulticastGroup, SbPortBinding, SbServiceMonitor } from './content.js';
+import { svcKey } from './sb-tables.js';
 import { flowExternalIds, flowKey, type SharedFlow } from './lflow.js';
 import { findStage } from './stages.js';
 import { int, list, map, str } from './nb.js';
@@ -67,6 +68,7 @@ export class SbSync {
   private readonly has = new Map<string, Tracked>();
   private readonly dnss = new Map<string, Tracked>();
   private readonly meters = new Map<string, Tracked>();
+  private readonly svms = new Map<string, Tracked>();
   /** load balancers, with the datapath-group key they hold */
   private readonly lbs = new Map<string, Tracked & { dps: string }>();
   /** SB Chassis by name: HA_Chassis.chassis points at the row named by its chassis-name */
@@ -83,7 +85,7 @@ export class SbSync {
 
   /** Learns SB's current rows (start, reconnect, failed transaction). */
   load(rows: { readonly [table: string]: readonly Row[] }): void {
-    for (const m of [this.dps, this.pbs, this.mcs, this.flows, this.groups, this.ass, this.pgs, this.has, this.dnss, this.meters, this.lbs, this.chassis, this.haByChassis, this.haNames] as Map<string, unknown>[]) m.clear();
+    for (const m of [this.dps, this.pbs, this.mcs, this.flows, this.groups, this.ass, this.pgs, this.has, this.dnss, this.meters, this.svms, this.lbs, this.chassis, this.haByChassis, this.haNames] as Map<string, unknown>[]) m.clear();
     this.unused.clear();
     this.stale = [];
     const dpNb = new Map<Uuid, Uuid>();
@@ -157,6 +159,7 @@ export class SbSync {
     byName('HA_Chassis_Group', 'name', this.has);
     byName('Meter', 'name', this.meters);
     byName('DNS', '', this.dnss, (r) => map(r, 'external_ids')['dns_id']);
+    byName('Service_Monitor', '', this.svms, (r) => svcKey(str(r, 'logical_port'), str(r, 'ip'), int(r, 'port') ?? 0, str(r, 'protocol') || 'tcp'));
     for (const r of rows['Chassis'] ?? []) this.chassis.set(str(r, 'name'), r._uuid);
     for (const r of rows['Address_Set'] ?? []) this.ass.set(str(r, 'name'), { ref: r._uuid, sig: '' });
     for (const r of rows['Port_Group'] ?? []) this.pgs.set(str(r, 'name'), { ref: r._uuid, sig: '' });
@@ -183,6 +186,7 @@ export class SbSync {
       dns: union(this.dnss, c.dns),
       meters: union(this.meters, c.meters),
       loadBalancers: union(this.lbs, c.loadBalancers),
+      serviceMonitors: union(this.svms, c.serviceMonitors),
     };
   }
 
@@ -205,7 +209,7 @@ export class SbSync {
    */
   phases(c: SbContent, ch: ContentChanges, maxKeys = 40000): ContentChanges[] {
     const total = ch.datapaths.size + ch.portBindings.size + ch.multicastGroups.size + ch.flows.size + ch.addressSets.size + ch.portGroups.size + this.stale.length
-      + ch.haChassisGroups.size + ch.dns.size + ch.meters.size + ch.loadBalancers.size;
+      + ch.haChassisGroups.size + ch.dns.size + ch.meters.size + ch.loadBalancers.size + ch.serviceMonitors.size;
     if (total <= maxKeys) return [ch];
     const none = emptyChanges;
     const out: ContentChanges[] = [];
@@ -229,6 +233,7 @@ export class SbSync {
     slice('dns', ch.dns);
     slice('meters', ch.meters);
     slice('loadBalancers', ch.loadBalancers);
+    slice('serviceMonitors', ch.serviceMonitors);
     const last = none();
     for (const k of gone) last.datapaths.add(k);
     for (const k of ch.haChassisGroups) if (!c.haChassisGroups.has(k)) last.haChassisGroups.add(k);
@@ -490,6 +495,20 @@ export class SbSync {
     }
     this.unused.clear();
 
+    // service monitors: northd writes what to probe; status is the controller's, never written here
+    for (const k of ch.serviceMonitors) {
+      const want = c.serviceMonitors.get(k);
+      const have = this.svms.get(k);
+      if (want === undefined) {
+        if (have !== undefined) { del('Service_Monitor', have.ref); this.svms.delete(k); }
+        continue;
+      }
+      const row = svmRow(want);
+      const sig = JSON.stringify(row);
+      if (have === undefined) this.svms.set(k, hold({ ref: insert('Service_Monitor', row, 'svm'), sig }));
+      else if (have.sig !== sig) { update('Service_Monitor', have.ref, row); have.sig = sig; }
+    }
+
     for (const r of dpDeletes) del('Datapath_Binding', r);
 
     if (nbCfg !== null && nbCfg !== this.globalNbCfg) {
@@ -555,6 +574,10 @@ function lbSbRow(l: SbLoadBalancer, group: unknown): { [k: string]: unknown } {
     name: l.name, vips: { ...l.vips }, protocol: l.protocol === null ? ['set', []] : l.protocol, datapaths: ['set', []], datapath_group: group,
     options: { ...l.options }, external_ids: { ...l.external_ids },
   };
+}
+
+function svmRow(m: SbServiceMonitor): { [k: string]: unknown } {
+  return { ip: m.ip, port: m.port, protocol: m.protocol, logical_port: m.logical_port, src_mac: m.src_mac, src_ip: m.src_ip, options: { ...m.options }, external_ids: {} };
 }
 
 export type { SbHaChassisGroup };

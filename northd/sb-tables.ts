@@ -12,7 +12,7 @@
 // a full compile give the same rows (engine.test.ts).
 
 import type { Row, Uuid } from '../store/types.js';
-import type { SbDns, SbHaChassis, SbHaChassisGroup, SbLoadBalancer, SbMeter, SbMeterBand } from './content.js';
+import type { SbDns, SbHaChassis, SbHaChassisGroup, SbLoadBalancer, SbMeter, SbMeterBand, SbServiceMonitor } from './content.js';
 import { isMac, ovsSsetOrder, parseIpv4, parseLspAddress, parseNetwork, type Network4 } from './addr.js';
 import { isDgp, type NbModel } from './model.js';
 import { bool, int, list, map, str } from './nb.js';
@@ -207,6 +207,92 @@ export function natAddresses(m: NbModel, lsp: Row, hasLocalnet: boolean): string
     const v4 = list(lrp, 'networks').map((n) => parseNetwork(n)?.v4).filter((n): n is Network4 => n !== undefined).map((n) => n.addr);
     const gw = dgps.find((p) => p._uuid === lrp._uuid) ?? dgps[0];
     out.push([str(lrp, 'mac').toLowerCase(), ...v4].join(' ') + (gw === undefined ? '' : ` is_chassis_resident("cr-${str(gw, 'name')}")`));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- load balancer health checks
+
+/** Service_Monitor's natural key (its unique index: logical_port, ip, port, protocol). */
+export function svcKey(lport: string, ip: string, port: number, protocol: string): string {
+  return `${lport} ${ip} ${port} ${protocol}`;
+}
+
+export interface CheckedBackend {
+  readonly ip: string;
+  readonly port: number;
+  readonly lport: string;
+  readonly srcIp: string;
+  readonly key: string;
+}
+
+/** "PORT:SRC_IP" / "PORT:[SRC_IP6]" of ip_port_mappings, or null when it is not that shape. */
+export function parseIpPortMapping(v: string): { lport: string; srcIp: string } | null {
+  const i = v.indexOf(':');
+  if (i <= 0) return null;
+  const lport = v.slice(0, i);
+  let src = v.slice(i + 1);
+  if (src.startsWith('[') && src.endsWith(']')) src = src.slice(1, -1);
+  return src === '' ? null : { lport, srcIp: src };
+}
+
+/** The health check of one VIP (matched on the vips key, as OVN does), if any. */
+export function healthCheckOf(m: NbModel, lb: Row, vip: string): Row | null {
+  let best: Row | null = null;
+  for (const u of list(lb, 'health_check')) {
+    const hc = m.nb.Load_Balancer_Health_Check.get(u);
+    if (hc !== undefined && str(hc, 'vip') === vip && (best === null || hc._uuid < best._uuid)) best = hc;
+  }
+  return best;
+}
+
+/**
+ * The backends of a health-checked VIP that can be monitored: named in ip_port_mappings by a
+ * logical switch port that exists. Null when the VIP has no health check (all backends serve).
+ */
+export function checkedBackends(m: NbModel, lb: Row, vip: string, backends: string): CheckedBackend[] | null {
+  const v = parseVip(vip);
+  if (v === null || v.port === null || healthCheckOf(m, lb, vip) === null) return null;
+  const proto = str(lb, 'protocol') || 'tcp';
+  const mappings = map(lb, 'ip_port_mappings');
+  const out: CheckedBackend[] = [];
+  for (const be of backends.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const b = parseVip(be);
+    if (b === null || b.port === null) continue;
+    const mp = parseIpPortMapping(mappings[b.ip] ?? '');
+    if (mp === null || (m.lspByName.get(mp.lport)?.size ?? 0) === 0) continue;
+    out.push({ ip: b.ip, port: b.port, lport: mp.lport, srcIp: mp.srcIp, key: svcKey(mp.lport, b.ip, b.port, proto) });
+  }
+  return out;
+}
+
+/** The backends a VIP balances to: all, or for a health-checked VIP the monitored ones not reported down. */
+export function liveBackends(m: NbModel, lb: Row, vip: string, backends: string, status: (key: string) => string | undefined): string {
+  const checked = checkedBackends(m, lb, vip, backends);
+  if (checked === null) return backends;
+  return checked.filter((b) => { const s = status(b.key); return s === undefined || s === 'online'; })
+    .map((b) => (b.ip.includes(':') ? `[${b.ip}]:${b.port}` : `${b.ip}:${b.port}`)).join(',');
+}
+
+/** NB_Global options:svc_monitor_mac, or loom's fixed default (OVN picks a random one). */
+export function svcMonitorMac(m: NbModel, fallback: string): string {
+  const g = [...m.nb.NB_Global.values()][0];
+  return (g === undefined ? undefined : map(g, 'options')['svc_monitor_mac']) ?? fallback;
+}
+
+/** The Service_Monitor rows one load balancer asks for (whether or not a datapath uses it, as OVN). */
+export function serviceMonitorsOf(m: NbModel, lb: Row, srcMac: string): Map<string, SbServiceMonitor> {
+  const out = new Map<string, SbServiceMonitor>();
+  const proto = str(lb, 'protocol') || 'tcp';
+  const vips = map(lb, 'vips');
+  for (const vip of Object.keys(vips).sort()) {
+    const checked = checkedBackends(m, lb, vip, vips[vip] ?? '');
+    const hc = healthCheckOf(m, lb, vip);
+    if (checked === null || hc === null) continue;
+    for (const b of checked) {
+      if (out.has(b.key)) continue;
+      out.set(b.key, { ip: b.ip, port: b.port, protocol: proto, logical_port: b.lport, src_mac: srcMac, src_ip: b.srcIp, options: map(hc, 'options') });
+    }
   }
   return out;
 }

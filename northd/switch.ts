@@ -192,6 +192,23 @@ function arpReply(mac: string, ip: string): string {
   return `eth.dst = eth.src; eth.src = ${mac}; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = ${mac}; arp.tpa = arp.spa; arp.spa = ${ip}; outport = inport; flags.loopback = 1; output;`;
 }
 
+/**
+ * Health-checked backends: the switch of each monitored port answers ARP for the probe's
+ * source IP with svc_monitor_mac (the replies to ovn-controller's probes come back to it).
+ */
+export function buildServiceMonitorArp(b: LflowBuilder, model: NbModel, monitors: Iterable<{ readonly logical_port: string; readonly src_ip: string; readonly src_mac: string }>, ref: NbRef): void {
+  const done = new Set<string>();
+  for (const mon of monitors) {
+    if (mon.src_ip.includes(':')) continue;
+    for (const u of model.lspByName.get(mon.logical_port) ?? []) {
+      const ls = model.lsOfLsp.get(u);
+      if (ls === undefined || done.has(`${ls} ${mon.src_ip}`)) continue;
+      done.add(`${ls} ${mon.src_ip}`);
+      b.add(ls, 'ls_in_arp_rsp', 110, `arp.tpa == ${mon.src_ip} && arp.op == 1`, arpReply(mon.src_mac, mon.src_ip), ref);
+    }
+  }
+}
+
 /** Packets whose destination is `outport` (a quoted port name) are dropped. */
 function dropToOutport(b: LflowBuilder, dp: string, outport: string, ref?: NbRef): void {
   b.add(dp, 'ls_in_l2_unknown', 50, `outport == ${outport}`, 'drop;', ref);
@@ -521,13 +538,17 @@ function aclLog(acl: Row, meter: string | null): string {
 }
 
 /** One load balancer on one switch: VIP → ct_lb_mark backends. */
-export function buildLoadBalancer(b: LflowBuilder, lb: Row, ls: Row): void {
+/**
+ * `live(vip, backends)`: the backends to balance to — for a health-checked VIP only the
+ * monitored ones not reported offline (sb-tables.ts liveBackends); all of them by default.
+ */
+export function buildLoadBalancer(b: LflowBuilder, lb: Row, ls: Row, live: (vip: string, backends: string) => string = (_v, x) => x): void {
   const dp = ls._uuid;
   const ref = { table: 'Load_Balancer', uuid: lb._uuid };
   const proto = str(lb, 'protocol') || 'tcp';
   const vips = map(lb, 'vips');
   for (const vip of Object.keys(vips).sort()) {
-    const backends = (vips[vip] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '').join(',');
+    const backends = live(vip, (vips[vip] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '').join(','));
     const v = parseVip(vip);
     if (v === null) continue;
     const ipMatch = v.v6 ? `ip6.dst == ${v.ip}` : `ip4.dst == ${v.ip}`;
@@ -535,7 +556,10 @@ export function buildLoadBalancer(b: LflowBuilder, lb: Row, ls: Row): void {
     const regs = v.v6 ? `xxreg1 = ${v.ip}; ` : `reg1 = ${v.ip}; `;
     const portReg = v.port !== null ? `reg2[0..15] = ${v.port}; ` : '';
     b.add(dp, 'ls_in_pre_stateful', 120, `${REGBIT_CONNTRACK_NAT} == 1 && ${ipMatch}${l4}`, `${regs}${portReg}ct_lb_mark;`, ref);
-    const lbAction = backends === '' ? 'drop;' : `${REGBIT_CONNTRACK_COMMIT} = 0; ct_lb_mark(backends=${backends});`;
+    // no backend left: drop, or with options:reject answer with a reject sent back the way it came
+    const none = map(lb, 'options')['reject'] === 'true'
+      ? `reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=${stageOf('ls_out_qos_mark').table});};` : 'drop;';
+    const lbAction = backends === '' ? none : `${REGBIT_CONNTRACK_COMMIT} = 0; ct_lb_mark(backends=${backends});`;
     b.add(dp, 'ls_in_lb', v.port !== null ? 120 : 110, `ct.new && ${ipMatch}${l4}`, lbAction, ref);
     // session affinity (IPv4 VIPs with a port): a known client goes back to its backend
     const aff = affinity(lb, v, backends);

@@ -2,7 +2,9 @@
 // what OVN 23.03's ovn-northd produced for the same NB (northd/testdata/*.golden.json,
 // made by gen-golden.sh): logical flows per datapath (sorted, UUIDs stripped, datapath
 // groups expanded), port bindings, multicast groups, address sets, SB port groups, HA
-// chassis groups, DNS, meters and load balancers.
+// chassis groups, DNS, meters, load balancers and service monitors. A topology line
+// `sb-svc-status IP PORT STATUS` is the controller's health check reporting (SB-side): loom
+// compiles with that status, as its daemon does once SB tells it.
 // Deliberate differences, each with its reason:
 //   - tunnel keys are compared for uniqueness, not value: OVN allocates in hash order.
 //   - svc_monitor_mac: OVN picks a random MAC; loom uses NB_Global options or a fixed one.
@@ -14,6 +16,7 @@
 //     (the link is sb-sync's, tested in test/northd-daemon.test.ts).
 //   - Port_Binding.nat_addresses: the IPs inside one entry are compared as a set (OVN
 //     lists centralized NAT addresses in NAT-row UUID order).
+//   - Service_Monitor.src_mac is svc_monitor_mac (OVN's is random): compared as that name.
 //   - ECMP member numbers (reg8[16..31] == N): OVN numbers the routes of a group in hash
 //     order (it changes between runs); loom numbers them by nexthop. Compared without N.
 import { test } from 'node:test';
@@ -39,6 +42,7 @@ interface Golden {
   dns: unknown[];
   meters: unknown[];
   load_balancers: unknown[];
+  service_monitors: { ip: string; port: number; logical_port: string; src_mac: string; status: string | null }[];
 }
 
 /** "MAC IP... [is_chassis_resident(..)]" with its IPs sorted. */
@@ -53,7 +57,7 @@ const noUuid = (s: string): string => s.replace(UUID, '<uuid>');
 const norm = (x: unknown): string => noUuid(JSON.stringify(x, (_k, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v)
   ? Object.fromEntries(Object.entries(v as { [k: string]: unknown }).sort(([a], [b]) => (a < b ? -1 : 1))) : v)));
 
-function loomView(c: SbContent): Golden {
+function loomView(c: SbContent, svcStatus: ReadonlyMap<string, string> = new Map()): Golden {
   const dpName = new Map([...c.datapaths.values()].map((d) => [d.nb, d.name]));
   const dpByKey = new Map([...c.datapaths.values()].map((d) => [String(d.tunnel_key), d.name]));
   const flows: GFlow[] = [];
@@ -77,6 +81,7 @@ function loomView(c: SbContent): Golden {
     load_balancers: [...c.loadBalancers.values()].map((l) => ({
       name: l.name, vips: l.vips, protocol: l.protocol, datapaths: l.datapaths.map((u) => dpName.get(u) ?? u).sort(), options: l.options, external_ids: l.external_ids,
     })),
+    service_monitors: [...c.serviceMonitors].map(([k, m]) => ({ ...m, status: svcStatus.get(k) ?? null, external_ids: {} })),
   };
 }
 
@@ -92,16 +97,30 @@ const line = (f: GFlow, dps: Golden['datapaths']): string => {
   return noUuid(`${f[0]} ${f[3]} prio=${f[4]} match=(${match}) action=(${f[6]})`);
 };
 
+/** A flow line with the side's svc_monitor_mac (OVN's is random) as a name. */
+const svcMacAs = (l: string, x: Golden): string => {
+  const mac = x.address_sets.find((a) => a.name === 'svc_monitor_mac')?.addresses[0];
+  // only the service monitors' ARP replies: loom's default MAC is also a port's in some topologies
+  return mac === undefined || !l.includes(' ls_in_arp_rsp prio=110 ') ? l : l.split(mac).join('$svc_monitor_mac');
+};
+
 for (const [name, cmds] of topologies) {
   test(`golden: ${name}`, () => {
     const golden = JSON.parse(readFileSync(new URL(`${name}.golden.json`, dir), 'utf8')) as Golden;
     const nbctl = new Nbctl();
-    for (const c of cmds) nbctl.run(c);
-    const loom = loomView(compileFull(nbctl.nb));
+    for (const c of cmds) if (c[0] !== 'sb-svc-status') nbctl.run(c);
+    // what the controller reported for the monitors (ip, port) names
+    const first = compileFull(nbctl.nb);
+    const svcStatus = new Map<string, string>();
+    for (const c of cmds) {
+      if (c[0] !== 'sb-svc-status') continue;
+      for (const [k, m] of first.serviceMonitors) if (m.ip === c[1] && String(m.port) === c[2]) svcStatus.set(k, c[3] ?? '');
+    }
+    const loom = loomView(svcStatus.size === 0 ? first : compileFull(nbctl.nb, undefined, svcStatus), svcStatus);
 
     // flows: report every difference, per stage, like a diff of lflow-list
-    const want = new Set(golden.flows.map((f) => line(f, golden.datapaths)));
-    const got = new Set(loom.flows.map((f) => line(f, loom.datapaths)));
+    const want = new Set(golden.flows.map((f) => svcMacAs(line(f, golden.datapaths), golden)));
+    const got = new Set(loom.flows.map((f) => svcMacAs(line(f, loom.datapaths), loom)));
     const missing = [...want].filter((l) => !got.has(l)).sort();
     const extra = [...got].filter((l) => !want.has(l)).sort();
     assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, `flow differences for ${name}`);
@@ -137,5 +156,8 @@ for (const [name, cmds] of topologies) {
     })).sort();
     assert.deepEqual(has(loom.ha_chassis_groups), has(golden.ha_chassis_groups), 'HA_Chassis_Group');
     for (const k of ['dns', 'meters', 'load_balancers'] as const) assert.deepEqual(loom[k].map(norm).sort(), golden[k].map(norm).sort(), k);
+    const svcMac = (x: Golden): string => x.address_sets.find((a) => a.name === 'svc_monitor_mac')?.addresses[0] ?? '';
+    const svms = (x: Golden): string[] => (x.service_monitors ?? []).map((m) => norm({ ...m, src_mac: m.src_mac === svcMac(x) ? '$svc_monitor_mac' : m.src_mac })).sort();
+    assert.deepEqual(svms(loom), svms(golden), 'Service_Monitor');
   });
 }

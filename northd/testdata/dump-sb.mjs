@@ -63,6 +63,10 @@ const out = {
     datapaths: [...set(l.datapaths).map((u) => dpName.get(u)), ...(set(l.datapath_group).length ? groups.get(l.datapath_group) : [])].sort(),
     options: l.options, external_ids: l.external_ids,
   })), (l) => l.name),
+  service_monitors: sorted(rows('Service_Monitor').map((m) => ({
+    ip: m.ip, port: m.port, protocol: set(m.protocol)[0] ?? null, logical_port: m.logical_port, src_mac: m.src_mac, src_ip: m.src_ip,
+    status: set(m.status)[0] ?? null, options: m.options, external_ids: m.external_ids,
+  })), (m) => `${m.logical_port} ${m.ip} ${m.port} ${m.protocol}`),
   flows,
 };
 // one element per line: diffs of a golden file read like diffs of lflow-list

@@ -5,6 +5,7 @@
 # address sets, port groups, HA chassis groups, DNS, meters, load balancers; UUIDs
 # replaced by names). Run from anywhere; needs ovn-central.
 # ONLY=NAME[,NAME...] regenerates just those topologies (the others' files are left alone).
+# A line `sb-svc-status IP PORT STATUS` sets Service_Monitor.status in SB (as a controller would).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 SANDBOX=/work/shared/bench/ovn-sandbox.sh
@@ -36,6 +37,13 @@ while IFS= read -r line; do
   [[ -z $line || $line == \#* ]] && continue
   if [[ $line == topology\ * ]]; then flush; name=${line#topology }; continue; fi
   wanted "$name" || continue
+  # sb-svc-status IP PORT STATUS: what a controller's health check would report
+  if [[ $line == sb-svc-status\ * ]]; then
+    read -r _ ip port status <<<"$line"
+    ovn-nbctl --wait=sb sync
+    for u in $(ovn-sbctl --bare --columns=_uuid find Service_Monitor ip="\"$ip\"" port="$port"); do ovn-sbctl set Service_Monitor "$u" status="$status"; done
+    continue
+  fi
   eval "ovn-nbctl $line" >/dev/null
 done <"$HERE/topologies.sh"
 flush

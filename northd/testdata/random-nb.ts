@@ -1,13 +1,14 @@
 // northd/testdata/random-nb.ts — test support: random NB change operations over plain rows
 // (switches, ports, addresses, port groups, ACLs, routers, router ports, NAT, routes,
 // policies, load balancers, DHCP options, gateway chassis, distributed NAT, DNS, QoS, ACL
-// logging, localport/external/virtual ports, DHCPv6, IPv6 RA, meters (fair or not), HA chassis groups), deleting the way OVSDB garbage collection and
+// logging, localport/external/virtual ports, DHCPv6, IPv6 RA, meters (fair or not), HA chassis groups,
+// LB health checks with ip_port_mappings), deleting the way OVSDB garbage collection and
 // weak references would, and the row diff that turns two snapshots into NbChanges.
 // Shared by the incremental==recompute property test and the SB sync property test.
 import fc from 'fast-check';
 import type { Row, Uuid } from '../../store/types.js';
 import type { NbChange } from '../model.js';
-import { NB_TABLES, emptySnapshot, list, str, type NbTable } from '../nb.js';
+import { NB_TABLES, emptySnapshot, list, map, str, type NbTable } from '../nb.js';
 
 export type Nb = { [T in NbTable]: Map<Uuid, Row> };
 
@@ -402,6 +403,28 @@ export function applyOp(nb: Nb, op: Op): void {
       upd(nb, 'HA_Chassis_Group', g, { ha_chassis: [...list(g, 'ha_chassis'), h._uuid].sort() });
       break;
     }
+    case 33: {
+      // a health check on one VIP of a load balancer, its backends mapped to ports (some
+      // that do not exist), or the check's options edited
+      const lb = pick(lbs, op.a);
+      if (lb === undefined) break;
+      const cur = pick(list(lb, 'health_check'), op.b);
+      const hc = cur === undefined ? undefined : nb.Load_Balancer_Health_Check.get(cur);
+      if (hc !== undefined && op.c % 3 === 0) { upd(nb, 'Load_Balancer_Health_Check', hc, { options: { interval: String(1 + (op.b % 10)) } }); break; }
+      const vips = map(lb, 'vips');
+      const vip = pick(Object.keys(vips).sort(), op.b);
+      if (vip === undefined) break;
+      const h: Row = { _uuid: uuid(), vip, options: op.c % 2 ? { timeout: '20' } : {}, external_ids: {} };
+      set(nb, 'Load_Balancer_Health_Check', h);
+      const mappings: { [k: string]: string } = { ...map(lb, 'ip_port_mappings') };
+      for (const be of (vips[vip] ?? '').split(',')) {
+        const ip = be.split(':')[0] ?? '';
+        const p = pick(lsps, op.c + ip.length);
+        mappings[ip] = `${op.b % 5 === 0 || p === undefined ? 'nosuch' : str(p, 'name')}:10.0.9.${(op.c % 3) + 1}`;
+      }
+      upd(nb, 'Load_Balancer', lb, { health_check: [...list(lb, 'health_check'), h._uuid].sort(), ip_port_mappings: mappings });
+      break;
+    }
     case 19: {
       const lb = pick(lbs, op.a);
       if (lb === undefined) break;
@@ -414,8 +437,10 @@ export function applyOp(nb: Nb, op: Op): void {
   }
 }
 
-const KINDS = 33;
+const KINDS = 34;
 export const opArb = fc.record({ kind: fc.nat(KINDS - 1), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
 /** Ops biased to routers: switches, ports, routers, router ports, NAT, LBs, localnet, gateway chassis. */
 const ROUTER_KINDS = [0, 2, 12, 13, 13, 14, 15, 16, 18, 22, 23, 24, 25, 32] as const;
+/** Ops biased to load balancers with health checks (and the ports they map to). */
+export const lbOpArb = fc.record({ kind: fc.constantFrom(0, 1, 2, 2, 5, 18, 18, 19, 33, 33), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
 export const routerOpArb = fc.record({ kind: fc.constantFrom(...ROUTER_KINDS), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });

@@ -491,3 +491,23 @@ lsp-add ext ln-ext -- lsp-set-type ln-ext localnet -- lsp-set-addresses ln-ext u
 lsp-add join join-gw1 -- lsp-set-type join-gw1 router -- lsp-set-addresses join-gw1 router -- lsp-set-options join-gw1 router-port=gw1-join "nat-addresses=0a:00:00:00:ee:99 100.64.0.99"
 lr-nat-add gw1 snat 172.18.0.5 10.244.0.0/16
 lb-add lb3 172.18.0.100:80 "10.244.0.3:8080" tcp -- lr-lb-add gw1 lb3
+
+topology sb-health-checks
+ls-add sw0 -- ls-add sw1
+lsp-add sw0 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:01 10.0.0.1"
+lsp-add sw0 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:00:02 10.0.0.2"
+lsp-add sw1 vm3 -- lsp-set-addresses vm3 "0a:00:00:00:00:03 10.0.0.3"
+lb-add lb1 10.0.0.100:80 "10.0.0.1:8080,10.0.0.2:8080,10.0.0.3:8080" tcp -- ls-lb-add sw0 lb1
+--id=@hc create Load_Balancer_Health_Check 'vip="10.0.0.100:80"' options:interval=5 options:timeout=20 options:success_count=3 options:failure_count=3 -- set Load_Balancer lb1 health_check=@hc
+set Load_Balancer lb1 ip_port_mappings:10.0.0.1=vm1:10.0.0.99 ip_port_mappings:10.0.0.2=vm2:10.0.0.99 ip_port_mappings:10.0.0.3=vm3:10.0.0.99
+lb-add lb2 10.0.0.200:80 "10.0.0.1:80,10.0.0.2:80" udp
+--id=@hc create Load_Balancer_Health_Check 'vip="10.0.0.200:80"' -- set Load_Balancer lb2 health_check=@hc
+set Load_Balancer lb2 ip_port_mappings:10.0.0.1=vm1:10.0.0.98 ip_port_mappings:10.0.0.2=nosuch:10.0.0.98
+lb-add lb3 10.0.0.150:80 "10.0.0.3:80" tcp -- ls-lb-add sw1 lb3
+--id=@hc create Load_Balancer_Health_Check 'vip="10.0.0.151:80"' -- set Load_Balancer lb3 health_check=@hc
+set Load_Balancer lb3 ip_port_mappings:10.0.0.3=vm3:10.0.0.97
+lb-add lb4 10.0.0.160:80 "10.0.0.3:80" tcp -- ls-lb-add sw1 lb4 -- set Load_Balancer lb4 options:reject=true
+--id=@hc create Load_Balancer_Health_Check 'vip="10.0.0.160:80"' -- set Load_Balancer lb4 health_check=@hc
+set Load_Balancer lb4 ip_port_mappings:10.0.0.3=vm3:10.0.0.96
+sb-svc-status 10.0.0.2 8080 offline
+sb-svc-status 10.0.0.3 80 offline
