@@ -1,8 +1,9 @@
 // Child process for store/durability.test.ts: bulk commits whose new rows are filed into
 // the rows table after the commit (store/sqlite-store.ts deferRow), interleaved with a
 // commit that updates and deletes some of them while they are still pending, a slice of
-// background filing, then SIGKILL before the rest is filed. Prints the rows it holds
-// (uuid → match) as one JSON line first, for the parent to compare after reopening.
+// background filing, then SIGKILL before the rest is filed. Writes the rows it holds
+// (uuid → match) to FILE.expect.json first, for the parent to compare after reopening.
+import { writeFileSync } from 'node:fs';
 import { SqliteStore } from '../sqlite-store.js';
 import { sbSchema } from '../../schemas/index.js';
 import type { Operation } from '../types.js';
@@ -22,5 +23,7 @@ s.transactSync(ops);
 s.transactSync(bulk(2));
 const rows: Record<string, string> = {};
 for (const r of s.selectSync('Logical_Flow')) rows[r._uuid] = r['match'] as string;
-process.stdout.write(`${JSON.stringify({ revision: s.currentRevision, rows })}\n`);
+// written synchronously (a pipe write of this size completes later) and killed in the same
+// turn of the event loop: the last bulk's rows are all still pending
+writeFileSync(`${file}.expect.json`, JSON.stringify({ revision: s.currentRevision, rows }));
 process.kill(process.pid, 'SIGKILL');
