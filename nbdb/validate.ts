@@ -5,7 +5,8 @@
 // Logical_Router_Port.mac/networks, Logical_Switch_Port.addresses and port_security entries,
 // NAT external_ip/logical_ip (and external_mac/logical_port, only on dnat_and_snat and only
 // together), DNS records, DHCP_Options.cidr, virtual ports' virtual-ip, router ports' IPv6 RA
-// address mode and their gateway chassis vs HA chassis group, and the match strings of ACL, QoS and
+// address mode and their gateway chassis vs HA chassis group, load balancers' ip_port_mappings
+// ("BACKEND_IP" = "PORT:SRC_IP") and health checks (the vip one of the balancer's vips), and the match strings of ACL, QoS and
 // Logical_Router_Policy, parsed and type-checked by expr/ at write time against the address
 // sets and port groups the database will hold after the transaction (including the
 // $<pg>_ip4 / $<pg>_ip6 sets northd derives from every port group).
@@ -105,6 +106,33 @@ export function dnsRecordProblem(key: string, value: string): string | undefined
   return badIp === undefined ? undefined : `${JSON.stringify(badIp)} (record ${JSON.stringify(key)}) is not an IP address`;
 }
 
+const IP_PORT_MAPPING_HINT = 'ip_port_mappings maps a backend IP to "PORT:SRC_IP" (the logical port the backend sits behind and the health probes\' source IP), e.g. "10.0.0.3"="vm3:10.0.0.254", or "fd00::3"="vm3:[fd00::fe]"';
+
+/** Why one Load_Balancer.ip_port_mappings entry is wrong (OVN ignores what it cannot parse), or undefined. */
+export function ipPortMappingProblem(ip: string, v: string): string | undefined {
+  const backend = ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip;
+  if (!isIp(backend)) return `key ${JSON.stringify(ip)} is not a backend IP address`;
+  const i = v.indexOf(':');
+  if (i <= 0) return `${JSON.stringify(v)} is not "PORT:SRC_IP"`;
+  let src = v.slice(i + 1);
+  if (src.startsWith('[') && src.endsWith(']')) src = src.slice(1, -1);
+  if (!isIp(src)) return `source IP ${JSON.stringify(v.slice(i + 1))} of ${JSON.stringify(v)} is not an IP address`;
+  if (isIPv4(src) !== isIPv4(backend)) return `source IP ${JSON.stringify(src)} and backend ${JSON.stringify(backend)} are of different IP families`;
+  return undefined;
+}
+
+/** A health check whose vip is not a key of the load balancer's vips: OVN never uses it. */
+function healthCheckProblem(lb: Row, hc: Row): LoomError | undefined {
+  const vips = Object.keys(map(lb['vips']));
+  const vip = hc['vip'];
+  if (typeof vip !== 'string' || vips.includes(vip)) return undefined;
+  return new LoomError({
+    code: 'invalid-value', message: `Load_Balancer_Health_Check.vip: ${JSON.stringify(vip)} is not one of load balancer ${JSON.stringify(lb['name'] ?? lb._uuid)}'s vips (${vips.map((x) => JSON.stringify(x)).join(', ') || 'none'})`,
+    table: 'Load_Balancer_Health_Check', column: 'vip', row: hc._uuid, value: vip,
+    hint: 'a health check names a VIP exactly as the vips key, with its port, e.g. vip="10.0.0.100:80"',
+  });
+}
+
 function map(v: Value | undefined): { [k: string]: string } {
   const out: { [k: string]: string } = {};
   if (v !== null && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) out[k] = String(x);
@@ -201,6 +229,13 @@ export function nbRowProblem(table: string, row: Row, symbols?: SymbolContext): 
       }
       return undefined;
     }
+    case 'Load_Balancer': {
+      for (const [ip, v] of Object.entries(map(row['ip_port_mappings']))) {
+        const why = ipPortMappingProblem(ip, v);
+        if (why) return bad(table, row, 'ip_port_mappings', { [ip]: v }, why, IP_PORT_MAPPING_HINT);
+      }
+      return undefined;
+    }
     case 'ACL':
     case 'QoS':
     case 'Logical_Router_Policy': {
@@ -288,6 +323,21 @@ export function validateNbTxn(txn: TxnView): void {
         list.push(row);
         named.set(c.table, list);
       }
+    }
+  }
+  // health checks name one of their load balancer's VIPs (either row may be the one changing)
+  const lbs = new Map<string, Row>();
+  for (const c of txn.changes) {
+    if (c.table === 'Load_Balancer' && c.new !== null && strings(c.new['health_check']).length > 0) lbs.set(c.new._uuid, c.new);
+    if (c.table === 'Load_Balancer_Health_Check' && c.new !== null) {
+      for (const lb of txn.select('Load_Balancer', [['health_check', 'includes', ['uuid', c.new._uuid]]])) lbs.set(lb._uuid, lb);
+    }
+  }
+  for (const lb of lbs.values()) {
+    for (const u of strings(lb['health_check'])) {
+      const hc = txn.select('Load_Balancer_Health_Check', [['_uuid', '==', ['uuid', u]]])[0];
+      const problem = hc === undefined ? undefined : healthCheckProblem(lb, hc);
+      if (problem) throw problem;
     }
   }
   if (stranding) {

@@ -1,7 +1,7 @@
 // End-to-end: the nbdb service refuses, at write time, what the expression language or the
 // NB rules refuse — a malformed ACL match, a match naming an unknown address set or port
 // group, a router port with an invalid network, and the columns of gateway ports, DNS, QoS,
-// NAT and port types northd reads — with a 4xx structured error that names the table, the
+// NAT, port types and load balancer health checks (ip_port_mappings, the checked vip) northd reads — with a 4xx structured error that names the table, the
 // column and (for matches) the position, and nothing is written.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -164,6 +164,29 @@ describe('nbdb refuses bad intent at write time', { timeout: 60_000 }, () => {
       table: 'Logical_Switch_Port', column: 'options', text: /virtual-ip/,
     },
     {
+      name: 'a load balancer health check naming a vip the balancer does not have',
+      ops: [
+        { op: 'insert', table: 'Load_Balancer_Health_Check', 'uuid-name': 'hc', row: { vip: '10.0.0.100:8080', options: ['map', [['interval', '5']]] } },
+        { op: 'insert', table: 'Load_Balancer', row: { name: 'lb1', vips: ['map', [['10.0.0.100:80', '10.0.0.1:80']]], protocol: 'tcp', health_check: ['set', [['named-uuid', 'hc']]] } },
+      ],
+      table: 'Load_Balancer_Health_Check', column: 'vip', text: /"10\.0\.0\.100:8080" is not one of load balancer "lb1"'s vips \("10\.0\.0\.100:80"\)/,
+    },
+    {
+      name: 'a load balancer ip_port_mappings value without the source IP',
+      ops: [{ op: 'insert', table: 'Load_Balancer', row: { name: 'lb1', vips: ['map', [['10.0.0.100:80', '10.0.0.1:80']]], ip_port_mappings: ['map', [['10.0.0.1', 'vm1']]] } }],
+      table: 'Load_Balancer', column: 'ip_port_mappings', text: /"vm1" is not "PORT:SRC_IP"/,
+    },
+    {
+      name: 'a load balancer ip_port_mappings key that is not an IP',
+      ops: [{ op: 'insert', table: 'Load_Balancer', row: { name: 'lb1', vips: ['map', [['10.0.0.100:80', '10.0.0.1:80']]], ip_port_mappings: ['map', [['vm1', '10.0.0.1:10.0.0.99']]] } }],
+      table: 'Load_Balancer', column: 'ip_port_mappings', text: /key "vm1" is not a backend IP address/,
+    },
+    {
+      name: 'a load balancer ip_port_mappings source IP of the other family',
+      ops: [{ op: 'insert', table: 'Load_Balancer', row: { name: 'lb1', vips: ['map', [['10.0.0.100:80', '10.0.0.1:80']]], ip_port_mappings: ['map', [['10.0.0.1', 'vm1:[fd00::99]']]] } }],
+      table: 'Load_Balancer', column: 'ip_port_mappings', text: /different IP families/,
+    },
+    {
       name: 'DHCP options with a bad cidr',
       ops: [{ op: 'insert', table: 'DHCP_Options', row: { cidr: '10.0.0.0/33', options: ['map', [['server_id', '10.0.0.1']]] } }],
       table: 'DHCP_Options', column: 'cidr', text: /is not IP\/prefix-length/,
@@ -194,6 +217,25 @@ describe('nbdb refuses bad intent at write time', { timeout: 60_000 }, () => {
     ]);
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const d = await transact([{ op: 'delete', table: 'Logical_Router', where: [] }, { op: 'delete', table: 'Logical_Switch', where: [] }]);
+    assert.equal(d.status, 200, JSON.stringify(d.body));
+  });
+
+  test('a health-checked load balancer as OVN takes it is accepted; editing the check to a vip it lacks is refused', async () => {
+    const r = await transact([
+      { op: 'insert', table: 'Load_Balancer_Health_Check', 'uuid-name': 'hc', row: { vip: '10.0.0.100:80', options: ['map', [['interval', '5'], ['timeout', '20']]] } },
+      { op: 'insert', table: 'Load_Balancer', row: {
+        name: 'lbhc', vips: ['map', [['10.0.0.100:80', '10.0.0.1:8080,10.0.0.2:8080'], ['[fd00::100]:80', '[fd00::1]:8080']]], protocol: 'tcp',
+        health_check: ['set', [['named-uuid', 'hc']]], ip_port_mappings: ['map', [['10.0.0.1', 'vm1:10.0.0.99'], ['10.0.0.2', 'vm2:10.0.0.99'], ['fd00::1', 'vm1:[fd00::99]']]],
+      } },
+    ]);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const before = await revision();
+    const e = await transact([{ op: 'update', table: 'Load_Balancer_Health_Check', where: [], row: { vip: '10.0.0.200:80' } }]);
+    assert.ok(e.status >= 400 && e.status < 500, JSON.stringify(e.body));
+    assert.equal(e.body.error.table, 'Load_Balancer_Health_Check');
+    assert.equal(e.body.error.value, '10.0.0.200:80');
+    assert.equal(await revision(), before);
+    const d = await transact([{ op: 'delete', table: 'Load_Balancer', where: [] }]);
     assert.equal(d.status, 200, JSON.stringify(d.body));
   });
 
