@@ -47,6 +47,12 @@ struct EntryStats {
     s.packets.store(s.packets.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     s.bytes.store(s.bytes.load(std::memory_order_relaxed) + bytes, std::memory_order_relaxed);
   }
+  // n packets of `bytes` bytes in all (the flow cache's per-burst counts).
+  void add_n(unsigned thread, uint64_t n, uint64_t bytes) noexcept {
+    Slot& s = slot[thread];
+    s.packets.store(s.packets.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    s.bytes.store(s.bytes.load(std::memory_order_relaxed) + bytes, std::memory_order_relaxed);
+  }
   uint64_t packets() const noexcept;
   uint64_t bytes() const noexcept;
 };

@@ -52,6 +52,8 @@ struct Counter {
 constexpr unsigned kMfSteps = 16;     // lookups per segment; longer paths are not cached
 constexpr unsigned kMfMasks = 16;     // distinct (start table, mask) pairs per version
 constexpr uint32_t kMfEntries = 4096;  // segments per thread (direct-mapped)
+constexpr uint32_t kMfNone = UINT32_MAX;
+constexpr unsigned kMfDirty = 64;     // segments with unflushed counts (see MfSeg::pend_pkts)
 
 struct MfStep {
   const Entry* e;  // nullptr: the table missed (its miss action follows)
@@ -72,6 +74,13 @@ struct MfSeg {
   uint16_t start = 0;
   uint8_t mask_idx = 0;
   uint8_t nsteps = 0;
+  // The slot of the segment that followed this one last time (after its ct): tried first,
+  // with a full compare, before hashing the post-ct key (kMfNone: none yet).
+  uint32_t next = kMfNone;
+  // Replays not yet counted on the steps' entries: added once per burst (flush_counts)
+  // instead of one counter update per entry per packet, as OVS counts megaflows.
+  uint32_t pend_pkts = 0;
+  uint64_t pend_bytes = 0;
   uint64_t key[kKeyWords];  // the masked key words, in MfMask::words order
   MfStep steps[kMfSteps];
 };
@@ -152,6 +161,11 @@ struct Executor::Impl {
   MfMask mf_masks[kMfMasks];
   unsigned mf_nmasks = 0;
   uint64_t mf_version = 0;  // pipeline version + 1 the masks belong to
+  uint32_t mf_dirty[kMfDirty];  // slots with pend_pkts > 0
+  // The first segment of this thread's previous packet: packets of one flow tend to come
+  // in runs, so it is tried first (a full compare, no hash), as a successor is.
+  uint32_t mf_first = kMfNone;
+  unsigned mf_ndirty = 0;
   MfRec rec;
   Counter mf_hits;
   // Adaptive bypass, as for the EMC: with far more flows than segments (every packet a
@@ -578,26 +592,55 @@ struct Executor::Impl {
     return fast_hash_finish(h);
   }
 
-  const MfSeg* mf_find(uint16_t t, const FlowKey& k) const noexcept {
+  // The slot of a segment starting at t that k agrees with, or kMfNone.
+  uint32_t mf_find(uint16_t t, const FlowKey& k) const noexcept {
     uint64_t v[kKeyWords];
     for (unsigned i = 0; i < mf_nmasks; ++i) {
       const MfMask& mk = mf_masks[i];
       if (mk.start != t) continue;
       const uint64_t h = mf_hash(mk, i, k, v);
-      const MfSeg& s = mf[h & (kMfEntries - 1)];
+      const uint32_t slot = static_cast<uint32_t>(h & (kMfEntries - 1));
+      const MfSeg& s = mf[slot];
       if (s.version != mf_version || s.hash != h || s.mask_idx != i || s.start != t) continue;
       uint64_t diff = 0;  // branch-free: a handful of words, no libc call
       for (unsigned j = 0; j < mk.nwords; ++j) diff |= v[j] ^ s.key[j];
-      if (diff == 0) return &s;
+      if (diff == 0) return slot;
     }
-    return nullptr;
+    return kMfNone;
   }
 
-  void mf_insert(const MfRec& r) noexcept {
+  // Whether the segment in `slot` (a successor remembered by its predecessor) serves k at
+  // table t: the same test as mf_find's, without the hash.
+  bool mf_serves(uint32_t slot, uint16_t t, const FlowKey& k) const noexcept {
+    const MfSeg& s = mf[slot];
+    if (s.version != mf_version || s.start != t) return false;
+    const MfMask& mk = mf_masks[s.mask_idx];
+    uint64_t diff = 0;
+    for (unsigned j = 0; j < mk.nwords; ++j) diff |= (k.w[mk.words[j]] & mk.bits[j]) ^ s.key[j];
+    return diff == 0;
+  }
+
+  // Adds the pending replay counts of every dirty segment to its entries. Called before
+  // the pipeline version the entries belong to can be released (end_burst, go_offline,
+  // begin_burst) and before a dirty slot is overwritten.
+  void flush_counts() noexcept {
+    for (unsigned i = 0; i < mf_ndirty; ++i) flush_seg(mf[mf_dirty[i]]);
+    mf_ndirty = 0;
+  }
+  void flush_seg(MfSeg& s) noexcept {
+    if (s.pend_pkts == 0) return;
+    for (unsigned j = 0; j < s.nsteps; ++j)
+      if (const Entry* e = s.steps[j].e) e->stats->add_n(tid, s.pend_pkts, s.pend_bytes);
+    s.pend_pkts = 0;
+    s.pend_bytes = 0;
+  }
+
+  // Returns the slot it filled, or kMfNone.
+  uint32_t mf_insert(const MfRec& r) noexcept {
     unsigned idx = 0;
     while (idx < mf_nmasks && !(mf_masks[idx].start == r.start && mf_masks[idx].mask == r.mask)) ++idx;
     if (idx == mf_nmasks) {
-      if (mf_nmasks == kMfMasks) return;  // too many shapes in this version: not cached
+      if (mf_nmasks == kMfMasks) return kMfNone;  // too many shapes in this version: not cached
       MfMask& mk = mf_masks[mf_nmasks++];
       mk.start = r.start;
       mk.mask = r.mask;
@@ -611,54 +654,83 @@ struct Executor::Impl {
     const MfMask& mk = mf_masks[idx];
     uint64_t v[kKeyWords];
     const uint64_t h = mf_hash(mk, idx, r.orig, v);
-    MfSeg& s = mf[h & (kMfEntries - 1)];
+    const uint32_t slot = static_cast<uint32_t>(h & (kMfEntries - 1));
+    MfSeg& s = mf[slot];
+    flush_seg(s);  // its entries still belong to the pinned version
     s.version = mf_version;
+    s.next = kMfNone;
     s.hash = h;
     s.start = r.start;
     s.mask_idx = static_cast<uint8_t>(idx);
     s.nsteps = r.nsteps;
     std::memcpy(s.key, v, mk.nwords * sizeof(uint64_t));
     for (unsigned j = 0; j < r.nsteps; ++j) s.steps[j] = r.steps[j];
+    return slot;
   }
 
   // Replays a segment: the same entries' programs, no lookups. Returns true when the
   // packet continues at st.next_table (a ct action sent it there: the next segment).
-  bool mf_replay(St& st, const MfSeg& s) noexcept {
+  // Counts a replay that ran steps 0..last on their entries: a whole segment joins the
+  // segment's pending counts (flush_counts), a cut-short one counts at once.
+  [[gnu::always_inline]] void count_replay(uint32_t slot, const St& st, unsigned last) noexcept {
+    MfSeg& s = mf[slot];
+    if (last + 1 != s.nsteps) return count_cut_short(s, st.pkt->len, last);
+    lookups.inc(s.nsteps);
+    if (s.pend_pkts == 0) {
+      if (mf_ndirty == kMfDirty) flush_counts();
+      mf_dirty[mf_ndirty++] = slot;
+    }
+    ++s.pend_pkts;
+    s.pend_bytes += st.pkt->len;
+  }
+  [[gnu::noinline]] void count_cut_short(const MfSeg& s, uint32_t len, unsigned last) noexcept {
+    lookups.inc(last + 1);
+    for (unsigned j = 0; j <= last; ++j)
+      if (const Entry* e = s.steps[j].e) e->stats->add(tid, len);
+  }
+
+  [[gnu::always_inline]] bool mf_replay(St& st, uint32_t slot) noexcept {
+    const MfSeg& s = mf[slot];
+    if (st.nlookups + s.nsteps > kMaxLookups) {
+      exec_table(st, s.start, 0);  // near the limit: the uncached path counts and stops
+      return false;
+    }
+    st.nlookups += s.nsteps;
     for (unsigned i = 0; i < s.nsteps; ++i) {
       const MfStep& step = s.steps[i];
-      if (++st.nlookups > kMaxLookups) {
-        stop(st, DropReason::kLoopLimit);
-        return false;
-      }
-      lookups.inc();
       uint16_t next;
       if (step.e == nullptr) {
         const MissAction& m = pipe->miss(step.table);
         if (m.kind == MissAction::kPacketIn) {
+          count_replay(slot, st, i);
           packet_in(st, m.reason, step.table, 0);
           return false;
         }
         if (m.kind != MissAction::kGoto) {
+          count_replay(slot, st, i);
           if (!st.handled) st.reason = DropReason::kTableMiss;
           return false;
         }
         next = m.table;
+      } else if (step.e->goto_only >= 0) {
+        next = static_cast<uint16_t>(step.e->goto_only);  // "next;": nothing to interpret
       } else {
-        step.e->stats->add(tid, st.pkt->len);
-        if (step.e->goto_only >= 0) {
-          next = static_cast<uint16_t>(step.e->goto_only);  // "next;": nothing to interpret
-        } else {
-          const Next nx = step.e->simple ? exec_simple(st, step.e->program)
-                                         : exec_program(st, step.e->program, step.table, 0, step.e);
-          if (nx != Next::kGoto) return false;
-          next = st.next_table;
+        const Next nx = step.e->simple ? exec_simple(st, step.e->program)
+                                       : exec_program(st, step.e->program, step.table, 0, step.e);
+        if (nx != Next::kGoto) {
+          count_replay(slot, st, i);
+          return false;
         }
+        next = st.next_table;
       }
       if (i + 1 == s.nsteps) {
+        count_replay(slot, st, i);
         st.next_table = next;
         return true;
       }
       if (s.steps[i + 1].table != next) {  // cannot happen for a deterministic path; stay safe
+        count_replay(slot, st, i);
+        st.nlookups -= s.nsteps - (i + 1);
         exec_table(st, next, 0);
         return false;
       }
@@ -668,6 +740,7 @@ struct Executor::Impl {
 
   // Top level with the flow cache: segment after segment (one per ct recirculation).
   void exec_cached(St& st, uint16_t t) noexcept {
+    uint32_t prev = kMfNone;  // the segment this packet replayed or recorded last
     for (;;) {
       const Table& tb = pipe->table(t);
       if (tb.subtable_count() <= 1 && tb.all_end_path()) {
@@ -693,11 +766,18 @@ struct Executor::Impl {
         if (mf_window_hits < kEmcWindow / 16) mf_bypass = kEmcBypass;
         mf_window = mf_window_hits = 0;
       }
-      if (const MfSeg* s = mf_find(t, st.key)) {
+      const uint32_t guess = prev != kMfNone ? mf[prev].next : mf_first;
+      uint32_t slot = guess != kMfNone && mf_serves(guess, t, st.key) ? guess : kMfNone;
+      if (slot == kMfNone) {
+        slot = mf_find(t, st.key);
+        if (slot != kMfNone) (prev != kMfNone ? mf[prev].next : mf_first) = slot;
+      }
+      if (slot != kMfNone) {
         mf_hits.inc();
         ++mf_window_hits;
-        if (!mf_replay(st, *s) || st.stopped) return;
+        if (!mf_replay(st, slot) || st.stopped) return;
         t = st.next_table;
+        prev = slot;
         continue;
       }
       MfRec& r = rec;
@@ -709,10 +789,13 @@ struct Executor::Impl {
       st.rec = &r;
       st.split = false;
       exec_table(st, t, 0);
-      if (st.rec != nullptr && r.nsteps > 0 && !(st.stopped && st.reason == DropReason::kLoopLimit)) mf_insert(r);
+      uint32_t ins = kMfNone;
+      if (st.rec != nullptr && r.nsteps > 0 && !(st.stopped && st.reason == DropReason::kLoopLimit)) ins = mf_insert(r);
+      if (ins != kMfNone && prev != ins) (prev != kMfNone ? mf[prev].next : mf_first) = ins;
       st.rec = nullptr;
       if (!st.split || st.stopped) return;
       t = st.split_table;
+      prev = ins;
     }
   }
 
@@ -1032,9 +1115,13 @@ Executor::Executor(Core& core, uint32_t emc_entries) : core_(core) {
   impl_.reset(new Impl(core, tid_, emc_entries));
 }
 
-Executor::~Executor() { core_.qsbr().unregister_thread(tid_); }
+Executor::~Executor() {
+  if (online_) impl_->flush_counts();  // still pinned: the entries are alive
+  core_.qsbr().unregister_thread(tid_);
+}
 
 void Executor::begin_burst(uint64_t now_ns) noexcept {
+  if (online_) impl_->flush_counts();  // a begin without an end: count under the old version
   if (!online_) {
     core_.qsbr().online(tid_);
     online_ = true;
@@ -1049,6 +1136,7 @@ void Executor::begin_burst(uint64_t now_ns) noexcept {
 }
 
 void Executor::end_burst() noexcept {
+  impl_->flush_counts();
   impl_->pipe = nullptr;
   core_.qsbr().quiescent(tid_);
   // Only bursts that carried packets pay for expiry: an empty poll stays a pointer load
@@ -1059,6 +1147,7 @@ void Executor::end_burst() noexcept {
 void Executor::go_offline() noexcept {
   impl_->pipe = nullptr;
   if (online_) {
+    impl_->flush_counts();
     core_.qsbr().offline(tid_);
     online_ = false;
   }

@@ -8,7 +8,8 @@
 //   cmake --build datapath/build/core-rel -j2 --target loomcore_bench && datapath/build/core-rel/loomcore_bench
 // Scenario mode, for instruction counts (deterministic, unlike times on a shared machine):
 //   loomcore_bench l2|aclct [packets]   runs only bench/datapath's loom-l2 or loom-acl1000-ct
-//   rule set through Executor::run (shell-like bursts of 32, one UDP flow both ways), e.g.
+//   rule set through Executor::run (shell-like bursts of 32 from one port, the two ports
+//   alternating, one UDP flow both ways), e.g.
 //   valgrind --tool=callgrind --toggle-collect='loom::Executor::run*' loomcore_bench aclct 100000
 //   then Ir / packets = instructions per packet in the core (sink calls included).
 #include <time.h>
@@ -118,7 +119,9 @@ int scenario(bool acl, size_t packets) {
   for (size_t i = 0; i < packets; i += 32) {
     ex.begin_burst(clock += 1000);
     for (size_t j = 0; j < 32; ++j) {
-      Buf& x = bufs[j & 1];
+      // A burst comes from one port, as the shell's rx bursts do (the two ports alternate
+      // burst by burst; before 2026-11-24 afternoon, packet by packet).
+      Buf& x = bufs[(i / 32) & 1];
       const uint32_t port = x.pkt.md.in_port;
       x.pkt.md = Metadata{};
       x.pkt.md.in_port = port;
