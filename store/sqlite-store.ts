@@ -15,8 +15,8 @@
 //
 // Layout: meta(key, value) holds revision, compacted_through, schema name; rows(uuid,
 // tbl, data JSON, big) the current rows, their big sets/maps one element per row of
-// members(uuid, col, k, v) (store/row-codec.ts); pending(revision, data) the new rows of
-// a bulk commit (≥ deferFrom changes) as one JSON record, durable with the commit and
+// members(uuid, col, k, v) (store/row-codec.ts); pending(revision, part, data) the new rows of
+// a bulk commit (≥ deferFrom changes) as JSON records, durable with the commit and
 // filed into rows a slice per event-loop turn after it (every later commit files what
 // is left first; open files what a killed process left); changes(revision, seq, tbl,
 // uuid, old, new JSON) the log, where a delete keeps its old row, an update only what
@@ -70,6 +70,8 @@ const backstopPages = 100000;
 const defaultMaxOps = 100000;
 /** Commits of this many changes or more log their new rows as one pending record (see write). */
 const deferFrom = 2000;
+/** Rows per pending record part. */
+const pendingPart = 2000;
 /** Pending rows filed per turn of the event loop (a few ms: requests in between are served). */
 const fileSlice = 1000;
 /** changes.new of a log entry that stands for several inserts (uuid: their uuids, comma-separated). */
@@ -143,7 +145,7 @@ export class SqliteStore implements Store {
         CREATE TABLE IF NOT EXISTS rows (uuid TEXT PRIMARY KEY, tbl TEXT NOT NULL, data TEXT NOT NULL, big TEXT);
         CREATE TABLE IF NOT EXISTS members (
           uuid TEXT NOT NULL, col TEXT NOT NULL, k TEXT NOT NULL, v TEXT, PRIMARY KEY (uuid, col, k)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS pending (revision INTEGER PRIMARY KEY, data TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS pending (revision INTEGER NOT NULL, part INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (revision, part));
         CREATE TABLE IF NOT EXISTS changes (
           revision INTEGER NOT NULL, seq INTEGER NOT NULL, tbl TEXT NOT NULL, uuid TEXT NOT NULL,
           old TEXT, new TEXT, PRIMARY KEY (revision, seq));
@@ -155,7 +157,7 @@ export class SqliteStore implements Store {
         // a row new to the store is new to the file (the memory mirrors it): a plain insert
         // skips the upsert's conflict handling, ≈25% of SQLite's time for a 55k-row commit
         insert: this.sql.prepare('INSERT INTO rows (uuid, tbl, data, big) VALUES (?, ?, ?, ?)'),
-        pendPut: this.sql.prepare('INSERT INTO pending (revision, data) VALUES (?, ?)'),
+        pendPut: this.sql.prepare('INSERT INTO pending (revision, part, data) VALUES (?, ?, ?)'),
         pendDel: this.sql.prepare('DELETE FROM pending WHERE revision = ?'),
         memPut: this.sql.prepare('INSERT INTO members (uuid, col, k, v) VALUES (?, ?, ?, ?) ON CONFLICT (uuid, col, k) DO UPDATE SET v = excluded.v'),
         memDel: this.sql.prepare('DELETE FROM members WHERE uuid = ? AND col = ? AND k = ?'),
@@ -226,7 +228,7 @@ export class SqliteStore implements Store {
     }
     // Bulk inserts the process had not filed yet: their rows (a row already in the table
     // was filed before the process ended, with the same text), then filed now.
-    const pend = this.sql.prepare('SELECT revision, data FROM pending ORDER BY revision').all() as { revision: number; data: string }[];
+    const pend = this.sql.prepare('SELECT revision, data FROM pending ORDER BY revision, part').all() as { revision: number; data: string }[];
     if (pend.length > 0) {
       const have = new Set(out.map((c) => c.uuid));
       this.sql.transaction(() => {
@@ -334,11 +336,18 @@ export class SqliteStore implements Store {
       if (defer !== undefined && defer.length > 0) {
         // the rows whole (_uuid and defaults included: rowFromData reads either form), by
         // table, in one native JSON.stringify: a fifth of what writing them row by row costs
-        const byTable: Record<string, Row[]> = {};
-        for (const c of defer) (byTable[c.table] ??= []).push(c.new as Row);
-        const text = JSON.stringify(byTable);
-        this.st.pendPut.run(revision, text);
-        this.walBytes += text.length;
+        // in parts of pendingPart rows: no single text of tens of MB (freed, it leaves the
+        // C allocator's threshold raised, and the process's RSS with it)
+        for (let i = 0, part = 0; i < defer.length; i += pendingPart, part++) {
+          const byTable: Record<string, Row[]> = {};
+          for (let j = i; j < Math.min(defer.length, i + pendingPart); j++) {
+            const c = defer[j] as RowChange;
+            (byTable[c.table] ??= []).push(c.new as Row);
+          }
+          const text = JSON.stringify(byTable);
+          this.st.pendPut.run(revision, part, text);
+          this.walBytes += text.length;
+        }
         this.deferred.push({ revision, rows: defer, done: 0 });
       }
       this.st.meta.run('revision', String(revision));
