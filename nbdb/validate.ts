@@ -334,10 +334,20 @@ export function validateNbTxn(txn: TxnView): void {
     }
   }
   for (const lb of lbs.values()) {
+    const seen = new Set<string>();
     for (const u of strings(lb['health_check'])) {
       const hc = txn.select('Load_Balancer_Health_Check', [['_uuid', '==', ['uuid', u]]])[0];
       const problem = hc === undefined ? undefined : healthCheckProblem(lb, hc);
       if (problem) throw problem;
+      const vip = hc?.['vip'];
+      if (typeof vip !== 'string') continue;
+      if (seen.has(vip)) {
+        throw new LoomError({
+          code: 'invalid-value', message: `Load_Balancer.health_check: two health checks for vip ${JSON.stringify(vip)} (OVN would use either)`,
+          table: 'Load_Balancer', column: 'health_check', row: lb._uuid, value: vip, hint: 'keep one Load_Balancer_Health_Check per VIP and edit its options',
+        });
+      }
+      seen.add(vip);
     }
   }
   if (stranding) {

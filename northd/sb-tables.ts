@@ -252,7 +252,8 @@ export function healthCheckOf(m: NbModel, lb: Row, vip: string): Row | null {
  */
 export function checkedBackends(m: NbModel, lb: Row, vip: string, backends: string): CheckedBackend[] | null {
   const v = parseVip(vip);
-  if (v === null || v.port === null || healthCheckOf(m, lb, vip) === null) return null;
+  // a VIP without a port can be checked too: its backends (no port either) are then never monitored
+  if (v === null || healthCheckOf(m, lb, vip) === null) return null;
   const proto = str(lb, 'protocol') || 'tcp';
   const mappings = map(lb, 'ip_port_mappings');
   const out: CheckedBackend[] = [];

@@ -548,7 +548,8 @@ export function buildLoadBalancer(b: LflowBuilder, lb: Row, ls: Row, live: (vip:
   const proto = str(lb, 'protocol') || 'tcp';
   const vips = map(lb, 'vips');
   for (const vip of Object.keys(vips).sort()) {
-    const backends = live(vip, (vips[vip] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '').join(','));
+    const all = (vips[vip] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '').join(',');
+    const backends = live(vip, all);
     const v = parseVip(vip);
     if (v === null) continue;
     const ipMatch = v.v6 ? `ip6.dst == ${v.ip}` : `ip4.dst == ${v.ip}`;
@@ -562,7 +563,8 @@ export function buildLoadBalancer(b: LflowBuilder, lb: Row, ls: Row, live: (vip:
     const lbAction = backends === '' ? none : `${REGBIT_CONNTRACK_COMMIT} = 0; ct_lb_mark(backends=${backends});`;
     b.add(dp, 'ls_in_lb', v.port !== null ? 120 : 110, `ct.new && ${ipMatch}${l4}`, lbAction, ref);
     // session affinity (IPv4 VIPs with a port): a known client goes back to its backend
-    const aff = affinity(lb, v, backends);
+    // affinity names every backend, up or not (as OVN)
+    const aff = affinity(lb, v, all);
     if (aff !== null) {
       const withPort = v.port !== null;
       const vipRegs = `ip4 && reg1 == ${v.ip}${withPort ? ` && reg2[0..15] == ${v.port}` : ''}`;

@@ -172,6 +172,15 @@ describe('nbdb refuses bad intent at write time', { timeout: 60_000 }, () => {
       table: 'Load_Balancer_Health_Check', column: 'vip', text: /"10\.0\.0\.100:8080" is not one of load balancer "lb1"'s vips \("10\.0\.0\.100:80"\)/,
     },
     {
+      name: 'a load balancer with two health checks for one vip',
+      ops: [
+        { op: 'insert', table: 'Load_Balancer_Health_Check', 'uuid-name': 'h1', row: { vip: '10.0.0.100:80' } },
+        { op: 'insert', table: 'Load_Balancer_Health_Check', 'uuid-name': 'h2', row: { vip: '10.0.0.100:80', options: ['map', [['interval', '3']]] } },
+        { op: 'insert', table: 'Load_Balancer', row: { name: 'lb1', vips: ['map', [['10.0.0.100:80', '10.0.0.1:80']]], health_check: ['set', [['named-uuid', 'h1'], ['named-uuid', 'h2']]] } },
+      ],
+      table: 'Load_Balancer', column: 'health_check', text: /two health checks for vip "10\.0\.0\.100:80"/,
+    },
+    {
       name: 'a load balancer ip_port_mappings value without the source IP',
       ops: [{ op: 'insert', table: 'Load_Balancer', row: { name: 'lb1', vips: ['map', [['10.0.0.100:80', '10.0.0.1:80']]], ip_port_mappings: ['map', [['10.0.0.1', 'vm1']]] } }],
       table: 'Load_Balancer', column: 'ip_port_mappings', text: /"vm1" is not "PORT:SRC_IP"/,

@@ -1,8 +1,10 @@
 // northd/testdata/fuzz-ovn.ts — differential check against OVN 23.03 itself (a tool, not a
 // test: it needs ovn-central and takes minutes). Random NB snapshots (random-nb.ts ops) are
 // written into a private ovn-northd's NB as one OVSDB transaction, and its SB is compared
-// with loom's compileFull of the same rows, with the golden test's normalisations.
-//   node --import tsx northd/testdata/fuzz-ovn.ts [RUNS] [SEED] [router|all] [MAX_OPS]
+// with loom's compileFull of the same rows, with the golden test's normalisations: flows,
+// bindings (with ha_chassis_group and nat_addresses), multicast groups, address sets, HA
+// chassis groups, DNS, meters, load balancers and service monitors.
+//   node --import tsx northd/testdata/fuzz-ovn.ts [RUNS] [SEED] [router|lb|all] [MAX_OPS]
 // Prints, per run, the flows only OVN wrote and the flows only loom wrote (first few).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -10,7 +12,7 @@ import fc from 'fast-check';
 import type { Row } from '../../store/types.js';
 import { compileFull } from '../compile.js';
 import { NB_TABLES, emptySnapshot } from '../nb.js';
-import { applyOp, opArb, routerOpArb, type Nb } from './random-nb.js';
+import { applyOp, lbOpArb, opArb, routerOpArb, type Nb } from './random-nb.js';
 
 const SANDBOX = '/work/shared/bench/ovn-sandbox.sh';
 const here = new URL('.', import.meta.url).pathname;
@@ -60,25 +62,50 @@ type GFlow = [string, string, number, string, number, string, string];
 interface View {
   datapaths: { name: string; tunnel_key: number }[];
   flows: GFlow[];
-  port_bindings: { logical_port: string; datapath: string; type: string; mac: string[]; options: Record<string, string> }[];
+  port_bindings: { logical_port: string; datapath: string; type: string; mac: string[]; options: Record<string, string>; ha_chassis_group: string | null; nat_addresses: string[] }[];
   multicast_groups: { datapath: string; name: string; ports: string[] }[];
   address_sets: { name: string; addresses: string[] }[];
+  ha_chassis_groups: { name: string; ha_chassis: { chassis_name: string; priority: number }[] }[];
+  dns: unknown[];
+  meters: unknown[];
+  load_balancers: unknown[];
+  service_monitors: { src_mac: string }[];
 }
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+/** JSON with sorted keys, NB UUIDs as <uuid> (the two NBs have their own). */
+const norm = (x: unknown): string => JSON.stringify(x, (_k, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v)
+  ? Object.fromEntries(Object.entries(v as { [k: string]: unknown }).sort(([a], [b]) => (a < b ? -1 : 1))) : v)).replace(UUID, '<uuid>');
+const svcMac = (v: View): string => v.address_sets.find((a) => a.name === 'svc_monitor_mac')?.addresses[0] ?? '';
+/** "MAC IP... [is_chassis_resident(..)]" with its IPs sorted (OVN: NAT-row UUID order). */
+const natEntry = (e: string): string => {
+  const m = /^(\S+) (.*?)( is_chassis_resident\(.*\))?$/.exec(e);
+  return m === null ? e : `${m[1]} ${(m[2] ?? '').split(' ').sort().join(' ')}${m[3] ?? ''}`;
+};
 
 /** Bindings, groups and sets as comparable lines (tunnel keys left out, as in the golden test). */
 function others(v: View): string[] {
   const sortObj = (o: Record<string, string>): string => JSON.stringify(Object.keys(o).sort().map((k) => [k, o[k]]));
   return [
-    ...v.port_bindings.map((p) => `P ${p.logical_port} ${p.datapath} ${p.type} ${JSON.stringify([...p.mac].sort())} ${sortObj(p.options)}`),
+    ...v.port_bindings.map((p) => `P ${p.logical_port} ${p.datapath} ${p.type} ${JSON.stringify([...p.mac].sort())} ${sortObj(p.options)} ha=${p.ha_chassis_group ?? ''} nat=${p.nat_addresses.map(natEntry).sort().join('|')}`),
     ...v.multicast_groups.map((m) => `M ${m.datapath} ${m.name} ${[...m.ports].sort().join(',')}`),
     ...v.address_sets.filter((a) => a.name !== 'svc_monitor_mac').map((a) => `A ${byDpName(a.name, v.datapaths)} ${[...a.addresses].sort().join(',')}`),
+    ...v.ha_chassis_groups.map((g) => `H ${g.name} ${g.ha_chassis.map((h) => `${h.chassis_name}:${h.priority}`).sort().join(',')}`),
+    ...v.dns.map((d) => `N ${norm(d)}`),
+    ...v.meters.map((m) => `T ${norm(m)}`),
+    ...v.load_balancers.map((l) => `L ${norm(l)}`),
+    ...v.service_monitors.map((m) => `S ${norm({ ...m, src_mac: m.src_mac === svcMac(v) ? '$svc_monitor_mac' : m.src_mac, status: null })}`),
   ];
 }
 
 const byDpName = (s: string, dps: View['datapaths']): string =>
   s.replace(/_rtr_lb_(\d+)_/g, (_, k: string) => `_rtr_lb_${dps.find((d) => String(d.tunnel_key) === k)?.name ?? k}_`)
     .replace(/reg8\[16\.\.31\] == \d+/, 'reg8[16..31] == N');
-const line = (f: GFlow, dps: View['datapaths']): string => `${f[0]} ${f[3]} prio=${f[4]} match=(${byDpName(f[5], dps)}) action=(${f[6]})`;
+const line = (f: GFlow, v: View): string => {
+  const l = `${f[0]} ${f[3]} prio=${f[4]} match=(${byDpName(f[5], v.datapaths)}) action=(${f[6]})`.replace(UUID, '<uuid>');
+  // service monitors' ARP replies carry svc_monitor_mac (OVN's is random)
+  return f[3] === 'ls_in_arp_rsp' && f[4] === 110 && svcMac(v) !== '' ? l.split(svcMac(v)).join('$svc_monitor_mac') : l;
+};
 
 function loomView(nb: Nb): View {
   const c = compileFull(nb);
@@ -88,9 +115,19 @@ function loomView(nb: Nb): View {
   return {
     datapaths: [...c.datapaths.values()].map((d) => ({ name: d.name, tunnel_key: d.tunnel_key })),
     flows,
-    port_bindings: [...c.portBindings.values()].map((p) => ({ logical_port: p.logical_port, datapath: dpName.get(p.datapath) ?? p.datapath, type: p.type, mac: [...p.mac], options: { ...p.options } })),
+    port_bindings: [...c.portBindings.values()].map((p) => ({
+      logical_port: p.logical_port, datapath: dpName.get(p.datapath) ?? p.datapath, type: p.type, mac: [...p.mac], options: { ...p.options },
+      ha_chassis_group: p.ha_chassis_group, nat_addresses: [...p.nat_addresses],
+    })),
     multicast_groups: [...c.multicastGroups.values()].map((m) => ({ datapath: dpName.get(m.datapath) ?? m.datapath, name: m.name, ports: [...m.ports] })),
     address_sets: [...c.addressSets].map(([name, a]) => ({ name, addresses: [...a] })),
+    ha_chassis_groups: [...c.haChassisGroups.values()].map((g) => ({ name: g.name, ha_chassis: g.ha_chassis.map((h) => ({ ...h })) })),
+    dns: [...c.dns.values()].map((d) => ({ records: d.records, datapaths: d.datapaths.map((u) => dpName.get(u) ?? u).sort(), external_ids: { dns_id: d.nb } })),
+    meters: [...c.meters.values()].map((m) => ({ name: m.name, unit: m.unit, bands: m.bands })),
+    load_balancers: [...c.loadBalancers.values()].map((l) => ({
+      name: l.name, vips: l.vips, protocol: l.protocol, datapaths: l.datapaths.map((u) => dpName.get(u) ?? u).sort(), options: l.options, external_ids: l.external_ids,
+    })),
+    service_monitors: [...c.serviceMonitors.values()].map((m) => ({ ...m, status: null, external_ids: {} })),
   };
 }
 
@@ -112,7 +149,8 @@ function ovnView(nb: Nb): View {
     if (errors.length > 0) throw new Error(`OVN's NB refused the rows: ${JSON.stringify(errors[0])}`);
     execFileSync('ovn-nbctl', ['--wait=sb', '--timeout=30', 'sync'], { env });
     const parts: string[] = [];
-    for (const t of ['Logical_Flow', 'Logical_DP_Group', 'Datapath_Binding', 'Port_Binding', 'Multicast_Group', 'Address_Set', 'Port_Group']) {
+    for (const t of ['Logical_Flow', 'Logical_DP_Group', 'Datapath_Binding', 'Port_Binding', 'Multicast_Group', 'Address_Set', 'Port_Group',
+      'HA_Chassis_Group', 'HA_Chassis', 'Chassis', 'DNS', 'Meter', 'Meter_Band', 'Load_Balancer', 'Service_Monitor']) {
       parts.push(`"${t}": ${execFileSync('ovn-sbctl', ['--format=json', 'list', t], { env, encoding: 'utf8', maxBuffer: 1 << 28 })}`);
     }
     const dumped = execFileSync('node', [`${here}dump-sb.mjs`], { input: `{${parts.join(',')}, "_": null}`, encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -124,10 +162,12 @@ function ovnView(nb: Nb): View {
 
 const runs = Number(process.argv[2] ?? 5);
 const seed = Number(process.argv[3] ?? 1);
-const arb = process.argv[4] === 'router' ? routerOpArb : opArb;
+const arb = process.argv[4] === 'router' ? routerOpArb : process.argv[4] === 'lb' ? lbOpArb : opArb;
 const maxLength = Number(process.argv[5] ?? 60);
 const samples = fc.sample(fc.array(arb, { minLength: 10, maxLength }), { numRuns: runs, seed });
 let clean = 0;
+/** OVN rows compared beyond flows, by kind (H HA groups, N DNS, T meters, L LBs, S monitors, P.ha/P.nat bindings with them) */
+const kinds = new Map<string, number>();
 for (const [k, ops] of samples.entries()) {
   const nb: Nb = emptySnapshot();
   for (const op of ops) applyOp(nb, op);
@@ -139,10 +179,12 @@ for (const [k, ops] of samples.entries()) {
     console.log(`run ${k}: ${String(e).slice(0, 300)}`);
     continue;
   }
-  const want = new Set([...theirs.flows.map((f) => line(f, theirs.datapaths)), ...others(theirs)]);
-  const got = new Set([...mine.flows.map((f) => line(f, mine.datapaths)), ...others(mine)]);
+  const want = new Set([...theirs.flows.map((f) => line(f, theirs)), ...others(theirs)]);
+  const got = new Set([...mine.flows.map((f) => line(f, mine)), ...others(mine)]);
   const missing = [...want].filter((l) => !got.has(l)).sort();
   const extra = [...got].filter((l) => !want.has(l)).sort();
+  for (const l of want) { const k = l.startsWith('P ') ? (l.includes(' ha= ') ? '' : 'P.ha') : /^[HNTLS] /.test(l) ? l[0] ?? '' : ''; if (k !== '') kinds.set(k, (kinds.get(k) ?? 0) + 1); }
+  for (const l of want) if (l.startsWith('P ') && !l.endsWith(' nat=')) kinds.set('P.nat', (kinds.get('P.nat') ?? 0) + 1);
   if (missing.length + extra.length === 0) { clean++; continue; }
   console.log(`run ${k}: ${want.size} OVN rows/flows, ${missing.length} only in OVN, ${extra.length} only in loom`);
   // DUMP=name1,name2: the NB rows with those names (what a difference is about)
@@ -152,4 +194,4 @@ for (const [k, ops] of samples.entries()) {
   for (const l of missing.slice(0, 6)) console.log(`  - ${l.slice(0, Number(process.env["WIDTH"] ?? 300))}`);
   for (const l of extra.slice(0, 6)) console.log(`  + ${l.slice(0, 300)}`);
 }
-console.log(`${clean}/${runs} runs equal`);
+console.log(`${clean}/${runs} runs equal; OVN rows compared besides flows: ${[...kinds].sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);

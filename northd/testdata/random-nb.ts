@@ -414,6 +414,9 @@ export function applyOp(nb: Nb, op: Op): void {
       const vips = map(lb, 'vips');
       const vip = pick(Object.keys(vips).sort(), op.b);
       if (vip === undefined) break;
+      // one check per VIP (nbdb refuses two: which one OVN uses is arbitrary)
+      const same = list(lb, 'health_check').map((u) => nb.Load_Balancer_Health_Check.get(u)).find((x) => x !== undefined && str(x, 'vip') === vip);
+      if (same !== undefined) { upd(nb, 'Load_Balancer_Health_Check', same, { options: op.c % 2 ? { timeout: '20' } : {} }); break; }
       const h: Row = { _uuid: uuid(), vip, options: op.c % 2 ? { timeout: '20' } : {}, external_ids: {} };
       set(nb, 'Load_Balancer_Health_Check', h);
       const mappings: { [k: string]: string } = { ...map(lb, 'ip_port_mappings') };
