@@ -583,6 +583,31 @@ void unnat_icmp6_error(Packet& pkt, FlowKey& key, const Layout& lay, const CtKey
 Conntrack::Conntrack(const CtConfig& cfg) : impl_(new Impl(cfg)) {}
 Conntrack::~Conntrack() = default;
 
+bool Conntrack::process_hinted(const CtHint& hint, uint16_t zone, uint64_t now, CtResult& r) noexcept {
+  if (hint.link == kNil || hint.zone != zone) return false;
+  Impl& m = *impl_;
+  const uint32_t idx = hint.link >> 1;
+  const unsigned dir = hint.link & 1;
+  Conn& c = m.pool[idx];
+  c.lock.lock();
+  if (!c.live || static_cast<uint32_t>(c.gs.load(std::memory_order_acquire) >> 32) != hint.gen ||
+      c.expires.load(std::memory_order_relaxed) <= now) {
+    c.lock.unlock();
+    return false;
+  }
+  // The non-TCP update of process(): the direction's flag, the expiry, the state.
+  const uint64_t bit = dir ? kSeenReply : kOrigMulti;
+  uint64_t g = c.gs.load(std::memory_order_relaxed);
+  if (!(g & bit)) g = c.gs.fetch_or(bit, std::memory_order_relaxed) | bit;
+  m.set_expires(idx, now + m.timeout_ns(c, g));
+  r.state = ct_state::kTrk | (dir ? ct_state::kRpl : 0) | ((g & kSeenReply) ? ct_state::kEst : ct_state::kNew) | c.nat_bits;
+  r.mark = c.mark;
+  r.label = c.label;
+  r.drop = DropReason::kNone;
+  c.lock.unlock();
+  return true;
+}
+
 CtResult Conntrack::process(Packet& pkt, FlowKey& key, const Layout& lay, const Ct& act, uint16_t zone,
                             uint32_t hash, uint64_t now, CtHint* hint) noexcept {
   Impl& m = *impl_;

@@ -100,6 +100,13 @@ class Conntrack {
   CtResult process(Packet& pkt, FlowKey& key, const Layout& lay, const Ct& act, uint16_t zone,
                    uint32_t hash, uint64_t now_ns, CtHint* hint = nullptr) noexcept;
 
+  // process() for a non-TCP packet whose connection `hint` names (same unchanged packet or
+  // the executor's memo of the same tuple), with an action that commits no mark or label:
+  // the per-packet update only, in a small function (process() is large, and its prologue
+  // alone costs more than this update). False, with nothing done, when the hint does not
+  // apply (other zone, connection freed, reused or expired): call process() then.
+  bool process_hinted(const CtHint& hint, uint16_t zone, uint64_t now_ns, CtResult& r) noexcept;
+
   // Expires at most `budget` pool slots from an internal cursor. Returns how many freed.
   unsigned expire(uint64_t now_ns, unsigned budget) noexcept;
 

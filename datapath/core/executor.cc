@@ -831,7 +831,13 @@ struct Executor::Impl {
             ct_memo.ports == ports && ct_memo.meta == meta;
       if (hit) st.ct_hint = ct_memo.hint;
     }
-    const CtResult r = core.conntrack().process(*st.pkt, st.key, st.lay, c, zone, h, now, &st.ct_hint);
+    CtResult r;
+    // A hinted non-TCP ct that commits no mark/label is only the connection's per-packet
+    // update (process_hinted); anything else, or a hint that no longer applies, takes the
+    // full path, which leaves a hint for the next ct of this packet.
+    if (!(st.ct_hint.link != UINT32_MAX && st.lay.l4_kind != L4::kTcp && !(c.commit && (c.set_mark || c.set_label)) &&
+          core.conntrack().process_hinted(st.ct_hint, zone, now, r)))
+      r = core.conntrack().process(*st.pkt, st.key, st.lay, c, zone, h, now, &st.ct_hint);
     // process() leaves a hint only for an unNATed connection (key and bytes unchanged).
     if (memo && st.ct_hint.link != UINT32_MAX &&
         (!hit || st.ct_hint.link != ct_memo.hint.link || st.ct_hint.gen != ct_memo.hint.gen))
