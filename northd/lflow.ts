@@ -49,8 +49,18 @@ export function flowKey(f: Lflow): string {
 export function flowExternalIds(f: Lflow): { readonly [k: string]: string } {
   // keys in sorted order, as the store keeps maps (else it re-sorts into a copy)
   if (f.nbRow === '') return Object.freeze({ source: f.source, 'stage-name': f.stage });
-  const uuid = f.nbRow.slice(f.nbRow.indexOf(':') + 1);
-  return Object.freeze({ 'nb-row': f.nbRow, source: f.source, 'stage-hint': uuid.replace(/-/g, '').slice(0, 8), 'stage-name': f.stage });
+  return Object.freeze({ 'nb-row': f.nbRow, source: f.source, 'stage-hint': stageHint(f.nbRow), 'stage-name': f.stage });
+}
+
+// consecutive flows mostly come from one NB row: its hint is worked out once (one string)
+let hintOf = '';
+let hint = '';
+function stageHint(nbRow: string): string {
+  if (nbRow !== hintOf) {
+    hintOf = nbRow;
+    hint = nbRow.slice(nbRow.indexOf(':') + 1).replace(/-/g, '').slice(0, 8);
+  }
+  return hint;
 }
 
 // --------------------------------------------------------------- source lines
@@ -201,6 +211,11 @@ export class DpCounts {
       this.one = null;
       this.n = 0;
     }
+  }
+
+  /** The one datapath, when there is exactly one (no iterator to allocate). */
+  only(): Uuid | undefined {
+    return this.many === null && this.one !== null ? this.one : this.many !== null && this.many.size === 1 ? (this.many.keys().next().value as Uuid) : undefined;
   }
 
   keys(): IterableIterator<Uuid> {

@@ -384,27 +384,27 @@ export class SbSync {
       }
       let dps: string;
       let members: Uuid[] | null = null;
-      if (want.dps.size === 1) dps = want.dps.keys().next().value as Uuid;
+      const one = want.dps.only();
+      if (one !== undefined) dps = one;
       else {
         members = [...want.dps.keys()].sort();
         dps = members.join(',');
       }
       if (have !== undefined && have.dps === dps) continue;
       const single = members === null;
-      const dpCol = single ? dpRef(dps) : ['set', []];
-      const groupCol = single ? ['set', []] : refValue(groupRef(dps, members ?? []));
       if (have !== undefined) {
         if (have.dps.includes(',')) release(have.dps);
+        const dpCol = single ? dpRef(dps) : ['set', []];
+        const groupCol = single ? ['set', []] : refValue(groupRef(dps, members ?? []));
         update('Logical_Flow', have.ref, { logical_datapath: dpCol, logical_dp_group: groupCol });
         have.dps = dps;
       } else {
         const f = want.flow;
-        // a new row leaves the other reference column at its default (empty)
-        const ref = insertUnnamed('Logical_Flow', {
-          [single ? 'logical_datapath' : 'logical_dp_group']: single ? dpCol : groupCol,
-          pipeline: f.pipeline, table_id: f.table, priority: f.priority, match: f.match, actions: f.actions,
-          external_ids: flowExternalIds(f),
-        });
+        // a new row leaves the other reference column at its default (empty); one literal
+        // per case (a computed key made each of 44k rows a slower shape)
+        const ref = single
+          ? insertUnnamed('Logical_Flow', { logical_datapath: dpRef(dps), pipeline: f.pipeline, table_id: f.table, priority: f.priority, match: f.match, actions: f.actions, external_ids: flowExternalIds(f) })
+          : insertUnnamed('Logical_Flow', { logical_dp_group: refValue(groupRef(dps, members ?? [])), pipeline: f.pipeline, table_id: f.table, priority: f.priority, match: f.match, actions: f.actions, external_ids: flowExternalIds(f) });
         this.flows.set(k, hold({ ref, dps }));
       }
     }
