@@ -7,7 +7,10 @@
 // diffed against what northd holds), and the status loop: Port_Binding.up / chassis →
 // Logical_Switch_Port.up, NB_Global.nb_cfg → SB_Global.nb_cfg → NB_Global.sb_cfg once SB
 // is written, min(Chassis_Private.nb_cfg) → NB_Global.hv_cfg.
-// Reads: NB (tables in nb.ts), SB (rows northd owns, Port_Binding status, Chassis_Private).
+// Reads: NB (tables in nb.ts), SB (rows northd owns, Port_Binding status, Chassis_Private,
+// Chassis names: an HA_Chassis links to the Chassis row its chassis-name names, re-linked
+// when that row comes or goes; Service_Monitor.status, which the controllers' health checks
+// set: load balancers leave backends reported offline out of their flows).
 // Called by index.ts (startNorthd), the CLI (`loom northd`) and tests. LOOM_NORTHD_TRACE=1
 // prints one line per batch on stderr (bench/northd reads a `loom northd` process's).
 // Never: writes Port_Binding.chassis; never blocks the event loop on a store call.
@@ -20,6 +23,7 @@ import { NorthdEngine, type KeySeed } from './engine.js';
 import type { NbChange } from './model.js';
 import { NB_TABLES, bool, int, list, map, str, type NbTable } from './nb.js';
 import { SbSync } from './sb-sync.js';
+import { svcKey } from './sb-tables.js';
 
 export interface NorthdOptions {
   /** NB store, or the URL of an nbdb service. */
@@ -56,7 +60,8 @@ export interface Northd {
   idle(): Promise<void>;
 }
 
-const SB_OWNED = ['Datapath_Binding', 'Port_Binding', 'Multicast_Group', 'Logical_Flow', 'Logical_DP_Group', 'Address_Set', 'Port_Group', 'SB_Global'];
+const SB_OWNED = ['Datapath_Binding', 'Port_Binding', 'Multicast_Group', 'Logical_Flow', 'Logical_DP_Group', 'Address_Set', 'Port_Group', 'SB_Global',
+  'HA_Chassis_Group', 'DNS', 'Meter', 'Load_Balancer', 'Service_Monitor'];
 
 /** NB columns northd writes or does not compile from: a change to only these is not a batch. */
 const STATUS_COLUMNS: { readonly [t: string]: readonly string[] } = {
@@ -102,6 +107,8 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
   const loadSb = async (): Promise<{ [t: string]: readonly Row[] }> => {
     const rows: { [t: string]: readonly Row[] } = {};
     for (const t of SB_OWNED) rows[t] = await sb.select(t);
+    // read, not owned: HA_Chassis.chassis links to the Chassis row of the same name
+    rows['Chassis'] = await sb.select('Chassis');
     return rows;
   };
   const sbRows = await loadSb();
@@ -113,7 +120,11 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
     })),
     ports: new Map((sbRows['Port_Binding'] ?? []).map((r) => [str(r, 'logical_port'), int(r, 'tunnel_key') ?? 0] as const)),
   };
-  const engine = new NorthdEngine(seed);
+  const svcOf = (r: Row): { key: string; status: string | null } => ({
+    key: svcKey(str(r, 'logical_port'), str(r, 'ip'), int(r, 'port') ?? 0, str(r, 'protocol') || 'tcp'),
+    status: str(r, 'status') === '' ? null : str(r, 'status'),
+  });
+  const engine = new NorthdEngine(seed, new Map((sbRows['Service_Monitor'] ?? []).map(svcOf).filter((x) => x.status !== null).map((x) => [x.key, x.status ?? ''])));
   sync.load(sbRows);
   let needFullSync = true;
 
@@ -160,7 +171,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
   };
 
   const pump = async (): Promise<void> => {
-    while (!closed && (pending.length > 0 || pendingSnapshot !== null || needFullSync || nbRevision > doneRevision)) {
+    while (!closed && (pending.length > 0 || pendingSnapshot !== null || needFullSync || nbRevision > doneRevision || haRelink.size > 0 || svcPending.length > 0)) {
       const t0 = performance.now();
       const raw = pending.splice(0);
       const snap = pendingSnapshot;
@@ -179,11 +190,15 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
         }
       }
       changes = coalesce([...changes, ...raw]);
+      // health-check results first: this batch's NB changes then build on them
+      if (svcPending.length > 0) engine.setServiceStatus(svcPending.splice(0));
       const report = engine.apply(changes, { recompute: options.recompute === true });
       const global = nbGlobal;
       nbCfg = global === null ? null : int(global, 'nb_cfg') ?? 0;
       const ch = needFullSync ? sync.allKeys(engine) : engine.takeChanges();
       if (needFullSync) engine.takeChanges();
+      for (const k of haRelink) ch.haChassisGroups.add(k);
+      haRelink.clear();
       let sbOps = 0;
       try {
         const phases = sync.phases(engine, ch, txnLimit);
@@ -251,10 +266,17 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
     if (running !== null || closed) return;
     running = pump().catch(onError).finally(() => {
       running = null;
-      if (!closed && (pending.length > 0 || pendingSnapshot !== null || nbRevision > doneRevision)) kick();
+      if (!closed && (pending.length > 0 || pendingSnapshot !== null || nbRevision > doneRevision || haRelink.size > 0 || svcPending.length > 0)) kick();
       else checkIdle();
     });
   };
+
+  // ---- SB Chassis: HA groups naming a chassis are rewritten when its row comes or goes
+  /** HA group names to rewrite in the next batch (a Chassis they name changed) */
+  const haRelink = new Set<string>();
+  const chassisUuid = new Map<Uuid, string>();
+  /** Service_Monitor.status reports not yet handed to the engine */
+  const svcPending: { key: string; status: string | null }[] = [];
 
   // ---- status mirrored back into NB
   const pbStatus = new Map<string, { up: boolean | null; chassis: boolean }>();
@@ -353,7 +375,8 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
     },
     error: onError,
   }));
-  subs.push(sb.watch({ tables: { Port_Binding: { columns: ['logical_port', 'up', 'chassis'] }, Chassis_Private: { columns: ['name', 'nb_cfg'] } } }).subscribe({
+  subs.push(sb.watch({ tables: { Port_Binding: { columns: ['logical_port', 'up', 'chassis'] }, Chassis_Private: { columns: ['name', 'nb_cfg'] }, Chassis: { columns: ['name'] },
+    Service_Monitor: { columns: ['logical_port', 'ip', 'port', 'protocol', 'status'] } } }).subscribe({
     next: (ev) => {
       const apply = (table: string, r: Row | null, old: Row | null): void => {
         if (table === 'Port_Binding') {
@@ -365,15 +388,32 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
         } else if (table === 'Chassis_Private') {
           if (r === null && old !== null) chassisCfg.delete(old._uuid);
           if (r !== null) chassisCfg.set(r._uuid, int(r, 'nb_cfg') ?? 0);
+        } else if (table === 'Service_Monitor') {
+          if (old !== null && (r === null || svcOf(old).key !== svcOf(r).key)) svcPending.push({ key: svcOf(old).key, status: null });
+          if (r !== null) svcPending.push(svcOf(r));
+        } else if (table === 'Chassis') {
+          const u = (r ?? old)?._uuid;
+          if (u === undefined) return;
+          const was = chassisUuid.get(u);
+          const now = r === null ? undefined : str(r, 'name');
+          if (was === now) return;
+          if (was !== undefined) { chassisUuid.delete(u); for (const k of sync.chassisChanged(was, null)) haRelink.add(k); }
+          if (now !== undefined) { chassisUuid.set(u, now); for (const k of sync.chassisChanged(now, u)) haRelink.add(k); }
         }
       };
       if (ev.type === 'snapshot') {
         pbStatus.clear();
         chassisCfg.clear();
+        for (const [u, name] of chassisUuid) {
+          if ((ev.tables['Chassis'] ?? []).some((r) => r._uuid === u)) continue;
+          chassisUuid.delete(u);
+          for (const k of sync.chassisChanged(name, null)) haRelink.add(k);
+        }
         for (const [t, rows] of Object.entries(ev.tables)) for (const r of rows) apply(t, r, null);
       } else if (ev.type === 'change') {
         for (const c of ev.changes) apply(c.table, c.new, c.old);
       } else return;
+      if (haRelink.size > 0 || svcPending.length > 0) kickSoon();
       if (doneRevision >= 0) void writeNbStatus();
     },
     error: onError,
