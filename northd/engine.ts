@@ -211,7 +211,7 @@ export class NorthdEngine implements SbContent {
       if ((this.svcStatus.get(key) ?? null) === status) continue;
       if (status === null) this.svcStatus.delete(key);
       else this.svcStatus.set(key, status);
-      for (const lb of this.monitorOwners.get(key) ?? []) this.dirtyUnits.add(`lb:${lb}`);
+      for (const lb of this.monitorOwners.get(key) ?? []) this.lbFlowsDirty(lb);
     }
     if (this.dirtyUnits.size === 0) return { recomputed: [], handled: [] };
     this.lastReport = this.inc.run(['SB:Service_Monitor']);
@@ -300,6 +300,12 @@ export class NorthdEngine implements SbContent {
   }
 
   /** The bindings of the switch ports peering with a router's ports (their nat_addresses). */
+  /** A load balancer's flows: its own unit (switches) and the routers using it. */
+  private lbFlowsDirty(lb: Uuid): void {
+    this.dirtyUnits.add(`lb:${lb}`);
+    for (const o of this.model.lbOwners.get(lb) ?? []) if (this.model.nb.Logical_Router.has(o)) this.dirtyUnits.add(`lr:${o}`);
+  }
+
   private routerPeerBindingsDirty(lr: Uuid): void {
     const row = this.model.nb.Logical_Router.get(lr);
     if (row === undefined) return;
@@ -370,7 +376,7 @@ export class NorthdEngine implements SbContent {
           for (const r of [c.old, c.new]) if (r !== null) for (const v of m.virtualByParent.get(str(r, 'name')) ?? []) this.dirtyUnits.add(`lsp:${v}`);
           // health-checked backends are monitored only through ports that exist
           if (c.old === null || c.new === null || str(c.old, 'name') !== str(c.new, 'name')) {
-            for (const r of [c.old, c.new]) if (r !== null) for (const lb of m.lbsByMappedPort.get(str(r, 'name')) ?? []) { this.dirtyLbs.add(lb); this.dirtyUnits.add(`lb:${lb}`); }
+            for (const r of [c.old, c.new]) if (r !== null) for (const lb of m.lbsByMappedPort.get(str(r, 'name')) ?? []) { this.dirtyLbs.add(lb); this.lbFlowsDirty(lb); }
           }
           const ls = m.lsOfLsp.get(u);
           if (ls !== undefined) this.touchedLs.add(ls);
@@ -449,7 +455,7 @@ export class NorthdEngine implements SbContent {
           this.haAll = true;
           break;
         case 'Load_Balancer_Health_Check':
-          for (const lb of m.hcOwners.get(u) ?? []) { this.dirtyLbs.add(lb); this.dirtyUnits.add(`lb:${lb}`); }
+          for (const lb of m.hcOwners.get(u) ?? []) { this.dirtyLbs.add(lb); this.lbFlowsDirty(lb); }
           break;
         case 'NAT':
         case 'Logical_Router_Static_Route':
@@ -482,7 +488,7 @@ export class NorthdEngine implements SbContent {
     this.dirtyPorts.add(p);
     const row = this.model.nb.Logical_Switch_Port.get(p);
     // a monitored backend's switch answers ARP for its probes
-    for (const lb of row === undefined ? [] : this.model.lbsByMappedPort.get(str(row, 'name')) ?? []) { this.dirtyLbs.add(lb); this.dirtyUnits.add(`lb:${lb}`); }
+    for (const lb of row === undefined ? [] : this.model.lbsByMappedPort.get(str(row, 'name')) ?? []) { this.dirtyLbs.add(lb); this.lbFlowsDirty(lb); }
     for (const v of row === undefined ? [] : this.model.virtualByParent.get(str(row, 'name')) ?? []) this.dirtyUnits.add(`lsp:${v}`);
     for (const pg of this.model.pgsOfLsp.get(p) ?? []) this.pgTouched(pg);
     const lsp = this.model.nb.Logical_Switch_Port.get(p);
@@ -628,7 +634,7 @@ export class NorthdEngine implements SbContent {
       }
       case 'lr': {
         const lr = m.nb.Logical_Router.get(u);
-        if (lr !== undefined) buildRouter(b, m, lr, this.dpKeys.get(u));
+        if (lr !== undefined) buildRouter(b, m, lr, this.dpKeys.get(u), (lb, vip, be) => liveBackends(m, lb, vip, be, (k) => this.svcStatus.get(k)));
         this.syncRouterLbSet(u, lr);
         return;
       }

@@ -28,6 +28,7 @@ import { ipv4InNetwork, macToLla, parseIpv4, parseIpv6, parseNetwork, solicitedN
 import type { LflowBuilder, NbRef } from './lflow.js';
 import { isDgp, type NbModel } from './model.js';
 import { list, map, str } from './nb.js';
+import { stage as stageOf } from './stages.js';
 import { affinity, arpResolveEntry, nd6ResolveEntry, parseVip } from './switch.js';
 
 const q = (s: string): string => JSON.stringify(s);
@@ -112,7 +113,10 @@ export function routerLbVips(model: NbModel, lr: Row): string[] {
   return [...out].sort();
 }
 
-export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: number): void {
+/** The backends a load balancer's VIP balances to (health checks: sb-tables.ts liveBackends); all by default. */
+export type LiveBackends = (lb: Row, vip: string, backends: string) => string;
+
+export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: number, live: LiveBackends = (_l, _v, x) => x): void {
   const dp: Uuid = lr._uuid;
   const gw = model.isGatewayRouter(lr);
   const ports = routerPorts(model, lr);
@@ -337,7 +341,7 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
   }
 
   for (const p of ports) buildRouterAdvertisement(b, dp, p);
-  buildRouterLoadBalancers(b, model, lr, gw, dgps, ports, nats);
+  buildRouterLoadBalancers(b, model, lr, gw, dgps, ports, nats, live);
   if (dpKey !== undefined && routerLbVips(model, lr).length > 0) {
     for (const p of ports) {
       b.add(dp, 'lr_in_ip_input', 90, `inport == ${q(p.name)} && arp.op == 1 && arp.tpa == $${routerLbSetName(dpKey)}${p.resident}`, arpReply,
@@ -699,7 +703,7 @@ function buildPolicies(b: LflowBuilder, model: NbModel, lr: Row, ports: readonly
 }
 
 /** Load balancers on a gateway router: defrag to conntrack, DNAT new connections to backends. */
-function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: boolean, dgps: readonly Lrp[], ports: readonly Lrp[], nats: readonly Row[]): void {
+function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: boolean, dgps: readonly Lrp[], ports: readonly Lrp[], nats: readonly Row[], live: LiveBackends): void {
   const dp = lr._uuid;
   let any = false;
   let anySkipSnat = false;
@@ -719,7 +723,9 @@ function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: 
       any = true;
       if (skipSnat) anySkipSnat = true;
       const fam = v.v6 ? 'ip6' : 'ip4';
-      const backends = (vips[vip] ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '').join(',');
+      const all = (vips[vip] ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '').join(',');
+      // health-checked VIPs balance only to backends not reported down
+      const backends = live(lb, vip, all);
       b.add(dp, 'lr_in_defrag', 100, `ip && ${fam}.dst == ${v.ip}`, 'ct_dnat;', ref);
       const l4 = v.port !== null ? ` && ${proto} && ${proto}.dst == ${v.port}` : '';
       // distributed router: on the first gateway port's chassis (OVN takes the first in its
@@ -727,20 +733,27 @@ function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: 
       const gwp = gw ? undefined : dgps[0];
       const lbAct = skipSnat ? `flags.skip_snat_for_lb = 1; ct_lb_mark(backends=${backends}; skip_snat);`
         : forceSnatRouterIp ? `flags.force_snat_for_lb = 1; ct_lb_mark(backends=${backends}; force_snat);` : `ct_lb_mark(backends=${backends});`;
+      // no backend left: drop, or with options:reject answer with a reject sent back the way it came
+      // (skip_snat / force_snat flags are set first, as on the balanced path)
+      const flag = skipSnat ? 'flags.skip_snat_for_lb = 1; ' : forceSnatRouterIp ? 'flags.force_snat_for_lb = 1; ' : '';
+      const none = flag + (map(lb, 'options')['reject'] === 'true'
+        ? `reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=${stageOf('lr_out_snat').table});};` : 'drop;');
       b.add(dp, 'lr_in_dnat', v.port !== null ? 120 : 110, `ct.new && !ct.rel && ${fam} && ${fam}.dst == ${v.ip}${l4}${gwp?.resident ?? ''}`,
-        backends === '' ? 'drop;' : lbAct, ref);
+        backends === '' ? none : lbAct, ref);
       // session affinity (OVN writes the same flows on every kind of router)
-      const aff = v.port !== null ? affinity(lb, v, backends) : null;
+      // (a VIP without a port too: then matched on addresses only)
+      const aff = affinity(lb, v, all);
       if (aff !== null) {
-        b.add(dp, 'lr_in_lb_aff_check', 100, `ct.new && !ct.rel && ip4 && ip4.dst == ${v.ip} && ${proto} && ${proto}.dst == ${v.port}`,
-          `reg0 = ip4.dst; reg9[16..31] = ${proto}.dst; reg9[6] = chk_lb_aff(); next;`, ref);
+        const wp = v.port !== null;
+        b.add(dp, 'lr_in_lb_aff_check', 100, `ct.new && !ct.rel && ip4 && ip4.dst == ${v.ip}${wp ? ` && ${proto} && ${proto}.dst == ${v.port}` : ''}`,
+          `reg0 = ip4.dst; ${wp ? `reg9[16..31] = ${proto}.dst; ` : ''}reg9[6] = chk_lb_aff(); next;`, ref);
         for (const be of aff.backends) {
-          const one = `${be.ip}:${be.port}`;
+          const one = wp ? `${be.ip}:${be.port}` : be.ip;
           const act = skipSnat ? `flags.skip_snat_for_lb = 1; ct_lb_mark(backends=${one}; skip_snat);`
             : forceSnatRouterIp ? `flags.force_snat_for_lb = 1; ct_lb_mark(backends=${one}; force_snat);` : `ct_lb_mark(backends=${one});`;
-          b.add(dp, 'lr_in_dnat', 150, `reg9[6] == 1 && ct.new && ip4 && reg4 == ${be.ip} && reg8[0..15] == ${be.port}`, `reg0 = ${v.ip}; ${act}`, ref);
-          b.add(dp, 'lr_in_lb_aff_learn', 100, `reg9[6] == 0 && ct.new && ip4 && reg0 == ${v.ip} && reg9[16..31] == ${v.port} && ip4.dst == ${be.ip} && ${proto}.dst == ${be.port}`,
-            `commit_lb_aff(vip = "${v.ip}:${v.port}", backend = "${be.ip}:${be.port}", proto = ${proto}, timeout = ${aff.timeout}); /* drop */`, ref);
+          b.add(dp, 'lr_in_dnat', 150, `reg9[6] == 1 && ct.new && ip4 && reg4 == ${be.ip}${wp ? ` && reg8[0..15] == ${be.port}` : ''}`, `reg0 = ${v.ip}; ${act}`, ref);
+          b.add(dp, 'lr_in_lb_aff_learn', 100, `reg9[6] == 0 && ct.new && ip4 && reg0 == ${v.ip}${wp ? ` && reg9[16..31] == ${v.port}` : ''} && ip4.dst == ${be.ip}${wp ? ` && ${proto}.dst == ${be.port}` : ''}`,
+            `commit_lb_aff(vip = "${wp ? `${v.ip}:${v.port}` : v.ip}", backend = "${one}", ${wp ? `proto = ${proto}, ` : ''}timeout = ${aff.timeout}); /* drop */`, ref);
         }
       }
       // a VIP that is also a NAT address: its service traffic is not un-SNATed
@@ -751,7 +764,8 @@ function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: 
         const srcs = backends.split(',').map((x) => {
           const bk = parseVip(x);
           if (bk === null) return null;
-          return bk.port !== null ? `(${fam}.src == ${bk.ip} && ${proto}.src == ${bk.port})` : `(${fam}.src == ${bk.ip})`;
+          // (port 0: a health-checked backend of a VIP without a port)
+          return bk.port !== null && bk.port !== 0 ? `(${fam}.src == ${bk.ip} && ${proto}.src == ${bk.port})` : `(${fam}.src == ${bk.ip})`;
         }).filter((x): x is string => x !== null);
         b.add(dp, 'lr_out_undnat', 120, `${fam} && (${srcs.join(' || ')}) && outport == ${q(gwp.name)}${gwp.resident}`,
           skipSnat ? 'flags.skip_snat_for_lb = 1; next;' : 'ct_dnat_in_czone;', ref);

@@ -252,17 +252,18 @@ export function healthCheckOf(m: NbModel, lb: Row, vip: string): Row | null {
  */
 export function checkedBackends(m: NbModel, lb: Row, vip: string, backends: string): CheckedBackend[] | null {
   const v = parseVip(vip);
-  // a VIP without a port can be checked too: its backends (no port either) are then never monitored
+  // a VIP without a port can be checked too: OVN then monitors (and balances to) its backends as port 0
   if (v === null || healthCheckOf(m, lb, vip) === null) return null;
   const proto = str(lb, 'protocol') || 'tcp';
   const mappings = map(lb, 'ip_port_mappings');
   const out: CheckedBackend[] = [];
   for (const be of backends.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
     const b = parseVip(be);
-    if (b === null || b.port === null) continue;
+    if (b === null) continue;
     const mp = parseIpPortMapping(mappings[b.ip] ?? '');
     if (mp === null || (m.lspByName.get(mp.lport)?.size ?? 0) === 0) continue;
-    out.push({ ip: b.ip, port: b.port, lport: mp.lport, srcIp: mp.srcIp, key: svcKey(mp.lport, b.ip, b.port, proto) });
+    const port = b.port ?? 0;
+    out.push({ ip: b.ip, port, lport: mp.lport, srcIp: mp.srcIp, key: svcKey(mp.lport, b.ip, port, proto) });
   }
   return out;
 }

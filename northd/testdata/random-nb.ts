@@ -445,5 +445,5 @@ export const opArb = fc.record({ kind: fc.nat(KINDS - 1), a: fc.nat(50), b: fc.n
 /** Ops biased to routers: switches, ports, routers, router ports, NAT, LBs, localnet, gateway chassis. */
 const ROUTER_KINDS = [0, 2, 12, 13, 13, 14, 15, 16, 18, 22, 23, 24, 25, 32] as const;
 /** Ops biased to load balancers with health checks (and the ports they map to). */
-export const lbOpArb = fc.record({ kind: fc.constantFrom(0, 1, 2, 2, 5, 18, 18, 19, 33, 33), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
+export const lbOpArb = fc.record({ kind: fc.constantFrom(0, 1, 2, 2, 5, 12, 13, 18, 18, 19, 33, 33), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
 export const routerOpArb = fc.record({ kind: fc.constantFrom(...ROUTER_KINDS), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });

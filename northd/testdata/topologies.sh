@@ -509,5 +509,9 @@ set Load_Balancer lb3 ip_port_mappings:10.0.0.3=vm3:10.0.0.97
 lb-add lb4 10.0.0.160:80 "10.0.0.3:80" tcp -- ls-lb-add sw1 lb4 -- set Load_Balancer lb4 options:reject=true
 --id=@hc create Load_Balancer_Health_Check 'vip="10.0.0.160:80"' -- set Load_Balancer lb4 health_check=@hc
 set Load_Balancer lb4 ip_port_mappings:10.0.0.3=vm3:10.0.0.96
+lr-add gw1 -- set Logical_Router gw1 options:chassis=hv1
+lrp-add gw1 gw1-sw0 00:00:00:00:aa:01 10.0.0.254/24
+lsp-add sw0 sw0-gw1 -- lsp-set-type sw0-gw1 router -- lsp-set-addresses sw0-gw1 router -- lsp-set-options sw0-gw1 router-port=gw1-sw0
+lr-lb-add gw1 lb1 -- lr-lb-add gw1 lb4
 sb-svc-status 10.0.0.2 8080 offline
 sb-svc-status 10.0.0.3 80 offline
