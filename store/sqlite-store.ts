@@ -17,8 +17,9 @@
 // tbl, data JSON, big) the current rows, their big sets/maps one element per row of
 // members(uuid, col, k, v) (store/row-codec.ts); pending(revision, part, data) the new rows of
 // a bulk commit (≥ deferFrom changes) as JSON records, durable with the commit and
-// filed into rows a slice per event-loop turn after it (every later commit files what
-// is left first; open files what a killed process left); changes(revision, seq, tbl,
+// filed into rows a slice per event-loop turn after it (a later commit that changes or
+// deletes a row still pending files them all first; open files what a killed process
+// left: a row also in rows was written there later, and wins); changes(revision, seq, tbl,
 // uuid, old, new JSON) the log, where a delete keeps its old row, an update only what
 // it changed (store/change-log.ts), and new rows are rebuilt from the current ones on
 // replay.
@@ -102,6 +103,8 @@ export class SqliteStore implements Store {
    * exactly as committed (every later commit files them first).
    */
   private readonly deferred: { revision: number; rows: RowChange[]; done: number }[] = [];
+  /** The row objects of `deferred` not filed yet (a later change's `old` is the same object). */
+  private readonly unfiled = new Set<Row>();
   private fileTimer: NodeJS.Immediate | undefined;
   private readonly st: {
     upsert: Statement;
@@ -226,8 +229,9 @@ export class SqliteStore implements Store {
       }
       out.push({ table: r.tbl, uuid: r.uuid, old: null, new: freezeRow(rowFromData(info.schema, r.uuid, data)) });
     }
-    // Bulk inserts the process had not filed yet: their rows (a row already in the table
-    // was filed before the process ended, with the same text), then filed now.
+    // Bulk inserts the process had not filed yet: their rows, then filed now (a row also
+    // in the table was filed, or written by a later commit, before the process ended: the
+    // table's is the newer).
     const pend = this.sql.prepare('SELECT revision, data FROM pending ORDER BY revision, part').all() as { revision: number; data: string }[];
     if (pend.length > 0) {
       const have = new Set(out.map((c) => c.uuid));
@@ -298,8 +302,9 @@ export class SqliteStore implements Store {
 
   private write(revision: number, changes: readonly RowChange[], compactTo: number | undefined): void {
     this.filing(() => {
-      // rows of earlier bulk commits first: this commit may change or delete them
-      this.fileDeferred(Infinity);
+      // rows of earlier bulk commits first if this commit changes or deletes one of them
+      // (else the next bulk, as a compile in phases sends, does not file the last one's)
+      if (this.unfiled.size > 0 && changes.some((c) => c.old !== null && this.unfiled.has(c.old))) this.fileDeferred(Infinity);
       // A bulk of new rows (a full compile's 55k) is logged as one record of row texts,
       // durable with this commit, and filed into the rows table after it: one SQLite
       // insert now instead of one B-tree insert per row (load() files what is left).
@@ -349,6 +354,7 @@ export class SqliteStore implements Store {
           this.walBytes += text.length;
         }
         this.deferred.push({ revision, rows: defer, done: 0 });
+        for (const c of defer) this.unfiled.add(c.new as Row);
       }
       this.st.meta.run('revision', String(revision));
       if (compactTo !== undefined) {
@@ -369,9 +375,11 @@ export class SqliteStore implements Store {
       this.sql.transaction(body)();
     } catch (e) {
       this.deferred.length = 0;
+      this.unfiled.clear();
       records.forEach((d, i) => {
         d.done = done[i] as number;
         this.deferred.push(d);
+        for (let j = d.done; j < d.rows.length; j++) this.unfiled.add((d.rows[j] as RowChange).new as Row);
       });
       throw e;
     }
@@ -391,7 +399,11 @@ export class SqliteStore implements Store {
       const d = this.deferred[0];
       if (d === undefined) break;
       const end = Math.min(d.rows.length, d.done + (max - n));
-      for (let i = d.done; i < end; i++) this.writeRow(d.rows[i] as RowChange);
+      for (let i = d.done; i < end; i++) {
+        const c = d.rows[i] as RowChange;
+        this.writeRow(c);
+        this.unfiled.delete(c.new as Row);
+      }
       n += end - d.done;
       d.done = end;
       if (d.done === d.rows.length) {

@@ -9,7 +9,8 @@
 //   compile_only_ms  the pure compiler (compileFull) on the same NB, no store
 //   port_add_ms      NB commit of one port → NB_Global.sb_cfg reported (ovn-nbctl --wait=sb)
 //   acl_add_ms       the same for one ACL on a port group
-//   northd_*_batch_ms  northd's own share: NB change in → SB transaction committed
+//   northd_*_batch_ms  northd's own share: NB change in → SB transaction(s) committed (full:
+//                    the full compile's batch, without start-up and the sb_cfg report)
 //   lflows           SB Logical_Flow rows;  rss_mb: this process (NB+SB stores included)
 //   rss_after_gc_mb  the same after a full collection (run node with --expose-gc, else NaN);
 //   peak_rss_mb      the process's peak RSS (the first size run's peak stays for later ones)
@@ -43,7 +44,7 @@ const opt = (f: string, d: string): string => {
 };
 const sizes = opt('--ports', '1000,10000').split(',').map(Number);
 
-interface Result { ports: number; full: number; compileOnly: number; portAdd: number; aclAdd: number; portAddNorthd: number; aclAddNorthd: number; lflows: number; rss: number; rssGc: number; peak: number }
+interface Result { ports: number; full: number; fullNorthd: number; compileOnly: number; portAdd: number; aclAdd: number; portAddNorthd: number; aclAddNorthd: number; lflows: number; rss: number; rssGc: number; peak: number }
 
 /** RSS after a full collection (node --expose-gc), else NaN: what the process holds, not what V8 has yet to give back. */
 function rssAfterGc(): number {
@@ -152,6 +153,7 @@ async function measure(ports: number, services: boolean): Promise<Result> {
     closers.unshift(() => (northd as BenchNorthd).close());
     await step([]);
     const full = performance.now() - t0;
+    const fullNorthd = await northd.lastBatchMs();
     // the bulk of Logical_Switch_Port.up writes (and northd reading their echo) lands before
     // increments are timed: idle, then one more --wait=sb round trip, then idle
     await northd.idle();
@@ -179,7 +181,7 @@ async function measure(ports: number, services: boolean): Promise<Result> {
     const c0 = performance.now();
     compileFull(snap);
     const compileOnly = performance.now() - c0;
-    return { ports, full, compileOnly, portAdd, aclAdd, portAddNorthd, aclAddNorthd, lflows, rss, rssGc, peak };
+    return { ports, full, fullNorthd, compileOnly, portAdd, aclAdd, portAddNorthd, aclAddNorthd, lflows, rss, rssGc, peak };
   } finally {
     for (const c of closers) await c().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
@@ -206,7 +208,7 @@ if (flag('--services') || flag('--both')) ensureBuilt((l) => console.error(l));
 for (const ports of sizes) {
   for (const services of flag('--both') ? [false, true] : flag('--services') ? [true] : [false]) {
     const r = await measure(ports, services);
-    console.log(`loom-northd${services ? '-services' : ''} ports=${r.ports} full_compile_ms=${f(r.full)} compile_only_ms=${f(r.compileOnly)} port_add_ms=${f(r.portAdd)} acl_add_ms=${f(r.aclAdd)} northd_port_batch_ms=${f(r.portAddNorthd)} northd_acl_batch_ms=${f(r.aclAddNorthd)} lflows=${r.lflows} rss_mb=${f(r.rss)} rss_after_gc_mb=${f(r.rssGc)} peak_rss_mb=${f(r.peak)}`);
+    console.log(`loom-northd${services ? '-services' : ''} ports=${r.ports} full_compile_ms=${f(r.full)} northd_full_batch_ms=${f(r.fullNorthd)} compile_only_ms=${f(r.compileOnly)} port_add_ms=${f(r.portAdd)} acl_add_ms=${f(r.aclAdd)} northd_port_batch_ms=${f(r.portAddNorthd)} northd_acl_batch_ms=${f(r.aclAddNorthd)} lflows=${r.lflows} rss_mb=${f(r.rss)} rss_after_gc_mb=${f(r.rssGc)} peak_rss_mb=${f(r.peak)}`);
     if (flag('--ref') && !services) {
       const o = ref(ports);
       if (o !== null) {

@@ -1,7 +1,7 @@
 // Child process for store/durability.test.ts: bulk commits whose new rows are filed into
 // the rows table after the commit (store/sqlite-store.ts deferRow), interleaved with a
 // commit that updates and deletes some of them while they are still pending, a slice of
-// background filing, then SIGKILL before the rest is filed. Writes the rows it holds
+// background filing, two bulks in a row (both pending), then SIGKILL. Writes the rows it holds
 // (uuid → match) to FILE.expect.json first, for the parent to compare after reopening.
 import { writeFileSync } from 'node:fs';
 import { SqliteStore } from '../sqlite-store.js';
@@ -21,6 +21,10 @@ for (let i = 0; i < 3000; i += 100) ops.push({ op: 'delete', table: 'Logical_Flo
 for (let i = 50; i < 3000; i += 100) ops.push({ op: 'update', table: 'Logical_Flow', where: [['_uuid', '==', ['uuid', uuids[i] as string]]], row: { match: `changed ${i}` } });
 s.transactSync(ops);
 s.transactSync(bulk(2));
+// another bulk right after (as a compile in phases sends: bulk 2 stays pending) and a
+// small change to a row bulk 1 filed
+s.transactSync(bulk(3));
+s.transactSync([{ op: 'update', table: 'Logical_Flow', where: [['_uuid', '==', ['uuid', uuids[1] as string]]], row: { match: 'changed later' } }]);
 const rows: Record<string, string> = {};
 for (const r of s.selectSync('Logical_Flow')) rows[r._uuid] = r['match'] as string;
 // written synchronously (a pipe write of this size completes later) and killed in the same
