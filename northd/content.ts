@@ -91,6 +91,21 @@ export interface SbServiceMonitor {
   readonly options: { readonly [k: string]: string };
 }
 
+/** SB IP_Multicast: one per switch (its IGMP/MLD snooping configuration). */
+export interface SbIpMulticast {
+  /** NB uuid of the switch */
+  readonly datapath: Uuid;
+  readonly enabled: boolean;
+  readonly querier: boolean;
+  readonly eth_src: string;
+  readonly ip4_src: string;
+  readonly ip6_src: string;
+  readonly table_size: number;
+  readonly idle_timeout: number;
+  readonly query_interval: number;
+  readonly query_max_resp: number;
+}
+
 export interface SbMulticastGroup {
   readonly datapath: Uuid;
   readonly name: string;
@@ -119,6 +134,8 @@ export interface SbContent {
   readonly loadBalancers: ReadonlyMap<Uuid, SbLoadBalancer>;
   /** by `logical_port ip port protocol` (svcKey in sb-tables.ts) */
   readonly serviceMonitors: ReadonlyMap<string, SbServiceMonitor>;
+  /** by switch NB uuid */
+  readonly ipMulticast: ReadonlyMap<Uuid, SbIpMulticast>;
 }
 
 const byKey = <T>(m: ReadonlyMap<string, T>): [string, T][] => [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
@@ -138,5 +155,6 @@ export function canonical(c: SbContent): string {
     meters: byKey(c.meters),
     loadBalancers: byKey(c.loadBalancers),
     serviceMonitors: byKey(c.serviceMonitors),
+    ipMulticast: byKey(c.ipMulticast),
   });
 }

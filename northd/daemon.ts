@@ -61,7 +61,7 @@ export interface Northd {
 }
 
 const SB_OWNED = ['Datapath_Binding', 'Port_Binding', 'Multicast_Group', 'Logical_Flow', 'Logical_DP_Group', 'Address_Set', 'Port_Group', 'SB_Global',
-  'HA_Chassis_Group', 'DNS', 'Meter', 'Load_Balancer', 'Service_Monitor'];
+  'HA_Chassis_Group', 'DNS', 'Meter', 'Load_Balancer', 'Service_Monitor', 'IP_Multicast'];
 
 /** NB columns northd writes or does not compile from: a change to only these is not a batch. */
 const STATUS_COLUMNS: { readonly [t: string]: readonly string[] } = {

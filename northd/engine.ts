@@ -17,7 +17,7 @@
 //   lr:<uuid>   one router
 
 import type { Row, Uuid } from '../store/types.js';
-import type { SbContent, SbDatapath, SbDns, SbHaChassisGroup, SbLoadBalancer, SbMeter, SbMulticastGroup, SbPortBinding, SbServiceMonitor } from './content.js';
+import type { SbContent, SbDatapath, SbDns, SbHaChassisGroup, SbIpMulticast, SbLoadBalancer, SbMeter, SbMulticastGroup, SbPortBinding, SbServiceMonitor } from './content.js';
 import { IncProcEngine, type NodeDef, type RunReport } from './inc-proc.js';
 import { FlowTable, LflowBuilder, type DpFlow } from './lflow.js';
 import { NbModel, isDgp, sameSwitchInfo, type NbChange, type SwitchInfo } from './model.js';
@@ -25,7 +25,7 @@ import { NB_TABLES, bool, int, list, map, optStr, str, type NbTable } from './nb
 import { buildRouter, periodicRaOptions, routerLbSetName, routerLbVips } from './router.js';
 import { buildAcl, buildLoadBalancer, buildServiceMonitorArp, buildSwitch, buildSwitchPort } from './switch.js';
 import { parseLspAddress } from './addr.js';
-import { aclLogMeter, dnsRow, fairMeterOf, haGroupOfLrp, haGroupOfLsp, lbRow, liveBackends, meterRows, natAddresses, serviceMonitorsOf, svcMonitorMac } from './sb-tables.js';
+import { aclLogMeter, dnsRow, fairMeterOf, haGroupOfLrp, haGroupOfLsp, ipMulticastRow, lbRow, liveBackends, meterRows, natAddresses, serviceMonitorsOf, svcMonitorMac } from './sb-tables.js';
 
 export const MC_FLOOD = { name: '_MC_flood', key: 32768 } as const;
 export const MC_UNKNOWN = { name: '_MC_unknown', key: 32769 } as const;
@@ -51,12 +51,13 @@ export interface ContentChanges {
   readonly meters: Set<string>;
   readonly loadBalancers: Set<string>;
   readonly serviceMonitors: Set<string>;
+  readonly ipMulticast: Set<string>;
 }
 
 export function emptyChanges(): ContentChanges {
   return {
     datapaths: new Set(), portBindings: new Set(), multicastGroups: new Set(), flows: new Set(), addressSets: new Set(), portGroups: new Set(),
-    haChassisGroups: new Set(), dns: new Set(), meters: new Set(), loadBalancers: new Set(), serviceMonitors: new Set(),
+    haChassisGroups: new Set(), dns: new Set(), meters: new Set(), loadBalancers: new Set(), serviceMonitors: new Set(), ipMulticast: new Set(),
   };
 }
 
@@ -98,6 +99,7 @@ export class NorthdEngine implements SbContent {
   readonly meters = new Map<string, SbMeter>();
   readonly loadBalancers = new Map<Uuid, SbLoadBalancer>();
   readonly serviceMonitors = new Map<string, SbServiceMonitor>();
+  readonly ipMulticast = new Map<Uuid, SbIpMulticast>();
   /** Service_Monitor.status as SB has it (the controller's), by svcKey */
   private readonly svcStatus = new Map<string, string>();
   /** load balancer → the service monitor keys it asks for; key → those load balancers */
@@ -122,6 +124,7 @@ export class NorthdEngine implements SbContent {
   private dirtyLbs = new Set<Uuid>();
   private dirtyFairAcls = new Set<Uuid>();
   private metersAll = false;
+  private dirtyMcast = new Set<Uuid>();
   private changes = emptyChanges();
   private lastUnits: string[] = [];
   private lastReport: RunReport = { recomputed: [], handled: [] };
@@ -158,6 +161,7 @@ export class NorthdEngine implements SbContent {
       { name: 'ha_chassis_group', inputs: { port_binding: () => this.syncHaGroups() }, recompute: () => this.syncHaGroups(true) },
       { name: 'sb_dns', inputs: { northd_data: () => this.syncDns(), datapath: () => true }, recompute: () => this.syncDns(true) },
       { name: 'sb_meter', inputs: { northd_data: () => this.syncMeters() }, recompute: () => this.syncMeters(true) },
+      { name: 'sb_ip_multicast', inputs: { northd_data: () => this.syncIpMulticast(), datapath: () => true }, recompute: () => this.syncIpMulticast(true) },
       { name: 'sb_load_balancer', inputs: { northd_data: () => this.syncLbs(), datapath: () => true }, recompute: () => this.syncLbs(true) },
     ];
     this.inc = new IncProcEngine(GRAPH, [...Object.keys(nbInputs), 'SB:Service_Monitor']);
@@ -190,6 +194,7 @@ export class NorthdEngine implements SbContent {
     this.dirtyLbs = new Set();
     this.dirtyFairAcls = new Set();
     this.metersAll = false;
+    this.dirtyMcast = new Set();
     this.lastUnits = [];
     this.preIndex(batch);
     this.model.apply(batch);
@@ -350,6 +355,7 @@ export class NorthdEngine implements SbContent {
         case 'Logical_Switch': {
           this.touchedLs.add(u);
           this.dirtyDps.add(u);
+          this.dirtyMcast.add(u);
           // switch-wide flows read the row only through SwitchInfo (switch_info marks the
           // unit when that changes); a new or deleted switch needs its unit built or dropped
           if (c.old === null || c.new === null) this.dirtyUnits.add(`ls:${u}`);
@@ -516,6 +522,7 @@ export class NorthdEngine implements SbContent {
     this.metersAll = true;
     for (const u of [...nb.DNS.keys(), ...this.dns.keys()]) this.dirtyDns.add(u);
     for (const u of [...nb.Load_Balancer.keys(), ...this.loadBalancers.keys()]) this.dirtyLbs.add(u);
+    for (const u of [...nb.Logical_Switch.keys(), ...this.ipMulticast.keys()]) this.dirtyMcast.add(u);
   }
 
   // ------------------------------------------------------------- switch_info
@@ -877,6 +884,17 @@ export class NorthdEngine implements SbContent {
     }
     this.dirtyHa = new Set();
     this.haAll = false;
+    return true;
+  }
+
+  /** One IP_Multicast per switch (once its datapath exists). */
+  private syncIpMulticast(all = false): boolean {
+    const dirty = all ? new Set([...this.model.nb.Logical_Switch.keys(), ...this.ipMulticast.keys()]) : this.dirtyMcast;
+    for (const u of dirty) {
+      const ls = this.model.nb.Logical_Switch.get(u);
+      this.setRow(this.ipMulticast, this.changes.ipMulticast, u, ls === undefined || !this.datapaths.has(u) ? null : ipMulticastRow(ls));
+    }
+    this.dirtyMcast = new Set();
     return true;
   }
 

@@ -60,6 +60,9 @@ export interface SwitchInfo {
   readonly hasDns: boolean;
   /** the switch's QoS rules, in uuid order */
   readonly qos: readonly QosRule[];
+  /** other_config:mcast_snoop (IGMP/MLD snooping), and mcast_flood_unregistered */
+  readonly mcastSnoop: boolean;
+  readonly mcastFloodUnregistered: boolean;
 }
 
 export interface QosRule {
@@ -336,7 +339,7 @@ export class NbModel {
   switchInfo(lsUuid: Uuid): SwitchInfo {
     const ls = this.nb.Logical_Switch.get(lsUuid);
     if (ls === undefined) {
-      return { routerPorts: [], hasAcls: false, hasStatefulAcl: false, hasLbVip: false, hasUnknown: false, hasL2Ports: false, hasLocalnet: false, localnetPorts: [], hasDns: false, qos: [] };
+      return { routerPorts: [], hasAcls: false, hasStatefulAcl: false, hasLbVip: false, hasUnknown: false, hasL2Ports: false, hasLocalnet: false, localnetPorts: [], hasDns: false, qos: [], mcastSnoop: false, mcastFloodUnregistered: false };
     }
     const routerPorts: RouterPortInfo[] = [];
     let hasUnknown = false;
@@ -385,7 +388,11 @@ export class NbModel {
       });
     }
     localnetPorts.sort();
-    return { routerPorts, hasAcls, hasStatefulAcl, hasLbVip, hasUnknown, hasL2Ports, hasLocalnet: localnetPorts.length > 0, localnetPorts, hasDns, qos };
+    const oc = map(ls, 'other_config');
+    return {
+      routerPorts, hasAcls, hasStatefulAcl, hasLbVip, hasUnknown, hasL2Ports, hasLocalnet: localnetPorts.length > 0, localnetPorts, hasDns, qos,
+      mcastSnoop: oc['mcast_snoop'] === 'true', mcastFloodUnregistered: oc['mcast_flood_unregistered'] === 'true',
+    };
   }
 }
 

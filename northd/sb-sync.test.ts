@@ -22,7 +22,7 @@ import { applyOp, clone, diff, opArb, type Nb } from './testdata/random-nb.js';
 const mapText = (m: unknown): string => JSON.stringify(Object.entries((m ?? {}) as { [k: string]: unknown }).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 const SB_TABLES = ['Datapath_Binding', 'Port_Binding', 'Multicast_Group', 'Logical_Flow', 'Logical_DP_Group', 'Address_Set', 'Port_Group', 'SB_Global',
-  'HA_Chassis_Group', 'DNS', 'Meter', 'Load_Balancer', 'Service_Monitor'];
+  'HA_Chassis_Group', 'DNS', 'Meter', 'Load_Balancer', 'Service_Monitor', 'IP_Multicast'];
 
 async function view(sb: Store): Promise<string[]> {
   const dps = new Map((await sb.select('Datapath_Binding')).map((d) => [d._uuid, `${map(d, 'external_ids')['name']}#${String(d['tunnel_key'])}`]));
@@ -44,6 +44,7 @@ async function view(sb: Store): Promise<string[]> {
   for (const d of await sb.select('DNS')) out.push(`N ${map(d, 'external_ids')['dns_id']} ${mapText(d['records'])} ${list(d, 'datapaths').map((u) => dps.get(u)).sort().join(',')}`);
   const bands = new Map((await sb.select('Meter_Band')).map((b) => [b._uuid, `${String(b['rate'])}/${String(b['burst_size'])}`]));
   for (const m of await sb.select('Meter')) out.push(`T ${str(m, 'name')} ${str(m, 'unit')} ${list(m, 'bands').map((u) => bands.get(u)).sort().join(',')}`);
+  for (const m of await sb.select('IP_Multicast')) out.push(`I ${dps.get(str(m, 'datapath'))} ${String(m['enabled'])} ${String(m['querier'])} ${String(m['idle_timeout'])} ${String(m['query_interval'])} ${str(m, 'eth_src')}`);
   for (const m of await sb.select('Service_Monitor')) out.push(`S ${str(m, 'logical_port')} ${str(m, 'ip')} ${String(m['port'])} ${str(m, 'protocol')} ${str(m, 'src_ip')} ${str(m, 'src_mac')} ${mapText(m['options'])}`);
   for (const l of await sb.select('Load_Balancer')) {
     out.push(`L ${map(l, 'external_ids')['lb_id']} ${str(l, 'name')} ${mapText(l['vips'])} ${groups.get(list(l, 'datapath_group')[0] ?? '')?.sort().join(',')} ${mapText(l['options'])}`);
@@ -63,6 +64,7 @@ function expected(c: SbContent): string[] {
   for (const g of c.haChassisGroups.values()) out.push(`H ${g.name} ${g.ha_chassis.map((h) => `${h.chassis_name}:${h.priority}`).sort().join(',')}`);
   for (const d of c.dns.values()) out.push(`N ${d.nb} ${mapText(d.records)} ${d.datapaths.map((u) => dpName.get(u)).sort().join(',')}`);
   for (const m of c.meters.values()) out.push(`T ${m.name} ${m.unit} ${m.bands.map((b) => `${b.rate}/${b.burst_size}`).sort().join(',')}`);
+  for (const m of c.ipMulticast.values()) out.push(`I ${dpName.get(m.datapath)} ${String(m.enabled)} ${String(m.querier)} ${m.idle_timeout} ${m.query_interval} ${m.eth_src}`);
   for (const m of c.serviceMonitors.values()) out.push(`S ${m.logical_port} ${m.ip} ${m.port} ${m.protocol} ${m.src_ip} ${m.src_mac} ${mapText(m.options)}`);
   for (const l of c.loadBalancers.values()) out.push(`L ${l.nb} ${l.name} ${mapText(l.vips)} ${l.datapaths.map((u) => dpName.get(u)).sort().join(',')} ${mapText(l.options)}`);
   for (const m of c.multicastGroups.values()) out.push(`M ${dpName.get(m.datapath)} ${m.name} ${[...m.ports].sort().join(',')}`);

@@ -69,6 +69,7 @@ export class SbSync {
   private readonly dnss = new Map<string, Tracked>();
   private readonly meters = new Map<string, Tracked>();
   private readonly svms = new Map<string, Tracked>();
+  private readonly ipms = new Map<string, Tracked>();
   /** load balancers, with the datapath-group key they hold */
   private readonly lbs = new Map<string, Tracked & { dps: string }>();
   /** SB Chassis by name: HA_Chassis.chassis points at the row named by its chassis-name */
@@ -85,7 +86,7 @@ export class SbSync {
 
   /** Learns SB's current rows (start, reconnect, failed transaction). */
   load(rows: { readonly [table: string]: readonly Row[] }): void {
-    for (const m of [this.dps, this.pbs, this.mcs, this.flows, this.groups, this.ass, this.pgs, this.has, this.dnss, this.meters, this.svms, this.lbs, this.chassis, this.haByChassis, this.haNames] as Map<string, unknown>[]) m.clear();
+    for (const m of [this.dps, this.pbs, this.mcs, this.flows, this.groups, this.ass, this.pgs, this.has, this.dnss, this.meters, this.svms, this.ipms, this.lbs, this.chassis, this.haByChassis, this.haNames] as Map<string, unknown>[]) m.clear();
     this.unused.clear();
     this.stale = [];
     const dpNb = new Map<Uuid, Uuid>();
@@ -159,6 +160,7 @@ export class SbSync {
     byName('HA_Chassis_Group', 'name', this.has);
     byName('Meter', 'name', this.meters);
     byName('DNS', '', this.dnss, (r) => map(r, 'external_ids')['dns_id']);
+    byName('IP_Multicast', '', this.ipms, (r) => dpNb.get(str(r, 'datapath')));
     byName('Service_Monitor', '', this.svms, (r) => svcKey(str(r, 'logical_port'), str(r, 'ip'), int(r, 'port') ?? 0, str(r, 'protocol') || 'tcp'));
     for (const r of rows['Chassis'] ?? []) this.chassis.set(str(r, 'name'), r._uuid);
     for (const r of rows['Address_Set'] ?? []) this.ass.set(str(r, 'name'), { ref: r._uuid, sig: '' });
@@ -187,6 +189,7 @@ export class SbSync {
       meters: union(this.meters, c.meters),
       loadBalancers: union(this.lbs, c.loadBalancers),
       serviceMonitors: union(this.svms, c.serviceMonitors),
+      ipMulticast: union(this.ipms, c.ipMulticast),
     };
   }
 
@@ -209,7 +212,7 @@ export class SbSync {
    */
   phases(c: SbContent, ch: ContentChanges, maxKeys = 40000): ContentChanges[] {
     const total = ch.datapaths.size + ch.portBindings.size + ch.multicastGroups.size + ch.flows.size + ch.addressSets.size + ch.portGroups.size + this.stale.length
-      + ch.haChassisGroups.size + ch.dns.size + ch.meters.size + ch.loadBalancers.size + ch.serviceMonitors.size;
+      + ch.haChassisGroups.size + ch.dns.size + ch.meters.size + ch.loadBalancers.size + ch.serviceMonitors.size + ch.ipMulticast.size;
     if (total <= maxKeys) return [ch];
     const none = emptyChanges;
     const out: ContentChanges[] = [];
@@ -234,6 +237,7 @@ export class SbSync {
     slice('meters', ch.meters);
     slice('loadBalancers', ch.loadBalancers);
     slice('serviceMonitors', ch.serviceMonitors);
+    slice('ipMulticast', ch.ipMulticast);
     const last = none();
     for (const k of gone) last.datapaths.add(k);
     for (const k of ch.haChassisGroups) if (!c.haChassisGroups.has(k)) last.haChassisGroups.add(k);
@@ -507,6 +511,21 @@ export class SbSync {
       const sig = JSON.stringify(row);
       if (have === undefined) this.svms.set(k, hold({ ref: insert('Service_Monitor', row, 'svm'), sig }));
       else if (have.sig !== sig) { update('Service_Monitor', have.ref, row); have.sig = sig; }
+    }
+
+    // IP_Multicast: one per switch; seq_no is the controller's once the row exists
+    for (const k of ch.ipMulticast) {
+      const want = c.ipMulticast.get(k);
+      const have = this.ipms.get(k);
+      if (want === undefined) {
+        if (have !== undefined) { del('IP_Multicast', have.ref); this.ipms.delete(k); }
+        continue;
+      }
+      const { datapath, ...cols } = want;
+      const row = { datapath: dpRef(datapath), ...cols };
+      const sig = JSON.stringify(row);
+      if (have === undefined) this.ipms.set(k, hold({ ref: insert('IP_Multicast', { ...row, seq_no: 0 }, 'ipm'), sig }));
+      else if (have.sig !== sig) { update('IP_Multicast', have.ref, row); have.sig = sig; }
     }
 
     for (const r of dpDeletes) del('Datapath_Binding', r);

@@ -12,7 +12,7 @@
 // a full compile give the same rows (engine.test.ts).
 
 import type { Row, Uuid } from '../store/types.js';
-import type { SbDns, SbHaChassis, SbHaChassisGroup, SbLoadBalancer, SbMeter, SbMeterBand, SbServiceMonitor } from './content.js';
+import type { SbDns, SbHaChassis, SbHaChassisGroup, SbIpMulticast, SbLoadBalancer, SbMeter, SbMeterBand, SbServiceMonitor } from './content.js';
 import { isMac, ovsSsetOrder, parseIpv4, parseLspAddress, parseNetwork, type Network4 } from './addr.js';
 import { isDgp, type NbModel } from './model.js';
 import { bool, int, list, map, str } from './nb.js';
@@ -297,4 +297,20 @@ export function serviceMonitorsOf(m: NbModel, lb: Row, srcMac: string): Map<stri
     }
   }
   return out;
+}
+
+// ---------------------------------------------------------------- IGMP/MLD snooping
+
+/** A switch's IP_Multicast row (OVN 23.03 writes one for every switch; defaults and clamps as its northd). */
+export function ipMulticastRow(ls: Row): SbIpMulticast {
+  const oc = map(ls, 'other_config');
+  const num = (k: string, d: number): number => { const v = Number(oc[k]); return oc[k] !== undefined && Number.isInteger(v) ? v : d; };
+  const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
+  const idle = clamp(num('mcast_idle_timeout', 300), 15, 3600);
+  return {
+    datapath: ls._uuid, enabled: oc['mcast_snoop'] === 'true', querier: oc['mcast_querier'] !== 'false',
+    eth_src: oc['mcast_eth_src'] ?? '', ip4_src: oc['mcast_ip4_src'] ?? '', ip6_src: oc['mcast_ip6_src'] ?? '',
+    table_size: num('mcast_table_size', 2048), idle_timeout: idle,
+    query_interval: clamp(num('mcast_query_interval', Math.floor(idle / 2)), 1, 3600), query_max_resp: num('mcast_query_max_response', 1),
+  };
 }

@@ -181,6 +181,15 @@ export function buildSwitch(b: LflowBuilder, ls: Row, info: SwitchInfo): void {
 
   // l2_lkup / l2_unknown
   b.add(dp, 'ls_in_l2_lkup', 110, 'eth.dst == $svc_monitor_mac && (tcp || icmp || icmp6)', 'handle_svc_check(inport);');
+  // IGMP/MLD snooping: reports and queries to ovn-controller; link-local groups flood;
+  // other multicast goes only to learnt groups (IGMP_Group), unregistered dropped unless flooded
+  if (info.mcastSnoop) {
+    b.add(dp, 'ls_in_l2_lkup', 100, 'igmp', 'igmp;');
+    b.add(dp, 'ls_in_l2_lkup', 100, 'mldv1 || mldv2', 'igmp;');
+    b.add(dp, 'ls_in_l2_lkup', 85, 'ip4.mcast && ip4.dst == 224.0.0.0/24', 'outport = "_MC_flood_l2"; output;');
+    b.add(dp, 'ls_in_l2_lkup', 85, 'ip6.mcast_flood', 'outport = "_MC_flood"; output;');
+    if (!info.mcastFloodUnregistered) b.add(dp, 'ls_in_l2_lkup', 80, 'ip4.mcast || ip6.mcast', 'drop;');
+  }
   b.add(dp, 'ls_in_l2_lkup', 70, 'eth.mcast', 'outport = "_MC_flood"; output;');
   b.add(dp, 'ls_in_l2_lkup', 0, '1', 'outport = get_fdb(eth.dst); next;');
   if (info.hasUnknown) b.add(dp, 'ls_in_l2_unknown', 50, 'outport == "none"', 'outport = "_MC_unknown"; output;');

@@ -2,7 +2,7 @@
 // what OVN 23.03's ovn-northd produced for the same NB (northd/testdata/*.golden.json,
 // made by gen-golden.sh): logical flows per datapath (sorted, UUIDs stripped, datapath
 // groups expanded), port bindings, multicast groups, address sets, SB port groups, HA
-// chassis groups, DNS, meters, load balancers and service monitors. A topology line
+// chassis groups, DNS, meters, load balancers, service monitors and IP_Multicast. A topology line
 // `sb-svc-status IP PORT STATUS` is the controller's health check reporting (SB-side): loom
 // compiles with that status, as its daemon does once SB tells it.
 // Deliberate differences, each with its reason:
@@ -43,6 +43,7 @@ interface Golden {
   meters: unknown[];
   load_balancers: unknown[];
   service_monitors: { ip: string; port: number; logical_port: string; src_mac: string; status: string | null }[];
+  ip_multicast: unknown[];
 }
 
 /** "MAC IP... [is_chassis_resident(..)]" with its IPs sorted. */
@@ -81,6 +82,7 @@ function loomView(c: SbContent, svcStatus: ReadonlyMap<string, string> = new Map
     load_balancers: [...c.loadBalancers.values()].map((l) => ({
       name: l.name, vips: l.vips, protocol: l.protocol, datapaths: l.datapaths.map((u) => dpName.get(u) ?? u).sort(), options: l.options, external_ids: l.external_ids,
     })),
+    ip_multicast: [...c.ipMulticast.values()].map((m) => ({ ...m, datapath: dpName.get(m.datapath) ?? m.datapath, seq_no: 0 })),
     service_monitors: [...c.serviceMonitors].map(([k, m]) => ({ ...m, status: svcStatus.get(k) ?? null, external_ids: {} })),
   };
 }
@@ -159,5 +161,6 @@ for (const [name, cmds] of topologies) {
     const svcMac = (x: Golden): string => x.address_sets.find((a) => a.name === 'svc_monitor_mac')?.addresses[0] ?? '';
     const svms = (x: Golden): string[] => (x.service_monitors ?? []).map((m) => norm({ ...m, src_mac: m.src_mac === svcMac(x) ? '$svc_monitor_mac' : m.src_mac })).sort();
     assert.deepEqual(svms(loom), svms(golden), 'Service_Monitor');
+    assert.deepEqual(loom.ip_multicast.map(norm).sort(), golden.ip_multicast.map(norm).sort(), 'IP_Multicast');
   });
 }

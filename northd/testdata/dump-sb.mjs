@@ -63,6 +63,11 @@ const out = {
     datapaths: [...set(l.datapaths).map((u) => dpName.get(u)), ...(set(l.datapath_group).length ? groups.get(l.datapath_group) : [])].sort(),
     options: l.options, external_ids: l.external_ids,
   })), (l) => l.name),
+  ip_multicast: sorted(rows('IP_Multicast').map((m) => ({
+    datapath: dpName.get(m.datapath), enabled: set(m.enabled)[0] ?? null, querier: set(m.querier)[0] ?? null, eth_src: m.eth_src, ip4_src: m.ip4_src, ip6_src: m.ip6_src,
+    table_size: set(m.table_size)[0] ?? null, idle_timeout: set(m.idle_timeout)[0] ?? null, query_interval: set(m.query_interval)[0] ?? null,
+    query_max_resp: set(m.query_max_resp)[0] ?? null, seq_no: m.seq_no,
+  })), (m) => m.datapath),
   service_monitors: sorted(rows('Service_Monitor').map((m) => ({
     ip: m.ip, port: m.port, protocol: set(m.protocol)[0] ?? null, logical_port: m.logical_port, src_mac: m.src_mac, src_ip: m.src_ip,
     status: set(m.status)[0] ?? null, options: m.options, external_ids: m.external_ids,

@@ -3,7 +3,7 @@
 // written into a private ovn-northd's NB as one OVSDB transaction, and its SB is compared
 // with loom's compileFull of the same rows, with the golden test's normalisations: flows,
 // bindings (with ha_chassis_group and nat_addresses), multicast groups, address sets, HA
-// chassis groups, DNS, meters, load balancers and service monitors.
+// chassis groups, DNS, meters, load balancers, service monitors and IP_Multicast.
 //   node --import tsx northd/testdata/fuzz-ovn.ts [RUNS] [SEED] [router|lb|all] [MAX_OPS]
 // Prints, per run, the flows only OVN wrote and the flows only loom wrote (first few).
 import { execFileSync } from 'node:child_process';
@@ -70,6 +70,7 @@ interface View {
   meters: unknown[];
   load_balancers: unknown[];
   service_monitors: { src_mac: string }[];
+  ip_multicast: unknown[];
 }
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
@@ -94,6 +95,7 @@ function others(v: View): string[] {
     ...v.dns.map((d) => `N ${norm(d)}`),
     ...v.meters.map((m) => `T ${norm(m)}`),
     ...v.load_balancers.map((l) => `L ${norm(l)}`),
+    ...v.ip_multicast.map((m) => `I ${norm({ ...(m as object), seq_no: 0 })}`),
     ...v.service_monitors.map((m) => `S ${norm({ ...m, src_mac: m.src_mac === svcMac(v) ? '$svc_monitor_mac' : m.src_mac, status: null })}`),
   ];
 }
@@ -127,6 +129,7 @@ function loomView(nb: Nb): View {
     load_balancers: [...c.loadBalancers.values()].map((l) => ({
       name: l.name, vips: l.vips, protocol: l.protocol, datapaths: l.datapaths.map((u) => dpName.get(u) ?? u).sort(), options: l.options, external_ids: l.external_ids,
     })),
+    ip_multicast: [...c.ipMulticast.values()].map((m) => ({ ...m, datapath: dpName.get(m.datapath) ?? m.datapath, seq_no: 0 })),
     service_monitors: [...c.serviceMonitors.values()].map((m) => ({ ...m, status: null, external_ids: {} })),
   };
 }
@@ -150,7 +153,7 @@ function ovnView(nb: Nb): View {
     execFileSync('ovn-nbctl', ['--wait=sb', '--timeout=30', 'sync'], { env });
     const parts: string[] = [];
     for (const t of ['Logical_Flow', 'Logical_DP_Group', 'Datapath_Binding', 'Port_Binding', 'Multicast_Group', 'Address_Set', 'Port_Group',
-      'HA_Chassis_Group', 'HA_Chassis', 'Chassis', 'DNS', 'Meter', 'Meter_Band', 'Load_Balancer', 'Service_Monitor']) {
+      'HA_Chassis_Group', 'HA_Chassis', 'Chassis', 'DNS', 'Meter', 'Meter_Band', 'Load_Balancer', 'Service_Monitor', 'IP_Multicast']) {
       parts.push(`"${t}": ${execFileSync('ovn-sbctl', ['--format=json', 'list', t], { env, encoding: 'utf8', maxBuffer: 1 << 28 })}`);
     }
     const dumped = execFileSync('node', [`${here}dump-sb.mjs`], { input: `{${parts.join(',')}, "_": null}`, encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -183,7 +186,7 @@ for (const [k, ops] of samples.entries()) {
   const got = new Set([...mine.flows.map((f) => line(f, mine)), ...others(mine)]);
   const missing = [...want].filter((l) => !got.has(l)).sort();
   const extra = [...got].filter((l) => !want.has(l)).sort();
-  for (const l of want) { const k = l.startsWith('P ') ? (l.includes(' ha= ') ? '' : 'P.ha') : /^[HNTLS] /.test(l) ? l[0] ?? '' : ''; if (k !== '') kinds.set(k, (kinds.get(k) ?? 0) + 1); }
+  for (const l of want) { const k = l.startsWith('P ') ? (l.includes(' ha= ') ? '' : 'P.ha') : /^[HNTLSI] /.test(l) ? l[0] ?? '' : ''; if (k !== '') kinds.set(k, (kinds.get(k) ?? 0) + 1); }
   for (const l of want) if (l.startsWith('P ') && !l.endsWith(' nat=')) kinds.set('P.nat', (kinds.get('P.nat') ?? 0) + 1);
   if (missing.length + extra.length === 0) { clean++; continue; }
   console.log(`run ${k}: ${want.size} OVN rows/flows, ${missing.length} only in OVN, ${extra.length} only in loom`);

@@ -20,7 +20,7 @@ flush() {
   if ! wanted "$name"; then name=""; return 0; fi
   ovn-nbctl --wait=sb sync
   for t in Logical_Flow Logical_DP_Group Datapath_Binding Port_Binding Multicast_Group Address_Set Port_Group \
-      HA_Chassis_Group HA_Chassis Chassis DNS Meter Meter_Band Load_Balancer Service_Monitor; do
+      HA_Chassis_Group HA_Chassis Chassis DNS Meter Meter_Band Load_Balancer Service_Monitor IP_Multicast; do
     printf '"%s": ' "$t"; ovn-sbctl --format=json list "$t"; printf ',\n'
   done >"$D/raw"
   { echo '{'; cat "$D/raw"; echo '"_": null }'; } | node "$HERE/dump-sb.mjs" >"$HERE/$name.golden.json"

@@ -2,7 +2,7 @@
 // (switches, ports, addresses, port groups, ACLs, routers, router ports, NAT, routes,
 // policies, load balancers, DHCP options, gateway chassis, distributed NAT, DNS, QoS, ACL
 // logging, localport/external/virtual ports, DHCPv6, IPv6 RA, meters (fair or not), HA chassis groups,
-// LB health checks with ip_port_mappings), deleting the way OVSDB garbage collection and
+// LB health checks with ip_port_mappings, IGMP snooping settings), deleting the way OVSDB garbage collection and
 // weak references would, and the row diff that turns two snapshots into NbChanges.
 // Shared by the incremental==recompute property test and the SB sync property test.
 import fc from 'fast-check';
@@ -428,6 +428,16 @@ export function applyOp(nb: Nb, op: Op): void {
       upd(nb, 'Load_Balancer', lb, { health_check: [...list(lb, 'health_check'), h._uuid].sort(), ip_port_mappings: mappings });
       break;
     }
+    case 34: {
+      // IGMP/MLD snooping settings on a switch
+      const ls = pick(lss, op.a);
+      if (ls === undefined) break;
+      upd(nb, 'Logical_Switch', ls, { other_config: op.c % 4 === 0 ? {} : {
+        mcast_snoop: op.b % 3 ? 'true' : 'false', ...(op.c % 2 ? { mcast_flood_unregistered: 'true' } : {}), ...(op.b % 5 === 0 ? { mcast_idle_timeout: String(op.c) } : {}),
+        ...(op.c % 3 === 0 ? { mcast_querier: 'false', mcast_eth_src: '00:00:00:00:00:fe', mcast_ip4_src: '10.0.0.254' } : {}),
+      } });
+      break;
+    }
     case 19: {
       const lb = pick(lbs, op.a);
       if (lb === undefined) break;
@@ -440,7 +450,7 @@ export function applyOp(nb: Nb, op: Op): void {
   }
 }
 
-const KINDS = 34;
+const KINDS = 35;
 export const opArb = fc.record({ kind: fc.nat(KINDS - 1), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
 /** Ops biased to routers: switches, ports, routers, router ports, NAT, LBs, localnet, gateway chassis. */
 const ROUTER_KINDS = [0, 2, 12, 13, 13, 14, 15, 16, 18, 22, 23, 24, 25, 32] as const;

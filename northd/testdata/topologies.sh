@@ -515,3 +515,11 @@ lsp-add sw0 sw0-gw1 -- lsp-set-type sw0-gw1 router -- lsp-set-addresses sw0-gw1 
 lr-lb-add gw1 lb1 -- lr-lb-add gw1 lb4
 sb-svc-status 10.0.0.2 8080 offline
 sb-svc-status 10.0.0.3 80 offline
+
+topology mcast-snoop
+ls-add mc -- ls-add mc2 -- ls-add plain
+lsp-add mc m1 -- lsp-set-addresses m1 "0a:00:00:00:00:31 10.9.0.1"
+lsp-add mc m2 -- lsp-set-addresses m2 "0a:00:00:00:00:32 10.9.0.2"
+lsp-add mc2 m3 -- lsp-set-addresses m3 "0a:00:00:00:00:33 10.9.1.3"
+set Logical_Switch mc other_config:mcast_snoop=true other_config:mcast_eth_src=00:00:00:00:00:fe other_config:mcast_ip4_src=10.9.0.254
+set Logical_Switch mc2 other_config:mcast_snoop=true other_config:mcast_flood_unregistered=true other_config:mcast_idle_timeout=10 other_config:mcast_table_size=100 other_config:mcast_ip6_src=fe80::fe other_config:mcast_querier=false other_config:mcast_query_max_response=50
