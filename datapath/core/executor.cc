@@ -68,6 +68,16 @@ struct MfMask {
   FlowKey mask;
 };
 
+// One step of a compiled segment (MfSeg::ops): what the segment's programs do, without
+// the entries' program walks.
+struct MfOp {
+  enum Kind : uint8_t { kOutput, kCt } kind;
+  uint8_t step;  // the segment step it comes from (counts of a replay cut short there)
+  uint32_t port;
+  const Ct* ct;  // in an Entry of the segment's pipeline version
+};
+constexpr unsigned kMfOps = 8;
+
 struct MfSeg {
   uint64_t version = 0;  // pipeline version + 1; 0 = empty
   uint64_t hash = 0;
@@ -81,6 +91,12 @@ struct MfSeg {
   // instead of one counter update per entry per packet, as OVS counts megaflows.
   uint32_t pend_pkts = 0;
   uint64_t pend_bytes = 0;
+  // Compiled (every step a miss that goes on, a "next;", or an Entry::simple program):
+  // the outputs and cts in order and where the path continues (-1: it ends here).
+  bool compiled = false;
+  uint8_t nops = 0;
+  int32_t cont = -1;
+  MfOp ops[kMfOps];
   uint64_t key[kKeyWords];  // the masked key words, in MfMask::words order
   MfStep steps[kMfSteps];
 };
@@ -665,7 +681,58 @@ struct Executor::Impl {
     s.nsteps = r.nsteps;
     std::memcpy(s.key, v, mk.nwords * sizeof(uint64_t));
     for (unsigned j = 0; j < r.nsteps; ++j) s.steps[j] = r.steps[j];
+    compile(s);
     return slot;
+  }
+
+  // Fills s.ops/cont when every step is one the compiled replay does exactly as
+  // mf_replay's step walk would (exec_simple's Output, Ct and GotoTable); else leaves
+  // s.compiled false.
+  void compile(MfSeg& s) const noexcept {
+    s.compiled = false;
+    s.nops = 0;
+    int32_t cont = -1;
+    for (unsigned j = 0; j < s.nsteps; ++j) {
+      const MfStep& step = s.steps[j];
+      if (j > 0 && cont != step.table) return;  // the recorded path must chain
+      cont = -1;
+      if (step.e == nullptr) {
+        const MissAction& m = pipe->miss(step.table);
+        if (m.kind != MissAction::kGoto) return;
+        cont = m.table;
+      } else if (step.e->goto_only >= 0) {
+        cont = step.e->goto_only;
+      } else if (step.e->simple) {
+        for (const Action& a : step.e->program) {
+          if (const auto* g = std::get_if<GotoTable>(&a)) {
+            cont = g->table;
+            break;
+          }
+          if (s.nops == kMfOps) return;
+          MfOp& op = s.ops[s.nops++];
+          op.step = static_cast<uint8_t>(j);
+          if (const auto* o = std::get_if<Output>(&a)) {
+            op.kind = MfOp::kOutput;
+            op.port = o->port;
+            op.ct = nullptr;
+          } else {
+            const Ct& c = *std::get_if<Ct>(&a);  // Entry::simple: output, ct or goto only
+            op.kind = MfOp::kCt;
+            op.port = 0;
+            op.ct = &c;
+            if (c.table >= 0) {
+              cont = c.table;
+              break;
+            }
+          }
+        }
+      } else {
+        return;
+      }
+      if (cont < 0 && j + 1 != s.nsteps) return;  // ended before the last step
+    }
+    s.cont = cont;
+    s.compiled = true;
   }
 
   // Replays a segment: the same entries' programs, no lookups. Returns true when the
@@ -696,6 +763,22 @@ struct Executor::Impl {
       return false;
     }
     st.nlookups += s.nsteps;
+    if (s.compiled) {
+      for (unsigned i = 0; i < s.nops; ++i) {
+        const MfOp& op = s.ops[i];
+        if (op.kind == MfOp::kOutput) {
+          flush(st, false);
+          st.pending = op.port;
+        } else if (!do_ct(st, *op.ct)) {
+          count_replay(slot, st, op.step);
+          return false;
+        }
+      }
+      count_replay(slot, st, s.nsteps - 1u);
+      if (s.cont < 0) return false;
+      st.next_table = static_cast<uint16_t>(s.cont);
+      return true;
+    }
     for (unsigned i = 0; i < s.nsteps; ++i) {
       const MfStep& step = s.steps[i];
       uint16_t next;
