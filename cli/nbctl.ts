@@ -1603,9 +1603,10 @@ def('Meter Commands', 'meter-add', {
   syntax: 'NAME ACTION RATE UNIT [BURST]',
   min: 4,
   max: 5,
+  options: ['--fair'],
   tables: [METER, BAND],
-  summary: 'add a meter with one band (ACTION drop; UNIT kbps or pktps)',
-  example: 'meter-add acl-log drop 10 pktps',
+  summary: 'add a meter with one band (ACTION drop; UNIT kbps or pktps); --fair: each ACL logging through it gets its own copy',
+  example: '--fair meter-add acl-log drop 10 pktps',
   run(ctx) {
     const [name, action, rateText, unit, burstText] = ctx.args as [string, string, string, string, string | undefined];
     if (ctx.view.rows(METER).some((m) => m['name'] === name)) fail('duplicate', `meter with name "${name}" already exists`, { table: METER, column: 'name', value: name });
@@ -1616,7 +1617,7 @@ def('Meter Commands', 'meter-add', {
     if (!inRange(rateText, 1)) fail('invalid-value', 'rate must be in the range 1...4294967295', { table: BAND, column: 'rate', value: rateText });
     if (burstText !== undefined && !inRange(burstText, 0)) fail('invalid-value', 'burst must be in the range 0...4294967295', { table: BAND, column: 'burst_size', value: burstText });
     const band = ctx.view.insert(BAND, { action, rate: Number(rateText), ...(burstText !== undefined ? { burst_size: Number(burstText) } : {}) });
-    ctx.view.insert(METER, { name, unit, bands: [band._uuid] });
+    ctx.view.insert(METER, { name, unit, bands: [band._uuid], ...(has(ctx, 'fair') ? { fair: true } : {}) });
   },
 });
 

@@ -1,7 +1,7 @@
 // The northd daemon over real stores and the SB rows besides flows and bindings: HA chassis
 // groups link their HA_Chassis to the SB Chassis of that name when it appears (and unlink
 // when it goes), a Service_Monitor reported offline by a controller takes its backend out
-// of the load balancer's flows, and a restarted northd takes over the rows it wrote (no
+// of the load balancer's flows, a fair meter gets a copy per ACL, and a restarted northd takes over the rows it wrote (no
 // duplicates, no failed transaction).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -105,6 +105,13 @@ test('northd daemon: HA_Chassis follow the SB Chassis rows, offline backends lea
   await sb.transact([{ op: 'update', table: 'Service_Monitor', where: [], row: { status: 'online' } }]);
   await until(sb, 'Logical_Flow', async () => (await lbAction()) === 'reg0[1] = 0; ct_lb_mark(backends=10.0.1.10:8080);');
   assert.equal(str((await sb.select('Service_Monitor'))[0] ?? { _uuid: '' }, 'status'), 'online', 'northd never writes status');
+
+  // a fair meter (ovn-nbctl --fair): each ACL logging through it gets its own SB copy
+  await nbctl(nb, ['--fair', 'meter-add', 'mf', 'drop', '10', 'pktps', '--', '--log', '--meter=mf', 'acl-add', 'ls1', 'to-lport', '1000', 'tcp.dst == 22', 'allow']);
+  await northd.synced();
+  const acl = (await nb.select('ACL'))[0];
+  assert.deepEqual((await sb.select('Meter')).map((m) => str(m, 'name')).sort(), ['mf', `mf__${acl?._uuid ?? ''}`]);
+  assert.ok((await sb.select('Logical_Flow')).some((f) => str(f, 'actions').includes(`meter="mf__${acl?._uuid ?? ''}"`)), 'the log action names the ACL\'s copy');
 
   // a restarted northd learns the rows it wrote: same rows, nothing duplicated, nothing refused
   await northd.idle();
