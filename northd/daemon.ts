@@ -10,7 +10,9 @@
 // Reads: NB (tables in nb.ts), SB (rows northd owns, Port_Binding status, Chassis_Private,
 // Chassis names: an HA_Chassis links to the Chassis row its chassis-name names, re-linked
 // when that row comes or goes; Service_Monitor.status, which the controllers' health checks
-// set: load balancers leave backends reported offline out of their flows).
+// set: load balancers leave backends reported offline out of their flows; as ovn-northd,
+// a monitor reported online whose port's binding is not up is set offline).
+// Writes to SB beyond the rows it owns: only that Service_Monitor.status correction.
 // Called by index.ts (startNorthd), the CLI (`loom northd`) and tests. LOOM_NORTHD_TRACE=1
 // prints one line per batch on stderr (bench/northd reads a `loom northd` process's).
 // Never: writes Port_Binding.chassis; never blocks the event loop on a store call.
@@ -277,6 +279,26 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
   const chassisUuid = new Map<Uuid, string>();
   /** Service_Monitor.status reports not yet handed to the engine */
   const svcPending: { key: string; status: string | null }[] = [];
+  /** Service_Monitor rows as SB has them: their port and status */
+  const svcRows = new Map<Uuid, { lport: string; status: string }>();
+  /**
+   * As ovn-northd does: a monitor reported online whose port is not up (its binding has no
+   * up=true) is set offline — a health check cannot be trusted past a port that is down.
+   */
+  const markDownBackendsOffline = async (): Promise<void> => {
+    const ops: Operation[] = [];
+    for (const [u, m] of svcRows) {
+      if (m.status !== 'online' || pbStatus.get(m.lport)?.up === true) continue;
+      m.status = 'offline'; // what SB will say once this commits (the watch confirms it)
+      ops.push({ op: 'update', table: 'Service_Monitor', where: [['_uuid', '==', ['uuid', u]]], row: { status: 'offline' } });
+    }
+    if (ops.length === 0 || closed) return;
+    try {
+      await sb.transact(ops);
+    } catch (e) {
+      onError(e);
+    }
+  };
 
   // ---- status mirrored back into NB
   const pbStatus = new Map<string, { up: boolean | null; chassis: boolean }>();
@@ -391,6 +413,8 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
         } else if (table === 'Service_Monitor') {
           if (old !== null && (r === null || svcOf(old).key !== svcOf(r).key)) svcPending.push({ key: svcOf(old).key, status: null });
           if (r !== null) svcPending.push(svcOf(r));
+          if (old !== null) svcRows.delete(old._uuid);
+          if (r !== null) svcRows.set(r._uuid, { lport: str(r, 'logical_port'), status: str(r, 'status') });
         } else if (table === 'Chassis') {
           const u = (r ?? old)?._uuid;
           if (u === undefined) return;
@@ -404,6 +428,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       if (ev.type === 'snapshot') {
         pbStatus.clear();
         chassisCfg.clear();
+        svcRows.clear();
         for (const [u, name] of chassisUuid) {
           if ((ev.tables['Chassis'] ?? []).some((r) => r._uuid === u)) continue;
           chassisUuid.delete(u);
@@ -414,6 +439,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
         for (const c of ev.changes) apply(c.table, c.new, c.old);
       } else return;
       if (haRelink.size > 0 || svcPending.length > 0) kickSoon();
+      void markDownBackendsOffline();
       if (doneRevision >= 0) void writeNbStatus();
     },
     error: onError,

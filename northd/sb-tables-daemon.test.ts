@@ -1,7 +1,8 @@
 // The northd daemon over real stores and the SB rows besides flows and bindings: HA chassis
 // groups link their HA_Chassis to the SB Chassis of that name when it appears (and unlink
 // when it goes), a Service_Monitor reported offline by a controller takes its backend out
-// of the load balancer's flows, a fair meter gets a copy per ACL, and a restarted northd takes over the rows it wrote (no
+// of the load balancer's flows (and one reported online behind a port that is down is set
+// offline, as ovn-northd does), a fair meter gets a copy per ACL, and a restarted northd takes over the rows it wrote (no
 // duplicates, no failed transaction).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -102,9 +103,18 @@ test('northd daemon: HA_Chassis follow the SB Chassis rows, offline backends lea
   assert.deepEqual(mons.map((m) => `${str(m, 'logical_port')} ${str(m, 'ip')}:${String(m['port'])} ${str(m, 'src_ip')} ${map(m, 'options')['interval']}`), ['vm1 10.0.1.10:8080 10.0.1.254 5']);
   await sb.transact([{ op: 'update', table: 'Service_Monitor', where: [], row: { status: 'offline' } }]);
   await until(sb, 'Logical_Flow', async () => (await lbAction()) === 'drop;');
+  // online while vm1's binding is up (a controller claimed it): the backend is back
+  await sb.transact([{ op: 'update', table: 'Port_Binding', where: [['logical_port', '==', 'vm1']], row: { up: true } }]);
   await sb.transact([{ op: 'update', table: 'Service_Monitor', where: [], row: { status: 'online' } }]);
   await until(sb, 'Logical_Flow', async () => (await lbAction()) === 'reg0[1] = 0; ct_lb_mark(backends=10.0.1.10:8080);');
-  assert.equal(str((await sb.select('Service_Monitor'))[0] ?? { _uuid: '' }, 'status'), 'online', 'northd never writes status');
+  // vm1 goes down: as ovn-northd, the online report is not trusted past it (set offline)
+  await sb.transact([{ op: 'update', table: 'Port_Binding', where: [['logical_port', '==', 'vm1']], row: { up: false } }]);
+  await until(sb, 'Service_Monitor', async () => str((await sb.select('Service_Monitor'))[0] ?? { _uuid: '' }, 'status') === 'offline');
+  await until(sb, 'Logical_Flow', async () => (await lbAction()) === 'drop;');
+  await sb.transact([{ op: 'update', table: 'Port_Binding', where: [['logical_port', '==', 'vm1']], row: { up: true } }]);
+  await sb.transact([{ op: 'update', table: 'Service_Monitor', where: [], row: { status: 'online' } }]);
+  await until(sb, 'Logical_Flow', async () => (await lbAction()) === 'reg0[1] = 0; ct_lb_mark(backends=10.0.1.10:8080);');
+  assert.equal(str((await sb.select('Service_Monitor'))[0] ?? { _uuid: '' }, 'status'), 'online');
 
   // a fair meter (ovn-nbctl --fair): each ACL logging through it gets its own SB copy
   await nbctl(nb, ['--fair', 'meter-add', 'mf', 'drop', '10', 'pktps', '--', '--log', '--meter=mf', 'acl-add', 'ls1', 'to-lport', '1000', 'tcp.dst == 22', 'allow']);
