@@ -71,8 +71,8 @@ const backstopPages = 100000;
 const defaultMaxOps = 100000;
 /** Commits of this many changes or more log their new rows as one pending record (see write). */
 const deferFrom = 2000;
-/** Rows per pending record part. */
-const pendingPart = 2000;
+/** Rows per pending record part: its text stays under the C allocator's mmap threshold (128 KB) when SQLite copies it. */
+const pendingPart = 200;
 /** Pending rows filed per turn of the event loop (a few ms: requests in between are served). */
 const fileSlice = 1000;
 /** changes.new of a log entry that stands for several inserts (uuid: their uuids, comma-separated). */
@@ -341,8 +341,9 @@ export class SqliteStore implements Store {
       if (defer !== undefined && defer.length > 0) {
         // the rows whole (_uuid and defaults included: rowFromData reads either form), by
         // table, in one native JSON.stringify: a fifth of what writing them row by row costs
-        // in parts of pendingPart rows: no single text of tens of MB (freed, it leaves the
-        // C allocator's threshold raised, and the process's RSS with it)
+        // in parts of pendingPart rows: a text of many MB, copied by SQLite's binding into
+        // one malloc'd buffer, leaves glibc's mmap threshold raised once freed (≈65 MB more
+        // RSS after a 10k compile when it was one 26 MB record)
         for (let i = 0, part = 0; i < defer.length; i += pendingPart, part++) {
           const byTable: Record<string, Row[]> = {};
           for (let j = i; j < Math.min(defer.length, i + pendingPart); j++) {
