@@ -3,8 +3,12 @@
 //
 // Owns: the node graph (declared once, in GRAPH below), the compile units and their flows,
 // tunnel-key allocation (datapaths: 24-bit, lowest free, kept for life; ports: per
-// datapath, lowest free), port bindings, multicast groups, address sets and SB port groups.
-// Reads: NB changes handed to `apply`. Called by index.ts (the daemon), compile.ts
+// datapath, lowest free), port bindings (with ha_chassis_group and nat_addresses), multicast
+// groups, address sets, SB port groups, and the SB rows sb-tables.ts builds: HA chassis
+// groups (those some binding names), DNS, meters, load balancers, service monitors (a key
+// several load balancers ask for is written once) and IP_Multicast.
+// Reads: NB changes handed to `apply`; Service_Monitor.status handed to `setServiceStatus`
+// (the controllers' health checks: the load balancers monitoring a backend rebuild). Called by index.ts (the daemon), compile.ts
 // (compileFull) and tests. Never: talks to a store; never writes Port_Binding.chassis.
 // Invariants: after any sequence of `apply` calls the content equals compileFull of the
 // same NB with the same tunnel keys (property-tested in engine.test.ts); a unit's flows are

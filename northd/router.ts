@@ -17,9 +17,10 @@
 // Also stateless dnat_and_snat (options:stateless), gateway_mtu (chk_pkt_len, larger_pkts),
 // reside-on-redirect-chassis, redirect-type=bridged.
 // Also NAT allowed_ext_ips / exempted_ext_ips.
-// Also LB session affinity (affinity_timeout) on switches and routers.
-// Not modelled yet (logged in the issue notes): LB health checks, affinity for port-less
-// router VIPs, lb_force_snat_ip=<address>, multi-nexthop (ECMP) reroute policies,
+// Also LB session affinity (affinity_timeout) on switches and routers, with or without VIP
+// ports; LB health checks (only live backends in lr_in_dnat / lr_out_undnat; none left:
+// drop, or reject with options:reject).
+// Not modelled yet (logged in the issue notes): lb_force_snat_ip=<address>, multi-nexthop (ECMP) reroute policies,
 // gateway_mtu_bypass. Which gateway port balances a router's VIPs when it has several:
 // loom takes the first by name, OVN the first by row UUID.
 

@@ -1,11 +1,16 @@
 // northd/sb-sync.ts — turns SbContent changes into one southbound transaction.
 //
 // Owns: the map from northd's natural keys (datapath NB uuid, logical_port, flow identity,
-// datapath set, address set / port group name) to SB row UUIDs, and the operations that
-// make SB equal to the content: insert new, update changed, delete gone. Reads: SB rows once
-// at (re)sync (`load`). Called by daemon.ts. Never: writes Port_Binding.chassis (the
-// controller owns it) or any column northd does not own; never mutates a Logical_DP_Group
-// in place (a flow whose datapath set changes moves to the group of its new set).
+// datapath set, address set / port group name, HA group / meter name, DNS / load balancer NB
+// uuid, service monitor key, IP_Multicast's switch) to SB row UUIDs, and the operations that
+// make SB equal to the content: insert new, update changed, delete gone. HA_Chassis and
+// Meter_Band rows are rewritten with their group / meter (not root: old ones go with the last
+// reference); HA_Chassis.chassis is linked to the SB Chassis of that name (`chassisChanged`).
+// Reads: SB rows once at (re)sync (`load`). Called by daemon.ts. Never: writes
+// Port_Binding.chassis (the controller owns it), Service_Monitor.status, IP_Multicast.seq_no
+// after the insert, or any column northd does not own; never mutates a Logical_DP_Group
+// in place (a flow whose datapath set changes moves to the group of its new set; load
+// balancers hold groups as flows do).
 // Invariant: after a successful transaction of `ops(...)` followed by `committed(...)`,
 // the maps equal SB's rows for the keys northd owns.
 

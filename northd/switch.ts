@@ -14,8 +14,11 @@
 // external (ls_in_external_port, DHCP where resident), virtual (bind_vport). Also DNS, QoS
 // (dscp marking, meters), ACL logging (name/severity/meter), reject.
 // Also ACL log-related (labelled ACLs: replies logged in the other direction).
-// Not yet: vtep/l2gateway/remote ports, LB health checks, affinity for IPv6 VIPs,
-// multicast snooping; the SB DNS table itself (ovn-controller's records) is not written.
+// Also LB health checks (only live backends balanced to, ARP replies for the probes' source
+// IPs), IGMP/MLD snooping (other_config:mcast_snoop). The SB rows besides flows (DNS, meters,
+// HA groups, service monitors, IP_Multicast) are sb-tables.ts's.
+// Not yet: vtep/l2gateway/remote ports, affinity for IPv6 VIPs, multicast relay and the
+// mcast_flood/mcast_flood_reports port options.
 
 import type { Row } from '../store/types.js';
 import { formatIpv4, ipv4InNetwork, ipv6InNetwork, macToLla, ovsSsetOrder, parseIpv4, parseLspAddress, parseIpv6, parseNetwork, solicitedNode } from './addr.js';
