@@ -67,6 +67,9 @@ struct Ct {
   U128 label, label_mask;
   int16_t table = -1;
   bool drop_invalid = false;
+  // No NAT and no backends (so no flow hash is needed). Set by build_pipeline; false
+  // (unknown: the executor checks the fields) for actions built elsewhere.
+  bool tracking_only = false;
 };
 // ct_clear: forget the tracking state (ct_state/zone/mark/label = 0).
 struct CtClear {};

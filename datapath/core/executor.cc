@@ -887,7 +887,7 @@ struct Executor::Impl {
     flush(st, false);
     const uint16_t zone = c.use_zone_field ? static_cast<uint16_t>(key_get(st.key, c.zone_field).lo) : c.zone;
     // Only NAT and load balancing read the hash: no flow hash for plain tracking.
-    const bool needs_hash = c.nat != NatKind::kNone || !c.backends.empty() || !c.backends6.empty();
+    const bool needs_hash = !c.tracking_only && (c.nat != NatKind::kNone || !c.backends.empty() || !c.backends6.empty());
     const uint32_t h = needs_hash ? flow_hash(st) : 0;
     // A second ct on the same unchanged packet in the same zone that would change nothing
     // (no NAT or load balancing, no mark or label to commit) returns what the first one

@@ -32,6 +32,12 @@ bool program_simple(const Program& p) {
   return true;
 }
 
+// Ct::tracking_only for every ct action of a program.
+void mark_ct_actions(Program& p) {
+  for (Action& a : p)
+    if (auto* c = std::get_if<Ct>(&a)) c->tracking_only = c->nat == NatKind::kNone && c->backends.empty() && c->backends6.empty();
+}
+
 // Entry::goto_only: the program is one goto_table.
 int32_t program_goto_only(const Program& p) {
   if (p.size() != 1) return -1;
@@ -358,6 +364,7 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
         e->ends_path = program_ends_path(fm.program);
         e->goto_only = program_goto_only(fm.program);
         e->simple = program_simple(fm.program);
+        mark_ct_actions(e->program);
         made_by[e.get()] = static_cast<int>(i);
         w.fresh_index[match_hash(fm.priority, m)].push_back(w.fresh.size());
         w.fresh.push_back(std::move(e));
@@ -372,6 +379,7 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
         e->ends_path = program_ends_path(fm.program);
         e->goto_only = program_goto_only(fm.program);
         e->simple = program_simple(fm.program);
+        mark_ct_actions(e->program);
         made_by[e.get()] = static_cast<int>(i);
         if (at.fresh) *at.fresh = std::move(e);
         else w.changed[at.prev] = std::move(e);
