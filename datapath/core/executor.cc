@@ -48,7 +48,11 @@ struct Counter {
 // They belong to one pipeline version: a new version empties the cache (lazily, by
 // version check), so a table update takes effect on the very next packet. Conntrack is
 // never cached: the ct action runs live on replay, and what follows it is the next
-// segment, looked up with the post-ct key (ct_state, mark, label, NATed tuple).
+// segment, looked up with the post-ct key (ct_state, mark, label, NATed tuple). A segment
+// remembers its last successor (and the thread its last first segment): tried first with
+// a full masked compare, no hash. Segments of only "next;" entries, misses that go on and
+// Entry::simple programs are compiled to a flat list of outputs and cts. A replay's entry
+// counters are pending on the segment until the burst ends (flush_counts).
 constexpr unsigned kMfSteps = 16;     // lookups per segment; longer paths are not cached
 constexpr unsigned kMfMasks = 16;     // distinct (start table, mask) pairs per version
 constexpr uint32_t kMfEntries = 4096;  // segments per thread (direct-mapped)

@@ -15,7 +15,10 @@
 // action; resubmit depth <= kMaxDepth, total table lookups per packet <= kMaxLookups;
 // EMC entries are valid only for the Table generation they were filled from; flow-cache
 // segments only for the pipeline version they were recorded in, and a replay gives the
-// same outputs, drops, counters and lookups as running the tables (conntrack always runs).
+// same outputs, drops, counters and lookups as running the tables (conntrack always runs;
+// a replay's entry counters are added by end_burst()/go_offline(), once per burst). A
+// second ct of a packet in the same zone, on the unchanged packet, with no NAT/LB and no
+// mark/label to commit, returns the first ct's answer (OVS's process_one_fast).
 #pragma once
 
 #include <atomic>
