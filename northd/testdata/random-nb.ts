@@ -132,7 +132,9 @@ export function applyOp(nb: Nb, op: Op): void {
       set(nb, 'Logical_Router_Port', lrp);
       upd(nb, 'Logical_Router', lr, { ports: [...list(lr, 'ports'), lrp._uuid].sort() });
       if (op.c % 4 !== 0) {
-        const lsp: Row = { _uuid: uuid(), name: `rp${n}`, type: 'router', addresses: ['router'], port_security: [], options: { 'router-port': `lrp${n}` } };
+        // sometimes announcing the router's NAT and LB addresses (GARP)
+        const nat: { [k: string]: string } = op.b % 4 === 1 ? { 'nat-addresses': 'router' } : op.b % 8 === 3 ? { 'nat-addresses': `0a:00:00:00:ee:${(n % 256).toString(16).padStart(2, '0')} 172.16.0.${(n % 200) + 1}` } : {};
+        const lsp: Row = { _uuid: uuid(), name: `rp${n}`, type: 'router', addresses: ['router'], port_security: [], options: { 'router-port': `lrp${n}`, ...nat } };
         set(nb, 'Logical_Switch_Port', lsp);
         upd(nb, 'Logical_Switch', ls, { ports: [...list(ls, 'ports'), lsp._uuid].sort() });
       }
