@@ -215,6 +215,12 @@ void Datapath::synchronize() {
   if (running_.load()) rte_rcu_qsbr_synchronize(qs_, RTE_QSBR_THRID_INVALID);
 }
 
+void Datapath::quiesce(void* self) {
+  // Offline and never-started workers do not hold it up; stop() closes every vhost port
+  // (so no callback comes later) before EAL, and qs_ with it, is cleaned up.
+  rte_rcu_qsbr_synchronize(static_cast<Datapath*>(self)->qs_, RTE_QSBR_THRID_INVALID);
+}
+
 void Datapath::publish(std::unique_ptr<TableVersion> next) {
   const TableVersion* old = table_.exchange(next.release(), std::memory_order_acq_rel);
   synchronize();

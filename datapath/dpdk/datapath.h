@@ -174,7 +174,9 @@ class Datapath {
   PortInfo register_port(PortInfo info);
   uint16_t free_id() const;
   void synchronize();
-  static void quiesce(void* self) { static_cast<Datapath*>(self)->synchronize(); }
+  // A vhost device is going away (destroy_device, any thread): wait for every online
+  // worker even while stop() is winding them down (running_ already false).
+  static void quiesce(void* self);
 
   Options opts_;
   rte_mempool* pool_ = nullptr;
