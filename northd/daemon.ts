@@ -25,6 +25,7 @@ import { NorthdEngine, type KeySeed } from './engine.js';
 import type { NbChange } from './model.js';
 import { NB_TABLES, bool, int, list, map, str, type NbTable } from './nb.js';
 import { SbSync } from './sb-sync.js';
+import { refChassis } from './ref-chassis.js';
 import { svcKey } from './sb-tables.js';
 
 export interface NorthdOptions {
@@ -173,7 +174,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
   };
 
   const pump = async (): Promise<void> => {
-    while (!closed && (pending.length > 0 || pendingSnapshot !== null || needFullSync || nbRevision > doneRevision || haRelink.size > 0 || svcPending.length > 0)) {
+    while (!closed && (pending.length > 0 || pendingSnapshot !== null || needFullSync || nbRevision > doneRevision || haRelink.size > 0 || svcPending.length > 0 || refDirty)) {
       const t0 = performance.now();
       const raw = pending.splice(0);
       const snap = pendingSnapshot;
@@ -195,7 +196,14 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       nbCfg = global === null ? null : int(global, 'nb_cfg') ?? 0;
       const ch = needFullSync ? sync.allKeys(engine) : engine.takeChanges();
       if (needFullSync) engine.takeChanges();
-      for (const k of haRelink) ch.haChassisGroups.add(k);
+      // ref_chassis: where the ports reaching each gateway port's HA group are bound
+      if (refDirty || changes.length > 0) {
+        refDirty = false;
+        const refs = refChassis(engine.model, (lport) => pbChassis.get(lport));
+        for (const g of sync.refGroups()) if (!refs.has(g) && sync.setRefChassis(g, [])) haRelink.add(g);
+        for (const [g, cs] of refs) if (sync.setRefChassis(g, cs)) haRelink.add(g);
+      }
+      for (const k of haRelink) if (engine.haChassisGroups.has(k)) ch.haChassisGroups.add(k);
       haRelink.clear();
       let sbOps = 0;
       try {
@@ -264,7 +272,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
     if (running !== null || closed) return;
     running = pump().catch(onError).finally(() => {
       running = null;
-      if (!closed && (pending.length > 0 || pendingSnapshot !== null || nbRevision > doneRevision || haRelink.size > 0 || svcPending.length > 0)) kick();
+      if (!closed && (pending.length > 0 || pendingSnapshot !== null || nbRevision > doneRevision || haRelink.size > 0 || svcPending.length > 0 || refDirty)) kick();
       else checkIdle();
     });
   };
@@ -273,6 +281,9 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
   /** HA group names to rewrite in the next batch (a Chassis they name changed) */
   const haRelink = new Set<string>();
   const chassisUuid = new Map<Uuid, string>();
+  /** Port_Binding.chassis by logical port (HA_Chassis_Group.ref_chassis is computed from it) */
+  const pbChassis = new Map<string, Uuid>();
+  let refDirty = false;
   /** Service_Monitor.status reports not yet handed to the engine */
   const svcPending: { key: string; status: string | null }[] = [];
   /** Service_Monitor rows as SB has them: their port and status */
@@ -418,6 +429,11 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       const apply = (table: string, r: Row | null, old: Row | null): void => {
         if (table === 'Port_Binding') {
           if (old !== null && (r === null || str(old, 'logical_port') !== str(r, 'logical_port'))) pbStatus.delete(str(old, 'logical_port'));
+          const was = old === null ? undefined : list(old, 'chassis')[0];
+          const now = r === null ? undefined : list(r, 'chassis')[0];
+          if (old !== null) pbChassis.delete(str(old, 'logical_port'));
+          if (r !== null && now !== undefined) pbChassis.set(str(r, 'logical_port'), now);
+          if (was !== now || (old !== null && r !== null && str(old, 'logical_port') !== str(r, 'logical_port'))) refDirty = true;
           if (r !== null) {
             pbStatus.set(str(r, 'logical_port'), { up: bool(r, 'up'), chassis: list(r, 'chassis').length > 0 });
             statusDirty.add(str(r, 'logical_port'));
@@ -444,6 +460,8 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
         pbStatus.clear();
         chassisCfg.clear();
         svcRows.clear();
+        pbChassis.clear();
+        refDirty = true;
         for (const [u, name] of chassisUuid) {
           if ((ev.tables['Chassis'] ?? []).some((r) => r._uuid === u)) continue;
           chassisUuid.delete(u);
@@ -453,7 +471,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       } else if (ev.type === 'change') {
         for (const c of ev.changes) apply(c.table, c.new, c.old);
       } else return;
-      if (haRelink.size > 0 || svcPending.length > 0) kickSoon();
+      if (haRelink.size > 0 || svcPending.length > 0 || refDirty) kickSoon();
       void markDownBackendsOffline();
       if (doneRevision >= 0) void writeNbStatus();
     },

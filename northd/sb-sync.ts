@@ -81,6 +81,8 @@ export class SbSync {
   private readonly chassis = new Map<string, Uuid>();
   /** chassis name → the HA groups northd wrote naming it (re-linked when the chassis comes or goes) */
   private readonly haByChassis = new Map<string, Set<string>>();
+  /** HA group → ref_chassis (Chassis UUIDs) as the daemon computed it (ref-chassis.ts) */
+  private readonly refs = new Map<string, readonly Uuid[]>();
   /** HA group → the chassis names of its last write */
   private readonly haNames = new Map<string, string[]>();
   private globalUuid: Uuid | null = null;
@@ -202,6 +204,20 @@ export class SbSync {
    * A Chassis row appeared, changed name or went (uuid null): the HA groups whose
    * HA_Chassis name it, which the next `ops` must rewrite to link (or unlink) it.
    */
+  /** A group's ref_chassis changed: true when the next `ops` for it must rewrite the row. */
+  setRefChassis(group: string, chassis: readonly Uuid[]): boolean {
+    const old = this.refs.get(group) ?? [];
+    if (old.length === chassis.length && old.every((c, i) => c === chassis[i])) return false;
+    if (chassis.length === 0) this.refs.delete(group);
+    else this.refs.set(group, [...chassis]);
+    return true;
+  }
+
+  /** The groups that have a ref_chassis set (the daemon clears those no longer computed). */
+  refGroups(): string[] {
+    return [...this.refs.keys()];
+  }
+
   chassisChanged(name: string, uuid: Uuid | null): string[] {
     if (uuid === null) this.chassis.delete(name);
     else this.chassis.set(name, uuid);
@@ -316,7 +332,8 @@ export class SbSync {
         continue;
       }
       const chassisOf = want.ha_chassis.map((h) => this.chassis.get(h.chassis_name) ?? null);
-      const sig = JSON.stringify({ g: want, linked: chassisOf });
+      const refs = this.refs.get(k) ?? [];
+      const sig = JSON.stringify({ g: want, linked: chassisOf, refs });
       this.haNames.set(k, want.ha_chassis.map((h) => h.chassis_name));
       for (const h of want.ha_chassis) {
         let s = this.haByChassis.get(h.chassis_name);
@@ -327,7 +344,7 @@ export class SbSync {
       const haRefs = want.ha_chassis.map((h, i) => refValue(insert('HA_Chassis', {
         chassis: chassisOf[i] === null ? ['set', []] : ['uuid', chassisOf[i]], priority: h.priority, external_ids: { 'chassis-name': h.chassis_name },
       }, 'hac')));
-      const row = { name: want.name, ha_chassis: ['set', haRefs] };
+      const row = { name: want.name, ha_chassis: ['set', haRefs], ref_chassis: ['set', refs.map((u) => ['uuid', u])] };
       if (have === undefined) this.has.set(k, hold({ ref: insert('HA_Chassis_Group', row, 'hag'), sig }));
       else { update('HA_Chassis_Group', have.ref, row); have.sig = sig; }
     }

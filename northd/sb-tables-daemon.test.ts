@@ -1,6 +1,6 @@
 // The northd daemon over real stores and the SB rows besides flows and bindings: HA chassis
 // groups link their HA_Chassis to the SB Chassis of that name when it appears (and unlink
-// when it goes), a Service_Monitor reported offline by a controller takes its backend out
+// when it goes) and name in ref_chassis where the ports reaching a gateway port are bound, a Service_Monitor reported offline by a controller takes its backend out
 // of the load balancer's flows (and one reported online behind a port that is down is set
 // offline, as ovn-northd does), a fair meter gets a copy per ACL, and a restarted northd takes over the rows it wrote (no
 // duplicates, no failed transaction).
@@ -79,6 +79,17 @@ test('northd daemon: HA_Chassis follow the SB Chassis rows, offline backends lea
   ]);
   const linked = ['extgrp: hv1@30=hv1', 'gw2: hv2@5=,hv3@15=', 'lr1-public: hv1@20=hv1,hv2@10=,hv3@30='];
   await until(sb, 'HA_Chassis', async () => JSON.stringify(await haView(sb)) === JSON.stringify(linked));
+  // vm1 (on ls1, behind lr1, which reaches lr2 through public) is bound on hv1: the
+  // gateway groups of both routers (two chassis or more) name hv1 in ref_chassis, as OVN
+  const refs = async (): Promise<string[]> => {
+    const chassis = new Map((await sb.select('Chassis')).map((c) => [c._uuid, str(c, 'name')]));
+    return (await sb.select('HA_Chassis_Group')).map((g) => `${str(g, 'name')}:${list(g, 'ref_chassis').map((u) => chassis.get(u)).sort().join(',')}`).sort();
+  };
+  const hv1 = (await sb.select('Chassis'))[0]?._uuid ?? '';
+  await sb.transact([{ op: 'update', table: 'Port_Binding', where: [['logical_port', '==', 'vm1']], row: { chassis: ['uuid', hv1] } }]);
+  await until(sb, 'HA_Chassis_Group', async () => JSON.stringify(await refs()) === JSON.stringify(['extgrp:', 'gw2:hv1', 'lr1-public:hv1']));
+  await sb.transact([{ op: 'update', table: 'Port_Binding', where: [['logical_port', '==', 'vm1']], row: { chassis: ['set', []] } }]);
+  await until(sb, 'HA_Chassis_Group', async () => JSON.stringify(await refs()) === JSON.stringify(['extgrp:', 'gw2:', 'lr1-public:']));
   // and when it goes, they point nowhere again (and a new group naming it links at once)
   await sb.transact([{ op: 'delete', table: 'Chassis', where: [['name', '==', 'hv1']] }]);
   await until(sb, 'HA_Chassis', async () => (await haView(sb)).every((l) => !l.includes('=hv1')));
