@@ -46,10 +46,12 @@ void destroy_device(int vid) {
   VhostPort* p = find(vid);
   if (!p) return;
   int expected = vid;
-  if (!p->vid.compare_exchange_strong(expected, -1, std::memory_order_acq_rel)) return;
-  p->detaches.fetch_add(1, std::memory_order_relaxed);
+  if (p->vid.compare_exchange_strong(expected, -1, std::memory_order_acq_rel))
+    p->detaches.fetch_add(1, std::memory_order_relaxed);
   // No worker may still be inside a dequeue/enqueue on `vid` when we return: the library
-  // frees the device (and unmaps guest memory) after this callback.
+  // frees the device (and unmaps guest memory) after this callback. Also when `vid` was no
+  // longer the port's (a second connection on a server socket replaced it): a worker may
+  // have read it just before.
   if (p->quiesce) p->quiesce(p->quiesce_ctx);
 }
 
