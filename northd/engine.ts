@@ -34,6 +34,9 @@ import { aclLogMeter, dnsRow, fairMeterOf, haGroupOfLrp, haGroupOfLsp, ipMultica
 export const MC_FLOOD = { name: '_MC_flood', key: 32768 } as const;
 export const MC_UNKNOWN = { name: '_MC_unknown', key: 32769 } as const;
 export const MC_FLOOD_L2 = { name: '_MC_flood_l2', key: 32772 } as const;
+/** ports with options:mcast_flood / mcast_flood_reports (IGMP snooping's static flood and report relay) */
+export const MC_STATIC = { name: '_MC_static', key: 32771 } as const;
+export const MC_MROUTER_FLOOD = { name: '_MC_mrouter_flood', key: 32770 } as const;
 const DEFAULT_SVC_MONITOR_MAC = '0a:00:00:00:00:fe';
 
 export interface EngineStats {
@@ -986,6 +989,8 @@ export class NorthdEngine implements SbContent {
       const flood: string[] = [];
       const floodL2: string[] = [];
       const unknown: string[] = [];
+      const mcStatic: string[] = [];
+      const mrouter: string[] = [];
       if (row !== undefined) {
         for (const p of list(row, 'ports')) {
           const pb = this.pbByPort.get(p);
@@ -994,9 +999,12 @@ export class NorthdEngine implements SbContent {
           flood.push(pb.logical_port);
           if (str(lsp, 'type') !== 'router') floodL2.push(pb.logical_port);
           if (list(lsp, 'addresses').includes('unknown')) unknown.push(pb.logical_port);
+          const opts = map(lsp, 'options');
+          if (opts['mcast_flood'] === 'true') mcStatic.push(pb.logical_port);
+          if (opts['mcast_flood_reports'] === 'true') mrouter.push(pb.logical_port);
         }
       }
-      for (const [g, ports] of [[MC_FLOOD, flood], [MC_FLOOD_L2, floodL2], [MC_UNKNOWN, unknown]] as const) {
+      for (const [g, ports] of [[MC_FLOOD, flood], [MC_FLOOD_L2, floodL2], [MC_UNKNOWN, unknown], [MC_STATIC, mcStatic], [MC_MROUTER_FLOOD, mrouter]] as const) {
         const k = `${ls} ${g.name}`;
         const old = this.multicastGroups.get(k);
         const sorted = [...ports].sort();

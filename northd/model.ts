@@ -9,7 +9,7 @@
 
 import type { Row, Uuid } from '../store/types.js';
 import { ipv4InNetwork, macToLla, parseIpv4, parseNetwork, type Network4, type Network6 } from './addr.js';
-import { NB_TABLES, emptySnapshot, list, map, str, type NbSnapshot, type NbTable } from './nb.js';
+import { NB_TABLES, bool, emptySnapshot, list, map, str, type NbSnapshot, type NbTable } from './nb.js';
 
 export interface NbChange {
   readonly table: NbTable;
@@ -63,6 +63,8 @@ export interface SwitchInfo {
   /** other_config:mcast_snoop (IGMP/MLD snooping), and mcast_flood_unregistered */
   readonly mcastSnoop: boolean;
   readonly mcastFloodUnregistered: boolean;
+  /** some enabled port floods all multicast (options:mcast_flood=true: the _MC_static group) */
+  readonly mcastFloodStatic: boolean;
 }
 
 export interface QosRule {
@@ -339,7 +341,7 @@ export class NbModel {
   switchInfo(lsUuid: Uuid): SwitchInfo {
     const ls = this.nb.Logical_Switch.get(lsUuid);
     if (ls === undefined) {
-      return { routerPorts: [], hasAcls: false, hasStatefulAcl: false, hasLbVip: false, hasUnknown: false, hasL2Ports: false, hasLocalnet: false, localnetPorts: [], hasDns: false, qos: [], mcastSnoop: false, mcastFloodUnregistered: false };
+      return { routerPorts: [], hasAcls: false, hasStatefulAcl: false, hasLbVip: false, hasUnknown: false, hasL2Ports: false, hasLocalnet: false, localnetPorts: [], hasDns: false, qos: [], mcastSnoop: false, mcastFloodUnregistered: false, mcastFloodStatic: false };
     }
     const routerPorts: RouterPortInfo[] = [];
     let hasUnknown = false;
@@ -374,6 +376,10 @@ export class NbModel {
       const lb = this.nb.Load_Balancer.get(l);
       if (lb !== undefined && Object.keys(map(lb, 'vips')).length > 0) hasLbVip = true;
     }
+    const mcastFloodStatic = list(ls, 'ports').some((p) => {
+      const lsp = this.nb.Logical_Switch_Port.get(p);
+      return lsp !== undefined && bool(lsp, 'enabled') !== false && map(lsp, 'options')['mcast_flood'] === 'true';
+    });
     const hasDns = list(ls, 'dns_records').some((u) => Object.keys(map(this.nb.DNS.get(u) ?? ({ _uuid: u } as Row), 'records')).length > 0);
     const qos: QosRule[] = [];
     for (const u of [...list(ls, 'qos_rules')].sort()) {
@@ -391,7 +397,7 @@ export class NbModel {
     const oc = map(ls, 'other_config');
     return {
       routerPorts, hasAcls, hasStatefulAcl, hasLbVip, hasUnknown, hasL2Ports, hasLocalnet: localnetPorts.length > 0, localnetPorts, hasDns, qos,
-      mcastSnoop: oc['mcast_snoop'] === 'true', mcastFloodUnregistered: oc['mcast_flood_unregistered'] === 'true',
+      mcastSnoop: oc['mcast_snoop'] === 'true', mcastFloodUnregistered: oc['mcast_flood_unregistered'] === 'true', mcastFloodStatic,
     };
   }
 }

@@ -191,7 +191,8 @@ export function buildSwitch(b: LflowBuilder, ls: Row, info: SwitchInfo): void {
     b.add(dp, 'ls_in_l2_lkup', 100, 'mldv1 || mldv2', 'igmp;');
     b.add(dp, 'ls_in_l2_lkup', 85, 'ip4.mcast && ip4.dst == 224.0.0.0/24', 'outport = "_MC_flood_l2"; output;');
     b.add(dp, 'ls_in_l2_lkup', 85, 'ip6.mcast_flood', 'outport = "_MC_flood"; output;');
-    if (!info.mcastFloodUnregistered) b.add(dp, 'ls_in_l2_lkup', 80, 'ip4.mcast || ip6.mcast', 'drop;');
+    // (OVN writes this one action without the space after "outport")
+    if (!info.mcastFloodUnregistered) b.add(dp, 'ls_in_l2_lkup', 80, 'ip4.mcast || ip6.mcast', info.mcastFloodStatic ? 'outport ="_MC_static"; output;' : 'drop;');
   }
   b.add(dp, 'ls_in_l2_lkup', 70, 'eth.mcast', 'outport = "_MC_flood"; output;');
   b.add(dp, 'ls_in_l2_lkup', 0, '1', 'outport = get_fdb(eth.dst); next;');

@@ -431,7 +431,13 @@ export function applyOp(nb: Nb, op: Op): void {
       break;
     }
     case 34: {
-      // IGMP/MLD snooping settings on a switch
+      // IGMP/MLD snooping settings on a switch, or a port's static flood / report relay
+      if (op.b % 4 === 2) {
+        const p = pick(lsps, op.a);
+        if (p === undefined || str(p, 'type') !== '') break;
+        upd(nb, 'Logical_Switch_Port', p, { options: { ...map(p, 'options'), ...(op.c % 2 ? { mcast_flood: 'true' } : {}), ...(op.c % 3 ? { mcast_flood_reports: 'true' } : {}) } });
+        break;
+      }
       const ls = pick(lss, op.a);
       if (ls === undefined) break;
       upd(nb, 'Logical_Switch', ls, { other_config: op.c % 4 === 0 ? {} : {

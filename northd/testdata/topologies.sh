@@ -523,3 +523,6 @@ lsp-add mc m2 -- lsp-set-addresses m2 "0a:00:00:00:00:32 10.9.0.2"
 lsp-add mc2 m3 -- lsp-set-addresses m3 "0a:00:00:00:00:33 10.9.1.3"
 set Logical_Switch mc other_config:mcast_snoop=true other_config:mcast_eth_src=00:00:00:00:00:fe other_config:mcast_ip4_src=10.9.0.254
 set Logical_Switch mc2 other_config:mcast_snoop=true other_config:mcast_flood_unregistered=true other_config:mcast_idle_timeout=10 other_config:mcast_table_size=100 other_config:mcast_ip6_src=fe80::fe other_config:mcast_querier=false other_config:mcast_query_max_response=50
+lsp-set-options m1 mcast_flood=true mcast_flood_reports=true
+lsp-set-options m3 mcast_flood_reports=true
+lsp-add plain m4 -- lsp-set-addresses m4 "0a:00:00:00:00:34 10.9.2.4" -- lsp-set-options m4 mcast_flood=true
