@@ -265,7 +265,12 @@ export class NorthdEngine implements SbContent {
           if (c.old !== null) this.pgSwitchesTouched(c.old);
           break;
         case 'Load_Balancer':
-          for (const o of m.lbOwners.get(c.uuid) ?? []) this.ownerTouched(o);
+          for (const o of m.lbOwnersOf(c.uuid)) this.ownerTouched(o);
+          break;
+        case 'Load_Balancer_Group':
+          // the users of the group as it was, and its load balancers as they were used
+          for (const o of m.lbGroupOwners.get(c.uuid) ?? []) this.ownerTouched(o);
+          if (c.old !== null) for (const l of list(c.old, 'load_balancer')) { this.lbFlowsDirty(l); this.dirtyLbs.add(l); }
           break;
         case 'NAT':
         case 'Logical_Router_Static_Route':
@@ -312,10 +317,18 @@ export class NorthdEngine implements SbContent {
   }
 
   /** The bindings of the switch ports peering with a router's ports (their nat_addresses). */
+  /** A switch or router took or dropped load balancer groups: their balancers' units and SB rows. */
+  private lbGroupsMoved(old: Row | null, now: Row | null): void {
+    for (const g of symmetricDiff(old === null ? [] : list(old, 'load_balancer_group'), now === null ? [] : list(now, 'load_balancer_group'))) {
+      const grp = this.model.nb.Load_Balancer_Group.get(g);
+      for (const l of grp === undefined ? [] : list(grp, 'load_balancer')) { this.dirtyUnits.add(`lb:${l}`); this.dirtyLbs.add(l); }
+    }
+  }
+
   /** A load balancer's flows: its own unit (switches) and the routers using it. */
   private lbFlowsDirty(lb: Uuid): void {
     this.dirtyUnits.add(`lb:${lb}`);
-    for (const o of this.model.lbOwners.get(lb) ?? []) if (this.model.nb.Logical_Router.has(o)) this.dirtyUnits.add(`lr:${o}`);
+    for (const o of this.model.lbOwnersOf(lb)) if (this.model.nb.Logical_Router.has(o)) this.dirtyUnits.add(`lr:${o}`);
   }
 
   private routerPeerBindingsDirty(lr: Uuid): void {
@@ -380,6 +393,7 @@ export class NorthdEngine implements SbContent {
             }
           }
           for (const x of symmetricDiff(c.old === null ? [] : list(c.old, 'dns_records'), c.new === null ? [] : list(c.new, 'dns_records'))) this.dirtyDns.add(x);
+          this.lbGroupsMoved(c.old, c.new);
           break;
         }
         case 'Logical_Switch_Port': {
@@ -410,6 +424,7 @@ export class NorthdEngine implements SbContent {
             }
             for (const l of list(r, 'load_balancer')) this.dirtyUnits.add(`lb:${l}`);
           }
+          this.lbGroupsMoved(c.old, c.new);
           break;
         }
         case 'Logical_Router_Port': {
@@ -456,7 +471,11 @@ export class NorthdEngine implements SbContent {
         case 'Load_Balancer':
           this.dirtyUnits.add(`lb:${u}`);
           this.dirtyLbs.add(u);
-          for (const o of m.lbOwners.get(u) ?? []) this.ownerTouched(o);
+          for (const o of m.lbOwnersOf(u)) this.ownerTouched(o);
+          break;
+        case 'Load_Balancer_Group':
+          for (const o of m.lbGroupOwners.get(u) ?? []) this.ownerTouched(o);
+          for (const r of [c.old, c.new]) if (r !== null) for (const l of list(r, 'load_balancer')) { this.lbFlowsDirty(l); this.dirtyLbs.add(l); }
           break;
         case 'HA_Chassis_Group':
           // the bindings name the group: a rename rewrites them
@@ -639,7 +658,7 @@ export class NorthdEngine implements SbContent {
       case 'lb': {
         const lb = m.nb.Load_Balancer.get(u);
         if (lb === undefined) return;
-        for (const o of [...(m.lbOwners.get(u) ?? [])].sort()) {
+        for (const o of [...m.lbOwnersOf(u)].sort()) {
           const ls = m.nb.Logical_Switch.get(o);
           if (ls !== undefined) buildLoadBalancer(b, lb, ls, (vip, be) => liveBackends(m, lb, vip, be, (k) => this.svcStatus.get(k)));
         }

@@ -109,8 +109,12 @@ export class NbModel {
   readonly pgsOfLsp = new Map<Uuid, Set<Uuid>>();
   /** acl → owners as 'ls:<uuid>' / 'pg:<uuid>' */
   readonly aclOwners = new Map<Uuid, Set<string>>();
-  /** lb → switches and routers using it */
+  /** lb → switches and routers naming it in load_balancer (lbOwnersOf adds those using it through a group) */
   readonly lbOwners = new Map<Uuid, Set<Uuid>>();
+  /** Load_Balancer_Group → switches and routers naming it in load_balancer_group */
+  readonly lbGroupOwners = new Map<Uuid, Set<Uuid>>();
+  /** lb → the Load_Balancer_Groups holding it */
+  readonly lbGroupsOfLb = new Map<Uuid, Set<Uuid>>();
   /** parent port name → virtual ports naming it in options:virtual-parents */
   readonly virtualByParent = new Map<string, Set<Uuid>>();
   /** NAT / static route / policy → router */
@@ -148,11 +152,16 @@ export class NbModel {
         for (const p of list(r, 'ports')) this.lsOfLsp.set(p, u);
         for (const a of list(r, 'acls')) addTo(this.aclOwners, a, `ls:${u}`);
         for (const l of list(r, 'load_balancer')) addTo(this.lbOwners, l, u);
+        for (const g of list(r, 'load_balancer_group')) addTo(this.lbGroupOwners, g, u);
         for (const d of list(r, 'dns_records')) addTo(this.dnsOwners, d, u);
+        break;
+      case 'Load_Balancer_Group':
+        for (const l of list(r, 'load_balancer')) addTo(this.lbGroupsOfLb, l, u);
         break;
       case 'Logical_Router':
         for (const p of list(r, 'ports')) this.lrOfLrp.set(p, u);
         for (const l of list(r, 'load_balancer')) addTo(this.lbOwners, l, u);
+        for (const g of list(r, 'load_balancer_group')) addTo(this.lbGroupOwners, g, u);
         for (const c of [...list(r, 'nat'), ...list(r, 'static_routes'), ...list(r, 'policies')]) addTo(this.lrOfChild, c, u);
         break;
       case 'Logical_Switch_Port': {
@@ -187,11 +196,16 @@ export class NbModel {
         for (const p of list(r, 'ports')) if (this.lsOfLsp.get(p) === u) this.lsOfLsp.delete(p);
         for (const a of list(r, 'acls')) delFrom(this.aclOwners, a, `ls:${u}`);
         for (const l of list(r, 'load_balancer')) delFrom(this.lbOwners, l, u);
+        for (const g of list(r, 'load_balancer_group')) delFrom(this.lbGroupOwners, g, u);
         for (const d of list(r, 'dns_records')) delFrom(this.dnsOwners, d, u);
+        break;
+      case 'Load_Balancer_Group':
+        for (const l of list(r, 'load_balancer')) delFrom(this.lbGroupsOfLb, l, u);
         break;
       case 'Logical_Router':
         for (const p of list(r, 'ports')) if (this.lrOfLrp.get(p) === u) this.lrOfLrp.delete(p);
         for (const l of list(r, 'load_balancer')) delFrom(this.lbOwners, l, u);
+        for (const g of list(r, 'load_balancer_group')) delFrom(this.lbGroupOwners, g, u);
         for (const c of [...list(r, 'nat'), ...list(r, 'static_routes'), ...list(r, 'policies')]) delFrom(this.lrOfChild, c, u);
         break;
       case 'Logical_Switch_Port': {
@@ -217,6 +231,23 @@ export class NbModel {
       default:
         break;
     }
+  }
+
+  /** The load balancers a switch or router uses: its own and those of its load balancer groups, sorted. */
+  lbsOf(row: Row): string[] {
+    const out = new Set(list(row, 'load_balancer'));
+    for (const g of list(row, 'load_balancer_group')) {
+      const grp = this.nb.Load_Balancer_Group.get(g);
+      if (grp !== undefined) for (const l of list(grp, 'load_balancer')) out.add(l);
+    }
+    return [...out].sort();
+  }
+
+  /** The switches and routers using a load balancer, directly or through a group. */
+  lbOwnersOf(lb: Uuid): Set<Uuid> {
+    const out = new Set(this.lbOwners.get(lb) ?? []);
+    for (const g of this.lbGroupsOfLb.get(lb) ?? []) for (const o of this.lbGroupOwners.get(g) ?? []) out.add(o);
+    return out;
   }
 
   /** A name → row lookup that is deterministic when (invalidly) several rows share a name. */
@@ -291,7 +322,7 @@ export class NbModel {
     }
     distributedNats.sort((a, b) => (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
     // load-balancer VIPs inside this port's networks are the router's to answer for too
-    for (const l of list(lrRow, 'load_balancer')) {
+    for (const l of this.lbsOf(lrRow)) {
       const lb = this.nb.Load_Balancer.get(l);
       if (lb === undefined) continue;
       for (const vip of Object.keys(map(lb, 'vips'))) {
@@ -372,7 +403,7 @@ export class NbModel {
       if (str(acl, 'action') === 'allow-related') hasStatefulAcl = true;
     }
     let hasLbVip = false;
-    for (const l of list(ls, 'load_balancer')) {
+    for (const l of this.lbsOf(ls)) {
       const lb = this.nb.Load_Balancer.get(l);
       if (lb !== undefined && Object.keys(map(lb, 'vips')).length > 0) hasLbVip = true;
     }

@@ -14,7 +14,7 @@ export const NB_TABLES = [
   'NB_Global', 'Logical_Switch', 'Logical_Switch_Port', 'Logical_Router', 'Logical_Router_Port',
   'ACL', 'Port_Group', 'Address_Set', 'Load_Balancer', 'NAT', 'Logical_Router_Static_Route',
   'Logical_Router_Policy', 'DHCP_Options', 'Gateway_Chassis', 'HA_Chassis_Group', 'HA_Chassis', 'DNS', 'QoS',
-  'Meter', 'Meter_Band', 'Load_Balancer_Health_Check',
+  'Meter', 'Meter_Band', 'Load_Balancer_Health_Check', 'Load_Balancer_Group',
 ] as const;
 export type NbTable = (typeof NB_TABLES)[number];
 

@@ -103,7 +103,7 @@ export function routerLbSetName(dpKey: number): string {
 export function routerLbVips(model: NbModel, lr: Row): string[] {
   const ports = routerPorts(model, lr);
   const out = new Set<string>();
-  for (const u of list(lr, 'load_balancer')) {
+  for (const u of model.lbsOf(lr)) {
     const lb = model.nb.Load_Balancer.get(u);
     if (lb === undefined) continue;
     for (const vip of Object.keys(map(lb, 'vips'))) {
@@ -122,7 +122,7 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
   const gw = model.isGatewayRouter(lr);
   const ports = routerPorts(model, lr);
   const nats = list(lr, 'nat').map((u) => model.nb.NAT.get(u)).filter((r): r is Row => r !== undefined);
-  const lbs = list(lr, 'load_balancer').filter((u) => model.nb.Load_Balancer.has(u));
+  const lbs = model.lbsOf(lr).filter((u) => model.nb.Load_Balancer.has(u));
   const natOrLb = nats.length > 0 || lbs.length > 0;
   const dgps = ports.filter((p) => p.cr !== null);
   // lb_force_snat_ip=router_ip makes every router address a SNAT address: none is dropped
@@ -711,7 +711,7 @@ function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: 
   const natExt = new Set(nats.map((n) => str(n, 'external_ip')));
   // gateway routers may SNAT load-balanced traffic to the router port's own address
   const forceSnatRouterIp = gw && map(lr, 'options')['lb_force_snat_ip'] === 'router_ip';
-  for (const u of list(lr, 'load_balancer')) {
+  for (const u of model.lbsOf(lr)) {
     const lb = model.nb.Load_Balancer.get(u);
     if (lb === undefined) continue;
     const ref = { table: 'Load_Balancer', uuid: u };

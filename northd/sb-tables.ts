@@ -112,7 +112,7 @@ export function aclLogMeter(m: NbModel, acl: Row): string | null {
 export function lbRow(m: NbModel, u: Uuid): SbLoadBalancer | null {
   const lb = m.nb.Load_Balancer.get(u);
   if (lb === undefined) return null;
-  const switches = [...(m.lbOwners.get(u) ?? [])].filter((o) => m.nb.Logical_Switch.has(o)).sort();
+  const switches = [...m.lbOwnersOf(u)].filter((o) => m.nb.Logical_Switch.has(o)).sort();
   if (switches.length === 0) return null;
   const protocol = str(lb, 'protocol');
   return {
@@ -155,7 +155,7 @@ function natAddressesOf(m: NbModel, lrp: Row, lr: Row, dgps: readonly Row[], inc
   }
   if (includeLbIps) {
     const vips = new Set<string>();
-    for (const u of list(lr, 'load_balancer')) {
+    for (const u of m.lbsOf(lr)) {
       const lb = m.nb.Load_Balancer.get(u);
       if (lb === undefined) continue;
       for (const vip of Object.keys(map(lb, 'vips'))) {

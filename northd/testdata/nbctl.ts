@@ -98,8 +98,8 @@ export class Nbctl {
       case 'create': {
         const row: { [k: string]: unknown } = {};
         for (const kv of a.slice(1)) {
-          const m = /^(\w+):([\w.-]+)=(.*)$/.exec(kv);
-          if (m !== null && m[1] !== undefined && m[2] !== undefined) row[m[1]] = { ...(row[m[1]] as object | undefined), [m[2]]: (m[3] ?? '').replace(/^"(.*)"$/, '$1') };
+          const m = /^(\w+):("[^"]*"|[\w.-]+)=(.*)$/.exec(kv);
+          if (m !== null && m[1] !== undefined && m[2] !== undefined) row[m[1]] = { ...(row[m[1]] as object | undefined), [m[2].replace(/^"(.*)"$/, '$1')]: (m[3] ?? '').replace(/^"(.*)"$/, '$1') };
           else {
             const i = kv.indexOf('=');
             const k = kv.slice(0, i);

@@ -2,7 +2,7 @@
 // (switches, ports, addresses, port groups, ACLs, routers, router ports, NAT, routes,
 // policies, load balancers, DHCP options, gateway chassis, distributed NAT, DNS, QoS, ACL
 // logging, localport/external/virtual ports, DHCPv6, IPv6 RA, meters (fair or not), HA chassis groups,
-// LB health checks with ip_port_mappings, IGMP snooping settings), deleting the way OVSDB garbage collection and
+// LB health checks with ip_port_mappings, IGMP snooping settings, load balancer groups), deleting the way OVSDB garbage collection and
 // weak references would, and the row diff that turns two snapshots into NbChanges.
 // Shared by the incremental==recompute property test and the SB sync property test.
 import fc from 'fast-check';
@@ -446,6 +446,19 @@ export function applyOp(nb: Nb, op: Op): void {
       } });
       break;
     }
+    case 35: {
+      // load balancer groups: a new one (some balancers) on a switch or router, or one's membership edited
+      const groups = [...nb.Load_Balancer_Group.values()];
+      const g = op.c % 3 === 0 ? pick(groups, op.a) : undefined;
+      const members = lbs.filter((_, i) => (i + op.b) % 3 === 0).map((l) => l._uuid).sort();
+      if (g !== undefined) { upd(nb, 'Load_Balancer_Group', g, { load_balancer: members }); break; }
+      const ng: Row = { _uuid: uuid(), name: `lbg${n}`, load_balancer: members };
+      set(nb, 'Load_Balancer_Group', ng);
+      const owner = op.b % 2 ? pick(lss, op.a) : pick(lrs, op.a);
+      if (owner === undefined) break;
+      upd(nb, op.b % 2 ? 'Logical_Switch' : 'Logical_Router', owner, { load_balancer_group: [...list(owner, 'load_balancer_group'), ng._uuid].sort() });
+      break;
+    }
     case 19: {
       const lb = pick(lbs, op.a);
       if (lb === undefined) break;
@@ -453,15 +466,17 @@ export function applyOp(nb: Nb, op: Op): void {
       for (const t of ['Logical_Switch', 'Logical_Router'] as const) {
         for (const r of nb[t].values()) if (list(r, 'load_balancer').includes(lb._uuid)) upd(nb, t, r, { load_balancer: list(r, 'load_balancer').filter((x) => x !== lb._uuid) });
       }
+      // groups refer to it weakly too
+      for (const g of nb.Load_Balancer_Group.values()) if (list(g, 'load_balancer').includes(lb._uuid)) upd(nb, 'Load_Balancer_Group', g, { load_balancer: list(g, 'load_balancer').filter((x) => x !== lb._uuid) });
       break;
     }
   }
 }
 
-const KINDS = 35;
+const KINDS = 36;
 export const opArb = fc.record({ kind: fc.nat(KINDS - 1), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
 /** Ops biased to routers: switches, ports, routers, router ports, NAT, LBs, localnet, gateway chassis. */
 const ROUTER_KINDS = [0, 2, 12, 13, 13, 14, 15, 16, 18, 22, 23, 24, 25, 32] as const;
 /** Ops biased to load balancers with health checks (and the ports they map to). */
-export const lbOpArb = fc.record({ kind: fc.constantFrom(0, 1, 2, 2, 5, 12, 13, 18, 18, 19, 33, 33), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
+export const lbOpArb = fc.record({ kind: fc.constantFrom(0, 1, 2, 2, 5, 12, 13, 18, 18, 19, 33, 33, 35), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
 export const routerOpArb = fc.record({ kind: fc.constantFrom(...ROUTER_KINDS), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });

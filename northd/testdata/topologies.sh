@@ -526,3 +526,15 @@ set Logical_Switch mc2 other_config:mcast_snoop=true other_config:mcast_flood_un
 lsp-set-options m1 mcast_flood=true mcast_flood_reports=true
 lsp-set-options m3 mcast_flood_reports=true
 lsp-add plain m4 -- lsp-set-addresses m4 "0a:00:00:00:00:34 10.9.2.4" -- lsp-set-options m4 mcast_flood=true
+
+topology lb-groups
+ls-add ls1 -- ls-add ls2 -- ls-add public -- lr-add lr1
+lrp-add lr1 lrp1 00:00:00:00:01:01 10.0.1.1/24
+lrp-add lr1 lr1-public 00:00:00:00:ff:01 172.16.0.1/24
+lrp-set-gateway-chassis lr1-public hv1 20
+lsp-add ls1 ls1-lr1 -- lsp-set-type ls1-lr1 router -- lsp-set-addresses ls1-lr1 router -- lsp-set-options ls1-lr1 router-port=lrp1
+lsp-add public public-lr1 -- lsp-set-type public-lr1 router -- lsp-set-addresses public-lr1 router -- lsp-set-options public-lr1 router-port=lr1-public nat-addresses=router
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
+lsp-add ls2 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:02:0a 10.0.2.10"
+lb-add lbd 10.0.1.200:80 "10.0.1.10:80" tcp -- ls-lb-add ls1 lbd
+--id=@l1 create Load_Balancer name=lbg1 'vips:"172.16.0.100:80"="10.0.1.10:8080"' protocol=tcp -- --id=@l2 create Load_Balancer name=lbg2 'vips:"10.0.2.100:53"="10.0.2.10:53"' protocol=udp -- --id=@g create Load_Balancer_Group name=grp1 load_balancer=@l1,@l2 -- set Logical_Switch ls1 load_balancer_group=@g -- set Logical_Switch ls2 load_balancer_group=@g -- set Logical_Router lr1 load_balancer_group=@g
