@@ -512,7 +512,8 @@ export function buildAcl(b: LflowBuilder, acl: Row, ls: Row, info: SwitchInfo, l
   if (action === 'allow-stateless' || !stateful) {
     const act = action.startsWith('allow') || action === 'pass' ? `${log}next;` : action === 'reject' ? `${log}${reject}` : `${log}/* drop */`;
     b.add(dp, st, prio, match, act, ref);
-    if (action === 'allow-stateless' && info.hasStatefulAcl) {
+    // the stateless bypass exists wherever conntrack runs (a stateful ACL or an LB VIP)
+    if (action === 'allow-stateless' && stateful) {
       b.add(dp, ingress ? 'ls_in_pre_acl' : 'ls_out_pre_acl', prio, match, `${REGBIT_ACL_STATELESS} = 1; next;`, ref);
     }
     return;
