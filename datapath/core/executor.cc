@@ -183,8 +183,11 @@ struct Executor::Impl {
   uint64_t mf_version = 0;  // pipeline version + 1 the masks belong to
   uint32_t mf_dirty[kMfDirty];  // slots with pend_pkts > 0
   // The first segment of this thread's previous packet: packets of one flow tend to come
-  // in runs, so it is tried first (a full compare, no hash), as a successor is.
+  // in runs, so it is tried first (a full compare, no hash), as a successor is. Off after
+  // a packet it would not have served (mixed traffic pays no compare), on again when two
+  // packets in a row start with the same segment.
   uint32_t mf_first = kMfNone;
+  bool mf_first_on = true;
   unsigned mf_ndirty = 0;
   MfRec rec;
   Counter mf_hits;
@@ -853,11 +856,18 @@ struct Executor::Impl {
         if (mf_window_hits < kEmcWindow / 16) mf_bypass = kEmcBypass;
         mf_window = mf_window_hits = 0;
       }
-      const uint32_t guess = prev != kMfNone ? mf[prev].next : mf_first;
+      const uint32_t guess = prev != kMfNone ? mf[prev].next : mf_first_on ? mf_first : kMfNone;
       uint32_t slot = guess != kMfNone && mf_serves(guess, t, st.key) ? guess : kMfNone;
       if (slot == kMfNone) {
         slot = mf_find(t, st.key);
-        if (slot != kMfNone) (prev != kMfNone ? mf[prev].next : mf_first) = slot;
+        if (slot != kMfNone) {
+          if (prev != kMfNone) {
+            mf[prev].next = slot;
+          } else {
+            mf_first_on = slot == mf_first;
+            mf_first = slot;
+          }
+        }
       }
       if (slot != kMfNone) {
         mf_hits.inc();
@@ -878,7 +888,10 @@ struct Executor::Impl {
       exec_table(st, t, 0);
       uint32_t ins = kMfNone;
       if (st.rec != nullptr && r.nsteps > 0 && !(st.stopped && st.reason == DropReason::kLoopLimit)) ins = mf_insert(r);
-      if (ins != kMfNone && prev != ins) (prev != kMfNone ? mf[prev].next : mf_first) = ins;
+      if (ins != kMfNone && prev != ins) {
+        if (prev != kMfNone) mf[prev].next = ins;
+        else mf_first = ins, mf_first_on = true;
+      }
       st.rec = nullptr;
       if (!st.split || st.stopped) return;
       t = st.split_table;
