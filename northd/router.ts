@@ -19,7 +19,7 @@
 // Also NAT allowed_ext_ips / exempted_ext_ips.
 // Also LB session affinity (affinity_timeout) on switches and routers, with or without VIP
 // ports; LB health checks (only live backends in lr_in_dnat / lr_out_undnat; none left:
-// drop, or reject with options:reject).
+// drop, or reject with options:reject). Load balancers of load_balancer_group as its own.
 // Not modelled yet (logged in the issue notes): lb_force_snat_ip=<address>, multi-nexthop (ECMP) reroute policies,
 // gateway_mtu_bypass. Which gateway port balances a router's VIPs when it has several:
 // loom takes the first by name, OVN the first by row UUID.

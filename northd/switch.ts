@@ -17,8 +17,9 @@
 // Also LB health checks (only live backends balanced to, ARP replies for the probes' source
 // IPs), IGMP/MLD snooping (other_config:mcast_snoop). The SB rows besides flows (DNS, meters,
 // HA groups, service monitors, IP_Multicast) are sb-tables.ts's.
-// Not yet: vtep/l2gateway/remote ports, affinity for IPv6 VIPs, multicast relay and the
-// mcast_flood/mcast_flood_reports port options.
+// Ports' mcast_flood / mcast_flood_reports fill _MC_static / _MC_mrouter_flood (engine.ts).
+// Load balancers of the switch's load_balancer_group apply as its own.
+// Not yet: vtep/l2gateway/remote ports, affinity for IPv6 VIPs, multicast relay.
 
 import type { Row } from '../store/types.js';
 import { formatIpv4, ipv4InNetwork, ipv6InNetwork, macToLla, ovsSsetOrder, parseIpv4, parseLspAddress, parseIpv6, parseNetwork, solicitedNode } from './addr.js';
