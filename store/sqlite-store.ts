@@ -64,6 +64,8 @@ interface PendingPart {
   readonly revision: number;
   readonly part: number;
   readonly rows: readonly RowChange[];
+  /** performance.now() when it was committed */
+  readonly since: number;
   filed: boolean;
 }
 
@@ -79,10 +81,32 @@ const backstopPages = 100000;
 const defaultMaxOps = 100000;
 /** Commits of this many changes or more log their new rows as one pending record (see write). */
 const deferFrom = 2000;
-/** Rows per pending record part: its text stays under the C allocator's mmap threshold (128 KB) when SQLite copies it. */
+/**
+ * Rows per pending record part (a big set or map counts its elements): its text stays under
+ * the C allocator's mmap threshold (128 KB) when SQLite copies it, and filing one part
+ * (which a commit changing one of its rows does first) takes a few ms.
+ */
 const pendingPart = 200;
+
+/** What filing a row costs, in rows: 1, plus the elements of its big sets and maps. */
+function weight(table: TableSchema | undefined, row: Row): number {
+  let w = 1;
+  for (const c of bigColumns(table, row)) {
+    const v = row[c];
+    w += Array.isArray(v) ? v.length : v !== null && typeof v === 'object' ? Object.keys(v).length : 0;
+  }
+  return w;
+}
 /** Pending rows filed per turn of the event loop (a few ms: requests in between are served). */
 const fileSlice = 1000;
+/**
+ * Filing waits until no commit came for this long: an increment (NB commit, northd's SB
+ * commit, the status write) commits every few ms, and filing slices between its steps
+ * added tens of ms to a port add right after a full compile.
+ */
+const fileQuietMs = 20;
+/** ...unless rows have been pending this long: a steady stream of commits does not starve it. */
+const fileMaxWaitMs = 3000;
 /** changes.new of a log entry that stands for several inserts (uuid: their uuids, comma-separated). */
 const insertRun = '+';
 
@@ -113,7 +137,9 @@ export class SqliteStore implements Store {
   private deferred: PendingPart[] = [];
   /** The part each unfiled pending row is in (a later change's `old` is the same object). */
   private readonly unfiled = new Map<Row, PendingPart>();
-  private fileTimer: NodeJS.Immediate | undefined;
+  private fileTimer: { timeout: NodeJS.Timeout } | { immediate: NodeJS.Immediate } | undefined;
+  /** performance.now() of the last commit: filing waits for a pause in commits (fileSoon). */
+  private lastCommit = 0;
   private readonly st: {
     upsert: Statement;
     insert: Statement;
@@ -288,6 +314,7 @@ export class SqliteStore implements Store {
       throw new LoomError({ code: 'unavailable', message: `could not write ${this.file}: ${e instanceof Error ? e.message : String(e)}`, value: this.file });
     }
     this.rev = revision;
+    this.lastCommit = performance.now();
     this.mem.apply(outcome.changes);
     this.afterCommit();
     this.fileSoon();
@@ -357,14 +384,19 @@ export class SqliteStore implements Store {
         // in parts of pendingPart rows: a text of many MB, copied by SQLite's binding into
         // one malloc'd buffer, leaves glibc's mmap threshold raised once freed (≈65 MB more
         // RSS after a 10k compile when it was one 26 MB record)
-        for (let i = 0, part = 0; i < defer.length; i += pendingPart, part++) {
-          const rows = defer.slice(i, i + pendingPart);
+        // A part is pendingPart rows' worth of filing (a big set or map counts its elements:
+        // they are one SQLite row each): a commit that changes one row files its whole part
+        for (let i = 0, part = 0; i < defer.length; part++) {
+          let j = i;
+          for (let w = 0; j < defer.length && w < pendingPart; j++) w += weight(this.schema.tables[(defer[j] as RowChange).table], (defer[j] as RowChange).new as Row);
+          const rows = defer.slice(i, j);
+          i = j;
           const byTable: Record<string, Row[]> = {};
           for (const c of rows) (byTable[c.table] ??= []).push(c.new as Row);
           const text = JSON.stringify(byTable);
           this.st.pendPut.run(revision, part, text);
           this.walBytes += text.length;
-          const p: PendingPart = { revision, part, rows, filed: false };
+          const p: PendingPart = { revision, part, rows, since: performance.now(), filed: false };
           this.deferred.push(p);
           for (const c of rows) this.unfiled.set(c.new as Row, p);
         }
@@ -430,12 +462,23 @@ export class SqliteStore implements Store {
     if (i > 0) this.deferred = this.deferred.slice(i);
   }
 
-  /** Files pending rows a slice per turn of the event loop, after the commit was answered. */
+  /**
+   * Files pending rows a slice per turn of the event loop once commits pause (fileQuietMs),
+   * after the commit was answered; at the latest fileMaxWaitMs after the first pending part
+   * waited, a slice per turn regardless.
+   */
   private fileSoon(): void {
     if (this.deferred.length === 0 || this.fileTimer !== undefined || this.closed) return;
-    this.fileTimer = setImmediate(() => {
+    const slice = (): void => {
       this.fileTimer = undefined;
-      if (this.closed) return;
+      if (this.closed || this.deferred.length === 0) return;
+      const now = performance.now();
+      const quiet = now - this.lastCommit;
+      const first = this.deferred[0] as PendingPart;
+      if (quiet < fileQuietMs && now - first.since < fileMaxWaitMs) {
+        this.fileTimer = { timeout: setTimeout(slice, fileQuietMs - quiet + 1).unref() };
+        return;
+      }
       try {
         this.filing(() => this.fileDeferred(fileSlice));
       } catch {
@@ -443,8 +486,10 @@ export class SqliteStore implements Store {
         return;
       }
       this.afterCommit();
-      this.fileSoon();
-    });
+      if (this.deferred.length > 0) this.fileTimer = { immediate: setImmediate(slice).unref() };
+    };
+    // unref'd: a process may end with rows pending (open files them)
+    this.fileTimer = { timeout: setTimeout(slice, fileQuietMs).unref() };
   }
 
   /** The row's text, and its big sets/maps element by element (store/row-codec.ts). */
@@ -690,7 +735,10 @@ export class SqliteStore implements Store {
     this.closed = true;
     if (this.checkpointTimer !== undefined) clearImmediate(this.checkpointTimer);
     this.checkpointTimer = undefined;
-    if (this.fileTimer !== undefined) clearImmediate(this.fileTimer);
+    if (this.fileTimer !== undefined) {
+      if ('timeout' in this.fileTimer) clearTimeout(this.fileTimer.timeout);
+      else clearImmediate(this.fileTimer.immediate);
+    }
     this.fileTimer = undefined;
     try {
       // a clean file: every row in the rows table (else the next open files them)
