@@ -244,7 +244,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       if (changes.length > 0 || sbOps > 0) {
         lastBatch = { nbChanges: changes.length, sbOps, ms: performance.now() - t0, recomputed: report.recomputed, units: engine.stats().units.length };
         // benches of a `loom northd` process read its batches from stderr
-        if (traceBatches) process.stderr.write(`loom northd: batch nb_changes=${lastBatch.nbChanges} sb_ops=${sbOps} ms=${lastBatch.ms.toFixed(2)} lflows=${engine.flows.size}\n`);
+        if (traceBatches) process.stderr.write(`loom northd: batch nb_changes=${lastBatch.nbChanges} sb_ops=${sbOps} ms=${lastBatch.ms.toFixed(2)} lflows=${engine.flows.size} nb_cfg=${nbCfg ?? -1}\n`);
       }
       doneRevision = Math.max(doneRevision, upTo);
       for (let i = waiters.length - 1; i >= 0; i--) {

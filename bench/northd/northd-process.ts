@@ -48,7 +48,7 @@ export function ensureBuilt(log: (l: string) => void): void {
 export interface NorthdProcess {
   readonly pid: number;
   /** northd's batches so far (ms of each, newest last) */
-  readonly batches: { ms: number; sbOps: number; lflows: number }[];
+  readonly batches: { ms: number; sbOps: number; lflows: number; nbCfg: number }[];
   /** VmRSS and VmHWM (peak) of the process, MB */
   memory(): { rss: number; peak: number };
   kill(): Promise<void>;
@@ -66,8 +66,9 @@ export function spawnNorthd(nbUrl: string, sbUrl: string): NorthdProcess {
     for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
-      const m = /batch nb_changes=\d+ sb_ops=(\d+) ms=([\d.]+) lflows=(\d+)/.exec(line);
-      if (m !== null) batches.push({ sbOps: Number(m[1]), ms: Number(m[2]), lflows: Number(m[3]) });
+      const m = /batch nb_changes=\d+ sb_ops=(\d+) ms=([\d.]+) lflows=(\d+) nb_cfg=(-?\d+)/.exec(line);
+      if (m !== null) batches.push({ sbOps: Number(m[1]), ms: Number(m[2]), lflows: Number(m[3]), nbCfg: Number(m[4]) });
+      if (process.env['BENCH_DEBUG']) process.stderr.write(`[northd] ${line}\n`);
       else if (line.trim() !== '') process.stderr.write(`[northd] ${line}\n`);
     }
   });

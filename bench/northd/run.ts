@@ -58,8 +58,8 @@ function rssAfterGc(): number {
 /** What the bench needs of a northd, in this process or as a `loom northd` process. */
 interface BenchNorthd {
   lflows(): Promise<number>;
-  /** northd's own time for the last batch (NB change in → SB committed) */
-  lastBatchMs(): Promise<number>;
+  /** northd's own time for the batches of the step that bumped nb_cfg to `cfg` (NB change in → SB committed) */
+  lastBatchMs(cfg: number): Promise<number>;
   /** nothing in flight, Logical_Switch_Port.up writes included */
   idle(): Promise<void>;
   memory(): { rss: number; rssGc: number; peak: number };
@@ -80,14 +80,24 @@ function inProcessNorthd(n: Awaited<ReturnType<typeof startNorthd>>): BenchNorth
 function processNorthd(p: NorthdProcess, nb: Store): BenchNorthd {
   let seen = 0;
   /** the batch line of the step just waited for (stderr may trail the NB watch a little) */
-  const nextBatch = async (): Promise<NorthdProcess['batches'][number] | undefined> => {
-    for (let i = 0; i < 200 && p.batches.length <= seen; i++) await new Promise((r) => setTimeout(r, 10));
-    seen = p.batches.length;
-    return p.batches[p.batches.length - 1];
+  /**
+   * northd's time in its batches since the last call up to the one that reported nb_cfg
+   * `cfg` (its stderr may trail the NB watch a little; a step is usually one batch, the full
+   * compile can be more: one before NB's snapshot arrived, the snapshot's)
+   */
+  const batchMs = async (cfg: number): Promise<number> => {
+    const done = (): number => p.batches.findIndex((b, i) => i >= seen && b.nbCfg >= cfg);
+    for (let i = 0; i < 300 && done() < 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const end = done();
+    if (end < 0) return NaN;
+    let ms = 0;
+    for (const b of p.batches.slice(seen, end + 1)) ms += b.ms;
+    seen = end + 1;
+    return ms;
   };
   return {
     lflows: async () => p.batches[p.batches.length - 1]?.lflows ?? NaN,
-    lastBatchMs: async () => (await nextBatch())?.ms ?? NaN,
+    lastBatchMs: batchMs,
     idle: async () => {
       // no controllers: northd sets every port's up (false for VIFs, true for router
       // ports) once; wait until NB has them all (bounded), then for quiet
@@ -146,14 +156,14 @@ async function measure(ports: number, services: boolean): Promise<Result> {
       const b = performance.now();
       cfg++;
       await waitSbCfg(nb, cfg);
-      if (process.env['BENCH_DEBUG']) console.error(`step commit=${(b - a).toFixed(1)} wait=${(performance.now() - b).toFixed(1)} batch=${northd?.lastBatchMs()}`);
+      if (process.env['BENCH_DEBUG']) console.error(`step commit=${(b - a).toFixed(1)} wait=${(performance.now() - b).toFixed(1)}`);
     };
     const t0 = performance.now();
     northd = services ? processNorthd(spawnNorthd(nbUrl as string, sbUrl as string), nb) : inProcessNorthd(await startNorthd({ nb: nbUrl, sb: sbUrl }));
     closers.unshift(() => (northd as BenchNorthd).close());
     await step([]);
     const full = performance.now() - t0;
-    const fullNorthd = await northd.lastBatchMs();
+    const fullNorthd = await northd.lastBatchMs(cfg);
     // the bulk of Logical_Switch_Port.up writes (and northd reading their echo) lands before
     // increments are timed: idle, then one more --wait=sb round trip, then idle
     await northd.idle();
@@ -164,12 +174,12 @@ async function measure(ports: number, services: boolean): Promise<Result> {
     const t1 = performance.now();
     await step(portAddOps());
     const portAdd = performance.now() - t1;
-    const portAddNorthd = await northd.lastBatchMs();
+    const portAddNorthd = await northd.lastBatchMs(cfg);
 
     const t2 = performance.now();
     await step(aclAddOps());
     const aclAdd = performance.now() - t2;
-    const aclAddNorthd = await northd.lastBatchMs();
+    const aclAddNorthd = await northd.lastBatchMs(cfg);
     const sbFlows = (await sb.select('Logical_Flow')).length;
     const want = await northd.lflows();
     if (sbFlows !== want) throw new Error(`SB holds ${sbFlows} flows, northd ${want}`);
