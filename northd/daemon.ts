@@ -193,7 +193,9 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       if (svcPending.length > 0) engine.setServiceStatus(svcPending.splice(0));
       const report = engine.apply(changes, { recompute: options.recompute === true });
       const global = nbGlobal;
-      nbCfg = global === null ? null : int(global, 'nb_cfg') ?? 0;
+      // reported (sb_cfg) only once every SB transaction of this batch committed: the SB
+      // watch's handler writes NB status between the phases of a compile in phases
+      const batchCfg = global === null ? null : int(global, 'nb_cfg') ?? 0;
       const ch = needFullSync ? sync.allKeys(engine) : engine.takeChanges();
       if (needFullSync) engine.takeChanges();
       // ref_chassis: where the ports reaching each gateway port's HA group are bound
@@ -211,7 +213,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
         for (let i = 0; i < phases.length; i++) {
           const phase = phases[i];
           if (phase === undefined) continue;
-          const txn = sync.ops(engine, phase, i === phases.length - 1 ? nbCfg : null);
+          const txn = sync.ops(engine, phase, i === phases.length - 1 ? batchCfg : null);
           if (txn.ops.length === 0) continue;
           const res = await sb.transact(txn.ops);
           sync.committed(txn, res);
@@ -224,6 +226,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
         }
         needFullSync = false;
         failures = 0;
+        nbCfg = batchCfg;
       } catch (e) {
         onError(e);
         if (e instanceof LoomError && e.code === 'too-large') txnLimit = Math.max(100, Math.floor(txnLimit / 2));
