@@ -64,6 +64,8 @@ interface PendingPart {
   readonly revision: number;
   readonly part: number;
   readonly rows: readonly RowChange[];
+  /** what filing it costs, in rows (weight()) */
+  readonly weight: number;
   /** performance.now() when it was committed */
   readonly since: number;
   filed: boolean;
@@ -97,7 +99,7 @@ function weight(table: TableSchema | undefined, row: Row): number {
   }
   return w;
 }
-/** Pending rows filed per turn of the event loop (a few ms: requests in between are served). */
+/** Pending rows (weight) filed per turn of the event loop (a few ms: requests in between are served). */
 const fileSlice = 1000;
 /**
  * Filing waits until no commit came for this long: an increment (NB commit, northd's SB
@@ -388,7 +390,8 @@ export class SqliteStore implements Store {
         // they are one SQLite row each): a commit that changes one row files its whole part
         for (let i = 0, part = 0; i < defer.length; part++) {
           let j = i;
-          for (let w = 0; j < defer.length && w < pendingPart; j++) w += weight(this.schema.tables[(defer[j] as RowChange).table], (defer[j] as RowChange).new as Row);
+          let w = 0;
+          for (; j < defer.length && w < pendingPart; j++) w += weight(this.schema.tables[(defer[j] as RowChange).table], (defer[j] as RowChange).new as Row);
           const rows = defer.slice(i, j);
           i = j;
           const byTable: Record<string, Row[]> = {};
@@ -396,7 +399,7 @@ export class SqliteStore implements Store {
           const text = JSON.stringify(byTable);
           this.st.pendPut.run(revision, part, text);
           this.walBytes += text.length;
-          const p: PendingPart = { revision, part, rows, since: performance.now(), filed: false };
+          const p: PendingPart = { revision, part, rows, weight: w, since: performance.now(), filed: false };
           this.deferred.push(p);
           for (const c of rows) this.unfiled.set(c.new as Row, p);
         }
@@ -447,7 +450,7 @@ export class SqliteStore implements Store {
     p.filed = true;
   }
 
-  /** Files pending parts, oldest first, until at least `max` rows (inside the caller's SQLite transaction). */
+  /** Files pending parts, oldest first, until at least `max` rows' worth (weight; inside the caller's SQLite transaction). */
   private fileDeferred(max: number): void {
     let n = 0;
     let i = 0;
@@ -455,7 +458,7 @@ export class SqliteStore implements Store {
       const p = this.deferred[i] as PendingPart;
       if (p.filed) continue;
       this.filePart(p);
-      n += p.rows.length;
+      n += p.weight;
     }
     // parts filed out of turn (by a commit) are dropped as the front reaches them
     while (i < this.deferred.length && (this.deferred[i] as PendingPart).filed) i++;
