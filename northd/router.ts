@@ -619,6 +619,18 @@ function buildDistributedNat(b: LflowBuilder, model: NbModel, dp: Uuid, nats: re
           `icmp4_error {reg9[0] = 1; reg9[1] = 0; eth.dst = eth.src; eth.src = ${d.mac}; ip4.dst = ip4.src; ip4.src = ${ext}; ip.ttl = 254; icmp4.type = 3; /* Destination Unreachable. */ icmp4.code = 4; /* Frag Needed and DF was Set. */ icmp4.frag_mtu = ${gwp.mtu}; outport = ${qp}; flags.loopback = 1; output; };`, ref);
       }
     }
+    if (stateless && xs !== null) {
+      // as OVN 23.03: a stateless rule has no conntrack to narrow it, so the gateway
+      // redirect stage does it by the external-IP set (allowed: only those go to the
+      // gateway chassis, the rest addressed to it dropped; exempted: those dropped)
+      const m = `outport == ${qp} && ${f}.src == $${xs.name}`;
+      if (xs.allowed) {
+        b.add(dp, 'lr_in_gw_redirect', 75, m, `outport = ${q(gwp.cr)}; next;`, ref);
+        b.add(dp, 'lr_in_gw_redirect', 70, `ip && ${f}.dst == ${ext}`, 'drop;', ref);
+      } else {
+        b.add(dp, 'lr_in_gw_redirect', 75, m, 'drop;', ref);
+      }
+    }
     b.add(dp, 'lr_out_chk_dnat_local', 50, `ip && ${f}.dst == ${ext} && ${resident}`, 'reg9[4] = 1; next;', ref);
     b.add(dp, 'lr_out_egr_loop', 100, `${f}.dst == ${ext} && outport == ${qp} && ${resident}`, EGR_LOOP, ref);
     if (hairpinDone.has(ext)) continue;

@@ -538,3 +538,14 @@ lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
 lsp-add ls2 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:02:0a 10.0.2.10"
 lb-add lbd 10.0.1.200:80 "10.0.1.10:80" tcp -- ls-lb-add ls1 lbd
 --id=@l1 create Load_Balancer name=lbg1 'vips:"172.16.0.100:80"="10.0.1.10:8080"' protocol=tcp -- --id=@l2 create Load_Balancer name=lbg2 'vips:"10.0.2.100:53"="10.0.2.10:53"' protocol=udp -- --id=@g create Load_Balancer_Group name=grp1 load_balancer=@l1,@l2 -- set Logical_Switch ls1 load_balancer_group=@g -- set Logical_Switch ls2 load_balancer_group=@g -- set Logical_Router lr1 load_balancer_group=@g
+
+topology nat-stateless-ext-ips
+ls-add ls1 -- ls-add public -- lr-add lr1
+lrp-add lr1 lrp1 00:00:00:00:01:01 10.0.1.1/24
+lrp-add lr1 lr1-public 00:00:00:00:ff:01 172.16.0.1/24
+lrp-set-gateway-chassis lr1-public hv1 20
+lsp-add ls1 ls1-lr1 -- lsp-set-type ls1-lr1 router -- lsp-set-addresses ls1-lr1 router -- lsp-set-options ls1-lr1 router-port=lrp1
+lsp-add public public-lr1 -- lsp-set-type public-lr1 router -- lsp-set-addresses public-lr1 router -- lsp-set-options public-lr1 router-port=lr1-public
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:0a 10.0.1.10"
+lsp-add ls1 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:00:0b 10.0.1.12"
+--id=@e create Address_Set name=exempt2 'addresses="10.9.0.0/16"' -- --id=@m create NAT type=dnat_and_snat external_ip=172.16.0.20 logical_ip=10.0.1.10 exempted_ext_ips=@e options:stateless=true -- --id=@a create Address_Set name=allowed2 'addresses="10.8.0.0/16"' -- --id=@n create NAT type=dnat_and_snat external_ip=172.16.0.21 logical_ip=10.0.1.11 allowed_ext_ips=@a options:stateless=true -- --id=@f create Address_Set name=exempt3 'addresses="10.7.0.0/16"' -- --id=@o create NAT type=dnat_and_snat external_ip=172.16.0.22 logical_ip=10.0.1.12 exempted_ext_ips=@f options:stateless=true logical_port=vm2 'external_mac="0a:00:00:00:ff:22"' -- set Logical_Router lr1 nat=@m,@n,@o
