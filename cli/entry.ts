@@ -340,7 +340,7 @@ async function daemon(name: string, argv: readonly string[]): Promise<number> {
         // handlers first: whoever reads "active"/"standby" may signal at once
         const stopped = untilSignal([{ close: async () => { await runner?.close(); await sbStore.close(); } }]);
         try {
-          runner = await runWhileLocked(sbStore, lock, (fenced) => start({ nb, sb: fenced, recompute, sbTxnLimit: 12000 }), {
+          runner = await runWhileLocked(sbStore, lock, (fenced) => start({ nb, sb: fenced, recompute }), {
             onState: (state, why) => process.stdout.write(state === 'active' ? `loom northd: active (${why}): compiling ${what}\n` : `loom northd: standby (${why})\n`),
             onError: (e) => process.stderr.write(`loom northd: ${e instanceof Error ? e.message : String(e)}\n`),
           });

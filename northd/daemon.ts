@@ -36,9 +36,10 @@ export interface NorthdOptions {
   /** Recompute everything on every batch (the reference for the incremental path). */
   readonly recompute?: boolean;
   /**
-   * Most keys written per SB transaction; larger batches go in phases. Default 90000 in
-   * process, 12000 over HTTP (the services cap a request body at 16 MiB); halved after a
-   * transaction is refused as too large.
+   * Most keys written per SB transaction; larger batches go in phases. Default 90000, in
+   * process and over HTTP alike: the store's own cap is 100k operations per transaction,
+   * and RemoteStore sends a body over the server's size limit in parts that the server runs
+   * as one transaction. Halved after a transaction is refused as too large.
    */
   readonly sbTxnLimit?: number;
   /** Called with errors northd survived (failed SB transaction, ...). */
@@ -145,9 +146,10 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
   let pendingSnapshot: WatchEvent | null = null;
   let running: Promise<void> | null = null;
   let failures = 0;
-  // in process, up to the store's own cap (100k operations): a 10k-port compile is one SB
+  // up to the store's own cap (100k operations), over HTTP too (RemoteStore sends a large
+  // body in parts, committed as one transaction): a 10k-port compile is one SB
   // transaction, so SB readers never see part of it
-  let txnLimit = options.sbTxnLimit ?? (sbc.owned ? 12000 : 90000);
+  let txnLimit = options.sbTxnLimit ?? 90000;
 
   const coalesce = (changes: readonly NbChange[]): NbChange[] => {
     const byRow = new Map<string, NbChange>();

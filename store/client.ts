@@ -19,12 +19,17 @@
 // the server at once: lockEvents() says 'lost' for each, and after reconnecting the client
 // asks again (lock, never steal) for every lock it still wants ('locked' when granted).
 // holds() is true only between 'locked' and 'lost'/'stolen'/unlock.
+// Transactions of any size: a body over the server's limit (8 MiB assumed until the
+// server's too-large refusal says its limit) is sent in parts (header Loom-Txn, see
+// store/server.ts) that the server runs as ONE transaction on the last part. A body refused
+// as too large committed nothing, so it is the one case sent again (in parts).
 
 import { Observable, Subject, catchError, defer, retry, throwError, timer, type Subscriber } from 'rxjs';
 import http from 'node:http';
 import { WebSocket } from 'ws';
 import { LoomError, type Condition, type DatabaseSchema, type Operation, type Row, type Store, type TransactResult, type WatchEvent, type WatchRequest } from './types.js';
-import { CloseCode, HEALTH_PATH, SCHEMA_PATH, TABLES_PATH, TRANSACT_PATH, WATCH_PATH, errorFromBody, isRetriableClose, parseWatchMessage } from './watch-protocol.js';
+import { randomUUID } from 'node:crypto';
+import { CloseCode, HEALTH_PATH, SCHEMA_PATH, TABLES_PATH, TRANSACT_PATH, TXN_HEADER, WATCH_PATH, errorFromBody, isRetriableClose, parseWatchMessage } from './watch-protocol.js';
 import { SESSION_HEADER, SESSION_PATH, type LockMethod } from './locks.js';
 
 export interface RemoteStoreOptions {
@@ -44,7 +49,15 @@ export interface RemoteStoreOptions {
   readonly watchIdleTimeoutMs?: number;
   /** connect() keeps trying an unreachable server this long before failing (default 0: once). */
   readonly waitForServerMs?: number;
+  /**
+   * Largest request body sent in one piece; bigger transactions go in parts (default 8 MiB,
+   * lowered to the server's limit when a too-large refusal names it).
+   */
+  readonly maxBodyBytes?: number;
 }
+
+/** Room left in a part for the wrapper and header slack. */
+const PART_SLACK_BYTES = 1024;
 
 /** Why a watch connection ended, when reconnecting may help. */
 class Disconnected extends Error {
@@ -66,12 +79,15 @@ export class RemoteStore implements Store {
   private readonly watchers = new Set<Subscriber<WatchEvent>>();
   private session: LockSession | undefined;
   private readonly lockSubject = new Subject<LockEvent>();
+  private maxBody: number;
 
   private constructor(
     readonly url: string,
     readonly schema: DatabaseSchema,
     private readonly options: RemoteStoreOptions,
-  ) {}
+  ) {
+    this.maxBody = options.maxBodyBytes ?? 8 * 1024 * 1024;
+  }
 
   /** Fetches the schema from `url` (http://host:port) and returns a store bound to it. */
   static async connect(url: string, options: RemoteStoreOptions = {}): Promise<RemoteStore> {
@@ -90,9 +106,58 @@ export class RemoteStore implements Store {
     }
   }
 
-  transact(ops: readonly Operation[]): Promise<TransactResult> {
+  async transact(ops: readonly Operation[]): Promise<TransactResult> {
     const sid = this.session?.id;
-    return this.call<TransactResult>(TRANSACT_PATH, { method: 'POST', body: JSON.stringify({ ops }), ...(sid !== undefined ? { session: sid } : {}) });
+    const session = sid !== undefined ? { session: sid } : {};
+    // Each operation encoded once, whether it goes in one body or in parts.
+    const encoded = ops.map((o) => JSON.stringify(o));
+    const bytes = encoded.reduce((n, e) => n + Buffer.byteLength(e) + 1, 10);
+    if (bytes <= this.maxBody) {
+      try {
+        return await this.call<TransactResult>(TRANSACT_PATH, { method: 'POST', body: `{"ops":[${encoded.join(',')}]}`, ...session });
+      } catch (e) {
+        // The server's body limit (not the engine's operation cap, which names /ops): nothing
+        // was written, so sending it again in parts is safe.
+        const limit = e instanceof LoomError && e.code === 'too-large' && e.path === undefined && typeof e.value === 'number' ? e.value : undefined;
+        if (limit === undefined || limit >= bytes || limit <= PART_SLACK_BYTES) throw e;
+        this.maxBody = limit;
+      }
+    }
+    return this.transactInParts(encoded, session);
+  }
+
+  /** Sends encoded operations as consecutive parts of one multi-part transaction. */
+  private async transactInParts(encoded: readonly string[], session: { session?: string }): Promise<TransactResult> {
+    const room = this.maxBody - PART_SLACK_BYTES;
+    const parts: string[][] = [];
+    let cur: string[] = [];
+    let size = 0;
+    for (const e of encoded) {
+      const n = Buffer.byteLength(e) + 1;
+      // one operation alone over the limit is sent anyway: the server's refusal says why
+      if (cur.length > 0 && size + n > room) {
+        parts.push(cur);
+        cur = [];
+        size = 0;
+      }
+      cur.push(e);
+      size += n;
+    }
+    parts.push(cur);
+    const id = randomUUID();
+    let result: TransactResult | undefined;
+    for (let i = 0; i < parts.length; i++) {
+      const last = i === parts.length - 1;
+      const r = await this.call<TransactResult>(TRANSACT_PATH, {
+        method: 'POST',
+        body: `{"ops":[${(parts[i] ?? []).join(',')}]}`,
+        txn: `id=${id}; part=${i}; last=${last ? 1 : 0}`,
+        ...session,
+      });
+      if (last) result = r;
+    }
+    if (result === undefined) throw new LoomError({ code: 'internal', message: 'multi-part transaction sent no last part' });
+    return result;
   }
 
   /**
@@ -262,6 +327,8 @@ interface Call {
   readonly body?: string;
   /** Lock session id the transaction belongs to. */
   readonly session?: string;
+  /** Loom-Txn header value of one part of a multi-part transaction. */
+  readonly txn?: string;
 }
 
 async function request<T>(url: string, call: Call, timeoutMs = 60_000): Promise<T> {
@@ -290,6 +357,7 @@ function requestOnce<T>(url: string, call: Call, timeoutMs: number): Promise<T> 
         headers: {
           ...(call.body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(call.body) }),
           ...(call.session === undefined ? {} : { [SESSION_HEADER]: call.session }),
+          ...(call.txn === undefined ? {} : { [TXN_HEADER]: call.txn }),
         },
       });
     } catch (e) {

@@ -7,6 +7,16 @@
 // WebSocket /v1/session endpoint: a session that holds OVSDB locks (store/locks.ts) for as
 // long as its socket lives, and whose id a transaction names (header Loom-Session) so its
 // `assert` operations see that session's locks.
+// Multi-part transactions: a transaction bigger than the body limit is sent as several
+// POST /v1/transact requests carrying the header `Loom-Txn: id=<token>; part=<i>; last=<0|1>`
+// (token: client-chosen, [A-Za-z0-9_.-]{1,64}; parts numbered from 0, in order, one at a
+// time). Parts before the last are shape-checked and held (answer 202 {txn, part, ops});
+// the last runs the operations of every part, in order, as ONE transaction (uuid-names may
+// refer across parts) and answers as a plain transact. Held parts are bounded per server
+// (maxTxnBytes, default 512 MiB) and dropped when no next part comes within
+// multipartTimeoutMs (default 30 s). A part out of order, an unknown or expired id, or a
+// part over the bound → structured 4xx, and the held parts are dropped. Nothing is written
+// before the last part; the Loom-Session header is read on the last part.
 // Reads: a Store (store/types.ts); the wire format from store/watch-protocol.ts.
 // Called by: nbdb/index.ts and sbdb/index.ts (startNbdb/startSbdb), tests, bench/store.
 // Must never: interpret the data beyond shape checks and schema names (the engine owns types,
@@ -22,7 +32,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { LoomError, type Condition, type LoomErrorData, type Scalar, type Store, type TableSchema, type WatchRequest } from './types.js';
+import { LoomError, type Condition, type Operation, type LoomErrorData, type Scalar, type Store, type TableSchema, type WatchRequest } from './types.js';
 import {
   CloseCode,
   DEFAULT_MAX_BODY_BYTES,
@@ -31,6 +41,7 @@ import {
   SCHEMA_PATH,
   TABLES_PATH,
   TRANSACT_PATH,
+  TXN_HEADER,
   WATCH_PATH,
   errorBody,
   httpStatusOf,
@@ -53,6 +64,10 @@ export interface StoreServerOptions {
   readonly database?: string;
   /** Where to say what happened (default: nowhere). */
   readonly log?: (line: string) => void;
+  /** Bytes of multi-part transaction parts held at once, over all transactions (default 512 MiB). */
+  readonly maxTxnBytes?: number;
+  /** Held parts of a multi-part transaction are dropped when no next part comes this soon (default 30 s). */
+  readonly multipartTimeoutMs?: number;
 }
 
 export interface StoreServer {
@@ -141,10 +156,12 @@ export async function serveStore(store: Store, host: string, port: number, optio
   const sessions = new Set<WebSocket>();
   const locks = new LockManager();
   const stats = new ServerStats();
+  const multipart = new MultipartTxns(options.maxTxnBytes ?? DEFAULT_MAX_TXN_BYTES, options.multipartTimeoutMs ?? 30_000);
   const app = createStoreApp(store, {
     ...options,
     stats,
     locks,
+    multipart,
     watchers: () => sockets.size,
     health: async () => ({
       status: 'ok',
@@ -152,6 +169,7 @@ export async function serveStore(store: Store, host: string, port: number, optio
       revision: await store.revision(),
       uptime_s: Math.round((Date.now() - started) / 100) / 10,
       watchers: sockets.size,
+      max_body_bytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     }),
   });
   const http = createServer(app);
@@ -220,6 +238,7 @@ export async function serveStore(store: Store, host: string, port: number, optio
         }, 2000);
         await done;
         clearTimeout(cut);
+        multipart.clear();
         wss.close();
         log(`stopped serving ${store.schema.name}`);
       })();
@@ -236,17 +255,134 @@ interface Health {
   readonly revision: number;
   readonly uptime_s: number;
   readonly watchers: number;
+  /** The request body limit, so a client knows when to send a transaction in parts. */
+  readonly max_body_bytes: number;
+}
+
+/** Default bound on held multi-part transaction parts, per server. */
+export const DEFAULT_MAX_TXN_BYTES = 512 * 1024 * 1024;
+
+interface HeldTxn {
+  readonly ops: Operation[][];
+  bytes: number;
+  timer: NodeJS.Timeout;
+}
+
+/** One part's `Loom-Txn` header. */
+export interface TxnPart {
+  readonly id: string;
+  readonly part: number;
+  readonly last: boolean;
+}
+
+/** `id=<token>; part=<i>; last=<0|1>` → its fields, or a bad-request LoomError. */
+export function parseTxnHeader(value: string): TxnPart | LoomError {
+  const fields = new Map<string, string>();
+  for (const f of value.split(';')) {
+    const m = /^\s*([a-z]+)=([^\s;]*)\s*$/.exec(f);
+    if (m === null || m[1] === undefined || m[2] === undefined || fields.has(m[1])) return badTxnHeader(value);
+    fields.set(m[1], m[2]);
+  }
+  const id = fields.get('id');
+  const part = fields.get('part');
+  const last = fields.get('last');
+  if (fields.size !== 3 || id === undefined || !/^[A-Za-z0-9_.-]{1,64}$/.test(id) || part === undefined || !/^\d{1,9}$/.test(part) || (last !== '0' && last !== '1')) return badTxnHeader(value);
+  return { id, part: Number(part), last: last === '1' };
+}
+
+function badTxnHeader(value: string): LoomError {
+  return new LoomError({ code: 'bad-request', message: `cannot read ${TXN_HEADER} header`, value, hint: `${TXN_HEADER}: id=<token [A-Za-z0-9_.-]{1,64}>; part=<0,1,...>; last=<0|1>` });
+}
+
+/**
+ * The parts of multi-part transactions not yet complete. Bounded in bytes over all of them;
+ * a transaction whose next part does not come in time is dropped, so a client gone midway
+ * leaves nothing behind.
+ */
+export class MultipartTxns {
+  private readonly held = new Map<string, HeldTxn>();
+  private total = 0;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** Bytes held now, over all transactions. */
+  heldBytes(): number {
+    return this.total;
+  }
+
+  /** Transactions with parts held now. */
+  size(): number {
+    return this.held.size;
+  }
+
+  /**
+   * Adds a part. Returns the operations of every part when `p.last` (and forgets them), the
+   * count held so far otherwise, or a LoomError (the transaction's held parts are dropped).
+   */
+  add(p: TxnPart, ops: readonly Operation[], bytes: number): { ops: Operation[] } | { held: number } | LoomError {
+    let t = this.held.get(p.id);
+    if (p.part === 0 && t !== undefined) {
+      this.drop(p.id);
+      return new LoomError({ code: 'bad-request', message: `multi-part transaction ${p.id} was already begun; its held parts are dropped`, value: p.id, hint: 'use a fresh id for each transaction' });
+    }
+    if (p.part > 0 && t === undefined) {
+      return new LoomError({ code: 'not-found', message: `no multi-part transaction ${p.id} is held`, value: p.id, hint: `it never began (part 0), failed, or its parts were dropped after ${this.timeoutMs} ms without a next part; send it again from part 0` });
+    }
+    if (t !== undefined && p.part !== t.ops.length) {
+      const expected = t.ops.length;
+      this.drop(p.id);
+      return new LoomError({ code: 'bad-request', message: `multi-part transaction ${p.id}: part ${p.part} came where part ${expected} was expected; its held parts are dropped`, value: p.part, hint: 'send parts in order, one at a time, from part 0' });
+    }
+    if (this.total + bytes > this.maxBytes) {
+      this.drop(p.id);
+      return new LoomError({ code: 'too-large', message: `multi-part transaction ${p.id} would hold more than the server's ${this.maxBytes} bytes for transactions in parts; its held parts are dropped`, value: this.maxBytes, hint: 'send a smaller transaction, or raise the server\'s limit (maxTxnBytes)' });
+    }
+    if (p.last) {
+      const all = t === undefined ? [] : t.ops.flat();
+      this.drop(p.id);
+      for (const o of ops) all.push(o);
+      return { ops: all };
+    }
+    if (t === undefined) {
+      t = { ops: [], bytes: 0, timer: setTimeout(() => this.drop(p.id), this.timeoutMs).unref() };
+      this.held.set(p.id, t);
+    } else {
+      t.timer.refresh();
+    }
+    t.ops.push([...ops]);
+    t.bytes += bytes;
+    this.total += bytes;
+    return { held: t.ops.reduce((n, x) => n + x.length, 0) };
+  }
+
+  /** Forgets a transaction's held parts. */
+  drop(id: string): void {
+    const t = this.held.get(id);
+    if (t === undefined) return;
+    clearTimeout(t.timer);
+    this.total -= t.bytes;
+    this.held.delete(id);
+  }
+
+  /** Forgets everything (server shutdown). */
+  clear(): void {
+    for (const id of [...this.held.keys()]) this.drop(id);
+  }
 }
 
 /** The express app alone (routes and error rendering), for embedding in another server. */
 export function createStoreApp(
   store: Store,
-  options: StoreServerOptions & { health?: () => Promise<Health>; stats?: ServerStats; watchers?: () => number; locks?: LockManager },
+  options: StoreServerOptions & { health?: () => Promise<Health>; stats?: ServerStats; watchers?: () => number; locks?: LockManager; multipart?: MultipartTxns },
 ): express.Express {
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   // Without a server's sessions nobody holds a lock: every assert is refused.
   const locks = options.locks ?? new LockManager();
   const stats = options.stats ?? new ServerStats();
+  const multipart = options.multipart ?? new MultipartTxns(options.maxTxnBytes ?? DEFAULT_MAX_TXN_BYTES, options.multipartTimeoutMs ?? 30_000);
   const app = express();
   app.disable('x-powered-by');
   app.use((req: Request, res: Response, next: NextFunction) => {
@@ -261,10 +397,27 @@ export function createStoreApp(
   const json = express.json({ limit: maxBody, type: () => true, strict: true });
 
   app.post(TRANSACT_PATH, json, async (req: Request, res: Response) => {
-    const ops = parseTransactBody(req.body);
+    const header = req.get(TXN_HEADER);
+    const part = header === undefined ? undefined : parseTxnHeader(header);
+    if (part instanceof LoomError) {
+      ServerStats.inc(stats.transactions, part.code);
+      return sendError(res, part);
+    }
+    let ops = parseTransactBody(req.body);
     if (ops instanceof LoomError) {
+      if (part !== undefined) multipart.drop(part.id);
       ServerStats.inc(stats.transactions, ops.code);
       return sendError(res, ops);
+    }
+    if (part !== undefined) {
+      const length = Number(req.get('content-length'));
+      const r = multipart.add(part, ops, Number.isFinite(length) && length > 0 ? length : Buffer.byteLength(JSON.stringify(req.body)));
+      if (r instanceof LoomError) {
+        ServerStats.inc(stats.transactions, r.code);
+        return sendError(res, r);
+      }
+      if ('held' in r) return void res.status(202).json({ txn: part.id, part: part.part, ops: r.held });
+      ops = r.ops;
     }
     let result;
     try {
@@ -298,7 +451,7 @@ export function createStoreApp(
 
   app.get(HEALTH_PATH, async (_req: Request, res: Response) => {
     if (options.health) return void res.json(await options.health());
-    res.json({ status: 'ok', database: options.database ?? store.schema.name, revision: await store.revision(), uptime_s: Math.round(process.uptime()), watchers: 0 });
+    res.json({ status: 'ok', database: options.database ?? store.schema.name, revision: await store.revision(), uptime_s: Math.round(process.uptime()), watchers: 0, max_body_bytes: maxBody });
   });
 
   app.get(METRICS_PATH, async (_req: Request, res: Response) => {
@@ -314,6 +467,10 @@ export function createStoreApp(
     const e = toLoomError(err, maxBody);
     // Bodies refused before the handler ran (not JSON, too large) count as refused transactions.
     if (req.path === TRANSACT_PATH && res.locals['counted'] !== true) ServerStats.inc(stats.transactions, e.code);
+    // A part refused before its handler ran (too large, not JSON) ends its transaction.
+    const header = req.path === TRANSACT_PATH ? req.get(TXN_HEADER) : undefined;
+    const part = header === undefined ? undefined : parseTxnHeader(header);
+    if (part !== undefined && !(part instanceof LoomError)) multipart.drop(part.id);
     sendError(res, e);
   });
   return app;

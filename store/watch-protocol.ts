@@ -23,6 +23,12 @@ export const SCHEMA_PATH = '/v1/schema';
 export const METRICS_PATH = '/v1/metrics';
 export const WATCH_PATH = '/v1/watch';
 
+/**
+ * Multi-part transaction header on POST /v1/transact: `Loom-Txn: id=<token>; part=<i>; last=<0|1>`
+ * (store/server.ts holds parts 0..n-1 and runs all their operations as one transaction on the last).
+ */
+export const TXN_HEADER = 'Loom-Txn';
+
 /** Default request body limit; said in the too-large error's hint. */
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
