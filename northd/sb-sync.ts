@@ -297,6 +297,26 @@ export class SbSync {
     const del = (table: string, r: Ref): void => {
       if (isUuidRef(r)) ops.push({ op: 'delete', table, where: [byUuid(r)] });
     };
+    /**
+     * The common shape of a table northd owns: for each changed key, delete the row whose
+     * content is gone, insert a new one, or rewrite it when its text changed. `insertOnly`
+     * columns are written once, at insert (a column its reader owns after that).
+     */
+    const syncRows = <W>(keys: Iterable<string>, wants: ReadonlyMap<string, W>, haves: Map<string, Tracked>, table: string, prefix: string,
+      build: (want: W, key: string) => { [k: string]: unknown }, insertOnly?: { [k: string]: unknown }): void => {
+      for (const k of keys) {
+        const want = wants.get(k);
+        const have = haves.get(k);
+        if (want === undefined) {
+          if (have !== undefined) { del(table, have.ref); haves.delete(k); }
+          continue;
+        }
+        const row = build(want, k);
+        const sig = JSON.stringify(row);
+        if (have === undefined) haves.set(k, hold({ ref: insert(table, insertOnly === undefined ? row : { ...row, ...insertOnly }, prefix), sig }));
+        else if (have.sig !== sig) { update(table, have.ref, row); have.sig = sig; }
+      }
+    };
     for (const s of this.stale) ops.push({ op: 'delete', table: s.table, where: [['_uuid', '==', ['uuid', s.uuid]]] });
     this.stale = [];
 
@@ -355,31 +375,10 @@ export class SbSync {
       return refValue(t.ref);
     };
 
-    for (const k of ch.portBindings) {
-      const want = c.portBindings.get(k);
-      const have = this.pbs.get(k);
-      if (want === undefined) {
-        if (have !== undefined) { del('Port_Binding', have.ref); this.pbs.delete(k); }
-        continue;
-      }
-      const row = pbRow(want, dpRef(want.datapath), haRef(want.ha_chassis_group));
-      const sig = JSON.stringify(row);
-      if (have === undefined) this.pbs.set(k, hold({ ref: insert('Port_Binding', row, 'pb'), sig }));
-      else if (have.sig !== sig) { update('Port_Binding', have.ref, row); have.sig = sig; }
-    }
+    syncRows(ch.portBindings, c.portBindings, this.pbs, 'Port_Binding', 'pb', (want) => pbRow(want, dpRef(want.datapath), haRef(want.ha_chassis_group)));
 
-    for (const k of ch.multicastGroups) {
-      const want = c.multicastGroups.get(k);
-      const have = this.mcs.get(k);
-      if (want === undefined) {
-        if (have !== undefined) { del('Multicast_Group', have.ref); this.mcs.delete(k); }
-        continue;
-      }
-      const row = mcRow(want, dpRef(want.datapath), (n) => { const t = this.pbs.get(n); return t === undefined ? undefined : refValue(t.ref); });
-      const sig = JSON.stringify(row);
-      if (have === undefined) this.mcs.set(k, hold({ ref: insert('Multicast_Group', row, 'mc'), sig }));
-      else if (have.sig !== sig) { update('Multicast_Group', have.ref, row); have.sig = sig; }
-    }
+    syncRows(ch.multicastGroups, c.multicastGroups, this.mcs, 'Multicast_Group', 'mc',
+      (want) => mcRow(want, dpRef(want.datapath), (n) => { const t = this.pbs.get(n); return t === undefined ? undefined : refValue(t.ref); }));
 
     // flows, with datapath groups shared by flows that apply to the same datapath set
     const groupRef = (dps: string, members: readonly Uuid[]): Ref => {
@@ -442,37 +441,10 @@ export class SbSync {
     }
     this.unused.clear();
 
-    for (const [names, content, tracked, table] of [
-      [ch.addressSets, c.addressSets, this.ass, 'Address_Set'],
-      [ch.portGroups, c.portGroups, this.pgs, 'Port_Group'],
-    ] as const) {
-      for (const n of names) {
-        const want = content.get(n);
-        const have = tracked.get(n);
-        const col = table === 'Address_Set' ? 'addresses' : 'ports';
-        if (want === undefined) {
-          if (have !== undefined) { del(table, have.ref); tracked.delete(n); }
-          continue;
-        }
-        const row = { name: n, [col]: [...want] };
-        const sig = JSON.stringify(row);
-        if (have === undefined) tracked.set(n, hold({ ref: insert(table, row, table === 'Address_Set' ? 'as' : 'pg'), sig }));
-        else if (have.sig !== sig) { update(table, have.ref, row); have.sig = sig; }
-      }
-    }
+    syncRows(ch.addressSets, c.addressSets, this.ass, 'Address_Set', 'as', (want, n) => ({ name: n, addresses: [...want] }));
+    syncRows(ch.portGroups, c.portGroups, this.pgs, 'Port_Group', 'pg', (want, n) => ({ name: n, ports: [...want] }));
 
-    for (const k of ch.dns) {
-      const want = c.dns.get(k);
-      const have = this.dnss.get(k);
-      if (want === undefined) {
-        if (have !== undefined) { del('DNS', have.ref); this.dnss.delete(k); }
-        continue;
-      }
-      const row = dnsSbRow(want, want.datapaths.map(dpRef));
-      const sig = JSON.stringify(row);
-      if (have === undefined) this.dnss.set(k, hold({ ref: insert('DNS', row, 'dns'), sig }));
-      else if (have.sig !== sig) { update('DNS', have.ref, row); have.sig = sig; }
-    }
+    syncRows(ch.dns, c.dns, this.dnss, 'DNS', 'dns', (want) => dnsSbRow(want, want.datapaths.map(dpRef)));
 
     for (const k of ch.meters) {
       const want = c.meters.get(k);
@@ -522,33 +494,10 @@ export class SbSync {
     this.unused.clear();
 
     // service monitors: northd writes what to probe; status is the controller's, never written here
-    for (const k of ch.serviceMonitors) {
-      const want = c.serviceMonitors.get(k);
-      const have = this.svms.get(k);
-      if (want === undefined) {
-        if (have !== undefined) { del('Service_Monitor', have.ref); this.svms.delete(k); }
-        continue;
-      }
-      const row = svmRow(want);
-      const sig = JSON.stringify(row);
-      if (have === undefined) this.svms.set(k, hold({ ref: insert('Service_Monitor', row, 'svm'), sig }));
-      else if (have.sig !== sig) { update('Service_Monitor', have.ref, row); have.sig = sig; }
-    }
+    syncRows(ch.serviceMonitors, c.serviceMonitors, this.svms, 'Service_Monitor', 'svm', svmRow);
 
     // IP_Multicast: one per switch; seq_no is the controller's once the row exists
-    for (const k of ch.ipMulticast) {
-      const want = c.ipMulticast.get(k);
-      const have = this.ipms.get(k);
-      if (want === undefined) {
-        if (have !== undefined) { del('IP_Multicast', have.ref); this.ipms.delete(k); }
-        continue;
-      }
-      const { datapath, ...cols } = want;
-      const row = { datapath: dpRef(datapath), ...cols };
-      const sig = JSON.stringify(row);
-      if (have === undefined) this.ipms.set(k, hold({ ref: insert('IP_Multicast', { ...row, seq_no: 0 }, 'ipm'), sig }));
-      else if (have.sig !== sig) { update('IP_Multicast', have.ref, row); have.sig = sig; }
-    }
+    syncRows(ch.ipMulticast, c.ipMulticast, this.ipms, 'IP_Multicast', 'ipm', ({ datapath, ...cols }) => ({ datapath: dpRef(datapath), ...cols }), { seq_no: 0 });
 
     for (const r of dpDeletes) del('Datapath_Binding', r);
 
