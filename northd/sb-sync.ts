@@ -433,13 +433,6 @@ export class SbSync {
         this.flows.set(k, hold({ ref, dps }));
       }
     }
-    for (const k of this.unused) {
-      const g = this.groups.get(k);
-      if (g === undefined || g.count > 0) continue;
-      del('Logical_DP_Group', g.ref);
-      this.groups.delete(k);
-    }
-    this.unused.clear();
 
     syncRows(ch.addressSets, c.addressSets, this.ass, 'Address_Set', 'as', (want, n) => ({ name: n, addresses: [...want] }));
     syncRows(ch.portGroups, c.portGroups, this.pgs, 'Port_Group', 'pg', (want, n) => ({ name: n, ports: [...want] }));
@@ -485,6 +478,7 @@ export class SbSync {
         have.dps = dps;
       } else this.lbs.set(k, hold({ ref: insert('Load_Balancer', lbSbRow(want, g), 'lb'), sig, dps }));
     }
+    // datapath groups no flow or balancer uses any more (after both: a balancer may take over a group flows left)
     for (const k of this.unused) {
       const g = this.groups.get(k);
       if (g === undefined || g.count > 0) continue;
