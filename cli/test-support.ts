@@ -29,3 +29,8 @@ export function openNbStore(t: TestContext, prefix = 'loom-cli-'): SqliteStore {
 export async function nb(store: Store, ...argv: string[]): Promise<string> {
   return (await runInvocation(store, parseArgs(argv, nbCommands))).output;
 }
+
+/** The same with the words as one array (a topology line from northd/testdata/nbctl.ts). */
+export async function nbctl(store: Store, words: readonly string[]): Promise<string> {
+  return (await runInvocation(store, parseArgs(words, nbCommands))).output;
+}

@@ -7,9 +7,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from '../cli/args.js';
-import { nbCommands } from '../cli/nbctl.js';
-import { runInvocation } from '../cli/run.js';
 import { validateNbTxn } from '../nbdb/validate.js';
 import { nbSchema, sbSchema } from '../schemas/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -18,12 +15,11 @@ import { compileFull } from './compile.js';
 import { NB_TABLES, emptySnapshot, map, str } from './nb.js';
 import { startNorthd } from './index.js';
 import { readTopologies } from './testdata/nbctl.js';
+import { nbctl } from '../cli/test-support.js';
+import { within } from '../test/fixtures.js';
 
 const topologies = readTopologies(readFileSync(new URL('./testdata/topologies.sh', import.meta.url), 'utf8'));
 
-async function nbctl(store: Store, words: readonly string[]): Promise<string> {
-  return (await runInvocation(store, parseArgs(words, nbCommands))).output;
-}
 
 /** SB flows ("dp stage prio match actions", groups expanded) and bindings ("port type"). */
 async function sbView(sb: Store): Promise<{ flows: string[]; ports: string[] }> {
@@ -49,17 +45,6 @@ async function compiled(nb: Store): Promise<{ flows: string[]; ports: string[] }
   return { flows: flows.sort(), ports: [...c.portBindings.values()].map((p) => `${p.logical_port} ${p.type}`).sort() };
 }
 
-async function within<T>(p: Promise<T>, ms = 20_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, t]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 test('northd daemon: gateway ports, HA chassis groups, DNS, QoS and port types through the NB watch', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'loom-northd-features-'));

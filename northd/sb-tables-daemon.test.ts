@@ -10,9 +10,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { filter, firstValueFrom, mergeMap, timeout } from 'rxjs';
-import { parseArgs } from '../cli/args.js';
-import { nbCommands } from '../cli/nbctl.js';
-import { runInvocation } from '../cli/run.js';
 import { validateNbTxn } from '../nbdb/validate.js';
 import { nbSchema, sbSchema } from '../schemas/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -20,12 +17,10 @@ import type { Store } from '../store/types.js';
 import { list, map, str } from './nb.js';
 import { startNorthd } from './index.js';
 import { readTopologies } from './testdata/nbctl.js';
+import { nbctl } from '../cli/test-support.js';
 
 const topologies = readTopologies(readFileSync(new URL('./testdata/topologies.sh', import.meta.url), 'utf8'));
 
-async function nbctl(store: Store, words: readonly string[]): Promise<string> {
-  return (await runInvocation(store, parseArgs(words, nbCommands))).output;
-}
 
 /** Resolves once `check` holds on SB, re-checked on every change of `table` (bounded: 20 s). */
 async function until(sb: Store, table: string, check: () => Promise<boolean>): Promise<void> {

@@ -90,3 +90,16 @@ export async function residentClient(t: TestContext, env: NodeJS.ProcessEnv, ext
     },
   };
 }
+
+/** Bounds a wait: resolves as P does, or rejects once MS have passed. */
+export async function within<T>(p: Promise<T>, ms = 20_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, t]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

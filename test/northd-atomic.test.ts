@@ -6,18 +6,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from '../cli/args.js';
-import { nbCommands } from '../cli/nbctl.js';
-import { runInvocation } from '../cli/run.js';
 import { startNbdb } from '../nbdb/index.js';
 import { startNorthd } from '../northd/index.js';
 import { startSbdb } from '../sbdb/index.js';
 import { RemoteStore } from '../store/client.js';
 import type { Store, WatchEvent } from '../store/types.js';
+import { nbctl } from '../cli/test-support.js';
 
-async function nbctl(store: Store, words: readonly string[]): Promise<string> {
-  return (await runInvocation(store, parseArgs(words, nbCommands))).output;
-}
 
 const PORTS = 150;
 const SB_BODY = 64 * 1024;

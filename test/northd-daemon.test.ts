@@ -9,9 +9,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { filter, firstValueFrom, timeout } from 'rxjs';
-import { parseArgs } from '../cli/args.js';
-import { nbCommands } from '../cli/nbctl.js';
-import { runInvocation } from '../cli/run.js';
 import { validateNbTxn } from '../nbdb/validate.js';
 import { compileFull } from '../northd/compile.js';
 import type { SbContent } from '../northd/content.js';
@@ -21,12 +18,11 @@ import { readTopologies } from '../northd/testdata/nbctl.js';
 import { nbSchema, sbSchema } from '../schemas/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Row, Store } from '../store/types.js';
+import { nbctl } from '../cli/test-support.js';
+import { within } from './fixtures.js';
 
 const topologies = readTopologies(readFileSync(new URL('../northd/testdata/topologies.sh', import.meta.url), 'utf8'));
 
-async function nbctl(store: Store, words: readonly string[]): Promise<string> {
-  return (await runInvocation(store, parseArgs(words, nbCommands))).output;
-}
 
 async function nbSnapshot(nb: Store): Promise<ReturnType<typeof emptySnapshot>> {
   const s = emptySnapshot();
@@ -60,18 +56,6 @@ function contentLines(c: SbContent): { flows: string[]; ports: string[]; mcs: st
   return { flows: flows.sort(), ports: ports.sort(), mcs: mcs.sort() };
 }
 
-/** Bounds a wait: every wait in these tests ends within 20 s, or fails. */
-async function within<T>(p: Promise<T>, ms = 20_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, t]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 async function waitRow(store: Store, table: string, pred: (r: Row) => boolean): Promise<void> {
   if ((await store.select(table)).some(pred)) return;
