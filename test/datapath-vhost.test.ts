@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { DatapathProcess } from '../datapath/js/process.js';
 import { canRunDpdk, Testpmd, waitFor } from './datapath-peers.js';
 
@@ -21,6 +21,27 @@ const l2 = (a: number, b: number) => [
   { op: 'add', entry: { table: 0, priority: 100, cookie: 2, match: { in_port: b }, actions: [{ type: 'output', port: a }] } },
 ];
 
+/**
+ * A directory for the vhost sockets. After the test, even a failed one, the testpmd and
+ * datapath that `running()` names then are stopped and the directory removed.
+ */
+function scratch(t: TestContext, prefix: string, running: () => { dp: DatapathProcess | undefined; tp: Testpmd | undefined }): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(async () => {
+    const { dp, tp } = running();
+    await tp?.quit();
+    await dp?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+/** Waits until every port of DP (and, given PORTS, exactly that many) has its link up. */
+const linksUp = (dp: DatapathProcess, what: string, ports?: number) => waitFor(what, async () => {
+  const s = await dp.stats();
+  return (ports === undefined || s.ports.length === ports) && s.ports.every((p) => p.linkUp) ? true : undefined;
+}, 20000, 100);
+
 async function portStat(dp: DatapathProcess, name: string) {
   const s = await dp.stats();
   const p = s.ports.find((x) => x.name === name);
@@ -29,13 +50,10 @@ async function portStat(dp: DatapathProcess, name: string) {
 }
 
 test('vhost-user: testpmd virtio-user <-> loom L2 table, then a drop rule', { skip, timeout: 90000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'loom-vhost-'));
   let dp: DatapathProcess | undefined;
   let tp: Testpmd | undefined;
-  t.after(async () => {
-    await tp?.quit();
-    await dp?.stop();
-    rmSync(dir, { recursive: true, force: true });
+  const dir = scratch(t, 'loom-vhost-', () => ({ dp, tp }));
+  t.after(() => {
     for (const f of Testpmd.startFailures.splice(0)) t.diagnostic(`testpmd start-up stalled once and was retried: ${f.slice(0, 2000)}`);
   });
   dp = await DatapathProcess.spawn({ memoryMb: 256 });
@@ -44,7 +62,7 @@ test('vhost-user: testpmd virtio-user <-> loom L2 table, then a drop rule', { sk
   assert.deepEqual((await dp.applyBatch(l2(p0.id, p1.id))).entries, 2);
   tp = await Testpmd.start([`net_virtio_user0,path=${join(dir, 'vm0.sock')},queues=1`, `net_virtio_user1,path=${join(dir, 'vm1.sock')},queues=1`]);
 
-  await waitFor('vhost links up', async () => ((await dp!.stats()).ports.every((p) => p.linkUp) ? true : undefined), 20000, 100);
+  await linksUp(dp!, 'vhost links up');
   // 32 packets seeded on each virtio port keep circulating: vm0 -> loom -> vm1 -> testpmd io -> vm0 ...
   await tp.cmd('start tx_first 1');
   const fwd = await waitFor('loom to forward 20000 packets each way', async () => {
@@ -87,14 +105,9 @@ test('vhost-user: testpmd virtio-user <-> loom L2 table, then a drop rule', { sk
 });
 
 test('vhost-user client mode: loom restarts (clean stop, then SIGKILL), testpmd (virtio-user server) stays up, traffic resumes', { skip, timeout: 120000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'loom-vhostc-'));
   let dp: DatapathProcess | undefined;
   let tp: Testpmd | undefined;
-  t.after(async () => {
-    await tp?.quit();
-    await dp?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = scratch(t, 'loom-vhostc-', () => ({ dp, tp }));
   const s0 = join(dir, 'vm0.sock');
   const s1 = join(dir, 'vm1.sock');
   const bringUp = async (): Promise<DatapathProcess> => {
@@ -107,7 +120,7 @@ test('vhost-user client mode: loom restarts (clean stop, then SIGKILL), testpmd 
   const traffic = async (d: DatapathProcess, round: string): Promise<number> => {
     // Seed only once both vhost links are up (testpmd's virtio-user drops what it sends
     // while disconnected); re-seed if a seed was lost anyway (bounded).
-    await waitFor(`${round}: vhost links up`, async () => ((await d.stats()).ports.every((p) => p.linkUp) ? true : undefined), 20000, 100);
+    await linksUp(d, `${round}: vhost links up`);
     for (let attempt = 1; attempt <= 4; attempt++) {
       await tp!.cmd('start tx_first 1');
       const s = await waitFor(`${round}: loom forwarding both ways`, async () => {
@@ -149,14 +162,9 @@ test('vhost-user client mode: loom restarts (clean stop, then SIGKILL), testpmd 
 // the library unmaps its memory. Killed under traffic three times, the datapath must stay
 // up, report the link down, and forward again for the next guest on the same socket.
 test('vhost-user: the guest is SIGKILLed under traffic and comes back, three times; loom keeps forwarding', { skip, timeout: 120000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'loom-vhostk-'));
   let dp: DatapathProcess | undefined;
   let tp: Testpmd | undefined;
-  t.after(async () => {
-    await tp?.quit();
-    await dp?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = scratch(t, 'loom-vhostk-', () => ({ dp, tp }));
   dp = await DatapathProcess.spawn({ memoryMb: 256 });
   const s0 = join(dir, 'vm0.sock');
   const s1 = join(dir, 'vm1.sock');
@@ -166,7 +174,7 @@ test('vhost-user: the guest is SIGKILLed under traffic and comes back, three tim
   const txSum = async () => (await dp!.stats()).ports.reduce((n, p) => n + p.tx, 0);
   for (let round = 1; round <= 3; round++) {
     tp = await Testpmd.start([`net_virtio_user0,path=${s0},queues=1`, `net_virtio_user1,path=${s1},queues=1`]);
-    await waitFor(`round ${round}: links up`, async () => ((await dp!.stats()).ports.every((p) => p.linkUp) ? true : undefined), 20000, 100);
+    await linksUp(dp!, `round ${round}: links up`);
     const base = await txSum();
     await tp.cmd('start tx_first 1');
     await waitFor(`round ${round}: loom forwards 20000 packets`, async () => ((await txSum()) - base >= 20000 ? true : undefined), 20000, 100);
@@ -181,7 +189,7 @@ test('vhost-user: the guest is SIGKILLed under traffic and comes back, three tim
   }
   // A last guest: the datapath forwards as before.
   tp = await Testpmd.start([`net_virtio_user0,path=${s0},queues=1`, `net_virtio_user1,path=${s1},queues=1`]);
-  await waitFor('links up again', async () => ((await dp!.stats()).ports.every((p) => p.linkUp) ? true : undefined), 20000, 100);
+  await linksUp(dp!, 'links up again');
   const base = await txSum();
   await tp.cmd('start tx_first 1');
   await waitFor('loom forwards for the fourth guest', async () => ((await txSum()) - base >= 20000 ? true : undefined), 20000, 100);
@@ -193,14 +201,9 @@ test('vhost-user: the guest is SIGKILLed under traffic and comes back, three tim
 // testpmd's virtio-user server is removed (traffic toward it counts as bad_port) and added
 // again (same id, reconnects), and the loop runs again.
 test('vhost-user client port removed and re-added under traffic', { skip, timeout: 90000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'loom-vhostr-'));
   let dp: DatapathProcess | undefined;
   let tp: Testpmd | undefined;
-  t.after(async () => {
-    await tp?.quit();
-    await dp?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = scratch(t, 'loom-vhostr-', () => ({ dp, tp }));
   const s0 = join(dir, 'vm0.sock');
   const s1 = join(dir, 'vm1.sock');
   dp = await DatapathProcess.spawn({ memoryMb: 256 });
@@ -208,10 +211,6 @@ test('vhost-user client port removed and re-added under traffic', { skip, timeou
   const b = await dp.addPort({ name: 'vm1', type: 'vhost-user-client', path: s1 });
   await dp.applyBatch(l2(a.id, b.id));
   tp = await Testpmd.start([`net_virtio_user0,path=${s0},queues=1,server=1`, `net_virtio_user1,path=${s1},queues=1,server=1`]);
-  const linksUp = (what: string) => waitFor(what, async () => {
-    const s = await dp!.stats();
-    return s.ports.length === 2 && s.ports.every((p) => p.linkUp) ? true : undefined;
-  }, 20000, 100);
   const forwarding = async (what: string) => {
     // Re-seed if a seed was lost while a link was still coming up (bounded).
     for (let attempt = 1; attempt <= 4; attempt++) {
@@ -226,7 +225,7 @@ test('vhost-user client port removed and re-added under traffic', { skip, timeou
     }
     throw new Error(`${what}: no traffic after 4 seeds`);
   };
-  await linksUp('links up');
+  await linksUp(dp, 'links up', 2);
   await forwarding('loom forwards both ways');
   // Remove vm1 while the loop runs.
   const before = await dp.stats();
@@ -239,7 +238,7 @@ test('vhost-user client port removed and re-added under traffic', { skip, timeou
   await tp.cmd('stop');
   const again = await dp.addPort({ name: 'vm1', type: 'vhost-user-client', path: s1 });
   assert.equal(again.id, b.id, 'the lowest free id is reused');
-  await linksUp('links up after re-adding vm1');
+  await linksUp(dp, 'links up after re-adding vm1', 2);
   await forwarding('loom forwards both ways after re-adding vm1');
   await tp.cmd('stop');
 });
@@ -248,20 +247,15 @@ test('vhost-user client port removed and re-added under traffic', { skip, timeou
 // queue pair: the workers share that pair's rx ring (the vhost library locks it), so
 // nothing is lost for want of a second queue.
 test('vhost-user with two workers and single-queue guests: both directions forward, no tx drops', { skip, timeout: 90000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'loom-vhost2w-'));
   let dp: DatapathProcess | undefined;
   let tp: Testpmd | undefined;
-  t.after(async () => {
-    await tp?.quit();
-    await dp?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = scratch(t, 'loom-vhost2w-', () => ({ dp, tp }));
   dp = await DatapathProcess.spawn({ memoryMb: 256, workers: 2 });
   const p0 = await dp.addPort({ name: 'vm0', type: 'vhost-user', path: join(dir, 'vm0.sock') });
   const p1 = await dp.addPort({ name: 'vm1', type: 'vhost-user', path: join(dir, 'vm1.sock') });
   await dp.applyBatch(l2(p0.id, p1.id));
   tp = await Testpmd.start([`net_virtio_user0,path=${join(dir, 'vm0.sock')},queues=1`, `net_virtio_user1,path=${join(dir, 'vm1.sock')},queues=1`]);
-  await waitFor('vhost links up', async () => ((await dp!.stats()).ports.every((p) => p.linkUp) ? true : undefined), 20000, 100);
+  await linksUp(dp!, 'vhost links up');
   await tp.cmd('start tx_first 1');
   // Worker 0 polls vm0 and transmits on vm1; worker 1 the other way round.
   const s = await waitFor('both workers forward', async () => {
