@@ -29,7 +29,7 @@ import { NB_TABLES, bool, int, list, map, optStr, str, type NbTable } from './nb
 import { buildRouter, periodicRaOptions, routerLbSetName, routerLbVips } from './router.js';
 import { buildAcl, buildLoadBalancer, buildServiceMonitorArp, buildSwitch, buildSwitchPort } from './switch.js';
 import { parseLspAddress } from './addr.js';
-import { aclLogMeter, dnsRow, fairMeterOf, haGroupOfLrp, haGroupOfLsp, ipMulticastRow, lbRow, liveBackends, meterRows, natAddresses, serviceMonitorsOf, svcMonitorMac } from './sb-tables.js';
+import { aclLogMeter, dnsRow, fairMeterOf, haGroupOfLrp, haGroupOfLsp, ipMulticastRow, lbRow, liveBackends, meterRows, natAddresses, relayRouterPort, routerStaticFloodPorts, serviceMonitorsOf, svcMonitorMac } from './sb-tables.js';
 
 export const MC_FLOOD = { name: '_MC_flood', key: 32768 } as const;
 export const MC_UNKNOWN = { name: '_MC_unknown', key: 32769 } as const;
@@ -669,6 +669,7 @@ export class NorthdEngine implements SbContent {
         const lr = m.nb.Logical_Router.get(u);
         if (lr !== undefined) buildRouter(b, m, lr, this.dpKeys.get(u), (lb, vip, be) => liveBackends(m, lb, vip, be, (k) => this.svcStatus.get(k)));
         this.syncRouterLbSet(u, lr);
+        this.syncRouterMcast(u, lr);
         return;
       }
       default:
@@ -691,6 +692,17 @@ export class NorthdEngine implements SbContent {
     if ((this.addressSets.get(name) ?? []).join(' ') !== vips.join(' ')) this.changes.addressSets.add(name);
     this.addressSets.set(name, vips);
     this.rtrLbSets.set(u, name);
+  }
+
+  /** A router's _MC_static (its mcast_flood ports): a pure function of the router, like its unit. */
+  private syncRouterMcast(u: Uuid, lr: Row | undefined): void {
+    const k = `${u} ${MC_STATIC.name}`;
+    const ports = lr === undefined ? [] : routerStaticFloodPorts(this.model, lr);
+    const old = this.multicastGroups.get(k);
+    if (old !== undefined && old.ports.join('\n') === ports.join('\n')) return;
+    if (ports.length === 0) this.multicastGroups.delete(k);
+    else this.multicastGroups.set(k, { datapath: u, name: MC_STATIC.name, tunnel_key: MC_STATIC.key, ports });
+    this.changes.multicastGroups.add(k);
   }
 
   // ------------------------------------------------------------- datapath
@@ -1020,7 +1032,7 @@ export class NorthdEngine implements SbContent {
           if (list(lsp, 'addresses').includes('unknown')) unknown.push(pb.logical_port);
           const opts = map(lsp, 'options');
           if (opts['mcast_flood'] === 'true') mcStatic.push(pb.logical_port);
-          if (opts['mcast_flood_reports'] === 'true') mrouter.push(pb.logical_port);
+          if (opts['mcast_flood_reports'] === 'true' || relayRouterPort(this.model, lsp)) mrouter.push(pb.logical_port);
         }
       }
       for (const [g, ports] of [[MC_FLOOD, flood], [MC_FLOOD_L2, floodL2], [MC_UNKNOWN, unknown], [MC_STATIC, mcStatic], [MC_MROUTER_FLOOD, mrouter]] as const) {

@@ -42,6 +42,8 @@ export interface RouterPortInfo {
   readonly natMacs: readonly string[];
   /** on a gateway port: the distributed NAT rules' MACs and the logical ports they live on */
   readonly distributedNats: readonly { readonly mac: string; readonly lport: string }[];
+  /** the router relays IP multicast (options:mcast_relay): the port joins _MC_mrouter_flood */
+  readonly mcastRelay: boolean;
 }
 
 export interface SwitchInfo {
@@ -65,6 +67,8 @@ export interface SwitchInfo {
   readonly mcastFloodUnregistered: boolean;
   /** some enabled port floods all multicast (options:mcast_flood=true: the _MC_static group) */
   readonly mcastFloodStatic: boolean;
+  /** some router port's router relays multicast (unregistered multicast also goes to _MC_mrouter_flood) */
+  readonly mcastFloodRelay: boolean;
 }
 
 export interface QosRule {
@@ -333,7 +337,7 @@ export class NbModel {
     return {
       lsp: lsp._uuid, lspName: str(lsp, 'name'), lrp: lrp._uuid, lrpName: str(lrp, 'name'), lr, mac, v4, v6,
       lla: macToLla(mac), gatewayChassis: gw === undefined || gw === '' ? null : gw, cr, resideOn: cr === null && map(lrp, 'options')['reside-on-redirect-chassis'] === 'true' ? this.onlyGatewayCr(lrRow) : null, dynamicNeigh: map(lrRow, 'options')['dynamic_neigh_routers'] === 'true', natIps: [...natIps].sort(),
-      natMacs: [...natMacs], distributedNats,
+      natMacs: [...natMacs], distributedNats, mcastRelay: mcastRelay(lrRow),
     };
   }
 
@@ -372,7 +376,7 @@ export class NbModel {
   switchInfo(lsUuid: Uuid): SwitchInfo {
     const ls = this.nb.Logical_Switch.get(lsUuid);
     if (ls === undefined) {
-      return { routerPorts: [], hasAcls: false, hasStatefulAcl: false, hasLbVip: false, hasUnknown: false, hasL2Ports: false, hasLocalnet: false, localnetPorts: [], hasDns: false, qos: [], mcastSnoop: false, mcastFloodUnregistered: false, mcastFloodStatic: false };
+      return { routerPorts: [], hasAcls: false, hasStatefulAcl: false, hasLbVip: false, hasUnknown: false, hasL2Ports: false, hasLocalnet: false, localnetPorts: [], hasDns: false, qos: [], mcastSnoop: false, mcastFloodUnregistered: false, mcastFloodStatic: false, mcastFloodRelay: false };
     }
     const routerPorts: RouterPortInfo[] = [];
     let hasUnknown = false;
@@ -429,8 +433,19 @@ export class NbModel {
     return {
       routerPorts, hasAcls, hasStatefulAcl, hasLbVip, hasUnknown, hasL2Ports, hasLocalnet: localnetPorts.length > 0, localnetPorts, hasDns, qos,
       mcastSnoop: oc['mcast_snoop'] === 'true', mcastFloodUnregistered: oc['mcast_flood_unregistered'] === 'true', mcastFloodStatic,
+      mcastFloodRelay: routerPorts.some((r) => r.mcastRelay),
     };
   }
+}
+
+/** The router relays IP multicast between its switches (options:mcast_relay). */
+export function mcastRelay(lr: Row): boolean {
+  return map(lr, 'options')['mcast_relay'] === 'true';
+}
+
+/** An enabled router port flooding all IP multicast (options:mcast_flood): in the router's _MC_static. */
+export function mcastFloodPort(lrp: Row): boolean {
+  return bool(lrp, 'enabled') !== false && map(lrp, 'options')['mcast_flood'] === 'true';
 }
 
 /** The logical port of an ip_port_mappings value ("PORT:SRC_IP" or "PORT:[SRC_IP6]"). */

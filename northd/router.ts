@@ -16,7 +16,9 @@
 // skip_snat).
 // Also stateless dnat_and_snat (options:stateless), gateway_mtu (chk_pkt_len, larger_pkts),
 // reside-on-redirect-chassis, redirect-type=bridged.
-// Also NAT allowed_ext_ips / exempted_ext_ips.
+// Also NAT allowed_ext_ips / exempted_ext_ips. Also multicast relay (options:mcast_relay;
+// ports with options:mcast_flood form the router's _MC_static, engine.ts) without learnt
+// IGMP groups (IGMP_Group: the 10500 routes to them are not written).
 // Also LB session affinity (affinity_timeout) on switches and routers, with or without VIP
 // ports; LB health checks (only live backends in lr_in_dnat / lr_out_undnat; none left:
 // drop, or reject with options:reject). Load balancers of load_balancer_group as its own.
@@ -27,7 +29,7 @@
 import type { Row, Uuid } from '../store/types.js';
 import { ipv4InNetwork, macToLla, parseIpv4, parseIpv6, parseNetwork, solicitedNode, type Network4, type Network6 } from './addr.js';
 import type { LflowBuilder, NbRef } from './lflow.js';
-import { isDgp, type NbModel } from './model.js';
+import { isDgp, mcastFloodPort, mcastRelay, type NbModel } from './model.js';
 import { list, map, str } from './nb.js';
 import { stage as stageOf } from './stages.js';
 import { affinity, arpResolveEntry, nd6ResolveEntry, parseVip } from './switch.js';
@@ -220,7 +222,15 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
   b.add(dp, 'lr_in_ip_input', 85, 'arp || nd', 'drop;');
   b.add(dp, 'lr_in_ip_input', 84, 'nd_rs || nd_ra', 'next;');
   b.add(dp, 'lr_in_ip_input', 83, 'ip6.mcast_rsvd', 'drop;');
-  b.add(dp, 'lr_in_ip_input', 82, 'ip4.mcast || ip6.mcast', 'drop;');
+  // multicast relay (options:mcast_relay) routes IP multicast; ports with options:mcast_flood
+  // (the router's _MC_static) also take IGMP/MLD, whose TTL is always 1
+  const relay = mcastRelay(lr);
+  const floodStatic = ports.some((p) => mcastFloodPort(p.row));
+  if (floodStatic) {
+    b.add(dp, 'lr_in_ip_input', 120, 'igmp && ip.ttl == 1', 'next;');
+    b.add(dp, 'lr_in_ip_input', 120, '(mldv1 || mldv2) && ip.ttl == 1', 'next;');
+  }
+  b.add(dp, 'lr_in_ip_input', 82, 'ip4.mcast || ip6.mcast', relay ? 'next;' : 'drop;');
   b.add(dp, 'lr_in_ip_input', 50, 'eth.bcast', 'drop;');
   b.add(dp, 'lr_in_ip_input', 32, 'ip.ttl == {0, 1} && !ip.later_frag && (ip4.mcast || ip6.mcast)', 'drop;');
   b.add(dp, 'lr_in_ip_input', 30, 'ip.ttl == {0, 1}', 'drop;');
@@ -354,6 +364,17 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
   b.add(dp, 'lr_in_ip_routing_pre', 0, '1', 'reg7 = 0; next;');
   b.add(dp, 'lr_in_ip_routing', 10550, 'nd_rs || nd_ra', 'drop;');
   b.add(dp, 'lr_in_ip_routing', 0, '1', 'drop;');
+  if (relay && floodStatic) {
+    // flooded as is (TTL 1); the router's own reports coming back are dropped against loops
+    for (const p of ports) {
+      const ref = { table: 'Logical_Router_Port', uuid: p.row._uuid };
+      b.add(dp, 'lr_in_ip_routing', 10550, `eth.src == ${p.mac} && igmp`, 'drop;', ref);
+      b.add(dp, 'lr_in_ip_routing', 10550, `eth.src == ${p.mac} && (mldv1 || mldv2)`, 'drop;', ref);
+    }
+    b.add(dp, 'lr_in_ip_routing', 10460, 'igmp', 'clone { outport = "_MC_static"; next; };');
+    b.add(dp, 'lr_in_ip_routing', 10460, 'mldv1 || mldv2', 'clone { outport = "_MC_static"; next; };');
+    b.add(dp, 'lr_in_ip_routing', 10450, 'ip4.mcast || ip6.mcast', 'clone { outport = "_MC_static"; ip.ttl--; next; };');
+  } else if (relay) b.add(dp, 'lr_in_ip_routing', 10450, 'ip4.mcast || ip6.mcast', 'drop;');
   b.add(dp, 'lr_in_ip_routing_ecmp', 150, 'reg8[0..15] == 0', 'next;');
   b.add(dp, 'lr_in_ip_routing_ecmp', 0, '1', 'drop;');
   for (const p of ports) {
@@ -397,7 +418,9 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
 
   if (ports.length > 0) b.add(dp, 'lr_out_delivery', 0, '1', 'drop;'); // OVN adds it with the ports' flows
   for (const p of ports) {
-    b.add(dp, 'lr_out_delivery', 100, `outport == ${q(p.name)}`, 'output;', { table: 'Logical_Router_Port', uuid: p.row._uuid });
+    const ref = { table: 'Logical_Router_Port', uuid: p.row._uuid };
+    if (relay) b.add(dp, 'lr_out_delivery', 110, `(ip4.mcast || ip6.mcast) && outport == ${q(p.name)}`, `eth.src = ${p.mac}; output;`, ref);
+    b.add(dp, 'lr_out_delivery', 100, `outport == ${q(p.name)}`, 'output;', ref);
   }
 }
 

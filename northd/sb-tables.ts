@@ -1,6 +1,6 @@
 // northd/sb-tables.ts — the southbound rows that are not flows or bindings but that a
 // controller reads: HA_Chassis_Group (+ HA_Chassis), DNS, Meter (+ Meter_Band) and
-// Load_Balancer, each as OVN 23.03 writes it.
+// Load_Balancer, each as OVN 23.03 writes it; also which ports join the multicast relay groups.
 //
 // Owns: the pure builders from NbModel rows to SbHaChassisGroup / SbDns / SbMeter /
 // SbLoadBalancer, and the names OVN gives them (an LRP's gateway chassis become a group
@@ -14,7 +14,7 @@
 import type { Row, Uuid } from '../store/types.js';
 import type { SbDns, SbHaChassis, SbHaChassisGroup, SbIpMulticast, SbLoadBalancer, SbMeter, SbMeterBand, SbServiceMonitor } from './content.js';
 import { isMac, ovsSsetOrder, parseIpv4, parseLspAddress, parseNetwork, type Network4 } from './addr.js';
-import { isDgp, type NbModel } from './model.js';
+import { isDgp, mcastFloodPort, mcastRelay, type NbModel } from './model.js';
 import { bool, int, list, map, str } from './nb.js';
 import { parseVip } from './switch.js';
 
@@ -313,4 +313,27 @@ export function ipMulticastRow(ls: Row): SbIpMulticast {
     table_size: num('mcast_table_size', 2048), idle_timeout: idle,
     query_interval: clamp(num('mcast_query_interval', Math.floor(idle / 2)), 1, 3600), query_max_resp: num('mcast_query_max_response', 1),
   };
+}
+
+/**
+ * The ports of a router's _MC_static multicast group: its enabled ports with
+ * options:mcast_flood, a distributed gateway port by its chassisredirect port (as OVN 23.03
+ * writes the group: the gateway port itself is not in it). Sorted.
+ */
+export function routerStaticFloodPorts(m: NbModel, lr: Row): string[] {
+  const out: string[] = [];
+  for (const u of list(lr, 'ports')) {
+    const lrp = m.nb.Logical_Router_Port.get(u);
+    if (lrp === undefined || !mcastFloodPort(lrp)) continue;
+    out.push(isDgp(lr, lrp) ? `cr-${str(lrp, 'name')}` : str(lrp, 'name'));
+  }
+  return out.sort();
+}
+
+/** A switch port peering with a router that relays multicast: it joins the switch's _MC_mrouter_flood. */
+export function relayRouterPort(m: NbModel, lsp: Row): boolean {
+  const lrp = m.peerLrp(lsp);
+  const lr = lrp === undefined ? undefined : m.lrOfLrp.get(lrp._uuid);
+  const row = lr === undefined ? undefined : m.nb.Logical_Router.get(lr);
+  return row !== undefined && mcastRelay(row);
 }

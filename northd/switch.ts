@@ -19,7 +19,7 @@
 // HA groups, service monitors, IP_Multicast) are sb-tables.ts's.
 // Ports' mcast_flood / mcast_flood_reports fill _MC_static / _MC_mrouter_flood (engine.ts).
 // Load balancers of the switch's load_balancer_group apply as its own.
-// Not yet: vtep/l2gateway/remote ports, affinity for IPv6 VIPs, multicast relay.
+// Not yet: vtep/l2gateway/remote ports, affinity for IPv6 VIPs, relay of learnt groups (IGMP_Group).
 
 import type { Row } from '../store/types.js';
 import { formatIpv4, ipv4InNetwork, ipv6InNetwork, macToLla, ovsSsetOrder, parseIpv4, parseLspAddress, parseIpv6, parseNetwork, solicitedNode } from './addr.js';
@@ -192,8 +192,13 @@ export function buildSwitch(b: LflowBuilder, ls: Row, info: SwitchInfo): void {
     b.add(dp, 'ls_in_l2_lkup', 100, 'mldv1 || mldv2', 'igmp;');
     b.add(dp, 'ls_in_l2_lkup', 85, 'ip4.mcast && ip4.dst == 224.0.0.0/24', 'outport = "_MC_flood_l2"; output;');
     b.add(dp, 'ls_in_l2_lkup', 85, 'ip6.mcast_flood', 'outport = "_MC_flood"; output;');
-    // (OVN writes this one action without the space after "outport")
-    if (!info.mcastFloodUnregistered) b.add(dp, 'ls_in_l2_lkup', 80, 'ip4.mcast || ip6.mcast', info.mcastFloodStatic ? 'outport ="_MC_static"; output;' : 'drop;');
+    // unregistered: a copy to the relaying routers, the rest to the static flood ports, else
+    // dropped (OVN writes the static action without the space after "outport")
+    if (!info.mcastFloodUnregistered) {
+      const relay = info.mcastFloodRelay ? 'clone { outport = "_MC_mrouter_flood"; output; }; ' : '';
+      const flood = info.mcastFloodStatic ? 'outport ="_MC_static"; output;' : '';
+      b.add(dp, 'ls_in_l2_lkup', 80, 'ip4.mcast || ip6.mcast', relay === '' && flood === '' ? 'drop;' : relay + flood);
+    }
   }
   b.add(dp, 'ls_in_l2_lkup', 70, 'eth.mcast', 'outport = "_MC_flood"; output;');
   b.add(dp, 'ls_in_l2_lkup', 0, '1', 'outport = get_fdb(eth.dst); next;');

@@ -2,7 +2,7 @@
 // (switches, ports, addresses, port groups, ACLs, routers, router ports, NAT, routes,
 // policies, load balancers, DHCP options, gateway chassis, distributed NAT, DNS, QoS, ACL
 // logging, localport/external/virtual ports, DHCPv6, IPv6 RA, meters (fair or not), HA chassis groups,
-// LB health checks with ip_port_mappings, IGMP snooping settings, load balancer groups), deleting the way OVSDB garbage collection and
+// LB health checks with ip_port_mappings, IGMP snooping settings, multicast relay, load balancer groups), deleting the way OVSDB garbage collection and
 // weak references would, and the row diff that turns two snapshots into NbChanges.
 // Shared by the incremental==recompute property test and the SB sync property test.
 import fc from 'fast-check';
@@ -431,7 +431,15 @@ export function applyOp(nb: Nb, op: Op): void {
       break;
     }
     case 34: {
-      // IGMP/MLD snooping settings on a switch, or a port's static flood / report relay
+      // IGMP/MLD snooping settings on a switch, or a port's static flood / report relay, or a
+      // router's multicast relay / a router port's static flood
+      if (op.b % 4 === 3) {
+        const lrp = op.c % 2 ? pick(lrps, op.a) : undefined;
+        if (lrp !== undefined) { upd(nb, 'Logical_Router_Port', lrp, { options: { ...map(lrp, 'options'), mcast_flood: op.b % 3 ? 'true' : 'false' } }); break; }
+        const lr = pick(lrs, op.a);
+        if (lr !== undefined) upd(nb, 'Logical_Router', lr, { options: { ...map(lr, 'options'), mcast_relay: op.b % 3 ? 'true' : 'false' } });
+        break;
+      }
       if (op.b % 4 === 2) {
         const p = pick(lsps, op.a);
         if (p === undefined || str(p, 'type') !== '') break;
@@ -476,7 +484,7 @@ export function applyOp(nb: Nb, op: Op): void {
 const KINDS = 36;
 export const opArb = fc.record({ kind: fc.nat(KINDS - 1), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
 /** Ops biased to routers: switches, ports, routers, router ports, NAT, LBs, localnet, gateway chassis. */
-const ROUTER_KINDS = [0, 2, 12, 13, 13, 14, 15, 16, 18, 22, 23, 24, 25, 32] as const;
+const ROUTER_KINDS = [0, 2, 12, 13, 13, 14, 15, 16, 18, 22, 23, 24, 25, 32, 34] as const;
 /** Ops biased to load balancers with health checks (and the ports they map to). */
 export const lbOpArb = fc.record({ kind: fc.constantFrom(0, 1, 2, 2, 5, 12, 13, 18, 18, 19, 33, 33, 35), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
 export const routerOpArb = fc.record({ kind: fc.constantFrom(...ROUTER_KINDS), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });

@@ -549,3 +549,24 @@ lsp-add public public-lr1 -- lsp-set-type public-lr1 router -- lsp-set-addresses
 lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:0a 10.0.1.10"
 lsp-add ls1 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:00:0b 10.0.1.12"
 --id=@e create Address_Set name=exempt2 'addresses="10.9.0.0/16"' -- --id=@m create NAT type=dnat_and_snat external_ip=172.16.0.20 logical_ip=10.0.1.10 exempted_ext_ips=@e options:stateless=true -- --id=@a create Address_Set name=allowed2 'addresses="10.8.0.0/16"' -- --id=@n create NAT type=dnat_and_snat external_ip=172.16.0.21 logical_ip=10.0.1.11 allowed_ext_ips=@a options:stateless=true -- --id=@f create Address_Set name=exempt3 'addresses="10.7.0.0/16"' -- --id=@o create NAT type=dnat_and_snat external_ip=172.16.0.22 logical_ip=10.0.1.12 exempted_ext_ips=@f options:stateless=true logical_port=vm2 'external_mac="0a:00:00:00:ff:22"' -- set Logical_Router lr1 nat=@m,@n,@o
+
+topology mcast-relay
+ls-add sw1 -- ls-add sw2 -- ls-add sw3
+lr-add rtr -- set Logical_Router rtr options:mcast_relay=true
+lrp-add rtr rtr-sw1 00:00:00:00:01:00 10.0.1.254/24 fd01::fe/64
+lrp-add rtr rtr-sw2 00:00:00:00:02:00 10.0.2.254/24
+lrp-add rtr rtr-sw3 00:00:00:00:03:00 10.0.3.254/24 -- set Logical_Router_Port rtr-sw3 options:mcast_flood=true
+lsp-add sw1 sw1-rtr -- lsp-set-type sw1-rtr router -- lsp-set-addresses sw1-rtr router -- lsp-set-options sw1-rtr router-port=rtr-sw1
+lsp-add sw2 sw2-rtr -- lsp-set-type sw2-rtr router -- lsp-set-addresses sw2-rtr router -- lsp-set-options sw2-rtr router-port=rtr-sw2
+lsp-add sw3 sw3-rtr -- lsp-set-type sw3-rtr router -- lsp-set-addresses sw3-rtr router -- lsp-set-options sw3-rtr router-port=rtr-sw3
+lsp-add sw1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:01 10.0.1.1 fd01::1"
+lsp-add sw2 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:02:01 10.0.2.1" -- lsp-set-options vm2 mcast_flood=true
+lsp-add sw3 vm3 -- lsp-set-addresses vm3 "0a:00:00:00:03:01 10.0.3.1"
+set Logical_Switch sw1 other_config:mcast_snoop=true other_config:mcast_querier=false
+set Logical_Switch sw2 other_config:mcast_snoop=true other_config:mcast_ip4_src=10.0.2.253 other_config:mcast_eth_src=00:00:00:00:02:fe
+ls-add ext -- lr-add rtr2
+lrp-add rtr2 rtr2-sw3 00:00:00:00:03:02 10.0.3.253/24 -- set Logical_Router_Port rtr2-sw3 options:mcast_flood=true
+lrp-add rtr2 rtr2-ext 00:00:00:00:ff:02 172.16.0.2/24 -- set Logical_Router_Port rtr2-ext options:mcast_flood=true
+lrp-set-gateway-chassis rtr2-ext hv1 10
+lsp-add sw3 sw3-rtr2 -- lsp-set-type sw3-rtr2 router -- lsp-set-addresses sw3-rtr2 router -- lsp-set-options sw3-rtr2 router-port=rtr2-sw3
+lsp-add ext ext-rtr2 -- lsp-set-type ext-rtr2 router -- lsp-set-addresses ext-rtr2 router -- lsp-set-options ext-rtr2 router-port=rtr2-ext
