@@ -26,7 +26,7 @@ import { IncProcEngine, type NodeDef, type RunReport } from './inc-proc.js';
 import { FlowTable, LflowBuilder, type DpFlow } from './lflow.js';
 import { NbModel, isDgp, sameSwitchInfo, type NbChange, type SwitchInfo } from './model.js';
 import { NB_TABLES, bool, int, list, map, optStr, str, type NbTable } from './nb.js';
-import { buildRouter, periodicRaOptions, routerLbSetName, routerLbVips } from './router.js';
+import { buildRouter, periodicRaOptions, routerLbSets } from './router.js';
 import { buildAcl, buildLoadBalancer, buildServiceMonitorArp, buildSwitch, buildSwitchPort } from './switch.js';
 import { parseLspAddress } from './addr.js';
 import { aclLogMeter, dnsRow, fairMeterOf, haGroupOfLrp, haGroupOfLsp, ipMulticastRow, lbRow, liveBackends, meterRows, natAddresses, relayRouterPort, routerStaticFloodPorts, serviceMonitorsOf, svcMonitorMac } from './sb-tables.js';
@@ -99,8 +99,8 @@ export class NorthdEngine implements SbContent {
   readonly portGroups = new Map<string, readonly string[]>();
   private readonly pgNamesByPg = new Map<Uuid, string[]>();
   private readonly asNamesByRow = new Map<Uuid, string>();
-  /** router → its `_rtr_lb_<key>_ip4` address set */
-  private readonly rtrLbSets = new Map<Uuid, string>();
+  /** router → its `_rtr_lb_<key>_ip4` / `_ip6` address sets */
+  private readonly rtrLbSets = new Map<Uuid, readonly string[]>();
   readonly haChassisGroups = new Map<string, SbHaChassisGroup>();
   readonly dns = new Map<Uuid, SbDns>();
   readonly meters = new Map<string, SbMeter>();
@@ -677,21 +677,21 @@ export class NorthdEngine implements SbContent {
     }
   }
 
-  /** A distributed router's `_rtr_lb_<key>_ip4` set: a pure function of the router, like its unit. */
+  /** A router's `_rtr_lb_<key>_ip4` / `_ip6` sets: a pure function of the router, like its unit. */
   private syncRouterLbSet(u: Uuid, lr: Row | undefined): void {
-    const old = this.rtrLbSets.get(u);
     const key = this.dpKeys.get(u);
-    const vips = lr === undefined || key === undefined ? [] : routerLbVips(this.model, lr);
-    const name = key === undefined ? undefined : routerLbSetName(key);
-    if (old !== undefined && (vips.length === 0 || old !== name)) {
+    const sets = lr === undefined || key === undefined ? new Map<string, string[]>() : routerLbSets(this.model, lr, key);
+    for (const old of this.rtrLbSets.get(u) ?? []) {
+      if (sets.has(old)) continue;
       this.addressSets.delete(old);
       this.changes.addressSets.add(old);
-      this.rtrLbSets.delete(u);
     }
-    if (vips.length === 0 || name === undefined) return;
-    if ((this.addressSets.get(name) ?? []).join(' ') !== vips.join(' ')) this.changes.addressSets.add(name);
-    this.addressSets.set(name, vips);
-    this.rtrLbSets.set(u, name);
+    for (const [name, vips] of sets) {
+      if ((this.addressSets.get(name) ?? []).join(' ') !== vips.join(' ')) this.changes.addressSets.add(name);
+      this.addressSets.set(name, vips);
+    }
+    if (sets.size === 0) this.rtrLbSets.delete(u);
+    else this.rtrLbSets.set(u, [...sets.keys()]);
   }
 
   /** A router's _MC_static (its mcast_flood ports): a pure function of the router, like its unit. */

@@ -8,7 +8,7 @@
 // rows gives (the incremental==recompute property test covers this through SB output).
 
 import type { Row, Uuid } from '../store/types.js';
-import { ipv4InNetwork, macToLla, parseIpv4, parseNetwork, type Network4, type Network6 } from './addr.js';
+import { ipv4InNetwork, ipv6InNetwork, macToLla, parseIpv4, parseIpv6, parseNetwork, type Network4, type Network6 } from './addr.js';
 import { NB_TABLES, bool, emptySnapshot, list, map, str, type NbSnapshot, type NbTable } from './nb.js';
 
 export interface NbChange {
@@ -332,6 +332,8 @@ export class NbModel {
       for (const vip of Object.keys(map(lb, 'vips'))) {
         const ip = vipIpv4(vip);
         if (ip !== null && v4.some((n) => ipv4InNetwork(ip, n))) natIps.add(ip);
+        const ip6 = vipIpv6(vip);
+        if (ip6 !== null && v6.some((n) => ipv6InNetwork(ip6, n))) natIps.add(ip6);
       }
     }
     return {
@@ -464,6 +466,13 @@ export function virtualParents(lsp: Row): string[] {
 function vipIpv4(vip: string): string | null {
   const ip = vip.includes(':') && !vip.startsWith('[') && vip.split(':').length === 2 ? vip.split(':')[0] ?? '' : vip;
   return parseIpv4(ip) === null ? null : ip;
+}
+
+/** The IPv6 address of a load-balancer VIP key ("IP6" or "[IP6]:PORT"), else null. */
+function vipIpv6(vip: string): string | null {
+  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(vip);
+  const ip = m === null ? vip : m[1] ?? '';
+  return ip.includes(':') && parseIpv6(ip) !== null ? ip : null;
 }
 
 export function sameSwitchInfo(a: SwitchInfo, b: SwitchInfo): boolean {

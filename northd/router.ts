@@ -6,7 +6,7 @@
 // distributed gateway ports (gateway chassis or HA chassis group: gw_redirect to the cr-
 // port, is_chassis_resident guards, NAT in the common zone incl. distributed dnat_and_snat,
 // several gateway ports with NAT gateway_port), load balancers on gateway and distributed
-// routers (_rtr_lb_<key>_ip4), IPv6 RA replies, connected and static routes with ECMP,
+// routers (_rtr_lb_<key>_ip4 / _ip6), IPv6 RA replies, connected and static routes with ECMP,
 // default policies, ARP resolve (incl. other routers on a shared switch)/request, delivery.
 // One compile unit per router (`buildRouter`). The ARP resolution entries for switch port
 // addresses are written by switch.ts (they belong to the port's unit).
@@ -20,14 +20,14 @@
 // ports with options:mcast_flood form the router's _MC_static, engine.ts) without learnt
 // IGMP groups (IGMP_Group: the 10500 routes to them are not written).
 // Also LB session affinity (affinity_timeout) on switches and routers, with or without VIP
-// ports; LB health checks (only live backends in lr_in_dnat / lr_out_undnat; none left:
+// ports; LB health checks (only live backends in lr_in_dnat, all in lr_out_undnat; none left:
 // drop, or reject with options:reject). Load balancers of load_balancer_group as its own.
 // Not modelled yet (logged in the issue notes): lb_force_snat_ip=<address>, multi-nexthop (ECMP) reroute policies,
 // gateway_mtu_bypass. Which gateway port balances a router's VIPs when it has several:
 // loom takes the first by name, OVN the first by row UUID.
 
 import type { Row, Uuid } from '../store/types.js';
-import { ipv4InNetwork, macToLla, parseIpv4, parseIpv6, parseNetwork, solicitedNode, type Network4, type Network6 } from './addr.js';
+import { ipv4InNetwork, ipv6InNetwork, macToLla, parseIpv4, parseIpv6, parseNetwork, solicitedNode, type Network4, type Network6 } from './addr.js';
 import type { LflowBuilder, NbRef } from './lflow.js';
 import { isDgp, mcastFloodPort, mcastRelay, type NbModel } from './model.js';
 import { list, map, str } from './nb.js';
@@ -93,16 +93,18 @@ function peerHasLocalnet(model: NbModel, lrp: Row): boolean {
   });
 }
 
-/** The name of the address set of a distributed router's reachable IPv4 LB VIPs. */
-export function routerLbSetName(dpKey: number): string {
-  return `_rtr_lb_${dpKey}_ip4`;
+export type IpFamily = 'ip4' | 'ip6';
+
+/** The name of the address set of a router's reachable LB VIPs of one family. */
+export function routerLbSetName(dpKey: number, fam: IpFamily = 'ip4'): string {
+  return `_rtr_lb_${dpKey}_${fam}`;
 }
 
 /**
- * IPv4 load-balancer VIPs of a router that fall inside one of its ports' networks (the
- * router answers ARP for them): OVN's `_rtr_lb_<key>_ip4`.
+ * Load-balancer VIPs of a router that fall inside one of its ports' networks (the router
+ * answers ARP / ND for them): OVN's `_rtr_lb_<key>_ip4` and `_rtr_lb_<key>_ip6`.
  */
-export function routerLbVips(model: NbModel, lr: Row): string[] {
+export function routerLbVips(model: NbModel, lr: Row, fam: IpFamily = 'ip4'): string[] {
   const ports = routerPorts(model, lr);
   const out = new Set<string>();
   for (const u of model.lbsOf(lr)) {
@@ -110,10 +112,21 @@ export function routerLbVips(model: NbModel, lr: Row): string[] {
     if (lb === undefined) continue;
     for (const vip of Object.keys(map(lb, 'vips'))) {
       const v = parseVip(vip);
-      if (v !== null && !v.v6 && ports.some((p) => p.v4.some((n) => ipv4InNetwork(v.ip, n)))) out.add(v.ip);
+      if (v === null || v.v6 !== (fam === 'ip6')) continue;
+      if (v.v6 ? ports.some((p) => p.v6.some((n) => ipv6InNetwork(v.ip, n))) : ports.some((p) => p.v4.some((n) => ipv4InNetwork(v.ip, n)))) out.add(v.ip);
     }
   }
   return [...out].sort();
+}
+
+/** A router's `_rtr_lb_` address sets (name → VIPs), only those with VIPs. */
+export function routerLbSets(model: NbModel, lr: Row, dpKey: number): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const fam of ['ip4', 'ip6'] as const) {
+    const vips = routerLbVips(model, lr, fam);
+    if (vips.length > 0) out.set(routerLbSetName(dpKey, fam), vips);
+  }
+  return out;
 }
 
 /** The backends a load balancer's VIP balances to (health checks: sb-tables.ts liveBackends); all by default. */
@@ -356,6 +369,13 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
   if (dpKey !== undefined && routerLbVips(model, lr).length > 0) {
     for (const p of ports) {
       b.add(dp, 'lr_in_ip_input', 90, `inport == ${q(p.name)} && arp.op == 1 && arp.tpa == $${routerLbSetName(dpKey)}${p.resident}`, arpReply,
+        { table: 'Logical_Router_Port', uuid: p.row._uuid });
+    }
+  }
+  if (dpKey !== undefined && routerLbVips(model, lr, 'ip6').length > 0) {
+    for (const p of ports) {
+      b.add(dp, 'lr_in_ip_input', 90, `inport == ${q(p.name)} && nd_ns && nd.target == $${routerLbSetName(dpKey, 'ip6')}${p.resident}`,
+        'nd_na { eth.src = xreg0[0..47]; ip6.src = nd.target; nd.tll = xreg0[0..47]; outport = inport; flags.loopback = 1; output; };',
         { table: 'Logical_Router_Port', uuid: p.row._uuid });
     }
   }
@@ -796,8 +816,10 @@ function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: 
       if (natExt.has(v.ip)) {
         b.add(dp, 'lr_in_unsnat', 120, `${fam} && ${fam}.dst == ${v.ip} && ${proto}${v.port !== null ? ` && ${proto}.dst == ${v.port}` : ''}`, 'next;', ref);
       }
-      if (gwp !== undefined && backends !== '') {
-        const srcs = backends.split(',').map((x) => {
+      // replies are un-DNATed from every backend, live or not (a connection made before a
+      // backend went down still gets its replies translated)
+      if (gwp !== undefined && all !== '') {
+        const srcs = all.split(',').map((x) => {
           const bk = parseVip(x);
           if (bk === null) return null;
           // (port 0: a health-checked backend of a VIP without a port)

@@ -260,7 +260,8 @@ export function checkedBackends(m: NbModel, lb: Row, vip: string, backends: stri
   for (const be of backends.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
     const b = parseVip(be);
     if (b === null) continue;
-    const mp = parseIpPortMapping(mappings[b.ip] ?? '');
+    // an IPv6 VIP's backends are named in brackets ("[fd00::1]"), as OVN looks them up
+    const mp = parseIpPortMapping(mappings[v.v6 ? `[${b.ip}]` : b.ip] ?? '');
     if (mp === null || (m.lspByName.get(mp.lport)?.size ?? 0) === 0) continue;
     const port = b.port ?? 0;
     out.push({ ip: b.ip, port, lport: mp.lport, srcIp: mp.srcIp, key: svcKey(mp.lport, b.ip, port, proto) });

@@ -212,18 +212,22 @@ function arpReply(mac: string, ip: string): string {
 }
 
 /**
- * Health-checked backends: the switch of each monitored port answers ARP for the probe's
- * source IP with svc_monitor_mac (the replies to ovn-controller's probes come back to it).
+ * Health-checked backends: the switch of each monitored port answers ARP (ND for an IPv6
+ * source) for the probe's source IP with svc_monitor_mac (the replies to ovn-controller's
+ * probes come back to it).
  */
 export function buildServiceMonitorArp(b: LflowBuilder, model: NbModel, monitors: Iterable<{ readonly logical_port: string; readonly src_ip: string; readonly src_mac: string }>, ref: NbRef): void {
   const done = new Set<string>();
   for (const mon of monitors) {
-    if (mon.src_ip.includes(':')) continue;
     for (const u of model.lspByName.get(mon.logical_port) ?? []) {
       const ls = model.lsOfLsp.get(u);
       if (ls === undefined || done.has(`${ls} ${mon.src_ip}`)) continue;
       done.add(`${ls} ${mon.src_ip}`);
-      b.add(ls, 'ls_in_arp_rsp', 110, `arp.tpa == ${mon.src_ip} && arp.op == 1`, arpReply(mon.src_mac, mon.src_ip), ref);
+      const [ip, mac] = [mon.src_ip, mon.src_mac];
+      if (ip.includes(':')) {
+        b.add(ls, 'ls_in_arp_rsp', 110, `nd_ns && nd.target == ${ip}`,
+          `nd_na { eth.dst = eth.src; eth.src = ${mac}; ip6.src = ${ip}; nd.target = ${ip}; nd.tll = ${mac}; outport = inport; flags.loopback = 1; output; };`, ref);
+      } else b.add(ls, 'ls_in_arp_rsp', 110, `arp.tpa == ${ip} && arp.op == 1`, arpReply(mac, ip), ref);
     }
   }
 }

@@ -121,9 +121,11 @@ export class Nbctl {
             this.update(t, this.nb[t].get(r._uuid) ?? r, { [ref[1]]: ref[2].split(',').map((x) => this.ids.get(x) ?? '').sort() });
             continue;
           }
-          const m = /^(\w+):([\w.-]+)=(.*)$/.exec(kv);
+          // col:key=value, the key or value "quoted" when it holds ':' (IPv6)
+          const m = /^(\w+):("[^"]*"|[\w.-]+)=(.*)$/.exec(kv);
           if (m === null || m[1] === undefined || m[2] === undefined) throw new Error(`nbctl set: ${kv}`);
-          this.update(t, this.nb[t].get(r._uuid) ?? r, { [m[1]]: { ...map(this.nb[t].get(r._uuid) ?? r, m[1]), [m[2]]: m[3] ?? '' } });
+          const unq = (x: string): string => x.replace(/^"(.*)"$/, '$1');
+          this.update(t, this.nb[t].get(r._uuid) ?? r, { [m[1]]: { ...map(this.nb[t].get(r._uuid) ?? r, m[1]), [unq(m[2])]: unq(m[3] ?? '') } });
         }
         break;
       }

@@ -570,3 +570,25 @@ lrp-add rtr2 rtr2-ext 00:00:00:00:ff:02 172.16.0.2/24 -- set Logical_Router_Port
 lrp-set-gateway-chassis rtr2-ext hv1 10
 lsp-add sw3 sw3-rtr2 -- lsp-set-type sw3-rtr2 router -- lsp-set-addresses sw3-rtr2 router -- lsp-set-options sw3-rtr2 router-port=rtr2-sw3
 lsp-add ext ext-rtr2 -- lsp-set-type ext-rtr2 router -- lsp-set-addresses ext-rtr2 router -- lsp-set-options ext-rtr2 router-port=rtr2-ext
+
+topology health-check-ipv6
+ls-add sw0 -- ls-add sw1
+lsp-add sw0 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:01 fd00::1"
+lsp-add sw0 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:00:02 fd00::2"
+lsp-add sw1 vm3 -- lsp-set-addresses vm3 "0a:00:00:00:00:03 fd00::3 10.0.0.3"
+lb-add lb6 [fd00::100]:80 "[fd00::1]:8080,[fd00::2]:8080,[fd00::3]:8080" tcp -- ls-lb-add sw0 lb6 -- ls-lb-add sw1 lb6
+--id=@hc create Load_Balancer_Health_Check 'vip="[fd00::100]:80"' options:interval=5 -- set Load_Balancer lb6 health_check=@hc
+set Load_Balancer lb6 'ip_port_mappings:"[fd00::1]"="vm1:[fd00::99]"' 'ip_port_mappings:"[fd00::2]"="vm2:[fd00::99]"' 'ip_port_mappings:"[fd00::3]"="vm3:[fd00::98]"'
+lb-add lb4 10.0.0.160:80 "10.0.0.3:80" udp -- ls-lb-add sw1 lb4
+--id=@hc create Load_Balancer_Health_Check 'vip="10.0.0.160:80"' -- set Load_Balancer lb4 health_check=@hc
+set Load_Balancer lb4 ip_port_mappings:10.0.0.3=vm3:10.0.0.96
+lr-add gw1 -- set Logical_Router gw1 options:chassis=hv1
+lrp-add gw1 gw1-sw0 00:00:00:00:aa:01 fd00::fe/64 10.0.0.254/24
+lsp-add sw0 sw0-gw1 -- lsp-set-type sw0-gw1 router -- lsp-set-addresses sw0-gw1 router -- lsp-set-options sw0-gw1 router-port=gw1-sw0
+lr-lb-add gw1 lb6
+lr-add dr1
+lrp-add dr1 dr1-sw1 00:00:00:00:bb:01 fd00::fd/64 10.0.0.253/24
+lrp-set-gateway-chassis dr1-sw1 hv1 10
+lsp-add sw1 sw1-dr1 -- lsp-set-type sw1-dr1 router -- lsp-set-addresses sw1-dr1 router -- lsp-set-options sw1-dr1 router-port=dr1-sw1
+lr-lb-add dr1 lb6
+sb-svc-status fd00::2 8080 offline
