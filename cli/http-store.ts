@@ -17,7 +17,8 @@
 
 import type * as Http from 'node:http';
 import type { Observable } from 'rxjs';
-import { LoomError, type Condition, type DatabaseSchema, type ErrorCode, type Operation, type Row, type Store, type TransactResult, type WatchEvent } from '../store/types.js';
+import { LoomError, type Condition, type DatabaseSchema, type ErrorCode, type Operation, type Row, type Store, type TransactResult, type TxnParts, type WatchEvent } from '../store/types.js';
+import { HeldParts } from '../store/txn-parts.js';
 
 const CODES: readonly ErrorCode[] = [
   'bad-request', 'too-large', 'unknown-table', 'unknown-column', 'type-error', 'constraint-violation', 'referential-integrity',
@@ -76,6 +77,11 @@ export class HttpStore implements Store {
       agent.destroy();
       throw e;
     }
+  }
+
+  /** Held here and sent as one transaction at commit (a CLI chain is never that big). */
+  transactParts(): TxnParts {
+    return new HeldParts(this.schema, (ops) => this.transact(ops));
   }
 
   transact(ops: readonly Operation[]): Promise<TransactResult> {

@@ -360,6 +360,7 @@ test('a tenant-style chain reads only the rows it names, in one read and one wri
       sent.push([...ops]);
       return store.transact(ops);
     },
+    transactParts: (o) => store.transactParts(o),
     select: (table, where) => store.select(table, where),
     revision: () => store.revision(),
     watch: (req) => store.watch(req),

@@ -11,6 +11,7 @@
 // Invariants: deterministic: the same chains every build.
 
 import type { DatabaseSchema, Operation, OperationResult, Store, TransactResult } from '../store/types.js';
+import { HeldParts } from '../store/txn-parts.js';
 import { parseArgs } from './args.js';
 import { nbCommands } from './nbctl.js';
 import { runInvocation } from './run.js';
@@ -42,9 +43,11 @@ function standIn(schema: DatabaseSchema): Store {
   let n = 0;
   const result = (op: Operation): OperationResult =>
     op.op === 'select' ? { rows: [] } : op.op === 'insert' ? { uuid: `00000000-0000-4000-8000-${(++n).toString(16).padStart(12, '0')}` } : { count: 1 };
+  const transact = async (ops: readonly Operation[]): Promise<TransactResult> => ({ revision: 1, results: ops.map(result) });
   return {
     schema,
-    transact: async (ops: readonly Operation[]): Promise<TransactResult> => ({ revision: 1, results: ops.map(result) }),
+    transact,
+    transactParts: () => new HeldParts(schema, transact),
     select: async () => [],
     revision: async () => 1,
     watch: () => {

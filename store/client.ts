@@ -27,7 +27,7 @@
 import { Observable, Subject, catchError, defer, retry, throwError, timer, type Subscriber } from 'rxjs';
 import http from 'node:http';
 import { WebSocket } from 'ws';
-import { LoomError, type Condition, type DatabaseSchema, type Operation, type Row, type Store, type TransactResult, type WatchEvent, type WatchRequest } from './types.js';
+import { LoomError, type Condition, type DatabaseSchema, type Operation, type Row, type Store, type TransactResult, type TxnParts, type WatchEvent, type WatchRequest } from './types.js';
 import { randomUUID } from 'node:crypto';
 import { CloseCode, HEALTH_PATH, SCHEMA_PATH, TABLES_PATH, TRANSACT_PATH, TXN_HEADER, WATCH_PATH, errorFromBody, isRetriableClose, parseWatchMessage } from './watch-protocol.js';
 import { SESSION_HEADER, SESSION_PATH, type LockMethod } from './locks.js';
@@ -80,6 +80,7 @@ export class RemoteStore implements Store {
   private session: LockSession | undefined;
   private readonly lockSubject = new Subject<LockEvent>();
   private maxBody: number;
+  private limitKnown = false;
 
   private constructor(
     readonly url: string,
@@ -126,8 +127,8 @@ export class RemoteStore implements Store {
     return this.transactInParts(encoded, session);
   }
 
-  /** Sends encoded operations as consecutive parts of one multi-part transaction. */
-  private async transactInParts(encoded: readonly string[], session: { session?: string }): Promise<TransactResult> {
+  /** Encoded operations in bodies under the body limit (at least one, maybe empty). */
+  private pack(encoded: readonly string[]): string[][] {
     const room = this.maxBody - PART_SLACK_BYTES;
     const parts: string[][] = [];
     let cur: string[] = [];
@@ -144,6 +145,12 @@ export class RemoteStore implements Store {
       size += n;
     }
     parts.push(cur);
+    return parts;
+  }
+
+  /** Sends encoded operations as consecutive parts of one multi-part transaction. */
+  private async transactInParts(encoded: readonly string[], session: { session?: string }): Promise<TransactResult> {
+    const parts = this.pack(encoded);
     const id = randomUUID();
     let result: TransactResult | undefined;
     for (let i = 0; i < parts.length; i++) {
@@ -158,6 +165,91 @@ export class RemoteStore implements Store {
     }
     if (result === undefined) throw new LoomError({ code: 'internal', message: 'multi-part transaction sent no last part' });
     return result;
+  }
+
+  /**
+   * One transaction in parts over HTTP: each add() is sent at once as the next Loom-Txn
+   * part (several when over the body limit), so the caller may drop its operations once
+   * add() resolves and the server checks them while the caller builds the next; commit()
+   * sends the last part (a plain transact when nothing was added); abort() asks the
+   * server to drop the held parts (DELETE /v1/transact/<id>). Calls run in the order made.
+   */
+  transactParts(): TxnParts {
+    const id = randomUUID();
+    let sent = 0;
+    let failure: unknown;
+    let ended = false;
+    let queue: Promise<unknown> = Promise.resolve();
+    const inOrder = <T>(f: () => Promise<T>): Promise<T> => {
+      const p = queue.then(f);
+      queue = p.catch(() => undefined);
+      return p;
+    };
+    const send = async (ops: readonly Operation[], last: boolean): Promise<TransactResult | undefined> => {
+      if (failure !== undefined) throw failure;
+      if (ended) throw new LoomError({ code: 'bad-request', message: 'the transaction in parts has ended', hint: 'begin another with transactParts()' });
+      await this.learnBodyLimit();
+      const bodies = this.pack(ops.map((o) => JSON.stringify(o)));
+      let result: TransactResult | undefined;
+      try {
+        for (let i = 0; i < bodies.length; i++) {
+          const final = last && i === bodies.length - 1;
+          const sid = this.session?.id;
+          result = await this.call<TransactResult>(TRANSACT_PATH, {
+            method: 'POST',
+            body: `{"ops":[${(bodies[i] ?? []).join(',')}]}`,
+            txn: `id=${id}; part=${sent++}; last=${final ? 1 : 0}`,
+            ...(final && sid !== undefined ? { session: sid } : {}),
+          });
+        }
+      } catch (e) {
+        // refused parts were dropped by the server; a lost connection may have left some held
+        failure = e;
+        if (!(e instanceof LoomError) || e.code === 'unavailable') void this.dropParts(id);
+        throw e;
+      }
+      return last ? result : undefined;
+    };
+    return {
+      add: (ops) => inOrder(async () => void (await send(ops, false))),
+      commit: (ops = []) =>
+        inOrder(async () => {
+          if (sent === 0 && failure === undefined && !ended) {
+            ended = true;
+            return this.transact(ops);
+          }
+          const r = await send(ops, true);
+          ended = true;
+          if (r === undefined) throw new LoomError({ code: 'internal', message: 'multi-part transaction sent no last part' });
+          return r;
+        }),
+      abort: () => {
+        // later calls fail at once; the part on its way (if any) lands before the drop
+        const held = !ended && failure === undefined;
+        failure ??= new LoomError({ code: 'aborted', message: 'the transaction in parts was aborted' });
+        return inOrder(async () => {
+          if (held && sent > 0) await this.dropParts(id);
+          ended = true;
+        });
+      },
+    };
+  }
+
+  /** Asks the server to drop a multi-part transaction's held parts; never fails (they expire anyway). */
+  private async dropParts(id: string): Promise<void> {
+    try {
+      await this.call(`${TRANSACT_PATH}/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    } catch {
+      // the server drops them after its timeout
+    }
+  }
+
+  /** The server's body limit, asked once before the first part (a part refused as too large ends its transaction). */
+  private async learnBodyLimit(): Promise<void> {
+    if (this.limitKnown) return;
+    const h = await this.call<{ max_body_bytes?: unknown }>(HEALTH_PATH, { method: 'GET' });
+    if (typeof h.max_body_bytes === 'number' && h.max_body_bytes > PART_SLACK_BYTES * 2) this.maxBody = Math.min(this.maxBody, h.max_body_bytes);
+    this.limitKnown = true;
   }
 
   /**
@@ -323,7 +415,7 @@ export class RemoteStore implements Store {
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 30_000 });
 
 interface Call {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   readonly body?: string;
   /** Lock session id the transaction belongs to. */
   readonly session?: string;

@@ -11,6 +11,7 @@ export * from './types.js';
 export { SqliteStore } from './sqlite-store.js';
 export type { SqliteStoreOptions } from './sqlite-store.js';
 export { WatchFilter } from './watch-filter.js';
+export { HeldParts, checkPart } from './txn-parts.js';
 export { executeTransaction, WaitUnmet } from './transaction.js';
 export type { ExecuteOptions, TxnOutcome } from './transaction.js';
 export { Database } from './database.js';

@@ -41,16 +41,45 @@ export interface LockRunner {
 
 /** `store` with every transaction prefixed by `assert lock` (results and error indices as without it). */
 export function fencedStore(store: Store, lock: string): Store {
+  const assert: Operation = { op: 'assert', lock };
+  const unfence = (e: unknown): unknown => (e instanceof LoomError && e.op !== undefined && e.op > 0 ? new LoomError({ ...e.toJSON(), message: e.message, op: e.op - 1 }) : e);
   return {
     schema: store.schema,
     transact: async (ops: readonly Operation[]): Promise<TransactResult> => {
       try {
-        const r = await store.transact([{ op: 'assert', lock }, ...ops]);
+        const r = await store.transact([assert, ...ops]);
         return { revision: r.revision, results: r.results.slice(1) };
       } catch (e) {
-        if (e instanceof LoomError && e.op !== undefined && e.op > 0) throw new LoomError({ ...e.toJSON(), message: e.message, op: e.op - 1 });
-        throw e;
+        throw unfence(e);
       }
+    },
+    transactParts: (options) => {
+      const parts = store.transactParts(options);
+      // the assert leads the first part handed over (or the commit, when that is the only one)
+      let fenced = false;
+      const fence = (ops: readonly Operation[]): readonly Operation[] => {
+        if (fenced) return ops;
+        fenced = true;
+        return [assert, ...ops];
+      };
+      return {
+        add: async (ops) => {
+          try {
+            await parts.add(fence(ops));
+          } catch (e) {
+            throw unfence(e);
+          }
+        },
+        commit: async (ops = []) => {
+          try {
+            const r = await parts.commit(fence(ops));
+            return { revision: r.revision, results: r.results.slice(1) };
+          } catch (e) {
+            throw unfence(e);
+          }
+        },
+        abort: () => parts.abort(),
+      };
     },
     select: (table, where) => store.select(table, where),
     revision: () => store.revision(),

@@ -1,6 +1,6 @@
 // store/server.ts — serves any `Store` over HTTP (REST) and a WebSocket watch.
 //
-// Owns: the HTTP routes (POST /v1/transact, GET /v1/tables/:table, GET /v1/health,
+// Owns: the HTTP routes (POST /v1/transact, DELETE /v1/transact/:id, GET /v1/tables/:table, GET /v1/health,
 // GET /v1/schema, GET /v1/metrics), the WebSocket /v1/watch endpoint (first message = WatchRequest, then a
 // stream of WatchEvent JSON messages), per-watcher backpressure and heartbeat, error
 // rendering (LoomError → HTTP status + `{error}` body), and an orderly shutdown; the
@@ -16,7 +16,12 @@
 // (maxTxnBytes, default 512 MiB) and dropped when no next part comes within
 // multipartTimeoutMs (default 30 s). A part out of order, an unknown or expired id, or a
 // part over the bound → structured 4xx, and the held parts are dropped. Nothing is written
-// before the last part; the Loom-Session header is read on the last part.
+// before the last part; the Loom-Session header is read on the last part. Each part is
+// handed on arrival to the store's own transaction in parts (Store.transactParts), which
+// checks it then. DELETE /v1/transact/<id> drops a transaction's held parts at once (a
+// client that gave up: answer {txn, aborted: true|false (none held)}). How multi-part
+// transactions ended (committed, failed, expired, aborted) and what is held now are in
+// /v1/health (multipart) and /v1/metrics (loom_multipart_*).
 // Reads: a Store (store/types.ts); the wire format from store/watch-protocol.ts.
 // Called by: nbdb/index.ts and sbdb/index.ts (startNbdb/startSbdb), tests, bench/store.
 // Must never: interpret the data beyond shape checks and schema names (the engine owns types,
@@ -32,7 +37,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { LoomError, type Condition, type Operation, type LoomErrorData, type Scalar, type Store, type TableSchema, type WatchRequest } from './types.js';
+import { LoomError, type Condition, type Operation, type LoomErrorData, type Scalar, type Store, type TableSchema, type TxnParts, type WatchRequest } from './types.js';
 import {
   CloseCode,
   DEFAULT_MAX_BODY_BYTES,
@@ -105,7 +110,7 @@ export class ServerStats {
     map.set(key, (map.get(key) ?? 0) + by);
   }
 
-  render(database: string, revision: number, watchers: number): string {
+  render(database: string, revision: number, watchers: number, multipart?: MultipartCounts): string {
     const db = `database="${database}"`;
     const lines: string[] = [
       '# HELP loom_db_revision Latest committed revision.',
@@ -133,6 +138,12 @@ export class ServerStats {
     for (const [k, v] of [...this.watchCloses].sort()) lines.push(`loom_watch_closes_total{${db},reason="${k}"} ${v}`);
     lines.push('# TYPE loom_watch_events_sent_total counter', `loom_watch_events_sent_total{${db}} ${this.eventsSent}`);
     lines.push('# TYPE loom_watch_bytes_sent_total counter', `loom_watch_bytes_sent_total{${db}} ${this.bytesSent}`);
+    if (multipart !== undefined) {
+      lines.push('# HELP loom_multipart_held Multi-part transactions with parts held now, and their bytes.', '# TYPE loom_multipart_held gauge', `loom_multipart_held{${db}} ${multipart.held}`);
+      lines.push('# TYPE loom_multipart_held_bytes gauge', `loom_multipart_held_bytes{${db}} ${multipart.held_bytes}`);
+      lines.push('# TYPE loom_multipart_transactions_total counter');
+      for (const k of ['committed', 'failed', 'expired', 'aborted'] as const) lines.push(`loom_multipart_transactions_total{${db},result="${k}"} ${multipart[k]}`);
+    }
     return `${lines.join('\n')}\n`;
   }
 }
@@ -170,6 +181,7 @@ export async function serveStore(store: Store, host: string, port: number, optio
       uptime_s: Math.round((Date.now() - started) / 100) / 10,
       watchers: sockets.size,
       max_body_bytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      multipart: multipart.counts(),
     }),
   });
   const http = createServer(app);
@@ -257,15 +269,37 @@ interface Health {
   readonly watchers: number;
   /** The request body limit, so a client knows when to send a transaction in parts. */
   readonly max_body_bytes: number;
+  /** Multi-part transactions held now and how they ended. */
+  readonly multipart: MultipartCounts;
 }
 
 /** Default bound on held multi-part transaction parts, per server. */
 export const DEFAULT_MAX_TXN_BYTES = 512 * 1024 * 1024;
 
 interface HeldTxn {
-  readonly ops: Operation[][];
+  /** The store's own transaction in parts: each part is handed to it on arrival. */
+  readonly parts: TxnParts;
+  /** Read by the store at commit: the Loom-Session of the last part. */
+  readonly options: { locks?: ReadonlySet<string> };
+  /** The part number expected next. */
+  next: number;
+  ops: number;
   bytes: number;
   timer: NodeJS.Timeout;
+}
+
+/** How multi-part transactions ended, since the server started (health and metrics). */
+export interface MultipartCounts {
+  /** Transactions with parts held now, and their bytes. */
+  readonly held: number;
+  readonly held_bytes: number;
+  readonly committed: number;
+  /** Refused: a bad part or sequence, over the bound, or the last part's transaction failed. */
+  readonly failed: number;
+  /** Dropped for want of a next part within the timeout. */
+  readonly expired: number;
+  /** Dropped at the client's request (DELETE /v1/transact/<id>). */
+  readonly aborted: number;
 }
 
 /** One part's `Loom-Txn` header. */
@@ -302,6 +336,10 @@ function badTxnHeader(value: string): LoomError {
 export class MultipartTxns {
   private readonly held = new Map<string, HeldTxn>();
   private total = 0;
+  private committed = 0;
+  private failed = 0;
+  private expired = 0;
+  private aborted = 0;
 
   constructor(
     private readonly maxBytes: number,
@@ -318,58 +356,89 @@ export class MultipartTxns {
     return this.held.size;
   }
 
+  counts(): MultipartCounts {
+    return { held: this.held.size, held_bytes: this.total, committed: this.committed, failed: this.failed, expired: this.expired, aborted: this.aborted };
+  }
+
   /**
-   * Adds a part. Returns the operations of every part when `p.last` (and forgets them), the
-   * count held so far otherwise, or a LoomError (the transaction's held parts are dropped).
+   * Hands a part to the store's transaction in parts (begun with `store` at part 0).
+   * Returns the count held so far; for the last part, the transaction to commit with its
+   * last operations and the options to fill (forgotten here: the caller commits it and
+   * reports with ended()); or a LoomError (the transaction's held parts are dropped).
    */
-  add(p: TxnPart, ops: readonly Operation[], bytes: number): { ops: Operation[] } | { held: number } | LoomError {
+  async add(store: Store, p: TxnPart, ops: readonly Operation[], bytes: number): Promise<{ held: number } | { commit: TxnParts; options: { locks?: ReadonlySet<string> } } | LoomError> {
     let t = this.held.get(p.id);
     if (p.part === 0 && t !== undefined) {
-      this.drop(p.id);
+      this.drop(p.id, 'failed');
       return new LoomError({ code: 'bad-request', message: `multi-part transaction ${p.id} was already begun; its held parts are dropped`, value: p.id, hint: 'use a fresh id for each transaction' });
     }
     if (p.part > 0 && t === undefined) {
-      return new LoomError({ code: 'not-found', message: `no multi-part transaction ${p.id} is held`, value: p.id, hint: `it never began (part 0), failed, or its parts were dropped after ${this.timeoutMs} ms without a next part; send it again from part 0` });
+      this.failed++;
+      return new LoomError({ code: 'not-found', message: `no multi-part transaction ${p.id} is held`, value: p.id, hint: `it never began (part 0), failed, was aborted, or its parts were dropped after ${this.timeoutMs} ms without a next part; send it again from part 0` });
     }
-    if (t !== undefined && p.part !== t.ops.length) {
-      const expected = t.ops.length;
-      this.drop(p.id);
+    if (t !== undefined && p.part !== t.next) {
+      const expected = t.next;
+      this.drop(p.id, 'failed');
       return new LoomError({ code: 'bad-request', message: `multi-part transaction ${p.id}: part ${p.part} came where part ${expected} was expected; its held parts are dropped`, value: p.part, hint: 'send parts in order, one at a time, from part 0' });
     }
     if (this.total + bytes > this.maxBytes) {
-      this.drop(p.id);
-      return new LoomError({ code: 'too-large', message: `multi-part transaction ${p.id} would hold more than the server's ${this.maxBytes} bytes for transactions in parts; its held parts are dropped`, value: this.maxBytes, hint: 'send a smaller transaction, or raise the server\'s limit (maxTxnBytes)' });
-    }
-    if (p.last) {
-      const all = t === undefined ? [] : t.ops.flat();
-      this.drop(p.id);
-      for (const o of ops) all.push(o);
-      return { ops: all };
+      this.drop(p.id, 'failed');
+      return new LoomError({ code: 'too-large', message: `multi-part transaction ${p.id} would hold more than the server's ${this.maxBytes} bytes for transactions in parts; its held parts are dropped`, value: this.maxBytes, hint: "send a smaller transaction, or raise the server's limit (maxTxnBytes)" });
     }
     if (t === undefined) {
-      t = { ops: [], bytes: 0, timer: setTimeout(() => this.drop(p.id), this.timeoutMs).unref() };
+      const options: { locks?: ReadonlySet<string> } = {};
+      t = { parts: store.transactParts(options), options, next: 0, ops: 0, bytes: 0, timer: setTimeout(() => this.drop(p.id, 'expired'), this.timeoutMs).unref() };
       this.held.set(p.id, t);
     } else {
       t.timer.refresh();
     }
-    t.ops.push([...ops]);
+    // counted before the store looks at it: the next part (sent after our answer) finds it in order
+    t.next++;
     t.bytes += bytes;
     this.total += bytes;
-    return { held: t.ops.reduce((n, x) => n + x.length, 0) };
+    if (p.last) {
+      const commit = t.parts;
+      this.forget(p.id);
+      return { commit, options: t.options };
+    }
+    try {
+      await t.parts.add(ops);
+    } catch (e) {
+      this.drop(p.id, 'failed');
+      return toLoomError(e);
+    }
+    t.ops += ops.length;
+    return { held: t.ops };
   }
 
-  /** Forgets a transaction's held parts. */
-  drop(id: string): void {
+  /** Counts how a last part's commit ended. */
+  ended(ok: boolean): void {
+    if (ok) this.committed++;
+    else this.failed++;
+  }
+
+  /** Drops a transaction's held parts (the store's too); false when none were held. */
+  drop(id: string, why: 'failed' | 'expired' | 'aborted'): boolean {
+    const t = this.forget(id);
+    if (t === undefined) return false;
+    this[why]++;
+    // a store's abort frees at once and does not fail; nothing waits on it
+    void t.parts.abort().catch(() => undefined);
+    return true;
+  }
+
+  private forget(id: string): HeldTxn | undefined {
     const t = this.held.get(id);
-    if (t === undefined) return;
+    if (t === undefined) return undefined;
     clearTimeout(t.timer);
     this.total -= t.bytes;
     this.held.delete(id);
+    return t;
   }
 
   /** Forgets everything (server shutdown). */
   clear(): void {
-    for (const id of [...this.held.keys()]) this.drop(id);
+    for (const id of [...this.held.keys()]) this.drop(id, 'aborted');
   }
 }
 
@@ -403,33 +472,51 @@ export function createStoreApp(
       ServerStats.inc(stats.transactions, part.code);
       return sendError(res, part);
     }
-    let ops = parseTransactBody(req.body);
+    const ops = parseTransactBody(req.body);
     if (ops instanceof LoomError) {
-      if (part !== undefined) multipart.drop(part.id);
+      if (part !== undefined) multipart.drop(part.id, 'failed');
       ServerStats.inc(stats.transactions, ops.code);
       return sendError(res, ops);
     }
-    if (part !== undefined) {
-      const length = Number(req.get('content-length'));
-      const r = multipart.add(part, ops, Number.isFinite(length) && length > 0 ? length : Buffer.byteLength(JSON.stringify(req.body)));
-      if (r instanceof LoomError) {
-        ServerStats.inc(stats.transactions, r.code);
-        return sendError(res, r);
+    if (part === undefined) {
+      let result;
+      try {
+        // The session's live lock set: a steal that lands before an assert runs is seen by it.
+        result = await store.transact(ops, { locks: locks.held(req.get(SESSION_HEADER)) });
+      } catch (e) {
+        ServerStats.inc(stats.transactions, toLoomError(e, maxBody).code);
+        res.locals['counted'] = true;
+        throw e;
       }
-      if ('held' in r) return void res.status(202).json({ txn: part.id, part: part.part, ops: r.held });
-      ops = r.ops;
+      ServerStats.inc(stats.transactions, 'ok');
+      return void res.json(result);
     }
+    const length = Number(req.get('content-length'));
+    const r = await multipart.add(store, part, ops, Number.isFinite(length) && length > 0 ? length : Buffer.byteLength(JSON.stringify(req.body)));
+    if (r instanceof LoomError) {
+      ServerStats.inc(stats.transactions, r.code);
+      return sendError(res, r);
+    }
+    if ('held' in r) return void res.status(202).json({ txn: part.id, part: part.part, ops: r.held });
     let result;
     try {
-      // The session's live lock set: a steal that lands before an assert runs is seen by it.
-      result = await store.transact(ops, { locks: locks.held(req.get(SESSION_HEADER)) });
+      r.options.locks = locks.held(req.get(SESSION_HEADER));
+      result = await r.commit.commit(ops);
     } catch (e) {
+      multipart.ended(false);
       ServerStats.inc(stats.transactions, toLoomError(e, maxBody).code);
       res.locals['counted'] = true;
       throw e;
     }
+    multipart.ended(true);
     ServerStats.inc(stats.transactions, 'ok');
     res.json(result);
+  });
+
+  // Explicit end of a multi-part transaction the client gave up: its held parts are freed now.
+  app.delete(`${TRANSACT_PATH}/:id`, (req: Request, res: Response) => {
+    const id = String(req.params['id']);
+    res.json({ txn: id, aborted: multipart.drop(id, 'aborted') });
   });
 
   app.get(`${TABLES_PATH}/:table`, async (req: Request, res: Response) => {
@@ -451,11 +538,11 @@ export function createStoreApp(
 
   app.get(HEALTH_PATH, async (_req: Request, res: Response) => {
     if (options.health) return void res.json(await options.health());
-    res.json({ status: 'ok', database: options.database ?? store.schema.name, revision: await store.revision(), uptime_s: Math.round(process.uptime()), watchers: 0, max_body_bytes: maxBody });
+    res.json({ status: 'ok', database: options.database ?? store.schema.name, revision: await store.revision(), uptime_s: Math.round(process.uptime()), watchers: 0, max_body_bytes: maxBody, multipart: multipart.counts() });
   });
 
   app.get(METRICS_PATH, async (_req: Request, res: Response) => {
-    res.type('text/plain; version=0.0.4').send(stats.render(options.database ?? store.schema.name, await store.revision(), options.watchers?.() ?? 0));
+    res.type('text/plain; version=0.0.4').send(stats.render(options.database ?? store.schema.name, await store.revision(), options.watchers?.() ?? 0, multipart.counts()));
   });
 
   app.use((req: Request, res: Response) => {
@@ -470,7 +557,7 @@ export function createStoreApp(
     // A part refused before its handler ran (too large, not JSON) ends its transaction.
     const header = req.path === TRANSACT_PATH ? req.get(TXN_HEADER) : undefined;
     const part = header === undefined ? undefined : parseTxnHeader(header);
-    if (part !== undefined && !(part instanceof LoomError)) multipart.drop(part.id);
+    if (part !== undefined && !(part instanceof LoomError)) multipart.drop(part.id, 'failed');
     sendError(res, e);
   });
   return app;

@@ -35,7 +35,8 @@ import type { Database as SqliteDb, Statement } from 'better-sqlite3';
 import { Observable, Subject } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import { LoomError } from './types.js';
-import type { Condition, DatabaseSchema, Operation, Row, RowChange, Store, TableSchema, TransactOptions, TransactResult, TxnValidator, Value, WatchEvent, WatchRequest } from './types.js';
+import type { Condition, DatabaseSchema, Operation, Row, RowChange, Store, TableSchema, TransactOptions, TransactResult, TxnParts, TxnValidator, Value, WatchEvent, WatchRequest } from './types.js';
+import { HeldParts } from './txn-parts.js';
 import { Database } from './database.js';
 import { compileWhere, indexFor } from './condition.js';
 import { executeTransaction, WaitUnmet } from './transaction.js';
@@ -574,6 +575,16 @@ export class SqliteStore implements Store {
         if (!ok) throw new LoomError(e.toJSON());
       }
     }
+  }
+
+  /**
+   * Parts are shape-checked as they are added and held; commit() runs them as one
+   * transaction against the state committed by then (other commits may land in between,
+   * as between an OVSDB client's reads and its transaction).
+   */
+  transactParts(options: TransactOptions = {}): TxnParts {
+    this.live();
+    return new HeldParts(this.schema, (ops) => this.transact(ops, options));
   }
 
   private nextCommit(ms: number | undefined): Promise<boolean> {

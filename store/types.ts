@@ -212,10 +212,25 @@ export interface TransactOptions {
   readonly locks?: ReadonlySet<string>;
 }
 
+/** One transaction handed over in parts (a batch too big to build or send at once):
+ *  operations of a later part may name uuid-names of earlier parts; nothing commits
+ *  before commit(); the result covers every operation of every part, in order. */
+export interface TxnParts {
+  add(ops: readonly Operation[]): Promise<void>; // the store may check/hold them now
+  commit(ops?: readonly Operation[]): Promise<TransactResult>; // rejects as transact(); nothing written
+  abort(): Promise<void>; // frees what was held, at once
+}
+
 export interface Store {
   readonly schema: DatabaseSchema;
   /** Runs the operations as one atomic transaction. Rejects with LoomError and changes nothing on failure. */
   transact(ops: readonly Operation[], options?: TransactOptions): Promise<TransactResult>;
+  /**
+   * One transaction in parts (TxnParts). The operations run, against the state committed
+   * by then, when commit() is called; a part refused by add() fails the whole transaction
+   * (commit() rejects with the same error). `options` is read at commit().
+   */
+  transactParts(options?: TransactOptions): TxnParts;
   /** Rows of one table matching all conditions (plain form). */
   select(table: string, where?: readonly Condition[]): Promise<readonly Row[]>;
   /** The latest committed revision. */

@@ -30,6 +30,10 @@ after(async () => {
 });
 
 /** n ports and a switch holding them (the switch refers to every port by uuid-name, across parts). */
+function switchOf(prefix: string, n: number): Operation {
+  return { op: 'insert', table: 'Logical_Switch', row: { name: `ls-${prefix}`, ports: ['set', Array.from({ length: n }, (_, i) => ['named-uuid', `${prefix}_${i}`])] } } as Operation;
+}
+
 function ports(prefix: string, n: number): Operation[] {
   const ops: Operation[] = Array.from({ length: n }, (_, i) => ({ op: 'insert', table: 'Logical_Switch_Port', 'uuid-name': `${prefix}_${i}`, row: { name: `${prefix}-${i}`, addresses: [`0a:00:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')} 10.0.${(i >> 8) & 255}.${i & 255}`] } }) as Operation);
   ops.push({ op: 'insert', table: 'Logical_Switch', row: { name: `ls-${prefix}`, ports: ['set', Array.from({ length: n }, (_, i) => ['named-uuid', `${prefix}_${i}`])] } } as Operation);
@@ -43,6 +47,20 @@ async function post(body: unknown, txn?: string): Promise<{ status: number; json
 
 function code(json: Record<string, unknown>): unknown {
   return (json['error'] as Record<string, unknown> | undefined)?.['code'];
+}
+
+interface Counts {
+  held: number;
+  held_bytes: number;
+  committed: number;
+  failed: number;
+  expired: number;
+  aborted: number;
+}
+
+async function multipart(): Promise<Counts> {
+  const h = (await (await fetch(`${svc.url}/v1/health`)).json()) as { multipart: Counts };
+  return h.multipart;
 }
 
 async function portCount(): Promise<number> {
@@ -129,9 +147,14 @@ describe('multi-part transactions', { timeout: 60_000 }, () => {
 
   test('held parts are dropped after the timeout', async () => {
     const rev = await client.revision();
+    const expired = (await multipart()).expired;
     assert.equal((await post({ ops: ports('late', 2) }, 'id=late; part=0; last=0')).status, 202);
-    // nothing to await: the server's timer fires with no outside sign; wait past it once
-    await new Promise((r) => setTimeout(r, TIMEOUT_MS * 3));
+    assert.ok((await multipart()).held_bytes > 0);
+    // the server's timer fires with no sign but its counter: ask until it moved (bounded)
+    for (let i = 0; i < 100 && (await multipart()).expired === expired; i++) await new Promise((r) => setTimeout(r, TIMEOUT_MS / 5));
+    const m = await multipart();
+    assert.equal(m.expired, expired + 1);
+    assert.equal(m.held_bytes, 0);
     const r = await post({ ops: ports('late_b', 2) }, 'id=late; part=1; last=1');
     assert.equal(r.status, 404);
     assert.equal(code(r.json), 'not-found');
@@ -148,6 +171,84 @@ describe('multi-part transactions', { timeout: 60_000 }, () => {
     assert.equal(await portCount(), before);
     // the bound is free again: a normal multi-part transaction still goes through
     const r = await client.transact(ports('after', 800));
+    assert.equal(r.revision, rev + 1);
+  });
+
+  test('transactParts over HTTP: parts sent as added, split over the body limit, one revision and one watch event', async () => {
+    const rev0 = await client.revision();
+    const before = await multipart();
+    const events: WatchEvent[] = [];
+    let done!: () => void;
+    const seen = new Promise<void>((r) => (done = r));
+    const sub = client.watch({ fromRevision: rev0, tables: { Logical_Switch_Port: {}, Logical_Switch: {} } }).subscribe((e) => {
+      events.push(e);
+      if (e.type === 'change') done();
+    });
+    try {
+      const txn = client.transactParts();
+      const a = ports('pa', 1200).slice(0, 1200);
+      const b = ports('pb', 1200).slice(0, 1200);
+      assert.ok(Buffer.byteLength(JSON.stringify(a)) > BODY, 'a part must need splitting');
+      await txn.add(a);
+      // held on the server now, not committed
+      const held = await multipart();
+      assert.equal(held.held, before.held + 1);
+      assert.ok(held.held_bytes > 0);
+      await txn.add(b);
+      assert.equal(await client.revision(), rev0);
+      const r = await txn.commit([switchOf('pa', 1200), switchOf('pb', 1200)]);
+      assert.equal(r.revision, rev0 + 1);
+      assert.equal(r.results.length, 2402);
+      await seen;
+      const changes = events.filter((e) => e.type === 'change');
+      assert.equal(changes.length, 1);
+      const m = await multipart();
+      assert.equal(m.committed, before.committed + 1);
+      assert.equal(m.held_bytes, 0);
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
+  test('transactParts over HTTP: a failing operation in the last part leaves nothing', async () => {
+    const rev = await client.revision();
+    const before = await portCount();
+    const failed = (await multipart()).failed;
+    const txn = client.transactParts();
+    await txn.add(ports('fa', 500).slice(0, 500));
+    await txn.add(ports('fb', 500).slice(0, 500));
+    await assert.rejects(txn.commit([switchOf('fa', 500), { op: 'insert', table: 'Logical_Switch', row: { name: 'ls-bad', ports: ['named-uuid', 'fb_9999'] } } as Operation]), (e: unknown) => e instanceof LoomError && e.code === 'bad-request' && e.op === 1001);
+    assert.equal(await client.revision(), rev);
+    assert.equal(await portCount(), before);
+    const m = await multipart();
+    assert.equal(m.failed, failed + 1);
+    assert.equal(m.held_bytes, 0);
+  });
+
+  test('transactParts over HTTP: abort frees the held parts at once', async () => {
+    const rev = await client.revision();
+    const aborted = (await multipart()).aborted;
+    const txn = client.transactParts();
+    await txn.add(ports('ab', 800).slice(0, 800));
+    assert.ok((await multipart()).held_bytes > 0);
+    await txn.abort();
+    const m = await multipart();
+    assert.equal(m.aborted, aborted + 1);
+    assert.equal(m.held, 0);
+    assert.equal(m.held_bytes, 0);
+    await assert.rejects(txn.commit([]), (e: unknown) => e instanceof LoomError && e.code === 'aborted');
+    assert.equal(await client.revision(), rev);
+    // the metrics say the same
+    const text = await (await fetch(`${svc.url}/v1/metrics`)).text();
+    assert.match(text, new RegExp(`loom_multipart_transactions_total\\{[^}]*result="aborted"\\} ${aborted + 1}\n`));
+    // an explicit abort of a transaction nobody holds says so
+    const res = await fetch(`${svc.url}/v1/transact/nobody`, { method: 'DELETE' });
+    assert.deepEqual(await res.json(), { txn: 'nobody', aborted: false });
+  });
+
+  test('transactParts over HTTP with nothing added is a plain transaction', async () => {
+    const rev = await client.revision();
+    const r = await client.transactParts().commit(ports('plain', 2));
     assert.equal(r.revision, rev + 1);
   });
 

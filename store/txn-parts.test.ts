@@ -1,0 +1,124 @@
+// Transactions in parts on the embedded store: parts checked as they come, run as ONE
+// transaction at commit (one revision, one watch event), nothing written on any failure.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SqliteStore } from './sqlite-store.js';
+import { fencedStore } from './lock-runner.js';
+import { LoomError } from './types.js';
+import type { Operation, WatchEvent } from './types.js';
+import { nbSchema } from '../schemas/index.js';
+
+function ports(prefix: string, n: number): Operation[] {
+  return Array.from({ length: n }, (_, i) => ({ op: 'insert', table: 'Logical_Switch_Port', 'uuid-name': `${prefix}_${i}`, row: { name: `${prefix}-${i}` } }) as Operation);
+}
+
+function switchOf(prefix: string, n: number): Operation {
+  return { op: 'insert', table: 'Logical_Switch', row: { name: `ls-${prefix}`, ports: ['set', Array.from({ length: n }, (_, i) => ['named-uuid', `${prefix}_${i}`])] } } as Operation;
+}
+
+async function rejects(p: Promise<unknown>, code: string): Promise<LoomError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof LoomError, `expected LoomError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    return e;
+  }
+  assert.fail(`expected ${code}`);
+}
+
+test('parts naming uuid-names of earlier parts commit as one revision and one watch event', async (t) => {
+  const s = SqliteStore.open(':memory:', nbSchema);
+  t.after(() => s.close());
+  const events: WatchEvent[] = [];
+  const sub = s.watch({ fromRevision: 0 }).subscribe((e) => events.push(e));
+  t.after(() => sub.unsubscribe());
+  const txn = s.transactParts();
+  await txn.add(ports('a', 30));
+  await txn.add(ports('b', 20));
+  assert.equal(await s.revision(), 0, 'nothing commits before commit()');
+  assert.equal((await s.select('Logical_Switch_Port')).length, 0);
+  const r = await txn.commit([switchOf('a', 30), { op: 'insert', table: 'Logical_Switch', row: { name: 'ls-b', ports: ['set', [['named-uuid', 'b_0'], ['named-uuid', 'b_19']]] } } as Operation]);
+  assert.equal(r.revision, 1);
+  assert.equal(r.results.length, 52);
+  const changes = events.filter((e) => e.type === 'change');
+  assert.equal(changes.length, 1);
+  // 30 + 2 ports referenced by a switch, 2 switches (the other 18 ports nobody refers to are collected)
+  assert.equal(changes[0]?.type === 'change' ? changes[0].changes.length : 0, 34);
+  const [lsA] = await s.select('Logical_Switch', [['name', '==', 'ls-a']]);
+  assert.equal((lsA?.['ports'] as readonly string[]).length, 30);
+  // the result of an earlier part's insert is the row's uuid
+  const first = r.results[0];
+  assert.ok(first !== undefined && 'uuid' in first);
+  assert.equal((await s.select('Logical_Switch_Port', [['_uuid', '==', first.uuid]]))[0]?.['name'], 'a-0');
+});
+
+test('a failing operation in a late part leaves nothing, and says its index in the whole transaction', async (t) => {
+  const s = SqliteStore.open(':memory:', nbSchema);
+  t.after(() => s.close());
+  const txn = s.transactParts();
+  await txn.add(ports('x', 10));
+  await txn.add(ports('y', 10));
+  await rejects(txn.commit([switchOf('x', 10), { op: 'insert', table: 'Logical_Switch', row: { name: 'bad', ports: ['uuid', '00000000-0000-4000-8000-000000000001'] } } as Operation]), 'referential-integrity');
+  assert.equal(await s.revision(), 0);
+  assert.equal((await s.select('Logical_Switch_Port')).length, 0);
+  // an operation refused by its own checks names its index over every part
+  const t2 = s.transactParts();
+  await t2.add(ports('z', 5));
+  const bad = await rejects(t2.commit([{ op: 'insert', table: 'Logical_Switch', row: { name: 'n', other_config: 7 } } as Operation]), 'type-error');
+  assert.equal(bad.op, 5);
+});
+
+test('a part refused on arrival fails the whole transaction; commit after it rejects the same way', async (t) => {
+  const s = SqliteStore.open(':memory:', nbSchema);
+  t.after(() => s.close());
+  const txn = s.transactParts();
+  await txn.add(ports('p', 3));
+  // the same uuid-name as in the first part
+  const dup = await rejects(txn.add(ports('p', 1)), 'bad-request');
+  assert.equal(dup.op, 3);
+  assert.equal(dup.path, '/ops/3/uuid-name');
+  await rejects(txn.commit(), 'bad-request');
+  const t2 = s.transactParts();
+  await rejects(t2.add([{ op: 'insert', table: 'Nope', row: {} } as unknown as Operation]), 'unknown-table');
+  await rejects(t2.commit([]), 'unknown-table');
+  assert.equal(await s.revision(), 0);
+});
+
+test('abort frees the parts: a later commit is refused and nothing is written', async (t) => {
+  const s = SqliteStore.open(':memory:', nbSchema);
+  t.after(() => s.close());
+  const txn = s.transactParts();
+  await txn.add(ports('q', 4));
+  await txn.abort();
+  await rejects(txn.commit([switchOf('q', 4)]), 'aborted');
+  await rejects(txn.add(ports('r', 1)), 'aborted');
+  assert.equal(await s.revision(), 0);
+  // committed once, a transaction in parts takes nothing more
+  const t2 = s.transactParts();
+  await t2.commit([...ports('s', 1), switchOf('s', 1)]);
+  await rejects(t2.commit([]), 'bad-request');
+  assert.equal(await s.revision(), 1);
+});
+
+test('a fenced store leads the first part with its assert and hides it from results and error indices', async (t) => {
+  const s = SqliteStore.open(':memory:', nbSchema);
+  t.after(() => s.close());
+  const fenced = fencedStore(s, 'northd');
+  // no session holds the lock here: the assert (index 0 of the whole) fails at commit
+  const txn = fenced.transactParts();
+  await txn.add(ports('f', 2));
+  await rejects(txn.commit([switchOf('f', 2)]), 'not-owner');
+  assert.equal(await s.revision(), 0);
+  // with the lock held: results cover only the caller's operations, indices are theirs
+  const held = fencedStore({ schema: s.schema, transact: (o) => s.transact(o, { locks: new Set(['northd']) }), transactParts: () => s.transactParts({ locks: new Set(['northd']) }), select: (a, b) => s.select(a, b), revision: () => s.revision(), watch: (r) => s.watch(r), close: () => s.close() }, 'northd');
+  const ok = held.transactParts();
+  await ok.add(ports('g', 2));
+  const r = await ok.commit([switchOf('g', 2)]);
+  assert.equal(r.results.length, 3);
+  assert.ok(r.results[0] !== undefined && 'uuid' in r.results[0]);
+  const bad = held.transactParts();
+  await bad.add(ports('h', 2));
+  const e = await rejects(bad.commit([{ op: 'insert', table: 'Logical_Switch', row: { name: 'h', other_config: 7 } } as Operation]), 'type-error');
+  assert.equal(e.op, 2);
+});
