@@ -22,6 +22,7 @@ import { sbCommands } from './sbctl.js';
 import { runInvocation } from './run.js';
 import { HttpStore } from './http-store.js';
 import { sendToDaemon, startCtlDaemon, type CtlIo } from './daemon.js';
+import { appctlMain, defaultNorthdSocket, startNorthdControl, type NorthdHandle, type NorthdSlot } from './appctl.js';
 // Exported for cli/bundle.ts only: run before the bundle's code cache is recorded.
 export { warmUp } from './warm-up.js';
 import type { DatabaseSchema, Store } from '../store/types.js';
@@ -254,7 +255,7 @@ function need(name: string, a: DaemonArgs, key: string): string {
 type Closer = { close(): Promise<void> };
 
 interface NorthdModule {
-  startNorthd?: (o: { nb: string | Store; sb: string | Store; recompute?: boolean; sbTxnLimit?: number }) => Promise<Closer>;
+  startNorthd?: (o: { nb: string | Store; sb: string | Store; recompute?: boolean; sbTxnLimit?: number; paused?: boolean }) => Promise<Closer & NorthdHandle>;
 }
 type LockRunnerModule = typeof import('../store/lock-runner.js');
 
@@ -317,16 +318,36 @@ async function daemon(name: string, argv: readonly string[]): Promise<number> {
         process.stdout.write(`loom ${name}: ${db} listening on ${svc.url}\n`);
         return await stopped;
       }
+      case 'appctl':
+        return await appctlMain(argv);
       case 'northd': {
-        const a = daemonArgs(name, argv, ['nb', 'sb', 'lock'], ['recompute', 'no-lock']);
-        const start = await loadNorthd();
+        const a = daemonArgs(name, argv, ['nb', 'sb', 'lock', 'unixctl'], ['recompute', 'no-lock', 'paused']);
+        const startNorthd = await loadNorthd();
         const nb = a.values.get('nb') ?? process.env['LOOM_NB'] ?? DEFAULT_NB;
         const sb = a.values.get('sb') ?? process.env['LOOM_SB'] ?? DEFAULT_SB;
         const recompute = a.flags.has('recompute');
         const what = `${nb} into ${sb}${recompute ? ' (full recompute)' : ''}`;
+        // the control socket (loom appctl) reaches whichever northd runs now; a pause while
+        // none runs (standby) is what the next one starts with
+        const slot: NorthdSlot = { current: undefined, paused: a.flags.has('paused'), idleState: 'standby' };
+        const start = async (o: { nb: string | Store; sb: string | Store; recompute: boolean }): Promise<Closer> => {
+          const n = await startNorthd({ ...o, paused: slot.paused });
+          slot.current = n;
+          return { close: async () => { if (slot.current === n) slot.current = undefined; await n.close(); } };
+        };
+        const explicit = a.values.get('unixctl');
+        const socket = explicit ?? defaultNorthdSocket();
+        const control = await startNorthdControl(socket, slot);
+        process.stdout.write(`loom northd: control socket ${socket}${slot.paused ? ' (paused: loom appctl -t northd resume)' : ''}\n`);
         if (a.flags.has('no-lock')) {
-          const n = await start({ nb, sb, recompute });
-          const stopped = untilSignal([n]);
+          let n: Closer;
+          try {
+            n = await start({ nb, sb, recompute });
+          } catch (e) {
+            await control.close();
+            throw e;
+          }
+          const stopped = untilSignal([control, n]);
           process.stdout.write(`loom northd: compiling ${what}\n`);
           return await stopped;
         }
@@ -338,7 +359,7 @@ async function daemon(name: string, argv: readonly string[]): Promise<number> {
         const sbStore = await RemoteStore.connect(sb);
         let runner: Awaited<ReturnType<typeof runWhileLocked>> | undefined;
         // handlers first: whoever reads "active"/"standby" may signal at once
-        const stopped = untilSignal([{ close: async () => { await runner?.close(); await sbStore.close(); } }]);
+        const stopped = untilSignal([control, { close: async () => { await runner?.close(); await sbStore.close(); } }]);
         try {
           runner = await runWhileLocked(sbStore, lock, (fenced) => start({ nb, sb: fenced, recompute }), {
             onState: (state, why) => process.stdout.write(state === 'active' ? `loom northd: active (${why}): compiling ${what}\n` : `loom northd: standby (${why})\n`),
@@ -346,6 +367,7 @@ async function daemon(name: string, argv: readonly string[]): Promise<number> {
           });
         } catch (e) {
           await sbStore.close();
+          await control.close();
           throw e;
         }
         return await stopped;
@@ -385,8 +407,11 @@ async function up(argv: readonly string[]): Promise<number> {
       const start = await loadNorthd();
       // northd in the same process uses the two stores directly, not its own HTTP/WS
       // servers: no JSON encoding of 55k SB rows to parse again on the same thread
-      closers.push(await start({ nb: nb.store, sb: sb.store, recompute: a.flags.has('recompute') }));
-      northd = 'northd: running';
+      const n = await start({ nb: nb.store, sb: sb.store, recompute: a.flags.has('recompute') });
+      closers.push(n);
+      const socket = join(dir, 'northd.ctl');
+      closers.push(await startNorthdControl(socket, { current: n, paused: false, idleState: 'active' }));
+      northd = `northd: running (control: loom appctl -t ${socket} status)`;
     } catch (e) {
       if (!(e instanceof LoomError && e.code === 'unavailable')) throw e;
     }

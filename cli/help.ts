@@ -21,10 +21,17 @@ export const daemons: readonly DaemonHelp[] = [
   { name: 'sbdb', syntax: '--db FILE --listen HOST:PORT', summary: 'serve the southbound database (OVN_Southbound)', example: 'loom sbdb --db sb.db --listen 127.0.0.1:6642' },
   {
     name: 'northd',
-    syntax: '--nb URL --sb URL [--recompute] [--lock NAME | --no-lock]',
+    syntax: '--nb URL --sb URL [--recompute] [--lock NAME | --no-lock] [--unixctl PATH] [--paused]',
     summary:
-      'compile the northbound topology into southbound logical flows (--recompute: full recompute on every change); active/standby as ovn-northd: only the holder of the SB lock (default loom_northd) compiles, others stand by and take over when it goes; --no-lock: always active',
+      'compile the northbound topology into southbound logical flows (--recompute: full recompute on every change); active/standby as ovn-northd: only the holder of the SB lock (default loom_northd) compiles, others stand by and take over when it goes; --no-lock: always active; control socket for loom appctl at --unixctl PATH (default $LOOM_RUNDIR, else /tmp, /loom-northd.PID.ctl); --paused: start paused',
     example: 'loom northd --nb http://127.0.0.1:6641 --sb http://127.0.0.1:6642',
+  },
+  {
+    name: 'appctl',
+    syntax: '[-t northd | -t SOCKET] COMMAND',
+    summary:
+      'talk to a running northd as ovn-appctl -t ovn-northd: pause (watch NB, write nothing), resume (one batch with everything held), is-paused, status, inc-engine/recompute, inc-engine/show-stats, memory/show, list-commands; -t northd (the default) finds the one live socket in $LOOM_RUNDIR; loom up serves STATE_DIR/northd.ctl',
+    example: 'loom appctl -t northd pause',
   },
   { name: 'up', syntax: '[--state-dir DIR] [--nb-listen HOST:PORT] [--sb-listen HOST:PORT]', summary: 'all in one process: nbdb + sbdb + northd, files under DIR (default ./loom-state)', example: 'loom up --state-dir /var/lib/loom' },
 ];

@@ -13,6 +13,9 @@
 // set: load balancers leave backends reported offline out of their flows; as ovn-northd,
 // a monitor reported online whose port's binding is not up is set offline).
 // Writes to SB beyond the rows it owns: only that Service_Monitor.status correction.
+// Pause (as ovn-northd's): the watches stay and NB changes are held (merged per row), nothing
+// is written to SB or NB until resume, which runs one batch with all of it; cli/appctl.ts is
+// the control socket that drives it. A live recompute rebuilds every unit in the next batch.
 // Called by index.ts (startNorthd), the CLI (`loom northd`) and tests. LOOM_NORTHD_TRACE=1
 // prints one line per batch on stderr (bench/northd reads a `loom northd` process's).
 // Never: writes Port_Binding.chassis; never blocks the event loop on a store call.
@@ -44,6 +47,8 @@ export interface NorthdOptions {
   readonly sbTxnLimit?: number;
   /** Called with errors northd survived (failed SB transaction, ...). */
   readonly onError?: (e: unknown) => void;
+  /** Start paused (see Northd.pause): watch and hold NB, write nothing until resume(). */
+  readonly paused?: boolean;
 }
 
 export interface NorthdStats {
@@ -53,6 +58,9 @@ export interface NorthdStats {
   readonly lastBatch: { readonly nbChanges: number; readonly sbOps: number; readonly ms: number; readonly recomputed: readonly string[]; readonly units: number } | null;
   readonly logicalFlows: number;
   readonly rssMb: number;
+  readonly paused: boolean;
+  /** NB changes held for the next batch (while paused: everything since the pause, one per row) */
+  readonly heldChanges: number;
 }
 
 export interface Northd {
@@ -62,6 +70,17 @@ export interface Northd {
   synced(revision?: number): Promise<void>;
   /** Resolves once nothing is in flight: no batch, no status write back into NB. */
   idle(): Promise<void>;
+  /**
+   * As `ovn-appctl -t ovn-northd pause`: the watches stay, NB changes are held (one per row),
+   * nothing is written to SB or NB (no batch, no sb_cfg/hv_cfg, no Logical_Switch_Port.up).
+   * Resolves once a batch already in flight has finished.
+   */
+  pause(): Promise<void>;
+  /** Ends a pause: one batch with everything that arrived meanwhile, then the status writes. */
+  resume(): void;
+  isPaused(): boolean;
+  /** As `inc-engine/recompute`: the next batch (now, unless paused) rebuilds every unit; SB gets only what differs. */
+  recompute(): void;
 }
 
 const SB_OWNED = ['Datapath_Binding', 'Port_Binding', 'Multicast_Group', 'Logical_Flow', 'Logical_DP_Group', 'Address_Set', 'Port_Group', 'SB_Global',
@@ -146,6 +165,10 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
   let pendingSnapshot: WatchEvent | null = null;
   let running: Promise<void> | null = null;
   let failures = 0;
+  let paused = options.paused === true;
+  let forceRecompute = false;
+  /** pending.length past which the held changes are merged per row (grows with them: no quadratic merging) */
+  let compactAt = 50000;
   // up to the store's own cap (100k operations), over HTTP too (RemoteStore sends a large
   // body in parts, committed as one transaction): a 10k-port compile is one SB
   // transaction, so SB readers never see part of it
@@ -160,6 +183,21 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
     }
     return [...byRow.values()].filter((c) => !(c.old === null && c.new === null) && !sameCompiled(c.table, c.old, c.new));
   };
+
+  /** Merges held changes per row (first old, last new), dropping nothing: nb_cfg and LSP names are read from them. */
+  const compactPending = (): void => {
+    const byRow = new Map<string, NbChange>();
+    for (const c of pending) {
+      const k = `${c.table} ${c.uuid}`;
+      const prev = byRow.get(k);
+      byRow.set(k, prev === undefined ? c : { ...c, old: prev.old });
+    }
+    pending.length = 0;
+    for (const c of byRow.values()) pending.push(c);
+    compactAt = Math.max(50000, 2 * pending.length);
+  };
+
+  const work = (): boolean => pending.length > 0 || pendingSnapshot !== null || needFullSync || nbRevision > doneRevision || haRelink.size > 0 || svcPending.length > 0 || refDirty || forceRecompute;
 
   const snapshotChanges = (ev: Extract<WatchEvent, { type: 'snapshot' }>): NbChange[] => {
     const out: NbChange[] = [];
@@ -176,8 +214,10 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
   };
 
   const pump = async (): Promise<void> => {
-    while (!closed && (pending.length > 0 || pendingSnapshot !== null || needFullSync || nbRevision > doneRevision || haRelink.size > 0 || svcPending.length > 0 || refDirty)) {
+    while (!closed && !paused && work()) {
       const t0 = performance.now();
+      const recompute = options.recompute === true || forceRecompute;
+      forceRecompute = false;
       const raw = pending.splice(0);
       const snap = pendingSnapshot;
       pendingSnapshot = null;
@@ -193,7 +233,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       changes = coalesce([...changes, ...raw]);
       // health-check results first: this batch's NB changes then build on them
       if (svcPending.length > 0) engine.setServiceStatus(svcPending.splice(0));
-      const report = engine.apply(changes, { recompute: options.recompute === true });
+      const report = engine.apply(changes, { recompute });
       const global = nbGlobal;
       // reported (sb_cfg) only once every SB transaction of this batch committed: the SB
       // watch's handler writes NB status between the phases of a compile in phases
@@ -275,9 +315,10 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
   };
   const kick = (): void => {
     if (running !== null || closed) return;
+    if (paused) return checkIdle();
     running = pump().catch(onError).finally(() => {
       running = null;
-      if (!closed && (pending.length > 0 || pendingSnapshot !== null || nbRevision > doneRevision || haRelink.size > 0 || svcPending.length > 0 || refDirty)) kick();
+      if (!closed && !paused && work()) kick();
       else checkIdle();
     });
   };
@@ -298,6 +339,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
    * up=true) is set offline — a health check cannot be trusted past a port that is down.
    */
   const markDownBackendsOffline = async (): Promise<void> => {
+    if (paused) return;
     const ops: Operation[] = [];
     for (const [u, m] of svcRows) {
       if (m.status !== 'online' || pbStatus.get(m.lport)?.up === true) continue;
@@ -323,10 +365,12 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
   let statusWrites = 0;
   const idleWaiters: (() => void)[] = [];
   const checkIdle = (): void => {
-    if (running !== null || kickTimer !== undefined || statusWrites > 0 || pending.length > 0 || nbRevision > doneRevision) return;
+    // paused, what is held waits for resume: nothing is in flight
+    if (running !== null || kickTimer !== undefined || statusWrites > 0 || (!paused && (pending.length > 0 || nbRevision > doneRevision))) return;
     for (const w of idleWaiters.splice(0)) w();
   };
   const writeNbStatus = async (): Promise<void> => {
+    if (paused) return;
     statusWrites++;
     try {
       await writeNbStatusNow();
@@ -421,6 +465,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
         for (const c of ev.changes as readonly RowChange[]) {
           if ((NB_TABLES as readonly string[]).includes(c.table)) pending.push({ table: c.table as NbTable, uuid: c.uuid, old: c.old, new: c.new });
         }
+        if (paused && pending.length > compactAt) compactPending();
       }
       nbRevision = Math.max(nbRevision, ev.revision);
       pendingRevision = nbRevision;
@@ -487,7 +532,27 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
     stats: () => ({
       nbRevision, batches, sbTransactions, lastBatch, logicalFlows: engine.flows.size,
       rssMb: Math.round(process.memoryUsage().rss / 1048576),
+      paused, heldChanges: pending.length,
     }),
+    pause: async () => {
+      paused = true;
+      if (running !== null) await running;
+    },
+    resume: () => {
+      if (!paused || closed) return;
+      paused = false;
+      compactAt = 50000;
+      void markDownBackendsOffline();
+      // a batch writes the status after it; with nothing held, the status a pause kept
+      // back (sb_cfg of the last batch, ports' up) is written now
+      if (work()) kick();
+      else if (doneRevision >= 0) void writeNbStatus();
+    },
+    isPaused: () => paused,
+    recompute: () => {
+      forceRecompute = true;
+      kickSoon();
+    },
     idle: () => new Promise<void>((resolve) => {
       idleWaiters.push(resolve);
       checkIdle();
