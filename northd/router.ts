@@ -32,7 +32,7 @@ import type { LflowBuilder, NbRef } from './lflow.js';
 import { isDgp, mcastFloodPort, mcastRelay, type NbModel } from './model.js';
 import { list, map, str } from './nb.js';
 import { stage as stageOf } from './stages.js';
-import { affinity, arpResolveEntry, nd6ResolveEntry, parseVip } from './switch.js';
+import { affAddr, affinity, arpResolveEntry, nd6ResolveEntry, parseVip } from './switch.js';
 
 const q = (s: string): string => JSON.stringify(s);
 
@@ -798,18 +798,20 @@ function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: 
         backends === '' ? none : lbAct, ref);
       // session affinity (OVN writes the same flows on every kind of router)
       // (a VIP without a port too: then matched on addresses only)
+      // (the VIP in reg0 / xxreg0, the backend in reg4 / xxreg1)
       const aff = affinity(lb, v, all);
       if (aff !== null) {
         const wp = v.port !== null;
-        b.add(dp, 'lr_in_lb_aff_check', 100, `ct.new && !ct.rel && ip4 && ip4.dst == ${v.ip}${wp ? ` && ${proto} && ${proto}.dst == ${v.port}` : ''}`,
-          `reg0 = ip4.dst; ${wp ? `reg9[16..31] = ${proto}.dst; ` : ''}reg9[6] = chk_lb_aff(); next;`, ref);
+        const [vipReg, beReg] = v.v6 ? ['xxreg0', 'xxreg1'] : ['reg0', 'reg4'];
+        b.add(dp, 'lr_in_lb_aff_check', 100, `ct.new && !ct.rel && ${fam} && ${fam}.dst == ${v.ip}${wp ? ` && ${proto} && ${proto}.dst == ${v.port}` : ''}`,
+          `${vipReg} = ${fam}.dst; ${wp ? `reg9[16..31] = ${proto}.dst; ` : ''}reg9[6] = chk_lb_aff(); next;`, ref);
         for (const be of aff.backends) {
-          const one = wp ? `${be.ip}:${be.port}` : be.ip;
+          const one = affAddr(be.ip, wp ? be.port : null, v.v6);
           const act = skipSnat ? `flags.skip_snat_for_lb = 1; ct_lb_mark(backends=${one}; skip_snat);`
             : forceSnatRouterIp ? `flags.force_snat_for_lb = 1; ct_lb_mark(backends=${one}; force_snat);` : `ct_lb_mark(backends=${one});`;
-          b.add(dp, 'lr_in_dnat', 150, `reg9[6] == 1 && ct.new && ip4 && reg4 == ${be.ip}${wp ? ` && reg8[0..15] == ${be.port}` : ''}`, `reg0 = ${v.ip}; ${act}`, ref);
-          b.add(dp, 'lr_in_lb_aff_learn', 100, `reg9[6] == 0 && ct.new && ip4 && reg0 == ${v.ip}${wp ? ` && reg9[16..31] == ${v.port}` : ''} && ip4.dst == ${be.ip}${wp ? ` && ${proto}.dst == ${be.port}` : ''}`,
-            `commit_lb_aff(vip = "${wp ? `${v.ip}:${v.port}` : v.ip}", backend = "${one}", ${wp ? `proto = ${proto}, ` : ''}timeout = ${aff.timeout}); /* drop */`, ref);
+          b.add(dp, 'lr_in_dnat', 150, `reg9[6] == 1 && ct.new && ${fam} && ${beReg} == ${be.ip}${wp ? ` && reg8[0..15] == ${be.port}` : ''}`, `${vipReg} = ${v.ip}; ${act}`, ref);
+          b.add(dp, 'lr_in_lb_aff_learn', 100, `reg9[6] == 0 && ct.new && ${fam} && ${vipReg} == ${v.ip}${wp ? ` && reg9[16..31] == ${v.port}` : ''} && ${fam}.dst == ${be.ip}${wp ? ` && ${proto}.dst == ${be.port}` : ''}`,
+            `commit_lb_aff(vip = "${affAddr(v.ip, v.port, v.v6)}", backend = "${one}", ${wp ? `proto = ${proto}, ` : ''}timeout = ${aff.timeout}); /* drop */`, ref);
         }
       }
       // a VIP that is also a NAT address: its service traffic is not un-SNATed

@@ -19,7 +19,7 @@
 // HA groups, service monitors, IP_Multicast) are sb-tables.ts's.
 // Ports' mcast_flood / mcast_flood_reports fill _MC_static / _MC_mrouter_flood (engine.ts).
 // Load balancers of the switch's load_balancer_group apply as its own.
-// Not yet: vtep/l2gateway/remote ports, affinity for IPv6 VIPs, relay of learnt groups (IGMP_Group).
+// Not yet: vtep/l2gateway/remote ports, relay of learnt groups (IGMP_Group).
 
 import type { Row } from '../store/types.js';
 import { formatIpv4, ipv4InNetwork, ipv6InNetwork, macToLla, ovsSsetOrder, parseIpv4, parseLspAddress, parseIpv6, parseNetwork, solicitedNode } from './addr.js';
@@ -586,31 +586,37 @@ export function buildLoadBalancer(b: LflowBuilder, lb: Row, ls: Row, live: (vip:
       ? `reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=${stageOf('ls_out_qos_mark').table});};` : 'drop;';
     const lbAction = backends === '' ? none : `${REGBIT_CONNTRACK_COMMIT} = 0; ct_lb_mark(backends=${backends});`;
     b.add(dp, 'ls_in_lb', v.port !== null ? 120 : 110, `ct.new && ${ipMatch}${l4}`, lbAction, ref);
-    // session affinity (IPv4 VIPs with a port): a known client goes back to its backend
-    // affinity names every backend, up or not (as OVN)
+    // session affinity: a known client goes back to its backend; affinity names every
+    // backend, up or not (as OVN). The VIP is in reg1 (xxreg1), the backend in reg4 (xxreg0)
     const aff = affinity(lb, v, all);
     if (aff !== null) {
       const withPort = v.port !== null;
-      const vipRegs = `ip4 && reg1 == ${v.ip}${withPort ? ` && reg2[0..15] == ${v.port}` : ''}`;
+      const [fam, vipReg, beReg] = v.v6 ? ['ip6', 'xxreg1', 'xxreg0'] : ['ip4', 'reg1', 'reg4'];
+      const vipRegs = `${fam} && ${vipReg} == ${v.ip}${withPort ? ` && reg2[0..15] == ${v.port}` : ''}`;
       b.add(dp, 'ls_in_lb_aff_check', 100, `ct.new && ${vipRegs}`, 'reg9[6] = chk_lb_aff(); next;', ref);
       for (const be of aff.backends) {
-        const bk = withPort ? `${be.ip}:${be.port}` : be.ip;
-        b.add(dp, 'ls_in_lb', 150, `reg9[6] == 1 && ct.new && ip4 && reg4 == ${be.ip}${withPort ? ` && reg8[0..15] == ${be.port}` : ''}`,
-          `${REGBIT_CONNTRACK_COMMIT} = 0; reg1 = ${v.ip}; ${withPort ? `reg2[0..15] = ${v.port}; ` : ''}ct_lb_mark(backends=${bk});`, ref);
-        b.add(dp, 'ls_in_lb_aff_learn', 100, `reg9[6] == 0 && ct.new && ${vipRegs} && ip4.dst == ${be.ip}${withPort ? ` && ${proto}.dst == ${be.port}` : ''}`,
-          `commit_lb_aff(vip = "${withPort ? `${v.ip}:${v.port}` : v.ip}", backend = "${bk}", ${withPort ? `proto = ${proto}, ` : ''}timeout = ${aff.timeout}); /* drop */`, ref);
+        const bk = affAddr(be.ip, withPort ? be.port : null, v.v6);
+        b.add(dp, 'ls_in_lb', 150, `reg9[6] == 1 && ct.new && ${fam} && ${beReg} == ${be.ip}${withPort ? ` && reg8[0..15] == ${be.port}` : ''}`,
+          `${REGBIT_CONNTRACK_COMMIT} = 0; ${vipReg} = ${v.ip}; ${withPort ? `reg2[0..15] = ${v.port}; ` : ''}ct_lb_mark(backends=${bk});`, ref);
+        b.add(dp, 'ls_in_lb_aff_learn', 100, `reg9[6] == 0 && ct.new && ${vipRegs} && ${fam}.dst == ${be.ip}${withPort ? ` && ${proto}.dst == ${be.port}` : ''}`,
+          `commit_lb_aff(vip = "${affAddr(v.ip, v.port, v.v6)}", backend = "${bk}", ${withPort ? `proto = ${proto}, ` : ''}timeout = ${aff.timeout}); /* drop */`, ref);
       }
     }
   }
 }
 
+/** "IP", "IP:PORT" or "[IP6]:PORT": an address as commit_lb_aff and ct_lb_mark name it. */
+export function affAddr(ip: string, port: number | null, v6: boolean): string {
+  return port === null ? ip : v6 ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
 /**
- * A load balancer's session affinity for one VIP: options:affinity_timeout > 0, an IPv4 VIP
- * and backends with ports as the VIP has one or not (the cases loom models), else null.
+ * A load balancer's session affinity for one VIP: options:affinity_timeout > 0 and backends
+ * with ports as the VIP has one or not (the cases loom models), else null.
  */
 export function affinity(lb: Row, v: { ip: string; port: number | null; v6: boolean }, backends: string): { timeout: number; backends: { ip: string; port: number }[] } | null {
   const timeout = Number(map(lb, 'options')['affinity_timeout'] ?? 0);
-  if (!Number.isInteger(timeout) || timeout <= 0 || v.v6 || backends === '') return null;
+  if (!Number.isInteger(timeout) || timeout <= 0 || backends === '') return null;
   const bes = backends.split(',').map((x) => parseVip(x.trim()));
   if (bes.some((x) => x === null || (x.port === null) !== (v.port === null))) return null;
   return { timeout, backends: bes.map((x) => ({ ip: x?.ip ?? '', port: x?.port ?? 0 })) };
@@ -619,6 +625,8 @@ export function affinity(lb: Row, v: { ip: string; port: number | null; v6: bool
 export function parseVip(vip: string): { ip: string; port: number | null; v6: boolean } | null {
   const m6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(vip);
   if (m6 !== null && m6[1] !== undefined && parseIpv6(m6[1]) !== null) return { ip: m6[1], port: m6[2] === undefined ? null : Number(m6[2]), v6: true };
+  // an IPv6 address without a port may go without brackets
+  if (vip.includes(':') && parseIpv6(vip) !== null) return { ip: vip, port: null, v6: true };
   const [ip, port] = vip.split(':');
   if (ip === undefined || parseIpv4(ip) === null) return null;
   return { ip, port: port === undefined ? null : Number(port), v6: false };

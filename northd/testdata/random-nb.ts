@@ -205,7 +205,14 @@ export function applyOp(nb: Nb, op: Op): void {
       const ip2 = `10.0.${op.c % 4}.${(op.a % 250) + 1}`;
       const noPort = op.a % 5 === 0;
       const backends = noPort ? (op.b % 3 ? `${ip},${ip2}` : ip) : op.b % 3 ? `${ip}:8080,${ip2}:8080` : `${ip}:8080`;
-      const lb: Row = { _uuid: uuid(), name: `lb${n}`, vips: { [noPort ? vip : `${vip}:80`]: backends }, protocol: op.c % 2 ? 'tcp' : 'udp',
+      // sometimes IPv6: a VIP inside the router port's IPv6 network when it has one, backends in fd00::/64
+      const v6Net = (lrNet === undefined ? [] : list(lrNet, 'networks')).find((x) => x.includes(':'));
+      const v6 = op.a % 7 === 3;
+      const vip6 = `${v6Net !== undefined && op.b % 2 === 0 ? v6Net.split('::')[0] ?? 'fd00' : 'fd09'}::${(200 + (op.c % 50)).toString(16)}`;
+      const [b6a, b6b] = [`fd00::${((op.b % 250) + 1).toString(16)}`, `fd00::${((op.a % 250) + 1).toString(16)}`];
+      const backends6 = noPort ? (op.b % 3 ? `${b6a},${b6b}` : b6a) : op.b % 3 ? `[${b6a}]:8080,[${b6b}]:8080` : `[${b6a}]:8080`;
+      const vipKey = v6 ? (noPort ? vip6 : `[${vip6}]:80`) : noPort ? vip : `${vip}:80`;
+      const lb: Row = { _uuid: uuid(), name: `lb${n}`, vips: { [vipKey]: v6 ? backends6 : backends }, protocol: op.c % 2 ? 'tcp' : 'udp',
         options: op.c % 4 === 1 ? { skip_snat: 'true' } : op.c % 4 === 2 ? { affinity_timeout: '60' } : {} };
       set(nb, 'Load_Balancer', lb);
       if (lr !== undefined) upd(nb, 'Logical_Router', lr, { load_balancer: [...list(lr, 'load_balancer'), lb._uuid].sort() });
@@ -423,9 +430,12 @@ export function applyOp(nb: Nb, op: Op): void {
       set(nb, 'Load_Balancer_Health_Check', h);
       const mappings: { [k: string]: string } = { ...map(lb, 'ip_port_mappings') };
       for (const be of (vips[vip] ?? '').split(',')) {
-        const ip = be.split(':')[0] ?? '';
+        // an IPv6 backend is named "[IP6]" and probed from "[SRC6]"
+        const v6 = be.startsWith('[') || be.split(':').length > 2;
+        const ip = v6 ? be.replace(/^\[([^\]]+)\].*$/, '$1') : be.split(':')[0] ?? '';
         const p = pick(lsps, op.c + ip.length);
-        mappings[ip] = `${op.b % 5 === 0 || p === undefined ? 'nosuch' : str(p, 'name')}:10.0.9.${(op.c % 3) + 1}`;
+        const src = v6 ? `[fd00::9${(op.c % 3) + 1}]` : `10.0.9.${(op.c % 3) + 1}`;
+        mappings[v6 ? `[${ip}]` : ip] = `${op.b % 5 === 0 || p === undefined ? 'nosuch' : str(p, 'name')}:${src}`;
       }
       upd(nb, 'Load_Balancer', lb, { health_check: [...list(lb, 'health_check'), h._uuid].sort(), ip_port_mappings: mappings });
       break;

@@ -592,3 +592,20 @@ lrp-set-gateway-chassis dr1-sw1 hv1 10
 lsp-add sw1 sw1-dr1 -- lsp-set-type sw1-dr1 router -- lsp-set-addresses sw1-dr1 router -- lsp-set-options sw1-dr1 router-port=dr1-sw1
 lr-lb-add dr1 lb6
 sb-svc-status fd00::2 8080 offline
+
+topology lb-affinity-ipv6
+ls-add sw0 -- ls-add sw1
+lsp-add sw0 p1 -- lsp-set-addresses p1 "0a:00:00:00:00:01 fd00::1"
+lsp-add sw0 p2 -- lsp-set-addresses p2 "0a:00:00:00:00:02 fd00::2"
+lb-add lb1 [fd00::100]:80 "[fd00::1]:8080,[fd00::2]:8080" tcp -- set Load_Balancer lb1 options:affinity_timeout=60
+lb-add lb2 fd00::200 "fd00::1,fd00::2" -- set Load_Balancer lb2 options:affinity_timeout=30
+ls-lb-add sw0 lb1 -- ls-lb-add sw0 lb2
+lr-add gw1 -- set Logical_Router gw1 options:chassis=hv1
+lrp-add gw1 gw1-sw0 00:00:00:00:01:01 fd00::fe/64
+lsp-add sw0 sw0-gw1 -- lsp-set-type sw0-gw1 router -- lsp-set-addresses sw0-gw1 router -- lsp-set-options sw0-gw1 router-port=gw1-sw0
+lr-lb-add gw1 lb1 -- lr-lb-add gw1 lb2
+lr-add dr1
+lrp-add dr1 dr1-sw1 00:00:00:00:02:01 fd01::fe/64
+lrp-set-gateway-chassis dr1-sw1 hv1 10
+lsp-add sw1 sw1-dr1 -- lsp-set-type sw1-dr1 router -- lsp-set-addresses sw1-dr1 router -- lsp-set-options sw1-dr1 router-port=dr1-sw1
+lr-lb-add dr1 lb1
