@@ -1,8 +1,10 @@
 // northd/daemon.ts — the northd process: watch NB, compile, write SB; mirror status back.
 //
 // Owns: the NB and SB watches, batching (every NB change that arrived while the previous
-// SB transaction was in flight becomes one batch and one SB transaction — or, past the
-// store's per-transaction size, a few consistent phases: see SbSync.phases), resync (full
+// SB transaction was in flight becomes one batch and one SB transaction — or, past
+// sbTxnLimit, a few consistent phases: see SbSync.phases; a big transaction is built and
+// handed over in parts of sbPartKeys keys, Store.transactParts, so that its operations
+// never all exist at once), resync (full
 // compile on start, diff against SB rows; after a lost watch history, the snapshot is
 // diffed against what northd holds), and the status loop: Port_Binding.up / chassis →
 // Logical_Switch_Port.up, NB_Global.nb_cfg → SB_Global.nb_cfg → NB_Global.sb_cfg once SB
@@ -23,11 +25,11 @@
 
 import type { Subscription } from 'rxjs';
 import { RemoteStore } from '../store/client.js';
-import { LoomError, type Condition, type Operation, type Row, type RowChange, type Store, type Uuid, type WatchEvent } from '../store/types.js';
-import { NorthdEngine, type KeySeed } from './engine.js';
+import { LoomError, type Condition, type Operation, type Row, type RowChange, type Store, type TransactResult, type Uuid, type WatchEvent } from '../store/types.js';
+import { NorthdEngine, type ContentChanges, type KeySeed } from './engine.js';
 import type { NbChange } from './model.js';
 import { NB_TABLES, bool, int, list, map, str, type NbTable } from './nb.js';
-import { SbSync } from './sb-sync.js';
+import { SbSync, type SbTxn } from './sb-sync.js';
 import { refChassis } from './ref-chassis.js';
 import { svcKey } from './sb-tables.js';
 
@@ -45,6 +47,11 @@ export interface NorthdOptions {
    * as one transaction. Halved after a transaction is refused as too large.
    */
   readonly sbTxnLimit?: number;
+  /**
+   * Keys per part of an SB transaction in parts (Store.transactParts): a batch bigger than
+   * this is built and handed over part by part, one transaction still (default 5000).
+   */
+  readonly sbPartKeys?: number;
   /** Called with errors northd survived (failed SB transaction, ...). */
   readonly onError?: (e: unknown) => void;
   /** Start paused (see Northd.pause): watch and hold NB, write nothing until resume(). */
@@ -173,6 +180,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
   // body in parts, committed as one transaction): a 10k-port compile is one SB
   // transaction, so SB readers never see part of it
   let txnLimit = options.sbTxnLimit ?? 90000;
+  const partKeys = options.sbPartKeys ?? 5000;
 
   const coalesce = (changes: readonly NbChange[]): NbChange[] => {
     const byRow = new Map<string, NbChange>();
@@ -213,6 +221,61 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
     return out;
   };
 
+  /**
+   * One SB transaction for these keys, built and handed over in parts (SbSync.phases of
+   * partKeys keys): a part's operations are let go once added — over HTTP, sent — so a
+   * full compile never holds all of its operations at once. Returns the operations written.
+   */
+  const writeSb = async (keys: ContentChanges, cfg: number | null): Promise<number> => {
+    const slices = sync.phases(engine, keys, partKeys);
+    if (slices.length === 1) {
+      // small (every increment): one plain transaction
+      const txn = sync.ops(engine, slices[0] ?? keys, cfg);
+      if (txn.ops.length === 0) return 0;
+      const res = await sb.transact(txn.ops);
+      sync.committed(txn, res);
+      checkLost(txn.ops.flatMap((o, i) => (o.op === 'update' ? [i] : [])), res);
+      return txn.ops.length;
+    }
+    const parts = sb.transactParts();
+    const done: { txn: SbTxn; offset: number }[] = [];
+    const updates: number[] = [];
+    let total = 0;
+    try {
+      for (let i = 0; i < slices.length; i++) {
+        const slice = slices[i];
+        if (slice === undefined) continue;
+        const txn = sync.ops(engine, slice, i === slices.length - 1 ? cfg : null);
+        if (txn.ops.length === 0) continue;
+        for (let j = 0; j < txn.ops.length; j++) if (txn.ops[j]?.op === 'update') updates.push(total + j);
+        // what committed() needs is kept; the operations themselves go with the part
+        done.push({ txn: { ops: [], inserted: txn.inserted, holders: txn.holders }, offset: total });
+        total += txn.ops.length;
+        await parts.add(txn.ops);
+      }
+      if (total === 0) {
+        await parts.abort();
+        return 0;
+      }
+    } catch (e) {
+      await parts.abort().catch(() => undefined);
+      throw e;
+    }
+    const res = await parts.commit();
+    for (const d of done) sync.committed(d.txn, res, d.offset);
+    checkLost(updates, res);
+    return total;
+  };
+  /**
+   * An update that found no row means SB is not what northd thinks (restored, edited by
+   * hand): learn it again and rewrite what differs.
+   */
+  const checkLost = (updates: readonly number[], res: TransactResult): void => {
+    if (updates.some((i) => (res.results[i] as { count?: number } | undefined)?.count === 0)) {
+      throw new LoomError({ code: 'not-found', message: 'SB rows northd owns changed under it; resyncing' });
+    }
+  };
+
   const pump = async (): Promise<void> => {
     while (!closed && !paused && work()) {
       const t0 = performance.now();
@@ -251,20 +314,14 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       haRelink.clear();
       let sbOps = 0;
       try {
-        const phases = sync.phases(engine, ch, txnLimit);
-        for (let i = 0; i < phases.length; i++) {
-          const phase = phases[i];
-          if (phase === undefined) continue;
-          const txn = sync.ops(engine, phase, i === phases.length - 1 ? batchCfg : null);
-          if (txn.ops.length === 0) continue;
-          const res = await sb.transact(txn.ops);
-          sync.committed(txn, res);
-          sbTransactions++;
-          sbOps += txn.ops.length;
-          // an update that found no row means SB is not what northd thinks (restored,
-          // edited by hand): learn it again and rewrite what differs
-          const lost = txn.ops.some((o, i) => o.op === 'update' && (res.results[i] as { count?: number } | undefined)?.count === 0);
-          if (lost) throw new LoomError({ code: 'not-found', message: 'SB rows northd owns changed under it; resyncing' });
+        const txns = sync.phases(engine, ch, txnLimit);
+        for (let i = 0; i < txns.length; i++) {
+          const txnKeys = txns[i];
+          if (txnKeys === undefined) continue;
+          const cfg = i === txns.length - 1 ? batchCfg : null;
+          const n = await writeSb(txnKeys, cfg);
+          if (n > 0) sbTransactions++;
+          sbOps += n;
         }
         needFullSync = false;
         failures = 0;

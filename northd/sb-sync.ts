@@ -504,17 +504,20 @@ export class SbSync {
     return { ops, inserted, holders };
   }
 
-  /** Records the UUIDs SB gave to this transaction's inserts. */
-  committed(txn: SbTxn, result: TransactResult): void {
+  /**
+   * Records the UUIDs SB gave to this transaction's inserts. `offset`: where the operations
+   * of `txn` start in `result` (a part of a transaction in parts).
+   */
+  committed(txn: SbTxn, result: TransactResult, offset = 0): void {
     const uuidOf = new Map<string, Uuid>();
     for (const [name, i] of txn.inserted) {
-      const r = result.results[i];
+      const r = result.results[offset + i];
       if (r !== undefined && 'uuid' in r && typeof r.uuid === 'string') uuidOf.set(name, r.uuid);
     }
     for (const t of txn.holders) {
       const ref = t.ref;
       if (isUuidRef(ref)) continue;
-      const r = 'op' in ref ? result.results[ref.op] : undefined;
+      const r = 'op' in ref ? result.results[offset + ref.op] : undefined;
       const u = 'name' in ref ? uuidOf.get(ref.name) : r !== undefined && 'uuid' in r && typeof r.uuid === 'string' ? r.uuid : undefined;
       if (u !== undefined) {
         t.ref = u;
