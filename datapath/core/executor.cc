@@ -964,6 +964,16 @@ struct Executor::Impl {
     if (st.rec) st.rec->after_ct = true;
   }
 
+  // One ct action, shared by the replay of simple programs and the full interpreter:
+  // kStop when ct dropped the packet, kGoto for ct(table=N) (the packet goes on there),
+  // kEnd when the program goes on with its next action.
+  [[gnu::always_inline]] Next ct_step(St& st, const Ct& c) noexcept {
+    if (!do_ct(st, c)) return Next::kStop;
+    if (c.table < 0) return Next::kEnd;
+    st.next_table = static_cast<uint16_t>(c.table);
+    return Next::kGoto;
+  }
+
   // Replay of an Entry::simple program (only output, ct, goto_table): the same steps as
   // exec_program without its general dispatch. Returns what exec_program would.
   [[gnu::always_inline]] Next exec_simple(St& st, const Program& prog) noexcept {
@@ -977,12 +987,8 @@ struct Executor::Impl {
           st.pending = std::get_if<Output>(&a)->port;
           break;
         default: {  // Ct
-          const auto& c = *std::get_if<Ct>(&a);
-          if (!do_ct(st, c)) return Next::kStop;
-          if (c.table >= 0) {
-            st.next_table = static_cast<uint16_t>(c.table);
-            return Next::kGoto;
-          }
+          const Next n = ct_step(st, *std::get_if<Ct>(&a));
+          if (n != Next::kEnd) return n;
           break;
         }
       }
@@ -1047,12 +1053,8 @@ struct Executor::Impl {
           stop(st, DropReason::kExplicitDrop);
           return Next::kStop;
         case 7: {  // Ct
-          const auto& c = *std::get_if<Ct>(&a);
-          if (!do_ct(st, c)) return Next::kStop;
-          if (c.table >= 0) {
-            st.next_table = static_cast<uint16_t>(c.table);
-            return Next::kGoto;
-          }
+          const Next n = ct_step(st, *std::get_if<Ct>(&a));
+          if (n != Next::kEnd) return n;
           break;
         }
         case 8:  // CtClear
