@@ -69,6 +69,8 @@ export interface SwitchInfo {
   readonly mcastFloodStatic: boolean;
   /** some router port's router relays multicast (unregistered multicast also goes to _MC_mrouter_flood) */
   readonly mcastFloodRelay: boolean;
+  /** some port is a vtep port (a hardware VTEP gateway's frames skip ACLs and LB) */
+  readonly hasVtep: boolean;
 }
 
 export interface QosRule {
@@ -378,16 +380,18 @@ export class NbModel {
   switchInfo(lsUuid: Uuid): SwitchInfo {
     const ls = this.nb.Logical_Switch.get(lsUuid);
     if (ls === undefined) {
-      return { routerPorts: [], hasAcls: false, hasStatefulAcl: false, hasLbVip: false, hasUnknown: false, hasL2Ports: false, hasLocalnet: false, localnetPorts: [], hasDns: false, qos: [], mcastSnoop: false, mcastFloodUnregistered: false, mcastFloodStatic: false, mcastFloodRelay: false };
+      return { routerPorts: [], hasAcls: false, hasStatefulAcl: false, hasLbVip: false, hasUnknown: false, hasL2Ports: false, hasLocalnet: false, localnetPorts: [], hasDns: false, qos: [], mcastSnoop: false, mcastFloodUnregistered: false, mcastFloodStatic: false, mcastFloodRelay: false, hasVtep: false };
     }
     const routerPorts: RouterPortInfo[] = [];
     let hasUnknown = false;
     let hasL2Ports = false;
+    let hasVtep = false;
     const localnetPorts: string[] = [];
     for (const p of list(ls, 'ports')) {
       const lsp = this.nb.Logical_Switch_Port.get(p);
       if (lsp === undefined) continue;
       if (str(lsp, 'type') === 'localnet') localnetPorts.push(str(lsp, 'name'));
+      if (str(lsp, 'type') === 'vtep') hasVtep = true;
       // a router-type port whose peer does not resolve counts as an L2 port (as in OVN)
       const rp = str(lsp, 'type') === 'router' ? this.routerPortInfo(lsp) : null;
       if (rp !== null) routerPorts.push(rp);
@@ -435,7 +439,7 @@ export class NbModel {
     return {
       routerPorts, hasAcls, hasStatefulAcl, hasLbVip, hasUnknown, hasL2Ports, hasLocalnet: localnetPorts.length > 0, localnetPorts, hasDns, qos,
       mcastSnoop: oc['mcast_snoop'] === 'true', mcastFloodUnregistered: oc['mcast_flood_unregistered'] === 'true', mcastFloodStatic,
-      mcastFloodRelay: routerPorts.some((r) => r.mcastRelay),
+      mcastFloodRelay: routerPorts.some((r) => r.mcastRelay), hasVtep,
     };
   }
 }

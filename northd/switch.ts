@@ -19,7 +19,8 @@
 // HA groups, service monitors, IP_Multicast) are sb-tables.ts's.
 // Ports' mcast_flood / mcast_flood_reports fill _MC_static / _MC_mrouter_flood (engine.ts).
 // Load balancers of the switch's load_balancer_group apply as its own.
-// Not yet: vtep/l2gateway/remote ports, relay of learnt groups (IGMP_Group).
+// Also vtep ports (hardware VTEP gateways: their frames skip to L2 lookup).
+// Not yet: l2gateway/remote ports, relay of learnt groups (IGMP_Group).
 
 import type { Row } from '../store/types.js';
 import { formatIpv4, ipv4InNetwork, ipv6InNetwork, macToLla, ovsSsetOrder, parseIpv4, parseLspAddress, parseIpv6, parseNetwork, solicitedNode } from './addr.js';
@@ -42,6 +43,7 @@ const REGBIT_ACL_HINT_DROP = 'reg0[9]';
 const REGBIT_ACL_HINT_BLOCK = 'reg0[10]';
 const REGBIT_LKUP_FDB = 'reg0[11]';
 const REGBIT_ACL_LABEL = 'reg0[13]';
+const REGBIT_FROM_RAMP = 'reg0[14]';
 const REGBIT_PORT_SEC_DROP = 'reg0[15]';
 const REGBIT_ACL_STATELESS = 'reg0[16]';
 const REGBIT_ACL_HINT_ALLOW_REL = 'reg0[17]';
@@ -153,6 +155,8 @@ export function buildSwitch(b: LflowBuilder, ls: Row, info: SwitchInfo): void {
     b.add(dp, 'ls_in_nat_hairpin', 90, 'ip && reg0[12] == 1', 'ct_snat;');
     b.add(dp, 'ls_in_hairpin', 1, '(reg0[6] == 1 || reg0[12] == 1)', 'eth.dst <-> eth.src; outport = inport; flags.loopback = 1; output;');
   }
+  // frames from a VTEP gateway (ramp switch) skip ACLs and load balancing: straight to L2 lookup
+  if (info.hasVtep) b.add(dp, 'ls_in_hairpin', 1000, `${REGBIT_FROM_RAMP} == 1`, `next(pipeline=ingress, table=${stageOf('ls_in_l2_lkup').table});`);
 
   // stateful
   for (const st of ['ls_in_stateful', 'ls_out_stateful'] as const) {
@@ -338,7 +342,11 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
   const type = str(lsp, 'type');
   if (type === 'virtual') return buildVirtualPort(b, model, lsp, ls, info, ref);
   if (type === 'external') return buildExternalPort(b, model, lsp, ls, info, ref);
-  if (type !== '' && type !== 'localport') return; // vtep, l2gateway, ...: not modelled yet
+  if (type === 'vtep') {
+    b.add(dp, 'ls_in_check_port_sec', 70, `inport == ${qn}`, `${REGBIT_FROM_RAMP} = 1; next(pipeline=ingress, table=${stageOf('ls_in_hairpin').table});`, ref);
+    return;
+  }
+  if (type !== '' && type !== 'localport') return; // l2gateway, remote, ...: not modelled yet
   // enabled=false: the port's traffic is dropped both ways; ARP for it is still answered
   const enabled = bool(lsp, 'enabled') !== false;
   if (!enabled) {
@@ -348,18 +356,17 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
   const dhcp4 = model.nb.DHCP_Options.get(list(lsp, 'dhcpv4_options')[0] ?? '');
   const dhcp6 = model.nb.DHCP_Options.get(list(lsp, 'dhcpv6_options')[0] ?? '');
   dhcpReplyAcls(b, dp, qn, dhcp4, dhcp6, ref, info.hasStatefulAcl || info.hasLbVip);
+  // a port that also takes unknown destinations may hold other addresses: ARP / ND for its
+  // own reach it instead of being answered here
+  const answered = !addresses.includes('unknown');
   for (const a of addresses) {
     const pa = parseLspAddress(a);
     if (pa === null) continue;
     if (dhcp4 !== undefined) buildDhcpv4(b, dp, qn, pa.mac, pa.ipv4, dhcp4, ref);
     if (dhcp6 !== undefined) buildDhcpv6(b, dp, qn, pa.mac, pa.ipv6, dhcp6, ref);
     l2Lookup(b, dp, qn, pa.mac, ref, enabled);
-    for (const ip of pa.ipv4) {
-      arpResponder(b, dp, qn, pa.mac, ip, ref);
-    }
-    for (const ip6 of pa.ipv6) {
-      ndResponder(b, dp, qn, pa.mac, ip6, 'nd_na', ref);
-    }
+    for (const ip of answered ? pa.ipv4 : []) arpResponder(b, dp, qn, pa.mac, ip, ref);
+    for (const ip6 of answered ? pa.ipv6 : []) ndResponder(b, dp, qn, pa.mac, ip6, 'nd_na', ref);
     routerArpEntries(b, info, pa.mac, pa.ipv4, pa.ipv6, ref);
   }
 }

@@ -609,3 +609,14 @@ lrp-add dr1 dr1-sw1 00:00:00:00:02:01 fd01::fe/64
 lrp-set-gateway-chassis dr1-sw1 hv1 10
 lsp-add sw1 sw1-dr1 -- lsp-set-type sw1-dr1 router -- lsp-set-addresses sw1-dr1 router -- lsp-set-options sw1-dr1 router-port=dr1-sw1
 lr-lb-add dr1 lb1
+
+topology vtep
+ls-add sw0 -- ls-add sw1
+lsp-add sw0 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:01 10.0.0.1"
+lsp-add sw0 vtep0 -- lsp-set-type vtep0 vtep -- lsp-set-options vtep0 vtep-physical-switch=br-vtep vtep-logical-switch=lswitch0 -- lsp-set-addresses vtep0 unknown
+lsp-add sw1 vtep1 -- lsp-set-type vtep1 vtep -- lsp-set-options vtep1 vtep-physical-switch=br-vtep2 vtep-logical-switch=lswitch1
+lsp-add sw1 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:00:02 10.0.1.2" unknown
+lr-add lr0
+lrp-add lr0 lr0-sw0 00:00:00:00:ff:01 10.0.0.254/24
+lsp-add sw0 sw0-lr0 -- lsp-set-type sw0-lr0 router -- lsp-set-addresses sw0-lr0 router -- lsp-set-options sw0-lr0 router-port=lr0-sw0
+acl-add sw0 from-lport 1000 "ip4" allow-related
