@@ -56,6 +56,16 @@ bool program_ends_path(const Program& p) {
   return true;
 }
 
+// An entry's program, cookie and what the executor derives from the program once.
+void set_program(Entry& e, const FlowMod& fm) {
+  e.program = fm.program;
+  e.cookie = fm.cookie;
+  e.ends_path = program_ends_path(fm.program);
+  e.goto_only = program_goto_only(fm.program);
+  e.simple = program_simple(fm.program);
+  mark_ct_actions(e.program);
+}
+
 std::shared_ptr<const Table> empty_table() {
   static const std::shared_ptr<const Table> t = [] {
     ClassifierError e;
@@ -359,12 +369,7 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
         e->table = fm.table;
         e->priority = fm.priority;
         e->match = m;
-        e->program = fm.program;
-        e->cookie = fm.cookie;
-        e->ends_path = program_ends_path(fm.program);
-        e->goto_only = program_goto_only(fm.program);
-        e->simple = program_simple(fm.program);
-        mark_ct_actions(e->program);
+        set_program(*e, fm);
         made_by[e.get()] = static_cast<int>(i);
         w.fresh_index[match_hash(fm.priority, m)].push_back(w.fresh.size());
         w.fresh.push_back(std::move(e));
@@ -374,12 +379,7 @@ std::shared_ptr<const Pipeline> build_pipeline(const Pipeline& prev, const Batch
         if (!at.current) return fail(err, "not_found", who + ": no entry with this match"), nullptr;
         if (!validate_program(fm.program, fm.table, groups, err)) return nullptr;
         auto e = std::make_shared<Entry>(*at.current);  // keeps stats
-        e->program = fm.program;
-        e->cookie = fm.cookie;
-        e->ends_path = program_ends_path(fm.program);
-        e->goto_only = program_goto_only(fm.program);
-        e->simple = program_simple(fm.program);
-        mark_ct_actions(e->program);
+        set_program(*e, fm);
         made_by[e.get()] = static_cast<int>(i);
         if (at.fresh) *at.fresh = std::move(e);
         else w.changed[at.prev] = std::move(e);

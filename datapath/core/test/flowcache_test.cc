@@ -28,6 +28,18 @@ struct Fixture {
   uint64_t hits() const { return ex.stats().flow_cache_hits; }
 };
 
+// One pipeline in two cores: an executor with the flow cache and the uncached reference.
+struct Twins {
+  Core c1, c2;
+  Executor cached{c1}, plain{c2};
+  void load(const Batch& b) {
+    BuildError err;
+    ASSERT_TRUE(c1.apply(b, err)) << err.message;
+    ASSERT_TRUE(c2.apply(b, err)) << err.message;
+    plain.set_flow_cache_enabled(false);
+  }
+};
+
 FlowMod modify(uint16_t table, uint32_t prio, std::vector<FieldMatch> m, Program p) {
   FlowMod f = add(table, prio, std::move(m), std::move(p));
   f.op = FlowMod::kModify;
@@ -213,12 +225,9 @@ TEST(FlowCache, SameResultsAsWithoutTheCacheOnRandomTraffic) {
   fl.push_back(add(2, 20, {fmasked(Field::kCtState, 0x22, 0x22), fexact(Field::kInPort, 2)}, {Output{4}}));
   Batch b;
   b.flows = fl;
-  Core c1, c2;
-  BuildError err;
-  ASSERT_TRUE(c1.apply(b, err)) << err.message;
-  ASSERT_TRUE(c2.apply(b, err)) << err.message;
-  Executor cached(c1), plain(c2);
-  plain.set_flow_cache_enabled(false);
+  Twins t;
+  ASSERT_NO_FATAL_FAILURE(t.load(b));
+  auto& [c1, c2, cached, plain] = t;
   for (int i = 0; i < 3000; ++i) {
     const uint32_t s = addrs[rng() % 5], d = addrs[rng() % 5];
     const uint16_t sp = static_cast<uint16_t>(50 + rng() % 6), dp = static_cast<uint16_t>(50 + rng() % 6);
@@ -380,12 +389,9 @@ TEST(FlowCache, EntryCountersAreExactAfterEveryBurst) {
     fl.push_back(add(1, 10, {fexact(Field::kEthType, 0x800), fexact(Field::kL4Dst, 1000 + p)}, {Output{2 + p % 3}}, p + 1));
   Batch b;
   b.flows = fl;
-  Core c1, c2;
-  BuildError err;
-  ASSERT_TRUE(c1.apply(b, err)) << err.message;
-  ASSERT_TRUE(c2.apply(b, err)) << err.message;
-  Executor cached(c1), plain(c2);
-  plain.set_flow_cache_enabled(false);
+  Twins t;
+  ASSERT_NO_FATAL_FAILURE(t.load(b));
+  auto& [c1, c2, cached, plain] = t;
   std::mt19937 rng(5);
   auto counts = [](Core& c) {
     std::vector<std::pair<uint64_t, uint64_t>> v;
@@ -454,12 +460,9 @@ TEST(FlowCache, CompiledSegmentsMatchTheUncachedExecutor) {
     b.flows.push_back(add(3, 10, {fmasked(Field::kCtState, trk | est, trk | nw | est), fexact(Field::kInPort, 1)},
                           {Output{8}, Output{10}}));
     b.flows.push_back(add(4, 10, {fexact(Field::kIpProto, 17)}, {Output{11}}));
-    Core c1, c2;
-    BuildError err;
-    ASSERT_TRUE(c1.apply(b, err)) << err.message;
-    ASSERT_TRUE(c2.apply(b, err)) << err.message;
-    Executor cached(c1), plain(c2);
-    plain.set_flow_cache_enabled(false);
+    Twins t;
+    ASSERT_NO_FATAL_FAILURE(t.load(b));
+    auto& [c1, c2, cached, plain] = t;
     for (int burst = 0; burst < 60; ++burst) {
       const unsigned n = 1 + rng() % 40;
       std::vector<Buf> b1, b2;
