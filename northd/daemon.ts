@@ -54,8 +54,19 @@ export interface NorthdOptions {
   readonly sbPartKeys?: number;
   /** Called with errors northd survived (failed SB transaction, ...). */
   readonly onError?: (e: unknown) => void;
+  /** Told of every batch that changed something (what LOOM_NORTHD_TRACE=1 prints). */
+  readonly onBatch?: (b: NorthdBatch) => void;
   /** Start paused (see Northd.pause): watch and hold NB, write nothing until resume(). */
   readonly paused?: boolean;
+}
+
+export interface NorthdBatch {
+  readonly nbChanges: number;
+  readonly sbOps: number;
+  readonly ms: number;
+  readonly lflows: number;
+  /** the nb_cfg this batch reports once written (-1: none yet) */
+  readonly nbCfg: number;
 }
 
 export interface NorthdStats {
@@ -347,6 +358,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
         lastBatch = { nbChanges: changes.length, sbOps, ms: performance.now() - t0, recomputed: report.recomputed, units: engine.stats().units.length };
         // benches of a `loom northd` process read its batches from stderr
         if (traceBatches) process.stderr.write(`loom northd: batch nb_changes=${lastBatch.nbChanges} sb_ops=${sbOps} ms=${lastBatch.ms.toFixed(2)} lflows=${engine.flows.size} nb_cfg=${nbCfg ?? -1}\n`);
+        options.onBatch?.({ nbChanges: lastBatch.nbChanges, sbOps, ms: lastBatch.ms, lflows: engine.flows.size, nbCfg: nbCfg ?? -1 });
       }
       doneRevision = Math.max(doneRevision, upTo);
       for (let i = waiters.length - 1; i >= 0; i--) {

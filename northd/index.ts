@@ -1,7 +1,7 @@
 // northd/index.ts — public surface of northd: the daemon, the pure compiler, the stage
 // table and the content shapes. Nothing else is exported.
 export { startNorthd } from './daemon.js';
-export type { Northd, NorthdOptions, NorthdStats } from './daemon.js';
+export type { Northd, NorthdBatch, NorthdOptions, NorthdStats } from './daemon.js';
 export { compileFull, keysOf, snapshotChanges } from './compile.js';
 export { NorthdEngine } from './engine.js';
 export type { ContentChanges, EngineStats, KeySeed } from './engine.js';

@@ -2,6 +2,7 @@
 // the built CLI (bin/loom, no tsx loader) in its own process, its batches read from
 // stderr (LOOM_NORTHD_TRACE=1) and its memory from /proc (VmRSS, VmHWM).
 //
+// Its control socket (cli/appctl.ts) pauses and resumes it and answers memory/show.
 // Owns: making sure dist/ holds the current northd and store code (tsc when a source is
 // newer than its output), spawning the process, killing it by its pid.
 // Never: kills anything but the child it spawned; waits without a bound.
@@ -54,9 +55,13 @@ export interface NorthdProcess {
   kill(): Promise<void>;
 }
 
-export function spawnNorthd(nbUrl: string, sbUrl: string): NorthdProcess {
-  const child: ChildProcess = spawn(join(root, 'bin', 'loom'), ['northd', '--nb', nbUrl, '--sb', sbUrl], {
-    env: { ...process.env, LOOM_NORTHD_TRACE: '1' },
+/**
+ * `bin/loom northd` with its control socket at `unixctl`; node runs with --expose-gc (through
+ * NODE_OPTIONS) so that its memory/show reports RSS after a full collection.
+ */
+export function spawnNorthd(nbUrl: string, sbUrl: string, unixctl: string): NorthdProcess {
+  const child: ChildProcess = spawn(join(root, 'bin', 'loom'), ['northd', '--nb', nbUrl, '--sb', sbUrl, '--unixctl', unixctl], {
+    env: { ...process.env, LOOM_NORTHD_TRACE: '1', NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --expose-gc`.trim() },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const batches: NorthdProcess['batches'] = [];

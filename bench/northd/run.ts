@@ -3,21 +3,28 @@
 //
 //   node --import tsx bench/northd/run.ts [--ports 1000,10000] [--ref] [--services | --both]
 //
-// Per size: NB loaded first (northd not running, as the script pauses ovn-northd), then
-//   full_compile_ms  northd start → SB complete (compile + one SB transaction), in process
-//                    with SqliteStore for NB and SB
+// Per size, in the reference's shape (ref-ovn-northd.sh pauses ovn-northd while NB loads):
+// northd started on an empty NB, paused (`loom appctl pause`; it keeps watching), NB loaded,
+// resumed, then `--wait=sb sync`:
+//   full_compile_ms  resume → sb_cfg reported (compile of everything held + one SB
+//                    transaction), in process with SqliteStore for NB and SB
+//   full_with_startup_ms  the other shape, nothing hidden: a new northd started on the
+//                    loaded NB and an empty SB → sb_cfg reported (start-up, first NB read,
+//                    compile, SB transaction)
 //   compile_only_ms  the pure compiler (compileFull) on the same NB, no store
 //   port_add_ms      NB commit of one port → NB_Global.sb_cfg reported (ovn-nbctl --wait=sb)
 //   acl_add_ms       the same for one ACL on a port group
-//   northd_*_batch_ms  northd's own share: NB change in → SB transaction(s) committed (full:
-//                    the full compile's batch, without start-up and the sb_cfg report)
-//   lflows           SB Logical_Flow rows;  rss_mb: this process (NB+SB stores included)
+//   northd_*_batch_ms  northd's own share: NB change in → SB transaction committed (full:
+//                    the batches from resume to the one reporting sb_cfg)
+//   lflows           northd's logical flows (checked equal to the compiler's);
+//   rss_mb           this process (NB+SB stores included)
 //   rss_after_gc_mb  the same after a full collection (run node with --expose-gc, else NaN);
 //   peak_rss_mb      the process's peak RSS (the first size run's peak stays for later ones)
 // --services (--both: in process, then services): nbdb, sbdb and northd as separate processes,
 // northd as users start it (bin/loom northd: the built CLI, no tsx loader; built first if
-// dist/ is stale); rss_mb / peak_rss_mb are then northd's own process (/proc VmRSS, VmHWM),
-// comparable to ovn-northd's RSS, and full_compile_ms includes its start-up.
+// dist/ is stale; paused and resumed through its control socket); rss_mb / peak_rss_mb are
+// then northd's own process (/proc VmRSS, VmHWM), comparable to ovn-northd's RSS, and
+// rss_after_gc_mb its memory/show (node --expose-gc through NODE_OPTIONS).
 // Timings are wall clock on a shared 2-core machine: compare ratios within one run.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,6 +41,7 @@ import { RemoteStore } from '../../store/client.js';
 import { spawnDbServer } from '../../store/server-process.js';
 import { waitSbCfg } from './wait.js';
 import { ensureBuilt, spawnNorthd, type NorthdProcess } from './northd-process.js';
+import { sendToDaemon } from '../../cli/daemon.js';
 import { aclAddOps, portAddOps, tenantOps } from './topology.js';
 
 const args = process.argv.slice(2);
@@ -44,7 +52,7 @@ const opt = (f: string, d: string): string => {
 };
 const sizes = opt('--ports', '1000,10000').split(',').map(Number);
 
-interface Result { ports: number; full: number; fullNorthd: number; compileOnly: number; portAdd: number; aclAdd: number; portAddNorthd: number; aclAddNorthd: number; lflows: number; rss: number; rssGc: number; peak: number }
+interface Result { ports: number; full: number; fullStartup: number; fullNorthd: number; compileOnly: number; portAdd: number; aclAdd: number; portAddNorthd: number; aclAddNorthd: number; lflows: number; rss: number; rssGc: number; peak: number }
 
 /** RSS after a full collection (node --expose-gc), else NaN: what the process holds, not what V8 has yet to give back. */
 function rssAfterGc(): number {
@@ -58,46 +66,59 @@ function rssAfterGc(): number {
 /** What the bench needs of a northd, in this process or as a `loom northd` process. */
 interface BenchNorthd {
   lflows(): Promise<number>;
-  /** northd's own time for the batches of the step that bumped nb_cfg to `cfg` (NB change in → SB committed) */
+  /** northd's own time for the batches since the last call up to the one that reported nb_cfg `cfg` (NB change in → SB committed) */
   lastBatchMs(cfg: number): Promise<number>;
   /** nothing in flight, Logical_Switch_Port.up writes included */
   idle(): Promise<void>;
-  memory(): { rss: number; rssGc: number; peak: number };
+  /** as `ovn-appctl -t ovn-northd pause` / `resume` */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  memory(): Promise<{ rss: number; rssGc: number; peak: number }>;
   close(): Promise<void>;
 }
 
-function inProcessNorthd(n: Awaited<ReturnType<typeof startNorthd>>): BenchNorthd {
-  return {
-    lflows: async () => n.stats().logicalFlows,
-    lastBatchMs: async () => n.stats().lastBatch?.ms ?? NaN,
-    idle: () => n.idle(),
-    // the bench process: NB + SB stores + northd (loom up's shape)
-    memory: () => ({ rss: process.memoryUsage().rss / 1048576, rssGc: rssAfterGc(), peak: process.resourceUsage().maxRSS / 1024 }),
-    close: () => n.close(),
-  };
-}
+type Batches = { ms: number; nbCfg: number; lflows: number }[];
 
-function processNorthd(p: NorthdProcess, nb: Store): BenchNorthd {
+/** The summing of batch times both kinds share: from where the last call stopped to the batch that reported `cfg`. */
+function batchClock(batches: Batches): (cfg: number) => Promise<number> {
   let seen = 0;
-  /** the batch line of the step just waited for (stderr may trail the NB watch a little) */
-  /**
-   * northd's time in its batches since the last call up to the one that reported nb_cfg
-   * `cfg` (its stderr may trail the NB watch a little; a step is usually one batch, the full
-   * compile can be more: one before NB's snapshot arrived, the snapshot's)
-   */
-  const batchMs = async (cfg: number): Promise<number> => {
-    const done = (): number => p.batches.findIndex((b, i) => i >= seen && b.nbCfg >= cfg);
+  return async (cfg) => {
+    // a process's stderr may trail the NB watch a little (bounded wait)
+    const done = (): number => batches.findIndex((b, i) => i >= seen && b.nbCfg >= cfg);
     for (let i = 0; i < 300 && done() < 0; i++) await new Promise((r) => setTimeout(r, 10));
     const end = done();
     if (end < 0) return NaN;
     let ms = 0;
-    for (const b of p.batches.slice(seen, end + 1)) ms += b.ms;
+    for (const b of batches.slice(seen, end + 1)) ms += b.ms;
     seen = end + 1;
     return ms;
   };
+}
+
+async function inProcessNorthd(nb: Store, sb: Store): Promise<BenchNorthd> {
+  const batches: Batches = [];
+  const n = await startNorthd({ nb, sb, onBatch: (b) => batches.push(b) });
+  return {
+    lflows: async () => n.stats().logicalFlows,
+    lastBatchMs: batchClock(batches),
+    idle: () => n.idle(),
+    pause: () => n.pause(),
+    resume: async () => n.resume(),
+    // the bench process: NB + SB stores + northd (loom up's shape)
+    memory: async () => ({ rss: process.memoryUsage().rss / 1048576, rssGc: rssAfterGc(), peak: process.resourceUsage().maxRSS / 1024 }),
+    close: () => n.close(),
+  };
+}
+
+function processNorthd(p: NorthdProcess, nb: Store, socket: string): BenchNorthd {
+  const appctl = async (cmd: string): Promise<string> => {
+    const a = await sendToDaemon(socket, [cmd]);
+    if (a.status !== 0) throw new Error(`loom appctl ${cmd}: ${a.text.trim()}`);
+    return a.text;
+  };
   return {
     lflows: async () => p.batches[p.batches.length - 1]?.lflows ?? NaN,
-    lastBatchMs: batchMs,
+    lastBatchMs: batchClock(p.batches),
     idle: async () => {
       // no controllers: northd sets every port's up (false for VIFs, true for router
       // ports) once; wait until NB has them all (bounded), then for quiet
@@ -107,10 +128,16 @@ function processNorthd(p: NorthdProcess, nb: Store): BenchNorthd {
         await new Promise((r) => setTimeout(r, 100));
       }
       await new Promise((r) => setTimeout(r, 200));
-      seen = p.batches.length;
     },
-    // northd's own process, as `loom northd` runs (no tsx loader); no forced GC there
-    memory: () => ({ ...p.memory(), rssGc: NaN }),
+    pause: async () => void (await appctl('pause')),
+    resume: async () => void (await appctl('resume')),
+    // northd's own process, as `loom northd` runs (no tsx loader): /proc first, then
+    // memory/show, whose full collection (node --expose-gc) gives the after-GC figure
+    memory: async () => {
+      const m = p.memory();
+      const gc = /rss_mb:([\d.]+) .*after_gc:true/.exec(await appctl('memory/show'));
+      return { ...m, rssGc: gc === null ? NaN : Number(gc[1]) };
+    },
     close: () => p.kill(),
   };
 }
@@ -122,34 +149,44 @@ async function measure(ports: number, services: boolean): Promise<Result> {
   const closers: (() => Promise<void>)[] = [];
   try {
     let nb: Store;
-    let sb: Store;
-    let nbUrl: string | Store;
-    let sbUrl: string | Store;
+    let nbUrl = '';
+    /** a northd on this NB and a fresh, empty SB */
+    let startOne: () => Promise<BenchNorthd>;
     if (services) {
       // nbdb and sbdb as their own processes (as deployed): northd's heap is its own
       const n = await spawnDbServer('nbdb', join(dir, 'nb.db'));
-      const s = await spawnDbServer('sbdb', join(dir, 'sb.db'));
-      closers.push(async () => void (await n.kill('SIGTERM')), async () => void (await s.kill('SIGTERM')));
+      closers.push(async () => void (await n.kill('SIGTERM')));
       nbUrl = n.url;
-      sbUrl = s.url;
       nb = await RemoteStore.connect(n.url);
-      sb = await RemoteStore.connect(s.url);
-      closers.unshift(() => nb.close(), () => sb.close());
+      closers.unshift(() => nb.close());
+      let runs = 0;
+      startOne = async () => {
+        const i = runs++;
+        const s = await spawnDbServer('sbdb', join(dir, `sb${i}.db`));
+        closers.push(async () => void (await s.kill('SIGTERM')));
+        const socket = join(dir, `northd${i}.ctl`);
+        const p = processNorthd(spawnNorthd(nbUrl, s.url, socket), nb, socket);
+        closers.unshift(() => p.close());
+        return p;
+      };
     } else {
       nb = SqliteStore.open(join(dir, 'nb.db'), nbSchema, { validate: validateNbTxn });
-      sb = SqliteStore.open(join(dir, 'sb.db'), sbSchema);
-      nbUrl = nb;
-      sbUrl = sb;
-      closers.push(() => nb.close(), () => sb.close());
+      closers.push(() => nb.close());
+      let runs = 0;
+      startOne = async () => {
+        const s = SqliteStore.open(join(dir, `sb${runs++}.db`), sbSchema);
+        closers.push(() => s.close());
+        const p = await inProcessNorthd(nb, s);
+        closers.unshift(() => p.close());
+        return p;
+      };
     }
     await nb.transact([{ op: 'insert', table: 'NB_Global', row: {} }]);
-    for (let t = 1; t <= tenants; t++) await nb.transact(tenantOps(t, per));
 
     // every step waits as `ovn-nbctl --wait=sb` does: bump NB_Global.nb_cfg in the same
     // transaction, wait until northd reports NB_Global.sb_cfg >= it
     const bump: Operation = { op: 'mutate', table: 'NB_Global', where: [], mutations: [['nb_cfg', '+=', 1]] };
     let cfg = 0;
-    let northd: BenchNorthd | undefined;
     const step = async (ops: Operation[]): Promise<void> => {
       const a = performance.now();
       await nb.transact([...ops, bump]);
@@ -158,9 +195,15 @@ async function measure(ports: number, services: boolean): Promise<Result> {
       await waitSbCfg(nb, cfg);
       if (process.env['BENCH_DEBUG']) console.error(`step commit=${(b - a).toFixed(1)} wait=${(performance.now() - b).toFixed(1)}`);
     };
+    // the reference's shape (ref-ovn-northd.sh): northd runs, paused, while NB is loaded
+    // (it keeps watching); then resume and `--wait=sb sync`
+    const northd = await startOne();
+    await step([]);
+    await northd.lastBatchMs(cfg);
+    await northd.pause();
+    for (let t = 1; t <= tenants; t++) await nb.transact(tenantOps(t, per));
     const t0 = performance.now();
-    northd = services ? processNorthd(spawnNorthd(nbUrl as string, sbUrl as string), nb) : inProcessNorthd(await startNorthd({ nb: nbUrl, sb: sbUrl }));
-    closers.unshift(() => (northd as BenchNorthd).close());
+    await northd.resume();
     await step([]);
     const full = performance.now() - t0;
     const fullNorthd = await northd.lastBatchMs(cfg);
@@ -169,6 +212,7 @@ async function measure(ports: number, services: boolean): Promise<Result> {
     await northd.idle();
     await step([]);
     await northd.idle();
+    await northd.lastBatchMs(cfg);
     const lflows = await northd.lflows();
 
     const t1 = performance.now();
@@ -180,18 +224,26 @@ async function measure(ports: number, services: boolean): Promise<Result> {
     await step(aclAddOps());
     const aclAdd = performance.now() - t2;
     const aclAddNorthd = await northd.lastBatchMs(cfg);
-    const sbFlows = (await sb.select('Logical_Flow')).length;
     const want = await northd.lflows();
-    if (sbFlows !== want) throw new Error(`SB holds ${sbFlows} flows, northd ${want}`);
-    const mem = northd.memory();
+    const mem = await northd.memory();
     const { rss, rssGc, peak } = mem;
-    // the pure compiler last, so its copy of NB does not count in northd's memory
+    await northd.close();
+    // the pure compiler, so its copy of NB does not count in northd's memory
     const snap = emptySnapshot();
     for (const t of NB_TABLES) for (const r of await nb.select(t)) snap[t].set(r._uuid, r);
     const c0 = performance.now();
-    compileFull(snap);
+    const compiled = compileFull(snap);
     const compileOnly = performance.now() - c0;
-    return { ports, full, fullNorthd, compileOnly, portAdd, aclAdd, portAddNorthd, aclAddNorthd, lflows, rss, rssGc, peak };
+    if (compiled.flows.size !== want) throw new Error(`northd holds ${want} flows, the compiler makes ${compiled.flows.size}`);
+    // the other shape, start-up included: a new northd on the loaded NB and an empty SB,
+    // started → sb_cfg reported (the first NB read and the compile)
+    const t3 = performance.now();
+    const second = await startOne();
+    await step([]);
+    const fullStartup = performance.now() - t3;
+    await second.idle();
+    if ((await second.lflows()) !== want) throw new Error(`the second northd holds ${await second.lflows()} flows, the first ${want}`);
+    return { ports, full, fullStartup, fullNorthd, compileOnly, portAdd, aclAdd, portAddNorthd, aclAddNorthd, lflows, rss, rssGc, peak };
   } finally {
     for (const c of closers) await c().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
@@ -218,7 +270,7 @@ if (flag('--services') || flag('--both')) ensureBuilt((l) => console.error(l));
 for (const ports of sizes) {
   for (const services of flag('--both') ? [false, true] : flag('--services') ? [true] : [false]) {
     const r = await measure(ports, services);
-    console.log(`loom-northd${services ? '-services' : ''} ports=${r.ports} full_compile_ms=${f(r.full)} northd_full_batch_ms=${f(r.fullNorthd)} compile_only_ms=${f(r.compileOnly)} port_add_ms=${f(r.portAdd)} acl_add_ms=${f(r.aclAdd)} northd_port_batch_ms=${f(r.portAddNorthd)} northd_acl_batch_ms=${f(r.aclAddNorthd)} lflows=${r.lflows} rss_mb=${f(r.rss)} rss_after_gc_mb=${f(r.rssGc)} peak_rss_mb=${f(r.peak)}`);
+    console.log(`loom-northd${services ? '-services' : ''} ports=${r.ports} full_compile_ms=${f(r.full)} full_with_startup_ms=${f(r.fullStartup)} northd_full_batch_ms=${f(r.fullNorthd)} compile_only_ms=${f(r.compileOnly)} port_add_ms=${f(r.portAdd)} acl_add_ms=${f(r.aclAdd)} northd_port_batch_ms=${f(r.portAddNorthd)} northd_acl_batch_ms=${f(r.aclAddNorthd)} lflows=${r.lflows} rss_mb=${f(r.rss)} rss_after_gc_mb=${f(r.rssGc)} peak_rss_mb=${f(r.peak)}`);
     if (flag('--ref') && !services) {
       const o = ref(ports);
       if (o !== null) {
