@@ -611,6 +611,7 @@ function buildDistributedNat(b: LflowBuilder, model: NbModel, dp: Uuid, nats: re
     b.add(dp, 'lr_in_ip_input', 91, `inport == ${qp} && arp.op == 1 && arp.tpa == ${ext}`, 'drop;', ref);
   }
   const hairpinDone = new Set<string>();
+  const bridged = dgps.some((p) => map(p.row, 'options')['redirect-type'] === 'bridged');
   for (const nat of nats) {
     const ref = { table: 'NAT', uuid: nat._uuid };
     const type = str(nat, 'type');
@@ -655,6 +656,11 @@ function buildDistributedNat(b: LflowBuilder, model: NbModel, dp: Uuid, nats: re
     }
     if (d !== null) {
       b.add(dp, 'lr_in_gw_redirect', 100, `${f}.src == ${logical} && outport == ${qp} && ${resident}`, `eth.src = ${d.mac}; ${f === 'ip6' ? 'xxreg1' : 'reg1'} = ${ext}; next;`, ref);
+      // with a bridged gateway port, the NATed host's own chassis resolves the next hop
+      // itself (not the gateway MAC of the bridged redirect)
+      if (bridged) {
+        b.add(dp, 'lr_in_arp_resolve', 90, `outport == ${qp} && ${f}.src == ${logical} && ${resident}`, f === 'ip6' ? 'get_nd(outport, xxreg0); next;' : 'get_arp(outport, reg0); next;', ref);
+      }
       admit(b, dp, d.mac, gwp.name, ` && ${resident}`, gwp.mac, ref, gwp.mtu === null ? '' : `reg9[1] = check_pkt_larger(${gwp.mtu + 14}); `);
       if (gwp.mtu !== null && f === 'ip4') {
         // too big for the gateway port: answered from the rule's own address and MAC

@@ -620,3 +620,23 @@ lr-add lr0
 lrp-add lr0 lr0-sw0 00:00:00:00:ff:01 10.0.0.254/24
 lsp-add sw0 sw0-lr0 -- lsp-set-type sw0-lr0 router -- lsp-set-addresses sw0-lr0 router -- lsp-set-options sw0-lr0 router-port=lr0-sw0
 acl-add sw0 from-lport 1000 "ip4" allow-related
+
+topology dgp-nat-router-lport
+# distributed NAT on router-type logical ports, with a bridged gateway port (arp_resolve 90);
+# the MACs are picked to sit in different OVS hash buckets (the prio-75 flood flow's set order
+# would otherwise follow NAT row UUIDs)
+ls-add ls1 -- ls-add public -- lr-add lr1 -- lr-add lr2
+lrp-add lr1 lrp1 00:00:00:00:01:08 10.0.1.1/24
+lrp-add lr1 lr1-public 00:00:00:00:ff:01 172.16.0.1/24
+lrp-set-gateway-chassis lr1-public hv1 20
+lrp-add lr2 lr2-ls1 00:00:00:00:02:01 10.0.1.2/24
+lsp-add ls1 ls1-lr1 -- lsp-set-type ls1-lr1 router -- lsp-set-addresses ls1-lr1 router -- lsp-set-options ls1-lr1 router-port=lrp1
+lsp-add ls1 ls1-lr2 -- lsp-set-type ls1-lr2 router -- lsp-set-addresses ls1-lr2 router -- lsp-set-options ls1-lr2 router-port=lr2-ls1
+lsp-add public public-lr1 -- lsp-set-type public-lr1 router -- lsp-set-addresses public-lr1 router -- lsp-set-options public-lr1 router-port=lr1-public
+lsp-add public ln-public -- lsp-set-type ln-public localnet -- lsp-set-addresses ln-public unknown -- lsp-set-options ln-public network_name=physnet1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
+lr-nat-add lr1 dnat_and_snat 172.16.0.12 10.0.1.2 ls1-lr2 0a:00:00:00:ff:0c
+lr-nat-add lr1 dnat_and_snat 172.16.0.13 10.0.1.13 public-lr1 0a:00:00:00:ff:0d
+set Logical_Router_Port lr1-public options:redirect-type=bridged
+lsp-add ls1 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:01:0b 10.0.1.11 fd01::b"
+lr-nat-add lr1 dnat_and_snat 2001::11 fd01::b vm2 0a:00:00:00:ff:0e
