@@ -52,7 +52,14 @@ export interface SqliteStoreOptions {
   readonly validate?: TxnValidator;
   /** Revisions of history kept in the change log (older ones are compacted away). Default 10000. */
   readonly changeLogLimit?: number;
-  /** Most operations one transaction may hold ('too-large' beyond). Default 100000. */
+  /**
+   * Most operations one transaction may hold ('too-large' beyond). Default 1,000,000: a
+   * northd full compile of 50k ports is ≈275k SB operations and must be ONE transaction
+   * (a watcher must never see half of it), as OVSDB, which has no such cap; the bound
+   * only keeps one transaction's change set (≈1-2 KB of heap per operation while it runs)
+   * well inside the process's heap. Over HTTP the body limit and the held-bytes bound of
+   * multi-part transactions (store/server.ts) bound it first.
+   */
   readonly maxRequestOps?: number;
   /** SQLite synchronous mode under WAL. NORMAL (default) survives process kills; FULL also power loss. */
   readonly synchronous?: 'NORMAL' | 'FULL';
@@ -81,7 +88,7 @@ const defaultLogLimit = 10000;
 /** About SQLite's own checkpoint mark (1000 pages of 4 KB): text written past it earns a checkpoint. */
 const checkpointBytes = 4 << 20;
 const backstopPages = 100000;
-const defaultMaxOps = 100000;
+const defaultMaxOps = 1_000_000;
 /** Commits of this many changes or more log their new rows as one pending record (see write). */
 const deferFrom = 2000;
 /**
@@ -584,7 +591,7 @@ export class SqliteStore implements Store {
    */
   transactParts(options: TransactOptions = {}): TxnParts {
     this.live();
-    return new HeldParts(this.schema, (ops) => this.transact(ops, options));
+    return new HeldParts(this.schema, (ops) => this.transact(ops, options), this.exec.maxOps);
   }
 
   private nextCommit(ms: number | undefined): Promise<boolean> {

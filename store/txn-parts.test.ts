@@ -122,3 +122,20 @@ test('a fenced store leads the first part with its assert and hides it from resu
   const e = await rejects(bad.commit([{ op: 'insert', table: 'Logical_Switch', row: { name: 'h', other_config: 7 } } as Operation]), 'type-error');
   assert.equal(e.op, 2);
 });
+
+test('the operation cap counts every part, and is refused as soon as the parts pass it', async (t) => {
+  const s = SqliteStore.open(':memory:', nbSchema, { maxRequestOps: 10 });
+  t.after(() => s.close());
+  const txn = s.transactParts();
+  await txn.add(ports('c', 6));
+  const e = await rejects(txn.add(ports('d', 6)), 'too-large');
+  assert.equal(e.path, '/ops');
+  await rejects(txn.commit([]), 'too-large');
+  // the default cap takes a northd 50k-port compile (≈275k operations) as one transaction
+  const big = SqliteStore.open(':memory:', nbSchema);
+  t.after(() => big.close());
+  const many = big.transactParts();
+  for (let i = 0; i < 3; i++) await many.add(Array.from({ length: 100_000 }, () => ({ op: 'comment', comment: 'x' }) as Operation));
+  const r = await many.commit([]);
+  assert.equal(r.results.length, 300_000);
+});

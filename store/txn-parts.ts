@@ -55,6 +55,8 @@ export class HeldParts implements TxnParts {
   constructor(
     private readonly schema: DatabaseSchema,
     private readonly run: (ops: readonly Operation[]) => Promise<TransactResult>,
+    /** The store's cap on operations per transaction, refused as soon as the parts pass it. */
+    private readonly maxOps?: number,
   ) {}
 
   /** Operations held now (for a caller's bound or figures). */
@@ -83,6 +85,10 @@ export class HeldParts implements TxnParts {
     if (held === undefined) throw new LoomError({ code: 'bad-request', message: 'the transaction in parts was already committed', hint: 'begin another with transactParts()' });
     try {
       checkPart(this.schema, ops, held.length, this.names);
+      const n = held.length + ops.length;
+      if (this.maxOps !== undefined && n > this.maxOps) {
+        throw new LoomError({ code: 'too-large', message: `a transaction may hold at most ${this.maxOps} operations, this one has ${n} so far`, value: n, path: '/ops', hint: 'split it into several transactions' });
+      }
     } catch (e) {
       this.held = undefined;
       this.failure = e;
