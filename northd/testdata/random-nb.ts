@@ -68,7 +68,7 @@ export function applyOp(nb: Nb, op: Op): void {
     case 2: case 3: case 4: {
       const ls = pick(lss, op.a);
       if (ls === undefined) break;
-      const p: Row = { _uuid: uuid(), name: `p${n}`, type: '', addresses: op.c % 5 === 0 ? [mac, 'unknown'] : [`${mac} ${ip}${op.c % 3 === 0 ? ` fd00::${n.toString(16)}` : ''}`], port_security: op.c % 2 ? [`${mac} ${ip}`] : [], options: {} };
+      const p: Row = { _uuid: uuid(), name: `p${n}`, type: '', addresses: op.c % 5 === 0 ? [op.b % 2 ? `${mac} ${ip}` : mac, 'unknown'] : [`${mac} ${ip}${op.c % 3 === 0 ? ` fd00::${n.toString(16)}` : ''}`], port_security: op.c % 2 ? [`${mac} ${ip}`] : [], options: {} };
       set(nb, 'Logical_Switch_Port', p);
       upd(nb, 'Logical_Switch', ls, { ports: [...list(ls, 'ports'), p._uuid].sort() });
       break;
