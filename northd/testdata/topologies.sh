@@ -640,3 +640,13 @@ lr-nat-add lr1 dnat_and_snat 172.16.0.13 10.0.1.13 public-lr1 0a:00:00:00:ff:0d
 set Logical_Router_Port lr1-public options:redirect-type=bridged
 lsp-add ls1 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:01:0b 10.0.1.11 fd01::b"
 lr-nat-add lr1 dnat_and_snat 2001::11 fd01::b vm2 0a:00:00:00:ff:0e
+
+topology l2gateway
+ls-add sw0
+lsp-add sw0 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:01 10.0.0.1"
+lsp-add sw0 l2gw -- lsp-set-type l2gw l2gateway -- lsp-set-options l2gw network_name=physnet1 l2gateway-chassis=hv1 -- lsp-set-addresses l2gw unknown
+lsp-add sw0 l2gw2 -- lsp-set-type l2gw2 l2gateway -- lsp-set-options l2gw2 network_name=physnet2 l2gateway-chassis=hv2 -- lsp-set-addresses l2gw2 "0a:00:00:00:00:09 10.0.0.9"
+lr-add lr0
+lrp-add lr0 lr0-sw0 00:00:00:00:ff:01 10.0.0.254/24
+lsp-add sw0 sw0-lr0 -- lsp-set-type sw0-lr0 router -- lsp-set-addresses sw0-lr0 router -- lsp-set-options sw0-lr0 router-port=lr0-sw0
+acl-add sw0 from-lport 1000 "ip4" allow-related
