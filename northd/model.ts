@@ -44,6 +44,8 @@ export interface RouterPortInfo {
   readonly distributedNats: readonly { readonly mac: string; readonly lport: string }[];
   /** the router relays IP multicast (options:mcast_relay): the port joins _MC_mrouter_flood */
   readonly mcastRelay: boolean;
+  /** the LRP is enabled (a disabled one gets no ARP/ND forwarding on the switch) */
+  readonly enabled: boolean;
 }
 
 export interface SwitchInfo {
@@ -341,7 +343,7 @@ export class NbModel {
     return {
       lsp: lsp._uuid, lspName: str(lsp, 'name'), lrp: lrp._uuid, lrpName: str(lrp, 'name'), lr, mac, v4, v6,
       lla: macToLla(mac), gatewayChassis: gw === undefined || gw === '' ? null : gw, cr, resideOn: cr === null && map(lrp, 'options')['reside-on-redirect-chassis'] === 'true' ? this.onlyGatewayCr(lrRow) : null, dynamicNeigh: map(lrRow, 'options')['dynamic_neigh_routers'] === 'true', natIps: [...natIps].sort(),
-      natMacs: [...natMacs], distributedNats, mcastRelay: mcastRelay(lrRow),
+      natMacs: [...natMacs], distributedNats, mcastRelay: mcastRelay(lrRow), enabled: bool(lrp, 'enabled') !== false,
     };
   }
 

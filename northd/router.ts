@@ -30,7 +30,7 @@ import type { Row, Uuid } from '../store/types.js';
 import { ipv4InNetwork, ipv6InNetwork, macToLla, parseIpv4, parseIpv6, parseNetwork, solicitedNode, type Network4, type Network6 } from './addr.js';
 import type { LflowBuilder, NbRef } from './lflow.js';
 import { isDgp, mcastFloodPort, mcastRelay, type NbModel } from './model.js';
-import { list, map, str } from './nb.js';
+import { bool, list, map, str } from './nb.js';
 import { stage as stageOf } from './stages.js';
 import { affAddr, affinity, arpResolveEntry, nd6ResolveEntry, parseVip } from './switch.js';
 
@@ -51,6 +51,8 @@ interface Lrp {
   readonly arpResident: string;
   /** options:gateway_mtu (OVN honours it on any router port) */
   readonly mtu: number | null;
+  /** enabled (not enabled=false): a disabled port admits and delivers nothing */
+  readonly enabled: boolean;
 }
 
 function routerPorts(model: NbModel, lr: Row): Lrp[] {
@@ -76,7 +78,7 @@ function routerPorts(model: NbModel, lr: Row): Lrp[] {
     const arpResident = !peerHasLocalnet(model, row) ? '' : cr !== null ? resident : reside ? ` && is_chassis_resident(${q(onlyCr ?? '')})` : '';
     const mtuOpt = Number(map(row, 'options')['gateway_mtu'] ?? 0);
     const mtu = Number.isInteger(mtuOpt) && mtuOpt > 0 ? mtuOpt : null;
-    out.push({ row, name: str(row, 'name'), mac, v4, v6, lla: macToLla(mac), cr, resident, arpResident, mtu });
+    out.push({ row, name: str(row, 'name'), mac, v4, v6, lla: macToLla(mac), cr, resident, arpResident, mtu, enabled: bool(row, 'enabled') !== false });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -169,6 +171,7 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
   b.add(dp, 'lr_in_admission', 0, '1', 'drop;');
   // gateway_mtu on a gateway port: frames over it get "fragmentation needed" back
   for (const p of ports) {
+    if (!p.enabled) continue;
     const ref = { table: 'Logical_Router_Port', uuid: p.row._uuid };
     const mtu = p.mtu;
     const chk = mtu === null ? '' : `reg9[1] = check_pkt_larger(${mtu + 14}); `;
@@ -438,6 +441,7 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
 
   if (ports.length > 0) b.add(dp, 'lr_out_delivery', 0, '1', 'drop;'); // OVN adds it with the ports' flows
   for (const p of ports) {
+    if (!p.enabled) continue;
     const ref = { table: 'Logical_Router_Port', uuid: p.row._uuid };
     if (relay) b.add(dp, 'lr_out_delivery', 110, `(ip4.mcast || ip6.mcast) && outport == ${q(p.name)}`, `eth.src = ${p.mac}; output;`, ref);
     b.add(dp, 'lr_out_delivery', 100, `outport == ${q(p.name)}`, 'output;', ref);

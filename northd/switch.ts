@@ -292,16 +292,17 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
     // (they may be routers or appliances answering for it) when there are any
     const toRouter = info.hasL2Ports ? `clone {outport = ${qn}; output; }; outport = "_MC_flood_l2"; output;` : `outport = ${qn}; output;`;
     for (const n of rp.v4) arpResponder(b, dp, qn, rp.mac, n.addr, ref);
-    // the router's own addresses and the external addresses of its DNAT entries
-    for (const ip of new Set([...rp.v4.map((n) => n.addr), ...rp.natIps.filter((x) => !x.includes(':'))])) {
+    // the router's own addresses and the external addresses of its DNAT entries (not for a
+    // disabled router port)
+    for (const ip of !rp.enabled ? [] : new Set([...rp.v4.map((n) => n.addr), ...rp.natIps.filter((x) => !x.includes(':'))])) {
       b.add(dp, 'ls_in_l2_lkup', 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`, toRouter, ref);
     }
     const own6 = [...rp.v6.map((n) => n.addr), rp.lla];
     for (const ip6 of own6) ndResponder(b, dp, qn, rp.mac, ip6, 'nd_na_router', ref);
-    for (const ip6 of new Set([...own6, ...rp.natIps.filter((x) => x.includes(':'))])) {
+    for (const ip6 of !rp.enabled ? [] : new Set([...own6, ...rp.natIps.filter((x) => x.includes(':'))])) {
       b.add(dp, 'ls_in_l2_lkup', 80, `flags[1] == 0 && nd_ns && nd.target == ${ip6}`, toRouter, ref);
     }
-    if (info.hasL2Ports) {
+    if (info.hasL2Ports && rp.enabled) {
       // in the order OVN's string set hands them back (its hash order), to write the same text
       const macs = ovsSsetOrder([rp.mac, ...rp.natMacs]);
       b.add(dp, 'ls_in_l2_lkup', 75, `eth.src == {${macs.join(', ')}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;', ref);

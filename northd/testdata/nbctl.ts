@@ -121,6 +121,12 @@ export class Nbctl {
             this.update(t, this.nb[t].get(r._uuid) ?? r, { [ref[1]]: ref[2].split(',').map((x) => this.ids.get(x) ?? '').sort() });
             continue;
           }
+          const plain = /^(\w+)=(true|false|\d+)$/.exec(kv);
+          if (plain !== null && plain[1] !== undefined && plain[2] !== undefined) {
+            const v = plain[2];
+            this.update(t, this.nb[t].get(r._uuid) ?? r, { [plain[1]]: v === 'true' || v === 'false' ? [v === 'true'] : [Number(v)] });
+            continue;
+          }
           // col:key=value, the key or value "quoted" when it holds ':' (IPv6)
           const m = /^(\w+):("[^"]*"|[\w.-]+)=(.*)$/.exec(kv);
           if (m === null || m[1] === undefined || m[2] === undefined) throw new Error(`nbctl set: ${kv}`);

@@ -444,10 +444,10 @@ export function applyOp(nb: Nb, op: Op): void {
     }
     case 34: {
       // IGMP/MLD snooping settings on a switch, or a port's static flood / report relay, or a
-      // router's multicast relay / a router port's static flood
+      // router's multicast relay / a router port's static flood (sometimes disabled)
       if (op.b % 4 === 3) {
         const lrp = op.c % 2 ? pick(lrps, op.a) : undefined;
-        if (lrp !== undefined) { upd(nb, 'Logical_Router_Port', lrp, { options: { ...map(lrp, 'options'), mcast_flood: op.b % 3 ? 'true' : 'false' } }); break; }
+        if (lrp !== undefined) { upd(nb, 'Logical_Router_Port', lrp, { options: { ...map(lrp, 'options'), mcast_flood: op.b % 3 ? 'true' : 'false' }, enabled: op.a % 4 === 0 ? [false] : [] }); break; }
         const lr = pick(lrs, op.a);
         if (lr !== undefined) upd(nb, 'Logical_Router', lr, { options: { ...map(lr, 'options'), mcast_relay: op.b % 3 ? 'true' : 'false' } });
         break;

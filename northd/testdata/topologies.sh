@@ -650,3 +650,13 @@ lr-add lr0
 lrp-add lr0 lr0-sw0 00:00:00:00:ff:01 10.0.0.254/24
 lsp-add sw0 sw0-lr0 -- lsp-set-type sw0-lr0 router -- lsp-set-addresses sw0-lr0 router -- lsp-set-options sw0-lr0 router-port=lr0-sw0
 acl-add sw0 from-lport 1000 "ip4" allow-related
+
+topology lrp-disabled
+ls-add ls1 -- ls-add ls2 -- lr-add lr1
+lrp-add lr1 lrp1 00:00:00:00:01:01 10.0.1.1/24 fd01::1/64
+lrp-add lr1 lrp2 00:00:00:00:02:01 10.0.2.1/24 -- set Logical_Router_Port lrp2 enabled=false
+lsp-add ls1 ls1-lr1 -- lsp-set-type ls1-lr1 router -- lsp-set-addresses ls1-lr1 router -- lsp-set-options ls1-lr1 router-port=lrp1
+lsp-add ls2 ls2-lr1 -- lsp-set-type ls2-lr1 router -- lsp-set-addresses ls2-lr1 router -- lsp-set-options ls2-lr1 router-port=lrp2
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
+lsp-add ls2 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:02:0a 10.0.2.10"
+lr-route-add lr1 192.168.0.0/16 10.0.2.100
