@@ -41,10 +41,10 @@ export interface NorthdOptions {
   /** Recompute everything on every batch (the reference for the incremental path). */
   readonly recompute?: boolean;
   /**
-   * Most keys written per SB transaction; larger batches go in phases. Default 90000, in
-   * process and over HTTP alike: the store's own cap is 100k operations per transaction,
-   * and RemoteStore sends a body over the server's size limit in parts that the server runs
-   * as one transaction. Halved after a transaction is refused as too large.
+   * Most keys written per SB transaction; larger batches go in phases. Default 900000, in
+   * process and over HTTP alike (the store's own cap is 1M operations per transaction): a
+   * 50k-port compile (~275k operations) is one transaction. Halved after a transaction is
+   * refused as too large (a store with a lower cap).
    */
   readonly sbTxnLimit?: number;
   /**
@@ -194,10 +194,10 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
   let forceRecompute = false;
   /** pending.length past which the held changes are merged per row (grows with them: no quadratic merging) */
   let compactAt = 50000;
-  // up to the store's own cap (100k operations), over HTTP too (RemoteStore sends a large
-  // body in parts, committed as one transaction): a 10k-port compile is one SB
-  // transaction, so SB readers never see part of it
-  let txnLimit = options.sbTxnLimit ?? 90000;
+  // under the store's own cap (1M operations), over HTTP too (sent in parts, committed as
+  // one transaction): a 50k-port compile is one SB transaction, so SB readers never see
+  // part of it
+  let txnLimit = options.sbTxnLimit ?? 900000;
   const partKeys = options.sbPartKeys ?? 5000;
 
   const coalesce = (changes: readonly NbChange[]): NbChange[] => {

@@ -2,7 +2,10 @@
 // reference topology, in process: NB loaded first, then the profiler runs only around
 // the phase, so the profile is northd + the stores, not the NB load.
 //
-//   node --import tsx bench/northd/profile.ts [--ports 10000] [--phase full|port|acl] [--out /tmp/northd.cpuprofile] [--no-profile]
+//   node --import tsx bench/northd/profile.ts [--ports 10000] [--phase full|port|acl] [--out /tmp/northd.cpuprofile] [--no-profile] [--services]
+//
+// --services: NB and SB are nbdb / sbdb processes and northd talks to them over HTTP, as
+// `loom northd` does (northd still runs in this process, under the profiler).
 //
 // Prints the phase's wall and CPU ms (process.cpuUsage) and the top self-time functions.
 // Never asserts: numbers only.
@@ -16,11 +19,13 @@ import { validateNbTxn } from '../../nbdb/validate.js';
 import { startNorthd } from '../../northd/index.js';
 import { nbSchema, sbSchema } from '../../schemas/index.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
-import type { Operation } from '../../store/types.js';
+import type { Operation, Store } from '../../store/types.js';
+import { RemoteStore } from '../../store/client.js';
+import { spawnDbServer } from '../../store/server-process.js';
 import { waitSbCfg } from './wait.js';
 import { aclAddOps, portAddOps, tenantOps } from './topology.js';
 
-const { values } = parseArgs({ options: { ports: { type: 'string', default: '10000' }, phase: { type: 'string', default: 'full' }, out: { type: 'string', default: '/tmp/northd.cpuprofile' }, top: { type: 'string', default: '30' }, 'no-profile': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { ports: { type: 'string', default: '10000' }, phase: { type: 'string', default: 'full' }, out: { type: 'string', default: '/tmp/northd.cpuprofile' }, top: { type: 'string', default: '30' }, 'no-profile': { type: 'boolean', default: false }, services: { type: 'boolean', default: false } } });
 const ports = Number(values.ports);
 const tenants = Math.max(1, Math.floor(ports / 100));
 const per = Math.floor(ports / tenants);
@@ -42,8 +47,25 @@ function top(p: Profile, n: number): string[] {
   return [...self].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `${v.toFixed(0).padStart(7)} ms  ${k}`);
 }
 
-const nb = SqliteStore.open(join(dir, 'nb.db'), nbSchema, { validate: validateNbTxn });
-const sb = SqliteStore.open(join(dir, 'sb.db'), sbSchema);
+const servers: { kill(signal: NodeJS.Signals): Promise<unknown> }[] = [];
+let nb: Store;
+let sb: Store;
+let nbFor: Store | string;
+let sbFor: Store | string;
+if (values.services) {
+  const n = await spawnDbServer('nbdb', join(dir, 'nb.db'));
+  const s = await spawnDbServer('sbdb', join(dir, 'sb.db'));
+  servers.push(n, s);
+  nb = await RemoteStore.connect(n.url);
+  sb = await RemoteStore.connect(s.url);
+  nbFor = n.url;
+  sbFor = s.url;
+} else {
+  nb = SqliteStore.open(join(dir, 'nb.db'), nbSchema, { validate: validateNbTxn });
+  sb = SqliteStore.open(join(dir, 'sb.db'), sbSchema);
+  nbFor = nb;
+  sbFor = sb;
+}
 try {
   await nb.transact([{ op: 'insert', table: 'NB_Global', row: {} }]);
   for (let t = 1; t <= tenants; t++) await nb.transact(tenantOps(t, per));
@@ -85,12 +107,12 @@ try {
   if (values.phase === 'full') {
     let northd: Awaited<ReturnType<typeof startNorthd>> | undefined;
     await run(async () => {
-      northd = await startNorthd({ nb, sb });
+      northd = await startNorthd({ nb: nbFor, sb: sbFor });
       await step([]);
     });
     await northd?.close();
   } else {
-    const northd = await startNorthd({ nb, sb });
+    const northd = await startNorthd({ nb: nbFor, sb: sbFor });
     await step([]);
     await northd.idle();
     await step([]);
@@ -101,5 +123,6 @@ try {
 } finally {
   await nb.close();
   await sb.close();
+  for (const x of servers) await x.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 }
