@@ -22,7 +22,8 @@
 // Also LB session affinity (affinity_timeout) on switches and routers, with or without VIP
 // ports; LB health checks (only live backends in lr_in_dnat, all in lr_out_undnat; none left:
 // drop, or reject with options:reject). Load balancers of load_balancer_group as its own.
-// Not modelled yet (logged in the issue notes): lb_force_snat_ip=<address>, multi-nexthop (ECMP) reroute policies,
+// Also ECMP reroute policies (several nexthops) and policy pkt_mark.
+// Not modelled yet (logged in the issue notes): lb_force_snat_ip=<address>,
 // gateway_mtu_bypass. Which gateway port balances a router's VIPs when it has several:
 // loom takes the first by name, OVN the first by row UUID.
 
@@ -745,9 +746,31 @@ function buildStaticRoutes(b: LflowBuilder, model: NbModel, lr: Row, ports: read
   }
 }
 
-/** Logical_Router_Policy: allow, drop, reroute to one nexthop (multi-nexthop ECMP not modelled). */
+/**
+ * "reg0 = NH; reg1 = OWN; eth.src = MAC; outport = P; flags.loopback = 1; " for a reroute
+ * next hop: through the first port (by name) with a network holding it; null if none does.
+ */
+function rerouteTo(ports: readonly Lrp[], nh: string): string | null {
+  for (const p of ports) {
+    const own = nh.includes(':')
+      ? p.v6.find((n) => ipv6InNetwork(nh, n))?.addr ?? (ipv6InNetwork(nh, { addr: p.lla, plen: 64, network: 'fe80::' }) ? p.lla : undefined)
+      : p.v4.find((n) => ipv4InNetwork(nh, n))?.addr;
+    if (own === undefined) continue;
+    const [nhReg, srcReg] = nh.includes(':') ? ['xxreg0', 'xxreg1'] : ['reg0', 'reg1'];
+    return `${nhReg} = ${nh}; ${srcReg} = ${own}; eth.src = ${p.mac}; outport = ${q(p.name)}; flags.loopback = 1; `;
+  }
+  return null;
+}
+
+/**
+ * Router policies (lr_in_policy): allow, drop, reroute to one next hop, or to several
+ * (ECMP: the policy picks a member with select(), lr_in_policy_ecmp sends it). ECMP groups
+ * are numbered 1.. in the router's policy order (OVN's: row UUID order). Like OVN, an ECMP
+ * policy with an unreachable next hop keeps the members before it and loses its own flow.
+ */
 function buildPolicies(b: LflowBuilder, model: NbModel, lr: Row, ports: readonly Lrp[]): void {
   const dp = lr._uuid;
+  let group = 1;
   for (const u of list(lr, 'policies')) {
     const pol = model.nb.Logical_Router_Policy.get(u);
     if (pol === undefined) continue;
@@ -755,15 +778,26 @@ function buildPolicies(b: LflowBuilder, model: NbModel, lr: Row, ports: readonly
     const prio = Number(pol['priority'] ?? 0);
     const match = str(pol, 'match');
     const action = str(pol, 'action');
-    if (action === 'allow') b.add(dp, 'lr_in_policy', prio, match, 'reg8[0..15] = 0; next;', ref);
+    const mark = Number(map(pol, 'options')['pkt_mark'] ?? 0);
+    const markAct = Number.isInteger(mark) && mark > 0 ? `pkt.mark = ${mark}; ` : '';
+    const nexthops = list(pol, 'nexthops');
+    if (action === 'allow') b.add(dp, 'lr_in_policy', prio, match, `${markAct}reg8[0..15] = 0; next;`, ref);
     else if (action === 'drop') b.add(dp, 'lr_in_policy', prio, match, 'drop;', ref);
-    else if (action === 'reroute') {
-      const nh = list(pol, 'nexthops')[0] ?? str(pol, 'nexthop');
-      const port = ports.find((p) => p.v4.some((n) => ipv4InNetwork(nh, n)));
-      const net = port?.v4.find((n) => ipv4InNetwork(nh, n));
-      if (port === undefined || net === undefined) continue; // OVN logs and skips an unreachable nexthop
-      b.add(dp, 'lr_in_policy', prio, match,
-        `reg0 = ${nh}; reg1 = ${net.addr}; eth.src = ${port.mac}; outport = ${q(port.name)}; flags.loopback = 1; reg8[0..15] = 0; next;`, ref);
+    else if (action === 'reroute' && nexthops.length > 1) {
+      const id = group++;
+      // one address family for all next hops, else nothing
+      if (new Set(nexthops.map((nh) => nh.includes(':'))).size > 1) continue;
+      let ok = true;
+      for (const [i, nh] of nexthops.entries()) {
+        const to = rerouteTo(ports, nh);
+        if (to === null) { ok = false; break; }
+        b.add(dp, 'lr_in_policy_ecmp', 100, `reg8[0..15] == ${id} && reg8[16..31] == ${i + 1}`, `${markAct}${to}next;`, ref);
+      }
+      if (ok) b.add(dp, 'lr_in_policy', prio, match, `reg8[0..15] = ${id}; reg8[16..31] = select(${nexthops.map((_, i) => i + 1).join(', ')});`, ref);
+    } else if (action === 'reroute') {
+      const to = rerouteTo(ports, nexthops[0] ?? str(pol, 'nexthop'));
+      if (to === null) continue; // OVN logs and skips an unreachable nexthop
+      b.add(dp, 'lr_in_policy', prio, match, `${markAct}${to}reg8[0..15] = 0; next;`, ref);
     }
   }
 }

@@ -19,6 +19,8 @@
 //   - Service_Monitor.src_mac is svc_monitor_mac (OVN's is random): compared as that name.
 //   - ECMP member numbers (reg8[16..31] == N): OVN numbers the routes of a group in hash
 //     order (it changes between runs); loom numbers them by nexthop. Compared without N.
+//   - ECMP reroute policy group numbers (reg8[0..15] = N in lr_in_policy, == N in
+//     lr_in_policy_ecmp): both number them in policy row UUID order. Compared without N.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -95,8 +97,10 @@ const byDpName = (s: string, dps: Golden['datapaths']): string =>
 
 const line = (f: GFlow, dps: Golden['datapaths']): string => {
   const m0 = byDpName(f[5], dps);
-  const match = f[3] === 'lr_in_ip_routing_ecmp' ? m0.replace(/reg8\[16\.\.31\] == \d+/, 'reg8[16..31] == N') : m0;
-  return noUuid(`${f[0]} ${f[3]} prio=${f[4]} match=(${match}) action=(${f[6]})`);
+  const match = f[3] === 'lr_in_ip_routing_ecmp' ? m0.replace(/reg8\[16\.\.31\] == \d+/, 'reg8[16..31] == N')
+    : f[3] === 'lr_in_policy_ecmp' ? m0.replace(/reg8\[0\.\.15\] == \d+/, 'reg8[0..15] == G') : m0;
+  const action = f[3] === 'lr_in_policy' ? f[6].replace(/^reg8\[0\.\.15\] = \d+; reg8\[16\.\.31\] = select/, 'reg8[0..15] = G; reg8[16..31] = select') : f[6];
+  return noUuid(`${f[0]} ${f[3]} prio=${f[4]} match=(${match}) action=(${action})`);
 };
 
 /** A flow line with the side's svc_monitor_mac (OVN's is random) as a name. */

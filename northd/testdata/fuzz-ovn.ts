@@ -102,9 +102,12 @@ function others(v: View): string[] {
 
 const byDpName = (s: string, dps: View['datapaths']): string =>
   s.replace(/_rtr_lb_(\d+)_/g, (_, k: string) => `_rtr_lb_${dps.find((d) => String(d.tunnel_key) === k)?.name ?? k}_`)
-    .replace(/reg8\[16\.\.31\] == \d+/, 'reg8[16..31] == N');
+    .replace(/reg8\[16\.\.31\] == \d+/, 'reg8[16..31] == N')
+    .replace(/reg8\[0\.\.15\] == \d+ && reg8\[16\.\.31\]/, 'reg8[0..15] == G && reg8[16..31]');
+// ECMP reroute policy groups are numbered in policy row UUID order (each side has its own)
+const policyGroup = (a: string): string => a.replace(/^reg8\[0\.\.15\] = \d+; reg8\[16\.\.31\] = select/, 'reg8[0..15] = G; reg8[16..31] = select');
 const line = (f: GFlow, v: View): string => {
-  const l = `${f[0]} ${f[3]} prio=${f[4]} match=(${byDpName(f[5], v.datapaths)}) action=(${f[6]})`.replace(UUID, '<uuid>');
+  const l = `${f[0]} ${f[3]} prio=${f[4]} match=(${byDpName(f[5], v.datapaths)}) action=(${policyGroup(f[6])})`.replace(UUID, '<uuid>');
   // service monitors' ARP replies carry svc_monitor_mac (OVN's is random)
   return f[3] === 'ls_in_arp_rsp' && f[4] === 110 && svcMac(v) !== '' ? l.split(svcMac(v)).join('$svc_monitor_mac') : l;
 };

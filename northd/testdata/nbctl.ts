@@ -135,6 +135,24 @@ export class Nbctl {
         }
         break;
       }
+      case 'add': {
+        // add TABLE RECORD COLUMN VALUE...: set members (@refs or values) or map key=value pairs
+        const t = arg(0) as NbTable;
+        const r = this.find(t, arg(1));
+        const col = arg(2);
+        for (const v of a.slice(3)) {
+          const cur = this.nb[t].get(r._uuid) ?? r;
+          const kv = /^("[^"]*"|[\w.:-]+)=(.*)$/.exec(v);
+          if (kv !== null && kv[1] !== undefined && !v.startsWith('@')) {
+            const unq = (x: string): string => x.replace(/^"(.*)"$/, '$1');
+            this.update(t, cur, { [col]: { ...map(cur, col), [unq(kv[1])]: unq(kv[2] ?? '') } });
+          } else {
+            const x = v.startsWith('@') ? this.ids.get(v) ?? '' : v;
+            this.update(t, cur, { [col]: [...new Set([...list(cur, col), x])].sort() });
+          }
+        }
+        break;
+      }
       case 'pg-add': {
         const ports = a.slice(1).map((n) => this.find('Logical_Switch_Port', n)._uuid).sort();
         this.insert('Port_Group', { name: arg(0), ports, acls: [] });
@@ -197,7 +215,8 @@ export class Nbctl {
         break;
       }
       case 'lr-policy-add': {
-        const u = this.insert('Logical_Router_Policy', { priority: Number(arg(1)), match: arg(2), action: arg(3), nexthops: a[4] !== undefined ? [a[4]] : [], options: {} });
+        // a reroute names its nexthops comma-separated (several: ECMP)
+        const u = this.insert('Logical_Router_Policy', { priority: Number(arg(1)), match: arg(2), action: arg(3), nexthops: a[4] !== undefined ? a[4].split(',').sort() : [], options: {} });
         this.push('Logical_Router', this.find('Logical_Router', arg(0)), 'policies', u);
         break;
       }

@@ -241,7 +241,10 @@ export function applyOp(nb: Nb, op: Op): void {
       const lr = pick(lrs, op.a);
       if (lr === undefined) break;
       const actions = ['allow', 'drop', 'reroute'];
-      const pol: Row = { _uuid: uuid(), priority: 100 + (op.b % 50), match: `ip4.src == 10.0.${op.c % 4}.0/24`, action: actions[op.b % 3] ?? 'drop', nexthops: [`10.0.${op.c % 4}.9`], options: {} };
+      // sometimes several next hops (ECMP reroute; one may be unreachable), sometimes a pkt_mark
+      const nexthops = op.a % 3 === 0 ? [`10.0.${op.c % 4}.9`, `10.0.${(op.c + op.a) % 5}.8`].sort() : [`10.0.${op.c % 4}.9`];
+      const pol: Row = { _uuid: uuid(), priority: 100 + (op.b % 50), match: `ip4.src == 10.0.${op.c % 4}.0/24`, action: actions[op.b % 3] ?? 'drop', nexthops,
+        options: op.c % 5 === 0 ? { pkt_mark: String(op.a + 1) } : {} };
       set(nb, 'Logical_Router_Policy', pol);
       upd(nb, 'Logical_Router', lr, { policies: [...list(lr, 'policies'), pol._uuid].sort() });
       break;
@@ -496,7 +499,7 @@ export function applyOp(nb: Nb, op: Op): void {
 const KINDS = 36;
 export const opArb = fc.record({ kind: fc.nat(KINDS - 1), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
 /** Ops biased to routers: switches, ports, routers, router ports, NAT, LBs, localnet, gateway chassis. */
-const ROUTER_KINDS = [0, 2, 12, 13, 13, 14, 15, 16, 18, 22, 23, 24, 25, 32, 34] as const;
+const ROUTER_KINDS = [0, 2, 12, 13, 13, 14, 15, 16, 18, 21, 22, 23, 24, 25, 32, 34] as const;
 /** Ops biased to load balancers with health checks (and the ports they map to). */
 export const lbOpArb = fc.record({ kind: fc.constantFrom(0, 1, 2, 2, 5, 12, 13, 18, 18, 19, 33, 33, 35), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
 export const routerOpArb = fc.record({ kind: fc.constantFrom(...ROUTER_KINDS), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });

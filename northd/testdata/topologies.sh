@@ -660,3 +660,17 @@ lsp-add ls2 ls2-lr1 -- lsp-set-type ls2-lr1 router -- lsp-set-addresses ls2-lr1 
 lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
 lsp-add ls2 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:02:0a 10.0.2.10"
 lr-route-add lr1 192.168.0.0/16 10.0.2.100
+
+topology router-policy-ecmp
+ls-add ls1 -- ls-add ls2 -- lr-add lr1
+lrp-add lr1 lrp1 00:00:01:00:00:01 10.0.1.254/24
+lrp-add lr1 lrp2 00:00:01:00:00:02 10.0.2.254/24 fd02::fe/64
+lsp-add ls1 ls1-lr -- lsp-set-type ls1-lr router -- lsp-set-addresses ls1-lr router -- lsp-set-options ls1-lr router-port=lrp1
+lsp-add ls2 ls2-lr -- lsp-set-type ls2-lr router -- lsp-set-addresses ls2-lr router -- lsp-set-options ls2-lr router-port=lrp2
+lr-policy-add lr1 300 "ip4.dst == 192.168.0.0/16" reroute 10.0.2.1,10.0.2.2,10.0.2.3
+lr-policy-add lr1 310 "ip6.dst == fd09::/64" reroute fd02::1,fd02::2
+lr-policy-add lr1 320 "ip4.src == 10.0.1.7" reroute 10.0.2.9,10.0.9.9
+lr-policy-add lr1 200 "ip4.dst == 172.16.0.0/16" reroute 10.0.2.5
+lr-policy-add lr1 210 "ip6.dst == fd08::/64" reroute fd02::5
+--id=@p create Logical_Router_Policy priority=230 'match="ip4.src == 10.0.1.9"' action=allow options:pkt_mark=7 -- add Logical_Router lr1 policies @p
+--id=@p create Logical_Router_Policy priority=240 'match="ip4.src == 10.0.1.8"' action=reroute nexthops=10.0.2.8 options:pkt_mark=8 -- add Logical_Router lr1 policies @p
