@@ -23,9 +23,11 @@
 // ports; LB health checks (only live backends in lr_in_dnat, all in lr_out_undnat; none left:
 // drop, or reject with options:reject). Load balancers of load_balancer_group as its own.
 // Also ECMP reroute policies (several nexthops) and policy pkt_mark.
-// Not modelled yet (logged in the issue notes): lb_force_snat_ip=<address>,
-// gateway_mtu_bypass. Which gateway port balances a router's VIPs when it has several:
-// loom takes the first by name, OVN the first by row UUID.
+// Also lb_force_snat_ip=<addresses> (gateway and distributed routers), dnat_force_snat_ip
+// (gateway routers).
+// Not modelled yet (logged in the issue notes): gateway_mtu_bypass. Which gateway port
+// balances a router's VIPs when it has several: loom takes the first by name, OVN the first
+// by row UUID.
 
 import type { Row, Uuid } from '../store/types.js';
 import { ipv4InNetwork, ipv6InNetwork, macToLla, parseIpv4, parseIpv6, parseNetwork, solicitedNode, type Network4, type Network6 } from './addr.js';
@@ -98,6 +100,19 @@ function peerHasLocalnet(model: NbModel, lrp: Row): boolean {
 
 export type IpFamily = 'ip4' | 'ip6';
 
+/**
+ * The addresses of options:lb_force_snat_ip / dnat_force_snat_ip (space-separated; OVN uses
+ * the first of each family), or null when unset or not all addresses ("router_ip" is not).
+ */
+function forceSnatAddrs(lr: Row, kind: 'lb' | 'dnat'): { ip4?: string; ip6?: string } | null {
+  const v = map(lr, 'options')[`${kind}_force_snat_ip`];
+  const words = (v ?? '').split(/\s+/).filter((w) => w !== '');
+  if (words.length === 0 || words.some((w) => parseIpv4(w) === null && parseIpv6(w) === null)) return null;
+  const ip4 = words.find((w) => parseIpv4(w) !== null);
+  const ip6 = words.find((w) => parseIpv4(w) === null);
+  return { ...(ip4 !== undefined ? { ip4 } : {}), ...(ip6 !== undefined ? { ip6 } : {}) };
+}
+
 /** The name of the address set of a router's reachable LB VIPs of one family. */
 export function routerLbSetName(dpKey: number, fam: IpFamily = 'ip4'): string {
   return `_rtr_lb_${dpKey}_${fam}`;
@@ -158,10 +173,24 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
       }
     }
   }
-  // router-owned IPs that are also SNAT external IPs or LB VIPs are not dropped in ip_input
-  // (traffic to them is un-NATed) but in arp_resolve, after routing
+  // options:lb_force_snat_ip / dnat_force_snat_ip addresses: load-balanced / DNATed traffic
+  // leaves a gateway router from them (on a distributed router only the LB flag is set)
+  const forceLb = forceSnatAddrs(lr, 'lb');
+  const forceDnat = forceSnatAddrs(lr, 'dnat');
+  if (gw) {
+    for (const [kind, addrs] of [['dnat', forceDnat], ['lb', forceLb]] as const) {
+      for (const [f, a] of [['ip4', addrs?.ip4], ['ip6', addrs?.ip6]] as const) {
+        if (a === undefined) continue;
+        b.add(dp, 'lr_in_unsnat', 110, `${f} && ${f}.dst == ${a}`, 'ct_snat;');
+        b.add(dp, 'lr_out_snat', 100, `flags.force_snat_for_${kind} == 1 && ${f}`, `ct_snat(${a});`);
+      }
+    }
+  }
+  // router-owned IPs that are also SNAT external IPs (force-SNAT ones too) or LB VIPs are not
+  // dropped in ip_input (traffic to them is un-NATed) but in arp_resolve, after routing
   const natOwned = new Set<string>();
   for (const nat of nats) if (str(nat, 'type') !== 'dnat') natOwned.add(str(nat, 'external_ip'));
+  for (const a of [forceLb?.ip4, forceLb?.ip6, forceDnat?.ip4, forceDnat?.ip6]) if (a !== undefined) natOwned.add(a);
   for (const u of lbs) for (const vip of Object.keys(map(model.nb.Load_Balancer.get(u) ?? ({ _uuid: u } as Row), 'vips'))) {
     const v = parseVip(vip);
     if (v !== null) natOwned.add(v.ip);
@@ -356,7 +385,7 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
         const base = `ip && ${fam.f}.dst == ${ext}`;
         if (xs !== null && !xs.allowed) natExempt(b, dp, 'lr_in_dnat', 102, `${base}${extMatch('src')}`, ref);
         b.add(dp, 'lr_in_dnat', 100, `${base}${xs?.allowed === true ? extMatch('src') : ''}`,
-          stateless ? `flags.loopback = 1; ${fam.f}.dst=${logical}; next;` : `flags.loopback = 1; ct_dnat(${logical});`, ref);
+          `${forceDnat !== null ? 'flags.force_snat_for_dnat = 1; ' : ''}${stateless ? `flags.loopback = 1; ${fam.f}.dst=${logical}; next;` : `flags.loopback = 1; ct_dnat(${logical});`}`, ref);
       }
     }
     for (const ext of [...extIps].sort()) natArpReply(b, dp, ext);
@@ -808,8 +837,9 @@ function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: 
   let any = false;
   let anySkipSnat = false;
   const natExt = new Set(nats.map((n) => str(n, 'external_ip')));
-  // gateway routers may SNAT load-balanced traffic to the router port's own address
-  const forceSnatRouterIp = gw && map(lr, 'options')['lb_force_snat_ip'] === 'router_ip';
+  // gateway routers may SNAT load-balanced traffic to the router port's own address, any
+  // router to the addresses of options:lb_force_snat_ip
+  const forceSnat = (gw && map(lr, 'options')['lb_force_snat_ip'] === 'router_ip') || forceSnatAddrs(lr, 'lb') !== null;
   for (const u of model.lbsOf(lr)) {
     const lb = model.nb.Load_Balancer.get(u);
     if (lb === undefined) continue;
@@ -832,10 +862,10 @@ function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: 
       // own, UUID, order; loom the first by name); replies are un-DNATed there
       const gwp = gw ? undefined : dgps[0];
       const lbAct = skipSnat ? `flags.skip_snat_for_lb = 1; ct_lb_mark(backends=${backends}; skip_snat);`
-        : forceSnatRouterIp ? `flags.force_snat_for_lb = 1; ct_lb_mark(backends=${backends}; force_snat);` : `ct_lb_mark(backends=${backends});`;
+        : forceSnat ? `flags.force_snat_for_lb = 1; ct_lb_mark(backends=${backends}; force_snat);` : `ct_lb_mark(backends=${backends});`;
       // no backend left: drop, or with options:reject answer with a reject sent back the way it came
       // (skip_snat / force_snat flags are set first, as on the balanced path)
-      const flag = skipSnat ? 'flags.skip_snat_for_lb = 1; ' : forceSnatRouterIp ? 'flags.force_snat_for_lb = 1; ' : '';
+      const flag = skipSnat ? 'flags.skip_snat_for_lb = 1; ' : forceSnat ? 'flags.force_snat_for_lb = 1; ' : '';
       const none = flag + (map(lb, 'options')['reject'] === 'true'
         ? `reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=${stageOf('lr_out_snat').table});};` : 'drop;');
       b.add(dp, 'lr_in_dnat', v.port !== null ? 120 : 110, `ct.new && !ct.rel && ${fam} && ${fam}.dst == ${v.ip}${l4}${gwp?.resident ?? ''}`,
@@ -852,7 +882,7 @@ function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: 
         for (const be of aff.backends) {
           const one = affAddr(be.ip, wp ? be.port : null, v.v6);
           const act = skipSnat ? `flags.skip_snat_for_lb = 1; ct_lb_mark(backends=${one}; skip_snat);`
-            : forceSnatRouterIp ? `flags.force_snat_for_lb = 1; ct_lb_mark(backends=${one}; force_snat);` : `ct_lb_mark(backends=${one});`;
+            : forceSnat ? `flags.force_snat_for_lb = 1; ct_lb_mark(backends=${one}; force_snat);` : `ct_lb_mark(backends=${one});`;
           b.add(dp, 'lr_in_dnat', 150, `reg9[6] == 1 && ct.new && ${fam} && ${beReg} == ${be.ip}${wp ? ` && reg8[0..15] == ${be.port}` : ''}`, `${vipReg} = ${v.ip}; ${act}`, ref);
           b.add(dp, 'lr_in_lb_aff_learn', 100, `reg9[6] == 0 && ct.new && ${fam} && ${vipReg} == ${v.ip}${wp ? ` && reg9[16..31] == ${v.port}` : ''} && ${fam}.dst == ${be.ip}${wp ? ` && ${proto}.dst == ${be.port}` : ''}`,
             `commit_lb_aff(vip = "${affAddr(v.ip, v.port, v.v6)}", backend = "${one}", ${wp ? `proto = ${proto}, ` : ''}timeout = ${aff.timeout}); /* drop */`, ref);
@@ -872,7 +902,7 @@ function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: 
           return bk.port !== null && bk.port !== 0 ? `(${fam}.src == ${bk.ip} && ${proto}.src == ${bk.port})` : `(${fam}.src == ${bk.ip})`;
         }).filter((x): x is string => x !== null);
         b.add(dp, 'lr_out_undnat', 120, `${fam} && (${srcs.join(' || ')}) && outport == ${q(gwp.name)}${gwp.resident}`,
-          skipSnat ? 'flags.skip_snat_for_lb = 1; next;' : 'ct_dnat_in_czone;', ref);
+          skipSnat ? 'flags.skip_snat_for_lb = 1; next;' : forceSnat ? 'flags.force_snat_for_lb = 1; next;' : 'ct_dnat_in_czone;', ref);
       }
     }
   }

@@ -145,7 +145,8 @@ export function applyOp(nb: Nb, op: Op): void {
       if (lr === undefined) break;
       if (op.b % 2) {
         // gateway or not, with the options ovn-kubernetes sets on its gateway routers sometimes
-        const extra = op.c % 3 === 0 ? { always_learn_from_arp_request: 'false', dynamic_neigh_routers: 'true', lb_force_snat_ip: 'router_ip' } : {};
+        const extra = op.c % 3 === 0 ? { always_learn_from_arp_request: 'false', dynamic_neigh_routers: 'true', lb_force_snat_ip: 'router_ip' }
+          : op.c % 3 === 1 && op.a % 2 ? { lb_force_snat_ip: op.a % 4 === 1 ? '172.16.9.1 fd09::1' : '172.16.9.1', dnat_force_snat_ip: '172.16.9.2' } : {};
         upd(nb, 'Logical_Router', lr, { options: list(lr, 'ports').length % 2 ? { ...extra } : { chassis: 'hv2', ...extra } });
       }
       else {

@@ -674,3 +674,27 @@ lr-policy-add lr1 200 "ip4.dst == 172.16.0.0/16" reroute 10.0.2.5
 lr-policy-add lr1 210 "ip6.dst == fd08::/64" reroute fd02::5
 --id=@p create Logical_Router_Policy priority=230 'match="ip4.src == 10.0.1.9"' action=allow options:pkt_mark=7 -- add Logical_Router lr1 policies @p
 --id=@p create Logical_Router_Policy priority=240 'match="ip4.src == 10.0.1.8"' action=reroute nexthops=10.0.2.8 options:pkt_mark=8 -- add Logical_Router lr1 policies @p
+
+topology lb-force-snat-ip
+ls-add sw0 -- ls-add ext
+lsp-add sw0 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:01 10.0.0.1 fd00::1"
+lr-add gw1 -- set Logical_Router gw1 options:chassis=hv1 'options:lb_force_snat_ip="172.16.0.100 fd10::100"'
+lrp-add gw1 gw1-sw0 00:00:00:00:aa:01 10.0.0.254/24 fd00::fe/64
+lrp-add gw1 gw1-ext 00:00:00:00:aa:02 172.16.0.1/24 fd10::1/64
+lsp-add sw0 sw0-gw1 -- lsp-set-type sw0-gw1 router -- lsp-set-addresses sw0-gw1 router -- lsp-set-options sw0-gw1 router-port=gw1-sw0
+lsp-add ext ext-gw1 -- lsp-set-type ext-gw1 router -- lsp-set-addresses ext-gw1 router -- lsp-set-options ext-gw1 router-port=gw1-ext
+lb-add lb1 172.16.0.50:80 "10.0.0.1:8080" tcp -- lr-lb-add gw1 lb1
+lb-add lb6 [fd10::50]:80 "[fd00::1]:8080" tcp -- lr-lb-add gw1 lb6
+lr-add gw2 -- set Logical_Router gw2 options:chassis=hv2 options:lb_force_snat_ip=172.16.1.100
+lrp-add gw2 gw2-ext 00:00:00:00:bb:02 172.16.1.1/24
+lr-lb-add gw2 lb1
+lr-lb-add gw2 lb6
+lr-add dr1 -- set Logical_Router dr1 options:lb_force_snat_ip=172.16.2.100
+lrp-add dr1 dr1-ext 00:00:00:00:cc:02 172.16.2.1/24
+lrp-set-gateway-chassis dr1-ext hv1 10
+lr-lb-add dr1 lb1
+lr-add gw3 -- set Logical_Router gw3 options:chassis=hv3 options:lb_force_snat_ip=172.16.3.100 options:dnat_force_snat_ip=172.16.3.101
+lrp-add gw3 gw3-ext 00:00:00:00:dd:02 172.16.3.1/24
+lr-add gw4 -- set Logical_Router gw4 options:chassis=hv4 options:dnat_force_snat_ip=172.16.4.101
+lrp-add gw4 gw4-ext 00:00:00:00:ee:02 172.16.4.1/24
+lr-nat-add gw4 dnat_and_snat 172.16.4.50 10.0.0.1
