@@ -728,51 +728,93 @@ function buildDistributedNat(b: LflowBuilder, model: NbModel, dp: Uuid, nats: re
 /** Static routes (Logical_Router_Static_Route), ECMP when several share a prefix. */
 function buildStaticRoutes(b: LflowBuilder, model: NbModel, lr: Row, ports: readonly Lrp[]): void {
   const dp = lr._uuid;
-  const byPrefix = new Map<string, Row[]>();
+  // route tables are numbered 1.. as the router's ports name them (options:route_table), then
+  // as its routes do; a port's packets look up its table (reg7), the rest table 0
+  const tables = new Map<string, number>();
+  const tableId = (name: string): number => {
+    if (name === '') return 0;
+    let id = tables.get(name);
+    if (id === undefined) tables.set(name, (id = tables.size + 1));
+    return id;
+  };
+  for (const u of list(lr, 'ports')) {
+    const lrp = model.nb.Logical_Router_Port.get(u);
+    const id = lrp === undefined ? 0 : tableId(map(lrp, 'options')['route_table'] ?? '');
+    if (lrp !== undefined && id > 0) b.add(dp, 'lr_in_ip_routing_pre', 100, `inport == ${q(str(lrp, 'name'))}`, `reg7 = ${id}; next;`, { table: 'Logical_Router_Port', uuid: u });
+  }
+  const byPrefix = new Map<string, { r: Row; prefix: { network: string; plen: number; v6: boolean } }[]>();
   for (const u of list(lr, 'static_routes')) {
     const r = model.nb.Logical_Router_Static_Route.get(u);
     if (r === undefined) continue;
-    const key = `${str(r, 'route_table')}|${str(r, 'ip_prefix')}|${str(r, 'policy') || 'dst-ip'}`;
+    // the solicited-node ND for every IPv6 next hop, reachable or not (as OVN)
+    const nh = str(r, 'nexthop');
+    if (nh.includes(':') && parseIpv6(nh) !== null) {
+      b.add(dp, 'lr_in_arp_request', 200, `eth.dst == 00:00:00:00:00:00 && ip6 && xxreg0 == ${nh}`,
+        `nd_ns { eth.dst = ${solicitedNodeMac(nh)}; ip6.dst = ${solicitedNode(nh)}; nd.target = ${nh}; output; };`, { table: 'Logical_Router_Static_Route', uuid: u });
+    }
+    const pfx = str(r, 'ip_prefix');
+    const net = parseNetwork(pfx.includes('/') ? pfx : `${pfx}/${pfx.includes(':') ? 128 : 32}`);
+    const prefix = net?.v4 !== undefined ? { network: net.v4.network, plen: net.v4.plen, v6: false } : net?.v6 !== undefined ? { network: net.v6.network, plen: net.v6.plen, v6: true } : null;
+    if (prefix === null) continue;
+    const key = `${str(r, 'route_table')}|${prefix.network}/${prefix.plen}|${str(r, 'policy') || 'dst-ip'}`;
     const arr = byPrefix.get(key) ?? [];
-    arr.push(r);
+    arr.push({ r, prefix });
     byPrefix.set(key, arr);
   }
   let ecmpGroup = 0;
   for (const key of [...byPrefix.keys()].sort()) {
-    const routes = (byPrefix.get(key) ?? []).sort((a, c) => (str(a, 'nexthop') < str(c, 'nexthop') ? -1 : 1));
+    const routes = (byPrefix.get(key) ?? []).sort((a, c) => (str(a.r, 'nexthop') < str(c.r, 'nexthop') ? -1 : 1));
     const first = routes[0];
     if (first === undefined) continue;
-    const prefix = parseNetwork(str(first, 'ip_prefix').includes('/') ? str(first, 'ip_prefix') : `${str(first, 'ip_prefix')}/32`)?.v4;
-    if (prefix === undefined) continue;
-    const srcPolicy = (str(first, 'policy') || 'dst-ip') === 'src-ip';
-    const field = srcPolicy ? 'ip4.src' : 'ip4.dst';
-    const match = `reg7 == 0 && ${field} == ${prefix.network}/${prefix.plen}`;
+    const { prefix } = first;
+    const f = prefix.v6 ? 'ip6' : 'ip4';
+    const [nhReg, srcReg] = prefix.v6 ? ['xxreg0', 'xxreg1'] : ['reg0', 'reg1'];
+    // a source-IP route matches without the route table register (OVN adds it only for a
+    // named route table), at the lower of the two priorities of its prefix length
+    const srcPolicy = (str(first.r, 'policy') || 'dst-ip') === 'src-ip';
+    const rtb = tableId(str(first.r, 'route_table'));
+    const match = `${srcPolicy && rtb === 0 ? '' : `reg7 == ${rtb} && `}${f}.${srcPolicy ? 'src' : 'dst'} == ${prefix.network}/${prefix.plen}`;
     const prio = prefix.plen * 3 + (srcPolicy ? 0 : 1);
-    const resolved = routes.map((r) => {
+    const resolved = routes.map(({ r }) => {
       const nh = str(r, 'nexthop');
+      if (nh === 'discard') return { r, nh, discard: true as const };
+      if (nh.includes(':') !== prefix.v6 || (prefix.v6 ? parseIpv6(nh) === null : parseIpv4(nh) === null)) return null;
       const outName = str(r, 'output_port');
-      const port = outName !== '' ? ports.find((p) => p.name === outName) : ports.find((p) => p.v4.some((n) => ipv4InNetwork(nh, n)));
-      const net = port?.v4.find((n) => ipv4InNetwork(nh, n)) ?? port?.v4[0];
-      return port === undefined || net === undefined ? null : { r, nh, port, net };
+      const holds = (p: Lrp): string | undefined => (prefix.v6
+        ? p.v6.find((n) => ipv6InNetwork(nh, n))?.addr ?? (ipv6InNetwork(nh, { addr: p.lla, plen: 64, network: 'fe80::' }) ? p.lla : undefined)
+        : p.v4.find((n) => ipv4InNetwork(nh, n))?.addr);
+      const port = outName !== '' ? ports.find((p) => p.name === outName) : ports.find((p) => holds(p) !== undefined);
+      // with an output port named, its first address of the family when none holds the next hop
+      const own = port === undefined ? undefined : holds(port) ?? (prefix.v6 ? port.v6[0]?.addr ?? port.lla : port.v4[0]?.addr);
+      return port === undefined || own === undefined ? null : { r, nh, port, own, discard: false as const };
     }).filter((x): x is NonNullable<typeof x> => x !== null);
     if (resolved.length === 0) continue;
-    const ref = { table: 'Logical_Router_Static_Route', uuid: first._uuid };
-    if (resolved.length === 1) {
-      const [x] = resolved;
-      if (x === undefined) continue;
-      b.add(dp, 'lr_in_ip_routing', prio, match,
-        `ip.ttl--; reg8[0..15] = 0; reg0 = ${x.nh}; reg1 = ${x.net.addr}; eth.src = ${x.port.mac}; outport = ${q(x.port.name)}; flags.loopback = 1; next;`, ref);
+    const ref = { table: 'Logical_Router_Static_Route', uuid: first.r._uuid };
+    const [x] = resolved;
+    if (x !== undefined && (resolved.length === 1 || x.discard)) {
+      b.add(dp, 'lr_in_ip_routing', prio, match, x.discard ? 'drop;'
+        : `ip.ttl--; reg8[0..15] = 0; ${nhReg} = ${x.nh}; ${srcReg} = ${x.own}; eth.src = ${x.port.mac}; outport = ${q(x.port.name)}; flags.loopback = 1; next;`, ref);
       continue;
     }
     ecmpGroup++;
     b.add(dp, 'lr_in_ip_routing', prio, match,
       `ip.ttl--; flags.loopback = 1; reg8[0..15] = ${ecmpGroup}; reg8[16..31] = select(${resolved.map((_, i) => i + 1).join(', ')});`, ref);
-    resolved.forEach((x, i) => {
+    resolved.forEach((y, i) => {
+      if (y.discard) return;
       b.add(dp, 'lr_in_ip_routing_ecmp', 100, `reg8[0..15] == ${ecmpGroup} && reg8[16..31] == ${i + 1}`,
-        `reg0 = ${x.nh}; reg1 = ${x.net.addr}; eth.src = ${x.port.mac}; outport = ${q(x.port.name)}; next;`,
-        { table: 'Logical_Router_Static_Route', uuid: x.r._uuid });
+        `${nhReg} = ${y.nh}; ${srcReg} = ${y.own}; eth.src = ${y.port.mac}; outport = ${q(y.port.name)}; next;`,
+        { table: 'Logical_Router_Static_Route', uuid: y.r._uuid });
     });
   }
+}
+
+/** The Ethernet multicast address of an IPv6 address's solicited-node group (33:33:ff:XX:XX:XX). */
+function solicitedNodeMac(ip6: string): string {
+  const g = parseIpv6(ip6) ?? [];
+  const h = (n: number): string => n.toString(16).padStart(2, '0');
+  const g6 = g[6] ?? 0;
+  const g7 = g[7] ?? 0;
+  return `33:33:ff:${h(g6 & 0xff)}:${h(g7 >> 8)}:${h(g7 & 0xff)}`;
 }
 
 /**

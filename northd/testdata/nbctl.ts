@@ -8,11 +8,22 @@ import { emptySnapshot, list, map, str, type NbTable } from '../nb.js';
 
 export type MutableNb = { [T in NbTable]: Map<Uuid, Row> };
 
-/** Splits one shell-quoted line into words ("..." and '...' quoting, no escapes needed). */
+/**
+ * Splits one shell-quoted line into words as bash does: "..." and '...' segments lose their
+ * quotes and join the text around them (ip_prefix='"fd31::/64"' is ip_prefix="fd31::/64");
+ * no escapes needed.
+ */
 export function shellWords(line: string): string[] {
   const out: string[] = [];
-  const re = /"([^"]*)"|'([^']*)'|(\S+)/g;
-  for (let m = re.exec(line); m !== null; m = re.exec(line)) out.push(m[1] ?? m[2] ?? m[3] ?? '');
+  const re = /\s+|"([^"]*)"|'([^']*)'|([^\s"']+)/g;
+  let cur: string | null = null;
+  for (let m = re.exec(line); m !== null; m = re.exec(line)) {
+    if (/^\s/.test(m[0])) {
+      if (cur !== null) out.push(cur);
+      cur = null;
+    } else cur = (cur ?? '') + (m[1] ?? m[2] ?? m[3] ?? '');
+  }
+  if (cur !== null) out.push(cur);
   return out;
 }
 
@@ -210,7 +221,10 @@ export class Nbctl {
         break;
       }
       case 'lr-route-add': {
-        const u = this.insert('Logical_Router_Static_Route', { ip_prefix: arg(1), nexthop: arg(2), route_table: '', options: {}, ...(a[3] !== undefined ? { output_port: a[3] } : {}) });
+        const policy = opts.find((o) => o.startsWith('--policy='))?.slice(9);
+        const u = this.insert('Logical_Router_Static_Route', {
+          ip_prefix: arg(1), nexthop: arg(2), route_table: '', options: {}, ...(a[3] !== undefined ? { output_port: a[3] } : {}), ...(policy !== undefined ? { policy: [policy] } : {}),
+        });
         this.push('Logical_Router', this.find('Logical_Router', arg(0)), 'static_routes', u);
         break;
       }

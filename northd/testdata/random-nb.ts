@@ -189,8 +189,15 @@ export function applyOp(nb: Nb, op: Op): void {
     case 17: {
       const lr = pick(lrs, op.a);
       if (lr === undefined) break;
-      const r: Row = { _uuid: uuid(), ip_prefix: op.b % 2 ? '0.0.0.0/0' : `192.168.${op.c % 3}.0/24`, nexthop: `10.0.${op.a % 4}.${(op.c % 3) + 100}`, route_table: '', options: {} };
+      // IPv4 or IPv6, sometimes a discard route, by source IP, or in route table rtb1 (which a
+      // router port may look up; one table only: OVN numbers several in row UUID order)
+      const v6 = op.a % 5 === 2;
+      const prefix = v6 ? (op.b % 2 ? '::/0' : `fd0${op.c % 3}:9::/64`) : op.b % 2 ? '0.0.0.0/0' : `192.168.${op.c % 3}.0/24`;
+      const nexthop = op.b % 7 === 3 ? 'discard' : v6 ? `fd0${op.a % 4}::${(op.c % 3) + 100}` : `10.0.${op.a % 4}.${(op.c % 3) + 100}`;
+      const r: Row = { _uuid: uuid(), ip_prefix: prefix, nexthop, route_table: op.c % 6 === 1 ? 'rtb1' : '', options: {}, ...(op.b % 5 === 1 ? { policy: ['src-ip'] } : {}) };
       set(nb, 'Logical_Router_Static_Route', r);
+      const lrp = op.c % 6 === 1 ? pick(list(lr, 'ports').map((u) => nb.Logical_Router_Port.get(u)).filter((x): x is Row => x !== undefined), op.b) : undefined;
+      if (lrp !== undefined) upd(nb, 'Logical_Router_Port', lrp, { options: { ...map(lrp, 'options'), route_table: 'rtb1' } });
       upd(nb, 'Logical_Router', lr, { static_routes: [...list(lr, 'static_routes'), r._uuid].sort() });
       break;
     }
@@ -500,7 +507,7 @@ export function applyOp(nb: Nb, op: Op): void {
 const KINDS = 36;
 export const opArb = fc.record({ kind: fc.nat(KINDS - 1), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
 /** Ops biased to routers: switches, ports, routers, router ports, NAT, LBs, localnet, gateway chassis. */
-const ROUTER_KINDS = [0, 2, 12, 13, 13, 14, 15, 16, 18, 21, 22, 23, 24, 25, 32, 34] as const;
+const ROUTER_KINDS = [0, 2, 12, 13, 13, 14, 15, 16, 17, 18, 21, 22, 23, 24, 25, 32, 34] as const;
 /** Ops biased to load balancers with health checks (and the ports they map to). */
 export const lbOpArb = fc.record({ kind: fc.constantFrom(0, 1, 2, 2, 5, 12, 13, 18, 18, 19, 33, 33, 35), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
 export const routerOpArb = fc.record({ kind: fc.constantFrom(...ROUTER_KINDS), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });

@@ -698,3 +698,30 @@ lrp-add gw3 gw3-ext 00:00:00:00:dd:02 172.16.3.1/24
 lr-add gw4 -- set Logical_Router gw4 options:chassis=hv4 options:dnat_force_snat_ip=172.16.4.101
 lrp-add gw4 gw4-ext 00:00:00:00:ee:02 172.16.4.1/24
 lr-nat-add gw4 dnat_and_snat 172.16.4.50 10.0.0.1
+
+topology router-routes-v6
+ls-add ls1 -- ls-add ls2 -- lr-add lr1
+lrp-add lr1 lrp1 00:00:01:00:00:01 10.0.1.254/24 fd01::fe/64
+lrp-add lr1 lrp2 00:00:01:00:00:02 10.0.2.254/24 fd02::fe/64
+lsp-add ls1 ls1-lr -- lsp-set-type ls1-lr router -- lsp-set-addresses ls1-lr router -- lsp-set-options ls1-lr router-port=lrp1
+lsp-add ls2 ls2-lr -- lsp-set-type ls2-lr router -- lsp-set-addresses ls2-lr router -- lsp-set-options ls2-lr router-port=lrp2
+lr-route-add lr1 fd10::/64 fd02::1
+--ecmp lr-route-add lr1 ::/0 fd01::1
+--ecmp lr-route-add lr1 ::/0 fd02::2
+--policy=src-ip lr-route-add lr1 fd01::/64 fd02::3
+lr-route-add lr1 192.168.5.0/24 discard
+lr-route-add lr1 fd20::/64 discard
+lr-route-add lr1 fd30::/64 fd09::9
+--policy=src-ip lr-route-add lr1 10.0.1.0/24 10.0.2.3
+
+topology router-route-table
+ls-add ls1 -- ls-add ls2 -- lr-add lr1
+lrp-add lr1 lrp1 00:00:01:00:00:01 10.0.1.254/24 -- set Logical_Router_Port lrp1 options:route_table=rtb1
+lrp-add lr1 lrp2 00:00:01:00:00:02 10.0.2.254/24 fd02::fe/64
+lsp-add ls1 ls1-lr -- lsp-set-type ls1-lr router -- lsp-set-addresses ls1-lr router -- lsp-set-options ls1-lr router-port=lrp1
+lsp-add ls2 ls2-lr -- lsp-set-type ls2-lr router -- lsp-set-addresses ls2-lr router -- lsp-set-options ls2-lr router-port=lrp2
+--id=@r create Logical_Router_Static_Route ip_prefix=172.31.0.0/16 nexthop=10.0.2.7 route_table=rtb1 -- add Logical_Router lr1 static_routes @r
+--id=@r create Logical_Router_Static_Route ip_prefix=0.0.0.0/0 nexthop=10.0.2.8 route_table=rtb1 -- add Logical_Router lr1 static_routes @r
+--id=@r create Logical_Router_Static_Route ip_prefix='"fd31::/64"' nexthop='"fd02::7"' route_table=rtb1 -- add Logical_Router lr1 static_routes @r
+--id=@r create Logical_Router_Static_Route ip_prefix=10.9.0.0/16 nexthop=10.0.2.9 route_table=rtb1 policy=src-ip -- add Logical_Router lr1 static_routes @r
+lr-route-add lr1 0.0.0.0/0 10.0.2.1
