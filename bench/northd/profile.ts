@@ -4,6 +4,7 @@
 //
 //   node --import tsx bench/northd/profile.ts [--ports 10000] [--phase full|port|acl] [--out /tmp/northd.cpuprofile] [--no-profile] [--services]
 //
+// --sb-txn-limit N: northd's sbTxnLimit (keys per SB transaction).
 // --services: NB and SB are nbdb / sbdb processes and northd talks to them over HTTP, as
 // `loom northd` does (northd still runs in this process, under the profiler).
 //
@@ -25,7 +26,7 @@ import { spawnDbServer } from '../../store/server-process.js';
 import { waitSbCfg } from './wait.js';
 import { aclAddOps, portAddOps, tenantOps } from './topology.js';
 
-const { values } = parseArgs({ options: { ports: { type: 'string', default: '10000' }, phase: { type: 'string', default: 'full' }, out: { type: 'string', default: '/tmp/northd.cpuprofile' }, top: { type: 'string', default: '30' }, 'no-profile': { type: 'boolean', default: false }, services: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { ports: { type: 'string', default: '10000' }, phase: { type: 'string', default: 'full' }, out: { type: 'string', default: '/tmp/northd.cpuprofile' }, top: { type: 'string', default: '30' }, 'no-profile': { type: 'boolean', default: false }, services: { type: 'boolean', default: false }, 'sb-txn-limit': { type: 'string' } } });
 const ports = Number(values.ports);
 const tenants = Math.max(1, Math.floor(ports / 100));
 const per = Math.floor(ports / tenants);
@@ -107,12 +108,12 @@ try {
   if (values.phase === 'full') {
     let northd: Awaited<ReturnType<typeof startNorthd>> | undefined;
     await run(async () => {
-      northd = await startNorthd({ nb: nbFor, sb: sbFor });
+      northd = await startNorthd({ nb: nbFor, sb: sbFor, ...(values['sb-txn-limit'] !== undefined ? { sbTxnLimit: Number(values['sb-txn-limit']) } : {}) });
       await step([]);
     });
     await northd?.close();
   } else {
-    const northd = await startNorthd({ nb: nbFor, sb: sbFor });
+    const northd = await startNorthd({ nb: nbFor, sb: sbFor, ...(values['sb-txn-limit'] !== undefined ? { sbTxnLimit: Number(values['sb-txn-limit']) } : {}) });
     await step([]);
     await northd.idle();
     await step([]);
