@@ -120,7 +120,8 @@ export function routerLbSetName(dpKey: number, fam: IpFamily = 'ip4'): string {
 
 /**
  * Load-balancer VIPs of a router that fall inside one of its ports' networks (the router
- * answers ARP / ND for them): OVN's `_rtr_lb_<key>_ip4` and `_rtr_lb_<key>_ip6`.
+ * answers ARP / ND for them): OVN's `_rtr_lb_<key>_ip4` and `_rtr_lb_<key>_ip6`. A load
+ * balancer's options:neighbor_responder=all puts all its VIPs there, =none none of them.
  */
 export function routerLbVips(model: NbModel, lr: Row, fam: IpFamily = 'ip4'): string[] {
   const ports = routerPorts(model, lr);
@@ -128,10 +129,13 @@ export function routerLbVips(model: NbModel, lr: Row, fam: IpFamily = 'ip4'): st
   for (const u of model.lbsOf(lr)) {
     const lb = model.nb.Load_Balancer.get(u);
     if (lb === undefined) continue;
+    const mode = map(lb, 'options')['neighbor_responder'];
+    if (mode === 'none') continue;
     for (const vip of Object.keys(map(lb, 'vips'))) {
       const v = parseVip(vip);
       if (v === null || v.v6 !== (fam === 'ip6')) continue;
-      if (v.v6 ? ports.some((p) => p.v6.some((n) => ipv6InNetwork(v.ip, n))) : ports.some((p) => p.v4.some((n) => ipv4InNetwork(v.ip, n)))) out.add(v.ip);
+      if (mode === 'all') out.add(v.ip);
+      else if (v.v6 ? ports.some((p) => p.v6.some((n) => ipv6InNetwork(v.ip, n))) : ports.some((p) => p.v4.some((n) => ipv4InNetwork(v.ip, n)))) out.add(v.ip);
     }
   }
   return [...out].sort();

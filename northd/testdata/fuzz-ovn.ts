@@ -24,15 +24,15 @@ type Atom = { type?: string; refTable?: string } | string;
 const atomType = (a: Atom | undefined): string => (typeof a === 'string' ? a : a?.type ?? 'string');
 const refTable = (a: Atom | undefined): string | undefined => (typeof a === 'string' ? undefined : a?.refTable);
 
-/** One NB row (loom's plain form) as OVSDB JSON, references as named-uuids. */
+/** One NB row (loom's plain form) as OVSDB JSON; references to rows not in `names` are dropped. */
 function toOvsdb(table: string, row: Row, names: Map<string, string>): { [c: string]: unknown } {
   const out: { [c: string]: unknown } = {};
   const cols = schema.tables[table]?.columns ?? {};
   const atom = (v: unknown, a: Atom | undefined): unknown => {
     const t = atomType(a);
     if (t === 'uuid') {
-      const n = names.get(String(v));
-      return n === undefined ? ['uuid', String(v)] : ['named-uuid', n];
+      // rows go in with loom's UUIDs (ovnView), so references name them directly
+      return ['uuid', String(v)];
     }
     if (t === 'integer') return Number(v);
     if (t === 'boolean') return v === true || v === 'true';
@@ -144,7 +144,9 @@ function ovnView(nb: Nb): View {
   const ops: unknown[] = [];
   for (const t of NB_TABLES) {
     if (t === 'NB_Global') continue;
-    for (const [u, r] of nb[t]) ops.push({ op: 'insert', table: t, 'uuid-name': names.get(u), row: toOvsdb(t, r, names) });
+    // with loom's row UUIDs: what OVN orders by row UUID (NAT MACs in the self-originated ARP
+    // flood set, ECMP policy groups, ...) then comes out in loom's order too
+    for (const [u, r] of nb[t]) ops.push({ op: 'insert', table: t, uuid: u, 'uuid-name': names.get(u), row: toOvsdb(t, r, names) });
   }
   const d = execFileSync(SANDBOX, ['start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop() ?? '';
   try {

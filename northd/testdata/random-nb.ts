@@ -221,7 +221,7 @@ export function applyOp(nb: Nb, op: Op): void {
       const backends6 = noPort ? (op.b % 3 ? `${b6a},${b6b}` : b6a) : op.b % 3 ? `[${b6a}]:8080,[${b6b}]:8080` : `[${b6a}]:8080`;
       const vipKey = v6 ? (noPort ? vip6 : `[${vip6}]:80`) : noPort ? vip : `${vip}:80`;
       const lb: Row = { _uuid: uuid(), name: `lb${n}`, vips: { [vipKey]: v6 ? backends6 : backends }, protocol: op.c % 2 ? 'tcp' : 'udp',
-        options: op.c % 4 === 1 ? { skip_snat: 'true' } : op.c % 4 === 2 ? { affinity_timeout: '60' } : {} };
+        options: op.c % 4 === 1 ? { skip_snat: 'true' } : op.c % 4 === 2 ? { affinity_timeout: '60' } : op.a % 4 === 3 ? { neighbor_responder: op.b % 2 ? 'all' : 'none' } : {} };
       set(nb, 'Load_Balancer', lb);
       if (lr !== undefined) upd(nb, 'Logical_Router', lr, { load_balancer: [...list(lr, 'load_balancer'), lb._uuid].sort() });
       else upd(nb, 'Logical_Switch', ls, { load_balancer: [...list(ls, 'load_balancer'), lb._uuid].sort() });

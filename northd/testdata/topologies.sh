@@ -725,3 +725,20 @@ lsp-add ls2 ls2-lr -- lsp-set-type ls2-lr router -- lsp-set-addresses ls2-lr rou
 --id=@r create Logical_Router_Static_Route ip_prefix='"fd31::/64"' nexthop='"fd02::7"' route_table=rtb1 -- add Logical_Router lr1 static_routes @r
 --id=@r create Logical_Router_Static_Route ip_prefix=10.9.0.0/16 nexthop=10.0.2.9 route_table=rtb1 policy=src-ip -- add Logical_Router lr1 static_routes @r
 lr-route-add lr1 0.0.0.0/0 10.0.2.1
+
+topology lb-options-misc
+ls-add sw0 -- ls-add ext
+lsp-add sw0 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:01 10.0.0.1 fd00::1"
+lsp-add sw0 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:00:02 10.0.0.2"
+lb-add lb1 10.0.0.100:80 "10.0.0.1:8080,10.0.0.2:8080" tcp -- set Load_Balancer lb1 'options:hairpin_snat_ip="10.0.0.200 fd00::200"'
+lb-add lb2 10.0.0.101:80 "10.0.0.1:8080" tcp -- set Load_Balancer lb2 options:hairpin_snat_ip=10.0.0.201
+ls-lb-add sw0 lb1 -- ls-lb-add sw0 lb2
+lr-add gw1 -- set Logical_Router gw1 options:chassis=hv1
+lrp-add gw1 gw1-sw0 00:00:00:00:aa:01 10.0.0.254/24
+lrp-add gw1 gw1-ext 00:00:00:00:aa:02 172.16.0.1/24
+lsp-add sw0 sw0-gw1 -- lsp-set-type sw0-gw1 router -- lsp-set-addresses sw0-gw1 router -- lsp-set-options sw0-gw1 router-port=gw1-sw0
+lsp-add ext ext-gw1 -- lsp-set-type ext-gw1 router -- lsp-set-addresses ext-gw1 router -- lsp-set-options ext-gw1 router-port=gw1-ext
+lb-add lb3 172.16.0.50:80 "10.0.0.1:8080" tcp -- set Load_Balancer lb3 options:neighbor_responder=all -- lr-lb-add gw1 lb3
+lb-add lb4 192.168.9.50:80 "10.0.0.2:8080" tcp -- set Load_Balancer lb4 options:neighbor_responder=all -- lr-lb-add gw1 lb4
+lb-add lb5 192.168.9.51:80 "10.0.0.2:8080" tcp -- set Load_Balancer lb5 options:neighbor_responder=none -- lr-lb-add gw1 lb5
+lb-add lb6 172.16.0.51:80 "10.0.0.2:8080" tcp -- set Load_Balancer lb6 options:neighbor_responder=none -- lr-lb-add gw1 lb6
