@@ -583,6 +583,8 @@ export class NorthdEngine implements SbContent {
       }
       // a gateway router's port announces its addresses (nat_addresses) once a localnet port is there
       if (old !== undefined && old.hasLocalnet !== info.hasLocalnet) for (const rp of info.routerPorts) this.dirtyPorts.add(rp.lsp);
+      // vlan-passthru: every port's binding options and ARP/ND responders
+      if (old !== undefined && old.vlanPassthru !== info.vlanPassthru) for (const p of list(row, 'ports')) { this.dirtyPorts.add(p); this.dirtyUnits.add(`lsp:${p}`); }
       for (const p of list(row, 'ports')) {
         const lsp = this.model.nb.Logical_Switch_Port.get(p);
         if (lsp === undefined) continue;
@@ -828,7 +830,8 @@ export class NorthdEngine implements SbContent {
   private lspBinding(lsp: Row, dp: Uuid, key: number): SbPortBinding {
     const m = this.model;
     let type = str(lsp, 'type');
-    let options: { [k: string]: string } = { ...map(lsp, 'options') };
+    // a VLAN-transparent switch's ports tell the controller so (vlan-passthru)
+    let options: { [k: string]: string } = { ...map(lsp, 'options'), ...(this.info(dp).vlanPassthru ? { 'vlan-passthru': 'true' } : {}) };
     let nats: string[] = [];
     if (type === 'router') {
       nats = natAddresses(m, lsp, this.info(dp).hasLocalnet);

@@ -73,6 +73,8 @@ export interface SwitchInfo {
   readonly mcastFloodRelay: boolean;
   /** some port is a vtep port (a hardware VTEP gateway's frames skip ACLs and LB) */
   readonly hasVtep: boolean;
+  /** other_config:vlan-passthru: tagged frames pass, no ARP/ND responder */
+  readonly vlanPassthru: boolean;
 }
 
 export interface QosRule {
@@ -382,7 +384,7 @@ export class NbModel {
   switchInfo(lsUuid: Uuid): SwitchInfo {
     const ls = this.nb.Logical_Switch.get(lsUuid);
     if (ls === undefined) {
-      return { routerPorts: [], hasAcls: false, hasStatefulAcl: false, hasLbVip: false, hasUnknown: false, hasL2Ports: false, hasLocalnet: false, localnetPorts: [], hasDns: false, qos: [], mcastSnoop: false, mcastFloodUnregistered: false, mcastFloodStatic: false, mcastFloodRelay: false, hasVtep: false };
+      return { routerPorts: [], hasAcls: false, hasStatefulAcl: false, hasLbVip: false, hasUnknown: false, hasL2Ports: false, hasLocalnet: false, localnetPorts: [], hasDns: false, qos: [], mcastSnoop: false, mcastFloodUnregistered: false, mcastFloodStatic: false, mcastFloodRelay: false, hasVtep: false, vlanPassthru: false };
     }
     const routerPorts: RouterPortInfo[] = [];
     let hasUnknown = false;
@@ -441,7 +443,7 @@ export class NbModel {
     return {
       routerPorts, hasAcls, hasStatefulAcl, hasLbVip, hasUnknown, hasL2Ports, hasLocalnet: localnetPorts.length > 0, localnetPorts, hasDns, qos,
       mcastSnoop: oc['mcast_snoop'] === 'true', mcastFloodUnregistered: oc['mcast_flood_unregistered'] === 'true', mcastFloodStatic,
-      mcastFloodRelay: routerPorts.some((r) => r.mcastRelay), hasVtep,
+      mcastFloodRelay: routerPorts.some((r) => r.mcastRelay), hasVtep, vlanPassthru: oc['vlan-passthru'] === 'true',
     };
   }
 }

@@ -53,7 +53,8 @@ export function buildSwitch(b: LflowBuilder, ls: Row, info: SwitchInfo): void {
   const dp = ls._uuid;
   // check_port_sec / apply_port_sec
   b.add(dp, 'ls_in_check_port_sec', 100, 'eth.src[40]', 'drop;');
-  b.add(dp, 'ls_in_check_port_sec', 100, 'vlan.present', 'drop;');
+  // other_config:vlan-passthru lets tagged frames through
+  if (!info.vlanPassthru) b.add(dp, 'ls_in_check_port_sec', 100, 'vlan.present', 'drop;');
   b.add(dp, 'ls_in_check_port_sec', 50, '1', `${REGBIT_PORT_SEC_DROP} = check_in_port_sec(); next;`);
   b.add(dp, 'ls_in_apply_port_sec', 50, `${REGBIT_PORT_SEC_DROP} == 1`, 'drop;');
   b.add(dp, 'ls_in_apply_port_sec', 0, '1', 'next;');
@@ -291,14 +292,15 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
     // ARP/NS for the router's own addresses goes to the router, and to the other ports too
     // (they may be routers or appliances answering for it) when there are any
     const toRouter = info.hasL2Ports ? `clone {outport = ${qn}; output; }; outport = "_MC_flood_l2"; output;` : `outport = ${qn}; output;`;
-    for (const n of rp.v4) arpResponder(b, dp, qn, rp.mac, n.addr, ref);
+    // (a VLAN-transparent switch answers no ARP/ND itself: the tagged networks behind it may reuse the addresses)
+    for (const n of info.vlanPassthru ? [] : rp.v4) arpResponder(b, dp, qn, rp.mac, n.addr, ref);
     // the router's own addresses and the external addresses of its DNAT entries (not for a
     // disabled router port)
     for (const ip of !rp.enabled ? [] : new Set([...rp.v4.map((n) => n.addr), ...rp.natIps.filter((x) => !x.includes(':'))])) {
       b.add(dp, 'ls_in_l2_lkup', 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`, toRouter, ref);
     }
     const own6 = [...rp.v6.map((n) => n.addr), rp.lla];
-    for (const ip6 of own6) ndResponder(b, dp, qn, rp.mac, ip6, 'nd_na_router', ref);
+    for (const ip6 of info.vlanPassthru ? [] : own6) ndResponder(b, dp, qn, rp.mac, ip6, 'nd_na_router', ref);
     for (const ip6 of !rp.enabled ? [] : new Set([...own6, ...rp.natIps.filter((x) => x.includes(':'))])) {
       b.add(dp, 'ls_in_l2_lkup', 80, `flags[1] == 0 && nd_ns && nd.target == ${ip6}`, toRouter, ref);
     }
@@ -360,7 +362,7 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
   dhcpReplyAcls(b, dp, qn, dhcp4, dhcp6, ref, info.hasStatefulAcl || info.hasLbVip);
   // a port that also takes unknown destinations may hold other addresses: ARP / ND for its
   // own reach it instead of being answered here
-  const answered = !addresses.includes('unknown');
+  const answered = !addresses.includes('unknown') && !info.vlanPassthru;
   for (const a of addresses) {
     const pa = parseLspAddress(a);
     if (pa === null) continue;

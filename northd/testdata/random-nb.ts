@@ -473,6 +473,7 @@ export function applyOp(nb: Nb, op: Op): void {
       if (ls === undefined) break;
       upd(nb, 'Logical_Switch', ls, { other_config: op.c % 4 === 0 ? {} : {
         mcast_snoop: op.b % 3 ? 'true' : 'false', ...(op.c % 2 ? { mcast_flood_unregistered: 'true' } : {}), ...(op.b % 5 === 0 ? { mcast_idle_timeout: String(op.c) } : {}),
+        ...(op.a % 6 === 1 ? { 'vlan-passthru': 'true' } : {}),
         ...(op.c % 3 === 0 ? { mcast_querier: 'false', mcast_eth_src: '00:00:00:00:00:fe', mcast_ip4_src: '10.0.0.254' } : {}),
       } });
       break;

@@ -742,3 +742,17 @@ lb-add lb3 172.16.0.50:80 "10.0.0.1:8080" tcp -- set Load_Balancer lb3 options:n
 lb-add lb4 192.168.9.50:80 "10.0.0.2:8080" tcp -- set Load_Balancer lb4 options:neighbor_responder=all -- lr-lb-add gw1 lb4
 lb-add lb5 192.168.9.51:80 "10.0.0.2:8080" tcp -- set Load_Balancer lb5 options:neighbor_responder=none -- lr-lb-add gw1 lb5
 lb-add lb6 172.16.0.51:80 "10.0.0.2:8080" tcp -- set Load_Balancer lb6 options:neighbor_responder=none -- lr-lb-add gw1 lb6
+
+topology switch-misc-options
+ls-add sw0 -- ls-add sw1
+lsp-add sw0 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:01 10.0.0.1"
+lsp-add sw0 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:00:02 10.0.0.2" -- lsp-set-options vm2 requested-chassis=hv1 qos_max_rate=1000 qos_burst=2000
+lr-add lr0
+lrp-add lr0 lr0-sw0 00:00:00:00:ff:01 10.0.0.254/24
+lsp-add sw0 sw0-lr0 -- lsp-set-type sw0-lr0 router -- lsp-set-addresses sw0-lr0 router -- lsp-set-options sw0-lr0 router-port=lr0-sw0 arp_proxy="0a:00:00:00:00:99 169.254.0.1 169.254.0.2"
+set Logical_Switch sw1 other_config:vlan-passthru=true
+lsp-add sw1 vm3 -- lsp-set-addresses vm3 "0a:00:00:00:00:03 10.0.1.3" -- lsp-set-port-security vm3 "0a:00:00:00:00:03 10.0.1.3"
+lsp-add sw1 ln1 -- lsp-set-type ln1 localnet -- lsp-set-addresses ln1 unknown -- lsp-set-options ln1 network_name=phys -- set Logical_Switch_Port ln1 tag_request=100
+lrp-add lr0 lr0-sw1 00:00:00:00:ff:02 10.0.1.254/24 fd01::fe/64
+lsp-add sw1 sw1-lr0 -- lsp-set-type sw1-lr0 router -- lsp-set-addresses sw1-lr0 router -- lsp-set-options sw1-lr0 router-port=lr0-sw1
+lsp-add sw1 vm4 -- lsp-set-addresses vm4 "0a:00:00:00:00:04 fd01::4"
