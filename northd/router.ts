@@ -113,6 +113,12 @@ function forceSnatAddrs(lr: Row, kind: 'lb' | 'dnat'): { ip4?: string; ip6?: str
   return { ...(ip4 !== undefined ? { ip4 } : {}), ...(ip6 !== undefined ? { ip6 } : {}) };
 }
 
+/** ",RANGE" for a NAT rule's external_port_range (SNAT/DNAT pick ports from it), else ''. */
+function portRange(nat: Row): string {
+  const r = str(nat, 'external_port_range');
+  return r === '' ? '' : `,${r}`;
+}
+
 /** The name of the address set of a router's reachable LB VIPs of one family. */
 export function routerLbSetName(dpKey: number, fam: IpFamily = 'ip4'): string {
   return `_rtr_lb_${dpKey}_${fam}`;
@@ -382,14 +388,14 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
           const base = `ip && ${fam.f}.src == ${net.text}`;
           if (xs !== null && !xs.allowed) natExempt(b, dp, 'lr_out_snat', net.plen + 3, `${base}${extMatch('dst')}`, ref);
           b.add(dp, 'lr_out_snat', net.plen + 1, `${base}${xs?.allowed === true ? extMatch('dst') : ''}${stateless ? '' : ' && (!ct.trk || !ct.rpl)'}`,
-            stateless ? `${fam.f}.src=${ext}; next;` : `ct_snat(${ext});`, ref);
+            stateless ? `${fam.f}.src=${ext}; next;` : `ct_snat(${ext}${portRange(nat)});`, ref);
         }
       }
       if (type === 'dnat' || type === 'dnat_and_snat') {
         const base = `ip && ${fam.f}.dst == ${ext}`;
         if (xs !== null && !xs.allowed) natExempt(b, dp, 'lr_in_dnat', 102, `${base}${extMatch('src')}`, ref);
         b.add(dp, 'lr_in_dnat', 100, `${base}${xs?.allowed === true ? extMatch('src') : ''}`,
-          `${forceDnat !== null ? 'flags.force_snat_for_dnat = 1; ' : ''}${stateless ? `flags.loopback = 1; ${fam.f}.dst=${logical}; next;` : `flags.loopback = 1; ct_dnat(${logical});`}`, ref);
+          `${forceDnat !== null ? 'flags.force_snat_for_dnat = 1; ' : ''}${stateless ? `flags.loopback = 1; ${fam.f}.dst=${logical}; next;` : `flags.loopback = 1; ct_dnat(${logical}${portRange(nat)});`}`, ref);
       }
     }
     for (const ext of [...extIps].sort()) natArpReply(b, dp, ext);
@@ -682,14 +688,14 @@ function buildDistributedNat(b: LflowBuilder, model: NbModel, dp: Uuid, nats: re
         const m0 = `ip && ${f}.src == ${net.text} && outport == ${qp} && ${resident}`;
         if (xs !== null && !xs.allowed) natExempt(b, dp, 'lr_out_snat', prio + 2, `${m0}${extMatch('dst')}`, ref);
         const m = `${m0}${allowedOnly('dst')}`;
-        b.add(dp, 'lr_out_snat', prio, m, stateless ? `${setMac}${f}.src=${ext}; next;` : `${setMac}ct_snat_in_czone(${ext});`, ref);
-        if (!stateless) b.add(dp, 'lr_out_snat', prio + 1, `${m} && reg9[4] == 1`, `${setMac}reg9[4] = 0; ct_snat(${ext});`, ref);
+        b.add(dp, 'lr_out_snat', prio, m, stateless ? `${setMac}${f}.src=${ext}; next;` : `${setMac}ct_snat_in_czone(${ext}${portRange(nat)});`, ref);
+        if (!stateless) b.add(dp, 'lr_out_snat', prio + 1, `${m} && reg9[4] == 1`, `${setMac}reg9[4] = 0; ct_snat(${ext}${portRange(nat)});`, ref);
       }
     }
     if (dnat) {
       const dm = `ip && ${f}.dst == ${ext} && inport == ${qp}${onGw}`;
       if (xs !== null && !xs.allowed) natExempt(b, dp, 'lr_in_dnat', 102, `${dm}${extMatch('src')}`, ref);
-      b.add(dp, 'lr_in_dnat', 100, `${dm}${allowedOnly('src')}`, stateless ? `${f}.dst=${logical}; next;` : `ct_dnat_in_czone(${logical});`, ref);
+      b.add(dp, 'lr_in_dnat', 100, `${dm}${allowedOnly('src')}`, stateless ? `${f}.dst=${logical}; next;` : `ct_dnat_in_czone(${logical}${portRange(nat)});`, ref);
       b.add(dp, 'lr_out_undnat', 100, `ip && ${f}.src == ${logical} && outport == ${qp}${onGw}`, stateless ? `${setMac}next;` : `${setMac}ct_dnat_in_czone;`, ref);
     }
     if (d !== null) {

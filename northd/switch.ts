@@ -19,8 +19,8 @@
 // HA groups, service monitors, IP_Multicast) are sb-tables.ts's.
 // Ports' mcast_flood / mcast_flood_reports fill _MC_static / _MC_mrouter_flood (engine.ts).
 // Load balancers of the switch's load_balancer_group apply as its own.
-// Also vtep ports (hardware VTEP gateways: their frames skip to L2 lookup), l2gateway ports.
-// Not yet: remote ports, relay of learnt groups (IGMP_Group).
+// Also vtep ports (hardware VTEP gateways: their frames skip to L2 lookup), l2gateway and
+// remote ports. Not yet: relay of learnt groups (IGMP_Group).
 
 import type { Row } from '../store/types.js';
 import { formatIpv4, ipv4InNetwork, ipv6InNetwork, macToLla, ovsSsetOrder, parseIpv4, parseLspAddress, parseIpv6, parseNetwork, solicitedNode } from './addr.js';
@@ -349,8 +349,9 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
     b.add(dp, 'ls_in_check_port_sec', 70, `inport == ${qn}`, `${REGBIT_FROM_RAMP} = 1; next(pipeline=ingress, table=${stageOf('ls_in_hairpin').table});`, ref);
     return;
   }
-  // an l2gateway port (a physical network bridged on one chassis) is addressed like a VIF
-  if (type !== '' && type !== 'localport' && type !== 'l2gateway') return; // remote, ...: not modelled yet
+  // an l2gateway port (a physical network bridged on one chassis) and a remote port (one in
+  // another availability zone, ovn-ic) are addressed like a VIF
+  if (type !== '' && type !== 'localport' && type !== 'l2gateway' && type !== 'remote') return;
   // enabled=false: the port's traffic is dropped both ways; ARP for it is still answered
   const enabled = bool(lsp, 'enabled') !== false;
   if (!enabled) {

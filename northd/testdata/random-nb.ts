@@ -1,7 +1,7 @@
 // northd/testdata/random-nb.ts — test support: random NB change operations over plain rows
 // (switches, ports, addresses, port groups, ACLs, routers, router ports, NAT, routes,
 // policies, load balancers, DHCP options, gateway chassis, distributed NAT, DNS, QoS, ACL
-// logging, localport/external/virtual/vtep/l2gateway ports, DHCPv6, IPv6 RA, meters (fair or not), HA chassis groups,
+// logging, localport/external/virtual/vtep/l2gateway/remote ports, DHCPv6, IPv6 RA, meters (fair or not), HA chassis groups,
 // LB health checks with ip_port_mappings, IGMP snooping settings, multicast relay, load balancer groups), deleting the way OVSDB garbage collection and
 // weak references would, and the row diff that turns two snapshots into NbChanges.
 // Shared by the incremental==recompute property test and the SB sync property test.
@@ -181,6 +181,7 @@ export function applyOp(nb: Nb, op: Op): void {
       const extIps = op.a % 4 === 1 ? { [op.b % 2 ? 'allowed_ext_ips' : 'exempted_ext_ips']: [as._uuid] } : {};
       const nat: Row = {
         _uuid: uuid(), type, external_ip: ext, logical_ip: logical, options: type === 'dnat_and_snat' && op.a % 3 === 0 ? { stateless: 'true' } : {}, ...extIps,
+        ...(op.c % 7 === 3 ? { external_port_range: `${1000 + op.b}-${2000 + op.b}` } : {}),
       };
       set(nb, 'NAT', nat);
       upd(nb, 'Logical_Router', lr, { nat: [...list(lr, 'nat'), nat._uuid].sort() });
@@ -347,16 +348,16 @@ export function applyOp(nb: Nb, op: Op): void {
       break;
     }
     case 29: {
-      // a localport, an external port (with DHCPv4 sometimes), a virtual port with parents, a vtep or an l2gateway port
+      // a localport, an external port (with DHCPv4 sometimes), a virtual port with parents, a vtep, an l2gateway or a remote port
       const ls = pick(lss, op.a);
       if (ls === undefined) break;
-      const kind = op.c % 5;
+      const kind = op.c % 6;
       const parents = lsps.filter((_, i) => (i + op.b) % 4 === 0).map((x) => str(x, 'name')).slice(0, 3);
       const p: Row = {
-        _uuid: uuid(), name: `t${n}`, type: ['localport', 'external', 'virtual', 'vtep', 'l2gateway'][kind] ?? 'localport', addresses: kind === 3 ? (op.b % 2 ? ['unknown'] : []) : [`${mac} ${ip}`], port_security: [],
+        _uuid: uuid(), name: `t${n}`, type: ['localport', 'external', 'virtual', 'vtep', 'l2gateway', 'remote'][kind] ?? 'localport', addresses: kind === 3 ? (op.b % 2 ? ['unknown'] : []) : [`${mac} ${ip}`], port_security: [],
         options: kind === 2 ? { 'virtual-ip': ip, 'virtual-parents': [...parents, 'nosuchport'].join(',') }
           : kind === 3 ? { 'vtep-physical-switch': `br-vtep${op.a % 2}`, 'vtep-logical-switch': `lswitch${op.b % 3}` }
-          : kind === 4 ? { network_name: 'physnet1', 'l2gateway-chassis': `hv${op.b % 2}` } : {},
+          : kind === 4 ? { network_name: 'physnet1', 'l2gateway-chassis': `hv${op.b % 2}` } : kind === 5 ? { 'requested-chassis': `hvr${op.b % 2}` } : {},
       };
       if (kind === 1 && op.b % 2 === 0) {
         const d: Row = { _uuid: uuid(), cidr: `10.0.${op.a % 4}.0/24`, options: { lease_time: '3600', router: `10.0.${op.a % 4}.1`, server_id: `10.0.${op.a % 4}.1`, server_mac: 'c0:ff:ee:00:00:01' } };

@@ -756,3 +756,16 @@ lsp-add sw1 ln1 -- lsp-set-type ln1 localnet -- lsp-set-addresses ln1 unknown --
 lrp-add lr0 lr0-sw1 00:00:00:00:ff:02 10.0.1.254/24 fd01::fe/64
 lsp-add sw1 sw1-lr0 -- lsp-set-type sw1-lr0 router -- lsp-set-addresses sw1-lr0 router -- lsp-set-options sw1-lr0 router-port=lr0-sw1
 lsp-add sw1 vm4 -- lsp-set-addresses vm4 "0a:00:00:00:00:04 fd01::4"
+
+topology sweep-misc
+ls-add sw0 -- ls-add ext
+lsp-add sw0 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:01 10.0.0.1"
+lsp-add sw0 c1 vm1 7 -- lsp-set-addresses c1 "0a:00:00:00:00:c1 10.0.0.11"
+lsp-add sw0 rem1 -- lsp-set-type rem1 remote -- lsp-set-addresses rem1 "0a:00:00:00:00:e1 10.0.0.21" -- lsp-set-options rem1 requested-chassis=hvr
+lr-add gw1 -- set Logical_Router gw1 options:chassis=hv1
+lrp-add gw1 gw1-sw0 00:00:00:00:aa:01 10.0.0.254/24
+lrp-add gw1 gw1-ext 00:00:00:00:aa:02 172.16.0.1/24
+lsp-add sw0 sw0-gw1 -- lsp-set-type sw0-gw1 router -- lsp-set-addresses sw0-gw1 router -- lsp-set-options sw0-gw1 router-port=gw1-sw0
+lsp-add ext ext-gw1 -- lsp-set-type ext-gw1 router -- lsp-set-addresses ext-gw1 router -- lsp-set-options ext-gw1 router-port=gw1-ext
+--id=@n create NAT type=snat external_ip=172.16.0.10 logical_ip=10.0.0.0/24 external_port_range="1000-2000" -- add Logical_Router gw1 nat @n
+--id=@n create NAT type=dnat_and_snat external_ip=172.16.0.11 logical_ip=10.0.0.1 external_port_range="3000-4000" -- add Logical_Router gw1 nat @n
