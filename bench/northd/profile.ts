@@ -2,8 +2,10 @@
 // reference topology, in process: NB loaded first, then the profiler runs only around
 // the phase, so the profile is northd + the stores, not the NB load.
 //
-//   node --import tsx bench/northd/profile.ts [--ports 10000] [--phase full|port|acl] [--out /tmp/northd.cpuprofile] [--no-profile] [--services]
+//   node --import tsx bench/northd/profile.ts [--ports 10000] [--phase full|resume|port|acl] [--settle] [--out /tmp/northd.cpuprofile] [--no-profile] [--services]
 //
+// --phase resume: northd started on an empty NB and paused while NB loads, then resume +
+// --wait=sb (the timed phase); --settle waits 4 s before it (NB's background filing done).
 // --sb-txn-limit N: northd's sbTxnLimit (keys per SB transaction).
 // --services: NB and SB are nbdb / sbdb processes and northd talks to them over HTTP, as
 // `loom northd` does (northd still runs in this process, under the profiler).
@@ -26,7 +28,7 @@ import { spawnDbServer } from '../../store/server-process.js';
 import { waitSbCfg } from './wait.js';
 import { aclAddOps, portAddOps, tenantOps } from './topology.js';
 
-const { values } = parseArgs({ options: { ports: { type: 'string', default: '10000' }, phase: { type: 'string', default: 'full' }, out: { type: 'string', default: '/tmp/northd.cpuprofile' }, top: { type: 'string', default: '30' }, 'no-profile': { type: 'boolean', default: false }, services: { type: 'boolean', default: false }, 'sb-txn-limit': { type: 'string' } } });
+const { values } = parseArgs({ options: { ports: { type: 'string', default: '10000' }, phase: { type: 'string', default: 'full' }, out: { type: 'string', default: '/tmp/northd.cpuprofile' }, top: { type: 'string', default: '30' }, 'no-profile': { type: 'boolean', default: false }, services: { type: 'boolean', default: false }, 'sb-txn-limit': { type: 'string' }, settle: { type: 'boolean', default: false } } });
 const ports = Number(values.ports);
 const tenants = Math.max(1, Math.floor(ports / 100));
 const per = Math.floor(ports / tenants);
@@ -69,6 +71,11 @@ if (values.services) {
 }
 try {
   await nb.transact([{ op: 'insert', table: 'NB_Global', row: {} }]);
+  const limit = values['sb-txn-limit'] !== undefined ? { sbTxnLimit: Number(values['sb-txn-limit']) } : {};
+  // --phase resume: northd runs, paused, while NB loads (bench/northd/run.ts's shape)
+  const early = values.phase === 'resume' ? await startNorthd({ nb: nbFor, sb: sbFor, ...limit }) : undefined;
+  await early?.synced();
+  await early?.pause();
   for (let t = 1; t <= tenants; t++) await nb.transact(tenantOps(t, per));
   const bump: Operation = { op: 'mutate', table: 'NB_Global', where: [], mutations: [['nb_cfg', '+=', 1]] };
   let cfg = 0;
@@ -105,7 +112,15 @@ try {
     console.log(`phase=${values.phase} ports=${ports} wall_ms=${wall.toFixed(1)} cpu_ms=${((cpu.user + cpu.system) / 1000).toFixed(1)} profile=${values.out}`);
     for (const l of top(profile, Number(values.top))) console.log(l);
   };
-  if (values.phase === 'full') {
+  if (early !== undefined) {
+    // NB's background filing of the load first, as it would be by the time anyone resumes
+    if (values['settle'] === true) await new Promise((r) => setTimeout(r, 4000));
+    await run(async () => {
+      early.resume();
+      await step([]);
+    });
+    await early.close();
+  } else if (values.phase === 'full') {
     let northd: Awaited<ReturnType<typeof startNorthd>> | undefined;
     await run(async () => {
       northd = await startNorthd({ nb: nbFor, sb: sbFor, ...(values['sb-txn-limit'] !== undefined ? { sbTxnLimit: Number(values['sb-txn-limit']) } : {}) });
