@@ -662,7 +662,7 @@ export class NorthdEngine implements SbContent {
         if (lb === undefined) return;
         for (const o of [...m.lbOwnersOf(u)].sort()) {
           const ls = m.nb.Logical_Switch.get(o);
-          if (ls !== undefined) buildLoadBalancer(b, lb, ls, (vip, be) => liveBackends(m, lb, vip, be, (k) => this.svcStatus.get(k)));
+          if (ls !== undefined) buildLoadBalancer(b, lb, ls, (vip, be) => liveBackends(m, lb, vip, be, (k) => this.svcStatus.get(k)), this.info(o).controllerEvent);
         }
         buildServiceMonitorArp(b, m, serviceMonitorsOf(m, lb, svcMonitorMac(m, DEFAULT_SVC_MONITOR_MAC)).values(), { table: 'Load_Balancer', uuid: u });
         return;

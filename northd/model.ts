@@ -75,6 +75,10 @@ export interface SwitchInfo {
   readonly hasVtep: boolean;
   /** other_config:vlan-passthru: tagged frames pass, no ARP/ND responder */
   readonly vlanPassthru: boolean;
+  /** NB_Global options:use_ct_inv_match (default true): stateful ACL flows match ct.inv */
+  readonly ctInvMatch: boolean;
+  /** NB_Global options:controller_event: VIPs without backends raise empty_lb_backends events */
+  readonly controllerEvent: boolean;
 }
 
 export interface QosRule {
@@ -243,6 +247,12 @@ export class NbModel {
     }
   }
 
+  /** An NB_Global option (a change to NB_Global recompiles everything, engine.ts). */
+  globalOption(key: string): string | undefined {
+    const g = this.nb.NB_Global.values().next().value;
+    return g === undefined ? undefined : map(g, 'options')[key];
+  }
+
   /** The load balancers a switch or router uses: its own and those of its load balancer groups, sorted. */
   lbsOf(row: Row): string[] {
     const out = new Set(list(row, 'load_balancer'));
@@ -384,7 +394,7 @@ export class NbModel {
   switchInfo(lsUuid: Uuid): SwitchInfo {
     const ls = this.nb.Logical_Switch.get(lsUuid);
     if (ls === undefined) {
-      return { routerPorts: [], hasAcls: false, hasStatefulAcl: false, hasLbVip: false, hasUnknown: false, hasL2Ports: false, hasLocalnet: false, localnetPorts: [], hasDns: false, qos: [], mcastSnoop: false, mcastFloodUnregistered: false, mcastFloodStatic: false, mcastFloodRelay: false, hasVtep: false, vlanPassthru: false };
+      return { routerPorts: [], hasAcls: false, hasStatefulAcl: false, hasLbVip: false, hasUnknown: false, hasL2Ports: false, hasLocalnet: false, localnetPorts: [], hasDns: false, qos: [], mcastSnoop: false, mcastFloodUnregistered: false, mcastFloodStatic: false, mcastFloodRelay: false, hasVtep: false, vlanPassthru: false, ctInvMatch: true, controllerEvent: false };
     }
     const routerPorts: RouterPortInfo[] = [];
     let hasUnknown = false;
@@ -444,6 +454,7 @@ export class NbModel {
       routerPorts, hasAcls, hasStatefulAcl, hasLbVip, hasUnknown, hasL2Ports, hasLocalnet: localnetPorts.length > 0, localnetPorts, hasDns, qos,
       mcastSnoop: oc['mcast_snoop'] === 'true', mcastFloodUnregistered: oc['mcast_flood_unregistered'] === 'true', mcastFloodStatic,
       mcastFloodRelay: routerPorts.some((r) => r.mcastRelay), hasVtep, vlanPassthru: oc['vlan-passthru'] === 'true',
+      ctInvMatch: this.globalOption('use_ct_inv_match') !== 'false', controllerEvent: this.globalOption('controller_event') === 'true',
     };
   }
 }

@@ -35,7 +35,7 @@ import type { LflowBuilder, NbRef } from './lflow.js';
 import { isDgp, mcastFloodPort, mcastRelay, type NbModel } from './model.js';
 import { bool, list, map, str } from './nb.js';
 import { stage as stageOf } from './stages.js';
-import { affAddr, affinity, arpResolveEntry, nd6ResolveEntry, parseVip } from './switch.js';
+import { affAddr, affinity, arpResolveEntry, emptyLbEvent, nd6ResolveEntry, parseVip } from './switch.js';
 
 const q = (s: string): string => JSON.stringify(s);
 
@@ -922,6 +922,8 @@ function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: 
         ? `reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=${stageOf('lr_out_snat').table});};` : 'drop;');
       b.add(dp, 'lr_in_dnat', v.port !== null ? 120 : 110, `ct.new && !ct.rel && ${fam} && ${fam}.dst == ${v.ip}${l4}${gwp?.resident ?? ''}`,
         backends === '' ? none : lbAct, ref);
+      const event = emptyLbEvent(lb, v, all, model.globalOption('controller_event') === 'true');
+      if (event !== null) b.add(dp, 'lr_in_dnat', 130, event.match, event.action, ref);
       // session affinity (OVN writes the same flows on every kind of router)
       // (a VIP without a port too: then matched on addresses only)
       // (the VIP in reg0 / xxreg0, the backend in reg4 / xxreg1)

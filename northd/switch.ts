@@ -135,10 +135,12 @@ export function buildSwitch(b: LflowBuilder, ls: Row, info: SwitchInfo): void {
       const ingress = st === 'ls_in_acl';
       b.add(dp, st, 1, 'ip && !ct.est', `${REGBIT_CONNTRACK_COMMIT} = 1; next;`);
       b.add(dp, st, 1, 'ip && ct.est && ct_mark.blocked == 1', `${REGBIT_CONNTRACK_COMMIT} = 1; next;`);
-      b.add(dp, st, 65532, 'ct.inv || (ct.est && ct.rpl && ct_mark.blocked == 1)', 'drop;');
-      b.add(dp, st, 65532, 'ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && ct_mark.blocked == 0',
+      // (NB_Global options:use_ct_inv_match=false leaves ct.inv out, for offloading NICs)
+      const inv = info.ctInvMatch;
+      b.add(dp, st, 65532, `${inv ? 'ct.inv || ' : ''}(ct.est && ct.rpl && ct_mark.blocked == 1)`, 'drop;');
+      b.add(dp, st, 65532, `ct.est && !ct.rel && !ct.new && ${inv ? '!ct.inv && ' : ''}ct.rpl && ct_mark.blocked == 0`,
         ingress ? `${REGBIT_ACL_HINT_DROP} = 0; ${REGBIT_ACL_HINT_BLOCK} = 0; ${REGBIT_ACL_HINT_ALLOW_REL} = 1; next;` : 'next;');
-      b.add(dp, st, 65532, '!ct.est && ct.rel && !ct.new && !ct.inv && ct_mark.blocked == 0',
+      b.add(dp, st, 65532, `!ct.est && ct.rel && !ct.new && ${inv ? '!ct.inv && ' : ''}ct_mark.blocked == 0`,
         ingress ? `${REGBIT_ACL_HINT_ALLOW_REL} = 1; ct_commit_nat;` : 'ct_commit_nat;');
     }
     b.add(dp, 'ls_in_acl_after_lb', 65532, `${REGBIT_ACL_HINT_ALLOW_REL} == 1`, 'next;');
@@ -549,8 +551,9 @@ export function buildAcl(b: LflowBuilder, acl: Row, ls: Row, info: SwitchInfo, l
     // the other direction, recognised by the ACL's conntrack label
     if (log !== '' && label !== 0 && map(acl, 'options')['log-related'] === 'true') {
       const back = ingress ? 'ls_out_acl' : 'ls_in_acl';
-      b.add(dp, back, 65533, `!ct.est && ct.rel && !ct.new && !ct.inv && ct_mark.blocked == 0 && ct_label.label == ${label}`, `${log}next;`, ref);
-      b.add(dp, back, 65533, `ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && ct_mark.blocked == 0 && ct_label.label == ${label}`, `${log}next;`, ref);
+      const inv = info.ctInvMatch ? '!ct.inv && ' : '';
+      b.add(dp, back, 65533, `!ct.est && ct.rel && !ct.new && ${inv}ct_mark.blocked == 0 && ct_label.label == ${label}`, `${log}next;`, ref);
+      b.add(dp, back, 65533, `ct.est && !ct.rel && !ct.new && ${inv}ct.rpl && ct_mark.blocked == 0 && ct_label.label == ${label}`, `${log}next;`, ref);
     }
   } else if (action === 'reject') {
     b.add(dp, st, prio, `(${REGBIT_ACL_HINT_DROP} == 1) && ${match}`, `${log}${reject}`, ref);
@@ -578,7 +581,7 @@ function aclLog(acl: Row, meter: string | null): string {
  * `live(vip, backends)`: the backends to balance to — for a health-checked VIP only the
  * monitored ones not reported offline (sb-tables.ts liveBackends); all of them by default.
  */
-export function buildLoadBalancer(b: LflowBuilder, lb: Row, ls: Row, live: (vip: string, backends: string) => string = (_v, x) => x): void {
+export function buildLoadBalancer(b: LflowBuilder, lb: Row, ls: Row, live: (vip: string, backends: string) => string = (_v, x) => x, events = false): void {
   const dp = ls._uuid;
   const ref = { table: 'Load_Balancer', uuid: lb._uuid };
   const proto = str(lb, 'protocol') || 'tcp';
@@ -598,6 +601,8 @@ export function buildLoadBalancer(b: LflowBuilder, lb: Row, ls: Row, live: (vip:
       ? `reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=${stageOf('ls_out_qos_mark').table});};` : 'drop;';
     const lbAction = backends === '' ? none : `${REGBIT_CONNTRACK_COMMIT} = 0; ct_lb_mark(backends=${backends});`;
     b.add(dp, 'ls_in_lb', v.port !== null ? 120 : 110, `ct.new && ${ipMatch}${l4}`, lbAction, ref);
+    const event = emptyLbEvent(lb, v, all, events);
+    if (event !== null) b.add(dp, 'ls_in_pre_lb', 130, event.match, event.action, ref);
     // session affinity: a known client goes back to its backend; affinity names every
     // backend, up or not (as OVN). The VIP is in reg1 (xxreg1), the backend in reg4 (xxreg0)
     const aff = affinity(lb, v, all);
@@ -615,6 +620,19 @@ export function buildLoadBalancer(b: LflowBuilder, lb: Row, ls: Row, live: (vip:
       }
     }
   }
+}
+
+/**
+ * NB_Global options:controller_event: a VIP without backends asks the
+ * controller to raise an empty_lb_backends event, unless the balancer rejects instead.
+ */
+export function emptyLbEvent(lb: Row, v: { ip: string; port: number | null; v6: boolean }, backends: string, events: boolean): { match: string; action: string } | null {
+  if (!events || backends !== '' || map(lb, 'options')['reject'] === 'true') return null;
+  const proto = str(lb, 'protocol') || 'tcp';
+  return {
+    match: `${v.v6 ? 'ip6' : 'ip4'}.dst == ${v.ip} && ${proto}${v.port !== null ? ` && ${proto}.dst == ${v.port}` : ''}`,
+    action: `trigger_event(event = "empty_lb_backends", vip = "${affAddr(v.ip, v.port, v.v6)}", protocol = "${proto}", load_balancer = "${lb._uuid}");`,
+  };
 }
 
 /** "IP", "IP:PORT" or "[IP6]:PORT": an address as commit_lb_aff and ct_lb_mark name it. */

@@ -31,6 +31,8 @@ flush() {
       Logical_Router_Policy Gateway_Chassis HA_Chassis_Group DHCP_Options DNS QoS Meter Load_Balancer_Health_Check; do
     for u in $(ovn-nbctl --bare --columns=_uuid list $t); do ovn-nbctl --if-exists destroy $t "$u" >/dev/null 2>&1 || true; done
   done
+  # NB_Global options a topology may set (the row itself stays)
+  for k in use_ct_inv_match controller_event ignore_lsp_down; do ovn-nbctl --if-exists remove NB_Global . options "$k" >/dev/null 2>&1 || true; done
   ovn-nbctl --wait=sb sync
 }
 while IFS= read -r line; do

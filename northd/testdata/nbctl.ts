@@ -47,6 +47,11 @@ export class Nbctl {
   readonly nb: MutableNb = emptySnapshot();
 
   private find(t: NbTable, name: string): Row {
+    // "." is the only row of NB_Global (made on first use)
+    if (t === 'NB_Global' && name === '.') {
+      const g = [...this.nb.NB_Global.values()][0];
+      return g ?? this.nb.NB_Global.get(this.insert('NB_Global', { options: {} })) as Row;
+    }
     for (const r of this.nb[t].values()) if (str(r, 'name') === name) return r;
     throw new Error(`nbctl: no ${t} named ${name}`);
   }

@@ -769,3 +769,24 @@ lsp-add sw0 sw0-gw1 -- lsp-set-type sw0-gw1 router -- lsp-set-addresses sw0-gw1 
 lsp-add ext ext-gw1 -- lsp-set-type ext-gw1 router -- lsp-set-addresses ext-gw1 router -- lsp-set-options ext-gw1 router-port=gw1-ext
 --id=@n create NAT type=snat external_ip=172.16.0.10 logical_ip=10.0.0.0/24 external_port_range="1000-2000" -- add Logical_Router gw1 nat @n
 --id=@n create NAT type=dnat_and_snat external_ip=172.16.0.11 logical_ip=10.0.0.1 external_port_range="3000-4000" -- add Logical_Router gw1 nat @n
+
+topology nb-global-options
+ls-add sw0
+lsp-add sw0 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:01 10.0.0.1"
+lsp-add sw0 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:00:02 10.0.0.2"
+acl-add sw0 from-lport 1000 "ip4 && tcp" allow-related
+acl-add sw0 to-lport 1000 "ip4 && udp" drop
+lb-add lb0 10.0.0.100:80 "" tcp -- ls-lb-add sw0 lb0
+lb-add lb1 10.0.0.101:80 "10.0.0.1:80" tcp -- ls-lb-add sw0 lb1
+set NB_Global . options:use_ct_inv_match=false options:controller_event=true
+lr-add gw1 -- set Logical_Router gw1 options:chassis=hv1
+lrp-add gw1 gw1-sw0 00:00:00:00:aa:01 10.0.0.254/24
+lsp-add sw0 sw0-gw1 -- lsp-set-type sw0-gw1 router -- lsp-set-addresses sw0-gw1 router -- lsp-set-options sw0-gw1 router-port=gw1-sw0
+lr-lb-add gw1 lb0
+lb-add lb6 [fd00::100]:80 "" udp -- ls-lb-add sw0 lb6
+lb-add lb7 10.0.0.107 "" -- ls-lb-add sw0 lb7
+ls-add ext -- lr-add dr1
+lrp-add dr1 dr1-ext 00:00:00:00:bb:01 172.16.0.1/24
+lrp-set-gateway-chassis dr1-ext hv1 10
+lsp-add ext ext-dr1 -- lsp-set-type ext-dr1 router -- lsp-set-addresses ext-dr1 router -- lsp-set-options ext-dr1 router-port=dr1-ext
+lr-lb-add dr1 lb0
