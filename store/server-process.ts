@@ -10,6 +10,8 @@
 // kill() resolves once the child has exited.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import inspector from 'node:inspector';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { LoomError } from './types.js';
@@ -25,10 +27,10 @@ export interface DbProcess {
 }
 
 /** Starts `loom nbdb`/`loom sbdb` equivalents as a child process and waits until it listens. */
-export function spawnDbServer(kind: 'nbdb' | 'sbdb', db: string, listen = '127.0.0.1:0', timeoutMs = 20_000): Promise<DbProcess> {
+export function spawnDbServer(kind: 'nbdb' | 'sbdb', db: string, listen = '127.0.0.1:0', timeoutMs = 20_000, extra: { nodeArgs?: readonly string[]; stderrTo?: (line: string) => void } = {}): Promise<DbProcess> {
   // the young generation `loom nbdb`/`loom sbdb` get from bin/loom, so a bench of separate
   // processes measures what users run (≈20% less CPU for a full compile's SB commit)
-  const child = spawn(process.execPath, ['--max-semi-space-size=32', '--import', 'tsx', `${kind}/serve.ts`, '--db', db, '--listen', listen], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=32', ...(extra.nodeArgs ?? []), '--import', 'tsx', `${kind}/serve.ts`, '--db', db, '--listen', listen], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -38,6 +40,7 @@ export function spawnDbServer(kind: 'nbdb' | 'sbdb', db: string, listen = '127.0
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => {
     stderr = (stderr + d).slice(-4000);
+    extra.stderrTo?.(d);
   });
   return new Promise<DbProcess>((resolve, reject) => {
     let out = '';
@@ -49,12 +52,22 @@ export function spawnDbServer(kind: 'nbdb' | 'sbdb', db: string, listen = '127.0
       clearTimeout(timer);
       reject(new Error(`${kind} exited (${code ?? signal}) before listening: ${stderr}`));
     });
+    let listening = false;
     child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      // node's own tracing (--trace-gc) also writes to stdout: only the runner's JSON line counts
+      if (listening) return extra.stderrTo?.(d);
       out += d;
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
+      let nl: number;
+      let line: { url: string; pid: number } | undefined;
+      while (line === undefined && (nl = out.indexOf('\n')) >= 0) {
+        const text = out.slice(0, nl);
+        out = out.slice(nl + 1);
+        if (text.startsWith('{"url"')) line = JSON.parse(text) as { url: string; pid: number };
+        else extra.stderrTo?.(`${text}\n`);
+      }
+      if (line === undefined) return;
+      listening = true;
       clearTimeout(timer);
-      const line = JSON.parse(out.slice(0, nl)) as { url: string; pid: number };
       resolve({
         url: line.url,
         pid: line.pid,
@@ -73,5 +86,29 @@ export async function serveMain(start: (o: { db: string; listen: string; handleS
   const { values } = parseArgs({ options: { db: { type: 'string' }, listen: { type: 'string', default: '127.0.0.1:0' } } });
   if (values.db === undefined) throw new LoomError({ code: 'bad-request', message: '--db FILE is required', hint: 'serve.ts --db FILE --listen HOST:PORT' });
   const svc = await start({ db: values.db, listen: values.listen ?? '127.0.0.1:0', handleSignals: true, log: (l) => process.stderr.write(`${l}\n`) });
+  const profileTo = process.env['LOOM_DB_CPU_PROFILE'];
+  if (profileTo !== undefined && profileTo !== '') profileOnSignal(profileTo);
   process.stdout.write(`${JSON.stringify({ url: svc.url, pid: process.pid })}\n`);
+}
+
+/**
+ * Bench aid: SIGUSR2 starts a CPU profile of this process, the next SIGUSR2 writes it to
+ * `file` (.cpuprofile, for a phase of a bench: --cpu-prof covers the whole life and is not
+ * written when a signal ends the process).
+ */
+function profileOnSignal(file: string): void {
+  const session = new inspector.Session();
+  session.connect();
+  let running = false;
+  process.on('SIGUSR2', () => {
+    if (!running) {
+      running = true;
+      session.post('Profiler.enable', () => session.post('Profiler.start'));
+      return;
+    }
+    running = false;
+    session.post('Profiler.stop', (err, r) => {
+      if (err === null) writeFileSync(file, JSON.stringify(r.profile));
+    });
+  });
 }

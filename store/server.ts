@@ -32,6 +32,7 @@
 // `{error:{code,message,...}}` body; a watcher closed for being slow or for shutdown is told
 // with a retriable close code so it resumes from the last revision it received.
 
+import { performance } from 'node:perf_hooks';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -182,6 +183,7 @@ export async function serveStore(store: Store, host: string, port: number, optio
       watchers: sockets.size,
       max_body_bytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       multipart: multipart.counts(),
+      event_loop_active_ms: Math.round(performance.eventLoopUtilization().active),
     }),
   });
   const http = createServer(app);
@@ -271,6 +273,8 @@ interface Health {
   readonly max_body_bytes: number;
   /** Multi-part transactions held now and how they ended. */
   readonly multipart: MultipartCounts;
+  /** ms the event loop was busy since the process started (two readings give its utilization between them). */
+  readonly event_loop_active_ms: number;
 }
 
 /** Default bound on held multi-part transaction parts, per server. */
@@ -455,6 +459,7 @@ export function createStoreApp(
   const app = express();
   app.disable('x-powered-by');
   app.use((req: Request, res: Response, next: NextFunction) => {
+    res.locals['t0'] = performance.now();
     res.on('finish', () => {
       // The matched route pattern, not the URL: table names would make unbounded labels.
       const route = (req.route as { path?: unknown } | undefined)?.path;
@@ -472,6 +477,8 @@ export function createStoreApp(
       ServerStats.inc(stats.transactions, part.code);
       return sendError(res, part);
     }
+    // after the body was read and parsed (express.json ran before this handler)
+    const t1 = performance.now();
     const ops = parseTransactBody(req.body);
     if (ops instanceof LoomError) {
       if (part !== undefined) multipart.drop(part.id, 'failed');
@@ -489,6 +496,7 @@ export function createStoreApp(
         throw e;
       }
       ServerStats.inc(stats.transactions, 'ok');
+      serverTiming(res, t1);
       return void res.json(result);
     }
     const length = Number(req.get('content-length'));
@@ -510,6 +518,7 @@ export function createStoreApp(
     }
     multipart.ended(true);
     ServerStats.inc(stats.transactions, 'ok');
+    serverTiming(res, t1);
     res.json(result);
   });
 
@@ -538,7 +547,7 @@ export function createStoreApp(
 
   app.get(HEALTH_PATH, async (_req: Request, res: Response) => {
     if (options.health) return void res.json(await options.health());
-    res.json({ status: 'ok', database: options.database ?? store.schema.name, revision: await store.revision(), uptime_s: Math.round(process.uptime()), watchers: 0, max_body_bytes: maxBody, multipart: multipart.counts() });
+    res.json({ status: 'ok', database: options.database ?? store.schema.name, revision: await store.revision(), uptime_s: Math.round(process.uptime()), watchers: 0, max_body_bytes: maxBody, multipart: multipart.counts(), event_loop_active_ms: Math.round(performance.eventLoopUtilization().active) });
   });
 
   app.get(METRICS_PATH, async (_req: Request, res: Response) => {
@@ -561,6 +570,18 @@ export function createStoreApp(
     sendError(res, e);
   });
   return app;
+}
+
+/**
+ * Server-Timing of a committed transaction: `body` (from the request's arrival to its body
+ * read and parsed) and `txn` (the store's work), in ms, so a client can tell the server's
+ * share of a slow answer from the wire's and its own.
+ */
+function serverTiming(res: Response, handlerStart: number): void {
+  const t0 = res.locals['t0'];
+  const now = performance.now();
+  const body = typeof t0 === 'number' ? handlerStart - t0 : 0;
+  res.setHeader('Server-Timing', `body;dur=${body.toFixed(2)}, txn;dur=${(now - handlerStart).toFixed(2)}`);
 }
 
 function sendError(res: Response, err: LoomErrorData): void {

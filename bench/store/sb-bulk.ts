@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { nbSchema, sbSchema } from '../../schemas/index.js';
 import { validateNbTxn } from '../../nbdb/validate.js';
 import { startNorthd } from '../../northd/index.js';
@@ -22,9 +23,6 @@ import type { Operation, Store, TransactOptions, TransactResult, TxnParts } from
 import { tenantOps } from '../northd/topology.js';
 import { waitSbCfg } from '../northd/wait.js';
 
-const { values } = parseArgs({ options: { ports: { type: 'string', default: '10000' }, runs: { type: 'string', default: '5' }, ops: { type: 'string' } } });
-const ports = Number(values.ports);
-const runs = Number(values.runs);
 
 /** `sb` with every committed transaction's operations recorded (in commit order). */
 function recording(sb: SqliteStore, txns: Operation[][]): Store {
@@ -60,7 +58,7 @@ function recording(sb: SqliteStore, txns: Operation[][]): Store {
 }
 
 /** The operations of northd's full compile of the reference topology (its biggest SB transaction). */
-async function capture(dir: string): Promise<Operation[]> {
+export async function capture(dir: string, ports: number): Promise<Operation[]> {
   const nb = SqliteStore.open(join(dir, 'nb.db'), nbSchema, { validate: validateNbTxn });
   const sb = SqliteStore.open(join(dir, 'sb-capture.db'), sbSchema);
   const txns: Operation[][] = [];
@@ -96,12 +94,13 @@ function median(xs: number[]): number {
 }
 
 async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { ports: { type: 'string', default: '10000' }, runs: { type: 'string', default: '5' }, ops: { type: 'string' } } });
+  const ports = Number(values.ports);
+  const runs = Number(values.runs);
   const dir = mkdtempSync(join(tmpdir(), 'loom-sb-bulk-'));
   try {
     // --ops FILE: the captured batch is kept there and read back by later runs (while iterating)
-    const file = values.ops;
-    const ops = file !== undefined && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Operation[]) : await capture(dir);
-    if (file !== undefined && !existsSync(file)) writeFileSync(file, JSON.stringify(ops));
+    const ops = await capturedOps(dir, ports, values.ops);
     const gc = (globalThis as { gc?: () => void }).gc;
     const rows: { cpu: number; wall: number; fileCpu: number; fileWall: number }[] = [];
     for (let i = 0; i < runs; i++) {
@@ -127,4 +126,12 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+/** `--ops FILE` read, or captured (and kept in FILE when given). */
+export async function capturedOps(dir: string, ports: number, file: string | undefined): Promise<Operation[]> {
+  if (file !== undefined && existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Operation[];
+  const ops = await capture(dir, ports);
+  if (file !== undefined) writeFileSync(file, JSON.stringify(ops));
+  return ops;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
