@@ -145,6 +145,7 @@ export class SqliteStore implements Store {
    * as committed).
    */
   private deferred: PendingPart[] = [];
+  private readonly filedWaiters: (() => void)[] = [];
   /** The part each unfiled pending row is in (a later change's `old` is the same object). */
   private readonly unfiled = new Map<Row, PendingPart>();
   private fileTimer: NodeJS.Timeout | undefined;
@@ -497,6 +498,7 @@ export class SqliteStore implements Store {
         return;
       }
       this.afterCommit();
+      this.settleFiled();
       // The next slice on a timer, not setImmediate: an unref'd immediate does not wake the
       // event loop, so slices ran only when something else did (one per request: at 50k
       // ports filing took minutes and added a slice, ≈10 ms, to every small transaction).
@@ -742,6 +744,20 @@ export class SqliteStore implements Store {
   }
 
   /** Figures for operators and metrics: revision, log extent and size, rows held. */
+  /**
+   * Resolves once every row of the bulk commits so far is filed (at once when none is
+   * pending), or when the store closes. Waiting on it wakes nothing: filing goes on by itself.
+   */
+  whenFiled(): Promise<void> {
+    if (this.deferred.length === 0 || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.filedWaiters.push(resolve));
+  }
+
+  private settleFiled(): void {
+    if (this.deferred.length > 0 && !this.closed) return;
+    for (const w of this.filedWaiters.splice(0)) w();
+  }
+
   stats(): { revision: number; compactedThrough: number; logEntries: number; logBytes: number; rows: number } {
     this.live();
     const log = this.sql.prepare('SELECT count(*) AS n, coalesce(sum(length(old)), 0) + coalesce(sum(length(new)), 0) AS bytes FROM changes').get() as { n: number; bytes: number };
@@ -770,5 +786,6 @@ export class SqliteStore implements Store {
     }
     this.commits.complete();
     this.sql.close();
+    this.settleFiled();
   }
 }
