@@ -105,6 +105,9 @@ export interface Northd {
   recompute(): void;
 }
 
+/** Logical_Switch_Port.up writes that wait for a batch already waiting (writeNbStatusNow). */
+const BULK_STATUS = 1000;
+
 /** A batch of at least this many changes, and at least half as many as NB has rows, is recomputed. */
 const BULK_CHANGES = 1000;
 
@@ -458,6 +461,8 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
   const statusDirty = new Set<string>();
   const chassisCfg = new Map<Uuid, number>();
   let sbCfgWritten = -1;
+  /** bulk status writes put off in a row for a waiting batch (writeNbStatusNow) */
+  let statusDeferred = 0;
   let hvCfgWritten = -1;
   let statusWrites = 0;
   const idleWaiters: (() => void)[] = [];
@@ -502,6 +507,15 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       // have its turn of the event loop before the bulk runs
       if (statusDirty.size > 0) await new Promise((r) => setImmediate(r));
     }
+    // a batch is waiting (NB changed meanwhile: a --wait=sb bump, the CMS's next commit): it
+    // goes first and the bulk of up writes after it (a resume after a bulk load: the bump of
+    // `--wait=sb sync` waited behind 10k up writes, ≈0.5 s in process), a few times in a row
+    // at most so that the ports' status is not put off for ever
+    if (statusDirty.size >= BULK_STATUS && !closed && !paused && work() && statusDeferred < 3) {
+      statusDeferred++;
+      return;
+    }
+    statusDeferred = 0;
     // only ports whose binding status or NB row changed since the last write
     const names = [...statusDirty];
     statusDirty.clear();
