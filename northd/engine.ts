@@ -160,8 +160,9 @@ export class NorthdEngine implements SbContent {
       { name: 'northd_data', inputs: nbInputs, recompute: () => this.markAllDirty() },
       { name: 'switch_info', inputs: { northd_data: () => this.updateSwitchInfos() }, recompute: () => this.updateSwitchInfos(true) },
       { name: 'datapath', inputs: { northd_data: () => this.syncDatapaths() }, recompute: () => this.syncDatapaths() },
-      { name: 'lflow', inputs: { switch_info: () => this.recomputeUnits(), datapath: () => true, 'SB:Service_Monitor': () => this.recomputeUnits() }, recompute: () => this.recomputeUnits(true) },
+      // ports before flows: a router's flows name its ports' tunnel keys (ECMP symmetric reply)
       { name: 'port_binding', inputs: { northd_data: () => this.syncPorts(), datapath: () => true }, recompute: () => this.syncPorts() },
+      { name: 'lflow', inputs: { switch_info: () => this.recomputeUnits(), datapath: () => true, port_binding: () => true, 'SB:Service_Monitor': () => this.recomputeUnits() }, recompute: () => this.recomputeUnits(true) },
       { name: 'multicast_group', inputs: { port_binding: () => this.syncMulticast(), switch_info: () => true }, recompute: () => this.syncMulticast() },
       { name: 'address_set', inputs: { northd_data: () => this.syncAddressSets() }, recompute: () => this.syncAddressSets(true) },
       { name: 'port_group', inputs: { port_binding: () => this.syncPortGroups() }, recompute: () => this.syncPortGroups(true) },
@@ -614,7 +615,16 @@ export class NorthdEngine implements SbContent {
   // ------------------------------------------------------------- lflow
 
   private recomputeUnits(all = false): boolean {
-    if (all) this.markAllDirty();
+    if (all) {
+      // every unit; the nodes before this one (ports, datapaths) have already run
+      const nb = this.model.nb;
+      for (const u of nb.Logical_Switch.keys()) this.dirtyUnits.add(`ls:${u}`);
+      for (const u of nb.Logical_Switch_Port.keys()) this.dirtyUnits.add(`lsp:${u}`);
+      for (const u of nb.ACL.keys()) this.dirtyUnits.add(`acl:${u}`);
+      for (const u of nb.Load_Balancer.keys()) this.dirtyUnits.add(`lb:${u}`);
+      for (const u of nb.Logical_Router.keys()) this.dirtyUnits.add(`lr:${u}`);
+      for (const k of this.unitFlows.keys()) this.dirtyUnits.add(k);
+    }
     const units = [...this.dirtyUnits].sort();
     this.dirtyUnits = new Set();
     for (const unit of units) {
@@ -669,7 +679,7 @@ export class NorthdEngine implements SbContent {
       }
       case 'lr': {
         const lr = m.nb.Logical_Router.get(u);
-        if (lr !== undefined) buildRouter(b, m, lr, this.dpKeys.get(u), (lb, vip, be) => liveBackends(m, lb, vip, be, (k) => this.svcStatus.get(k)));
+        if (lr !== undefined) buildRouter(b, m, lr, this.dpKeys.get(u), (lb, vip, be) => liveBackends(m, lb, vip, be, (k) => this.svcStatus.get(k)), (p) => this.portKeys.get(p)?.key);
         this.syncRouterLbSet(u, lr);
         this.syncRouterMcast(u, lr);
         return;

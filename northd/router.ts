@@ -22,7 +22,8 @@
 // Also LB session affinity (affinity_timeout) on switches and routers, with or without VIP
 // ports; LB health checks (only live backends in lr_in_dnat, all in lr_out_undnat; none left:
 // drop, or reject with options:reject). Load balancers of load_balancer_group as its own.
-// Also ECMP reroute policies (several nexthops) and policy pkt_mark.
+// Also ECMP reroute policies (several nexthops) and policy pkt_mark; ECMP static routes with
+// ecmp_symmetric_reply on gateway routers (conntrack keeps the port and next-hop MAC).
 // Also lb_force_snat_ip=<addresses> (gateway and distributed routers), dnat_force_snat_ip
 // (gateway routers).
 // Not modelled yet (logged in the issue notes): gateway_mtu_bypass. Which gateway port
@@ -160,7 +161,12 @@ export function routerLbSets(model: NbModel, lr: Row, dpKey: number): Map<string
 /** The backends a load balancer's VIP balances to (health checks: sb-tables.ts liveBackends); all by default. */
 export type LiveBackends = (lb: Row, vip: string, backends: string) => string;
 
-export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: number, live: LiveBackends = (_l, _v, x) => x): void {
+/**
+ * `portKey`: the tunnel key of a router port's binding (engine.ts allocates them before the
+ * flows are built); ECMP symmetric reply flows name the port by it.
+ */
+export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: number, live: LiveBackends = (_l, _v, x) => x,
+  portKey: (lrp: Uuid) => number | undefined = () => undefined): void {
   const dp: Uuid = lr._uuid;
   const gw = model.isGatewayRouter(lr);
   const ports = routerPorts(model, lr);
@@ -454,7 +460,7 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
         `ip.ttl--; reg8[0..15] = 0; xxreg0 = ip6.dst; xxreg1 = ${n.addr}; eth.src = ${p.mac}; outport = ${qn}; flags.loopback = 1; next;`, ref);
     }
   }
-  buildStaticRoutes(b, model, lr, ports);
+  buildStaticRoutes(b, model, lr, ports, gw, portKey);
   b.add(dp, 'lr_in_policy', 0, '1', 'reg8[0..15] = 0; next;');
   buildPolicies(b, model, lr, ports);
   b.add(dp, 'lr_in_policy_ecmp', 150, 'reg8[0..15] == 0', 'next;');
@@ -736,7 +742,7 @@ function buildDistributedNat(b: LflowBuilder, model: NbModel, dp: Uuid, nats: re
 }
 
 /** Static routes (Logical_Router_Static_Route), ECMP when several share a prefix. */
-function buildStaticRoutes(b: LflowBuilder, model: NbModel, lr: Row, ports: readonly Lrp[]): void {
+function buildStaticRoutes(b: LflowBuilder, model: NbModel, lr: Row, ports: readonly Lrp[], gw: boolean, portKey: (lrp: Uuid) => number | undefined): void {
   const dp = lr._uuid;
   // route tables are numbered 1.. as the router's ports name them (options:route_table), then
   // as its routes do; a port's packets look up its table (reg7), the rest table 0
@@ -809,11 +815,30 @@ function buildStaticRoutes(b: LflowBuilder, model: NbModel, lr: Row, ports: read
     ecmpGroup++;
     b.add(dp, 'lr_in_ip_routing', prio, match,
       `ip.ttl--; flags.loopback = 1; reg8[0..15] = ${ecmpGroup}; reg8[16..31] = select(${resolved.map((_, i) => i + 1).join(', ')});`, ref);
+    const symmetricDone = new Set<string>();
     resolved.forEach((y, i) => {
       if (y.discard) return;
+      const ref = { table: 'Logical_Router_Static_Route', uuid: y.r._uuid };
       b.add(dp, 'lr_in_ip_routing_ecmp', 100, `reg8[0..15] == ${ecmpGroup} && reg8[16..31] == ${i + 1}`,
-        `${nhReg} = ${y.nh}; ${srcReg} = ${y.own}; eth.src = ${y.port.mac}; outport = ${q(y.port.name)}; next;`,
-        { table: 'Logical_Router_Static_Route', uuid: y.r._uuid });
+        `${nhReg} = ${y.nh}; ${srcReg} = ${y.own}; eth.src = ${y.port.mac}; outport = ${q(y.port.name)}; next;`, ref);
+      // ecmp_symmetric_reply (gateway routers): a connection that came in over one of the
+      // group's ports goes back out the same port to the same next-hop MAC (kept in conntrack)
+      const key = portKey(y.port.row._uuid);
+      if (!gw || map(y.r, 'options')['ecmp_symmetric_reply'] !== 'true' || key === undefined || symmetricDone.has(y.port.name)) return;
+      symmetricDone.add(y.port.name);
+      const qp = q(y.port.name);
+      const back = `inport == ${qp} && ${f}.${srcPolicy ? 'dst' : 'src'} == ${prefix.network}/${prefix.plen}`;
+      const reply = `ct.rpl && reg9[5] == 1 && ct_mark.ecmp_reply_port == ${key}`;
+      b.add(dp, 'lr_in_defrag', 100, back, 'reg9[5] = chk_ecmp_nh_mac(); ct_next;', ref);
+      b.add(dp, 'lr_in_defrag', 100, match, 'reg9[5] = chk_ecmp_nh(); ct_next;', ref);
+      for (const proto of ['tcp', 'udp', 'sctp']) {
+        const commit = `ct_commit { ct_label.ecmp_reply_eth = eth.src;  ct_mark.ecmp_reply_port = ${key};}; commit_ecmp_nh(ipv6 = ${prefix.v6}, proto = ${proto}); next;`;
+        b.add(dp, 'lr_in_ecmp_stateful', 100, `${back} && (ct.new && !ct.est) && ${proto}`, commit, ref);
+        b.add(dp, 'lr_in_ecmp_stateful', 100, `${back} && (!ct.rpl && ct.est) && ${proto} && reg9[5] == 0`, commit, ref);
+      }
+      b.add(dp, 'lr_in_ip_routing', 10300, `${reply} && ${match}`, `ip.ttl--; flags.loopback = 1; eth.src = ${y.port.mac}; ${srcReg} = ${y.own}; outport = ${qp}; next;`, ref);
+      b.add(dp, 'lr_in_policy', 65535, reply, 'next;', ref);
+      b.add(dp, 'lr_in_arp_resolve', 200, reply, 'push(xxreg1); xxreg1 = ct_label; eth.dst = xxreg1[32..79]; pop(xxreg1); next;', ref);
     });
   }
 }

@@ -19,8 +19,11 @@
 //   - Service_Monitor.src_mac is svc_monitor_mac (OVN's is random): compared as that name.
 //   - ECMP member numbers (reg8[16..31] == N): OVN numbers the routes of a group in hash
 //     order (it changes between runs); loom numbers them by nexthop. Compared without N.
-//   - ECMP reroute policy group numbers (reg8[0..15] = N in lr_in_policy, == N in
-//     lr_in_policy_ecmp): both number them in policy row UUID order. Compared without N.
+//   - ECMP group numbers (reg8[0..15] = N in lr_in_policy / lr_in_ip_routing, == N in
+//     lr_in_policy_ecmp / lr_in_ip_routing_ecmp): OVN numbers them in row UUID order.
+//     Compared without N.
+//   - ECMP symmetric reply flows name a port by its tunnel key (ct_mark.ecmp_reply_port):
+//     compared with the port's name for the key.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -95,11 +98,14 @@ checkSources(true);
 const byDpName = (s: string, dps: Golden['datapaths']): string =>
   s.replace(/_rtr_lb_(\d+)_/g, (_, k: string) => `_rtr_lb_${dps.find((d) => String(d.tunnel_key) === k)?.name ?? k}_`);
 
-const line = (f: GFlow, dps: Golden['datapaths']): string => {
-  const m0 = byDpName(f[5], dps);
-  const match = f[3] === 'lr_in_ip_routing_ecmp' ? m0.replace(/reg8\[16\.\.31\] == \d+/, 'reg8[16..31] == N')
+const line = (f: GFlow, x: Pick<Golden, 'datapaths' | 'port_bindings'>): string => {
+  // a port's tunnel key as its name (ECMP symmetric reply)
+  const portOf = (k: string): string => x.port_bindings.find((p) => p.datapath === f[0] && String(p.tunnel_key) === k)?.logical_port ?? k;
+  const ports = (t: string): string => t.replace(/ecmp_reply_port (==|=) (\d+)/g, (_, op: string, k: string) => `ecmp_reply_port ${op} ${portOf(k)}`);
+  const m0 = ports(byDpName(f[5], x.datapaths));
+  const match = f[3] === 'lr_in_ip_routing_ecmp' ? m0.replace(/reg8\[16\.\.31\] == \d+/, 'reg8[16..31] == N').replace(/reg8\[0\.\.15\] == \d+/, 'reg8[0..15] == G')
     : f[3] === 'lr_in_policy_ecmp' ? m0.replace(/reg8\[0\.\.15\] == \d+/, 'reg8[0..15] == G') : m0;
-  const action = f[3] === 'lr_in_policy' ? f[6].replace(/^reg8\[0\.\.15\] = \d+; reg8\[16\.\.31\] = select/, 'reg8[0..15] = G; reg8[16..31] = select') : f[6];
+  const action = ports(f[6]).replace(/reg8\[0\.\.15\] = [1-9]\d*; reg8\[16\.\.31\] = select/, 'reg8[0..15] = G; reg8[16..31] = select');
   return noUuid(`${f[0]} ${f[3]} prio=${f[4]} match=(${match}) action=(${action})`);
 };
 
@@ -125,8 +131,8 @@ for (const [name, cmds] of topologies) {
     const loom = loomView(svcStatus.size === 0 ? first : compileFull(nbctl.nb, undefined, svcStatus), svcStatus);
 
     // flows: report every difference, per stage, like a diff of lflow-list
-    const want = new Set(golden.flows.map((f) => svcMacAs(line(f, golden.datapaths), golden)));
-    const got = new Set(loom.flows.map((f) => svcMacAs(line(f, loom.datapaths), loom)));
+    const want = new Set(golden.flows.map((f) => svcMacAs(line(f, golden), golden)));
+    const got = new Set(loom.flows.map((f) => svcMacAs(line(f, loom), loom)));
     const missing = [...want].filter((l) => !got.has(l)).sort();
     const extra = [...got].filter((l) => !want.has(l)).sort();
     assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, `flow differences for ${name}`);

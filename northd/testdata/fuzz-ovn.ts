@@ -62,7 +62,7 @@ type GFlow = [string, string, number, string, number, string, string];
 interface View {
   datapaths: { name: string; tunnel_key: number }[];
   flows: GFlow[];
-  port_bindings: { logical_port: string; datapath: string; type: string; mac: string[]; options: Record<string, string>; ha_chassis_group: string | null; nat_addresses: string[] }[];
+  port_bindings: { logical_port: string; datapath: string; tunnel_key: number; type: string; mac: string[]; options: Record<string, string>; ha_chassis_group: string | null; nat_addresses: string[] }[];
   multicast_groups: { datapath: string; name: string; ports: string[] }[];
   address_sets: { name: string; addresses: string[] }[];
   ha_chassis_groups: { name: string; ha_chassis: { chassis_name: string; priority: number }[] }[];
@@ -104,10 +104,13 @@ const byDpName = (s: string, dps: View['datapaths']): string =>
   s.replace(/_rtr_lb_(\d+)_/g, (_, k: string) => `_rtr_lb_${dps.find((d) => String(d.tunnel_key) === k)?.name ?? k}_`)
     .replace(/reg8\[16\.\.31\] == \d+/, 'reg8[16..31] == N')
     .replace(/reg8\[0\.\.15\] == \d+ && reg8\[16\.\.31\]/, 'reg8[0..15] == G && reg8[16..31]');
-// ECMP reroute policy groups are numbered in policy row UUID order (each side has its own)
-const policyGroup = (a: string): string => a.replace(/^reg8\[0\.\.15\] = \d+; reg8\[16\.\.31\] = select/, 'reg8[0..15] = G; reg8[16..31] = select');
+// ECMP groups (routes, reroute policies) are numbered in row UUID order in OVN
+const ecmpGroup = (a: string): string => a.replace(/reg8\[0\.\.15\] = [1-9]\d*; reg8\[16\.\.31\] = select/, 'reg8[0..15] = G; reg8[16..31] = select');
+/** ECMP symmetric reply flows name a router port by its tunnel key: by its name here. */
+const portKeys = (t: string, dp: string, v: View): string => t.replace(/ecmp_reply_port (==|=) (\d+)/g,
+  (_, op: string, k: string) => `ecmp_reply_port ${op} ${v.port_bindings.find((p) => p.datapath === dp && String(p.tunnel_key) === k)?.logical_port ?? k}`);
 const line = (f: GFlow, v: View): string => {
-  const l = `${f[0]} ${f[3]} prio=${f[4]} match=(${byDpName(f[5], v.datapaths)}) action=(${policyGroup(f[6])})`.replace(UUID, '<uuid>');
+  const l = `${f[0]} ${f[3]} prio=${f[4]} match=(${portKeys(byDpName(f[5], v.datapaths), f[0], v)}) action=(${portKeys(ecmpGroup(f[6]), f[0], v)})`.replace(UUID, '<uuid>');
   // service monitors' ARP replies carry svc_monitor_mac (OVN's is random)
   return f[3] === 'ls_in_arp_rsp' && f[4] === 110 && svcMac(v) !== '' ? l.split(svcMac(v)).join('$svc_monitor_mac') : l;
 };
@@ -121,7 +124,7 @@ function loomView(nb: Nb): View {
     datapaths: [...c.datapaths.values()].map((d) => ({ name: d.name, tunnel_key: d.tunnel_key })),
     flows,
     port_bindings: [...c.portBindings.values()].map((p) => ({
-      logical_port: p.logical_port, datapath: dpName.get(p.datapath) ?? p.datapath, type: p.type, mac: [...p.mac], options: { ...p.options },
+      logical_port: p.logical_port, datapath: dpName.get(p.datapath) ?? p.datapath, tunnel_key: p.tunnel_key, type: p.type, mac: [...p.mac], options: { ...p.options },
       ha_chassis_group: p.ha_chassis_group, nat_addresses: [...p.nat_addresses],
     })),
     multicast_groups: [...c.multicastGroups.values()].map((m) => ({ datapath: dpName.get(m.datapath) ?? m.datapath, name: m.name, ports: [...m.ports] })),

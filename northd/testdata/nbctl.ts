@@ -227,8 +227,9 @@ export class Nbctl {
       }
       case 'lr-route-add': {
         const policy = opts.find((o) => o.startsWith('--policy='))?.slice(9);
+        const options: { [k: string]: string } = opts.includes('--ecmp-symmetric-reply') ? { ecmp_symmetric_reply: 'true' } : {};
         const u = this.insert('Logical_Router_Static_Route', {
-          ip_prefix: arg(1), nexthop: arg(2), route_table: '', options: {}, ...(a[3] !== undefined ? { output_port: a[3] } : {}), ...(policy !== undefined ? { policy: [policy] } : {}),
+          ip_prefix: arg(1), nexthop: arg(2), route_table: '', options, ...(a[3] !== undefined ? { output_port: a[3] } : {}), ...(policy !== undefined ? { policy: [policy] } : {}),
         });
         this.push('Logical_Router', this.find('Logical_Router', arg(0)), 'static_routes', u);
         break;

@@ -194,12 +194,22 @@ export function applyOp(nb: Nb, op: Op): void {
       // router port may look up; one table only: OVN numbers several in row UUID order)
       const v6 = op.a % 5 === 2;
       const prefix = v6 ? (op.b % 2 ? '::/0' : `fd0${op.c % 3}:9::/64`) : op.b % 2 ? '0.0.0.0/0' : `192.168.${op.c % 3}.0/24`;
-      const nexthop = op.b % 7 === 3 ? 'discard' : v6 ? `fd0${op.a % 4}::${(op.c % 3) + 100}` : `10.0.${op.a % 4}.${(op.c % 3) + 100}`;
-      const r: Row = { _uuid: uuid(), ip_prefix: prefix, nexthop, route_table: op.c % 6 === 1 ? 'rtb1' : '', options: {}, ...(op.b % 5 === 1 ? { policy: ['src-ip'] } : {}) };
+      // mostly a next hop inside one of the router's networks (else it does not resolve)
+      const nets = list(lr, 'ports').flatMap((u) => list(nb.Logical_Router_Port.get(u) ?? ({ _uuid: u } as Row), 'networks'));
+      const net4 = pick(nets.filter((x) => !x.includes(':')), op.c);
+      const net6 = pick(nets.filter((x) => x.includes(':')), op.c);
+      const in4 = net4 !== undefined && op.b % 4 !== 0 ? net4.split('.').slice(0, 3).join('.') : `10.0.${op.a % 4}`;
+      const in6 = net6 !== undefined && op.b % 4 !== 0 ? net6.split('::')[0] ?? `fd0${op.a % 4}` : `fd0${op.a % 4}`;
+      const nexthop = op.b % 7 === 3 ? 'discard' : v6 ? `${in6}::${(op.c % 3) + 100}` : `${in4}.${(op.c % 3) + 100}`;
+      const r: Row = { _uuid: uuid(), ip_prefix: prefix, nexthop, route_table: op.c % 6 === 1 ? 'rtb1' : '', options: op.a % 3 === 1 ? { ecmp_symmetric_reply: 'true' } : {},
+        ...(op.b % 5 === 1 ? { policy: ['src-ip'] } : {}) };
       set(nb, 'Logical_Router_Static_Route', r);
+      // sometimes an ECMP pair: the same prefix through a second next hop
+      const pair: Row | undefined = op.c % 4 === 0 && nexthop !== 'discard' ? { ...r, _uuid: uuid(), nexthop: nexthop.replace(/\d+$/, (d) => String(Number(d) + 10)) } : undefined;
+      if (pair !== undefined) set(nb, 'Logical_Router_Static_Route', pair);
       const lrp = op.c % 6 === 1 ? pick(list(lr, 'ports').map((u) => nb.Logical_Router_Port.get(u)).filter((x): x is Row => x !== undefined), op.b) : undefined;
       if (lrp !== undefined) upd(nb, 'Logical_Router_Port', lrp, { options: { ...map(lrp, 'options'), route_table: 'rtb1' } });
-      upd(nb, 'Logical_Router', lr, { static_routes: [...list(lr, 'static_routes'), r._uuid].sort() });
+      upd(nb, 'Logical_Router', lr, { static_routes: [...list(lr, 'static_routes'), r._uuid, ...(pair !== undefined ? [pair._uuid] : [])].sort() });
       break;
     }
     case 18: {
@@ -509,7 +519,7 @@ export function applyOp(nb: Nb, op: Op): void {
 const KINDS = 36;
 export const opArb = fc.record({ kind: fc.nat(KINDS - 1), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
 /** Ops biased to routers: switches, ports, routers, router ports, NAT, LBs, localnet, gateway chassis. */
-const ROUTER_KINDS = [0, 2, 12, 13, 13, 14, 15, 16, 17, 18, 21, 22, 23, 24, 25, 32, 34] as const;
+const ROUTER_KINDS = [0, 2, 12, 13, 13, 14, 15, 16, 17, 17, 17, 18, 21, 22, 23, 24, 25, 32, 34] as const;
 /** Ops biased to load balancers with health checks (and the ports they map to). */
 export const lbOpArb = fc.record({ kind: fc.constantFrom(0, 1, 2, 2, 5, 12, 13, 18, 18, 19, 33, 33, 35), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
 export const routerOpArb = fc.record({ kind: fc.constantFrom(...ROUTER_KINDS), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });

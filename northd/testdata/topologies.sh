@@ -790,3 +790,24 @@ lrp-add dr1 dr1-ext 00:00:00:00:bb:01 172.16.0.1/24
 lrp-set-gateway-chassis dr1-ext hv1 10
 lsp-add ext ext-dr1 -- lsp-set-type ext-dr1 router -- lsp-set-addresses ext-dr1 router -- lsp-set-options ext-dr1 router-port=dr1-ext
 lr-lb-add dr1 lb0
+
+topology ecmp-symmetric
+ls-add ls1 -- ls-add ext -- lr-add gw1 -- set Logical_Router gw1 options:chassis=hv1
+lrp-add gw1 gw1-ls1 00:00:01:00:00:01 10.0.1.254/24
+lrp-add gw1 gw1-ext 00:00:01:00:00:02 172.16.0.254/24
+lsp-add ls1 ls1-gw -- lsp-set-type ls1-gw router -- lsp-set-addresses ls1-gw router -- lsp-set-options ls1-gw router-port=gw1-ls1
+lsp-add ext ext-gw -- lsp-set-type ext-gw router -- lsp-set-addresses ext-gw router -- lsp-set-options ext-gw router-port=gw1-ext
+--ecmp-symmetric-reply lr-route-add gw1 0.0.0.0/0 172.16.0.1
+--ecmp-symmetric-reply lr-route-add gw1 0.0.0.0/0 172.16.0.2
+lrp-add gw1 gw1-ext2 00:00:01:00:00:03 172.17.0.254/24 fd17::fe/64
+--ecmp-symmetric-reply lr-route-add gw1 0.0.0.0/0 172.17.0.1
+--ecmp-symmetric-reply lr-route-add gw1 fd99::/64 fd17::1
+--ecmp-symmetric-reply lr-route-add gw1 fd99::/64 fd17::2
+--ecmp-symmetric-reply --policy=src-ip lr-route-add gw1 10.0.1.0/24 172.16.0.5
+--ecmp-symmetric-reply --policy=src-ip lr-route-add gw1 10.0.1.0/24 172.17.0.5
+lr-add dr1
+lrp-add dr1 dr1-ls1 00:00:02:00:00:01 10.0.1.253/24
+lrp-add dr1 dr1-ext 00:00:02:00:00:02 172.16.0.253/24
+lrp-set-gateway-chassis dr1-ext hv1 10
+--ecmp-symmetric-reply lr-route-add dr1 0.0.0.0/0 172.16.0.1
+--ecmp-symmetric-reply lr-route-add dr1 0.0.0.0/0 172.16.0.2
