@@ -2,7 +2,8 @@
 // (tsx) against nbdb and sbdb services; its control socket pauses it (NB changes held, SB
 // untouched, sb_cfg not reported), resumes it (the held change compiled, sb_cfg reported),
 // reports status, is-paused, memory/show and stats, refuses an unknown command; the CLI
-// client finds the socket by path. Everything started here is stopped in t.after.
+// client finds the socket by path; `loom up` serves the same commands at STATE_DIR/northd.ctl.
+// Everything started here is stopped in t.after.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -83,4 +84,33 @@ test('loom northd control socket: pause, resume, status, memory/show; loom appct
   child.kill('SIGTERM');
   await exited;
   assert.equal(existsSync(socket), false, 'the socket is removed on exit');
+});
+
+test('loom up serves the same control socket for its in-process northd (STATE_DIR/northd.ctl)', { timeout: 120_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-up-appctl-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'up', '--state-dir', dir, '--nb-listen', '127.0.0.1:0', '--sb-listen', '127.0.0.1:0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  let out = '';
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  await within(new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('stop with SIGTERM')) resolve();
+    });
+    void exited.then(() => reject(new Error(`loom up exited: ${out}`)));
+  }), 60_000);
+  const socket = join(dir, 'northd.ctl');
+  assert.match(out, /northd: running \(control: loom appctl -t \S+northd\.ctl status\)/);
+  const ask = (...argv: string[]) => sendToDaemon(socket, argv);
+  assert.equal((await ask('status')).text, 'Status: active\n');
+  assert.equal((await ask('pause')).status, 0);
+  assert.equal((await ask('status')).text, 'Status: paused\n');
+  assert.equal((await ask('resume')).status, 0);
+  assert.equal((await ask('is-paused')).text, 'false\n');
+  assert.match((await ask('memory/show')).text, /^rss_mb:\d/);
 });
