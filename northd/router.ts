@@ -26,9 +26,9 @@
 // ecmp_symmetric_reply on gateway routers (conntrack keeps the port and next-hop MAC).
 // Also lb_force_snat_ip=<addresses> (gateway and distributed routers), dnat_force_snat_ip
 // (gateway routers).
-// Not modelled yet (logged in the issue notes): gateway_mtu_bypass. Which gateway port
-// balances a router's VIPs when it has several: loom takes the first by name, OVN the first
-// by row UUID.
+// Also gateway_mtu_bypass.
+// Known difference: which gateway port balances a router's VIPs when it has several: loom
+// takes the first by name, OVN the first by row UUID.
 
 import type { Row, Uuid } from '../store/types.js';
 import { ipv4InNetwork, ipv6InNetwork, macToLla, parseIpv4, parseIpv6, parseNetwork, solicitedNode, type Network4, type Network6 } from './addr.js';
@@ -223,6 +223,13 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
     const chk = mtu === null ? '' : `reg9[1] = check_pkt_larger(${mtu + 14}); `;
     admit(b, dp, p.mac, p.name, p.resident, p.mac, ref, chk);
     b.add(dp, 'lr_in_admission', 50, `eth.mcast && inport == ${q(p.name)}`, `${chk}xreg0[0..47] = ${p.mac}; next;`, ref);
+    // options:gateway_mtu_bypass: traffic matching it is admitted without the size check
+    const bypass = map(p.row, 'options')['gateway_mtu_bypass'];
+    if (mtu !== null && bypass !== undefined && bypass !== '') {
+      b.add(dp, 'lr_in_admission', 55, `eth.dst == ${p.mac} && inport == ${q(p.name)}${p.resident} && (${bypass})`, `xreg0[0..47] = ${p.mac}; next;`, ref);
+      b.add(dp, 'lr_in_admission', 55, `eth.mcast && inport == ${q(p.name)} && (${bypass})`, `xreg0[0..47] = ${p.mac}; next;`, ref);
+      b.add(dp, 'lr_in_chk_pkt_len', 55, `outport == ${q(p.name)} && (${bypass})`, 'next;', ref);
+    }
   }
   for (const p of ports) {
     const mtu = p.mtu;
@@ -638,27 +645,33 @@ function buildDistributedNat(b: LflowBuilder, model: NbModel, dp: Uuid, nats: re
     return str(nat, 'type') === 'dnat_and_snat' && lport !== '' && mac !== '' ? { lport, mac } : null;
   };
   // ARP for the external addresses on the gateway port: answered on the chassis that owns
-  // each (with the rule's MAC when distributed), dropped elsewhere
+  // each (with the rule's MAC when distributed), dropped elsewhere. Two rules sharing an
+  // address (a distributed dnat_and_snat and an snat) each answer where they live.
   const arpDone = new Set<string>();
   for (const nat of nats) {
     const ext = str(nat, 'external_ip');
     const port = natArpPort(nat, dgps);
     const fam = natFamily(ext);
-    if (fam === null || port === undefined || port.cr === null || arpDone.has(ext)) continue;
-    arpDone.add(ext);
+    if (fam === null || port === undefined || port.cr === null) continue;
     const ref = { table: 'NAT', uuid: nat._uuid };
     const qp = q(port.name);
     const d = distributedNat(nat);
     const mac = d !== null ? d.mac : 'xreg0[0..47]';
     const where = `is_chassis_resident(${q(d !== null ? d.lport : port.cr)})`;
+    const k = `${qp} ${ext} ${where} ${mac}`;
+    if (arpDone.has(k)) continue;
+    arpDone.add(k);
+    // (the drop elsewhere once per address: one SB flow, as OVN merges equal flows)
+    const dropHere = !arpDone.has(`${qp} ${ext}`);
+    arpDone.add(`${qp} ${ext}`);
     if (fam.f === 'ip6') {
       b.add(dp, 'lr_in_ip_input', 92, `inport == ${qp} && ${natNdMatch(ext)} && ${where}`, natNdReply(mac), ref);
-      b.add(dp, 'lr_in_ip_input', 91, `inport == ${qp} && ${natNdMatch(ext)}`, 'drop;', ref);
+      if (dropHere) b.add(dp, 'lr_in_ip_input', 91, `inport == ${qp} && ${natNdMatch(ext)}`, 'drop;', ref);
       continue;
     }
     b.add(dp, 'lr_in_ip_input', 92, `inport == ${qp} && arp.op == 1 && arp.tpa == ${ext} && ${where}`,
       `eth.dst = eth.src; eth.src = ${mac}; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = ${mac}; arp.tpa <-> arp.spa; outport = inport; flags.loopback = 1; output;`, ref);
-    b.add(dp, 'lr_in_ip_input', 91, `inport == ${qp} && arp.op == 1 && arp.tpa == ${ext}`, 'drop;', ref);
+    if (dropHere) b.add(dp, 'lr_in_ip_input', 91, `inport == ${qp} && arp.op == 1 && arp.tpa == ${ext}`, 'drop;', ref);
   }
   const hairpinDone = new Set<string>();
   const bridged = dgps.some((p) => map(p.row, 'options')['redirect-type'] === 'bridged');

@@ -283,7 +283,7 @@ export function applyOp(nb: Nb, op: Op): void {
       set(nb, 'Gateway_Chassis', gc);
       upd(nb, 'Logical_Router_Port', lrp, {
         gateway_chassis: [...list(lrp, 'gateway_chassis'), gc._uuid].sort(),
-        ...(op.a % 3 === 0 ? { options: { gateway_mtu: String(1300 + op.b % 200) } } : op.a % 3 === 1 ? { options: { 'redirect-type': 'bridged' } } : {}),
+        ...(op.a % 3 === 0 ? { options: { gateway_mtu: String(1300 + op.b % 200), ...(op.c % 2 ? { gateway_mtu_bypass: 'tcp' } : {}) } } : op.a % 3 === 1 ? { options: { 'redirect-type': 'bridged' } } : {}),
       });
       break;
     }

@@ -811,3 +811,13 @@ lrp-add dr1 dr1-ext 00:00:02:00:00:02 172.16.0.253/24
 lrp-set-gateway-chassis dr1-ext hv1 10
 --ecmp-symmetric-reply lr-route-add dr1 0.0.0.0/0 172.16.0.1
 --ecmp-symmetric-reply lr-route-add dr1 0.0.0.0/0 172.16.0.2
+
+topology gateway-mtu-bypass
+ls-add ls1 -- ls-add public -- lr-add lr1
+lrp-add lr1 lrp1 00:00:00:00:01:01 10.0.1.1/24 fd01::1/64
+lrp-add lr1 lr1-public 00:00:00:00:ff:01 172.16.0.1/24 2001:db8::1/64
+lrp-set-gateway-chassis lr1-public hv1 20
+set Logical_Router_Port lr1-public options:gateway_mtu=1400 'options:gateway_mtu_bypass="tcp || udp.dst == 53"'
+lsp-add ls1 ls1-lr1 -- lsp-set-type ls1-lr1 router -- lsp-set-addresses ls1-lr1 router -- lsp-set-options ls1-lr1 router-port=lrp1
+lsp-add public public-lr1 -- lsp-set-type public-lr1 router -- lsp-set-addresses public-lr1 router -- lsp-set-options public-lr1 router-port=lr1-public
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
