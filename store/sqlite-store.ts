@@ -39,8 +39,8 @@ import type { Condition, DatabaseSchema, Operation, Row, RowChange, Store, Table
 import { HeldParts } from './txn-parts.js';
 import { Database } from './database.js';
 import { compileWhere, indexFor } from './condition.js';
-import { executeTransaction, WaitUnmet } from './transaction.js';
-import type { ExecuteOptions } from './transaction.js';
+import { executeTransaction, PartialExecution, WaitUnmet } from './transaction.js';
+import type { ExecuteOptions, TxnOutcome } from './transaction.js';
 import { WatchFilter } from './watch-filter.js';
 import { freezeRow } from './value.js';
 import { decodeOld, encodeOld } from './change-log.js';
@@ -316,6 +316,11 @@ export class SqliteStore implements Store {
     } finally {
       this.inTxn = false;
     }
+    return this.commitOutcome(outcome);
+  }
+
+  /** Persists, applies and announces an executed transaction (nothing on failure). */
+  private commitOutcome(outcome: TxnOutcome): TransactResult {
     if (outcome.changes.length === 0) return { revision: this.rev, results: outcome.results };
     const revision = this.rev + 1;
     try {
@@ -597,7 +602,49 @@ export class SqliteStore implements Store {
    */
   transactParts(options: TransactOptions = {}): TxnParts {
     this.live();
-    return new HeldParts(this.schema, (ops) => this.transact(ops, options), this.exec.maxOps);
+    // Each part also runs as it comes (PartialExecution), so commit() has only the
+    // commit-time rules and the write left: over HTTP the server executes a part while
+    // northd builds the next. That run is used only if nothing committed meanwhile and
+    // every part ran; else commit() runs the held operations afresh, as transact().
+    let partial: PartialExecution | undefined;
+    let usable = true;
+    let at = this.rev;
+    const onPart = (ops: readonly Operation[], offset: number): void => {
+      if (!usable) return;
+      if (offset === 0) at = this.rev;
+      if (this.rev !== at || this.inTxn) {
+        usable = false;
+        partial = undefined;
+        return;
+      }
+      try {
+        (partial ??= new PartialExecution(this.mem, this.exec)).add(ops);
+      } catch {
+        // the whole run at commit says what is wrong (and sees forward uuid-names)
+        usable = false;
+        partial = undefined;
+      }
+    };
+    return new HeldParts(
+      this.schema,
+      async (ops) => {
+        const done = usable && partial !== undefined && partial.size === ops.length && this.rev === at ? partial : undefined;
+        partial = undefined;
+        if (done === undefined) return this.transact(ops, options);
+        this.live();
+        if (this.inTxn) throw new LoomError({ code: 'internal', message: 'transact called from inside a validate hook' });
+        this.inTxn = true;
+        let outcome;
+        try {
+          outcome = done.finish(options.locks);
+        } finally {
+          this.inTxn = false;
+        }
+        return this.commitOutcome(outcome);
+      },
+      this.exec.maxOps,
+      onPart,
+    );
   }
 
   private nextCommit(ms: number | undefined): Promise<boolean> {

@@ -96,6 +96,8 @@ class Txn {
   readonly byTable = new Map<string, Change[]>();
   readonly names = new Map<string, Uuid>();
   durable = false;
+  /** Set by PartialExecution: assert ops are checked at finish, against the locks held then. */
+  deferredAsserts: { lock: string; op: number }[] | undefined;
   private readonly resolve = (n: string): Uuid | undefined => this.names.get(n);
 
   constructor(readonly db: Database, readonly opts: ExecuteOptions) {}
@@ -210,14 +212,16 @@ class Txn {
     }
   }
 
-  run(ops: unknown): OperationResult[] {
+  run(ops: unknown, offset = 0): OperationResult[] {
     if (!Array.isArray(ops)) throw badRequest('a transaction is an array of operations', undefined, '/ops', ops);
     const max = this.opts.maxOps;
-    if (max !== undefined && ops.length > max) {
-      throw new LoomError({ code: 'too-large', message: `a transaction may hold at most ${max} operations, this one has ${ops.length}`, value: ops.length, path: '/ops', hint: 'split it into several transactions' });
+    if (max !== undefined && offset + ops.length > max) {
+      throw new LoomError({ code: 'too-large', message: `a transaction may hold at most ${max} operations, this one has ${offset + ops.length}`, value: offset + ops.length, path: '/ops', hint: 'split it into several transactions' });
     }
-    // uuid-names are known before the first op runs, so any op may refer to any insert.
-    ops.forEach((o: unknown, i) => {
+    // uuid-names are known before the first op runs, so any op may refer to any insert (of
+    // this call: a PartialExecution's part sees the names of earlier parts, not later ones).
+    ops.forEach((o: unknown, j) => {
+      const i = offset + j;
       if (isObject(o) && o['op'] === 'insert' && o['uuid-name'] !== undefined) {
         const name = o['uuid-name'];
         if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
@@ -228,7 +232,8 @@ class Txn {
         this.names.set(name, isUuid(given) ? given.toLowerCase() : randomUUID());
       }
     });
-    return ops.map((o: unknown, i) => {
+    return ops.map((o: unknown, j) => {
+      const i = offset + j;
       try {
         return this.op(o, i);
       } catch (e) {
@@ -360,6 +365,10 @@ class Txn {
       case 'assert':
         // Locks belong to client sessions (the service layer), which pass the ones they hold.
         if (typeof op.lock !== 'string') throw badRequest('"lock" must be a string', i, `/ops/${i}/lock`, op.lock);
+        if (this.deferredAsserts !== undefined) {
+          this.deferredAsserts.push({ lock: op.lock, op: i });
+          return {};
+        }
         if (this.opts.locks?.has(op.lock) === true) return {};
         throw new LoomError({ code: 'not-owner', message: `this session does not own lock ${JSON.stringify(op.lock)}`, value: op.lock, op: i, path: `/ops/${i}/lock`, hint: 'acquire the lock first (lock or steal on the session) and assert it in the same session' });
       case 'commit':
@@ -684,6 +693,55 @@ export function project(r: Row, cols: readonly string[]): Row {
   const o: { _uuid: Uuid; [c: string]: Value } = { _uuid: r._uuid };
   for (const c of cols) o[c] = r[c] as Value;
   return o;
+}
+
+function notOwner(lock: string, i: number): LoomError {
+  return new LoomError({ code: 'not-owner', message: `this session does not own lock ${JSON.stringify(lock)}`, value: lock, op: i, path: `/ops/${i}/lock`, hint: 'acquire the lock first (lock or steal on the session) and assert it in the same session' });
+}
+
+/**
+ * One transaction run a part at a time, as the parts come (Store.transactParts): each
+ * add() executes its operations against the committed Database and what the earlier parts
+ * did; finish() applies the commit-time rules to all of it. Valid only while the Database
+ * is unchanged since the first add() (the caller checks its revision and otherwise runs
+ * the whole transaction afresh), and only for parts that name uuid-names of earlier parts:
+ * an add() that throws leaves this object unusable (the caller runs everything at commit,
+ * where any operation may refer to any insert, and reports what that run says).
+ * `assert` operations are checked at finish(), against the locks held then.
+ */
+export class PartialExecution {
+  private readonly txn: Txn;
+  private readonly results: OperationResult[] = [];
+  private broken = false;
+
+  constructor(db: Database, opts: ExecuteOptions) {
+    this.txn = new Txn(db, opts);
+    this.txn.deferredAsserts = [];
+  }
+
+  /** Operations run so far. */
+  get size(): number {
+    return this.results.length;
+  }
+
+  add(ops: readonly unknown[]): void {
+    if (this.broken) throw new LoomError({ code: 'internal', message: 'a failed partial execution cannot go on' });
+    try {
+      for (const r of this.txn.run(ops, this.results.length)) this.results.push(r);
+    } catch (e) {
+      this.broken = true;
+      throw e;
+    }
+  }
+
+  finish(locks: ReadonlySet<string> | undefined): TxnOutcome {
+    if (this.broken) throw new LoomError({ code: 'internal', message: 'a failed partial execution cannot finish' });
+    this.broken = true;
+    // an assert fails before any commit-time rule, as in a whole run (operations first)
+    for (const a of this.txn.deferredAsserts ?? []) if (locks?.has(a.lock) !== true) throw notOwner(a.lock, a.op);
+    const changes = this.txn.finish();
+    return { results: this.results, changes, durable: this.txn.durable };
+  }
 }
 
 /** Runs the operations; throws LoomError (the Database untouched) or returns what to commit. */

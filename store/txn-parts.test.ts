@@ -139,3 +139,62 @@ test('the operation cap counts every part, and is refused as soon as the parts p
   const r = await many.commit([]);
   assert.equal(r.results.length, 300_000);
 });
+
+test('a part may name a uuid-name of a later part (the whole transaction runs again at commit)', async (t) => {
+  const s = SqliteStore.open(':memory:', nbSchema);
+  t.after(() => s.close());
+  const txn = s.transactParts();
+  await txn.add([{ op: 'insert', table: 'Logical_Switch', row: { name: 'fwd', ports: ['named-uuid', 'later'] } } as Operation]);
+  const r = await txn.commit([{ op: 'insert', table: 'Logical_Switch_Port', 'uuid-name': 'later', row: { name: 'late-port' } } as Operation]);
+  assert.equal(r.results.length, 2);
+  const [ls] = await s.select('Logical_Switch', [['name', '==', 'fwd']]);
+  assert.deepEqual(ls?.['ports'], [(r.results[1] as { uuid: string }).uuid]);
+});
+
+test('a commit landing between parts is seen by the transaction in parts', async (t) => {
+  const s = SqliteStore.open(':memory:', nbSchema);
+  t.after(() => s.close());
+  // the parts insert an address set (unique name) another client creates meanwhile: refused as a duplicate
+  const txn = s.transactParts();
+  await txn.add([{ op: 'insert', table: 'Address_Set', row: { name: 'race' } } as Operation]);
+  await s.transact([{ op: 'insert', table: 'Address_Set', row: { name: 'race' } }]);
+  await rejects(txn.commit([]), 'duplicate');
+  assert.equal((await s.select('Address_Set', [['name', '==', 'race']])).length, 1);
+  // an update handed over before another client inserted the rows it matches: the
+  // operations run at commit, so it updates them (as OVSDB would)
+  const t2 = s.transactParts();
+  await t2.add([{ op: 'update', table: 'Logical_Switch', where: [['name', '==', 'late']], row: { other_config: { a: '2' } } } as Operation]);
+  await s.transact([{ op: 'insert', table: 'Logical_Switch', row: { name: 'late', other_config: { a: '1' } } }]);
+  const r = await t2.commit([{ op: 'insert', table: 'Logical_Switch', row: { name: 'other' } } as Operation]);
+  assert.deepEqual(r.results[0], { count: 1 });
+  assert.deepEqual((await s.select('Logical_Switch', [['name', '==', 'late']]))[0]?.['other_config'], { a: '2' });
+});
+
+test('parts give the same rows, results and errors as one transaction of the same operations', async (t) => {
+  const ops: Operation[] = [...ports('e', 40), switchOf('e', 40), { op: 'update', table: 'Logical_Switch_Port', where: [['name', '==', 'e-3']], row: { addresses: ['unknown'] } } as Operation, { op: 'select', table: 'Logical_Switch_Port', where: [['name', '==', 'e-3']], columns: ['addresses'] } as Operation];
+  const whole = SqliteStore.open(':memory:', nbSchema);
+  const inParts = SqliteStore.open(':memory:', nbSchema);
+  t.after(() => whole.close());
+  t.after(() => inParts.close());
+  const a = await whole.transact(ops);
+  const txn = inParts.transactParts();
+  for (let i = 0; i < ops.length; i += 7) await txn.add(ops.slice(i, i + 7));
+  const b = await txn.commit();
+  assert.equal(b.revision, a.revision);
+  // uuids differ (generated); everything else is the same
+  const shape = (x: unknown): unknown => JSON.parse(JSON.stringify(x).replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'U'));
+  assert.deepEqual(shape(b.results), shape(a.results));
+  for (const table of ['Logical_Switch', 'Logical_Switch_Port']) {
+    const rows = async (st: SqliteStore): Promise<unknown> => shape((await st.select(table)).map((r) => ({ ...r, _uuid: '', _version: '' }) as Record<string, unknown>).sort((x, y) => String(x['name']).localeCompare(String(y['name']))));
+    assert.deepEqual(await rows(inParts), await rows(whole), table);
+  }
+  // an error in a middle part names the same operation as in one transaction
+  const bad: Operation[] = [...ports('f', 10), { op: 'insert', table: 'Logical_Switch', row: { name: 'f', other_config: 3 } } as Operation, switchOf('f', 10)];
+  const ea = await rejects(whole.transact(bad), 'type-error');
+  const t2 = inParts.transactParts();
+  await t2.add(bad.slice(0, 6));
+  await t2.add(bad.slice(6, 11));
+  const eb = await rejects(t2.commit(bad.slice(11)), 'type-error');
+  assert.equal(eb.op, ea.op);
+  assert.equal(eb.path, ea.path);
+});

@@ -57,6 +57,8 @@ export class HeldParts implements TxnParts {
     private readonly run: (ops: readonly Operation[]) => Promise<TransactResult>,
     /** The store's cap on operations per transaction, refused as soon as the parts pass it. */
     private readonly maxOps?: number,
+    /** Told of each part once it passed the checks (numbered from `offset`), commit's last operations too. */
+    private readonly onPart?: (ops: readonly Operation[], offset: number) => void,
   ) {}
 
   /** Operations held now (for a caller's bound or figures). */
@@ -94,7 +96,9 @@ export class HeldParts implements TxnParts {
       this.failure = e;
       throw e;
     }
+    const offset = held.length;
     for (const o of ops) held.push(o);
+    this.onPart?.(ops, offset);
     return held;
   }
 }

@@ -4,7 +4,8 @@
 // writes (transact and transactParts alike), then times SqliteStore committing that batch
 // on a fresh file, a few times: CPU ms of this process (user+system) and wall ms for
 // transact() (executeTransaction + persist + apply + announce), and for filing the rows the
-// commit left pending (close() files them all). Prints each run and the medians.
+// commit left pending (close() files them all); then the same batch handed over in parts
+// (transactParts: CPU of the adds, and of the commit). Prints each run and the medians.
 // Run:     flock /tmp/loom-bench.lock node --expose-gc --import tsx bench/store/sb-bulk.ts [--ports 10000] [--runs 5]
 // Iterate: --ops /tmp/sb-ops.json keeps the captured batch in that file (captured once).
 // Profile: node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/store/sb-bulk.ts --runs 3
@@ -119,7 +120,25 @@ async function main(): Promise<void> {
       rows.push({ cpu, wall, fileCpu, fileWall });
       console.log(`run ${i + 1}: transact ${cpu.toFixed(0)} ms CPU, ${wall.toFixed(0)} ms wall (revision ${r.revision}, ${r.results.length} results); filing at close ${fileCpu.toFixed(0)} ms CPU, ${fileWall.toFixed(0)} ms wall`);
     }
+    // the same batch handed over in parts of 5000 (Store.transactParts, as northd does): the
+    // parts run as they are added, so commit() has only the commit-time rules and the write
+    const partRows: { add: number; commit: number }[] = [];
+    for (let i = 0; i < runs; i++) {
+      const s = SqliteStore.open(join(dir, `sbp${i}.db`), sbSchema);
+      gc?.();
+      const u0 = process.cpuUsage();
+      const txn = s.transactParts();
+      for (let k = 0; k < ops.length; k += 5000) await txn.add(ops.slice(k, k + 5000));
+      const add = cpuMs(process.cpuUsage(u0));
+      const u1 = process.cpuUsage();
+      await txn.commit();
+      const commit = cpuMs(process.cpuUsage(u1));
+      await s.close();
+      partRows.push({ add, commit });
+      console.log(`run ${i + 1} in parts: adds ${add.toFixed(0)} ms CPU, commit ${commit.toFixed(0)} ms CPU`);
+    }
     const m = (k: keyof (typeof rows)[number]): string => median(rows.map((r) => r[k])).toFixed(0);
+    if (runs > 0) console.log(`sb-bulk in parts of 5000: median adds ${median(partRows.map((r) => r.add)).toFixed(0)} ms CPU, commit ${median(partRows.map((r) => r.commit)).toFixed(0)} ms CPU`);
     console.log(`sb-bulk ${ports} ports, ${ops.length} ops: median transact ${m('cpu')} ms CPU / ${m('wall')} ms wall; filing ${m('fileCpu')} ms CPU / ${m('fileWall')} ms wall (load ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
