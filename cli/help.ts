@@ -23,7 +23,7 @@ export const daemons: readonly DaemonHelp[] = [
     name: 'northd',
     syntax: '--nb URL --sb URL [--recompute] [--lock NAME | --no-lock] [--unixctl PATH] [--paused]',
     summary:
-      'compile the northbound topology into southbound logical flows (--recompute: full recompute on every change); active/standby as ovn-northd: only the holder of the SB lock (default loom_northd) compiles, others stand by and take over when it goes; --no-lock: always active; control socket for loom appctl at --unixctl PATH (default $LOOM_RUNDIR, else /tmp, /loom-northd.PID.ctl); --paused: start paused',
+      'compile the northbound topology into southbound logical flows (--recompute: full recompute on every change); active/standby as ovn-northd: only the holder of the SB lock (default loom_northd) compiles, others stand by and take over when it goes; --no-lock: always active; control socket for loom appctl at --unixctl PATH (default $LOOM_RUNDIR/loom-northd.PID.ctl); --paused: start paused (loom appctl resume)',
     example: 'loom northd --nb http://127.0.0.1:6641 --sb http://127.0.0.1:6642',
   },
   {
@@ -118,6 +118,9 @@ DATABASE VALUES
 ENVIRONMENT
   LOOM_NB   northbound database URL (default http://127.0.0.1:6641)
   LOOM_SB   southbound database URL (default http://127.0.0.1:6642)
+  LOOM_RUNDIR
+            where loom northd puts its control socket (loom-northd.PID.ctl) and where
+            loom appctl -t northd looks for it (default: the temp directory, /tmp)
   LOOM_NB_DAEMON
             control socket of a resident client (loom --detach): commands other than
             daemons go to it (bin/loom forwards with nc -U; node is not started)
