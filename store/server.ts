@@ -17,8 +17,9 @@
 // multipartTimeoutMs (default 30 s). A part out of order, an unknown or expired id, or a
 // part over the bound → structured 4xx, and the held parts are dropped. Nothing is written
 // before the last part; the Loom-Session header is read on the last part. Each part is
-// handed on arrival to the store's own transaction in parts (Store.transactParts), which
-// checks it then. DELETE /v1/transact/<id> drops a transaction's held parts at once (a
+// handed to the store's own transaction in parts (Store.transactParts) right after its 202
+// answer, so the store works on it while the client builds the next; a part the store
+// refuses fails the transaction: the next part (or the last) is answered with that error. DELETE /v1/transact/<id> drops a transaction's held parts at once (a
 // client that gave up: answer {txn, aborted: true|false (none held)}). How multi-part
 // transactions ended (committed, failed, expired, aborted) and what is held now are in
 // /v1/health (multipart) and /v1/metrics (loom_multipart_*).
@@ -290,6 +291,10 @@ interface HeldTxn {
   ops: number;
   bytes: number;
   timer: NodeJS.Timeout;
+  /** The store's work on the parts so far: after each part's 202 answer, one part after another. */
+  work: Promise<void>;
+  /** What the store refused a part with: the next part (or the last) is answered with it. */
+  failure: unknown;
 }
 
 /** How multi-part transactions ended, since the server started (health and metrics). */
@@ -391,7 +396,7 @@ export class MultipartTxns {
     }
     if (t === undefined) {
       const options: { locks?: ReadonlySet<string> } = {};
-      t = { parts: store.transactParts(options), options, next: 0, ops: 0, bytes: 0, timer: setTimeout(() => this.drop(p.id, 'expired'), this.timeoutMs).unref() };
+      t = { parts: store.transactParts(options), options, next: 0, ops: 0, bytes: 0, timer: setTimeout(() => this.drop(p.id, 'expired'), this.timeoutMs).unref(), work: Promise.resolve(), failure: undefined };
       this.held.set(p.id, t);
     } else {
       t.timer.refresh();
@@ -400,17 +405,29 @@ export class MultipartTxns {
     t.next++;
     t.bytes += bytes;
     this.total += bytes;
+    const held = t;
     if (p.last) {
-      const commit = t.parts;
       this.forget(p.id);
-      return { commit, options: t.options };
+      await held.work;
+      if (held.failure !== undefined) {
+        this.failed++;
+        void held.parts.abort().catch(() => undefined);
+        return toLoomError(held.failure);
+      }
+      return { commit: held.parts, options: held.options };
     }
-    try {
-      await t.parts.add(ops);
-    } catch (e) {
+    if (held.failure !== undefined) {
       this.drop(p.id, 'failed');
-      return toLoomError(e);
+      return toLoomError(held.failure);
     }
+    // Answered (202) before the store works on the part, so the client builds its next part
+    // while the store runs this one (SqliteStore executes each part as it comes).
+    held.work = held.work
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(() => held.parts.add(ops))
+      .catch((e: unknown) => {
+        held.failure ??= e;
+      });
     t.ops += ops.length;
     return { held: t.ops };
   }

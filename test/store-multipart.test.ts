@@ -246,6 +246,20 @@ describe('multi-part transactions', { timeout: 60_000 }, () => {
     assert.deepEqual(await res.json(), { txn: 'nobody', aborted: false });
   });
 
+  test('transactParts over HTTP: a part the store refuses fails the transaction at the next request, and frees it', async () => {
+    const rev = await client.revision();
+    const failed = (await multipart()).failed;
+    const txn = client.transactParts();
+    await txn.add(ports('dup', 3).slice(0, 3));
+    // the same uuid-name again: refused by the store, told with the next part or the commit
+    await txn.add(ports('dup', 1).slice(0, 1)).catch(() => undefined);
+    await assert.rejects(txn.commit([switchOf('dup', 3)]), (e: unknown) => e instanceof LoomError && e.code === 'bad-request' && e.op === 3);
+    const m = await multipart();
+    assert.equal(m.failed, failed + 1);
+    assert.equal(m.held_bytes, 0);
+    assert.equal(await client.revision(), rev);
+  });
+
   test('transactParts over HTTP with nothing added is a plain transaction', async () => {
     const rev = await client.revision();
     const r = await client.transactParts().commit(ports('plain', 2));
