@@ -2,7 +2,7 @@
 // and `ovn-appctl -t ovn-northd COMMAND`.
 //
 // Owns: the commands a running northd answers (pause, resume, is-paused, status,
-// inc-engine/recompute (alias recompute), inc-engine/show-stats, memory/show, list-commands),
+// inc-engine/recompute (alias recompute), inc-engine/show-stats, memory/show, exit, list-commands),
 // their output text, where a northd's socket lives by default, and the client that finds it.
 // Wire format: cli/daemon.ts (argv words each ended by NUL; answer "STATUS FD\nTEXT"), so
 // one request at a time, in arrival order.
@@ -34,6 +34,8 @@ export interface NorthdSlot {
   paused: boolean;
   /** what to say when none runs (e.g. "standby") */
   idleState: string;
+  /** `exit`: stop this process as SIGTERM would (after the answer is sent); absent: refused */
+  exit?: () => void;
 }
 
 /** Where `loom northd` puts its socket by default: $LOOM_RUNDIR (else the temp dir)/loom-northd.PID.ctl. */
@@ -53,6 +55,7 @@ const COMMANDS: readonly (readonly [string, string])[] = [
   ['inc-engine/recompute', 'recompute every unit in the next batch (SB gets only what differs); alias: recompute'],
   ['inc-engine/show-stats', 'batches, SB transactions, the last batch'],
   ['memory/show', 'RSS, peak RSS, V8 heap (after a full collection when node runs with --expose-gc)'],
+  ['exit', 'stop the process (as SIGTERM: the lock and the socket are given up)'],
   ['list-commands', 'this list'],
 ];
 
@@ -111,6 +114,13 @@ export async function runNorthdCommand(slot: NorthdSlot, argv: readonly string[]
       let text = `batches:${s.batches} sb_transactions:${s.sbTransactions} nb_revision:${s.nbRevision} lflows:${s.logicalFlows} held_nb_changes:${s.heldChanges}\n`;
       if (b !== null) text += `last_batch: nb_changes:${b.nbChanges} sb_ops:${b.sbOps} ms:${b.ms.toFixed(1)} units:${b.units} recomputed:${b.recomputed.join(',') || '-'}\n`;
       return { status: 0, text };
+    }
+    case 'exit': {
+      const exit = slot.exit;
+      if (exit === undefined) return { status: 1, text: 'exit is not offered here\n' };
+      // after this answer has gone out
+      setTimeout(exit, 50);
+      return { status: 0, text: '' };
     }
     case 'memory/show':
       return { status: 0, text: memoryShow(n?.stats()) };

@@ -329,7 +329,7 @@ async function daemon(name: string, argv: readonly string[]): Promise<number> {
         const what = `${nb} into ${sb}${recompute ? ' (full recompute)' : ''}`;
         // the control socket (loom appctl) reaches whichever northd runs now; a pause while
         // none runs (standby) is what the next one starts with
-        const slot: NorthdSlot = { current: undefined, paused: a.flags.has('paused'), idleState: 'standby' };
+        const slot: NorthdSlot = { current: undefined, paused: a.flags.has('paused'), idleState: 'standby', exit: () => process.kill(process.pid, 'SIGTERM') };
         const start = async (o: { nb: string | Store; sb: string | Store; recompute: boolean }): Promise<Closer> => {
           const n = await startNorthd({ ...o, paused: slot.paused });
           slot.current = n;
@@ -410,7 +410,7 @@ async function up(argv: readonly string[]): Promise<number> {
       const n = await start({ nb: nb.store, sb: sb.store, recompute: a.flags.has('recompute') });
       closers.push(n);
       const socket = join(dir, 'northd.ctl');
-      closers.push(await startNorthdControl(socket, { current: n, paused: false, idleState: 'active' }));
+      closers.push(await startNorthdControl(socket, { current: n, paused: false, idleState: 'active', exit: () => process.kill(process.pid, 'SIGTERM') }));
       northd = `northd: running (control: loom appctl -t ${socket} status)`;
     } catch (e) {
       if (!(e instanceof LoomError && e.code === 'unavailable')) throw e;

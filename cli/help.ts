@@ -30,7 +30,7 @@ export const daemons: readonly DaemonHelp[] = [
     name: 'appctl',
     syntax: '[-t northd | -t SOCKET] COMMAND',
     summary:
-      'talk to a running northd as ovn-appctl -t ovn-northd: pause (watch NB, write nothing), resume (one batch with everything held), is-paused, status, inc-engine/recompute, inc-engine/show-stats, memory/show, list-commands; -t northd (the default) finds the one live socket in $LOOM_RUNDIR; loom up serves STATE_DIR/northd.ctl',
+      'talk to a running northd as ovn-appctl -t ovn-northd: pause (watch NB, write nothing), resume (one batch with everything held), is-paused, status, inc-engine/recompute, inc-engine/show-stats, memory/show, exit, list-commands; -t northd (the default) finds the one live socket in $LOOM_RUNDIR; loom up serves STATE_DIR/northd.ctl',
     example: 'loom appctl -t northd pause',
   },
   { name: 'up', syntax: '[--state-dir DIR] [--nb-listen HOST:PORT] [--sb-listen HOST:PORT]', summary: 'all in one process: nbdb + sbdb + northd, files under DIR (default ./loom-state)', example: 'loom up --state-dir /var/lib/loom' },
