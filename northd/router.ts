@@ -26,9 +26,8 @@
 // ecmp_symmetric_reply on gateway routers (conntrack keeps the port and next-hop MAC).
 // Also lb_force_snat_ip=<addresses> (gateway and distributed routers), dnat_force_snat_ip
 // (gateway routers).
-// Also gateway_mtu_bypass.
-// Known difference: which gateway port balances a router's VIPs when it has several: loom
-// takes the first by name, OVN the first by row UUID.
+// Also gateway_mtu_bypass. A router with several gateway ports balances its VIPs on the first
+// by row UUID, as OVN.
 
 import type { Row, Uuid } from '../store/types.js';
 import { ipv4InNetwork, ipv6InNetwork, macToLla, parseIpv4, parseIpv6, parseNetwork, solicitedNode, type Network4, type Network6 } from './addr.js';
@@ -820,7 +819,8 @@ function buildStaticRoutes(b: LflowBuilder, model: NbModel, lr: Row, ports: read
     if (resolved.length === 0) continue;
     const ref = { table: 'Logical_Router_Static_Route', uuid: first.r._uuid };
     const [x] = resolved;
-    if (x !== undefined && (resolved.length === 1 || x.discard)) {
+    // (two discard routes for one prefix still make an ECMP group, without members, as OVN)
+    if (x !== undefined && resolved.length === 1) {
       b.add(dp, 'lr_in_ip_routing', prio, match, x.discard ? 'drop;'
         : `ip.ttl--; reg8[0..15] = 0; ${nhReg} = ${x.nh}; ${srcReg} = ${x.own}; eth.src = ${x.port.mac}; outport = ${q(x.port.name)}; flags.loopback = 1; next;`, ref);
       continue;
@@ -923,6 +923,7 @@ function buildPolicies(b: LflowBuilder, model: NbModel, lr: Row, ports: readonly
 
 /** Load balancers on a gateway router: defrag to conntrack, DNAT new connections to backends. */
 function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: boolean, dgps: readonly Lrp[], ports: readonly Lrp[], nats: readonly Row[], live: LiveBackends): void {
+  const lbGateway = [...dgps].sort((a, c) => (a.row._uuid < c.row._uuid ? -1 : a.row._uuid > c.row._uuid ? 1 : 0))[0];
   const dp = lr._uuid;
   let any = false;
   let anySkipSnat = false;
@@ -948,9 +949,9 @@ function buildRouterLoadBalancers(b: LflowBuilder, model: NbModel, lr: Row, gw: 
       const backends = live(lb, vip, all);
       b.add(dp, 'lr_in_defrag', 100, `ip && ${fam}.dst == ${v.ip}`, 'ct_dnat;', ref);
       const l4 = v.port !== null ? ` && ${proto} && ${proto}.dst == ${v.port}` : '';
-      // distributed router: on the first gateway port's chassis (OVN takes the first in its
-      // own, UUID, order; loom the first by name); replies are un-DNATed there
-      const gwp = gw ? undefined : dgps[0];
+      // distributed router: on the chassis of its first gateway port in row UUID order (as
+      // OVN); replies are un-DNATed there
+      const gwp = gw ? undefined : lbGateway;
       const lbAct = skipSnat ? `flags.skip_snat_for_lb = 1; ct_lb_mark(backends=${backends}; skip_snat);`
         : forceSnat ? `flags.force_snat_for_lb = 1; ct_lb_mark(backends=${backends}; force_snat);` : `ct_lb_mark(backends=${backends});`;
       // no backend left: drop, or with options:reject answer with a reject sent back the way it came
