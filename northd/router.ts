@@ -771,7 +771,7 @@ function buildStaticRoutes(b: LflowBuilder, model: NbModel, lr: Row, ports: read
     if (lrp !== undefined && id > 0) b.add(dp, 'lr_in_ip_routing_pre', 100, `inport == ${q(str(lrp, 'name'))}`, `reg7 = ${id}; next;`, { table: 'Logical_Router_Port', uuid: u });
   }
   const byPrefix = new Map<string, { r: Row; prefix: { network: string; plen: number; v6: boolean } }[]>();
-  for (const u of list(lr, 'static_routes')) {
+  for (const u of [...list(lr, 'static_routes')].sort()) {
     const r = model.nb.Logical_Router_Static_Route.get(u);
     if (r === undefined) continue;
     // the solicited-node ND for every IPv6 next hop, reachable or not (as OVN)
@@ -789,9 +789,33 @@ function buildStaticRoutes(b: LflowBuilder, model: NbModel, lr: Row, ports: read
     arr.push({ r, prefix });
     byPrefix.set(key, arr);
   }
-  let ecmpGroup = 0;
+  type Prefix = { network: string; plen: number; v6: boolean };
+  const resolve = (r: Row, prefix: Prefix) => {
+    const nh = str(r, 'nexthop');
+    if (nh === 'discard') return { r, nh, discard: true as const };
+    if (nh.includes(':') !== prefix.v6 || (prefix.v6 ? parseIpv6(nh) === null : parseIpv4(nh) === null)) return null;
+    const outName = str(r, 'output_port');
+    const holds = (p: Lrp): string | undefined => (prefix.v6
+      ? p.v6.find((n) => ipv6InNetwork(nh, n))?.addr ?? (ipv6InNetwork(nh, { addr: p.lla, plen: 64, network: 'fe80::' }) ? p.lla : undefined)
+      : p.v4.find((n) => ipv4InNetwork(nh, n))?.addr);
+    const port = outName !== '' ? ports.find((p) => p.name === outName) : ports.find((p) => holds(p) !== undefined);
+    // with an output port named, its first address of the family when none holds the next hop
+    const own = port === undefined ? undefined : holds(port) ?? (prefix.v6 ? port.v6[0]?.addr ?? port.lla : port.v4[0]?.addr);
+    return port === undefined || own === undefined ? null : { r, nh, port, own, discard: false as const };
+  };
+  // ECMP groups and their members are numbered as OVN does: routes in row UUID order, a
+  // group when a second route of its prefix resolves
+  const byUuid = (a: { r: Row }, c: { r: Row }): number => (a.r._uuid < c.r._uuid ? -1 : a.r._uuid > c.r._uuid ? 1 : 0);
+  const groupIds = new Map<string, number>();
+  const secondOf = new Map<string, string>();
+  for (const [key, rs] of byPrefix) {
+    const ok = [...rs].sort(byUuid).filter((x) => resolve(x.r, x.prefix) !== null);
+    const second = ok[1];
+    if (second !== undefined) secondOf.set(key, second.r._uuid);
+  }
+  for (const [key] of [...secondOf].sort((a, c) => (a[1] < c[1] ? -1 : a[1] > c[1] ? 1 : 0))) groupIds.set(key, groupIds.size + 1);
   for (const key of [...byPrefix.keys()].sort()) {
-    const routes = (byPrefix.get(key) ?? []).sort((a, c) => (str(a.r, 'nexthop') < str(c.r, 'nexthop') ? -1 : 1));
+    const routes = (byPrefix.get(key) ?? []).sort(byUuid);
     const first = routes[0];
     if (first === undefined) continue;
     const { prefix } = first;
@@ -803,19 +827,7 @@ function buildStaticRoutes(b: LflowBuilder, model: NbModel, lr: Row, ports: read
     const rtb = tableId(str(first.r, 'route_table'));
     const match = `${srcPolicy && rtb === 0 ? '' : `reg7 == ${rtb} && `}${f}.${srcPolicy ? 'src' : 'dst'} == ${prefix.network}/${prefix.plen}`;
     const prio = prefix.plen * 3 + (srcPolicy ? 0 : 1);
-    const resolved = routes.map(({ r }) => {
-      const nh = str(r, 'nexthop');
-      if (nh === 'discard') return { r, nh, discard: true as const };
-      if (nh.includes(':') !== prefix.v6 || (prefix.v6 ? parseIpv6(nh) === null : parseIpv4(nh) === null)) return null;
-      const outName = str(r, 'output_port');
-      const holds = (p: Lrp): string | undefined => (prefix.v6
-        ? p.v6.find((n) => ipv6InNetwork(nh, n))?.addr ?? (ipv6InNetwork(nh, { addr: p.lla, plen: 64, network: 'fe80::' }) ? p.lla : undefined)
-        : p.v4.find((n) => ipv4InNetwork(nh, n))?.addr);
-      const port = outName !== '' ? ports.find((p) => p.name === outName) : ports.find((p) => holds(p) !== undefined);
-      // with an output port named, its first address of the family when none holds the next hop
-      const own = port === undefined ? undefined : holds(port) ?? (prefix.v6 ? port.v6[0]?.addr ?? port.lla : port.v4[0]?.addr);
-      return port === undefined || own === undefined ? null : { r, nh, port, own, discard: false as const };
-    }).filter((x): x is NonNullable<typeof x> => x !== null);
+    const resolved = routes.map(({ r }) => resolve(r, prefix)).filter((x): x is NonNullable<typeof x> => x !== null);
     if (resolved.length === 0) continue;
     const ref = { table: 'Logical_Router_Static_Route', uuid: first.r._uuid };
     const [x] = resolved;
@@ -825,7 +837,7 @@ function buildStaticRoutes(b: LflowBuilder, model: NbModel, lr: Row, ports: read
         : `ip.ttl--; reg8[0..15] = 0; ${nhReg} = ${x.nh}; ${srcReg} = ${x.own}; eth.src = ${x.port.mac}; outport = ${q(x.port.name)}; flags.loopback = 1; next;`, ref);
       continue;
     }
-    ecmpGroup++;
+    const ecmpGroup = groupIds.get(key) ?? 0;
     b.add(dp, 'lr_in_ip_routing', prio, match,
       `ip.ttl--; flags.loopback = 1; reg8[0..15] = ${ecmpGroup}; reg8[16..31] = select(${resolved.map((_, i) => i + 1).join(', ')});`, ref);
     const symmetricDone = new Set<string>();
@@ -890,7 +902,7 @@ function rerouteTo(ports: readonly Lrp[], nh: string): string | null {
 function buildPolicies(b: LflowBuilder, model: NbModel, lr: Row, ports: readonly Lrp[]): void {
   const dp = lr._uuid;
   let group = 1;
-  for (const u of list(lr, 'policies')) {
+  for (const u of [...list(lr, 'policies')].sort()) {
     const pol = model.nb.Logical_Router_Policy.get(u);
     if (pol === undefined) continue;
     const ref = { table: 'Logical_Router_Policy', uuid: u };

@@ -155,16 +155,17 @@ function natAddressesOf(m: NbModel, lrp: Row, lr: Row, dgps: readonly Row[], inc
   }
   if (includeLbIps) {
     const vips = new Set<string>();
+    const vips6 = new Set<string>();
     for (const u of m.lbsOf(lr)) {
       const lb = m.nb.Load_Balancer.get(u);
       if (lb === undefined) continue;
       for (const vip of Object.keys(map(lb, 'vips'))) {
         const v = parseVip(vip);
-        if (v !== null && !v.v6) vips.add(v.ip);
+        if (v !== null) (v.v6 ? vips6 : vips).add(v.ip);
       }
     }
-    // OVN keeps them in an sset: hash order
-    central.push(...ovsSsetOrder([...vips]));
+    // OVN keeps them in an sset per family: hash order, IPv4 first
+    central.push(...ovsSsetOrder([...vips]), ...ovsSsetOrder([...vips6]));
   }
   if (central.length > 0) {
     const resident = dgps.some((p) => p._uuid === lrp._uuid) ? ` is_chassis_resident("cr-${str(lrp, 'name')}")` : '';

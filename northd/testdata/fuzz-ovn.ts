@@ -100,17 +100,15 @@ function others(v: View): string[] {
   ];
 }
 
+// (ECMP groups and members are numbered in row UUID order, by both: with shared UUIDs they
+// are compared as they are)
 const byDpName = (s: string, dps: View['datapaths']): string =>
-  s.replace(/_rtr_lb_(\d+)_/g, (_, k: string) => `_rtr_lb_${dps.find((d) => String(d.tunnel_key) === k)?.name ?? k}_`)
-    .replace(/reg8\[16\.\.31\] == \d+/, 'reg8[16..31] == N')
-    .replace(/reg8\[0\.\.15\] == \d+ && reg8\[16\.\.31\]/, 'reg8[0..15] == G && reg8[16..31]');
-// ECMP groups (routes, reroute policies) are numbered in row UUID order in OVN
-const ecmpGroup = (a: string): string => a.replace(/reg8\[0\.\.15\] = [1-9]\d*; reg8\[16\.\.31\] = select/, 'reg8[0..15] = G; reg8[16..31] = select');
+  s.replace(/_rtr_lb_(\d+)_/g, (_, k: string) => `_rtr_lb_${dps.find((d) => String(d.tunnel_key) === k)?.name ?? k}_`);
 /** ECMP symmetric reply flows name a router port by its tunnel key: by its name here. */
 const portKeys = (t: string, dp: string, v: View): string => t.replace(/ecmp_reply_port (==|=) (\d+)/g,
   (_, op: string, k: string) => `ecmp_reply_port ${op} ${v.port_bindings.find((p) => p.datapath === dp && String(p.tunnel_key) === k)?.logical_port ?? k}`);
 const line = (f: GFlow, v: View): string => {
-  const l = `${f[0]} ${f[3]} prio=${f[4]} match=(${portKeys(byDpName(f[5], v.datapaths), f[0], v)}) action=(${portKeys(ecmpGroup(f[6]), f[0], v)})`.replace(UUID, '<uuid>');
+  const l = `${f[0]} ${f[3]} prio=${f[4]} match=(${portKeys(byDpName(f[5], v.datapaths), f[0], v)}) action=(${portKeys(f[6], f[0], v)})`.replace(UUID, '<uuid>');
   // service monitors' ARP replies carry svc_monitor_mac (OVN's is random)
   return f[3] === 'ls_in_arp_rsp' && f[4] === 110 && svcMac(v) !== '' ? l.split(svcMac(v)).join('$svc_monitor_mac') : l;
 };
