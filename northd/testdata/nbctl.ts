@@ -27,6 +27,17 @@ export function shellWords(line: string): string[] {
   return out;
 }
 
+/** An OVSDB string as ovn-nbctl reads it: "..." with backslash escapes, else as is. */
+function unquote(x: string): string {
+  if (!/^".*"$/.test(x)) return x;
+  try {
+    const v: unknown = JSON.parse(x);
+    return typeof v === 'string' ? v : x.slice(1, -1);
+  } catch {
+    return x.slice(1, -1);
+  }
+}
+
 export function readTopologies(text: string): Map<string, string[][]> {
   const out = new Map<string, string[][]>();
   let cur: string[][] | undefined;
@@ -115,11 +126,11 @@ export class Nbctl {
         const row: { [k: string]: unknown } = {};
         for (const kv of a.slice(1)) {
           const m = /^(\w+):("[^"]*"|[\w.-]+)=(.*)$/.exec(kv);
-          if (m !== null && m[1] !== undefined && m[2] !== undefined) row[m[1]] = { ...(row[m[1]] as object | undefined), [m[2].replace(/^"(.*)"$/, '$1')]: (m[3] ?? '').replace(/^"(.*)"$/, '$1') };
+          if (m !== null && m[1] !== undefined && m[2] !== undefined) row[m[1]] = { ...(row[m[1]] as object | undefined), [unquote(m[2])]: unquote(m[3] ?? '') };
           else {
             const i = kv.indexOf('=');
             const k = kv.slice(0, i);
-            const v = kv.slice(i + 1).replace(/^"(.*)"$/, '$1');
+            const v = unquote(kv.slice(i + 1));
             if (v.startsWith('@')) row[k] = v.split(',').map((x) => this.ids.get(x) ?? '').sort();
             else row[k] = /^\d+$/.test(v) ? Number(v) : v === 'true' || v === 'false' ? v === 'true' : v;
           }
@@ -146,7 +157,7 @@ export class Nbctl {
           // col:key=value, the key or value "quoted" when it holds ':' (IPv6)
           const m = /^(\w+):("[^"]*"|[\w.-]+)=(.*)$/.exec(kv);
           if (m === null || m[1] === undefined || m[2] === undefined) throw new Error(`nbctl set: ${kv}`);
-          const unq = (x: string): string => x.replace(/^"(.*)"$/, '$1');
+          const unq = unquote;
           this.update(t, this.nb[t].get(r._uuid) ?? r, { [m[1]]: { ...map(this.nb[t].get(r._uuid) ?? r, m[1]), [unq(m[2])]: unq(m[3] ?? '') } });
         }
         break;
@@ -160,7 +171,7 @@ export class Nbctl {
           const cur = this.nb[t].get(r._uuid) ?? r;
           const kv = /^("[^"]*"|[\w.:-]+)=(.*)$/.exec(v);
           if (kv !== null && kv[1] !== undefined && !v.startsWith('@')) {
-            const unq = (x: string): string => x.replace(/^"(.*)"$/, '$1');
+            const unq = unquote;
             this.update(t, cur, { [col]: { ...map(cur, col), [unq(kv[1])]: unq(kv[2] ?? '') } });
           } else {
             const x = v.startsWith('@') ? this.ids.get(v) ?? '' : v;

@@ -821,3 +821,14 @@ set Logical_Router_Port lr1-public options:gateway_mtu=1400 'options:gateway_mtu
 lsp-add ls1 ls1-lr1 -- lsp-set-type ls1-lr1 router -- lsp-set-addresses ls1-lr1 router -- lsp-set-options ls1-lr1 router-port=lrp1
 lsp-add public public-lr1 -- lsp-set-type public-lr1 router -- lsp-set-addresses public-lr1 router -- lsp-set-options public-lr1 router-port=lr1-public
 lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
+
+topology dhcp-options-rich
+ls-add ls1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:00:0a 10.0.0.10"
+lsp-add ls1 vm2 -- lsp-set-addresses vm2 "0a:00:00:00:00:0b 10.0.0.11 fd00::b"
+--id=@d create DHCP_Options cidr=10.0.0.0/24 options:lease_time=3600 options:router=10.0.0.1 options:server_id=10.0.0.1 options:server_mac=c0:ff:ee:00:00:01 'options:dns_server="{8.8.8.8, 1.1.1.1}"' 'options:domain_name="\"example.org\""' options:mtu=1400 'options:classless_static_route="{169.254.169.254/32,10.0.0.2, 0.0.0.0/0,10.0.0.1}"' -- set Logical_Switch_Port vm1 dhcpv4_options=@d -- set Logical_Switch_Port vm2 dhcpv4_options=@d
+--id=@e create DHCP_Options 'cidr="fd00::/64"' options:server_id=00:00:00:00:10:02 'options:dns_server="{fd00::53}"' 'options:domain_search="\"example.org\""' -- set Logical_Switch_Port vm2 dhcpv6_options=@e
+lr-add lr1
+lrp-add lr1 lrp1 00:00:00:00:01:01 10.0.0.1/24 -- set Logical_Router_Port lrp1 options:foo=bar
+lsp-add ls1 ls1-lr1 -- lsp-set-type ls1-lr1 router -- lsp-set-addresses ls1-lr1 router -- lsp-set-options ls1-lr1 router-port=lrp1
+lr-nat-add lr1 dnat_and_snat 172.16.0.10 10.0.0.10
