@@ -59,6 +59,7 @@ test('incremental == recompute on router-heavy sequences (gateway ports, distrib
   checkSources(true);
   t.after(() => checkSources(false));
   let crSeen = 0;
+  let peerSeen = 0;
   fc.assert(
     fc.property(fc.array(fc.array(routerOpArb, { minLength: 1, maxLength: 3 }), { minLength: 5, maxLength: 40 }), (batches) => {
       const nb: Nb = emptySnapshot();
@@ -67,13 +68,17 @@ test('incremental == recompute on router-heavy sequences (gateway ports, distrib
         const before = clone(nb);
         for (const op of ops) applyOp(nb, op);
         engine.apply(diff(before, nb));
-        assertSame(canonical(engine), canonical(compileFull(nb, keysOf(engine))));
+        const inc = canonical(engine);
+        assertSame(inc, canonical(compileFull(nb, keysOf(engine))));
         for (const pb of engine.portBindings.values()) if (pb.type === 'chassisredirect') crSeen++;
+        // routers patched directly (LRP peer column): the next hop's MAC on the other side
+        if (inc.includes('reg0== ')) peerSeen++;
       }
     }),
     { numRuns: 150, seed: 4343 },
   );
   assert.ok(crSeen > 50, `only ${crSeen} chassisredirect bindings exercised`);
+  assert.ok(peerSeen > 50, `only ${peerSeen} router-to-router peers exercised`);
 });
 
 test('incremental == recompute with LB health checks and Service_Monitor status changes between NB batches', (t) => {

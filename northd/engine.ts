@@ -356,6 +356,21 @@ export class NorthdEngine implements SbContent {
     if (lr !== undefined) this.dirtyUnits.add(`lr:${lr}`);
   }
 
+  /**
+   * Routers patched directly (LRP peer column): the router of the port `lrp` names holds
+   * flows built from `lrp`, and the ports naming `lrp` have it in their binding's options.
+   */
+  private routerPeersDirty(lrp: Row): void {
+    const m = this.model;
+    for (const n of list(lrp, 'peer')) {
+      for (const u of m.lrpByName.get(n) ?? []) {
+        const lr = m.lrOfLrp.get(u);
+        if (lr !== undefined) this.dirtyUnits.add(`lr:${lr}`);
+      }
+    }
+    for (const u of m.lrpByPeer.get(str(lrp, 'name')) ?? []) this.dirtyPorts.add(u);
+  }
+
   private peerLspsDirty(lrpName: string): void {
     for (const u of this.model.lspByRouterPort.get(lrpName) ?? []) {
       this.dirtyPorts.add(u);
@@ -421,7 +436,7 @@ export class NorthdEngine implements SbContent {
               this.dirtyPorts.add(p);
               this.dirtyPorts.add(`cr:${p}`);
               const lrp = m.nb.Logical_Router_Port.get(p);
-              if (lrp !== undefined) this.peerLspsDirty(str(lrp, 'name'));
+              if (lrp !== undefined) { this.peerLspsDirty(str(lrp, 'name')); this.routerPeersDirty(lrp); }
             }
             for (const l of list(r, 'load_balancer')) this.dirtyUnits.add(`lb:${l}`);
           }
@@ -431,6 +446,7 @@ export class NorthdEngine implements SbContent {
         case 'Logical_Router_Port': {
           this.dirtyPorts.add(u);
           this.dirtyPorts.add(`cr:${u}`);
+          for (const r of [c.old, c.new]) if (r !== null) this.routerPeersDirty(r);
           const lr = m.lrOfLrp.get(u);
           if (lr !== undefined) this.dirtyUnits.add(`lr:${lr}`);
           if (c.new !== null) this.peerLspsDirty(str(c.new, 'name'));
@@ -869,7 +885,9 @@ export class NorthdEngine implements SbContent {
     const chassis = lr === undefined ? '' : map(lr, 'options')['chassis'] ?? '';
     const options: { [k: string]: string } = { ...periodicRaOptions(lrp) };
     const peer = m.peerLsp(lrp);
+    const routerPeer = peer === undefined ? m.routerPeer(lrp) : undefined;
     if (peer !== undefined) options['peer'] = str(peer, 'name');
+    else if (routerPeer !== undefined) options['peer'] = str(routerPeer, 'name');
     if (chassis !== '') options['l3gateway-chassis'] = chassis;
     // as OVN: named whenever the port has gateway chassis and a peer (even on a gateway router,
     // where no chassisredirect binding exists)

@@ -120,6 +120,8 @@ export class NbModel {
   readonly lspByName = new Map<string, Set<Uuid>>();
   /** lrp name → router-type LSPs naming it in options:router-port */
   readonly lspByRouterPort = new Map<string, Set<Uuid>>();
+  /** lrp name → the LRPs naming it in their peer column (routers patched directly) */
+  readonly lrpByPeer = new Map<string, Set<Uuid>>();
   readonly pgsOfLsp = new Map<Uuid, Set<Uuid>>();
   /** acl → owners as 'ls:<uuid>' / 'pg:<uuid>' */
   readonly aclOwners = new Map<Uuid, Set<string>>();
@@ -192,6 +194,7 @@ export class NbModel {
         break;
       case 'Logical_Router_Port':
         addTo(this.lrpByName, str(r, 'name'), u);
+        for (const n of list(r, 'peer')) addTo(this.lrpByPeer, n, u);
         for (const g of list(r, 'ha_chassis_group')) addTo(this.haGroupUsers, g, `cr:${u}`);
         break;
       case 'Port_Group':
@@ -236,6 +239,7 @@ export class NbModel {
         break;
       case 'Logical_Router_Port':
         delFrom(this.lrpByName, str(r, 'name'), u);
+        for (const n of list(r, 'peer')) delFrom(this.lrpByPeer, n, u);
         for (const g of list(r, 'ha_chassis_group')) delFrom(this.haGroupUsers, g, `cr:${u}`);
         break;
       case 'Port_Group':
@@ -288,6 +292,17 @@ export class NbModel {
   /** The router-type LSP that names this LRP (OVN's peer for the Port_Binding). */
   peerLsp(lrp: Row): Row | undefined {
     return this.byName(this.lspByRouterPort, 'Logical_Switch_Port', str(lrp, 'name'));
+  }
+
+  /**
+   * The router port this LRP's peer column names (two routers patched directly), as OVN
+   * joins them: another LRP that belongs to a router; a switch port there is no peer.
+   */
+  routerPeer(lrp: Row): Row | undefined {
+    const name = list(lrp, 'peer')[0];
+    if (name === undefined) return undefined;
+    const peer = this.byName(this.lrpByName, 'Logical_Router_Port', name);
+    return peer === undefined || peer._uuid === lrp._uuid || !this.lrOfLrp.has(peer._uuid) ? undefined : peer;
   }
 
   /** Switches attached to a router (through router-type ports naming its ports). */

@@ -477,6 +477,29 @@ export function buildRouter(b: LflowBuilder, model: NbModel, lr: Row, dpKey?: nu
   b.add(dp, 'lr_in_arp_resolve', 1, 'ip4', 'get_arp(outport, reg0); next;');
   b.add(dp, 'lr_in_arp_resolve', 1, 'ip6', 'get_nd(outport, xxreg0); next;');
   b.add(dp, 'lr_in_arp_resolve', 0, '1', 'drop;');
+  // a router patched directly to another (LRP peer column): the next hop is the other side's
+  // port, whose MAC is known. OVN adds these for the port that names the peer, on the peer's
+  // router, so they live in this router's unit (the engine re-dirties it when that port changes).
+  for (const p of ports) {
+    for (const u of model.lrpByPeer.get(p.name) ?? []) {
+      const other = model.nb.Logical_Router_Port.get(u);
+      if (other === undefined || !model.lrOfLrp.has(u) || model.routerPeer(other) !== p.row) continue;
+      const ref = { table: 'Logical_Router_Port', uuid: u };
+      const mac = str(other, 'mac').toLowerCase();
+      const v4: string[] = [];
+      const v6: string[] = [];
+      for (const n of list(other, 'networks')) {
+        const net = parseNetwork(n);
+        if (net?.v4) v4.push(net.v4.addr);
+        if (net?.v6) v6.push(net.v6.addr);
+      }
+      v6.push(macToLla(mac));
+      const set = (xs: readonly string[]): string => (xs.length === 1 ? xs[0] ?? '' : `{${xs.join(', ')}}`);
+      // (OVN 23.03 prints the IPv4 one without a space before ==)
+      if (v4.length > 0) b.add(dp, 'lr_in_arp_resolve', 100, `outport == ${q(p.name)} && reg0== ${set(v4)}`, `eth.dst = ${mac}; next;`, ref);
+      nd6ResolveEntry(b, dp, p.name, set(v6), mac, ref);
+    }
+  }
   for (const st of ['lr_in_chk_pkt_len', 'lr_in_larger_pkts', 'lr_in_gw_redirect'] as const) b.add(dp, st, 0, '1', 'next;');
   for (const p of dgps) {
     const ref = { table: 'Logical_Router_Port', uuid: p.row._uuid };

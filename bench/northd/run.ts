@@ -150,8 +150,9 @@ async function measure(ports: number, services: boolean): Promise<Result> {
   try {
     let nb: Store;
     let nbUrl = '';
-    /** a northd on this NB and a fresh, empty SB */
+    /** a northd on this NB and a fresh, empty SB; and how many Logical_Flow rows that SB holds */
     let startOne: () => Promise<BenchNorthd>;
+    let sbFlows: () => Promise<number> = async () => NaN;
     if (services) {
       // nbdb and sbdb as their own processes (as deployed): northd's heap is its own
       const n = await spawnDbServer('nbdb', join(dir, 'nb.db'));
@@ -167,6 +168,14 @@ async function measure(ports: number, services: boolean): Promise<Result> {
         const socket = join(dir, `northd${i}.ctl`);
         const p = processNorthd(spawnNorthd(nbUrl, s.url, socket), nb, socket);
         closers.unshift(() => p.close());
+        sbFlows = async () => {
+          const sb = await RemoteStore.connect(s.url);
+          try {
+            return (await sb.select('Logical_Flow')).length;
+          } finally {
+            await sb.close();
+          }
+        };
         return p;
       };
     } else {
@@ -178,6 +187,7 @@ async function measure(ports: number, services: boolean): Promise<Result> {
         closers.push(() => s.close());
         const p = await inProcessNorthd(nb, s);
         closers.unshift(() => p.close());
+        sbFlows = async () => (await s.select('Logical_Flow')).length;
         return p;
       };
     }
@@ -213,7 +223,10 @@ async function measure(ports: number, services: boolean): Promise<Result> {
     await step([]);
     await northd.idle();
     await northd.lastBatchMs(cfg);
-    const lflows = await northd.lflows();
+    // as the reference counts SB's flows (`ovn-sbctl list Logical_Flow`) between the compile
+    // and the increments: read from SB itself, and checked against what northd holds
+    const lflows = await sbFlows();
+    if (lflows !== (await northd.lflows())) throw new Error(`SB holds ${lflows} flows, northd ${await northd.lflows()}`);
 
     const t1 = performance.now();
     await step(portAddOps());

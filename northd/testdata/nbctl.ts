@@ -118,7 +118,9 @@ export class Nbctl {
         break;
       }
       case 'lrp-add': {
-        const u = this.insert('Logical_Router_Port', { name: arg(1), mac: arg(2), networks: a.slice(3).sort(), options: {} });
+        // lrp-add ROUTER PORT MAC NETWORK... [peer=PEER]
+        const peer = a.slice(3).find((x) => x.startsWith('peer='))?.slice(5);
+        const u = this.insert('Logical_Router_Port', { name: arg(1), mac: arg(2), networks: a.slice(3).filter((x) => !x.startsWith('peer=')).sort(), options: {}, ...(peer !== undefined ? { peer: [peer] } : {}) });
         this.push('Logical_Router', this.find('Logical_Router', arg(0)), 'ports', u);
         break;
       }

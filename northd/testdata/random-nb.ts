@@ -502,6 +502,31 @@ export function applyOp(nb: Nb, op: Op): void {
       upd(nb, op.b % 2 ? 'Logical_Switch' : 'Logical_Router', owner, { load_balancer_group: [...list(owner, 'load_balancer_group'), ng._uuid].sort() });
       break;
     }
+    case 36: {
+      // routers patched directly (lrp-add ... peer=): a new port naming another router port
+      // (which mostly names it back), or an existing port's peer column changed to another
+      // port, itself, a switch port, a missing port, or nothing
+      const lr = pick(lrs, op.a);
+      if (op.c % 2 === 0 && lr !== undefined) {
+        const other = pick(lrps, op.b);
+        const lrp: Row = {
+          _uuid: uuid(), name: `lrp${n}`, mac: mac.replace(/^0a/, '06'), networks: op.b % 3 === 2 ? [`10.12.${op.b % 8}.1/30`, `fd12::${op.b % 8}:1/64`] : [`10.12.${op.b % 8}.1/30`],
+          options: {}, peer: other === undefined ? [] : [str(other, 'name')],
+        };
+        set(nb, 'Logical_Router_Port', lrp);
+        upd(nb, 'Logical_Router', lr, { ports: [...list(lr, 'ports'), lrp._uuid].sort() });
+        if (other !== undefined && op.b % 4 !== 0) upd(nb, 'Logical_Router_Port', other, { peer: [`lrp${n}`] });
+        break;
+      }
+      const lrp = pick(lrps, op.a);
+      if (lrp === undefined) break;
+      const other = pick(lrps.filter((r) => r !== lrp), op.c);
+      const lsp = pick(lsps, op.c);
+      const names = [other === undefined ? 'nosuchport' : str(other, 'name'), str(lrp, 'name'), lsp === undefined ? 'nosuchport' : str(lsp, 'name'), 'nosuchport'];
+      const name = op.b % 8 === 7 ? undefined : names[op.b % 8 < 4 ? 0 : op.b % 4];
+      upd(nb, 'Logical_Router_Port', lrp, { peer: name === undefined ? [] : [name] });
+      break;
+    }
     case 19: {
       const lb = pick(lbs, op.a);
       if (lb === undefined) break;
@@ -516,10 +541,10 @@ export function applyOp(nb: Nb, op: Op): void {
   }
 }
 
-const KINDS = 36;
+const KINDS = 37;
 export const opArb = fc.record({ kind: fc.nat(KINDS - 1), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
 /** Ops biased to routers: switches, ports, routers, router ports, NAT, LBs, localnet, gateway chassis. */
-const ROUTER_KINDS = [0, 2, 12, 13, 13, 14, 15, 16, 17, 17, 17, 18, 21, 22, 23, 24, 25, 32, 34] as const;
+const ROUTER_KINDS = [0, 2, 12, 13, 13, 14, 15, 16, 17, 17, 17, 18, 21, 22, 23, 24, 25, 32, 34, 36, 36, 36] as const;
 /** Ops biased to load balancers with health checks (and the ports they map to). */
 export const lbOpArb = fc.record({ kind: fc.constantFrom(0, 1, 2, 2, 5, 12, 13, 18, 18, 19, 33, 33, 35), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });
 export const routerOpArb = fc.record({ kind: fc.constantFrom(...ROUTER_KINDS), a: fc.nat(50), b: fc.nat(1000), c: fc.nat(50) });

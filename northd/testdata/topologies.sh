@@ -832,3 +832,13 @@ lr-add lr1
 lrp-add lr1 lrp1 00:00:00:00:01:01 10.0.0.1/24 -- set Logical_Router_Port lrp1 options:foo=bar
 lsp-add ls1 ls1-lr1 -- lsp-set-type ls1-lr1 router -- lsp-set-addresses ls1-lr1 router -- lsp-set-options ls1-lr1 router-port=lrp1
 lr-nat-add lr1 dnat_and_snat 172.16.0.10 10.0.0.10
+
+topology router-peer
+ls-add ls1 -- lr-add lr1 -- lr-add lr2
+lrp-add lr1 lrp1 00:00:00:00:01:01 10.0.1.1/24
+lsp-add ls1 ls1-lr1 -- lsp-set-type ls1-lr1 router -- lsp-set-addresses ls1-lr1 router -- lsp-set-options ls1-lr1 router-port=lrp1
+lsp-add ls1 vm1 -- lsp-set-addresses vm1 "0a:00:00:00:01:0a 10.0.1.10"
+lrp-add lr1 lr1-lr2 00:00:00:00:12:01 10.0.12.1/30 peer=lr2-lr1
+lrp-add lr2 lr2-lr1 00:00:00:00:12:02 10.0.12.2/30 peer=lr1-lr2
+lr-route-add lr2 10.0.1.0/24 10.0.12.1
+lr-route-add lr1 0.0.0.0/0 10.0.12.2
