@@ -161,6 +161,11 @@ export interface RowChecks {
   full(row: Row): RowProblem | null;
   /** The members present (a subset of the columns, _uuid / _version optional). */
   partial(row: Row): RowProblem | null;
+  /**
+   * full() but _version not looked at: a row inserted by one part of a transaction in
+   * parts, checked as that part runs, before the commit gives it its _version.
+   */
+  unversioned(row: Row): RowProblem | null;
 }
 
 const cache = new WeakMap<TableSchema, RowChecks>();
@@ -186,22 +191,31 @@ export function rowChecks(table: TableSchema): RowChecks {
   // The whole-row check as straight-line code, one named property read per column (a
   // loop over the names made every read a generic keyed lookup: 4x slower). Names enter
   // the source only through JSON.stringify; the checks are the closed-over array.
-  const src = ordered.map(([k], i) => `  if (${k === '_version' ? `r[${JSON.stringify(k)}] !== undefined && ` : ''}c[${i}](r[${JSON.stringify(k)}]) !== '') return ${i};`).join('\n');
-  const firstBad = new Function('c', `return (r) => {\n${src}\n  return -1;\n};`)(ordered.map(([, c]) => c)) as (row: Row) => number;
+  const compile = (withVersion: boolean): ((row: Row) => number) => {
+    const src = ordered
+      .map(([k], i) => (k === '_version' && !withVersion ? '' : `  if (${k === '_version' ? `r[${JSON.stringify(k)}] !== undefined && ` : ''}c[${i}](r[${JSON.stringify(k)}]) !== '') return ${i};`))
+      .join('\n');
+    return new Function('c', `return (r) => {\n${src}\n  return -1;\n};`)(ordered.map(([, c]) => c)) as (row: Row) => number;
+  };
+  const firstBad = compile(true);
+  const firstBadColumn = compile(false);
   const count = ordered.length;
+  const whole = (row: Row, i: number, skipVersion: boolean): RowProblem | null => {
+    if (i >= 0) {
+      const [k, check] = ordered[i] as [string, Check];
+      const v = row[k];
+      return { column: k, message: v === undefined ? 'is missing' : check(v) };
+    }
+    // nothing but the columns and _uuid (every one of them is there), _version or not
+    const n = Object.keys(row).length - (Object.hasOwn(row, '_version') ? 1 : 0);
+    if (n === count - 1) return null;
+    for (const k in row) if (!checks.has(k)) return { column: undefined, message: `has no column ${JSON.stringify(k)}` };
+    return skipVersion ? null : partial(row);
+  };
   rc = {
-    full: (row) => {
-      const i = firstBad(row);
-      if (i >= 0) {
-        const [k, check] = ordered[i] as [string, Check];
-        const v = row[k];
-        return { column: k, message: v === undefined ? 'is missing' : check(v) };
-      }
-      // nothing but the columns (and _uuid, _version)
-      const n = Object.keys(row).length;
-      return n === count || (n === count - 1 && row['_version'] === undefined) ? null : partial(row);
-    },
+    full: (row) => whole(row, firstBad(row), false),
     partial,
+    unversioned: (row) => whole(row, firstBadColumn(row), true),
   };
   cache.set(table, rc);
   return rc;

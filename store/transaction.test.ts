@@ -338,6 +338,23 @@ test('committed rows are frozen: callers cannot corrupt the store', (t) => {
   assert.deepEqual(s.selectSync('Logical_Switch')[0]?.['external_ids'], { a: 'b' });
 });
 
+test('every row a commit writes gets a _version no other row or commit has, a uuid text', (t) => {
+  const s = open(t);
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  const seen = new Set<string>();
+  const versions = (): string[] => s.selectSync('Logical_Switch').map((r) => r._version as string);
+  s.transactSync(Array.from({ length: 20 }, (_, i) => ins('Logical_Switch', { name: `ls${i}` })));
+  for (const v of versions()) seen.add(v);
+  assert.equal(seen.size, 20);
+  s.transactSync([{ op: 'update', table: 'Logical_Switch', where: [['name', '==', 'ls3']], row: { external_ids: { a: 'b' } } }, ins('Logical_Switch', { name: 'ls20' })]);
+  const after = versions();
+  assert.equal(after.length, 21);
+  for (const v of after) assert.match(v, uuid);
+  // ls3's new version and ls20's are new; the 19 others kept theirs
+  assert.equal(after.filter((v) => !seen.has(v)).length, 2);
+  assert.equal(new Set(after).size, 21);
+});
+
 test('fuzz: any JSON as a transaction is a result or a LoomError, and the store stays consistent', async (t) => {
   const fc = (await import('fast-check')).default;
   const s = open(t);
