@@ -133,6 +133,8 @@ try {
     await northd.idle();
     await step([]);
     await northd.idle();
+    // northd collects once idle after a bulk (daemon.ts GC_IDLE_MS): let that pass first
+    await new Promise((r) => setTimeout(r, 500));
     await run(() => step(values.phase === 'port' ? portAddOps() : aclAddOps()));
     await northd.close();
   }

@@ -14,6 +14,9 @@
 //   compile_only_ms  the pure compiler (compileFull) on the same NB, no store
 //   port_add_ms      NB commit of one port → NB_Global.sb_cfg reported (ovn-nbctl --wait=sb)
 //   acl_add_ms       the same for one ACL on a port group
+//   port_add_next_ms, acl_add_next_ms  the median of the 5 port adds and 5 ACL adds that
+//                    follow (the first of each, timed right after the compile as the
+//                    reference does, also runs northd's incremental code for the first time)
 //   northd_*_batch_ms  northd's own share: NB change in → SB transaction committed (full:
 //                    the batches from resume to the one reporting sb_cfg)
 //   lflows           northd's logical flows (checked equal to the compiler's);
@@ -52,7 +55,11 @@ const opt = (f: string, d: string): string => {
 };
 const sizes = opt('--ports', '1000,10000').split(',').map(Number);
 
-interface Result { ports: number; full: number; fullStartup: number; fullNorthd: number; compileOnly: number; portAdd: number; aclAdd: number; portAddNorthd: number; aclAddNorthd: number; lflows: number; rss: number; rssGc: number; peak: number }
+/** how many more port adds and ACL adds follow the first (their medians: port_add_next_ms, acl_add_next_ms) */
+const NEXT_STEPS = 5;
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+interface Result { ports: number; full: number; fullStartup: number; fullNorthd: number; compileOnly: number; portAdd: number; aclAdd: number; portAddNorthd: number; aclAddNorthd: number; portAddNext: number; aclAddNext: number; lflows: number; rss: number; rssGc: number; peak: number }
 
 /** RSS after a full collection (node --expose-gc), else NaN: what the process holds, not what V8 has yet to give back. */
 function rssAfterGc(): number {
@@ -237,6 +244,20 @@ async function measure(ports: number, services: boolean): Promise<Result> {
     await step(aclAddOps());
     const aclAdd = performance.now() - t2;
     const aclAddNorthd = await northd.lastBatchMs(cfg);
+    // the same steps again (the next ports and ACLs): the first of each, right after the
+    // compile as the reference times it, also runs northd's incremental paths for the first
+    // time in this process (JIT); the median of the next ones is a long-running northd's
+    const next: { port: number[]; acl: number[] } = { port: [], acl: [] };
+    for (let i = 2; i < 2 + NEXT_STEPS; i++) {
+      const a = performance.now();
+      await step(portAddOps(i));
+      const b = performance.now();
+      await step(aclAddOps(i));
+      next.port.push(b - a);
+      next.acl.push(performance.now() - b);
+    }
+    const portAddNext = median(next.port);
+    const aclAddNext = median(next.acl);
     const want = await northd.lflows();
     const mem = await northd.memory();
     const { rss, rssGc, peak } = mem;
@@ -256,7 +277,7 @@ async function measure(ports: number, services: boolean): Promise<Result> {
     const fullStartup = performance.now() - t3;
     await second.idle();
     if ((await second.lflows()) !== want) throw new Error(`the second northd holds ${await second.lflows()} flows, the first ${want}`);
-    return { ports, full, fullStartup, fullNorthd, compileOnly, portAdd, aclAdd, portAddNorthd, aclAddNorthd, lflows, rss, rssGc, peak };
+    return { ports, full, fullStartup, fullNorthd, compileOnly, portAdd, aclAdd, portAddNorthd, aclAddNorthd, portAddNext, aclAddNext, lflows, rss, rssGc, peak };
   } finally {
     for (const c of closers) await c().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
@@ -283,7 +304,7 @@ if (flag('--services') || flag('--both')) ensureBuilt((l) => console.error(l));
 for (const ports of sizes) {
   for (const services of flag('--both') ? [false, true] : flag('--services') ? [true] : [false]) {
     const r = await measure(ports, services);
-    console.log(`loom-northd${services ? '-services' : ''} ports=${r.ports} full_compile_ms=${f(r.full)} full_with_startup_ms=${f(r.fullStartup)} northd_full_batch_ms=${f(r.fullNorthd)} compile_only_ms=${f(r.compileOnly)} port_add_ms=${f(r.portAdd)} acl_add_ms=${f(r.aclAdd)} northd_port_batch_ms=${f(r.portAddNorthd)} northd_acl_batch_ms=${f(r.aclAddNorthd)} lflows=${r.lflows} rss_mb=${f(r.rss)} rss_after_gc_mb=${f(r.rssGc)} peak_rss_mb=${f(r.peak)}`);
+    console.log(`loom-northd${services ? '-services' : ''} ports=${r.ports} full_compile_ms=${f(r.full)} full_with_startup_ms=${f(r.fullStartup)} northd_full_batch_ms=${f(r.fullNorthd)} compile_only_ms=${f(r.compileOnly)} port_add_ms=${f(r.portAdd)} acl_add_ms=${f(r.aclAdd)} northd_port_batch_ms=${f(r.portAddNorthd)} northd_acl_batch_ms=${f(r.aclAddNorthd)} port_add_next_ms=${f(r.portAddNext)} acl_add_next_ms=${f(r.aclAddNext)} lflows=${r.lflows} rss_mb=${f(r.rss)} rss_after_gc_mb=${f(r.rssGc)} peak_rss_mb=${f(r.peak)}`);
     if (flag('--ref') && !services) {
       const o = ref(ports);
       if (o !== null) {

@@ -32,17 +32,17 @@ export function tenantOps(t: number, per: number): Operation[] {
   return ops;
 }
 
-/** The script's incremental steps: one port on ls1, one ACL on pg1. */
-export function portAddOps(): Operation[] {
+/** The script's incremental steps: one port on ls1, one ACL on pg1 (the i-th of each: extra<i>, tcp.dst == 442+i). */
+export function portAddOps(i = 1): Operation[] {
   return [
-    { op: 'insert', table: 'Logical_Switch_Port', 'uuid-name': 'x', row: { name: 'extra1', addresses: ['0a:ff:00:00:00:01 10.0.1.250'] } },
+    { op: 'insert', table: 'Logical_Switch_Port', 'uuid-name': 'x', row: { name: `extra${i}`, addresses: [`0a:ff:00:00:00:${hex2(i)} 10.0.1.${251 - i}`] } },
     { op: 'mutate', table: 'Logical_Switch', where: [['name', '==', 'ls1']], mutations: [['ports', 'insert', ['set', [['named-uuid', 'x']]]]] },
   ];
 }
 
-export function aclAddOps(): Operation[] {
+export function aclAddOps(i = 1): Operation[] {
   return [
-    { op: 'insert', table: 'ACL', 'uuid-name': 'a', row: { direction: 'to-lport', priority: 1003, match: 'outport == @pg1 && tcp.dst == 443', action: 'allow-related' } },
+    { op: 'insert', table: 'ACL', 'uuid-name': 'a', row: { direction: 'to-lport', priority: 1003, match: `outport == @pg1 && tcp.dst == ${442 + i}`, action: 'allow-related' } },
     { op: 'mutate', table: 'Port_Group', where: [['name', '==', 'pg1']], mutations: [['acls', 'insert', ['set', [['named-uuid', 'a']]]]] },
   ];
 }
