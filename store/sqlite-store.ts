@@ -40,7 +40,7 @@ import { HeldParts } from './txn-parts.js';
 import { Database } from './database.js';
 import { compileWhere, indexFor } from './condition.js';
 import { executeTransaction, PartialExecution, WaitUnmet } from './transaction.js';
-import type { ExecuteOptions, TxnOutcome } from './transaction.js';
+import type { ExecuteOptions, InsertedRow, TxnOutcome } from './transaction.js';
 import { WatchFilter } from './watch-filter.js';
 import { freezeRow } from './value.js';
 import { decodeOld, encodeOld } from './change-log.js';
@@ -79,6 +79,17 @@ interface PendingPart {
   filed: boolean;
 }
 
+/**
+ * A pending record part made while a transaction in parts runs (its text built from the
+ * rows a part inserted, right after that part): the commit writes it as it is if every one
+ * of its rows is still sealed, and builds the part afresh otherwise.
+ */
+interface StagedPart {
+  readonly rows: readonly InsertedRow[];
+  readonly text: string;
+  readonly weight: number;
+}
+
 interface Commit {
   readonly revision: number;
   readonly changes: readonly RowChange[];
@@ -97,6 +108,17 @@ const deferFrom = 2000;
  * (which a commit changing one of its rows does first) takes a few ms.
  */
 const pendingPart = 200;
+
+/**
+ * A pending record part's text: the rows whole (_uuid and defaults included: rowFromData
+ * reads either form), by table, in one native JSON.stringify: a fifth of what writing them
+ * row by row costs.
+ */
+function pendingText(rows: readonly { readonly table: string; readonly new: Row | null }[]): string {
+  const byTable: Record<string, Row[]> = {};
+  for (const c of rows) (byTable[c.table] ??= []).push(c.new as Row);
+  return JSON.stringify(byTable);
+}
 
 /** What filing a row costs, in rows: 1, plus the elements of its big sets and maps. */
 function weight(table: TableSchema | undefined, row: Row): number {
@@ -324,11 +346,11 @@ export class SqliteStore implements Store {
   }
 
   /** Persists, applies and announces an executed transaction (nothing on failure). */
-  private commitOutcome(outcome: TxnOutcome): TransactResult {
+  private commitOutcome(outcome: TxnOutcome, staged: readonly StagedPart[] = []): TransactResult {
     if (outcome.changes.length === 0) return { revision: this.rev, results: outcome.results };
     const revision = this.rev + 1;
     try {
-      this.persist(revision, outcome.changes, outcome.durable);
+      this.persist(revision, outcome.changes, outcome.durable, staged);
     } catch (e) {
       // Nothing was applied in memory and SQLite rolled back: the store is as before.
       throw new LoomError({ code: 'unavailable', message: `could not write ${this.file}: ${e instanceof Error ? e.message : String(e)}`, value: this.file });
@@ -342,20 +364,20 @@ export class SqliteStore implements Store {
     return { revision, results: outcome.results };
   }
 
-  private persist(revision: number, changes: readonly RowChange[], durable: boolean): void {
+  private persist(revision: number, changes: readonly RowChange[], durable: boolean, staged: readonly StagedPart[]): void {
     const compactTo = revision - this.logLimit > this.compacted ? revision - this.logLimit : undefined;
     // {"op": "commit", "durable": true}: this one commit waits for the disk (fsync of the WAL).
     const raise = durable && this.sync !== 'FULL';
     if (raise) this.sql.pragma('synchronous = FULL');
     try {
-      this.write(revision, changes, compactTo);
+      this.write(revision, changes, compactTo, staged);
     } finally {
       if (raise) this.sql.pragma(`synchronous = ${this.sync}`);
     }
     if (compactTo !== undefined) this.compacted = compactTo;
   }
 
-  private write(revision: number, changes: readonly RowChange[], compactTo: number | undefined): void {
+  private write(revision: number, changes: readonly RowChange[], compactTo: number | undefined, staged: readonly StagedPart[]): void {
     this.filing(() => {
       // the pending parts holding rows this commit changes or deletes are filed first (the
       // rest stay pending: a port added right after a 50k-port compile files 200 rows, not 275k)
@@ -369,6 +391,23 @@ export class SqliteStore implements Store {
       // durable with this commit, and filed into the rows table after it: one SQLite
       // insert now instead of one B-tree insert per row (load() files what is left).
       const defer = changes.length >= deferFrom ? ([] as RowChange[]) : undefined;
+      // Parts of that record made as the parts of the transaction ran, still true (every
+      // row in them sealed: as inserted, not written since): written as they are.
+      let part = 0;
+      let ready: Set<Row> | undefined;
+      if (defer !== undefined) {
+        for (const sp of staged) {
+          if (!sp.rows.every((r) => r.sealed && r.new !== null)) continue;
+          ready ??= new Set();
+          for (const r of sp.rows) ready.add(r.new as Row);
+          this.st.pendPut.run(revision, part++, sp.text);
+          this.walBytes += sp.text.length;
+          const rows = sp.rows.map((r): RowChange => ({ table: r.table, uuid: r.uuid, old: null, new: r.new }));
+          const p: PendingPart = { revision, part: part - 1, rows, weight: sp.weight, since: performance.now(), filed: false };
+          this.deferred.push(p);
+          for (const r of sp.rows) this.unfiled.set(r.new as Row, p);
+        }
+      }
       let seq = 0;
       // The log holds what cannot be rebuilt from the rows walking backwards: a delete's
       // whole old row, an update's changed part; a new row is '' (see replay()), and a run
@@ -385,7 +424,9 @@ export class SqliteStore implements Store {
         run = [];
       };
       for (const c of changes) {
-        if (defer === undefined || !this.deferRow(c, defer)) this.writeRow(c);
+        if (ready !== undefined && c.new !== null && ready.has(c.new)) {
+          // staged and written above
+        } else if (defer === undefined || !this.deferRow(c, defer)) this.writeRow(c);
         if (c.old === null) {
           if (c.table !== runTable) flush();
           runTable = c.table;
@@ -399,22 +440,18 @@ export class SqliteStore implements Store {
       }
       flush();
       if (defer !== undefined && defer.length > 0) {
-        // the rows whole (_uuid and defaults included: rowFromData reads either form), by
-        // table, in one native JSON.stringify: a fifth of what writing them row by row costs
-        // in parts of pendingPart rows: a text of many MB, copied by SQLite's binding into
+        // the rest (pendingText) in parts of pendingPart rows: a text of many MB, copied by SQLite's binding into
         // one malloc'd buffer, leaves glibc's mmap threshold raised once freed (≈65 MB more
         // RSS after a 10k compile when it was one 26 MB record)
         // A part is pendingPart rows' worth of filing (a big set or map counts its elements:
         // they are one SQLite row each): a commit that changes one row files its whole part
-        for (let i = 0, part = 0; i < defer.length; part++) {
+        for (let i = 0; i < defer.length; part++) {
           let j = i;
           let w = 0;
           for (; j < defer.length && w < pendingPart; j++) w += weight(this.schema.tables[(defer[j] as RowChange).table], (defer[j] as RowChange).new as Row);
           const rows = defer.slice(i, j);
           i = j;
-          const byTable: Record<string, Row[]> = {};
-          for (const c of rows) (byTable[c.table] ??= []).push(c.new as Row);
-          const text = JSON.stringify(byTable);
+          const text = pendingText(rows);
           this.st.pendPut.run(revision, part, text);
           this.walBytes += text.length;
           const p: PendingPart = { revision, part, rows, weight: w, since: performance.now(), filed: false };
@@ -610,7 +647,10 @@ export class SqliteStore implements Store {
     // commit-time rules and the write left: over HTTP the server executes a part while
     // northd builds the next. That run is used only if nothing committed meanwhile and
     // every part ran; else commit() runs the held operations afresh, as transact().
+    // The rows a part inserts get their pending record text then too (StagedPart), which
+    // the commit writes as it is where they did not change since.
     let partial: PartialExecution | undefined;
+    let staged: StagedPart[] = [];
     let usable = true;
     let at = this.rev;
     const onPart = (ops: readonly Operation[], offset: number): void => {
@@ -619,21 +659,25 @@ export class SqliteStore implements Store {
       if (this.rev !== at || this.inTxn) {
         usable = false;
         partial = undefined;
+        staged = [];
         return;
       }
       try {
-        (partial ??= new PartialExecution(this.mem, this.exec)).add(ops);
+        this.stage((partial ??= new PartialExecution(this.mem, this.exec)).add(ops), staged);
       } catch {
         // the whole run at commit says what is wrong (and sees forward uuid-names)
         usable = false;
         partial = undefined;
+        staged = [];
       }
     };
     return new HeldParts(
       this.schema,
       async (ops) => {
         const done = usable && partial !== undefined && partial.size === ops.length && this.rev === at ? partial : undefined;
+        const ready = staged;
         partial = undefined;
+        staged = [];
         if (done === undefined) return this.transact(ops, options);
         this.live();
         if (this.inTxn) throw new LoomError({ code: 'internal', message: 'transact called from inside a validate hook' });
@@ -644,11 +688,23 @@ export class SqliteStore implements Store {
         } finally {
           this.inTxn = false;
         }
-        return this.commitOutcome(outcome);
+        return this.commitOutcome(outcome, ready);
       },
       this.exec.maxOps,
       onPart,
     );
+  }
+
+  /** Pending record parts (as write() makes them) for the rows one part inserted. */
+  private stage(rows: readonly InsertedRow[], into: StagedPart[]): void {
+    for (let i = 0; i < rows.length; ) {
+      let j = i;
+      let w = 0;
+      for (; j < rows.length && w < pendingPart; j++) w += weight(this.schema.tables[(rows[j] as InsertedRow).table], (rows[j] as InsertedRow).new as Row);
+      const part = rows.slice(i, j);
+      i = j;
+      into.push({ rows: part, text: pendingText(part), weight: w });
+    }
   }
 
   private nextCommit(ms: number | undefined): Promise<boolean> {

@@ -68,6 +68,27 @@ interface Change {
    * ran, and was not written since: finish() does not check it again.
    */
   checked: boolean;
+  /**
+   * An inserted row whose part has ended and that was not written since: what the caller
+   * made of it then (SqliteStore: its pending text) still holds.
+   */
+  sealed: boolean;
+}
+
+/** A row one part of a transaction in parts inserted, as the transaction holds it (PartialExecution.add). */
+export interface InsertedRow {
+  readonly table: string;
+  readonly uuid: Uuid;
+  /** The row now: null once deleted or collected. */
+  readonly new: Row | null;
+  /** Not written since its part ended (nor deleted): the row is as it was then. */
+  readonly sealed: boolean;
+}
+
+/** The row changes again: what was checked or made of it when its part ended no longer holds. */
+function touch(c: Change): void {
+  c.checked = false;
+  c.sealed = false;
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -106,6 +127,8 @@ class Txn {
   /** Set by PartialExecution: the rows inserted by the part running now, checked when it ends. */
   inserted: Change[] | undefined;
   private readonly resolve = (n: string): Uuid | undefined => this.names.get(n);
+  /** _version texts: an inserted row gets its own when inserted, an updated one at finish. */
+  private readonly version = versions();
 
   constructor(readonly db: Database, readonly opts: ExecuteOptions) {}
 
@@ -124,7 +147,7 @@ class Txn {
   }
 
   private change(table: string, uuid: Uuid, old: Row | null, op: number): Change {
-    const c: Change = { table, uuid, old, new: old, owned: false, op, checked: false };
+    const c: Change = { table, uuid, old, new: old, owned: false, op, checked: false, sealed: false };
     this.changes.set(uuid, c);
     let list = this.byTable.get(table);
     if (list === undefined) this.byTable.set(table, (list = []));
@@ -137,7 +160,7 @@ class Txn {
     let c = this.changes.get(row._uuid);
     if (c === undefined) c = this.change(table, row._uuid, row, op);
     c.op = op;
-    c.checked = false;
+    touch(c);
     if (!c.owned) {
       c.new = { ...(c.new as Row) };
       c.owned = true;
@@ -277,6 +300,7 @@ class Txn {
         // Defaults first, in schema order (every row of a table gets one shape), then the
         // given columns parsed straight into it.
         const row = info.newRow(uuid) as MutableRow;
+        row['_version'] = this.version();
         this.columnsInto(t, op.row, i, row);
         for (const c of info.required) {
           if (!Object.prototype.hasOwnProperty.call(op.row, c)) {
@@ -339,6 +363,7 @@ class Txn {
         for (const r of rows) {
           let c = this.changes.get(r._uuid);
           if (c === undefined) c = this.change(t.name, r._uuid, r, i);
+          touch(c);
           c.new = null;
           c.op = i;
         }
@@ -411,20 +436,24 @@ class Txn {
   }
 
   /**
-   * The rows the part that just ran inserted, checked now (as finish() would, _version
-   * aside: finish() sets it): a transaction in parts gets this work done while its next
-   * part is on its way, not in its commit. A row that fails stays unchecked, and finish()
-   * reports it exactly as for a whole run; a row written again later is checked again there.
+   * Ends a part: the rows it inserted are sealed (see Change.sealed) and checked now, as
+   * finish() would: a transaction in parts gets this work done while its next part is on
+   * its way, not in its commit. A row that fails stays unchecked, and finish() reports it
+   * exactly as for a whole run; a row written again later is checked again there.
    */
-  checkInserted(): void {
+  endPart(): readonly InsertedRow[] {
     const list = this.inserted;
-    if (list === undefined || list.length === 0) return;
+    if (list === undefined || list.length === 0) return [];
     this.inserted = [];
-    if (this.opts.checkRows !== true) return;
+    const check = this.opts.checkRows === true;
+    const out: Change[] = [];
     for (const c of list) {
       if (c.new === null || c.old !== null) continue;
-      if (rowChecks(this.info(c.table).schema).unversioned(c.new) === null) c.checked = true;
+      c.sealed = true;
+      out.push(c);
+      if (check && rowChecks(this.info(c.table).schema).unversioned(c.new) === null) c.checked = true;
     }
+    return out;
   }
 
   finish(): RowChange[] {
@@ -472,6 +501,7 @@ class Txn {
       if (info === undefined || info.schema.isRoot || !this.existsAfter(table, u) || strongAfter(u) > 0) continue;
       const c = this.changes.get(u) ?? this.change(table, u, this.db.get(table, u) as Row, -1);
       contribute(c, -1);
+      touch(c);
       c.new = null;
       contribute(c, 1);
     }
@@ -565,14 +595,13 @@ class Txn {
     }
 
     // Drop rows that ended where they started; version the others; last shape check.
-    const version = versions();
     const out: RowChange[] = [];
     for (const c of this.changes.values()) {
       if (c.old === null && c.new === null) continue; // inserted, then deleted or collected
       if (c.old !== null && c.new !== null && rowsEqual(c.old, c.new)) continue;
       if (c.new !== null) {
         const row = c.owned ? (c.new as MutableRow) : { ...(c.new as Row) };
-        row['_version'] = version();
+        if (c.old !== null) row['_version'] = this.version();
         c.new = row;
         // The last word on the shape (store/row-check.ts): the whole row when inserted, the
         // changed columns otherwise.
@@ -580,7 +609,7 @@ class Txn {
           const checks = rowChecks(this.info(c.table).schema);
           let problem;
           // (a row checked when its part ran has all but _version checked, and its _version
-          // was made just now)
+          // is this transaction's own)
           if (c.old === null) problem = c.checked ? null : checks.full(row);
           else {
             const changed: MutableRow = { _uuid: row._uuid };
@@ -642,7 +671,7 @@ class Txn {
         c.new = { ...c.new };
         c.owned = true;
       }
-      c.checked = false;
+      touch(c);
       (c.new as MutableRow)[spec.column] = nv;
       checkSize(col, n, { table: c.table, column: spec.column, path: c.op >= 0 ? `/ops/${c.op}` : '' }, v);
     }
@@ -767,11 +796,12 @@ export class PartialExecution {
     return this.results.length;
   }
 
-  add(ops: readonly unknown[]): void {
+  /** Runs a part; returns the rows it inserted (sealed: see InsertedRow). */
+  add(ops: readonly unknown[]): readonly InsertedRow[] {
     if (this.broken) throw new LoomError({ code: 'internal', message: 'a failed partial execution cannot go on' });
     try {
       for (const r of this.txn.run(ops, this.results.length)) this.results.push(r);
-      this.txn.checkInserted();
+      return this.txn.endPart();
     } catch (e) {
       this.broken = true;
       throw e;
