@@ -103,11 +103,16 @@ function callerSource(skip: Function): string {
 /**
  * Capturing a stack per flow costs ~30 µs, most of a full compile. Every builder call site
  * emits flows of one shape (stage, priority, match and actions with names, numbers and
- * addresses blanked), so the source is looked up once per shape. `checkSources(true)`
- * captures every time and fails if one shape ever came from two call sites (tests run
- * the goldens and the property test that way), which keeps the shortcut exact.
+ * addresses blanked), so the source is looked up once per shape. The shape is never built
+ * as text: `shapeHash` walks match and actions once, blanking as SHAPE_RE would, into a
+ * 53-bit hash (a regexp replace and a long string key per flow were ≈15% of a compile).
+ * `checkSources(true)` captures every time and fails if one shape ever came from two call
+ * sites, or two shapes (SHAPE_RE's text) ever hashed alike (tests run the goldens and the
+ * property test that way), which keeps the shortcut exact.
  */
-const sourceByShape = new Map<string, string>();
+const sourceByShape = new Map<number, string>();
+/** strict mode only: hash → the shape text it stands for */
+const shapeByHash = new Map<number, string>();
 let strict = false;
 // quoted names, and numbers / MACs / IPv4 / IPv6 (not digits inside words like ip4 or reg0,
 // nor register bit indexes like reg0[7], which tell flows of different lines apart)
@@ -117,17 +122,105 @@ export function checkSources(on: boolean): void {
   strict = on;
 }
 
-function shapeOf(stage: string, priority: number, match: string, actions: string): string {
+/** The shape's text (strict mode's check of the hash). */
+export function shapeOf(stage: string, priority: number, match: string, actions: string): string {
   return `${stage}|${priority}|${match.replace(SHAPE_RE, '#')}|${actions.replace(SHAPE_RE, '#')}`;
 }
 
+// character classes of SHAPE_RE, by char code (ASCII; anything else is none of them)
+const HEX = 1; // [0-9a-f]
+const TAIL = 2; // [0-9a-f:./]
+const BEHIND = 4; // [A-Za-z_0-9.[] (no blanking right after one)
+const DIGIT = 8; // [0-9]
+const CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  CLASS[c] = (/[0-9a-f]/.test(ch) ? HEX : 0) | (/[0-9a-f:./]/.test(ch) ? TAIL : 0) | (/[A-Za-z_0-9.[]/.test(ch) ? BEHIND : 0) | (/[0-9]/.test(ch) ? DIGIT : 0);
+}
+const cls = (c: number): number => (c < 128 ? (CLASS[c] as number) : 0);
+
+/**
+ * Folds `s` with SHAPE_RE's matches blanked to '#' into the hash pair (h1, h2): at each
+ * position the quoted alternative first, else a run of [0-9a-f] (not right after
+ * [A-Za-z_0-9.[]) that holds a digit or is followed by ':' blanks through the longest
+ * [0-9a-f:./] run from there — exactly where the regexp's backtracking ends its match.
+ */
+let h1 = 0;
+let h2 = 0;
+function fold(s: string): void {
+  const n = s.length;
+  let a = h1;
+  let b = h2;
+  let i = 0;
+  while (i < n) {
+    let c = s.charCodeAt(i);
+    if (c === 34) {
+      const j = s.indexOf('"', i + 1);
+      if (j >= 0) {
+        c = 35;
+        i = j + 1;
+        a = Math.imul(a ^ c, 0x01000193);
+        b = Math.imul(b + c, 0x5bd1e995) ^ (b >>> 15);
+        continue;
+      }
+    } else if ((cls(c) & HEX || c === 58) && (i === 0 || !(cls(s.charCodeAt(i - 1)) & BEHIND))) {
+      let j = i;
+      let digit = false;
+      while (j < n) {
+        const k = cls(s.charCodeAt(j));
+        if (!(k & HEX)) break;
+        if (k & DIGIT) digit = true;
+        j++;
+      }
+      if (digit || (j < n && s.charCodeAt(j) === 58)) {
+        while (j < n && cls(s.charCodeAt(j)) & TAIL) j++;
+        c = 35;
+        i = j;
+        a = Math.imul(a ^ c, 0x01000193);
+        b = Math.imul(b + c, 0x5bd1e995) ^ (b >>> 15);
+        continue;
+      }
+    }
+    i++;
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b + c, 0x5bd1e995) ^ (b >>> 15);
+  }
+  h1 = a;
+  h2 = b;
+}
+
+const STAGE_SEED = new Map<string, number>();
+/** The 53-bit hash of shapeOf(...) (without building it): equal shapes, equal hashes. */
+export function shapeHash(stage: string, priority: number, match: string, actions: string): number {
+  let seed = STAGE_SEED.get(stage);
+  if (seed === undefined) {
+    h1 = 0x811c9dc5;
+    h2 = 0x2545f491;
+    fold(stage);
+    seed = h1;
+    STAGE_SEED.set(stage, seed);
+  }
+  h1 = Math.imul(seed ^ priority, 0x01000193);
+  h2 = Math.imul(seed + priority, 0x5bd1e995);
+  fold(match);
+  h1 = Math.imul(h1 ^ 124, 0x01000193); // '|' between match and actions
+  h2 = Math.imul(h2 + 124, 0x5bd1e995);
+  fold(actions);
+  // 21 bits of one, 32 of the other: a safe integer
+  return (h1 >>> 0) + (h2 & 0x1fffff) * 0x100000000;
+}
+
 function sourceFor(stage: string, priority: number, match: string, actions: string): string {
-  const shape = shapeOf(stage, priority, match, actions);
-  const known = sourceByShape.get(shape);
+  const h = shapeHash(stage, priority, match, actions);
+  const known = sourceByShape.get(h);
   if (known !== undefined && !strict) return known;
   const src = callerSource(LflowBuilder.prototype.add);
+  const shape = shapeOf(stage, priority, match, actions);
+  const same = shapeByHash.get(h);
+  if (strict && same !== undefined && same !== shape) throw new Error(`lflow: shapes ${same} and ${shape} hash alike`);
   if (known !== undefined && known !== src) throw new Error(`lflow: flows of shape ${shape} come from ${known} and ${src}`);
-  sourceByShape.set(shape, src);
+  if (strict) shapeByHash.set(h, shape);
+  sourceByShape.set(h, src);
   return src;
 }
 
