@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { shapeHash, shapeOf } from './lflow.js';
+import { LflowBuilder, Site, checkSources, shapeHash, shapeOf } from './lflow.js';
 
 // the characters SHAPE_RE's classes turn on, plus a few outside all of them
 const piece = fc.constantFrom('0', '1', '9', 'a', 'f', 'g', 'x', 'A', 'F', ':', '.', '/', '[', ']', '_', '"', ' ', '=', '&', 'é', '10.0.0.1', 'reg0[7]', 'fe80::1', '"lsp1"', 'ip4');
@@ -33,4 +33,18 @@ test('shapeHash: stage and priority are part of the shape', () => {
   assert.notEqual(shapeHash('lr_in_arp_resolve', 100, m, a), shapeHash('ls_in_arp_rsp', 100, m, a));
   // the boundary between match and actions counts
   assert.notEqual(shapeHash('ls_in_arp_rsp', 100, 'ab', 'c'), shapeHash('ls_in_arp_rsp', 100, 'a', 'bc'));
+});
+
+test('Site: a call site token records its own line; strict mode fails a token used at two sites', (t) => {
+  checkSources(true);
+  t.after(() => checkSources(false));
+  const at = new Site();
+  const b = new LflowBuilder();
+  const addOne = (n: number): void => b.add('dp1', 'ls_in_l2_lkup', 50, `eth.dst == 0a:00:00:00:00:0${n}`, 'next;', undefined, at);
+  addOne(1);
+  addOne(2);
+  assert.equal(b.flows.length, 2);
+  assert.match(b.flows[0]?.flow.source ?? '', /^lflow\.test\.ts:\d+$/);
+  assert.equal(b.flows[1]?.flow.source, b.flows[0]?.flow.source);
+  assert.throws(() => b.add('dp1', 'ls_in_l2_lkup', 50, 'eth.dst == 0a:00:00:00:00:03', 'next;', undefined, at), /one Site used at/);
 });

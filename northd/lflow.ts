@@ -132,12 +132,13 @@ const HEX = 1; // [0-9a-f]
 const TAIL = 2; // [0-9a-f:./]
 const BEHIND = 4; // [A-Za-z_0-9.[] (no blanking right after one)
 const DIGIT = 8; // [0-9]
-const CLASS = new Uint8Array(128);
+const START = 16; // [0-9a-f:] (where a blanked run may start)
+const CLASS = new Uint8Array(65536);
 for (let c = 0; c < 128; c++) {
   const ch = String.fromCharCode(c);
-  CLASS[c] = (/[0-9a-f]/.test(ch) ? HEX : 0) | (/[0-9a-f:./]/.test(ch) ? TAIL : 0) | (/[A-Za-z_0-9.[]/.test(ch) ? BEHIND : 0) | (/[0-9]/.test(ch) ? DIGIT : 0);
+  CLASS[c] = (/[0-9a-f]/.test(ch) ? HEX | START : 0) | (/[0-9a-f:./]/.test(ch) ? TAIL : 0) | (/[A-Za-z_0-9.[]/.test(ch) ? BEHIND : 0) | (/[0-9]/.test(ch) ? DIGIT : 0)
+    | (ch === ':' ? START : 0);
 }
-const cls = (c: number): number => (c < 128 ? (CLASS[c] as number) : 0);
 
 /**
  * Folds `s` with SHAPE_RE's matches blanked to '#' into the hash pair (h1, h2): at each
@@ -151,42 +152,45 @@ function fold(s: string): void {
   const n = s.length;
   let a = h1;
   let b = h2;
+  let prev = 0;
   let i = 0;
   while (i < n) {
     let c = s.charCodeAt(i);
+    const k = CLASS[c] as number;
     if (c === 34) {
       const j = s.indexOf('"', i + 1);
       if (j >= 0) {
-        c = 35;
+        a = Math.imul(a ^ 35, 0x01000193);
+        b = ((b << 5) + b + 35) | 0;
+        prev = 34;
         i = j + 1;
-        a = Math.imul(a ^ c, 0x01000193);
-        b = Math.imul(b + c, 0x5bd1e995) ^ (b >>> 15);
         continue;
       }
-    } else if ((cls(c) & HEX || c === 58) && (i === 0 || !(cls(s.charCodeAt(i - 1)) & BEHIND))) {
+    } else if (k & START && !((CLASS[prev] as number) & BEHIND)) {
       let j = i;
-      let digit = false;
-      while (j < n) {
-        const k = cls(s.charCodeAt(j));
-        if (!(k & HEX)) break;
-        if (k & DIGIT) digit = true;
-        j++;
+      let digit = 0;
+      let kj = k;
+      while (kj & HEX) {
+        digit |= kj;
+        if (++j === n) break;
+        kj = CLASS[s.charCodeAt(j)] as number;
       }
-      if (digit || (j < n && s.charCodeAt(j) === 58)) {
-        while (j < n && cls(s.charCodeAt(j)) & TAIL) j++;
-        c = 35;
+      if (digit & DIGIT || (j < n && s.charCodeAt(j) === 58)) {
+        while (j < n && (CLASS[s.charCodeAt(j)] as number) & TAIL) j++;
+        a = Math.imul(a ^ 35, 0x01000193);
+        b = ((b << 5) + b + 35) | 0;
+        prev = s.charCodeAt(j - 1);
         i = j;
-        a = Math.imul(a ^ c, 0x01000193);
-        b = Math.imul(b + c, 0x5bd1e995) ^ (b >>> 15);
         continue;
       }
     }
-    i++;
     a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b + c, 0x5bd1e995) ^ (b >>> 15);
+    b = ((b << 5) + b + c) | 0;
+    prev = c;
+    i++;
   }
   h1 = a;
-  h2 = b;
+  h2 = b | 0;
 }
 
 const STAGE_SEED = new Map<string, number>();
@@ -224,6 +228,24 @@ function sourceFor(stage: string, priority: number, match: string, actions: stri
   return src;
 }
 
+/**
+ * One `add` call site that hands its own token (the few that make most flows: a port's L2
+ * lookup and ARP answers, a router's ARP-resolve entries) skips even the shape hash: its
+ * source is captured on first use. Strict mode captures every time and fails if a token
+ * ever served two call sites.
+ */
+export class Site {
+  src: string | undefined = undefined;
+}
+
+function siteSource(at: Site): string {
+  if (at.src !== undefined && !strict) return at.src;
+  const src = callerSource(LflowBuilder.prototype.add);
+  if (at.src !== undefined && at.src !== src) throw new Error(`lflow: one Site used at ${at.src} and ${src}`);
+  at.src = src;
+  return src;
+}
+
 // --------------------------------------------------------------- builder
 
 export interface NbRef {
@@ -248,13 +270,16 @@ export class LflowBuilder {
     return this.lastNbRow;
   }
 
-  /** Adds one logical flow on datapath `dp` (NB uuid of its switch or router). */
-  add(dp: Uuid, stage: StageName, priority: number, match: string, actions: string, row?: NbRef): void {
+  /**
+   * Adds one logical flow on datapath `dp` (NB uuid of its switch or router). `at`: this
+   * call site's own token (module constant), for the hottest sites.
+   */
+  add(dp: Uuid, stage: StageName, priority: number, match: string, actions: string, row?: NbRef, at?: Site): void {
     const s = stageOf(stage);
     const flow: Lflow = {
       stage, pipeline: s.pipeline, table: s.table, priority, match, actions,
       nbRow: row === undefined ? '' : this.nbRowOf(row),
-      source: sourceFor(stage, priority, match, actions),
+      source: at === undefined ? sourceFor(stage, priority, match, actions) : siteSource(at),
     };
     this.flows.push({ dp, flow, key: flowKey(flow) });
   }

@@ -53,17 +53,31 @@ export function bool(row: Row, col: string): boolean | null {
   return null;
 }
 
+const NONE: readonly string[] = Object.freeze([]);
+const NO_MAP: { readonly [k: string]: string } = Object.freeze({});
+
+// Rows are immutable and their sets and maps are nearly always of strings already: those are
+// handed out as they are (readonly), a copy only when an atom needs String() (a compile reads
+// ~20 columns of each of 10k ports; copying each was a good part of its garbage).
 export function list(row: Row, col: string): readonly string[] {
   const v = row[col];
-  if (Array.isArray(v)) return v.map(String);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return v.map(String);
+    return v as readonly string[];
+  }
   if (typeof v === 'string') return [v];
-  return [];
+  return NONE;
 }
 
 export function map(row: Row, col: string): { readonly [k: string]: string } {
   const v = row[col];
-  if (v === null || v === undefined || typeof v !== 'object' || Array.isArray(v)) return {};
-  const out: { [k: string]: string } = {};
-  for (const [k, x] of Object.entries(v)) out[k] = String(x);
-  return out;
+  if (v === null || v === undefined || typeof v !== 'object' || Array.isArray(v)) return NO_MAP;
+  for (const k in v) {
+    if (typeof (v as { readonly [k: string]: unknown })[k] !== 'string') {
+      const out: { [k: string]: string } = {};
+      for (const [k2, x] of Object.entries(v)) out[k2] = String(x);
+      return out;
+    }
+  }
+  return v as { readonly [k: string]: string };
 }

@@ -24,7 +24,7 @@
 
 import type { Row } from '../store/types.js';
 import { formatIpv4, ipv4InNetwork, ipv6InNetwork, macToLla, ovsSsetOrder, parseIpv4, parseLspAddress, parseIpv6, parseNetwork, solicitedNode } from './addr.js';
-import type { LflowBuilder, NbRef } from './lflow.js';
+import { Site, type LflowBuilder, type NbRef } from './lflow.js';
 import type { NbModel, SwitchInfo } from './model.js';
 import { stage as stageOf } from './stages.js';
 import { bool, int, list, map, optStr, str } from './nb.js';
@@ -257,9 +257,15 @@ function skipConntrack(b: LflowBuilder, dp: string, qn: string, info: SwitchInfo
 }
 
 /** ARP for a port's address is answered here, except when the port itself asks. */
+// the call sites making most of a compile's flows (one per port each) name themselves
+const AT_ARP_OWN = new Site();
+const AT_ARP_REPLY = new Site();
+const AT_L2_LOOKUP = new Site();
+const AT_ARP_RESOLVE = new Site();
+
 function arpResponder(b: LflowBuilder, dp: string, qn: string, mac: string, ip: string, ref: NbRef): void {
-  b.add(dp, 'ls_in_arp_rsp', 100, `arp.tpa == ${ip} && arp.op == 1 && inport == ${qn}`, 'next;', ref);
-  b.add(dp, 'ls_in_arp_rsp', 50, `arp.tpa == ${ip} && arp.op == 1`, arpReply(mac, ip), ref);
+  b.add(dp, 'ls_in_arp_rsp', 100, `arp.tpa == ${ip} && arp.op == 1 && inport == ${qn}`, 'next;', ref, AT_ARP_OWN);
+  b.add(dp, 'ls_in_arp_rsp', 50, `arp.tpa == ${ip} && arp.op == 1`, arpReply(mac, ip), ref, AT_ARP_REPLY);
 }
 
 /** Neighbor solicitations for a port's IPv6 address (nd_na_router for router ports). */
@@ -270,7 +276,7 @@ function ndResponder(b: LflowBuilder, dp: string, qn: string, mac: string, ip6: 
 }
 
 function l2Lookup(b: LflowBuilder, dp: string, qn: string, mac: string, ref: NbRef, enabled = true): void {
-  b.add(dp, 'ls_in_l2_lkup', 50, `eth.dst == ${mac}`, enabled ? `outport = ${qn}; output;` : 'drop;', ref);
+  b.add(dp, 'ls_in_l2_lkup', 50, `eth.dst == ${mac}`, enabled ? `outport = ${qn}; output;` : 'drop;', ref, AT_L2_LOOKUP);
 }
 
 function residentL2Lookup(b: LflowBuilder, dp: string, qn: string, mac: string, where: string, ref: NbRef): void {
@@ -380,7 +386,7 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
 
 /** A static ARP entry on a router: IPv4 next hop `ip` out of `port` is at `mac`. */
 export function arpResolveEntry(b: LflowBuilder, lr: string, port: string, ip: string, mac: string, ref: NbRef): void {
-  b.add(lr, 'lr_in_arp_resolve', 100, `outport == ${q(port)} && reg0 == ${ip}`, `eth.dst = ${mac}; next;`, ref);
+  b.add(lr, 'lr_in_arp_resolve', 100, `outport == ${q(port)} && reg0 == ${ip}`, `eth.dst = ${mac}; next;`, ref, AT_ARP_RESOLVE);
 }
 
 /** A static ND entry on a router: IPv6 next hop `ip6` out of `port` is at `mac`. */
