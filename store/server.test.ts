@@ -132,6 +132,22 @@ test('close() tells watchers 1001 (going away) and stops accepting', { timeout: 
   await assert.rejects(fetch(`${server.url}/v1/health`));
 });
 
+test('a commit right before the store closes reaches its watcher before the 1001', { timeout: 30_000 }, async (t) => {
+  const { store, server } = await fixture(t);
+  const w = rawWatch(server.url, JSON.stringify({ tables: { Chassis: {} } }));
+  await new Promise<void>((resolve) => w.ws.once('message', () => resolve()));
+  // the event waits for the next turn; the close in this one must not drop it
+  const r = await store.transact([
+    { op: 'insert', table: 'Encap', row: { type: 'geneve', ip: '10.0.0.1', chassis_name: 'c1' }, 'uuid-name': 'e' },
+    { op: 'insert', table: 'Chassis', row: { name: 'c1', hostname: 'h1', encaps: ['named-uuid', 'e'] } },
+  ]);
+  await store.close();
+  const c = await w.closed;
+  assert.equal(c.code, CloseCode.goingAway);
+  assert.deepEqual(w.messages.map((m) => m.type), ['snapshot', 'change']);
+  assert.equal((w.messages[1] as { revision: number }).revision, r.revision);
+});
+
 test('a watcher that does not answer heartbeat pings is dropped', { timeout: 30_000 }, async (t) => {
   const lines: string[] = [];
   let onLine: (() => void) | undefined;

@@ -39,7 +39,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { LoomError, type Condition, type Operation, type LoomErrorData, type Scalar, type Store, type TableSchema, type TxnParts, type WatchRequest } from './types.js';
+import { LoomError, type Condition, type Operation, type LoomErrorData, type Scalar, type Store, type TableSchema, type TxnParts, type WatchEvent, type WatchRequest } from './types.js';
 import {
   CloseCode,
   DEFAULT_MAX_BODY_BYTES,
@@ -475,6 +475,9 @@ export function createStoreApp(
   const multipart = options.multipart ?? new MultipartTxns(options.maxTxnBytes ?? DEFAULT_MAX_TXN_BYTES, options.multipartTimeoutMs ?? 30_000);
   const app = express();
   app.disable('x-powered-by');
+  // No ETag: express hashed every answer for one (SHA-1 of a big commit's 55k results: ≈25 ms
+  // between the commit and its answer), and nobody sends If-None-Match to a transact.
+  app.set('etag', false);
   app.use((req: Request, res: Response, next: NextFunction) => {
     res.locals['t0'] = performance.now();
     res.on('finish', () => {
@@ -712,6 +715,8 @@ function serveWatch(store: Store, ws: WebSocket, options: StoreServerOptions, lo
   const highWater = options.watchHighWaterBytes ?? 8 * 1024 * 1024;
   const heartbeatMs = options.heartbeatMs ?? 20_000;
   let sub: Subscription | undefined;
+  /** The turn that encodes and sends the queued events (see the watch request handler). */
+  let flushing: NodeJS.Immediate | undefined;
   let alive = true;
   let heartbeat: NodeJS.Timeout | undefined;
 
@@ -748,10 +753,21 @@ function serveWatch(store: Store, ws: WebSocket, options: StoreServerOptions, lo
     // one while it drains, so a large database does not make every watcher "too slow" at
     // the next commit. Each (re)connect sends at least one event, so resuming progresses.
     let allowance = 0;
-    sub = store.watch(req).subscribe({
-      next: (event) => {
-        if (ws.readyState !== ws.OPEN) return;
+    // An event is encoded and sent on the next turn of the event loop: a commit's answer
+    // (written in the turn that committed) goes out before its watchers' copies are encoded
+    // (a 55k-row commit's event is tens of ms of JSON per watcher). One event waits at most:
+    // a second one in the same turn (commits in a loop in process) sends both at once, so
+    // the slow-watcher bound sees every event as it comes, as before.
+    const queue: WatchEvent[] = [];
+    const flush = (): void => {
+      flushing = undefined;
+      for (let event = queue.shift(); event !== undefined; event = queue.shift()) {
+        if (ws.readyState !== ws.OPEN) {
+          queue.length = 0;
+          return;
+        }
         if (ws.bufferedAmount > highWater + allowance) {
+          queue.length = 0;
           log(`watcher is ${ws.bufferedAmount} bytes behind; closing it`);
           sub?.unsubscribe();
           ws.close(CloseCode.tooSlow, `too slow: over ${highWater} bytes unsent; resume from your last revision`);
@@ -763,15 +779,31 @@ function serveWatch(store: Store, ws: WebSocket, options: StoreServerOptions, lo
         stats.eventsSent++;
         stats.bytesSent += bytes;
         ws.send(text);
+      }
+    };
+    const flushNow = (): void => {
+      if (flushing !== undefined) clearImmediate(flushing);
+      flush();
+    };
+    sub = store.watch(req).subscribe({
+      next: (event) => {
+        if (ws.readyState !== ws.OPEN) return;
+        queue.push(event);
+        if (flushing === undefined) flushing = setImmediate(flush);
+        else flushNow();
       },
       // The engine refusing the request (a bad condition value) will refuse it again: say
       // so with a code the client does not retry; anything else is worth a reconnect.
       error: (e: unknown) => {
+        flushNow();
         const err = toLoomError(e);
         const status = httpStatusOf(err.code);
         fail(status >= 400 && status < 500 && status !== 408 ? CloseCode.badRequest : CloseCode.internal, err);
       },
-      complete: () => ws.close(CloseCode.goingAway, 'store closed; resume from your last revision'),
+      complete: () => {
+        flushNow();
+        ws.close(CloseCode.goingAway, 'store closed; resume from your last revision');
+      },
     });
   });
 
@@ -779,6 +811,7 @@ function serveWatch(store: Store, ws: WebSocket, options: StoreServerOptions, lo
     clearTimeout(requestTimer);
     if (heartbeat) clearInterval(heartbeat);
     sub?.unsubscribe();
+    if (flushing !== undefined) clearImmediate(flushing);
   });
   ws.on('error', (e) => log(`watch socket error: ${e.message}`));
 }
