@@ -12,22 +12,34 @@ export interface LportAddresses {
 }
 
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
-const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 export function isMac(s: string): boolean {
   return MAC_RE.test(s);
 }
 
+/** A.B.C.D (1-3 ASCII digits each, ≤ 255) as a number, or null; a loop, not a regexp: every port's addresses go through it. */
 export function parseIpv4(s: string): number | null {
-  const m = IPV4_RE.exec(s);
-  if (m === null) return null;
+  const n = s.length;
+  if (n < 7 || n > 15) return null;
   let v = 0;
-  for (let i = 1; i <= 4; i++) {
-    const o = Number(m[i]);
-    if (o > 255) return null;
-    v = v * 256 + o;
+  let o = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++digits > 3) return null;
+      o = o * 10 + (c - 48);
+    } else if (c === 46) {
+      if (digits === 0 || dots === 3 || o > 255) return null;
+      v = v * 256 + o;
+      o = 0;
+      digits = 0;
+      dots++;
+    } else return null;
   }
-  return v;
+  if (dots !== 3 || digits === 0 || o > 255) return null;
+  return v * 256 + o;
 }
 
 export function formatIpv4(v: number): string {
@@ -113,6 +125,22 @@ export function parseLspAddress(s: string): LportAddresses | null {
     }
   }
   return { mac: mac.toLowerCase(), ipv4, ipv6 };
+}
+
+const parsedLists = new WeakMap<readonly string[], readonly (LportAddresses | null)[]>();
+
+/**
+ * parseLspAddress of each entry of a port's addresses, parsed once per list: nb.ts hands
+ * out a row's own (immutable) array, so the switch pipeline and the port groups' address
+ * sets share one parse per row version.
+ */
+export function lspAddresses(addresses: readonly string[]): readonly (LportAddresses | null)[] {
+  let out = parsedLists.get(addresses);
+  if (out === undefined) {
+    out = addresses.map(parseLspAddress);
+    parsedLists.set(addresses, out);
+  }
+  return out;
 }
 
 export interface Network4 {

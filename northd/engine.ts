@@ -28,7 +28,7 @@ import { NbModel, isDgp, sameSwitchInfo, type NbChange, type SwitchInfo } from '
 import { NB_TABLES, bool, int, list, map, optStr, str, type NbTable } from './nb.js';
 import { buildRouter, periodicRaOptions, routerLbSets } from './router.js';
 import { buildAcl, buildLoadBalancer, buildServiceMonitorArp, buildSwitch, buildSwitchPort } from './switch.js';
-import { parseLspAddress } from './addr.js';
+import { lspAddresses } from './addr.js';
 import { aclLogMeter, dnsRow, fairMeterOf, haGroupOfLrp, haGroupOfLsp, ipMulticastRow, lbRow, liveBackends, meterRows, natAddresses, relayRouterPort, routerStaticFloodPorts, serviceMonitorsOf, svcMonitorMac } from './sb-tables.js';
 
 export const MC_FLOOD = { name: '_MC_flood', key: 32768 } as const;
@@ -73,6 +73,34 @@ function lowestFree(used: Set<number>, min: number, max: number): number {
   throw new Error(`no free tunnel key in ${min}..${max}`);
 }
 
+/**
+ * One datapath's port keys in use, with a bound below which all are taken: a switch's
+ * ports take keys 1, 2, 3... in a compile, each found without rescanning from 1.
+ */
+class KeyPool {
+  private readonly used = new Set<number>();
+  /** every key in [1, low) is used */
+  private low = 1;
+
+  has(k: number): boolean {
+    return this.used.has(k);
+  }
+
+  add(k: number): void {
+    this.used.add(k);
+    while (this.used.has(this.low)) this.low++;
+  }
+
+  delete(k: number): void {
+    this.used.delete(k);
+    if (k < this.low) this.low = k;
+  }
+
+  lowestFree(max: number): number {
+    return lowestFree(this.used, this.low, max);
+  }
+}
+
 export interface KeySeed {
   readonly datapaths: ReadonlyMap<Uuid, number>;
   /** by logical port name */
@@ -90,7 +118,7 @@ export class NorthdEngine implements SbContent {
   private readonly dpKeys = new Map<Uuid, number>();
   private readonly dpKeysUsed = new Set<number>();
   private readonly portKeys = new Map<Uuid, { dp: Uuid; key: number }>();
-  private readonly portKeysUsed = new Map<Uuid, Set<number>>();
+  private readonly portKeysUsed = new Map<Uuid, KeyPool>();
   readonly datapaths = new Map<Uuid, SbDatapath>();
   private readonly pbByPort = new Map<Uuid, SbPortBinding>();
   readonly portBindings = new Map<string, SbPortBinding>();
@@ -233,8 +261,12 @@ export class NorthdEngine implements SbContent {
 
   takeChanges(): ContentChanges {
     const c = this.changes;
-    for (const k of this.flowTable.takeDirty()) c.flows.add(k);
+    const dirty = this.flowTable.takeDirty();
     this.changes = emptyChanges();
+    // the flow table's own set when nothing else named a flow (always, today): a full
+    // compile's 44k keys are not copied into a second set
+    if (c.flows.size === 0) return { ...c, flows: dirty };
+    for (const k of dirty) c.flows.add(k);
     return c;
   }
 
@@ -787,29 +819,30 @@ export class NorthdEngine implements SbContent {
     const m = this.model;
     const ports = [...this.dirtyPorts].sort();
     this.dirtyPorts = new Set();
-    const pending: { u: Uuid; dp: Uuid; build: (key: number) => SbPortBinding }[] = [];
+    // what to build once keys are known (a plain record, no closure per port)
+    const pending: { u: Uuid; dp: Uuid; name: string; lsp: Row | undefined; lrp: Row | undefined; lr: Row | undefined }[] = [];
     for (const u of ports) {
       const old = this.pbByPort.get(u);
       const crOf = u.startsWith('cr:') ? u.slice(3) : null;
       const lsp = crOf === null ? m.nb.Logical_Switch_Port.get(u) : undefined;
       const lrp = m.nb.Logical_Router_Port.get(crOf ?? u);
       let dp: Uuid | undefined;
-      let build: ((key: number) => SbPortBinding) | undefined;
+      let want: (typeof pending)[number] | undefined;
       if (crOf !== null) {
         dp = lrp === undefined ? undefined : m.lrOfLrp.get(crOf);
         const lr = dp === undefined ? undefined : m.nb.Logical_Router.get(dp);
         if (lrp !== undefined && lr !== undefined && dp !== undefined && this.datapaths.has(dp) && isDgp(lr, lrp)) {
-          build = (key) => this.crBinding(u, lrp, lr, key);
+          want = { u, dp, name: `cr-${str(lrp, 'name')}`, lsp: undefined, lrp, lr };
         }
       } else if (lsp !== undefined) {
         dp = m.lsOfLsp.get(u);
-        if (dp !== undefined && this.datapaths.has(dp)) build = (key) => this.lspBinding(lsp, dp as Uuid, key);
+        if (dp !== undefined && this.datapaths.has(dp)) want = { u, dp, name: str(lsp, 'name'), lsp, lrp: undefined, lr: undefined };
       } else if (lrp !== undefined) {
         dp = m.lrOfLrp.get(u);
-        if (dp !== undefined && this.datapaths.has(dp)) build = (key) => this.lrpBinding(lrp, dp as Uuid, key);
+        if (dp !== undefined && this.datapaths.has(dp)) want = { u, dp, name: str(lrp, 'name'), lsp: undefined, lrp, lr: undefined };
       }
       const pk = this.portKeys.get(u);
-      if (pk !== undefined && (build === undefined || pk.dp !== dp)) {
+      if (pk !== undefined && (want === undefined || pk.dp !== dp)) {
         this.portKeysUsed.get(pk.dp)?.delete(pk.key);
         this.portKeys.delete(u);
       }
@@ -820,26 +853,24 @@ export class NorthdEngine implements SbContent {
         this.changes.portBindings.add(old.logical_port);
         this.mcDirty(old.datapath);
       }
-      if (build !== undefined && dp !== undefined) pending.push({ u, dp, build });
+      if (want !== undefined) pending.push(want);
     }
     // keys: first those the port keeps, then new ones in name order (batch-order independent)
-    const portName = (u: Uuid): string => u.startsWith('cr:')
-      ? `cr-${str(m.nb.Logical_Router_Port.get(u.slice(3)) ?? ({ _uuid: u } as Row), 'name')}`
-      : str(m.nb.Logical_Switch_Port.get(u) ?? m.nb.Logical_Router_Port.get(u) ?? ({ _uuid: u } as Row), 'name');
-    const named = pending.map((p) => ({ ...p, name: portName(p.u) }));
-    named.sort((a, b) => cmp(a.name, b.name) || cmp(a.u, b.u));
-    for (const p of named) {
+    pending.sort((a, b) => cmp(a.name, b.name) || cmp(a.u, b.u));
+    for (const p of pending) {
       let pk = this.portKeys.get(p.u);
       if (pk === undefined) {
         let used = this.portKeysUsed.get(p.dp);
-        if (used === undefined) this.portKeysUsed.set(p.dp, (used = new Set()));
+        if (used === undefined) this.portKeysUsed.set(p.dp, (used = new KeyPool()));
         const seeded = this.seed?.ports.get(p.name);
-        const key = seeded !== undefined && !used.has(seeded) ? seeded : lowestFree(used, 1, 32767);
+        const key = seeded !== undefined && !used.has(seeded) ? seeded : used.lowestFree(32767);
         used.add(key);
         pk = { dp: p.dp, key };
         this.portKeys.set(p.u, pk);
       }
-      const pb = p.build(pk.key);
+      const pb = p.lr !== undefined && p.lrp !== undefined ? this.crBinding(p.u, p.lrp, p.lr, pk.key)
+        : p.lsp !== undefined ? this.lspBinding(p.lsp, p.dp, pk.key)
+        : this.lrpBinding(p.lrp as Row, p.dp, pk.key);
       this.haUse(pb.ha_chassis_group, p.u, true);
       this.pbByPort.set(p.u, pb);
       this.portBindings.set(pb.logical_port, pb);
@@ -1140,10 +1171,10 @@ export class NorthdEngine implements SbContent {
         const arr = perLs.get(ls) ?? [];
         arr.push(str(lsp, 'name'));
         perLs.set(ls, arr);
-        for (const a of list(lsp, 'addresses')) {
-          const pa = parseLspAddress(a);
-          for (const ip of pa?.ipv4 ?? []) ip4.add(ip);
-          for (const ip of pa?.ipv6 ?? []) ip6.add(ip);
+        for (const pa of lspAddresses(list(lsp, 'addresses'))) {
+          if (pa === null) continue;
+          for (const ip of pa.ipv4) ip4.add(ip);
+          for (const ip of pa.ipv6) ip6.add(ip);
         }
       }
       for (const [ls, ports] of perLs) {

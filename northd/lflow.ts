@@ -58,7 +58,10 @@ let hint = '';
 function stageHint(nbRow: string): string {
   if (nbRow !== hintOf) {
     hintOf = nbRow;
-    hint = nbRow.slice(nbRow.indexOf(':') + 1).replace(/-/g, '').slice(0, 8);
+    const at = nbRow.indexOf(':') + 1;
+    // a UUID's first 8 hex digits come before its first '-'
+    const head = nbRow.slice(at, at + 8);
+    hint = head.length === 8 && !head.includes('-') ? head : nbRow.slice(at).replace(/-/g, '').slice(0, 8);
   }
   return hint;
 }
@@ -342,6 +345,15 @@ export class DpCounts {
   }
 }
 
+/** A flow table entry that is its own count (one object per flow, not two). */
+class SharedEntry extends DpCounts implements SharedFlow {
+  readonly dps: DpCounts = this;
+
+  constructor(readonly flow: Lflow) {
+    super();
+  }
+}
+
 export class FlowTable {
   readonly flows = new Map<string, SharedFlow>();
   private dirty = new Set<string>();
@@ -350,7 +362,7 @@ export class FlowTable {
     for (const { dp, flow, key: k } of flows) {
       let e = this.flows.get(k);
       if (e === undefined) {
-        e = { flow, dps: new DpCounts() };
+        e = new SharedEntry(flow);
         this.flows.set(k, e);
       }
       const n = e.dps.get(dp) ?? 0;

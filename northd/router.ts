@@ -130,9 +130,12 @@ export function routerLbSetName(dpKey: number, fam: IpFamily = 'ip4'): string {
  * balancer's options:neighbor_responder=all puts all its VIPs there, =none none of them.
  */
 export function routerLbVips(model: NbModel, lr: Row, fam: IpFamily = 'ip4'): string[] {
+  const lbs = model.lbsOf(lr);
+  // most routers have no balancer: their ports are not looked at
+  if (lbs.length === 0) return [];
   const ports = routerPorts(model, lr);
   const out = new Set<string>();
-  for (const u of model.lbsOf(lr)) {
+  for (const u of lbs) {
     const lb = model.nb.Load_Balancer.get(u);
     if (lb === undefined) continue;
     const mode = map(lb, 'options')['neighbor_responder'];

@@ -25,17 +25,32 @@ import { int, list, map, str } from './nb.js';
 /**
  * A row northd tracks: its SB uuid (a plain string: no object per tracked row once
  * committed), or until its insert commits the insert's uuid-name, or (rows no other
- * operation refers to: logical flows) just the insert's operation index.
+ * operation refers to: logical flows) just the insert's operation index (a number: no
+ * object per flow either).
  */
-type Ref = Uuid | { name: string } | { op: number };
+type Ref = Uuid | { name: string } | number;
 const isUuidRef = (r: Ref): r is Uuid => typeof r === 'string';
-const refValue = (r: Ref): unknown => (isUuidRef(r) ? ['uuid', r] : 'name' in r ? ['named-uuid', r.name] : null);
+const refValue = (r: Ref): unknown => (isUuidRef(r) ? ['uuid', r] : typeof r === 'number' ? null : ['named-uuid', r.name]);
 
 interface Tracked {
   ref: Ref;
+  /** JSON text of the row as last written ('' when unknown: rewrite on change) */
   sig: string;
+  /**
+   * the row as inserted, its text not yet taken (a full compile inserts 10k+ rows whose
+   * text is only ever needed if they change again): `sigOf` turns it into `sig`
+   */
+  row?: { [k: string]: unknown } | undefined;
   /** refValue(ref), built once: 44k flows refer to ~200 datapaths */
   val?: unknown;
+}
+
+function sigOf(t: Tracked): string {
+  if (t.row !== undefined) {
+    t.sig = JSON.stringify(t.row);
+    t.row = undefined;
+  }
+  return t.sig;
 }
 
 interface FlowRow {
@@ -288,7 +303,7 @@ export class SbSync {
     // a row nothing else in the transaction refers to needs no uuid-name (nor the store a name map entry)
     const insertUnnamed = (table: string, row: { [k: string]: unknown }): Ref => {
       ops.push({ op: 'insert', table, row });
-      return { op: ops.length - 1 };
+      return ops.length - 1;
     };
     const byUuid = (r: Ref): readonly ['_uuid', '==', unknown] => ['_uuid', '==', refValue(r)];
     const update = (table: string, r: Ref, row: { [k: string]: unknown }): void => {
@@ -312,9 +327,12 @@ export class SbSync {
           continue;
         }
         const row = build(want, k);
+        if (have === undefined) {
+          haves.set(k, hold({ ref: insert(table, insertOnly === undefined ? row : { ...row, ...insertOnly }, prefix), sig: '', row }));
+          continue;
+        }
         const sig = JSON.stringify(row);
-        if (have === undefined) haves.set(k, hold({ ref: insert(table, insertOnly === undefined ? row : { ...row, ...insertOnly }, prefix), sig }));
-        else if (have.sig !== sig) { update(table, have.ref, row); have.sig = sig; }
+        if (sigOf(have) !== sig) { update(table, have.ref, row); have.sig = sig; }
       }
     };
     for (const s of this.stale) ops.push({ op: 'delete', table: s.table, where: [['_uuid', '==', ['uuid', s.uuid]]] });
@@ -517,8 +535,8 @@ export class SbSync {
     for (const t of txn.holders) {
       const ref = t.ref;
       if (isUuidRef(ref)) continue;
-      const r = 'op' in ref ? result.results[offset + ref.op] : undefined;
-      const u = 'name' in ref ? uuidOf.get(ref.name) : r !== undefined && 'uuid' in r && typeof r.uuid === 'string' ? r.uuid : undefined;
+      const r = typeof ref === 'number' ? result.results[offset + ref] : undefined;
+      const u = typeof ref !== 'number' ? uuidOf.get(ref.name) : r !== undefined && 'uuid' in r && typeof r.uuid === 'string' ? r.uuid : undefined;
       if (u !== undefined) {
         t.ref = u;
         t.val = undefined;

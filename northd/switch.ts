@@ -23,7 +23,7 @@
 // remote ports. Not yet: relay of learnt groups (IGMP_Group).
 
 import type { Row } from '../store/types.js';
-import { formatIpv4, ipv4InNetwork, ipv6InNetwork, macToLla, ovsSsetOrder, parseIpv4, parseLspAddress, parseIpv6, parseNetwork, solicitedNode } from './addr.js';
+import { formatIpv4, ipv4InNetwork, ipv6InNetwork, lspAddresses, macToLla, ovsSsetOrder, parseIpv4, parseLspAddress, parseIpv6, parseNetwork, solicitedNode } from './addr.js';
 import { Site, type LflowBuilder, type NbRef } from './lflow.js';
 import type { NbModel, SwitchInfo } from './model.js';
 import { stage as stageOf } from './stages.js';
@@ -372,8 +372,7 @@ export function buildSwitchPort(b: LflowBuilder, model: NbModel, lsp: Row, ls: R
   // a port that also takes unknown destinations may hold other addresses: ARP / ND for its
   // own reach it instead of being answered here
   const answered = !addresses.includes('unknown') && !info.vlanPassthru;
-  for (const a of addresses) {
-    const pa = parseLspAddress(a);
+  for (const pa of lspAddresses(addresses)) {
     if (pa === null) continue;
     if (dhcp4 !== undefined) buildDhcpv4(b, dp, qn, pa.mac, pa.ipv4, dhcp4, ref);
     if (dhcp6 !== undefined) buildDhcpv6(b, dp, qn, pa.mac, pa.ipv6, dhcp6, ref);
