@@ -19,7 +19,10 @@
 // a bulk commit (≥ deferFrom changes) as JSON records, durable with the commit and
 // filed into rows a slice per event-loop turn after it (a later commit that changes or
 // deletes a row still pending files that row's part first; open files what a killed
-// process left: a row also in rows was written there later, and wins); changes(revision, seq, tbl,
+// process left: a row also in rows was written there later, and wins); a transaction in
+// parts writes its parts' new rows there as they come, as pending(-stage, part), which
+// count only once its commit adds adopted(stage, revision) (open deletes the others);
+// changes(revision, seq, tbl,
 // uuid, old, new JSON) the log, where a delete keeps its old row, an update only what
 // it changed (store/change-log.ts), and new rows are rebuilt from the current ones on
 // replay.
@@ -81,13 +84,20 @@ interface PendingPart {
 
 /**
  * A pending record part made while a transaction in parts runs (its text built from the
- * rows a part inserted, right after that part): the commit writes it as it is if every one
- * of its rows is still sealed, and builds the part afresh otherwise.
+ * rows a part inserted, right after that part) and written to the file then, as pending
+ * (revision -stage, part): the commit adopts it (adopted(stage, revision)) if every one of
+ * its rows is still sealed, and deletes it and builds the part afresh otherwise. Not
+ * adopted, it counts for nothing (open deletes it).
  */
 interface StagedPart {
   readonly rows: readonly InsertedRow[];
-  readonly text: string;
+  /** '' once stored (the file has it; dropped so a 10k-port compile's 30 MB are not held till the commit). */
+  text: string;
   readonly weight: number;
+  readonly stage: number;
+  readonly part: number;
+  /** Written to the file (else the commit writes it, when it still holds). */
+  stored: boolean;
 }
 
 interface Commit {
@@ -177,11 +187,15 @@ export class SqliteStore implements Store {
   private fileTimer: NodeJS.Timeout | undefined;
   /** performance.now() of the last commit: filing waits for a pause in commits (fileSoon). */
   private lastCommit = 0;
+  /** The last transaction in parts' stage number (StagedPart); open removed older ones' leftovers. */
+  private stageSeq = 0;
   private readonly st: {
     upsert: Statement;
     insert: Statement;
     pendPut: Statement;
     pendDel: Statement;
+    stageDel: Statement;
+    adopt: Statement;
     memPut: Statement;
     memDel: Statement;
     memDelCol: Statement;
@@ -220,6 +234,7 @@ export class SqliteStore implements Store {
         CREATE TABLE IF NOT EXISTS members (
           uuid TEXT NOT NULL, col TEXT NOT NULL, k TEXT NOT NULL, v TEXT, PRIMARY KEY (uuid, col, k)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS pending (revision INTEGER NOT NULL, part INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (revision, part));
+        CREATE TABLE IF NOT EXISTS adopted (stage INTEGER PRIMARY KEY, revision INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS changes (
           revision INTEGER NOT NULL, seq INTEGER NOT NULL, tbl TEXT NOT NULL, uuid TEXT NOT NULL,
           old TEXT, new TEXT, PRIMARY KEY (revision, seq));
@@ -233,6 +248,8 @@ export class SqliteStore implements Store {
         insert: this.sql.prepare('INSERT INTO rows (uuid, tbl, data, big) VALUES (?, ?, ?, ?)'),
         pendPut: this.sql.prepare('INSERT INTO pending (revision, part, data) VALUES (?, ?, ?)'),
         pendDel: this.sql.prepare('DELETE FROM pending WHERE revision = ? AND part = ?'),
+        stageDel: this.sql.prepare('DELETE FROM pending WHERE revision = ?'),
+        adopt: this.sql.prepare('INSERT INTO adopted (stage, revision) VALUES (?, ?)'),
         memPut: this.sql.prepare('INSERT INTO members (uuid, col, k, v) VALUES (?, ?, ?, ?) ON CONFLICT (uuid, col, k) DO UPDATE SET v = excluded.v'),
         memDel: this.sql.prepare('DELETE FROM members WHERE uuid = ? AND col = ? AND k = ?'),
         memDelCol: this.sql.prepare('DELETE FROM members WHERE uuid = ? AND col = ?'),
@@ -303,7 +320,10 @@ export class SqliteStore implements Store {
     // Bulk inserts the process had not filed yet: their rows, then filed now (a row also
     // in the table was filed, or written by a later commit, before the process ended: the
     // table's is the newer).
-    const pend = this.sql.prepare('SELECT revision, data FROM pending ORDER BY revision, part').all() as { revision: number; data: string }[];
+    // Staged parts (revision -stage) count only when their commit adopted them; the others
+    // are what a transaction in parts had written when the process ended before its commit.
+    const pend = this.sql.prepare('SELECT revision, data FROM pending WHERE revision > 0 OR -revision IN (SELECT stage FROM adopted) ORDER BY revision, part').all() as { revision: number; data: string }[];
+    if (pend.length === 0) this.sql.exec('DELETE FROM pending; DELETE FROM adopted;');
     if (pend.length > 0) {
       const have = new Set(out.map((c) => c.uuid));
       this.sql.transaction(() => {
@@ -321,7 +341,7 @@ export class SqliteStore implements Store {
             }
           }
         }
-        this.sql.exec('DELETE FROM pending');
+        this.sql.exec('DELETE FROM pending; DELETE FROM adopted;');
       })();
     }
     return out;
@@ -393,21 +413,32 @@ export class SqliteStore implements Store {
       const defer = changes.length >= deferFrom ? ([] as RowChange[]) : undefined;
       // Parts of that record made as the parts of the transaction ran, still true (every
       // row in them sealed: as inserted, not written since): written as they are.
+      // Those already in the file (revision -stage) are adopted; those no longer true go.
       let part = 0;
       let ready: Set<Row> | undefined;
-      if (defer !== undefined) {
-        for (const sp of staged) {
-          if (!sp.rows.every((r) => r.sealed && r.new !== null)) continue;
-          ready ??= new Set();
-          for (const r of sp.rows) ready.add(r.new as Row);
-          this.st.pendPut.run(revision, part++, sp.text);
-          this.walBytes += sp.text.length;
-          const rows = sp.rows.map((r): RowChange => ({ table: r.table, uuid: r.uuid, old: null, new: r.new }));
-          const p: PendingPart = { revision, part: part - 1, rows, weight: sp.weight, since: performance.now(), filed: false };
-          this.deferred.push(p);
-          for (const r of sp.rows) this.unfiled.set(r.new as Row, p);
+      let adopt: number | undefined;
+      for (const sp of staged) {
+        if (defer === undefined || !sp.rows.every((r) => r.sealed && r.new !== null)) {
+          if (sp.stored) this.st.pendDel.run(-sp.stage, sp.part);
+          continue;
         }
+        ready ??= new Set();
+        for (const r of sp.rows) ready.add(r.new as Row);
+        let at: { revision: number; part: number };
+        if (sp.stored) {
+          adopt = sp.stage;
+          at = { revision: -sp.stage, part: sp.part };
+        } else {
+          at = { revision, part: part++ };
+          this.st.pendPut.run(at.revision, at.part, sp.text);
+          this.walBytes += sp.text.length;
+        }
+        const rows = sp.rows.map((r): RowChange => ({ table: r.table, uuid: r.uuid, old: null, new: r.new }));
+        const p: PendingPart = { ...at, rows, weight: sp.weight, since: performance.now(), filed: false };
+        this.deferred.push(p);
+        for (const r of sp.rows) this.unfiled.set(r.new as Row, p);
       }
+      if (adopt !== undefined) this.st.adopt.run(adopt, revision);
       let seq = 0;
       // The log holds what cannot be rebuilt from the rows walking backwards: a delete's
       // whole old row, an update's changed part; a new row is '' (see replay()), and a run
@@ -651,24 +682,29 @@ export class SqliteStore implements Store {
     // the commit writes as it is where they did not change since.
     let partial: PartialExecution | undefined;
     let staged: StagedPart[] = [];
+    const stage = ++this.stageSeq;
     let usable = true;
     let at = this.rev;
+    const drop = (): void => {
+      usable = false;
+      partial = undefined;
+      this.dropStaged(staged);
+      staged = [];
+    };
     const onPart = (ops: readonly Operation[], offset: number): void => {
       if (!usable) return;
       if (offset === 0) at = this.rev;
-      if (this.rev !== at || this.inTxn) {
-        usable = false;
-        partial = undefined;
-        staged = [];
+      if (this.rev !== at || this.inTxn || this.closed) {
+        drop();
         return;
       }
       try {
-        this.stage((partial ??= new PartialExecution(this.mem, this.exec)).add(ops), staged);
+        const n = staged.length;
+        this.stage((partial ??= new PartialExecution(this.mem, this.exec)).add(ops), staged, stage);
+        this.storeStaged(staged.slice(n));
       } catch {
         // the whole run at commit says what is wrong (and sees forward uuid-names)
-        usable = false;
-        partial = undefined;
-        staged = [];
+        drop();
       }
     };
     return new HeldParts(
@@ -678,32 +714,76 @@ export class SqliteStore implements Store {
         const ready = staged;
         partial = undefined;
         staged = [];
-        if (done === undefined) return this.transact(ops, options);
-        this.live();
-        if (this.inTxn) throw new LoomError({ code: 'internal', message: 'transact called from inside a validate hook' });
-        this.inTxn = true;
-        let outcome;
-        try {
-          outcome = done.finish(options.locks);
-        } finally {
-          this.inTxn = false;
+        usable = false;
+        if (done === undefined) {
+          this.dropStaged(ready);
+          return this.transact(ops, options);
         }
-        return this.commitOutcome(outcome, ready);
+        try {
+          this.live();
+          if (this.inTxn) throw new LoomError({ code: 'internal', message: 'transact called from inside a validate hook' });
+          this.inTxn = true;
+          let outcome;
+          try {
+            outcome = done.finish(options.locks);
+          } finally {
+            this.inTxn = false;
+          }
+          return this.commitOutcome(outcome, ready);
+        } catch (e) {
+          // not adopted (SQLite rolled the commit back, or it never began)
+          this.dropStaged(ready);
+          throw e;
+        }
       },
       this.exec.maxOps,
       onPart,
+      drop,
     );
   }
 
   /** Pending record parts (as write() makes them) for the rows one part inserted. */
-  private stage(rows: readonly InsertedRow[], into: StagedPart[]): void {
+  private stage(rows: readonly InsertedRow[], into: StagedPart[], stage: number): void {
     for (let i = 0; i < rows.length; ) {
       let j = i;
       let w = 0;
       for (; j < rows.length && w < pendingPart; j++) w += weight(this.schema.tables[(rows[j] as InsertedRow).table], (rows[j] as InsertedRow).new as Row);
       const part = rows.slice(i, j);
       i = j;
-      into.push({ rows: part, text: pendingText(part), weight: w });
+      into.push({ rows: part, text: pendingText(part), weight: w, stage, part: into.length, stored: false });
+    }
+  }
+
+  /**
+   * Writes staged parts to the file (pending, revision -stage), in a SQLite transaction of
+   * their own: the commit then adopts them with one small row instead of writing their
+   * megabytes. If this fails they stay in memory only, and the commit writes them.
+   */
+  private storeStaged(parts: readonly StagedPart[]): void {
+    if (parts.length === 0) return;
+    try {
+      this.sql.transaction(() => {
+        for (const sp of parts) this.st.pendPut.run(-sp.stage, sp.part, sp.text);
+      })();
+    } catch {
+      return;
+    }
+    for (const sp of parts) {
+      sp.stored = true;
+      this.walBytes += sp.text.length;
+      sp.text = '';
+    }
+    this.afterCommit();
+  }
+
+  /** Removes staged parts from the file (their transaction will not adopt them); open removes what this misses. */
+  private dropStaged(parts: readonly StagedPart[]): void {
+    const first = parts[0];
+    if (first === undefined || this.closed || !parts.some((sp) => sp.stored)) return;
+    try {
+      this.st.stageDel.run(-first.stage);
+    } catch {
+      // left for open to remove (never adopted)
     }
   }
 

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
 import { SqliteStore } from './sqlite-store.js';
 import { fencedStore } from './lock-runner.js';
 import { LoomError } from './types.js';
@@ -253,6 +254,65 @@ test('a bulk in parts files exactly what it committed, where later parts changed
       assert.equal(theirs.size, mine.size, table);
       for (const [name, row] of mine) assert.deepEqual(theirs.get(name), row, `${table} ${String(name)}`);
     }
+    assert.deepEqual(reread.checkInvariants(), []);
+  } finally {
+    await reread.close();
+  }
+  await s.close();
+  open = false;
+});
+
+/** The file and its WAL copied as they are now (the store stays open). */
+function snapshotFile(file: string, to: string): string {
+  copyFileSync(file, to);
+  if (existsSync(`${file}-wal`)) copyFileSync(`${file}-wal`, `${to}-wal`);
+  return to;
+}
+
+/** Pending record parts in the file: all, or those of transactions in parts (staged: revision < 0). */
+function pendingRows(file: string, staged = false): number {
+  const db = new Sqlite(file, { readonly: true });
+  try {
+    return (db.prepare(`SELECT count(*) AS n FROM pending${staged ? ' WHERE revision < 0' : ''}`).get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+test('parts written to the file before their commit count only once it commits; abort removes them', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-parts-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'nb.db');
+  const s = SqliteStore.open(file, nbSchema);
+  let open = true;
+  t.after(() => (open ? s.close() : undefined));
+  // a committed bulk, still pending in the file, and a second transaction in parts not committed
+  await s.transact([...ports('a', 2500), switchOf('a', 2500)]);
+  const txn = s.transactParts();
+  for (let i = 0; i < 3000; i += 1000) await txn.add(ports('b', 3000).slice(i, i + 1000));
+  const cut = snapshotFile(file, join(dir, 'cut.db'));
+  assert.ok(pendingRows(cut, true) > 0, 'the parts are in the file already');
+  // a process ending here: the parts never committed, the bulk before them did
+  const after = SqliteStore.open(cut, nbSchema);
+  try {
+    assert.equal(after.selectSync('Logical_Switch_Port').length, 2500);
+    assert.deepEqual(after.checkInvariants(), []);
+  } finally {
+    await after.close();
+  }
+  assert.equal(pendingRows(cut), 0, 'open filed the committed bulk and removed the parts');
+  // abort takes them out of the file at once
+  await txn.abort();
+  const aborted = snapshotFile(file, join(dir, 'aborted.db'));
+  assert.equal(pendingRows(aborted, true), 0);
+  // and the next transaction in parts commits as usual, its parts adopted
+  const next = s.transactParts();
+  for (let i = 0; i < 3000; i += 1000) await next.add(ports('c', 3000).slice(i, i + 1000));
+  await next.commit([switchOf('c', 3000)]);
+  const done = snapshotFile(file, join(dir, 'done.db'));
+  const reread = SqliteStore.open(done, nbSchema);
+  try {
+    assert.equal(reread.selectSync('Logical_Switch_Port').length, 5500);
     assert.deepEqual(reread.checkInvariants(), []);
   } finally {
     await reread.close();

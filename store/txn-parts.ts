@@ -59,6 +59,8 @@ export class HeldParts implements TxnParts {
     private readonly maxOps?: number,
     /** Told of each part once it passed the checks (numbered from `offset`), commit's last operations too. */
     private readonly onPart?: (ops: readonly Operation[], offset: number) => void,
+    /** Told when the transaction ends without a commit (aborted, or a part refused). */
+    private readonly onDrop?: () => void,
   ) {}
 
   /** Operations held now (for a caller's bound or figures). */
@@ -77,8 +79,10 @@ export class HeldParts implements TxnParts {
   }
 
   async abort(): Promise<void> {
+    const was = this.held;
     this.held = undefined;
     this.failure ??= new LoomError({ code: 'aborted', message: 'the transaction in parts was aborted' });
+    if (was !== undefined) this.onDrop?.();
   }
 
   private take(ops: readonly Operation[]): Operation[] {
@@ -94,6 +98,7 @@ export class HeldParts implements TxnParts {
     } catch (e) {
       this.held = undefined;
       this.failure = e;
+      this.onDrop?.();
       throw e;
     }
     const offset = held.length;
