@@ -165,6 +165,7 @@ export class Database {
   private readonly strong = new Map<Uuid, number>();
   private readonly idx = new Map<string, Map<string, Uuid>[]>();
   private readonly inboundRefs = new Map<string, Map<string, InboundRef>>();
+  private readonly specRefsOf = new Map<string, readonly InboundRef[]>();
 
   constructor(schema: DatabaseSchema) {
     this.schema = schema;
@@ -219,26 +220,47 @@ export class Database {
   }
 
   private addInbound(table: string, src: Uuid, target: Uuid, column: string, strong: boolean): void {
+    this.addRef(src, target, this.inboundRef(table, column, strong));
+  }
+
+  private addRef(src: Uuid, target: Uuid, ref: InboundRef): void {
     let m = this.inbound.get(target);
     if (m === undefined) this.inbound.set(target, (m = new Map()));
-    const ref = this.inboundRef(table, column, strong);
     const list = m.get(src);
     // most rows refer to a target once: a one-element array, not push's 16-slot growth
     if (list === undefined) m.set(src, [ref]);
     else list.push(ref);
-    if (strong) this.strong.set(target, (this.strong.get(target) ?? 0) + 1);
+    if (ref.strong) this.strong.set(target, (this.strong.get(target) ?? 0) + 1);
+  }
+
+  /** The InboundRef of each of the table's reference specs (TableInfo.refs), in that order. */
+  private specRefs(table: string, info: TableInfo): readonly InboundRef[] {
+    let r = this.specRefsOf.get(table);
+    if (r === undefined) this.specRefsOf.set(table, (r = info.refs.map((spec) => this.inboundRef(table, spec.column, spec.strong))));
+    return r;
   }
 
   /** Applies a committed change set (already checked by the executor). */
   apply(changes: readonly RowChange[]): void {
+    // a bulk is mostly runs of one table: its info looked up once per run
+    let table = '';
+    let info: TableInfo | undefined;
+    let specRefs: readonly InboundRef[] = [];
     for (const c of changes) {
-      const info = this.tableInfo(c.table);
+      if (c.table !== table || info === undefined) {
+        table = c.table;
+        info = this.tableInfo(table);
+        specRefs = this.specRefs(table, info);
+      }
       if (c.old === null && c.new !== null) {
         // an inserted row only adds references: walk them in place (no delta to build)
-        for (const spec of info.refs) {
+        const refs = info.refs;
+        for (let i = 0; i < refs.length; i++) {
+          const spec = refs[i] as RefSpec;
+          const ref = specRefs[i] as InboundRef;
           const v = c.new[spec.column];
-          if (typeof v === 'string') this.addInbound(c.table, c.uuid, v, spec.column, spec.strong);
-          else for (const t of refTargets(spec, v)) this.addInbound(c.table, c.uuid, t as Uuid, spec.column, spec.strong);
+          if (typeof v === 'string') this.addRef(c.uuid, v, ref);
+          else if (v !== null && v !== undefined) for (const t of refTargets(spec, v)) this.addRef(c.uuid, t as Uuid, ref);
         }
         continue;
       }
@@ -271,11 +293,20 @@ export class Database {
       });
       if (c.new === null) this.rows.get(c.table)?.delete(c.uuid);
     }
+    table = '';
+    let rows: Map<Uuid, Row> | undefined;
+    let maps: Map<string, Uuid>[] = [];
+    let indexes: readonly (readonly string[])[] = [];
     for (const c of changes) {
       if (c.new === null) continue;
-      this.rows.get(c.table)?.set(c.uuid, c.new);
-      const maps = this.idx.get(c.table) ?? [];
-      this.tableInfo(c.table).schema.indexes.forEach((cols, i) => maps[i]?.set(indexKey(c.new as Row, cols), c.uuid));
+      if (c.table !== table) {
+        table = c.table;
+        rows = this.rows.get(table);
+        maps = this.idx.get(table) ?? [];
+        indexes = this.tableInfo(table).schema.indexes;
+      }
+      rows?.set(c.uuid, c.new);
+      for (let i = 0; i < indexes.length; i++) maps[i]?.set(indexKey(c.new, indexes[i] as readonly string[]), c.uuid);
     }
   }
 

@@ -433,8 +433,8 @@ export class SqliteStore implements Store {
           this.st.pendPut.run(at.revision, at.part, sp.text);
           this.walBytes += sp.text.length;
         }
-        const rows = sp.rows.map((r): RowChange => ({ table: r.table, uuid: r.uuid, old: null, new: r.new }));
-        const p: PendingPart = { ...at, rows, weight: sp.weight, since: performance.now(), filed: false };
+        // (sealed rows are inserts as committed: the transaction's own records serve as changes)
+        const p: PendingPart = { ...at, rows: sp.rows, weight: sp.weight, since: performance.now(), filed: false };
         this.deferred.push(p);
         for (const r of sp.rows) this.unfiled.set(r.new as Row, p);
       }

@@ -76,9 +76,11 @@ interface Change {
 }
 
 /** A row one part of a transaction in parts inserted, as the transaction holds it (PartialExecution.add). */
-export interface InsertedRow {
+export interface InsertedRow extends RowChange {
   readonly table: string;
   readonly uuid: Uuid;
+  /** null while sealed (an insert). */
+  readonly old: Row | null;
   /** The row now: null once deleted or collected. */
   readonly new: Row | null;
   /** Not written since its part ended (nor deleted): the row is as it was then. */
