@@ -246,7 +246,9 @@ export class Database {
     let table = '';
     let info: TableInfo | undefined;
     let specRefs: readonly InboundRef[] = [];
-    for (const c of changes) {
+    // (indexed loops: apply runs once per commit, interpreted, where iterators allocate per step)
+    for (let n = 0; n < changes.length; n++) {
+      const c = changes[n] as RowChange;
       if (c.table !== table || info === undefined) {
         table = c.table;
         info = this.tableInfo(table);
@@ -260,7 +262,10 @@ export class Database {
           const ref = specRefs[i] as InboundRef;
           const v = c.new[spec.column];
           if (typeof v === 'string') this.addRef(c.uuid, v, ref);
-          else if (v !== null && v !== undefined) for (const t of refTargets(spec, v)) this.addRef(c.uuid, t as Uuid, ref);
+          else if (v !== null && v !== undefined) {
+            const ts = refTargets(spec, v);
+            for (let j = 0; j < ts.length; j++) this.addRef(c.uuid, ts[j] as Uuid, ref);
+          }
         }
         continue;
       }
@@ -283,7 +288,8 @@ export class Database {
       for (const r of added) this.addInbound(c.table, c.uuid, r.target, r.column, r.strong);
     }
     // Index keys: all removals before all additions, so rows may swap keys in one commit.
-    for (const c of changes) {
+    for (let n = 0; n < changes.length; n++) {
+      const c = changes[n] as RowChange;
       if (c.old === null) continue;
       const maps = this.idx.get(c.table) ?? [];
       this.tableInfo(c.table).schema.indexes.forEach((cols, i) => {
@@ -297,7 +303,8 @@ export class Database {
     let rows: Map<Uuid, Row> | undefined;
     let maps: Map<string, Uuid>[] = [];
     let indexes: readonly (readonly string[])[] = [];
-    for (const c of changes) {
+    for (let n = 0; n < changes.length; n++) {
+      const c = changes[n] as RowChange;
       if (c.new === null) continue;
       if (c.table !== table) {
         table = c.table;

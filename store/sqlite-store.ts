@@ -423,7 +423,7 @@ export class SqliteStore implements Store {
           continue;
         }
         ready ??= new Set();
-        for (const r of sp.rows) ready.add(r.new as Row);
+        for (let j = 0; j < sp.rows.length; j++) ready.add((sp.rows[j] as InsertedRow).new as Row);
         let at: { revision: number; part: number };
         if (sp.stored) {
           adopt = sp.stage;
@@ -436,7 +436,7 @@ export class SqliteStore implements Store {
         // (sealed rows are inserts as committed: the transaction's own records serve as changes)
         const p: PendingPart = { ...at, rows: sp.rows, weight: sp.weight, since: performance.now(), filed: false };
         this.deferred.push(p);
-        for (const r of sp.rows) this.unfiled.set(r.new as Row, p);
+        for (let j = 0; j < sp.rows.length; j++) this.unfiled.set((sp.rows[j] as InsertedRow).new as Row, p);
       }
       if (adopt !== undefined) this.st.adopt.run(adopt, revision);
       let seq = 0;
@@ -454,7 +454,9 @@ export class SqliteStore implements Store {
         this.walBytes += 40 * run.length;
         run = [];
       };
-      for (const c of changes) {
+      // (indexed: this runs once per commit, interpreted, where iterators allocate per step)
+      for (let i = 0; i < changes.length; i++) {
+        const c = changes[i] as RowChange;
         if (ready !== undefined && c.new !== null && ready.has(c.new)) {
           // staged and written above
         } else if (defer === undefined || !this.deferRow(c, defer)) this.writeRow(c);
