@@ -775,7 +775,8 @@ export class SqliteStore implements Store {
       this.walBytes += sp.text.length;
       sp.text = '';
     }
-    this.afterCommit();
+    // (no checkpoint between parts: the next part, or the commit, would wait for it; the
+    // commit's afterCommit copies the WAL once the commit is answered)
   }
 
   /** Removes staged parts from the file (their transaction will not adopt them); open removes what this misses. */
