@@ -14,7 +14,6 @@
 // no-op rows; every new/updated row gets a fresh _version; on any error the Database
 // is exactly as before (it was never touched).
 
-import { randomUUID } from 'node:crypto';
 import { LoomError } from './types.js';
 import type { Operation, OperationResult, Row, RowChange, Scalar, TableSchema, TxnValidator, TxnView, Uuid, Value } from './types.js';
 import { Database, indexKey, refDelta, refTargets, refsOf, rowLabel } from './database.js';
@@ -23,6 +22,7 @@ import { columnOf, compileWhere, indexFor, unknownColumn } from './condition.js'
 import type { CompiledWhere } from './condition.js';
 import { isMutator, mutateValue } from './mutation.js';
 import { rowChecks } from './row-check.js';
+import { newUuid } from './uuid.js';
 import { freezeRow, isUuid, kindOf, parseValue, rowsEqual, checkSize, setDiff } from './value.js';
 import type { ValueContext } from './value.js';
 
@@ -270,7 +270,7 @@ class Txn {
         }
         if (this.names.has(name)) throw badRequest(`uuid-name ${JSON.stringify(name)} is used by two inserts`, i, `/ops/${i}/uuid-name`, name);
         const given = o['uuid'];
-        this.names.set(name, isUuid(given) ? given.toLowerCase() : randomUUID());
+        this.names.set(name, isUuid(given) ? given.toLowerCase() : newUuid());
       }
     });
     return ops.map((o: unknown, j) => {
@@ -297,9 +297,9 @@ class Txn {
         } else if (op['uuid-name'] !== undefined) {
           uuid = this.names.get(op['uuid-name']) as Uuid;
         } else {
-          uuid = randomUUID();
+          uuid = newUuid();
         }
-        // A uuid we generated (randomUUID, also behind a uuid-name without "uuid") is new; one
+        // A uuid we generated (newUuid, also behind a uuid-name without "uuid") is new; one
         // the client chose may collide with any table's row or another insert of this
         // transaction. (Not looking a generated one up: 55k lookups in a 55k-entry map were
         // ≈8% of a full compile's execution.)
@@ -772,11 +772,11 @@ class Txn {
 /**
  * The _version texts of one commit: a random uuid's first 24 characters (its 4-bit version
  * and variant included) and a 12-hex-digit count. Distinct within the commit, and from any
- * other commit's but for a chance of about 2^-74 a pair of commits; a valid uuid text. One randomUUID per
+ * other commit's but for a chance of about 2^-74 a pair of commits; a valid uuid text. One crypto.randomUUID per
  * row was ≈5% of a 55k-row commit.
  */
 function versions(): () => Uuid {
-  const prefix = randomUUID().slice(0, 24);
+  const prefix = newUuid().slice(0, 24);
   let n = 0;
   return () => prefix + (n++).toString(16).padStart(12, '0');
 }
