@@ -26,7 +26,7 @@
 import type { Subscription } from 'rxjs';
 import { RemoteStore } from '../store/client.js';
 import { LoomError, type Condition, type Operation, type Row, type RowChange, type Store, type TransactResult, type Uuid, type WatchEvent } from '../store/types.js';
-import { NorthdEngine, type ContentChanges, type KeySeed } from './engine.js';
+import { NorthdEngine, emptyChanges, type ContentChanges, type KeySeed } from './engine.js';
 import type { NbChange } from './model.js';
 import { NB_TABLES, bool, int, list, map, str, type NbTable } from './nb.js';
 import { SbSync, type SbTxn } from './sb-sync.js';
@@ -110,6 +110,12 @@ const BULK_STATUS = 1000;
 
 /** A batch of at least this many changes, and at least half as many as NB has rows, is recomputed. */
 const BULK_CHANGES = 1000;
+/**
+ * A bulk compile is built between the parts of one SB transaction only when NB rows ×
+ * this stays under the transaction limit (a flow-heavy NB makes ≈5 SB operations a row),
+ * since its size is not known before its flows are built.
+ */
+const DEFER_OPS_PER_ROW = 10;
 
 /**
  * Rows northd wrote or took in since its last collection past which it collects once idle
@@ -257,9 +263,15 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
    * partKeys keys): a part's operations are let go once added — over HTTP, sent — so a
    * full compile never holds all of its operations at once. Returns the operations written.
    */
-  const writeSb = async (keys: ContentChanges, cfg: number | null): Promise<number> => {
+  /** Moves the keys of rows gone from the content (datapaths, HA groups) out of `x` into `late`. */
+  const holdBackGone = (x: ContentChanges, late: ContentChanges): ContentChanges => {
+    for (const k of x.datapaths) if (!engine.datapaths.has(k)) { x.datapaths.delete(k); late.datapaths.add(k); }
+    for (const k of x.haChassisGroups) if (!engine.haChassisGroups.has(k)) { x.haChassisGroups.delete(k); late.haChassisGroups.add(k); }
+    return x;
+  };
+  const writeSb = async (keys: ContentChanges, cfg: number | null, more?: () => ContentChanges | null): Promise<number> => {
     const slices = sync.phases(engine, keys, partKeys);
-    if (slices.length === 1) {
+    if (slices.length === 1 && more === undefined) {
       // small (every increment): one plain transaction
       const txn = sync.ops(engine, slices[0] ?? keys, cfg);
       if (txn.ops.length === 0) return 0;
@@ -275,11 +287,27 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
     // one part on its way while the next is built: over HTTP, sbdb reads part k while
     // northd builds part k+1 (two cores); never more than two parts' operations at once
     let sending: Promise<void> = Promise.resolve();
+    // with `more` (the flows of a deferred compile, slice by slice): deleted datapaths and
+    // HA groups wait for the last part, after everything that may still refer to them
+    const late = more === undefined ? null : emptyChanges();
+    const queue: ContentChanges[] = late === null ? slices : slices.map((x) => holdBackGone(x, late));
+    let source = more;
     try {
-      for (let i = 0; i < slices.length; i++) {
-        const slice = slices[i];
-        if (slice === undefined) continue;
-        const txn = sync.ops(engine, slice, i === slices.length - 1 ? cfg : null);
+      for (;;) {
+        const slice = queue.shift();
+        if (slice === undefined && source !== undefined) {
+          const next = source();
+          if (next !== null) {
+            for (const x of sync.phases(engine, next, partKeys)) queue.push(late === null ? x : holdBackGone(x, late));
+            continue;
+          }
+          source = undefined;
+          // the deletions held back, then (nb_cfg) a last call of its own
+          if (late !== null) queue.push(late, emptyChanges());
+          continue;
+        }
+        if (slice === undefined) break;
+        const txn = sync.ops(engine, slice, queue.length === 0 && source === undefined ? cfg : null);
         if (txn.ops.length === 0) continue;
         for (let j = 0; j < txn.ops.length; j++) if (txn.ops[j]?.op === 'update') updates.push(total + j);
         // what committed() needs is kept; the operations themselves go with the part
@@ -343,13 +371,21 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       let rows = 0;
       for (const t of NB_TABLES) rows += engine.model.nb[t].size;
       const bulk = changes.length >= BULK_CHANGES && changes.length * 2 >= rows;
-      const report = engine.apply(changes, { recompute: recompute || bulk });
+      // a bulk that fits one SB transaction leaves its flows to be built between the parts
+      // of that transaction: over HTTP sbdb checks the datapaths, bindings and first flows
+      // on the other core while northd builds the rest (writeSb's `more`)
+      const defer = bulk && rows * DEFER_OPS_PER_ROW <= txnLimit;
+      const report = engine.apply(changes, { recompute: recompute || bulk, deferUnits: defer });
       const global = nbGlobal;
       // reported (sb_cfg) only once every SB transaction of this batch committed: the SB
       // watch's handler writes NB status between the phases of a compile in phases
       const batchCfg = global === null ? null : int(global, 'nb_cfg') ?? 0;
       const ch = needFullSync ? sync.allKeys(engine) : engine.takeChanges();
       if (needFullSync) engine.takeChanges();
+      // a full sync with its flows still to build compares every flow key once they all are
+      // (a key SB holds is not deleted only to come back in a later slice)
+      let fullSyncFlows = needFullSync && defer;
+      if (fullSyncFlows) ch.flows.clear();
       // ref_chassis: where the ports reaching each gateway port's HA group are bound
       if (refDirty || changes.length > 0) {
         refDirty = false;
@@ -361,21 +397,44 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       haRelink.clear();
       let sbOps = 0;
       const tSb = performance.now();
+      /** ms spent building deferred units (part of compile_ms, though done between SB parts) */
+      let unitsMs = 0;
+      const more = (): ContentChanges | null => {
+        if (engine.buildPending(0) === 0) {
+          if (!fullSyncFlows) return null;
+          fullSyncFlows = false;
+          return { ...emptyChanges(), flows: sync.allKeys(engine).flows };
+        }
+        const u0 = performance.now();
+        engine.buildPending(Math.max(100, Math.floor(partKeys / 5)));
+        const next = engine.takeChanges();
+        unitsMs += performance.now() - u0;
+        return next;
+      };
       try {
-        const txns = sync.phases(engine, ch, txnLimit);
-        for (let i = 0; i < txns.length; i++) {
-          const txnKeys = txns[i];
-          if (txnKeys === undefined) continue;
-          const cfg = i === txns.length - 1 ? batchCfg : null;
-          const n = await writeSb(txnKeys, cfg);
+        if (defer) {
+          const n = await writeSb(ch, batchCfg, more);
           if (n > 0) sbTransactions++;
           sbOps += n;
+        } else {
+          const txns = sync.phases(engine, ch, txnLimit);
+          for (let i = 0; i < txns.length; i++) {
+            const txnKeys = txns[i];
+            if (txnKeys === undefined) continue;
+            const cfg = i === txns.length - 1 ? batchCfg : null;
+            const n = await writeSb(txnKeys, cfg);
+            if (n > 0) sbTransactions++;
+            sbOps += n;
+          }
         }
         gcDebt += sbOps + changes.length;
         needFullSync = false;
         failures = 0;
         nbCfg = batchCfg;
       } catch (e) {
+        // a deferred compile is finished before anything reads the content again (the
+        // resync below rewrites all of it)
+        engine.buildPending();
         onError(e);
         if (e instanceof LoomError && e.code === 'too-large') txnLimit = Math.max(100, Math.floor(txnLimit / 2));
         // SB changed under us or refused: learn it again and rewrite what differs, backing
@@ -397,7 +456,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
         // benches of a `loom northd` process read its batches from stderr
         const cpu = process.cpuUsage(cpu0);
         const b: NorthdBatch = { nbChanges: lastBatch.nbChanges, sbOps, ms: lastBatch.ms, lflows: engine.flows.size, nbCfg: nbCfg ?? -1,
-          compileMs: tSb - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
+          compileMs: tSb - t0 + unitsMs, cpuMs: (cpu.user + cpu.system) / 1000 };
         // compile_ms: NB changes → SB keys that changed; the rest is building and writing the SB transaction
         if (traceBatches) process.stderr.write(`loom northd: batch nb_changes=${b.nbChanges} sb_ops=${sbOps} ms=${b.ms.toFixed(2)} lflows=${b.lflows} nb_cfg=${b.nbCfg} compile_ms=${b.compileMs.toFixed(1)} cpu_ms=${b.cpuMs.toFixed(0)}\n`);
         options.onBatch?.(b);

@@ -162,6 +162,10 @@ export class NorthdEngine implements SbContent {
   private dirtyMcast = new Set<Uuid>();
   private changes = emptyChanges();
   private lastUnits: string[] = [];
+  /** apply with deferUnits: lflow leaves its units to buildPending (pendingUnits from pendingAt) */
+  private deferring = false;
+  private pendingUnits: string[] = [];
+  private pendingAt = 0;
   private lastReport: RunReport = { recomputed: [], handled: [] };
 
   /** `svcStatus`: Service_Monitor status by svcKey, as SB has it (what setServiceStatus would have set). */
@@ -215,8 +219,15 @@ export class NorthdEngine implements SbContent {
     return { report: this.lastReport, units: this.lastUnits };
   }
 
-  /** Applies one NB change batch (one or more commits) and recompiles what it touches. */
-  apply(batch: readonly NbChange[], opts: { recompute?: boolean } = {}): RunReport {
+  /**
+   * Applies one NB change batch (one or more commits) and recompiles what it touches.
+   * `deferUnits`: the compile units' flows are left to `buildPending` (every other node
+   * runs here, none of them reads flows), so that a bulk compile can hand SB its first
+   * parts while the flows are still being built.
+   */
+  apply(batch: readonly NbChange[], opts: { recompute?: boolean; deferUnits?: boolean } = {}): RunReport {
+    // units a previous deferred apply left: built first, as if that apply had built them
+    this.buildPending();
     this.batch = batch;
     this.dirtyUnits = new Set();
     this.touchedLs = new Set();
@@ -235,7 +246,12 @@ export class NorthdEngine implements SbContent {
     this.preIndex(batch);
     this.model.apply(batch);
     const sources = new Set(batch.map((c) => `NB:${c.table}`));
-    this.lastReport = this.inc.run(sources, opts.recompute === true);
+    this.deferring = opts.deferUnits === true;
+    try {
+      this.lastReport = this.inc.run(sources, opts.recompute === true);
+    } finally {
+      this.deferring = false;
+    }
     this.batch = [];
     return this.lastReport;
   }
@@ -246,6 +262,7 @@ export class NorthdEngine implements SbContent {
    * ct_lb_mark). `status` null: no status (counts as online).
    */
   setServiceStatus(updates: readonly { readonly key: string; readonly status: string | null }[]): RunReport {
+    this.buildPending();
     this.dirtyUnits = new Set();
     this.lastUnits = [];
     for (const { key, status } of updates) {
@@ -675,17 +692,40 @@ export class NorthdEngine implements SbContent {
     }
     const units = [...this.dirtyUnits].sort();
     this.dirtyUnits = new Set();
-    for (const unit of units) {
-      const b = new LflowBuilder();
-      this.buildUnit(unit, b);
-      const old = this.unitFlows.get(unit);
-      if (old !== undefined) this.flowTable.removeAll(old);
-      this.flowTable.addAll(b.flows);
-      if (b.flows.length > 0) this.unitFlows.set(unit, b.flows);
-      else this.unitFlows.delete(unit);
-    }
     this.lastUnits = units;
+    if (this.deferring) {
+      this.pendingUnits = units;
+      this.pendingAt = 0;
+      return true;
+    }
+    for (const unit of units) this.rebuildUnit(unit);
     return true;
+  }
+
+  private rebuildUnit(unit: string): void {
+    const b = new LflowBuilder();
+    this.buildUnit(unit, b);
+    const old = this.unitFlows.get(unit);
+    if (old !== undefined) this.flowTable.removeAll(old);
+    this.flowTable.addAll(b.flows);
+    if (b.flows.length > 0) this.unitFlows.set(unit, b.flows);
+    else this.unitFlows.delete(unit);
+  }
+
+  /**
+   * Builds up to `max` (default: all) of the units an `apply(..., { deferUnits: true })`
+   * left, in the order apply would have built them; returns how many are still left. The
+   * content is complete (as after a plain apply) once this returns 0.
+   */
+  buildPending(max = Infinity): number {
+    const end = Math.min(this.pendingUnits.length, this.pendingAt + max);
+    while (this.pendingAt < end) this.rebuildUnit(this.pendingUnits[this.pendingAt++] as string);
+    const left = this.pendingUnits.length - this.pendingAt;
+    if (left === 0) {
+      this.pendingUnits = [];
+      this.pendingAt = 0;
+    }
+    return left;
   }
 
   private buildUnit(unit: string, b: LflowBuilder): void {
