@@ -895,9 +895,13 @@ export class NorthdEngine implements SbContent {
       }
       if (want !== undefined) pending.push(want);
     }
-    // keys: first those the port keeps, then new ones in name order (batch-order independent)
-    pending.sort((a, b) => cmp(a.name, b.name) || cmp(a.u, b.u));
-    for (const p of pending) {
+    // keys: first those the port keeps, then new ones in name order (batch-order independent).
+    // Sorted as "name NUL uuid NUL index" strings by the built-in order (the same code-unit
+    // order as cmp, NUL below any character of a name): a comparator called 140k times was
+    // ≈50 ms of a 10k-port compile.
+    const order = pending.map((p, i) => `${p.name}\u0000${p.u}\u0000${i}`).sort();
+    for (const o of order) {
+      const p = pending[Number(o.slice(o.lastIndexOf('\u0000') + 1))] as (typeof pending)[number];
       let pk = this.portKeys.get(p.u);
       if (pk === undefined) {
         let used = this.portKeysUsed.get(p.dp);
