@@ -148,7 +148,10 @@ export function refDelta(info: TableInfo, old: Row | null, nw: Row | null): { re
 
 export function indexKey(row: Row, cols: readonly string[]): string {
   if (cols.length === 1) return JSON.stringify(row[cols[0] as string] ?? null);
-  return JSON.stringify(cols.map((c) => row[c] ?? null));
+  // the text of JSON.stringify(cols.map(...)), without the array and closure per row
+  let key = '[';
+  for (let i = 0; i < cols.length; i++) key += (i > 0 ? ',' : '') + JSON.stringify(row[cols[i] as string] ?? null);
+  return `${key}]`;
 }
 
 /** How a row is called in messages: Logical_Switch 'ls1' or Logical_Flow 5f0c…. */
@@ -223,10 +226,11 @@ export class Database {
     this.addRef(src, target, this.inboundRef(table, column, strong));
   }
 
-  private addRef(src: Uuid, target: Uuid, ref: InboundRef): void {
+  /** `fresh`: src has no entry under target yet (an inserted row's first reference to it). */
+  private addRef(src: Uuid, target: Uuid, ref: InboundRef, fresh = false): void {
     let m = this.inbound.get(target);
     if (m === undefined) this.inbound.set(target, (m = new Map()));
-    const list = m.get(src);
+    const list = fresh ? undefined : m.get(src);
     // most rows refer to a target once: a one-element array, not push's 16-slot growth
     if (list === undefined) m.set(src, [ref]);
     else list.push(ref);
@@ -255,16 +259,24 @@ export class Database {
         specRefs = this.specRefs(table, info);
       }
       if (c.old === null && c.new !== null) {
-        // an inserted row only adds references: walk them in place (no delta to build)
+        // an inserted row only adds references: walk them in place (no delta to build). A
+        // new row is in no inbound map yet: if it names one target only (a flow its
+        // datapath), the row needs no lookup there.
         const refs = info.refs;
+        let single = -1;
+        for (let i = 0; i < refs.length && single !== -2; i++) {
+          const v = c.new[(refs[i] as RefSpec).column];
+          if (v === null || v === undefined || (Array.isArray(v) && v.length === 0)) continue;
+          single = single === -1 && (typeof v === 'string' || (Array.isArray(v) && v.length === 1)) ? i : -2;
+        }
         for (let i = 0; i < refs.length; i++) {
           const spec = refs[i] as RefSpec;
           const ref = specRefs[i] as InboundRef;
           const v = c.new[spec.column];
-          if (typeof v === 'string') this.addRef(c.uuid, v, ref);
+          if (typeof v === 'string') this.addRef(c.uuid, v, ref, single === i);
           else if (v !== null && v !== undefined) {
             const ts = refTargets(spec, v);
-            for (let j = 0; j < ts.length; j++) this.addRef(c.uuid, ts[j] as Uuid, ref);
+            for (let j = 0; j < ts.length; j++) this.addRef(c.uuid, ts[j] as Uuid, ref, single === i);
           }
         }
         continue;

@@ -149,3 +149,17 @@ test('a uuid column accepts exactly the 8-4-4-4-12 hex texts (the code-unit loop
     { numRuns: 3000 },
   );
 });
+
+test('indexKey: a composite key is the JSON text of its column values as an array', async () => {
+  const { indexKey } = await import('./database.js');
+  const atom = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.uuid());
+  fc.assert(
+    fc.property(fc.array(fc.oneof(atom, fc.constant(null), fc.array(atom, { maxLength: 3 })), { minLength: 2, maxLength: 4 }), (vals) => {
+      const cols = vals.map((_, i) => `c${i}`);
+      const row: Row = { _uuid: 'u', ...Object.fromEntries(vals.map((v, i) => [`c${i}`, v])) } as Row;
+      assert.equal(indexKey(row, cols), JSON.stringify(vals));
+      assert.equal(indexKey(row, [...cols, 'missing']), JSON.stringify([...vals, null]));
+    }),
+    { numRuns: 300 },
+  );
+});
