@@ -5,7 +5,9 @@
 // on a fresh file, a few times: CPU ms of this process (user+system) and wall ms for
 // transact() (executeTransaction + persist + apply + announce), and for filing the rows the
 // commit left pending (close() files them all); then the same batch handed over in parts
-// (transactParts: CPU of the adds, and of the commit). Prints each run and the medians.
+// (transactParts: CPU of the adds, and of the commit; the adds also check the rows each part
+// inserts and write their pending record text to the file, which the commit then adopts).
+// Prints each run and the medians.
 // Run:     flock /tmp/loom-bench.lock node --expose-gc --import tsx bench/store/sb-bulk.ts [--ports 10000] [--runs 5]
 // Iterate: --ops /tmp/sb-ops.json keeps the captured batch in that file (captured once).
 // Profile: node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/store/sb-bulk.ts --runs 3
