@@ -292,31 +292,41 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
     const late = more === undefined ? null : emptyChanges();
     const queue: ContentChanges[] = late === null ? slices : slices.map((x) => holdBackGone(x, late));
     let source = more;
+    /** the next keys from `more` into the queue; once it has none, the held deletions and a last (nb_cfg) call */
+    const pull = (): boolean => {
+      if (source === undefined) return false;
+      const next = source();
+      if (next !== null) {
+        for (const x of sync.phases(engine, next, partKeys)) queue.push(late === null ? x : holdBackGone(x, late));
+        return true;
+      }
+      source = undefined;
+      if (late !== null) queue.push(late, emptyChanges());
+      return true;
+    };
+    /** the last part sent is still with the store */
+    let busy = false;
     try {
       for (;;) {
         const slice = queue.shift();
-        if (slice === undefined && source !== undefined) {
-          const next = source();
-          if (next !== null) {
-            for (const x of sync.phases(engine, next, partKeys)) queue.push(late === null ? x : holdBackGone(x, late));
-            continue;
-          }
-          source = undefined;
-          // the deletions held back, then (nb_cfg) a last call of its own
-          if (late !== null) queue.push(late, emptyChanges());
-          continue;
+        if (slice === undefined) {
+          if (pull()) continue;
+          break;
         }
-        if (slice === undefined) break;
         const txn = sync.ops(engine, slice, queue.length === 0 && source === undefined ? cfg : null);
         if (txn.ops.length === 0) continue;
         for (let j = 0; j < txn.ops.length; j++) if (txn.ops[j]?.op === 'update') updates.push(total + j);
         // what committed() needs is kept; the operations themselves go with the part
         done.push({ txn: { ops: [], inserted: txn.inserted, holders: txn.holders }, offset: total });
         total += txn.ops.length;
+        // the store still busy with the last part (over HTTP, on the other core): the next
+        // flows are built meanwhile rather than waited through (one slice per part sent)
+        if (busy) pull();
         await sending;
         sending = parts.add(txn.ops);
+        busy = true;
         // a refused part: stop building (the rejection is seen at the next await)
-        sending.catch(() => undefined);
+        sending.then(() => { busy = false; }, () => undefined);
         // let the part be encoded and written out before the next is built
         await new Promise((r) => setImmediate(r));
       }
