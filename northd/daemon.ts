@@ -319,9 +319,6 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
         // what committed() needs is kept; the operations themselves go with the part
         done.push({ txn: { ops: [], inserted: txn.inserted, holders: txn.holders }, offset: total });
         total += txn.ops.length;
-        // the store still busy with the last part (over HTTP, on the other core): the next
-        // flows are built meanwhile rather than waited through (one slice per part sent)
-        if (busy) pull();
         await sending;
         sending = parts.add(txn.ops);
         busy = true;
@@ -329,6 +326,9 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
         sending.then(() => { busy = false; }, () => undefined);
         // let the part be encoded and written out before the next is built
         await new Promise((r) => setImmediate(r));
+        // the store busy with that part (over HTTP, on the other core): the next flows are
+        // built meanwhile rather than waited through (one slice per part sent)
+        if (busy) pull();
       }
       await sending;
       if (total === 0) {
