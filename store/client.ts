@@ -127,6 +127,19 @@ export class RemoteStore implements Store {
     return this.transactInParts(encoded, session);
   }
 
+  /**
+   * The operations' contents of transact bodies: all in one when they fit (one native
+   * JSON.stringify: half the CPU of one per operation for northd's 5000-key parts), else
+   * each operation encoded and packed (pack).
+   */
+  private bodies(ops: readonly Operation[]): string[][] {
+    const whole = JSON.stringify(ops);
+    const room = this.maxBody - PART_SLACK_BYTES;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: most parts need no byte count at all
+    if (whole.length * 3 <= room || Buffer.byteLength(whole) <= room) return [[whole.slice(1, -1)]];
+    return this.pack(ops.map((o) => JSON.stringify(o)));
+  }
+
   /** Encoded operations in bodies under the body limit (at least one, maybe empty). */
   private pack(encoded: readonly string[]): string[][] {
     const room = this.maxBody - PART_SLACK_BYTES;
@@ -189,7 +202,7 @@ export class RemoteStore implements Store {
       if (failure !== undefined) throw failure;
       if (ended) throw new LoomError({ code: 'bad-request', message: 'the transaction in parts has ended', hint: 'begin another with transactParts()' });
       await this.learnBodyLimit();
-      const bodies = this.pack(ops.map((o) => JSON.stringify(o)));
+      const bodies = this.bodies(ops);
       let result: TransactResult | undefined;
       try {
         for (let i = 0; i < bodies.length; i++) {
