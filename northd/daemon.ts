@@ -124,6 +124,8 @@ const DEFER_OPS_PER_ROW = 10;
  * next small batch — the first port added after it paid that.
  */
 const GC_DEBT = 20000;
+/** how long a resume waits for the NB watch to catch up with NB before its batch */
+const RESUME_CATCH_UP_MS = 1000;
 /** How long northd must stay idle before that collection: a burst of batches is not interrupted. */
 const GC_IDLE_MS = 30;
 
@@ -196,6 +198,9 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
   let needFullSync = true;
 
   let closed = false;
+  /** resumed, waiting (bounded) for the NB watch to reach the revision NB had at resume */
+  let catchingUp = false;
+  let caughtUp: { rev: number; resolve: () => void } | null = null;
   let nbRevision = 0;
   let doneRevision = -1;
   let batches = 0;
@@ -494,7 +499,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
     });
   };
   const kick = (): void => {
-    if (running !== null || closed) return;
+    if (running !== null || closed || catchingUp) return;
     if (paused) return checkIdle();
     running = pump().catch(onError).finally(() => {
       running = null;
@@ -675,6 +680,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       }
       nbRevision = Math.max(nbRevision, ev.revision);
       pendingRevision = nbRevision;
+      if (caughtUp !== null && nbRevision >= caughtUp.rev) caughtUp.resolve();
       kickSoon();
     },
     error: onError,
@@ -749,10 +755,34 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       paused = false;
       compactAt = 50000;
       void markDownBackendsOffline();
-      // a batch writes the status after it; with nothing held, the status a pause kept
-      // back (sb_cfg of the last batch, ports' up) is written now
-      if (work()) kick();
-      else if (doneRevision >= 0) void writeNbStatus();
+      const go = (): void => {
+        catchingUp = false;
+        if (closed) return;
+        // a batch writes the status after it; with nothing held, the status a pause kept
+        // back (sb_cfg of the last batch, ports' up) is written now
+        if (work()) kick();
+        else if (doneRevision >= 0) void writeNbStatus();
+      };
+      // What NB holds at resume is one batch: over HTTP the watch events of the last
+      // commits before it may still be on their way (they follow the commits' answers), and
+      // compiling them as a second batch costs more than the wait. Every commit reaches the
+      // watch (empty when it touched no watched table); waiting is bounded.
+      catchingUp = true;
+      const deadline = performance.now() + RESUME_CATCH_UP_MS;
+      void (async () => {
+        try {
+          const rev = await nb.revision();
+          if (nbRevision < rev && !closed) {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(() => { caughtUp = null; resolve(); }, Math.max(0, deadline - performance.now()));
+              caughtUp = { rev, resolve: () => { clearTimeout(timer); caughtUp = null; resolve(); } };
+            });
+          }
+        } catch {
+          // NB unreachable: the batch goes with what arrived, the rest follows as usual
+        }
+        go();
+      })();
     },
     isPaused: () => paused,
     recompute: () => {
@@ -770,6 +800,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
     },
     close: async () => {
       closed = true;
+      caughtUp?.resolve();
       if (gcTimer !== undefined) clearTimeout(gcTimer);
       if (kickTimer !== undefined) clearImmediate(kickTimer);
       for (const s of subs) s.unsubscribe();
