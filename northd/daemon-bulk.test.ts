@@ -16,42 +16,12 @@ import { RemoteStore } from '../store/client.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Operation, Store } from '../store/types.js';
 import { tenantOps } from '../bench/northd/topology.js';
-import { compileFull } from './compile.js';
 import { startNorthd } from './daemon.js';
-import { NB_TABLES, emptySnapshot, list, map, str } from './nb.js';
+import { compiledLines, sbLines } from './testdata/sb-lines.js';
 
 const bounded = <T>(p: Promise<T>, ms = 60_000): Promise<T> =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not within ${ms} ms`)), ms).unref())]);
 
-/** SB flows (per datapath), bindings and multicast groups as sorted lines, datapaths by name. */
-async function sbLines(sb: Store): Promise<string[]> {
-  const dps = new Map((await sb.select('Datapath_Binding')).map((d) => [d._uuid, map(d, 'external_ids')['name'] ?? '?']));
-  const groups = new Map((await sb.select('Logical_DP_Group')).map((g) => [g._uuid, list(g, 'datapaths').map((u) => dps.get(u) ?? '?')]));
-  const out: string[] = [];
-  for (const f of await sb.select('Logical_Flow')) {
-    const dp = list(f, 'logical_datapath')[0];
-    const names = dp !== undefined ? [dps.get(dp) ?? '?'] : groups.get(list(f, 'logical_dp_group')[0] ?? '') ?? ['?'];
-    for (const n of names) out.push(`flow ${n} ${map(f, 'external_ids')['stage-name']} ${String(f['priority'])} ${str(f, 'match')} ${str(f, 'actions')}`);
-  }
-  const pbName = new Map((await sb.select('Port_Binding')).map((p) => [p._uuid, str(p, 'logical_port')]));
-  for (const p of await sb.select('Port_Binding')) out.push(`port ${str(p, 'logical_port')} ${dps.get(str(p, 'datapath'))} ${String(p['tunnel_key'])}`);
-  for (const m of await sb.select('Multicast_Group')) out.push(`mc ${dps.get(str(m, 'datapath'))} ${str(m, 'name')} ${list(m, 'ports').map((u) => pbName.get(u)).sort().join(',')}`);
-  for (const d of await sb.select('Datapath_Binding')) out.push(`dp ${map(d, 'external_ids')['name']}`);
-  return out.sort();
-}
-
-async function compiledLines(nb: Store): Promise<string[]> {
-  const s = emptySnapshot();
-  for (const t of NB_TABLES) for (const r of await nb.select(t)) s[t].set(r._uuid, r);
-  const c = compileFull(s);
-  const dpName = new Map([...c.datapaths.values()].map((d) => [d.nb, d.name]));
-  const out: string[] = [];
-  for (const f of c.flows.values()) for (const dp of f.dps.keys()) out.push(`flow ${dpName.get(dp)} ${f.flow.stage} ${f.flow.priority} ${f.flow.match} ${f.flow.actions}`);
-  for (const p of c.portBindings.values()) out.push(`port ${p.logical_port} ${dpName.get(p.datapath)} ${p.tunnel_key}`);
-  for (const m of c.multicastGroups.values()) out.push(`mc ${dpName.get(m.datapath)} ${m.name} ${[...m.ports].sort().join(',')}`);
-  for (const d of c.datapaths.values()) out.push(`dp ${d.name}`);
-  return out.sort();
-}
 
 for (const mode of ['in process', 'over HTTP'] as const) {
   test(`a bulk batch built between the parts of one SB transaction (${mode}): one revision, SB equals a full compile`, async (t) => {
@@ -88,7 +58,7 @@ for (const mode of ['in process', 'over HTTP'] as const) {
     assert.equal(n.stats().sbTransactions, 1);
     assert.ok((n.stats().lastBatch?.sbOps ?? 0) > 6000, `${n.stats().lastBatch?.sbOps} operations`);
     assert.equal(await sb.revision(), rev0 + 1, 'the parts committed as one SB transaction');
-    assert.deepEqual(await sbLines(sb), await compiledLines(nb));
+    assert.deepEqual(await sbLines(sb, { keys: true }), await compiledLines(nb, { keys: true }));
 
     // a bulk deletion of four tenants (1000+ rows): their flows, bindings and datapaths go (by the UUIDs
     // learnt from the parts), the datapaths after what referred to them
@@ -97,8 +67,8 @@ for (const mode of ['in process', 'over HTTP'] as const) {
     await nb.transact([2, 3, 4, 5].flatMap((tn) => [del('Logical_Switch', `ls${tn}`), del('Logical_Router', `lr${tn}`), del('Port_Group', `pg${tn}`)]));
     await bounded(n.synced());
     assert.equal(await sb.revision(), rev1 + 1, 'the bulk deletion is one SB transaction');
-    const after = await sbLines(sb);
-    assert.deepEqual(after, await compiledLines(nb));
+    const after = await sbLines(sb, { keys: true });
+    assert.deepEqual(after, await compiledLines(nb, { keys: true }));
     assert.ok(!after.some((l) => l.startsWith('dp ls2') || l.startsWith('dp lr5')));
     assert.ok(after.some((l) => l.startsWith('dp ls1')));
     await bounded(n.idle());

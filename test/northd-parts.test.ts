@@ -9,8 +9,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateNbTxn } from '../nbdb/validate.js';
-import { compileFull } from '../northd/compile.js';
-import { NB_TABLES, emptySnapshot, map, str } from '../northd/nb.js';
 import { startNorthd } from '../northd/index.js';
 import { readTopologies } from '../northd/testdata/nbctl.js';
 import { nbSchema, sbSchema } from '../schemas/index.js';
@@ -20,36 +18,10 @@ import { RemoteStore } from '../store/client.js';
 import type { Store } from '../store/types.js';
 import { nbctl } from '../cli/test-support.js';
 import { within } from './fixtures.js';
+import { compiledLines, sbLines } from '../northd/testdata/sb-lines.js';
 
 const topologies = readTopologies(readFileSync(new URL('../northd/testdata/topologies.sh', import.meta.url), 'utf8'));
 
-/** SB flows, bindings and multicast groups as sorted lines, datapaths by name. */
-async function sbLines(sb: Store): Promise<string[]> {
-  const dps = new Map((await sb.select('Datapath_Binding')).map((d) => [d._uuid, map(d, 'external_ids')['name'] ?? '?']));
-  const groups = new Map((await sb.select('Logical_DP_Group')).map((g) => [g._uuid, (g['datapaths'] as string[]).map((u) => dps.get(u) ?? '?')]));
-  const out: string[] = [];
-  for (const f of await sb.select('Logical_Flow')) {
-    const dp = f['logical_datapath'];
-    const names = typeof dp === 'string' ? [dps.get(dp) ?? '?'] : groups.get(String(f['logical_dp_group'])) ?? ['?'];
-    for (const n of names) out.push(`flow ${n} ${map(f, 'external_ids')['stage-name']} ${String(f['priority'])} ${str(f, 'match')} ${str(f, 'actions')}`);
-  }
-  const pbName = new Map((await sb.select('Port_Binding')).map((p) => [p._uuid, str(p, 'logical_port')]));
-  for (const p of await sb.select('Port_Binding')) out.push(`port ${str(p, 'logical_port')} ${dps.get(str(p, 'datapath'))} ${str(p, 'type')}`);
-  for (const m of await sb.select('Multicast_Group')) out.push(`mc ${dps.get(str(m, 'datapath'))} ${str(m, 'name')} ${(m['ports'] as string[]).map((u) => pbName.get(u)).sort().join(',')}`);
-  return out.sort();
-}
-
-async function compiledLines(nb: Store): Promise<string[]> {
-  const s = emptySnapshot();
-  for (const t of NB_TABLES) for (const r of await nb.select(t)) s[t].set(r._uuid, r);
-  const c = compileFull(s);
-  const dpName = new Map([...c.datapaths.values()].map((d) => [d.nb, d.name]));
-  const out: string[] = [];
-  for (const f of c.flows.values()) for (const dp of f.dps.keys()) out.push(`flow ${dpName.get(dp)} ${f.flow.stage} ${f.flow.priority} ${f.flow.match} ${f.flow.actions}`);
-  for (const p of c.portBindings.values()) out.push(`port ${p.logical_port} ${dpName.get(p.datapath)} ${p.type}`);
-  for (const m of c.multicastGroups.values()) out.push(`mc ${dpName.get(m.datapath)} ${m.name} ${[...m.ports].sort().join(',')}`);
-  return out.sort();
-}
 
 for (const mode of ['in process', 'over HTTP'] as const) {
   test(`northd SB transaction in parts (${mode}): one SB revision per batch, SB equals a full compile`, async (t) => {

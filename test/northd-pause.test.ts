@@ -9,8 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateNbTxn } from '../nbdb/validate.js';
-import { compileFull } from '../northd/compile.js';
-import { NB_TABLES, emptySnapshot, int, map, str } from '../northd/nb.js';
+import { int } from '../northd/nb.js';
 import { startNorthd, type Northd } from '../northd/index.js';
 import { readTopologies } from '../northd/testdata/nbctl.js';
 import { nbSchema, sbSchema } from '../schemas/index.js';
@@ -18,33 +17,10 @@ import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/types.js';
 import { nbctl } from '../cli/test-support.js';
 import { within } from './fixtures.js';
+import { compiledLines, sbLines } from '../northd/testdata/sb-lines.js';
 
 const topologies = readTopologies(readFileSync(new URL('../northd/testdata/topologies.sh', import.meta.url), 'utf8'));
 
-/** SB flows and bindings as sorted lines, datapaths by name (groups expanded). */
-async function sbLines(sb: Store): Promise<string[]> {
-  const dps = new Map((await sb.select('Datapath_Binding')).map((d) => [d._uuid, map(d, 'external_ids')['name'] ?? '?']));
-  const groups = new Map((await sb.select('Logical_DP_Group')).map((g) => [g._uuid, (g['datapaths'] as string[]).map((u) => dps.get(u) ?? '?')]));
-  const out: string[] = [];
-  for (const f of await sb.select('Logical_Flow')) {
-    const dp = f['logical_datapath'];
-    const names = typeof dp === 'string' ? [dps.get(dp) ?? '?'] : groups.get(String(f['logical_dp_group'])) ?? ['?'];
-    for (const n of names) out.push(`flow ${n} ${map(f, 'external_ids')['stage-name']} ${String(f['priority'])} ${str(f, 'match')} ${str(f, 'actions')}`);
-  }
-  for (const p of await sb.select('Port_Binding')) out.push(`port ${str(p, 'logical_port')} ${dps.get(str(p, 'datapath'))} ${str(p, 'type')}`);
-  return out.sort();
-}
-
-async function compiledLines(nb: Store): Promise<string[]> {
-  const s = emptySnapshot();
-  for (const t of NB_TABLES) for (const r of await nb.select(t)) s[t].set(r._uuid, r);
-  const c = compileFull(s);
-  const dpName = new Map([...c.datapaths.values()].map((d) => [d.nb, d.name]));
-  const out: string[] = [];
-  for (const f of c.flows.values()) for (const dp of f.dps.keys()) out.push(`flow ${dpName.get(dp)} ${f.flow.stage} ${f.flow.priority} ${f.flow.match} ${f.flow.actions}`);
-  for (const p of c.portBindings.values()) out.push(`port ${p.logical_port} ${dpName.get(p.datapath)} ${p.type}`);
-  return out.sort();
-}
 
 /** Until northd's NB watch has delivered every NB commit (bounded: 2 s). */
 async function seenNb(n: Northd, nb: Store): Promise<void> {
