@@ -1,13 +1,16 @@
 // test/datapath-afpacket.test.ts — the datapath between two network namespaces with real
 // kernel stacks: veth pairs whose host ends are loom af_packet ports. ping, nc and a short
-// iperf3 go through an L2 table; then a drop rule stops ping while ARP still passes.
+// iperf3 go through an L2 table; then a drop rule stops ping while ARP still passes; and
+// two datapaths whose af_packet fanout groups collide (the second says why).
 // Every namespace, veth and process is removed in t.after, even on failure.
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { DatapathProcess } from '../datapath/js/process.js';
-import { canRunDpdk, Netns, waitFor } from './datapath-peers.js';
+import { LoomError } from '../store/types.js';
+import { canRunDpdk, Netns, spawnWithAfPacket, waitFor } from './datapath-peers.js';
 
 const skip = canRunDpdk();
 const tag = `${process.pid % 100000}`;
@@ -28,9 +31,10 @@ test('af_packet over veth: ping, nc and iperf3 between namespaces through an L2 
   net.addHost(nsA, `lva${tag}`, 'eth0', '192.168.77.1/24', MAC_A);
   net.addHost(nsB, `lvb${tag}`, 'eth0', '192.168.77.2/24', MAC_B);
 
-  dp = await DatapathProcess.spawn({ memoryMb: 256 });
-  const a = await dp.addPort({ name: 'vmA', type: 'af_packet', iface: `lva${tag}` });
-  const b = await dp.addPort({ name: 'vmB', type: 'af_packet', iface: `lvb${tag}` });
+  const made = await spawnWithAfPacket({ memoryMb: 256 }, [{ name: 'vmA', iface: `lva${tag}` }, { name: 'vmB', iface: `lvb${tag}` }]);
+  dp = made.dp;
+  const a = { id: made.ids[0]! };
+  const b = { id: made.ids[1]! };
   // A learning-free L2 table: unicast by destination MAC, broadcast (ARP) to the other side.
   await dp.applyBatch([
     { op: 'add', entry: { table: 0, priority: 200, cookie: 11, match: { 'eth.dst': MAC_B }, actions: [{ type: 'output', port: b.id }] } },
@@ -100,9 +104,10 @@ test('two forwarding workers: each polls one port, both transmit on their own qu
   const nsB = `loomD${tag}`;
   net.addHost(nsA, `lvc${tag}`, 'eth0', '192.168.79.1/24', MAC_A);
   net.addHost(nsB, `lvd${tag}`, 'eth0', '192.168.79.2/24', MAC_B);
-  dp = await DatapathProcess.spawn({ memoryMb: 256, workers: 2 });
-  const a = await dp.addPort({ name: 'vmA', type: 'af_packet', iface: `lvc${tag}` });
-  const b = await dp.addPort({ name: 'vmB', type: 'af_packet', iface: `lvd${tag}` });
+  const made = await spawnWithAfPacket({ memoryMb: 256, workers: 2 }, [{ name: 'vmA', iface: `lvc${tag}` }, { name: 'vmB', iface: `lvd${tag}` }]);
+  dp = made.dp;
+  const a = { id: made.ids[0]! };
+  const b = { id: made.ids[1]! };
   await dp.applyBatch([
     { op: 'add', entry: { table: 0, priority: 100, match: { in_port: a.id }, actions: [{ type: 'output', port: b.id }] } },
     { op: 'add', entry: { table: 0, priority: 100, match: { in_port: b.id }, actions: [{ type: 'output', port: a.id }] } },
@@ -112,4 +117,35 @@ test('two forwarding workers: each polls one port, both transmit on their own qu
   assert.equal(s.workers.length, 2);
   assert.ok(s.workers.every((w) => w.bursts > 0), `both workers forwarded: ${JSON.stringify(s.workers)}`);
   assert.ok(s.ports.every((p) => p.rx >= 4 && p.tx >= 4));
+});
+
+test('two datapaths whose af_packet fanout groups collide: the second is told why and changes nothing', { skip, timeout: 60000 }, async (t) => {
+  const net = new Netns();
+  const dps: DatapathProcess[] = [];
+  t.after(async () => {
+    for (const d of dps) await d.stop();
+    net.cleanup();
+  });
+  const ifindex = (dev: string): number => Number(readFileSync(`/sys/class/net/${dev}/ifindex`, 'utf8'));
+  net.addWire(`lfx${tag}`, `lfy${tag}`);
+  const first = await DatapathProcess.spawn({ memoryMb: 64 });
+  dps.push(first);
+  await first.addPort({ name: 'x', type: 'af_packet', iface: `lfx${tag}` });
+  // DPDK's af_packet driver takes fanout group (pid ^ ifindex) & 0xffff: give the second
+  // datapath an interface whose index lands its group on the first one's.
+  const group = (first.pid! ^ ifindex(`lfx${tag}`)) & 0xffff;
+  const second = await DatapathProcess.spawn({ memoryMb: 64 });
+  dps.push(second);
+  net.addWire(`lfz${tag}`, `lfw${tag}`, 0x10000 | ((second.pid! ^ group) & 0xffff));
+  await assert.rejects(second.addPort({ name: 'z', type: 'af_packet', iface: `lfz${tag}` }), (e: unknown) => {
+    assert.ok(e instanceof LoomError && e.hint === 'datapath: fanout_conflict', String(e));
+    assert.match(e.message, new RegExp(`fanout group ${group} `));
+    assert.match(e.message, /one datapath per network namespace/);
+    return true;
+  });
+  assert.deepEqual((await second.stats()).ports, [], 'the refused port left nothing behind');
+  // Once the first datapath lets go of the group, the same interface attaches.
+  await first.stop();
+  const z = await second.addPort({ name: 'z', type: 'af_packet', iface: `lfz${tag}` });
+  assert.equal(z.name, 'z');
 });

@@ -9,8 +9,9 @@
 //   did not create.
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { DatapathProcess, type SpawnOptions } from '../datapath/js/process.js';
+import { LoomError } from '../store/types.js';
 
 export function canRunDpdk(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (DPDK, namespaces)';
@@ -37,6 +38,27 @@ export async function waitFor<T>(what: string, f: () => Promise<T | undefined> |
     await sleep(stepMs);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/**
+ * Spawns a datapath and attaches af_packet ports to the given host interfaces. The suite
+ * runs two files at once, and DPDK's af_packet driver names its fanout group after
+ * pid ^ ifindex, so another test's datapath can hold our group id on another interface
+ * (the datapath says so: `datapath: fanout_conflict`). A new process has a new pid: up to
+ * `attempts` processes are tried, and every one that is not returned is stopped.
+ */
+export async function spawnWithAfPacket(opts: SpawnOptions, ports: ReadonlyArray<{ name: string; iface: string }>, attempts = 5): Promise<{ dp: DatapathProcess; ids: number[] }> {
+  for (let i = 1; ; i++) {
+    const dp = await DatapathProcess.spawn(opts);
+    try {
+      const ids: number[] = [];
+      for (const p of ports) ids.push((await dp.addPort({ name: p.name, type: 'af_packet', iface: p.iface })).id);
+      return { dp, ids };
+    } catch (e) {
+      await dp.stop();
+      if (!(e instanceof LoomError && e.hint === 'datapath: fanout_conflict') || i >= attempts) throw e;
+    }
+  }
 }
 
 export interface PortCounters { rx: number; tx: number }
@@ -171,9 +193,9 @@ export class Netns {
     sh('sysctl', ['-qw', `net.ipv6.conf.${outer}.disable_ipv6=1`]);
   }
 
-  /** A veth pair with both ends in the root namespace, up, offloads off (a wire between two datapaths). */
-  addWire(x: string, y: string): void {
-    sh('ip', ['link', 'add', x, 'type', 'veth', 'peer', 'name', y]);
+  /** A veth pair with both ends in the root namespace, up, offloads off (a wire between two datapaths); `index` fixes x's ifindex. */
+  addWire(x: string, y: string, index?: number): void {
+    sh('ip', ['link', 'add', x, ...(index === undefined ? [] : ['index', String(index)]), 'type', 'veth', 'peer', 'name', y]);
     this.links.push(x);
     for (const l of [x, y]) {
       sh('ethtool', ['-K', l, 'gro', 'off', 'rx', 'off', 'tx', 'off', 'tso', 'off', 'gso', 'off']);

@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { test, type TestContext } from 'node:test';
 import { LoomError } from '../store/types.js';
 import { DatapathProcess } from '../datapath/js/process.js';
-import { canRunDpdk, Netns, waitFor } from './datapath-peers.js';
+import { canRunDpdk, Netns, spawnWithAfPacket, waitFor } from './datapath-peers.js';
 
 const MAC_A = '02:00:00:00:0a:01';
 const MAC_B = '02:00:00:00:0b:01';
@@ -32,9 +32,10 @@ if (!skip) {
 }
 let tagN = 0;
 
-interface Rig { net: Netns; dp: DatapathProcess; a: number; b: number; nsA: string; nsB: string; tag: string; kids: ChildProcess[] }
+interface Rig { net: Netns; dp: DatapathProcess; a: number; b: number; up: number; nsA: string; nsB: string; tag: string; kids: ChildProcess[] }
 
-async function rig(t: TestContext, withB = true): Promise<Rig> {
+// `uplink` makes a host (another namespace) and returns the interface for an 'uplink' port.
+async function rig(t: TestContext, withB = true, uplink?: (net: Netns, tag: string) => string): Promise<Rig> {
   const tag = `${process.pid % 10000}${tagN++}`;
   const net = new Netns();
   const kids: ChildProcess[] = [];
@@ -48,12 +49,15 @@ async function rig(t: TestContext, withB = true): Promise<Rig> {
   const nsB = `lsB${tag}`;
   net.addHost(nsA, `lsa${tag}`, 'eth0', `${IP_A}/24`, MAC_A);
   if (withB) net.addHost(nsB, `lsb${tag}`, 'eth0', `${IP_B}/24`, MAC_B);
-  r.dp = await DatapathProcess.spawn({ memoryMb: 128 });
-  const st = await r.dp.stats();
+  const ports = [{ name: 'A', iface: `lsa${tag}` }];
+  if (withB) ports.push({ name: 'B', iface: `lsb${tag}` });
+  if (uplink) ports.push({ name: 'uplink', iface: uplink(net, tag) });
+  const { dp, ids } = await spawnWithAfPacket({ memoryMb: 128 }, ports);
+  r.dp = dp;
+  const st = await dp.stats();
   if (st.pipeline !== 'core') throw new Error('needs the core pipeline');
-  const a = (await r.dp.addPort({ name: 'A', type: 'af_packet', iface: `lsa${tag}` })).id;
-  const b = withB ? (await r.dp.addPort({ name: 'B', type: 'af_packet', iface: `lsb${tag}` })).id : -1;
-  return { net, dp: r.dp, a, b, nsA, nsB, tag, kids };
+  const id = (name: string): number => ids[ports.findIndex((p) => p.name === name)] ?? -1;
+  return { net, dp, a: id('A'), b: id('B'), up: id('uplink'), nsA, nsB, tag, kids };
 }
 
 // L2 between A and B by destination MAC plus broadcast both ways (ARP), in `table`.
@@ -151,16 +155,18 @@ test('DNAT and SNAT through conntrack', { skip, timeout: 90000 }, async (t) => {
 });
 
 test('VXLAN: loom encapsulates toward the Linux vxlan device and decapsulates its replies (tshark on the wire)', { skip, timeout: 90000 }, async (t) => {
-  const r = await rig(t, false);
   // nsC plays a remote hypervisor: uplink 172.31.0.2, kernel vxlan0 (VNI 4242) holding B's address.
+  const r = await rig(t, false, (net, tag) => {
+    net.addHost(`lsC${tag}`, `lsu${tag}`, 'up0', '172.31.0.2/24', '02:00:00:00:0c:01');
+    return `lsu${tag}`;
+  });
   const nsC = `lsC${r.tag}`;
-  r.net.addHost(nsC, `lsu${r.tag}`, 'up0', '172.31.0.2/24', '02:00:00:00:0c:01');
   r.net.exec(nsC, 'ip', ['neigh', 'add', '172.31.0.1', 'lladdr', MAC_LOOM, 'dev', 'up0']);
   r.net.exec(nsC, 'ip', ['link', 'add', 'vxlan0', 'type', 'vxlan', 'id', '4242', 'local', '172.31.0.2', 'remote', '172.31.0.1', 'dstport', '4789', 'dev', 'up0']);
   r.net.exec(nsC, 'ip', ['link', 'set', 'vxlan0', 'address', MAC_B]);
   r.net.exec(nsC, 'ip', ['addr', 'add', `${IP_B}/24`, 'dev', 'vxlan0']);
   r.net.exec(nsC, 'ip', ['link', 'set', 'vxlan0', 'up']);
-  const up = (await r.dp.addPort({ name: 'uplink', type: 'af_packet', iface: `lsu${r.tag}` })).id;
+  const up = r.up;
   await r.dp.applyBatch([
     { op: 'add', entry: { table: 0, priority: 100, cookie: 31, match: { in_port: r.a }, actions: [{ type: 'encap', kind: 'vxlan', vni: 4242, ethSrc: MAC_LOOM, ethDst: '02:00:00:00:0c:01', ipSrc: '172.31.0.1', ipDst: '172.31.0.2' }, { type: 'output', port: up }] } },
     { op: 'add', entry: { table: 0, priority: 100, cookie: 32, match: { in_port: up, eth_type: 0x0800, ip_proto: 17, l4_dst: 4789 }, actions: [{ type: 'decap' }, { type: 'goto_table', table: 1 }] } },
@@ -236,10 +242,8 @@ test('Geneve between two loom datapaths, with OVN\'s port option, decoded by tsh
     { vm: `lgb${tag}`, wire: `lgv${tag}`, mac: '02:00:00:00:e2:01', ip: '10.99.0.2', peerMac: '02:00:00:00:e1:01', peerIp: '10.99.0.1', inport: 2, outport: 1 },
   ];
   for (const c of chassis) {
-    const dp = await DatapathProcess.spawn({ memoryMb: 64 });
+    const { dp, ids: [vm, up] } = await spawnWithAfPacket({ memoryMb: 64 }, [{ name: 'vm', iface: c.vm }, { name: 'uplink', iface: c.wire }]);
     dps.push(dp);
-    const vm = (await dp.addPort({ name: 'vm', type: 'af_packet', iface: c.vm })).id;
-    const up = (await dp.addPort({ name: 'uplink', type: 'af_packet', iface: c.wire })).id;
     await dp.applyBatch([
       // Logical ports (OVN's reg14/reg15 keys) ride in the Geneve option 0x0102/0x80.
       { op: 'add', entry: { table: 0, priority: 100, match: { in_port: vm }, actions: [

@@ -17,8 +17,16 @@
 #include <rte_pause.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <cstring>
@@ -48,6 +56,33 @@ const char* type_driver(PortType t) {
     case PortType::kRing: return "net_ring";
   }
   return "net_unknown";
+}
+
+// DPDK's af_packet PMD joins every queue socket to the PACKET_FANOUT group
+// (getpid() ^ ifindex) & 0xffff. Fanout ids are per network namespace, so a second
+// process (another datapath, a test's second chassis) whose pid ^ ifindex lands on the
+// same id for a different interface makes the kernel refuse the join with EINVAL and the
+// probe fails with nothing but "could not create port". When a probe fails, this
+// replays the join on a socket of our own to tell that case apart; returns the id
+// if it is the cause, -1 otherwise. Only on failure: a probe socket in a live group
+// would take a share of its packets.
+int fanout_conflict(const std::string& iface) {
+  const unsigned idx = if_nametoindex(iface.c_str());
+  if (idx == 0) return -1;
+  const int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+  if (fd < 0) return -1;
+  sockaddr_ll sa{};
+  sa.sll_family = AF_PACKET;
+  sa.sll_protocol = htons(ETH_P_ALL);
+  sa.sll_ifindex = static_cast<int>(idx);
+  const int id = static_cast<int>((static_cast<unsigned>(getpid()) ^ idx) & 0xffff);
+  int arg = id | ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG | PACKET_FANOUT_FLAG_ROLLOVER) << 16);
+  int conflict = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
+      setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0 && errno == EINVAL)
+    conflict = id;
+  close(fd);
+  return conflict;
 }
 
 template <typename T>
@@ -268,7 +303,15 @@ PortInfo Datapath::add_port(const std::string& name, PortType type, const std::s
     case PortType::kTap: args += ",iface=" + path; break;
     case PortType::kRing: fail("bad_type", "ring ports are made with add_ring_port");
   }
-  if (rte_dev_probe(args.c_str()) != 0) fail("port_probe", "could not create port: " + args);
+  if (rte_dev_probe(args.c_str()) != 0) {
+    const int id = type == PortType::kAfPacket ? fanout_conflict(path) : -1;
+    if (id >= 0)
+      fail("fanout_conflict", "could not create port: " + args + ": another process holds af_packet fanout group " +
+                                  std::to_string(id) + " (this process's pid xor the ifindex of " + path +
+                                  ", chosen by DPDK's af_packet driver) on a different interface; run one "
+                                  "datapath per network namespace, or restart this one to get another pid");
+    fail("port_probe", "could not create port: " + args + " (the datapath's log says why)");
+  }
   uint16_t pid = 0;
   if (rte_eth_dev_get_port_by_name(dev.c_str(), &pid) != 0) {
     rte_eal_hotplug_remove("vdev", dev.c_str());

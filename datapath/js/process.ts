@@ -123,7 +123,8 @@ export class DatapathProcess extends EventEmitter<{ packet_in: [PacketIn]; exit:
     if (!p) return;
     this.#pending.delete(msg.id);
     clearTimeout(p.timer);
-    if (msg.error) p.reject(new LoomError(msg.error));
+    // A driver that refuses a port says why only in its log (EAL's stderr): carry the tail.
+    if (msg.error) p.reject(new LoomError(msg.error.hint === 'datapath: port_probe' ? { ...msg.error, message: `${msg.error.message} [${this.log.slice(-3).join(' | ')}]` } : msg.error));
     else p.resolve(msg.result);
   }
 
