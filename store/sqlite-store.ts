@@ -16,10 +16,11 @@
 // Layout: meta(key, value) holds revision, compacted_through, schema name; rows(uuid,
 // tbl, data JSON, big) the current rows, their big sets/maps one element per row of
 // members(uuid, col, k, v) (store/row-codec.ts); pending(revision, part, data) the new rows of
-// a bulk commit (≥ deferFrom changes) as JSON records, durable with the commit and
-// filed into rows a slice per event-loop turn after it (a later commit that changes or
-// deletes a row still pending files that row's part first; open files what a killed
-// process left: a row also in rows was written there later, and wins); a transaction in
+// a bulk commit (≥ deferFrom changes) as JSON records, durable with the commit, where they
+// stay: a later commit that changes or deletes one of them first files that row's part
+// into rows (filePart), and open reads the rest as they are (filing a 50k-port compile's
+// 275k rows after it cost sbdb ≈5 s of CPU and every increment meanwhile waited behind
+// a slice of it; a row also in rows was written there later, and wins); a transaction in
 // parts writes its parts' new rows there as they come, as pending(-stage, part), which
 // count only once its commit adds adopted(stage, revision) (open deletes the others);
 // changes(revision, seq, tbl,
@@ -38,7 +39,7 @@ import type { Database as SqliteDb, Statement } from 'better-sqlite3';
 import { Observable, Subject } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import { LoomError } from './types.js';
-import type { Condition, DatabaseSchema, Operation, Row, RowChange, Store, TableSchema, TransactOptions, TransactResult, TxnParts, TxnValidator, Value, WatchEvent, WatchRequest } from './types.js';
+import type { Condition, DatabaseSchema, Operation, Row, RowChange, Store, TableSchema, TransactOptions, TransactResult, TxnParts, TxnValidator, Uuid, Value, WatchEvent, WatchRequest } from './types.js';
 import { HeldParts } from './txn-parts.js';
 import { Database } from './database.js';
 import { compileWhere, indexFor } from './condition.js';
@@ -70,15 +71,14 @@ export interface SqliteStoreOptions {
   readonly checkRows?: boolean;
 }
 
-/** One part of a bulk commit's pending record (rows pending(revision, part)). */
+/**
+ * One part of a bulk commit's pending record (rows pending(revision, part)). Its rows are
+ * not held here: every one is as committed until the part is filed (a change files it
+ * first), so the stored text is read back to file it.
+ */
 interface PendingPart {
   readonly revision: number;
   readonly part: number;
-  readonly rows: readonly RowChange[];
-  /** what filing it costs, in rows (weight()) */
-  readonly weight: number;
-  /** performance.now() when it was committed */
-  readonly since: number;
   filed: boolean;
 }
 
@@ -139,20 +139,6 @@ function weight(table: TableSchema | undefined, row: Row): number {
   }
   return w;
 }
-/**
- * Pending rows (weight) filed per slice, requests served in between: at 50k ports a slice
- * of 1000 took ≈10 ms, added to whatever request came meanwhile; 500 halves that for a few
- * more SQLite commits (no fsync under WAL, NORMAL).
- */
-const fileSlice = 500;
-/**
- * Filing waits until no commit came for this long: an increment (NB commit, northd's SB
- * commit, the status write) commits every few ms, and filing slices between its steps
- * added tens of ms to a port add right after a full compile.
- */
-const fileQuietMs = 20;
-/** ...unless rows have been pending this long: a steady stream of commits does not starve it. */
-const fileMaxWaitMs = 3000;
 /** changes.new of a log entry that stands for several inserts (uuid: their uuids, comma-separated). */
 const insertRun = '+';
 
@@ -175,18 +161,11 @@ export class SqliteStore implements Store {
   private walBytes = 0;
   private checkpointTimer: NodeJS.Immediate | undefined;
   /**
-   * New rows of bulk commits logged in pending record parts and not yet in the rows
-   * table, oldest first: filed in the background by fileSoon, or a part at once by a
-   * commit that changes or deletes one of its rows (so a pending row is always exactly
-   * as committed).
+   * The pending record part each row of a bulk commit is in, by uuid, while it is not in
+   * the rows table: a commit that changes or deletes one of them files its part first (so
+   * a pending row is always exactly as committed).
    */
-  private deferred: PendingPart[] = [];
-  private readonly filedWaiters: (() => void)[] = [];
-  /** The part each unfiled pending row is in (a later change's `old` is the same object). */
-  private readonly unfiled = new Map<Row, PendingPart>();
-  private fileTimer: NodeJS.Timeout | undefined;
-  /** performance.now() of the last commit: filing waits for a pause in commits (fileSoon). */
-  private lastCommit = 0;
+  private readonly unfiled = new Map<Uuid, PendingPart>();
   /** The last transaction in parts' stage number (StagedPart); open removed older ones' leftovers. */
   private stageSeq = 0;
   private readonly st: {
@@ -194,6 +173,7 @@ export class SqliteStore implements Store {
     insert: Statement;
     pendPut: Statement;
     pendDel: Statement;
+    pendGet: Statement;
     stageDel: Statement;
     adopt: Statement;
     memPut: Statement;
@@ -248,6 +228,7 @@ export class SqliteStore implements Store {
         insert: this.sql.prepare('INSERT INTO rows (uuid, tbl, data, big) VALUES (?, ?, ?, ?)'),
         pendPut: this.sql.prepare('INSERT INTO pending (revision, part, data) VALUES (?, ?, ?)'),
         pendDel: this.sql.prepare('DELETE FROM pending WHERE revision = ? AND part = ?'),
+        pendGet: this.sql.prepare('SELECT data FROM pending WHERE revision = ? AND part = ?'),
         stageDel: this.sql.prepare('DELETE FROM pending WHERE revision = ?'),
         adopt: this.sql.prepare('INSERT INTO adopted (stage, revision) VALUES (?, ?)'),
         memPut: this.sql.prepare('INSERT INTO members (uuid, col, k, v) VALUES (?, ?, ?, ?) ON CONFLICT (uuid, col, k) DO UPDATE SET v = excluded.v'),
@@ -317,32 +298,27 @@ export class SqliteStore implements Store {
       }
       out.push({ table: r.tbl, uuid: r.uuid, old: null, new: freezeRow(rowFromData(info.schema, r.uuid, data)) });
     }
-    // Bulk inserts the process had not filed yet: their rows, then filed now (a row also
-    // in the table was filed, or written by a later commit, before the process ended: the
-    // table's is the newer).
-    // Staged parts (revision -stage) count only when their commit adopted them; the others
-    // are what a transaction in parts had written when the process ended before its commit.
-    const pend = this.sql.prepare('SELECT revision, data FROM pending WHERE revision > 0 OR -revision IN (SELECT stage FROM adopted) ORDER BY revision, part').all() as { revision: number; data: string }[];
-    if (pend.length === 0) this.sql.exec('DELETE FROM pending; DELETE FROM adopted;');
-    if (pend.length > 0) {
-      const have = new Set(out.map((c) => c.uuid));
-      this.sql.transaction(() => {
-        for (const p of pend) {
-          for (const [tbl, rows] of Object.entries(JSON.parse(p.data) as Record<string, Record<string, unknown>[]>)) {
-            const info = this.mem.info.get(tbl);
-            for (const data of rows) {
-              const uuid = data['_uuid'];
-              if (typeof uuid !== 'string' || have.has(uuid)) continue;
-              have.add(uuid);
-              if (info === undefined) continue;
-              const c: RowChange = { table: tbl, uuid, old: null, new: freezeRow(rowFromData(info.schema, uuid, data)) };
-              this.writeRow(c);
-              out.push(c);
-            }
-          }
+    // Bulk inserts: their rows stay in the pending record, read from it (a row also in the
+    // table was written there by a later commit: the table's is the newer). Staged parts
+    // (revision -stage) count only when their commit adopted them; the others are what a
+    // transaction in parts had written when the process ended before its commit: gone now,
+    // with the adoptions no part is left of, and new stages are numbered after the kept ones.
+    this.sql.exec('DELETE FROM pending WHERE revision < 0 AND -revision NOT IN (SELECT stage FROM adopted); DELETE FROM adopted WHERE -stage NOT IN (SELECT revision FROM pending);');
+    this.stageSeq = Number((this.sql.prepare('SELECT coalesce(max(stage), 0) AS n FROM adopted').get() as { n: number }).n);
+    const have = new Set(out.map((c) => c.uuid));
+    for (const p of this.sql.prepare('SELECT revision, part, data FROM pending ORDER BY revision, part').iterate() as IterableIterator<{ revision: number; part: number; data: string }>) {
+      const part: PendingPart = { revision: p.revision, part: p.part, filed: false };
+      for (const [tbl, rows] of Object.entries(JSON.parse(p.data) as Record<string, Record<string, unknown>[]>)) {
+        const info = this.mem.info.get(tbl);
+        for (const data of rows) {
+          const uuid = data['_uuid'];
+          if (typeof uuid !== 'string' || have.has(uuid)) continue;
+          have.add(uuid);
+          if (info === undefined) continue;
+          out.push({ table: tbl, uuid, old: null, new: freezeRow(rowFromData(info.schema, uuid, data)) });
+          this.unfiled.set(uuid, part);
         }
-        this.sql.exec('DELETE FROM pending; DELETE FROM adopted;');
-      })();
+      }
     }
     return out;
   }
@@ -376,10 +352,8 @@ export class SqliteStore implements Store {
       throw new LoomError({ code: 'unavailable', message: `could not write ${this.file}: ${e instanceof Error ? e.message : String(e)}`, value: this.file });
     }
     this.rev = revision;
-    this.lastCommit = performance.now();
     this.mem.apply(outcome.changes);
     this.afterCommit();
-    this.fileSoon();
     this.announce({ revision, changes: outcome.changes });
     return { revision, results: outcome.results };
   }
@@ -398,13 +372,16 @@ export class SqliteStore implements Store {
   }
 
   private write(revision: number, changes: readonly RowChange[], compactTo: number | undefined, staged: readonly StagedPart[]): void {
-    this.filing(() => {
+    // what this commit does to the pending rows in memory, done once SQLite has committed
+    const filed: { part: PendingPart; uuids: Uuid[] }[] = [];
+    const made: { part: PendingPart; uuids: Uuid[] }[] = [];
+    this.sql.transaction(() => {
       // the pending parts holding rows this commit changes or deletes are filed first (the
       // rest stay pending: a port added right after a 50k-port compile files 200 rows, not 275k)
       if (this.unfiled.size > 0) {
         for (const c of changes) {
-          const p = c.old === null ? undefined : this.unfiled.get(c.old);
-          if (p !== undefined) this.filePart(p);
+          const p = c.old === null ? undefined : this.unfiled.get(c.uuid);
+          if (p !== undefined && !p.filed && !filed.some((f) => f.part === p)) filed.push({ part: p, uuids: this.filePart(p) });
         }
       }
       // A bulk of new rows (a full compile's 55k) is logged as one record of row texts,
@@ -433,10 +410,9 @@ export class SqliteStore implements Store {
           this.st.pendPut.run(at.revision, at.part, sp.text);
           this.walBytes += sp.text.length;
         }
-        // (sealed rows are inserts as committed: the transaction's own records serve as changes)
-        const p: PendingPart = { ...at, rows: sp.rows, weight: sp.weight, since: performance.now(), filed: false };
-        this.deferred.push(p);
-        for (let j = 0; j < sp.rows.length; j++) this.unfiled.set((sp.rows[j] as InsertedRow).new as Row, p);
+        const uuids: Uuid[] = [];
+        for (let j = 0; j < sp.rows.length; j++) uuids.push((sp.rows[j] as InsertedRow).uuid);
+        made.push({ part: { ...at, filed: false }, uuids });
       }
       if (adopt !== undefined) this.st.adopt.run(adopt, revision);
       let seq = 0;
@@ -487,9 +463,7 @@ export class SqliteStore implements Store {
           const text = pendingText(rows);
           this.st.pendPut.run(revision, part, text);
           this.walBytes += text.length;
-          const p: PendingPart = { revision, part, rows, weight: w, since: performance.now(), filed: false };
-          this.deferred.push(p);
-          for (const c of rows) this.unfiled.set(c.new as Row, p);
+          made.push({ part: { revision, part, filed: false }, uuids: rows.map((c) => c.uuid) });
         }
       }
       this.st.meta.run('revision', String(revision));
@@ -497,27 +471,13 @@ export class SqliteStore implements Store {
         this.st.compact.run(compactTo);
         this.st.meta.run('compacted_through', String(compactTo));
       }
-    });
-  }
-
-  /**
-   * Runs `body` as one SQLite transaction; if SQLite rolls it back, what it did to the
-   * pending rows in memory is undone too (they are still pending in the file).
-   */
-  private filing(body: () => void): void {
-    const parts = this.deferred.slice();
-    const filed = parts.map((p) => p.filed);
-    try {
-      this.sql.transaction(body)();
-    } catch (e) {
-      this.deferred = parts;
-      this.unfiled.clear();
-      parts.forEach((p, i) => {
-        p.filed = filed[i] as boolean;
-        if (!p.filed) for (const c of p.rows) this.unfiled.set(c.new as Row, p);
-      });
-      throw e;
+    })();
+    // SQLite committed (a throw above leaves memory as it was, the file rolled back)
+    for (const f of filed) {
+      f.part.filed = true;
+      for (const u of f.uuids) this.unfiled.delete(u);
     }
+    for (const m of made) for (const u of m.uuids) this.unfiled.set(u, m.part);
   }
 
   /** Adds an inserted row to the pending record (its big sets/maps too); false: write it now. */
@@ -527,65 +487,26 @@ export class SqliteStore implements Store {
     return true;
   }
 
-  /** Files one pending part into the rows table (inside the caller's SQLite transaction). */
-  private filePart(p: PendingPart): void {
-    if (p.filed) return;
-    for (const c of p.rows) {
-      this.writeRow(c);
-      this.unfiled.delete(c.new as Row);
+  /**
+   * Files one pending part into the rows table, inside the caller's SQLite transaction:
+   * its rows read back from the part's text (as committed: a change would have filed it),
+   * all but those the rows table already has (written there later: open saw both).
+   */
+  private filePart(p: PendingPart): Uuid[] {
+    const uuids: Uuid[] = [];
+    const rec = this.st.pendGet.get(p.revision, p.part) as { data: string } | undefined;
+    for (const [tbl, rows] of Object.entries(rec === undefined ? {} : (JSON.parse(rec.data) as Record<string, Record<string, unknown>[]>))) {
+      const table = this.schema.tables[tbl];
+      if (table === undefined) continue;
+      for (const data of rows) {
+        const uuid = data['_uuid'];
+        if (typeof uuid !== 'string' || this.unfiled.get(uuid) !== p) continue;
+        this.writeRow({ table: tbl, uuid, old: null, new: rowFromData(table, uuid, data) });
+        uuids.push(uuid);
+      }
     }
     this.st.pendDel.run(p.revision, p.part);
-    p.filed = true;
-  }
-
-  /** Files pending parts, oldest first, until at least `max` rows' worth (weight; inside the caller's SQLite transaction). */
-  private fileDeferred(max: number): void {
-    let n = 0;
-    let i = 0;
-    for (; i < this.deferred.length && n < max; i++) {
-      const p = this.deferred[i] as PendingPart;
-      if (p.filed) continue;
-      this.filePart(p);
-      n += p.weight;
-    }
-    // parts filed out of turn (by a commit) are dropped as the front reaches them
-    while (i < this.deferred.length && (this.deferred[i] as PendingPart).filed) i++;
-    if (i > 0) this.deferred = this.deferred.slice(i);
-  }
-
-  /**
-   * Files pending rows a slice per turn of the event loop once commits pause (fileQuietMs),
-   * after the commit was answered; at the latest fileMaxWaitMs after the first pending part
-   * waited, a slice per turn regardless.
-   */
-  private fileSoon(): void {
-    if (this.deferred.length === 0 || this.fileTimer !== undefined || this.closed) return;
-    const slice = (): void => {
-      this.fileTimer = undefined;
-      if (this.closed || this.deferred.length === 0) return;
-      const now = performance.now();
-      const quiet = now - this.lastCommit;
-      const first = this.deferred[0] as PendingPart;
-      if (quiet < fileQuietMs && now - first.since < fileMaxWaitMs) {
-        this.fileTimer = setTimeout(slice, fileQuietMs - quiet + 1).unref();
-        return;
-      }
-      try {
-        this.filing(() => this.fileDeferred(fileSlice));
-      } catch {
-        // the next commit files them (or load() after a restart): the pending record keeps them
-        return;
-      }
-      this.afterCommit();
-      this.settleFiled();
-      // The next slice on a timer, not setImmediate: an unref'd immediate does not wake the
-      // event loop, so slices ran only when something else did (one per request: at 50k
-      // ports filing took minutes and added a slice, ≈10 ms, to every small transaction).
-      // An unref'd timer still wakes it, and lets requests in between slices.
-      if (this.deferred.length > 0) this.fileTimer = setTimeout(slice, 0).unref();
-    };
-    // unref'd: a process may end with rows pending (open files them)
-    this.fileTimer = setTimeout(slice, fileQuietMs).unref();
+    return uuids;
   }
 
   /** The row's text, and its big sets/maps element by element (store/row-codec.ts). */
@@ -934,18 +855,9 @@ export class SqliteStore implements Store {
   }
 
   /** Figures for operators and metrics: revision, log extent and size, rows held. */
-  /**
-   * Resolves once every row of the bulk commits so far is filed (at once when none is
-   * pending), or when the store closes. Waiting on it wakes nothing: filing goes on by itself.
-   */
-  whenFiled(): Promise<void> {
-    if (this.deferred.length === 0 || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.filedWaiters.push(resolve));
-  }
-
-  private settleFiled(): void {
-    if (this.deferred.length > 0 && !this.closed) return;
-    for (const w of this.filedWaiters.splice(0)) w();
+  /** Rows of bulk commits still in their pending record (not in the rows table); for tests and stats. */
+  pendingRows(): number {
+    return this.unfiled.size;
   }
 
   stats(): { revision: number; compactedThrough: number; logEntries: number; logBytes: number; rows: number } {
@@ -966,16 +878,7 @@ export class SqliteStore implements Store {
     this.closed = true;
     if (this.checkpointTimer !== undefined) clearImmediate(this.checkpointTimer);
     this.checkpointTimer = undefined;
-    if (this.fileTimer !== undefined) clearTimeout(this.fileTimer);
-    this.fileTimer = undefined;
-    try {
-      // a clean file: every row in the rows table (else the next open files them)
-      if (this.deferred.length > 0) this.filing(() => this.fileDeferred(Infinity));
-    } catch {
-      // the pending record keeps them
-    }
     this.commits.complete();
     this.sql.close();
-    this.settleFiled();
   }
 }
