@@ -32,6 +32,7 @@ import { NB_TABLES, bool, int, list, map, str, type NbTable } from './nb.js';
 import { SbSync, type SbTxn } from './sb-sync.js';
 import { refChassis } from './ref-chassis.js';
 import { svcKey } from './sb-tables.js';
+import { owe, whileBusy } from '../store/idle-gc.js';
 
 export interface NorthdOptions {
   /** NB store, or the URL of an nbdb service. */
@@ -117,17 +118,8 @@ const BULK_CHANGES = 1000;
  */
 const DEFER_OPS_PER_ROW = 10;
 
-/**
- * Rows northd wrote or took in since its last collection past which it collects once idle
- * (node --expose-gc, as bin/loom starts northd and loom up): a bulk compile leaves a heap
- * of garbage whose major collection (≈100 ms of CPU at 10k ports) otherwise lands on the
- * next small batch — the first port added after it paid that.
- */
-const GC_DEBT = 20000;
 /** how long a resume waits for the NB watch to catch up with NB before its batch */
 const RESUME_CATCH_UP_MS = 1000;
-/** How long northd must stay idle before that collection: a burst of batches is not interrupted. */
-const GC_IDLE_MS = 30;
 
 const SB_OWNED = ['Datapath_Binding', 'Port_Binding', 'Multicast_Group', 'Logical_Flow', 'Logical_DP_Group', 'Address_Set', 'Port_Group', 'SB_Global',
   'HA_Chassis_Group', 'DNS', 'Meter', 'Load_Balancer', 'Service_Monitor', 'IP_Multicast'];
@@ -442,7 +434,8 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
             sbOps += n;
           }
         }
-        gcDebt += sbOps + changes.length;
+        // a bulk compile's garbage is collected once northd is idle (store/idle-gc.ts)
+        owe(sbOps + changes.length);
         needFullSync = false;
         failures = 0;
         nbCfg = batchCfg;
@@ -551,24 +544,12 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
   let hvCfgWritten = -1;
   let statusWrites = 0;
   const idleWaiters: (() => void)[] = [];
-  /** rows written or taken in since the last idle collection (GC_DEBT) */
-  let gcDebt = 0;
-  let gcTimer: NodeJS.Timeout | undefined;
-  const gc = (globalThis as { gc?: () => void }).gc;
   const busy = (): boolean => running !== null || kickTimer !== undefined || statusWrites > 0 || (!paused && (pending.length > 0 || nbRevision > doneRevision));
+  const notBusy = whileBusy(() => !closed && busy());
   const checkIdle = (): void => {
     // paused, what is held waits for resume: nothing is in flight
     if (busy()) return;
     for (const w of idleWaiters.splice(0)) w();
-    if (gcDebt >= GC_DEBT && gcTimer === undefined && typeof gc === 'function') {
-      gcTimer = setTimeout(() => {
-        gcTimer = undefined;
-        if (busy() || closed) return; // the next checkIdle arms it again
-        gcDebt = 0;
-        gc();
-      }, GC_IDLE_MS);
-      gcTimer.unref();
-    }
   };
   const writeNbStatus = async (): Promise<void> => {
     if (paused) return;
@@ -634,7 +615,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
         ops.push({ op: 'update', table: 'Logical_Switch_Port', where: [['_uuid', '==', ['uuid', u]] as Condition], row: { up } });
       }
     }
-    gcDebt += ops.length;
+    owe(ops.length);
     for (let i = 0; i < ops.length; i += 20000) {
       try {
         await nb.transact(ops.slice(i, i + 20000));
@@ -801,7 +782,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
     close: async () => {
       closed = true;
       caughtUp?.resolve();
-      if (gcTimer !== undefined) clearTimeout(gcTimer);
+      notBusy();
       if (kickTimer !== undefined) clearImmediate(kickTimer);
       for (const s of subs) s.unsubscribe();
       if (running !== null) await running;

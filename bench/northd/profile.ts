@@ -9,6 +9,8 @@
 // --sb-txn-limit N: northd's sbTxnLimit (keys per SB transaction).
 // --services: NB and SB are nbdb / sbdb processes and northd talks to them over HTTP, as
 // `loom northd` does (northd still runs in this process, under the profiler).
+// --sbdb-profile DIR (with --services): sbdb runs under node --cpu-prof and writes its whole
+// life's profile to DIR when it exits (the phase is the part after the NB load).
 //
 // Prints the phase's wall and CPU ms (process.cpuUsage) and the top self-time functions.
 // Never asserts: numbers only.
@@ -28,7 +30,7 @@ import { spawnDbServer } from '../../store/server-process.js';
 import { waitSbCfg } from './wait.js';
 import { aclAddOps, portAddOps, tenantOps } from './topology.js';
 
-const { values } = parseArgs({ options: { ports: { type: 'string', default: '10000' }, phase: { type: 'string', default: 'full' }, out: { type: 'string', default: '/tmp/northd.cpuprofile' }, top: { type: 'string', default: '30' }, 'no-profile': { type: 'boolean', default: false }, services: { type: 'boolean', default: false }, 'sb-txn-limit': { type: 'string' }, settle: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { ports: { type: 'string', default: '10000' }, phase: { type: 'string', default: 'full' }, out: { type: 'string', default: '/tmp/northd.cpuprofile' }, top: { type: 'string', default: '30' }, 'no-profile': { type: 'boolean', default: false }, services: { type: 'boolean', default: false }, 'sb-txn-limit': { type: 'string' }, settle: { type: 'boolean', default: false }, 'sbdb-profile': { type: 'string' } } });
 const ports = Number(values.ports);
 const tenants = Math.max(1, Math.floor(ports / 100));
 const per = Math.floor(ports / tenants);
@@ -57,7 +59,7 @@ let nbFor: Store | string;
 let sbFor: Store | string;
 if (values.services) {
   const n = await spawnDbServer('nbdb', join(dir, 'nb.db'));
-  const s = await spawnDbServer('sbdb', join(dir, 'sb.db'));
+  const s = await spawnDbServer('sbdb', join(dir, 'sb.db'), '127.0.0.1:0', 20000, values['sbdb-profile'] !== undefined ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${values['sbdb-profile']}`] } : {});
   servers.push(n, s);
   nb = await RemoteStore.connect(n.url);
   sb = await RemoteStore.connect(s.url);
