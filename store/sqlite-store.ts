@@ -17,10 +17,11 @@
 // tbl, data JSON, big) the current rows, their big sets/maps one element per row of
 // members(uuid, col, k, v) (store/row-codec.ts); pending(revision, part, data) the new rows of
 // a bulk commit (≥ deferFrom changes) as JSON records, durable with the commit, where they
-// stay: a later commit that changes or deletes one of them first files that row's part
-// into rows (filePart), and open reads the rest as they are (filing a 50k-port compile's
-// 275k rows after it cost sbdb ≈5 s of CPU and every increment meanwhile waited behind
-// a slice of it; a row also in rows was written there later, and wins); a transaction in
+// stay: a later commit that changes or deletes one of them takes it out of its part's
+// record (unpend) and writes its new version to rows, and open reads the rest as they are
+// (filing a 50k-port compile's 275k rows after it cost sbdb ≈5 s of CPU and every
+// increment meanwhile waited behind a slice of it; a row also in rows was written there
+// later, and wins); a transaction in
 // parts writes its parts' new rows there as they come, as pending(-stage, part), which
 // count only once its commit adds adopted(stage, revision) (open deletes the others);
 // changes(revision, seq, tbl,
@@ -74,13 +75,11 @@ export interface SqliteStoreOptions {
 
 /**
  * One part of a bulk commit's pending record (rows pending(revision, part)). Its rows are
- * not held here: every one is as committed until the part is filed (a change files it
- * first), so the stored text is read back to file it.
+ * not held here: every row still in its text is as committed (a change takes it out).
  */
 interface PendingPart {
   readonly revision: number;
   readonly part: number;
-  filed: boolean;
 }
 
 /**
@@ -115,8 +114,8 @@ const defaultMaxOps = 1_000_000;
 const deferFrom = 2000;
 /**
  * Rows per pending record part (a big set or map counts its elements): its text stays under
- * the C allocator's mmap threshold (128 KB) when SQLite copies it, and filing one part
- * (which a commit changing one of its rows does first) takes a few ms.
+ * the C allocator's mmap threshold (128 KB) when SQLite copies it, and rewriting one part
+ * (which a commit changing one of its rows does) takes about a millisecond.
  */
 const pendingPart = 200;
 
@@ -131,7 +130,7 @@ function pendingText(rows: readonly { readonly table: string; readonly new: Row 
   return JSON.stringify(byTable);
 }
 
-/** What filing a row costs, in rows: 1, plus the elements of its big sets and maps. */
+/** A row's weight in a pending part, in rows: 1, plus the elements of its big sets and maps. */
 function weight(table: TableSchema | undefined, row: Row): number {
   let w = 1;
   for (const c of bigColumns(table, row)) {
@@ -163,10 +162,10 @@ export class SqliteStore implements Store {
   private checkpointTimer: NodeJS.Immediate | undefined;
   /**
    * The pending record part each row of a bulk commit is in, by uuid, while it is not in
-   * the rows table: a commit that changes or deletes one of them files its part first (so
-   * a pending row is always exactly as committed).
+   * the rows table: a commit that changes or deletes one of them takes it out of the part
+   * first (so a pending row is always exactly as committed).
    */
-  private readonly unfiled = new Map<Uuid, PendingPart>();
+  private readonly pendingIn = new Map<Uuid, PendingPart>();
   /** The last transaction in parts' stage number (StagedPart); open removed older ones' leftovers. */
   private stageSeq = 0;
   private readonly st: {
@@ -175,6 +174,7 @@ export class SqliteStore implements Store {
     pendPut: Statement;
     pendDel: Statement;
     pendGet: Statement;
+    pendSet: Statement;
     stageDel: Statement;
     adopt: Statement;
     memPut: Statement;
@@ -230,6 +230,7 @@ export class SqliteStore implements Store {
         pendPut: this.sql.prepare('INSERT INTO pending (revision, part, data) VALUES (?, ?, ?)'),
         pendDel: this.sql.prepare('DELETE FROM pending WHERE revision = ? AND part = ?'),
         pendGet: this.sql.prepare('SELECT data FROM pending WHERE revision = ? AND part = ?'),
+        pendSet: this.sql.prepare('UPDATE pending SET data = ? WHERE revision = ? AND part = ?'),
         stageDel: this.sql.prepare('DELETE FROM pending WHERE revision = ?'),
         adopt: this.sql.prepare('INSERT INTO adopted (stage, revision) VALUES (?, ?)'),
         memPut: this.sql.prepare('INSERT INTO members (uuid, col, k, v) VALUES (?, ?, ?, ?) ON CONFLICT (uuid, col, k) DO UPDATE SET v = excluded.v'),
@@ -308,7 +309,7 @@ export class SqliteStore implements Store {
     this.stageSeq = Number((this.sql.prepare('SELECT coalesce(max(stage), 0) AS n FROM adopted').get() as { n: number }).n);
     const have = new Set(out.map((c) => c.uuid));
     for (const p of this.sql.prepare('SELECT revision, part, data FROM pending ORDER BY revision, part').iterate() as IterableIterator<{ revision: number; part: number; data: string }>) {
-      const part: PendingPart = { revision: p.revision, part: p.part, filed: false };
+      const part: PendingPart = { revision: p.revision, part: p.part };
       for (const [tbl, rows] of Object.entries(JSON.parse(p.data) as Record<string, Record<string, unknown>[]>)) {
         const info = this.mem.info.get(tbl);
         for (const data of rows) {
@@ -317,7 +318,7 @@ export class SqliteStore implements Store {
           have.add(uuid);
           if (info === undefined) continue;
           out.push({ table: tbl, uuid, old: null, new: freezeRow(rowFromData(info.schema, uuid, data)) });
-          this.unfiled.set(uuid, part);
+          this.pendingIn.set(uuid, part);
         }
       }
     }
@@ -376,20 +377,25 @@ export class SqliteStore implements Store {
 
   private write(revision: number, changes: readonly RowChange[], compactTo: number | undefined, staged: readonly StagedPart[]): void {
     // what this commit does to the pending rows in memory, done once SQLite has committed
-    const filed: { part: PendingPart; uuids: Uuid[] }[] = [];
+    /** rows this commit changes or deletes that were pending: out of their parts, their new version to rows */
+    const taken = new Set<Uuid>();
     const made: { part: PendingPart; uuids: Uuid[] }[] = [];
     this.sql.transaction(() => {
-      // the pending parts holding rows this commit changes or deletes are filed first (the
-      // rest stay pending: a port added right after a 50k-port compile files 200 rows, not 275k)
-      if (this.unfiled.size > 0) {
+      if (this.pendingIn.size > 0) {
+        const byPart = new Map<PendingPart, Set<Uuid>>();
         for (const c of changes) {
-          const p = c.old === null ? undefined : this.unfiled.get(c.uuid);
-          if (p !== undefined && !p.filed && !filed.some((f) => f.part === p)) filed.push({ part: p, uuids: this.filePart(p) });
+          const p = c.old === null ? undefined : this.pendingIn.get(c.uuid);
+          if (p === undefined) continue;
+          let set = byPart.get(p);
+          if (set === undefined) byPart.set(p, (set = new Set()));
+          set.add(c.uuid);
+          taken.add(c.uuid);
         }
+        for (const [p, uuids] of byPart) this.unpend(p, uuids);
       }
       // A bulk of new rows (a full compile's 55k) is logged as one record of row texts,
-      // durable with this commit, and filed into the rows table after it: one SQLite
-      // insert now instead of one B-tree insert per row (load() files what is left).
+      // durable with this commit, where the rows stay until a change takes them out: a
+      // few SQLite inserts instead of one B-tree insert per row (and its big sets' members).
       const defer = changes.length >= deferFrom ? ([] as RowChange[]) : undefined;
       // Parts of that record made as the parts of the transaction ran, still true (every
       // row in them sealed: as inserted, not written since): written as they are.
@@ -415,7 +421,7 @@ export class SqliteStore implements Store {
         }
         const uuids: Uuid[] = [];
         for (let j = 0; j < sp.rows.length; j++) uuids.push((sp.rows[j] as InsertedRow).uuid);
-        made.push({ part: { ...at, filed: false }, uuids });
+        made.push({ part: at, uuids });
       }
       if (adopt !== undefined) this.st.adopt.run(adopt, revision);
       let seq = 0;
@@ -438,6 +444,9 @@ export class SqliteStore implements Store {
         const c = changes[i] as RowChange;
         if (ready !== undefined && c.new !== null && ready.has(c.new)) {
           // staged and written above
+        } else if (taken.has(c.uuid)) {
+          // never in rows (nor its big sets' members): written whole, as an insert
+          if (c.new !== null) this.writeRow({ table: c.table, uuid: c.uuid, old: null, new: c.new });
         } else if (defer === undefined || !this.deferRow(c, defer)) this.writeRow(c);
         if (c.old === null) {
           if (c.table !== runTable) flush();
@@ -455,8 +464,8 @@ export class SqliteStore implements Store {
         // the rest (pendingText) in parts of pendingPart rows: a text of many MB, copied by SQLite's binding into
         // one malloc'd buffer, leaves glibc's mmap threshold raised once freed (≈65 MB more
         // RSS after a 10k compile when it was one 26 MB record)
-        // A part is pendingPart rows' worth of filing (a big set or map counts its elements:
-        // they are one SQLite row each): a commit that changes one row files its whole part
+        // A part is pendingPart rows' worth (a big set or map counts its elements): a commit
+        // that changes one row rewrites its part's text
         for (let i = 0; i < defer.length; part++) {
           let j = i;
           let w = 0;
@@ -466,7 +475,7 @@ export class SqliteStore implements Store {
           const text = pendingText(rows);
           this.st.pendPut.run(revision, part, text);
           this.walBytes += text.length;
-          made.push({ part: { revision, part, filed: false }, uuids: rows.map((c) => c.uuid) });
+          made.push({ part: { revision, part }, uuids: rows.map((c) => c.uuid) });
         }
       }
       this.st.meta.run('revision', String(revision));
@@ -476,11 +485,8 @@ export class SqliteStore implements Store {
       }
     })();
     // SQLite committed (a throw above leaves memory as it was, the file rolled back)
-    for (const f of filed) {
-      f.part.filed = true;
-      for (const u of f.uuids) this.unfiled.delete(u);
-    }
-    for (const m of made) for (const u of m.uuids) this.unfiled.set(u, m.part);
+    for (const u of taken) this.pendingIn.delete(u);
+    for (const m of made) for (const u of m.uuids) this.pendingIn.set(u, m.part);
   }
 
   /** Adds an inserted row to the pending record (its big sets/maps too); false: write it now. */
@@ -491,25 +497,34 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Files one pending part into the rows table, inside the caller's SQLite transaction:
-   * its rows read back from the part's text (as committed: a change would have filed it),
-   * all but those the rows table already has (written there later: open saw both).
+   * Takes rows out of a pending part's record (inside the caller's SQLite transaction): the
+   * text without them (and without any row the rows table has instead: open saw both), or
+   * no record once none is left. A port add rewrites the 200-row parts its changes touch
+   * (≈1 ms) rather than filing them into rows.
    */
-  private filePart(p: PendingPart): Uuid[] {
-    const uuids: Uuid[] = [];
+  private unpend(p: PendingPart, uuids: ReadonlySet<Uuid>): void {
     const rec = this.st.pendGet.get(p.revision, p.part) as { data: string } | undefined;
-    for (const [tbl, rows] of Object.entries(rec === undefined ? {} : (JSON.parse(rec.data) as Record<string, Record<string, unknown>[]>))) {
-      const table = this.schema.tables[tbl];
-      if (table === undefined) continue;
-      for (const data of rows) {
-        const uuid = data['_uuid'];
-        if (typeof uuid !== 'string' || this.unfiled.get(uuid) !== p) continue;
-        this.writeRow({ table: tbl, uuid, old: null, new: rowFromData(table, uuid, data) });
-        uuids.push(uuid);
-      }
+    if (rec === undefined) return;
+    const byTable = JSON.parse(rec.data) as Record<string, Record<string, unknown>[]>;
+    let left = 0;
+    for (const tbl of Object.keys(byTable)) {
+      // a table the schema no longer has keeps its rows as they were
+      const known = this.schema.tables[tbl] !== undefined;
+      const keep = (byTable[tbl] as Record<string, unknown>[]).filter((d) => {
+        const u = d['_uuid'];
+        return !known || (typeof u === 'string' && !uuids.has(u) && this.pendingIn.get(u) === p);
+      });
+      if (keep.length > 0) byTable[tbl] = keep;
+      else delete byTable[tbl];
+      left += keep.length;
     }
-    this.st.pendDel.run(p.revision, p.part);
-    return uuids;
+    if (left === 0) {
+      this.st.pendDel.run(p.revision, p.part);
+      return;
+    }
+    const text = JSON.stringify(byTable);
+    this.st.pendSet.run(text, p.revision, p.part);
+    this.walBytes += text.length;
   }
 
   /** The row's text, and its big sets/maps element by element (store/row-codec.ts). */
@@ -860,7 +875,7 @@ export class SqliteStore implements Store {
   /** Figures for operators and metrics: revision, log extent and size, rows held. */
   /** Rows of bulk commits still in their pending record (not in the rows table); for tests and stats. */
   pendingRows(): number {
-    return this.unfiled.size;
+    return this.pendingIn.size;
   }
 
   stats(): { revision: number; compactedThrough: number; logEntries: number; logBytes: number; rows: number } {
