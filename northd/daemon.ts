@@ -32,7 +32,7 @@ import { NB_TABLES, bool, int, list, map, str, type NbTable } from './nb.js';
 import { SbSync, type SbTxn } from './sb-sync.js';
 import { refChassis } from './ref-chassis.js';
 import { svcKey } from './sb-tables.js';
-import { owe, whileBusy } from '../store/idle-gc.js';
+import { owe, whileBusy } from './idle-gc.js';
 
 export interface NorthdOptions {
   /** NB store, or the URL of an nbdb service. */

@@ -28,9 +28,9 @@ export interface DbProcess {
 
 /** Starts `loom nbdb`/`loom sbdb` equivalents as a child process and waits until it listens. */
 export function spawnDbServer(kind: 'nbdb' | 'sbdb', db: string, listen = '127.0.0.1:0', timeoutMs = 20_000, extra: { nodeArgs?: readonly string[]; stderrTo?: (line: string) => void } = {}): Promise<DbProcess> {
-  // the young generation and idle collection `loom nbdb`/`loom sbdb` get from bin/loom, so a
-  // bench of separate processes measures what users run (≈20% less CPU for a full compile's SB commit)
-  const child = spawn(process.execPath, ['--max-semi-space-size=32', '--expose-gc', ...(extra.nodeArgs ?? []), '--import', 'tsx', `${kind}/serve.ts`, '--db', db, '--listen', listen], {
+  // the young generation `loom nbdb`/`loom sbdb` get from bin/loom, so a bench of separate
+  // processes measures what users run (≈20% less CPU for a full compile's SB commit)
+  const child = spawn(process.execPath, ['--max-semi-space-size=32', ...(extra.nodeArgs ?? []), '--import', 'tsx', `${kind}/serve.ts`, '--db', db, '--listen', listen], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

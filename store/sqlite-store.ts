@@ -42,7 +42,6 @@ import type { Subscription } from 'rxjs';
 import { LoomError } from './types.js';
 import type { Condition, DatabaseSchema, Operation, Row, RowChange, Store, TableSchema, TransactOptions, TransactResult, TxnParts, TxnValidator, Uuid, Value, WatchEvent, WatchRequest } from './types.js';
 import { HeldParts } from './txn-parts.js';
-import { owe } from './idle-gc.js';
 import { Database } from './database.js';
 import { compileWhere, indexFor } from './condition.js';
 import { executeTransaction, PartialExecution, WaitUnmet } from './transaction.js';
@@ -356,8 +355,6 @@ export class SqliteStore implements Store {
     this.rev = revision;
     this.mem.apply(outcome.changes);
     this.afterCommit();
-    // a bulk commit's garbage (its operations, the parsed request) is collected once idle
-    owe(outcome.changes.length);
     this.announce({ revision, changes: outcome.changes });
     return { revision, results: outcome.results };
   }

@@ -160,11 +160,11 @@ test('bin/loom: argv reaches node byte for byte, with its exit status, also thro
   const l = sh(['ls-list'], {}, join(dir, 'node_modules', '.bin', 'loom'));
   assert.deepEqual(JSON.parse(l.out).argv, ['ls-list']);
   // Node flags: none for a command; a larger young generation for the long-lived ones, and
-  // the idle collection after a bulk (store/idle-gc.ts) for the services.
+  // the idle collection after a bulk compile (northd/idle-gc.ts) for northd.
   assert.deepEqual(JSON.parse(l.out).exec, []);
   const flags: [string[], string[]][] = [
-    [['nbdb', '--db', 'x.db'], ['--max-semi-space-size=32', '--expose-gc']],
-    [['sbdb', '--db', 'y.db'], ['--max-semi-space-size=32', '--expose-gc']],
+    [['nbdb', '--db', 'x.db'], ['--max-semi-space-size=32']],
+    [['sbdb', '--db', 'y.db'], ['--max-semi-space-size=32']],
     [['northd', '--nb', 'x', '--sb', 'y'], ['--expose-gc']],
     [['--detach'], ['--max-semi-space-size=32']],
   ];

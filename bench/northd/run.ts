@@ -210,7 +210,7 @@ async function measure(ports: number, services: boolean): Promise<Result> {
       const b = performance.now();
       cfg++;
       await waitSbCfg(nb, cfg);
-      if (process.env['BENCH_DEBUG']) console.error(`step commit=${(b - a).toFixed(1)} wait=${(performance.now() - b).toFixed(1)}`);
+      if (process.env['BENCH_DEBUG']) console.error(`[${performance.now().toFixed(0)}] step commit=${(b - a).toFixed(1)} wait=${(performance.now() - b).toFixed(1)}`);
     };
     // the reference's shape (ref-ovn-northd.sh): northd runs, paused, while NB is loaded
     // (it keeps watching); then resume and `--wait=sb sync`

@@ -1,15 +1,15 @@
-// store/idle-gc.ts — one major collection once the process goes idle after a bulk of work.
+// northd/idle-gc.ts — one major collection once northd goes idle after a bulk of work.
 //
-// Owns: the process's garbage debt (rows committed, written or taken in since the last
+// Owns: northd's garbage debt (rows written to SB or taken in from NB since the last
 // collection) and the timer that collects (global.gc: node --expose-gc, as bin/loom starts
-// nbdb, sbdb, northd and loom up) once the debt is past DEBT, nothing was owed for IDLE_MS
-// and no registered party says it is busy. A bulk commit or compile leaves a heap of
-// garbage whose major collection otherwise lands on the next small request: after a 10k
-// compile the first port add waited ≈40 ms in sbdb and ≈20 ms in nbdb, after a 50k one
-// northd's first batch ≈100 ms.
-// Called by: SqliteStore (each commit), northd/daemon.ts (each batch; busy while one runs).
-// One per process, shared: with the stores and northd in one process (loom up) a bulk is
-// collected once, not once per owner.
+// northd and loom up) once the debt is past DEBT, nothing was owed for IDLE_MS and no
+// registered party says it is busy. A bulk compile leaves a heap of garbage whose major
+// collection (≈100 ms of CPU at 10k ports, ≈350 ms at 50k) otherwise lands on the next
+// small batch — the first port added after it paid that.
+// Called by: northd/daemon.ts (each batch owes; busy while one runs or is due).
+// The stores do not use it: in their own processes a forced full collection after a bulk
+// commit or a big read measured no better for the next request (50k ports, 3+3 runs) and
+// is a stop-the-world pause of its own; in loom up northd's collection covers them.
 // Never: collects while a registered party is busy; does anything without --expose-gc.
 
 /** Rows owed past which the process collects once idle. */
