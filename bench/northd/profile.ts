@@ -5,7 +5,7 @@
 //   node --import tsx bench/northd/profile.ts [--ports 10000] [--phase full|resume|port|acl] [--settle] [--out /tmp/northd.cpuprofile] [--no-profile] [--services]
 //
 // --phase resume: northd started on an empty NB and paused while NB loads, then resume +
-// --wait=sb (the timed phase); --settle waits 4 s before it (NB's background filing done).
+// --wait=sb (the timed phase); --settle waits 4 s before it (the NB load's garbage and WAL checkpoints behind).
 // --sb-txn-limit N: northd's sbTxnLimit (keys per SB transaction).
 // --services: NB and SB are nbdb / sbdb processes and northd talks to them over HTTP, as
 // `loom northd` does (northd still runs in this process, under the profiler).
@@ -115,7 +115,7 @@ try {
     for (const l of top(profile, Number(values.top))) console.log(l);
   };
   if (early !== undefined) {
-    // NB's background filing of the load first, as it would be by the time anyone resumes
+    // the NB load's aftermath (collections, WAL checkpoints) first, as by the time anyone resumes
     if (values['settle'] === true) await new Promise((r) => setTimeout(r, 4000));
     await run(async () => {
       early.resume();
