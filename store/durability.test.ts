@@ -91,11 +91,11 @@ test('SIGKILL right after large commits, before the deferred checkpoint, loses n
   assert.deepEqual(s.checkInvariants(), []);
 });
 
-test('SIGKILL while bulk-inserted rows are still being filed (some changed meanwhile) loses nothing and resurrects nothing', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'loom-kill-filing-'));
+test('SIGKILL after bulk commits whose rows stay in their pending record (some changed or deleted meanwhile) loses nothing and resurrects nothing', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-kill-pending-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'sb.db');
-  const script = fileURLToPath(new URL('./testdata/bulk-filing-kill.ts', import.meta.url));
+  const script = fileURLToPath(new URL('./testdata/bulk-pending-kill.ts', import.meta.url));
   const said = await new Promise<{ revision: number; rows: Record<string, string> }>((resolve, reject) => {
     const p = spawn(process.execPath, ['--import', 'tsx', script, file], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -111,7 +111,7 @@ test('SIGKILL while bulk-inserted rows are still being filed (some changed meanw
   });
   assert.equal(Object.keys(said.rows).length, 9000 - 30);
   for (let round = 0; round < 2; round++) {
-    // the first open files what was pending; the second reads it all from the rows table
+    // twice: an open writes nothing back (the pending parts are read as they are)
     const s = SqliteStore.open(file, sbSchema);
     try {
       assert.equal(s.currentRevision, said.revision);

@@ -92,7 +92,6 @@ interface StagedPart {
   readonly rows: readonly InsertedRow[];
   /** '' once stored (the file has it; dropped so a 10k-port compile's 30 MB are not held till the commit). */
   text: string;
-  readonly weight: number;
   readonly stage: number;
   readonly part: number;
   /** Written to the file (else the commit writes it, when it still holds). */
@@ -373,8 +372,9 @@ export class SqliteStore implements Store {
   }
 
   private write(revision: number, changes: readonly RowChange[], compactTo: number | undefined, staged: readonly StagedPart[]): void {
-    // what this commit does to the pending rows in memory, done once SQLite has committed
-    /** rows this commit changes or deletes that were pending: out of their parts, their new version to rows */
+    // What this commit does to pendingIn is done once SQLite has committed: `taken`, the
+    // pending rows it changes or deletes (out of their parts, their new version to rows),
+    // and `made`, the parts of its own pending record.
     const taken = new Set<Uuid>();
     const made: { part: PendingPart; uuids: Uuid[] }[] = [];
     this.sql.transaction(() => {
@@ -688,7 +688,7 @@ export class SqliteStore implements Store {
       for (; j < rows.length && w < pendingPart; j++) w += weight(this.schema.tables[(rows[j] as InsertedRow).table], (rows[j] as InsertedRow).new as Row);
       const part = rows.slice(i, j);
       i = j;
-      into.push({ rows: part, text: pendingText(part), weight: w, stage, part: into.length, stored: false });
+      into.push({ rows: part, text: pendingText(part), stage, part: into.length, stored: false });
     }
   }
 
