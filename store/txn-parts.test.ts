@@ -230,7 +230,7 @@ test('a bulk in parts files exactly what it committed, where later parts changed
   for (let i = 0; i < n; i += 500) await txn.add(ops.slice(i, i + 500));
   await txn.add(ops.slice(n, n + 3));
   await txn.commit(ops.slice(n + 3));
-  // the file as the commit left it, before any row is filed (filing waits for a quiet 20 ms)
+  // the file as the commit left it
   const copy = join(dir, 'copy.db');
   copyFileSync(file, copy);
   if (existsSync(`${file}-wal`)) copyFileSync(`${file}-wal`, `${copy}-wal`);
