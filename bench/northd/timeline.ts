@@ -1,7 +1,7 @@
 // bench/northd/timeline.ts — where one increment's time goes when nbdb and sbdb are their own
 // processes: each hop of a port add and an ACL add timestamped from the CMS's commit.
 //
-//   node --import tsx bench/northd/timeline.ts [--ports 50000] [--steps 6] [--gap-ms 200]
+//   node --import tsx bench/northd/timeline.ts [--ports 50000] [--steps 6] [--gap-ms 200] [--sbdb-profile DIR]
 //
 // nbdb and sbdb run as processes (as `loom nbdb` / `loom sbdb`); northd runs in this
 // process over HTTP, its NB and SB stores wrapped so that every transaction it sends and
@@ -11,6 +11,7 @@
 // nothing running, the CPU the two servers spend per second (work left in the background
 // shows here) and a few trivial SB requests (client time and the server's Server-Timing).
 // This is how session 6 found sbdb filing a compile's rows behind every increment.
+// --sbdb-profile DIR: sbdb under node --cpu-prof (100 µs samples), its profile in DIR at exit.
 // Never asserts: numbers only.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +25,7 @@ import { spawnDbServer } from '../../store/server-process.js';
 import { waitSbCfg } from './wait.js';
 import { aclAddOps, portAddOps, tenantOps } from './topology.js';
 
-const { values } = parseArgs({ options: { ports: { type: 'string', default: '50000' }, steps: { type: 'string', default: '6' }, 'gap-ms': { type: 'string', default: '200' } } });
+const { values } = parseArgs({ options: { ports: { type: 'string', default: '50000' }, steps: { type: 'string', default: '6' }, 'gap-ms': { type: 'string', default: '200' }, 'sbdb-profile': { type: 'string' } } });
 const ports = Number(values.ports);
 const tenants = Math.max(1, Math.floor(ports / 100));
 const per = Math.floor(ports / tenants);
@@ -66,7 +67,7 @@ function cpuOf(pid: number): number {
 
 const dir = mkdtempSync(join(tmpdir(), 'loom-bench-timeline-'));
 const nbdb = await spawnDbServer('nbdb', join(dir, 'nb.db'));
-const sbdb = await spawnDbServer('sbdb', join(dir, 'sb.db'));
+const sbdb = await spawnDbServer('sbdb', join(dir, 'sb.db'), '127.0.0.1:0', 20_000, values['sbdb-profile'] !== undefined ? { nodeArgs: ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${values['sbdb-profile']}`] } : {});
 const nb = await RemoteStore.connect(nbdb.url);
 try {
   await nb.transact([{ op: 'insert', table: 'NB_Global', row: {} }]);
