@@ -10,14 +10,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateNbTxn } from '../nbdb/validate.js';
-import { startSbdb } from '../sbdb/index.js';
-import { nbSchema, sbSchema } from '../schemas/index.js';
-import { RemoteStore } from '../store/client.js';
+import { nbSchema } from '../schemas/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import type { Operation, Store } from '../store/types.js';
+import type { Operation } from '../store/types.js';
 import { tenantOps } from '../bench/northd/topology.js';
 import { startNorthd } from './daemon.js';
-import { compiledLines, sbLines } from './testdata/sb-lines.js';
+import { compiledLines, sbLines, sbStore } from './testdata/sb-lines.js';
 
 const bounded = <T>(p: Promise<T>, ms = 60_000): Promise<T> =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not within ${ms} ms`)), ms).unref())]);
@@ -33,19 +31,7 @@ for (const mode of ['in process', 'over HTTP'] as const) {
     });
     const nb = SqliteStore.open(join(dir, 'nb.db'), nbSchema, { validate: validateNbTxn });
     closers.push(() => nb.close());
-    let sb: Store;
-    let sbFor: Store | string;
-    if (mode === 'in process') {
-      sb = SqliteStore.open(join(dir, 'sb.db'), sbSchema);
-      sbFor = sb;
-      closers.push(() => sb.close());
-    } else {
-      const svc = await startSbdb({ db: join(dir, 'sb.db'), listen: '127.0.0.1:0', handleSignals: false });
-      closers.push(() => svc.close());
-      sb = await RemoteStore.connect(svc.url);
-      sbFor = svc.url;
-      closers.push(() => sb.close());
-    }
+    const { sb, sbFor } = await sbStore(mode, join(dir, 'sb.db'), closers);
     await nb.transact([{ op: 'insert', table: 'NB_Global', row: {} }]);
     const errors: unknown[] = [];
     // small parts: the ~6000 flows are built and sent over many parts

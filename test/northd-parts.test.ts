@@ -11,14 +11,11 @@ import { join } from 'node:path';
 import { validateNbTxn } from '../nbdb/validate.js';
 import { startNorthd } from '../northd/index.js';
 import { readTopologies } from '../northd/testdata/nbctl.js';
-import { nbSchema, sbSchema } from '../schemas/index.js';
+import { nbSchema } from '../schemas/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import { startSbdb } from '../sbdb/index.js';
-import { RemoteStore } from '../store/client.js';
-import type { Store } from '../store/types.js';
 import { nbctl } from '../cli/test-support.js';
 import { within } from './fixtures.js';
-import { compiledLines, sbLines } from '../northd/testdata/sb-lines.js';
+import { compiledLines, sbLines, sbStore } from '../northd/testdata/sb-lines.js';
 
 const topologies = readTopologies(readFileSync(new URL('../northd/testdata/topologies.sh', import.meta.url), 'utf8'));
 
@@ -27,19 +24,8 @@ for (const mode of ['in process', 'over HTTP'] as const) {
   test(`northd SB transaction in parts (${mode}): one SB revision per batch, SB equals a full compile`, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'loom-northd-parts-'));
     const nb = SqliteStore.open(join(dir, 'nb.db'), nbSchema, { validate: validateNbTxn });
-    let sb: Store;
-    let sbFor: Store | string;
     const closers: (() => Promise<void>)[] = [() => nb.close()];
-    if (mode === 'in process') {
-      sb = SqliteStore.open(join(dir, 'sb.db'), sbSchema);
-      sbFor = sb;
-      closers.push(() => sb.close());
-    } else {
-      const svc = await startSbdb({ db: join(dir, 'sb.db'), listen: '127.0.0.1:0', handleSignals: false });
-      sb = await RemoteStore.connect(svc.url);
-      sbFor = svc.url;
-      closers.push(() => svc.close(), () => sb.close());
-    }
+    const { sb, sbFor } = await sbStore(mode, join(dir, 'sb.db'), closers);
     t.after(async () => {
       for (const c of closers.reverse()) await c();
       rmSync(dir, { recursive: true, force: true });

@@ -3,6 +3,11 @@
 // compile of NB" with one deepEqual and a readable diff. Datapaths by name, flows of a
 // datapath group listed under each member. `keys`: port lines carry the tunnel key (a
 // test that compares with a fresh compile only when keys cannot differ) instead of the type.
+// sbStore: the SB store such a test runs northd against, in process or over HTTP.
+import { startSbdb } from '../../sbdb/index.js';
+import { sbSchema } from '../../schemas/index.js';
+import { RemoteStore } from '../../store/client.js';
+import { SqliteStore } from '../../store/sqlite-store.js';
 import type { Store } from '../../store/types.js';
 import { compileFull } from '../compile.js';
 import { NB_TABLES, emptySnapshot, list, map, str } from '../nb.js';
@@ -41,4 +46,22 @@ export async function compiledLines(nb: Store, o: LineOptions = {}): Promise<str
   for (const m of c.multicastGroups.values()) out.push(`mc ${dpName.get(m.datapath)} ${m.name} ${[...m.ports].sort().join(',')}`);
   for (const d of c.datapaths.values()) out.push(`dp ${d.name}`);
   return out.sort();
+}
+
+/**
+ * An SB store on `file` for a daemon test: `sb` to read it, `sbFor` to hand northd (the
+ * store itself in process, the URL of an sbdb service over HTTP); what to close is pushed
+ * onto `closers` in the order to close it in reverse.
+ */
+export async function sbStore(mode: 'in process' | 'over HTTP', file: string, closers: (() => Promise<unknown>)[]): Promise<{ sb: Store; sbFor: Store | string }> {
+  if (mode === 'in process') {
+    const sb = SqliteStore.open(file, sbSchema);
+    closers.push(() => sb.close());
+    return { sb, sbFor: sb };
+  }
+  const svc = await startSbdb({ db: file, listen: '127.0.0.1:0', handleSignals: false });
+  closers.push(() => svc.close());
+  const sb = await RemoteStore.connect(svc.url);
+  closers.push(() => sb.close());
+  return { sb, sbFor: svc.url };
 }
