@@ -269,6 +269,17 @@ function snapshotFile(file: string, to: string): string {
   return to;
 }
 
+/** Opens `file` (a copy: the store that wrote it stays open), checks its ports and indexes, closes it. */
+async function assertReopens(file: string, ports: number): Promise<void> {
+  const s = SqliteStore.open(file, nbSchema);
+  try {
+    assert.equal(s.selectSync('Logical_Switch_Port').length, ports);
+    assert.deepEqual(s.checkInvariants(), []);
+  } finally {
+    await s.close();
+  }
+}
+
 /** Pending record parts in the file: all, or those of transactions in parts (staged: revision < 0). */
 function pendingRows(file: string, staged = false): number {
   const db = new Sqlite(file, { readonly: true });
@@ -293,13 +304,7 @@ test('parts written to the file before their commit count only once it commits; 
   const cut = snapshotFile(file, join(dir, 'cut.db'));
   assert.ok(pendingRows(cut, true) > 0, 'the parts are in the file already');
   // a process ending here: the parts never committed, the bulk before them did
-  const after = SqliteStore.open(cut, nbSchema);
-  try {
-    assert.equal(after.selectSync('Logical_Switch_Port').length, 2500);
-    assert.deepEqual(after.checkInvariants(), []);
-  } finally {
-    await after.close();
-  }
+  await assertReopens(cut, 2500);
   assert.equal(pendingRows(cut, true), 0, 'open removed the parts of the transaction that never committed');
   assert.ok(pendingRows(cut) > 0, 'the committed bulk stays in its pending record');
   // abort takes them out of the file at once
@@ -310,14 +315,27 @@ test('parts written to the file before their commit count only once it commits; 
   const next = s.transactParts();
   for (let i = 0; i < 3000; i += 1000) await next.add(ports('c', 3000).slice(i, i + 1000));
   await next.commit([switchOf('c', 3000)]);
-  const done = snapshotFile(file, join(dir, 'done.db'));
-  const reread = SqliteStore.open(done, nbSchema);
-  try {
-    assert.equal(reread.selectSync('Logical_Switch_Port').length, 5500);
-    assert.deepEqual(reread.checkInvariants(), []);
-  } finally {
-    await reread.close();
-  }
+  await assertReopens(snapshotFile(file, join(dir, 'done.db')), 5500);
   await s.close();
   open = false;
+  // the adopted parts stay in the file as rows' home: a reopened store numbers its next
+  // transaction in parts after them, so aborting one removes its own parts, not theirs
+  assert.ok(pendingRows(file, true) > 0, 'the adopted parts are in the file');
+  const again = SqliteStore.open(file, nbSchema);
+  try {
+    const more = again.transactParts();
+    for (let i = 0; i < 3000; i += 1000) await more.add(ports('e', 3000).slice(i, i + 1000));
+    await more.commit([switchOf('e', 3000)]);
+    // numbered from 1 again, this one would share the adopted parts' stage: its first parts
+    // clash with theirs (not stored), its later ones are stored, and its abort would
+    // delete everything of that stage, the adopted rows with it
+    const dropped = again.transactParts();
+    const d = ports('d', 5000);
+    for (const [from, to] of [[0, 3000], [3000, 4000], [4000, 5000]] as const) await dropped.add(d.slice(from, to));
+    await dropped.abort();
+    assert.equal(again.selectSync('Logical_Switch_Port').length, 8500);
+  } finally {
+    await again.close();
+  }
+  await assertReopens(file, 8500);
 });
