@@ -59,6 +59,13 @@ export interface NorthdOptions {
   readonly onBatch?: (b: NorthdBatch) => void;
   /** Start paused (see Northd.pause): watch and hold NB, write nothing until resume(). */
   readonly paused?: boolean;
+  /**
+   * Once idle after a bulk batch, run the incremental path on a scratch topology in memory
+   * (northd/warm-up.ts) so that the CMS's next change finds it compiled. Default true.
+   */
+  readonly warmUp?: boolean;
+  /** No batch lines on stderr even with LOOM_NORTHD_TRACE=1 (the warm-up's scratch northd). */
+  readonly quiet?: boolean;
 }
 
 export interface NorthdBatch {
@@ -84,6 +91,8 @@ export interface NorthdStats {
   readonly paused: boolean;
   /** NB changes held for the next batch (while paused: everything since the pause, one per row) */
   readonly heldChanges: number;
+  /** scratch runs of the incremental path after bulk batches (northd/warm-up.ts): how many, the last one's ms */
+  readonly warmUps: { readonly runs: number; readonly lastMs: number | null };
 }
 
 export interface Northd {
@@ -117,6 +126,9 @@ const BULK_CHANGES = 1000;
  * since its size is not known before its flows are built.
  */
 const DEFER_OPS_PER_ROW = 10;
+
+/** how long northd must have been idle after a bulk batch before its warm-up runs */
+const WARM_UP_IDLE_MS = 50;
 
 /** how long a resume waits for the NB watch to catch up with NB before its batch */
 const RESUME_CATCH_UP_MS = 1000;
@@ -156,7 +168,7 @@ async function connect(s: string | Store): Promise<{ store: Store; owned: boolea
 }
 
 export async function startNorthd(options: NorthdOptions): Promise<Northd> {
-  const traceBatches = process.env['LOOM_NORTHD_TRACE'] === '1';
+  const traceBatches = process.env['LOOM_NORTHD_TRACE'] === '1' && options.quiet !== true;
   const nbc = await connect(options.nb);
   const sbc = await connect(options.sb);
   const nb = nbc.store;
@@ -459,6 +471,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
         continue;
       }
       batches++;
+      if (bulk) scheduleWarmUp();
       if (changes.length > 0 || sbOps > 0) {
         lastBatch = { nbChanges: changes.length, sbOps, ms: performance.now() - t0, recomputed: report.recomputed, units: engine.stats().units.length };
         // benches of a `loom northd` process read its batches from stderr
@@ -625,6 +638,37 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
     }
   };
 
+  // ---- the incremental path run on a scratch topology once idle after a bulk batch
+  // (northd/warm-up.ts): after the idle collection (northd/idle-gc.ts, 30 ms), before the
+  // CMS's next change
+  let warmUps = 0;
+  let warmUpMs: number | null = null;
+  let warmTimer: NodeJS.Timeout | undefined;
+  let warming: Promise<void> | null = null;
+  const scheduleWarmUp = (): void => {
+    if (options.warmUp === false || closed) return;
+    if (warmTimer !== undefined) warmTimer.refresh();
+    else warmTimer = setTimeout(runWarmUp, WARM_UP_IDLE_MS).unref();
+  };
+  const runWarmUp = (): void => {
+    warmTimer = undefined;
+    if (closed || warming !== null) return;
+    if (busy()) return scheduleWarmUp();
+    warming = import('./warm-up.js')
+      .then((m) => m.warmIncremental())
+      .then((r) => {
+        warmUps++;
+        warmUpMs = r.ms;
+        if (r.error !== undefined) {
+          const why = r.error instanceof Error ? r.error.message : String(r.error);
+          onError(new LoomError({ code: 'internal', message: `the warm-up of the incremental path stopped after ${r.steps} steps: ${why} (northd works on; only the next change may be slower)` }));
+        }
+      }, onError)
+      .finally(() => {
+        warming = null;
+      });
+  };
+
   // ---- watches
   const subs: Subscription[] = [];
   const nbTables: { [t: string]: object } = {};
@@ -725,7 +769,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
     stats: () => ({
       nbRevision, batches, sbTransactions, lastBatch, logicalFlows: engine.flows.size,
       rssMb: Math.round(process.memoryUsage().rss / 1048576),
-      paused, heldChanges: pending.length,
+      paused, heldChanges: pending.length, warmUps: { runs: warmUps, lastMs: warmUpMs },
     }),
     pause: async () => {
       paused = true;
@@ -784,6 +828,8 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       caughtUp?.resolve();
       notBusy();
       if (kickTimer !== undefined) clearImmediate(kickTimer);
+      if (warmTimer !== undefined) clearTimeout(warmTimer);
+      if (warming !== null) await warming;
       for (const s of subs) s.unsubscribe();
       if (running !== null) await running;
       for (const w of waiters.splice(0)) w.resolve();
