@@ -113,6 +113,8 @@ export async function runNorthdCommand(slot: NorthdSlot, argv: readonly string[]
       const b = s.lastBatch;
       let text = `batches:${s.batches} sb_transactions:${s.sbTransactions} nb_revision:${s.nbRevision} lflows:${s.logicalFlows} held_nb_changes:${s.heldChanges}\n`;
       if (b !== null) text += `last_batch: nb_changes:${b.nbChanges} sb_ops:${b.sbOps} ms:${b.ms.toFixed(1)} units:${b.units} recomputed:${b.recomputed.join(',') || '-'}\n`;
+      // the scratch runs of the incremental path after bulk batches (northd/warm-up.ts)
+      if (s.warmUps.runs > 0) text += `warm_ups: runs:${s.warmUps.runs} last_ms:${(s.warmUps.lastMs ?? 0).toFixed(1)}\n`;
       return { status: 0, text };
     }
     case 'exit': {
