@@ -50,11 +50,18 @@ import { WatchFilter } from './watch-filter.js';
 import { freezeRow } from './value.js';
 import { decodeOld, encodeOld } from './change-log.js';
 import { bigColumns, fromMembers, memberDelta, members, rowData, rowFromData } from './row-codec.js';
+import { rehearsalOps } from './rehearsal.js';
 import type { Member } from './row-codec.js';
 
 export interface SqliteStoreOptions {
   /** Database-specific rules, run after the operations and before commit; throw LoomError to refuse. */
   readonly validate?: TxnValidator;
+  /**
+   * Once idle after a bulk commit, rehearse a few small transactions on real rows and throw
+   * them away (store/rehearsal.ts): the first client commit after a bulk then finds those
+   * paths compiled. Default true.
+   */
+  readonly rehearse?: boolean;
   /** Revisions of history kept in the change log (older ones are compacted away). Default 10000. */
   readonly changeLogLimit?: number;
   /**
@@ -137,6 +144,11 @@ function weight(table: TableSchema | undefined, row: Row): number {
   }
   return w;
 }
+/** How long no commit must have come after a bulk commit before the store rehearses (rehearse()). */
+const rehearseIdleMs = 100;
+/** Thrown inside a rehearsal's SQLite transaction to roll it back. */
+const rehearsalDone = Symbol('rehearsal done');
+
 /** changes.new of a log entry that stands for several inserts (uuid: their uuids, comma-separated). */
 const insertRun = '+';
 
@@ -166,6 +178,9 @@ export class SqliteStore implements Store {
   private readonly pendingIn = new Map<Uuid, PendingPart>();
   /** The last transaction in parts' stage number (StagedPart); open removed older ones' leftovers. */
   private stageSeq = 0;
+  private readonly rehearseAfterBulk: boolean;
+  private rehearsalTimer: NodeJS.Timeout | undefined;
+  private rehearsed = { runs: 0, transactions: 0, lastMs: 0 };
   private readonly st: {
     upsert: Statement;
     insert: Statement;
@@ -191,6 +206,7 @@ export class SqliteStore implements Store {
     this.schema = schema;
     this.logLimit = Math.max(1, options.changeLogLimit ?? defaultLogLimit);
     this.sync = options.synchronous === 'FULL' ? 'FULL' : 'NORMAL';
+    this.rehearseAfterBulk = options.rehearse !== false;
     this.exec = {
       maxOps: options.maxRequestOps ?? defaultMaxOps,
       ...(options.validate !== undefined ? { validate: options.validate } : {}),
@@ -355,7 +371,57 @@ export class SqliteStore implements Store {
     this.mem.apply(outcome.changes);
     this.afterCommit();
     this.announce({ revision, changes: outcome.changes });
+    // a rehearsal waits for a pause in commits; a bulk commit asks for one
+    if (this.rehearsalTimer !== undefined) this.rehearsalTimer.refresh();
+    else if (this.rehearseAfterBulk && outcome.changes.length >= deferFrom) this.rehearsalTimer = setTimeout(() => this.rehearseAll(), rehearseIdleMs).unref();
     return { revision, results: outcome.results };
+  }
+
+  /** Rehearses store/rehearsal.ts's transactions (see rehearse). */
+  private rehearseAll(): void {
+    this.rehearsalTimer = undefined;
+    if (this.closed || this.inTxn) return;
+    const t0 = performance.now();
+    let n = 0;
+    for (const ops of rehearsalOps(this.mem, (u) => this.pendingIn.has(u))) if (this.rehearse(ops)) n++;
+    this.rehearsed = { runs: this.rehearsed.runs + 1, transactions: this.rehearsed.transactions + n, lastMs: performance.now() - t0 };
+  }
+
+  /**
+   * Runs `ops` as a commit would — executed against the committed state, validated, written
+   * in a SQLite transaction (rows taken out of pending parts, big sets' members, the log) —
+   * and rolls that transaction back: nothing is kept, applied in memory, announced or
+   * counted as a revision. True if it got as far as writing.
+   */
+  private rehearse(ops: readonly Operation[]): boolean {
+    let outcome: TxnOutcome;
+    this.inTxn = true;
+    try {
+      outcome = executeTransaction(this.mem, ops, this.exec);
+    } catch {
+      return false;
+    } finally {
+      this.inTxn = false;
+    }
+    if (outcome.changes.length === 0) return false;
+    const walBytes = this.walBytes;
+    try {
+      this.sql.transaction(() => {
+        // (pendingIn is left as it is: writeSql only says what a commit would do to it)
+        this.writeSql(this.rev + 1, outcome.changes, undefined, []);
+        throw rehearsalDone;
+      })();
+    } catch (e) {
+      if (e !== rehearsalDone) return false;
+    } finally {
+      this.walBytes = walBytes;
+    }
+    return true;
+  }
+
+  /** Rehearsals run (store/rehearsal.ts): how many, the transactions that reached the file, the last one's ms. */
+  rehearsals(): { readonly runs: number; readonly transactions: number; readonly lastMs: number } {
+    return this.rehearsed;
   }
 
   private persist(revision: number, changes: readonly RowChange[], durable: boolean, staged: readonly StagedPart[]): void {
@@ -372,9 +438,18 @@ export class SqliteStore implements Store {
   }
 
   private write(revision: number, changes: readonly RowChange[], compactTo: number | undefined, staged: readonly StagedPart[]): void {
-    // What this commit does to pendingIn is done once SQLite has committed: `taken`, the
-    // pending rows it changes or deletes (out of their parts, their new version to rows),
-    // and `made`, the parts of its own pending record.
+    const { taken, made } = this.writeSql(revision, changes, compactTo, staged);
+    // SQLite committed (a throw above leaves memory as it was, the file rolled back)
+    for (const u of taken) this.pendingIn.delete(u);
+    for (const m of made) for (const u of m.uuids) this.pendingIn.set(u, m.part);
+  }
+
+  /**
+   * The SQLite transaction of a commit. What it does to pendingIn is for the caller to do
+   * once SQLite has committed: `taken`, the pending rows it changes or deletes (out of
+   * their parts, their new version to rows), and `made`, the parts of its own pending record.
+   */
+  private writeSql(revision: number, changes: readonly RowChange[], compactTo: number | undefined, staged: readonly StagedPart[]): { taken: Set<Uuid>; made: { part: PendingPart; uuids: Uuid[] }[] } {
     const taken = new Set<Uuid>();
     const made: { part: PendingPart; uuids: Uuid[] }[] = [];
     this.sql.transaction(() => {
@@ -481,9 +556,7 @@ export class SqliteStore implements Store {
         this.st.meta.run('compacted_through', String(compactTo));
       }
     })();
-    // SQLite committed (a throw above leaves memory as it was, the file rolled back)
-    for (const u of taken) this.pendingIn.delete(u);
-    for (const m of made) for (const u of m.uuids) this.pendingIn.set(u, m.part);
+    return { taken, made };
   }
 
   /** Adds an inserted row to the pending record (its big sets/maps too); false: write it now. */
@@ -893,6 +966,8 @@ export class SqliteStore implements Store {
     this.closed = true;
     if (this.checkpointTimer !== undefined) clearImmediate(this.checkpointTimer);
     this.checkpointTimer = undefined;
+    if (this.rehearsalTimer !== undefined) clearTimeout(this.rehearsalTimer);
+    this.rehearsalTimer = undefined;
     this.commits.complete();
     this.sql.close();
   }
