@@ -20,6 +20,8 @@
 //   northd_*_batch_ms  northd's own share: NB change in → SB transaction committed (full:
 //                    the batches from resume to the one reporting sb_cfg)
 //   lflows           northd's logical flows (checked equal to the compiler's);
+//   full_cpu_ms      CPU used during full_compile_ms: loom:N in process (this whole process),
+//                    sbdb:N,northd:N as services (each process, its helper threads included)
 //   rss_mb           this process (NB+SB stores included)
 //   rss_after_gc_mb  the same after a full collection (run node with --expose-gc, else NaN);
 //   peak_rss_mb      the process's peak RSS (the first size run's peak stays for later ones)
@@ -32,7 +34,7 @@
 // garbage before the timed increments (see measure()), as the reference's clients are fresh processes.
 // Timings are wall clock on a shared 2-core machine: compare ratios within one run.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateNbTxn } from '../../nbdb/validate.js';
@@ -61,7 +63,7 @@ const sizes = opt('--ports', '1000,10000').split(',').map(Number);
 const NEXT_STEPS = 5;
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
-interface Result { ports: number; full: number; fullStartup: number; fullNorthd: number; compileOnly: number; portAdd: number; aclAdd: number; portAddNorthd: number; aclAddNorthd: number; portAddNext: number; aclAddNext: number; lflows: number; rss: number; rssGc: number; peak: number }
+interface Result { ports: number; full: number; fullStartup: number; fullNorthd: number; compileOnly: number; portAdd: number; aclAdd: number; portAddNorthd: number; aclAddNorthd: number; portAddNext: number; aclAddNext: number; lflows: number; rss: number; rssGc: number; peak: number; fullCpu: string }
 
 /** RSS after a full collection (node --expose-gc), else NaN: what the process holds, not what V8 has yet to give back. */
 function rssAfterGc(): number {
@@ -83,7 +85,15 @@ interface BenchNorthd {
   pause(): Promise<void>;
   resume(): Promise<void>;
   memory(): Promise<{ rss: number; rssGc: number; peak: number }>;
+  /** CPU ms used so far by the processes loom runs in: this one (in process), or sbdb's and northd's */
+  cpu(): { [proc: string]: number };
   close(): Promise<void>;
+}
+
+/** utime + stime of a process, ms (/proc/PID/stat; its clock ticks are 10 ms here) */
+function procCpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(f[11]) + Number(f[12])) * 10;
 }
 
 type Batches = { ms: number; nbCfg: number; lflows: number }[];
@@ -115,11 +125,15 @@ async function inProcessNorthd(nb: Store, sb: Store): Promise<BenchNorthd> {
     resume: async () => n.resume(),
     // the bench process: NB + SB stores + northd (loom up's shape)
     memory: async () => ({ rss: process.memoryUsage().rss / 1048576, rssGc: rssAfterGc(), peak: process.resourceUsage().maxRSS / 1024 }),
+    cpu: () => {
+      const u = process.cpuUsage();
+      return { loom: (u.user + u.system) / 1000 };
+    },
     close: () => n.close(),
   };
 }
 
-function processNorthd(p: NorthdProcess, nb: Store, socket: string): BenchNorthd {
+function processNorthd(p: NorthdProcess, nb: Store, socket: string, sbdbPid: number): BenchNorthd {
   const appctl = async (cmd: string): Promise<string> => {
     const a = await sendToDaemon(socket, [cmd]);
     if (a.status !== 0) throw new Error(`loom appctl ${cmd}: ${a.text.trim()}`);
@@ -147,6 +161,7 @@ function processNorthd(p: NorthdProcess, nb: Store, socket: string): BenchNorthd
       const gc = /rss_mb:([\d.]+) .*after_gc:true/.exec(await appctl('memory/show'));
       return { ...m, rssGc: gc === null ? NaN : Number(gc[1]) };
     },
+    cpu: () => ({ sbdb: procCpuMs(sbdbPid), northd: procCpuMs(p.pid) }),
     close: () => p.kill(),
   };
 }
@@ -175,7 +190,7 @@ async function measure(ports: number, services: boolean): Promise<Result> {
         const s = await spawnDbServer('sbdb', join(dir, `sb${i}.db`));
         closers.push(async () => void (await s.kill('SIGTERM')));
         const socket = join(dir, `northd${i}.ctl`);
-        const p = processNorthd(spawnNorthd(nbUrl, s.url, socket), nb, socket);
+        const p = processNorthd(spawnNorthd(nbUrl, s.url, socket), nb, socket, s.pid);
         closers.unshift(() => p.close());
         sbFlows = async () => {
           const sb = await RemoteStore.connect(s.url);
@@ -221,10 +236,13 @@ async function measure(ports: number, services: boolean): Promise<Result> {
     await northd.lastBatchMs(cfg);
     await northd.pause();
     for (let t = 1; t <= tenants; t++) await nb.transact(tenantOps(t, per));
+    const cpu0 = northd.cpu();
     const t0 = performance.now();
     await northd.resume();
     await step([]);
     const full = performance.now() - t0;
+    const cpu1 = northd.cpu();
+    const fullCpu = Object.entries(cpu1).map(([k, v]) => `${k}:${Math.round(v - (cpu0[k] ?? 0))}`).join(',');
     const fullNorthd = await northd.lastBatchMs(cfg);
     // the bulk of Logical_Switch_Port.up writes (and northd reading their echo) lands before
     // increments are timed: idle, then one more --wait=sb round trip, then idle
@@ -288,7 +306,7 @@ async function measure(ports: number, services: boolean): Promise<Result> {
     const fullStartup = performance.now() - t3;
     await second.idle();
     if ((await second.lflows()) !== want) throw new Error(`the second northd holds ${await second.lflows()} flows, the first ${want}`);
-    return { ports, full, fullStartup, fullNorthd, compileOnly, portAdd, aclAdd, portAddNorthd, aclAddNorthd, portAddNext, aclAddNext, lflows, rss, rssGc, peak };
+    return { ports, full, fullStartup, fullNorthd, compileOnly, portAdd, aclAdd, portAddNorthd, aclAddNorthd, portAddNext, aclAddNext, lflows, rss, rssGc, peak, fullCpu };
   } finally {
     for (const c of closers) await c().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
@@ -315,7 +333,7 @@ if (flag('--services') || flag('--both')) ensureBuilt((l) => console.error(l));
 for (const ports of sizes) {
   for (const services of flag('--both') ? [false, true] : flag('--services') ? [true] : [false]) {
     const r = await measure(ports, services);
-    console.log(`loom-northd${services ? '-services' : ''} ports=${r.ports} full_compile_ms=${f(r.full)} full_with_startup_ms=${f(r.fullStartup)} northd_full_batch_ms=${f(r.fullNorthd)} compile_only_ms=${f(r.compileOnly)} port_add_ms=${f(r.portAdd)} acl_add_ms=${f(r.aclAdd)} northd_port_batch_ms=${f(r.portAddNorthd)} northd_acl_batch_ms=${f(r.aclAddNorthd)} port_add_next_ms=${f(r.portAddNext)} acl_add_next_ms=${f(r.aclAddNext)} lflows=${r.lflows} rss_mb=${f(r.rss)} rss_after_gc_mb=${f(r.rssGc)} peak_rss_mb=${f(r.peak)}`);
+    console.log(`loom-northd${services ? '-services' : ''} ports=${r.ports} full_compile_ms=${f(r.full)} full_with_startup_ms=${f(r.fullStartup)} northd_full_batch_ms=${f(r.fullNorthd)} compile_only_ms=${f(r.compileOnly)} port_add_ms=${f(r.portAdd)} acl_add_ms=${f(r.aclAdd)} northd_port_batch_ms=${f(r.portAddNorthd)} northd_acl_batch_ms=${f(r.aclAddNorthd)} port_add_next_ms=${f(r.portAddNext)} acl_add_next_ms=${f(r.aclAddNext)} lflows=${r.lflows} rss_mb=${f(r.rss)} rss_after_gc_mb=${f(r.rssGc)} peak_rss_mb=${f(r.peak)} full_cpu_ms=${r.fullCpu}`);
     if (flag('--ref') && !services) {
       const o = ref(ports);
       if (o !== null) {
