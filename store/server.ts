@@ -22,7 +22,7 @@
 // refuses fails the transaction: the next part (or the last) is answered with that error. DELETE /v1/transact/<id> drops a transaction's held parts at once (a
 // client that gave up: answer {txn, aborted: true|false (none held)}). How multi-part
 // transactions ended (committed, failed, expired, aborted) and what is held now are in
-// /v1/health (multipart) and /v1/metrics (loom_multipart_*).
+// /v1/health (multipart; an embedded store's pending_rows and rehearsals) and /v1/metrics (loom_multipart_*).
 // Reads: a Store (store/types.ts); the wire format from store/watch-protocol.ts.
 // Called by: nbdb/index.ts and sbdb/index.ts (startNbdb/startSbdb), tests, bench/store.
 // Must never: interpret the data beyond shape checks and schema names (the engine owns types,
@@ -185,6 +185,7 @@ export async function serveStore(store: Store, host: string, port: number, optio
       max_body_bytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       multipart: multipart.counts(),
       event_loop_active_ms: Math.round(performance.eventLoopUtilization().active),
+      ...embeddedHealth(store),
     }),
   });
   const http = createServer(app);
@@ -276,6 +277,16 @@ interface Health {
   readonly multipart: MultipartCounts;
   /** ms the event loop was busy since the process started (two readings give its utilization between them). */
   readonly event_loop_active_ms: number;
+  /** An embedded store's rows of bulk commits still in their pending record (store/sqlite-store.ts). */
+  readonly pending_rows?: number;
+  /** An embedded store's rehearsals after bulk commits (store/rehearsal.ts): runs, transactions that reached the file, the last one's ms. */
+  readonly rehearsals?: { readonly runs: number; readonly transactions: number; readonly lastMs: number };
+}
+
+/** What an embedded store (SqliteStore) adds to /v1/health: its bulk bookkeeping. */
+function embeddedHealth(store: Store): Pick<Health, 'pending_rows' | 'rehearsals'> {
+  const s = store as Partial<{ pendingRows(): number; rehearsals(): NonNullable<Health['rehearsals']> }>;
+  return typeof s.pendingRows === 'function' && typeof s.rehearsals === 'function' ? { pending_rows: s.pendingRows(), rehearsals: s.rehearsals() } : {};
 }
 
 /** Default bound on held multi-part transaction parts, per server. */

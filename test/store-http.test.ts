@@ -260,6 +260,9 @@ describe('nbdb over HTTP', { timeout: 60_000 }, () => {
     assert.equal(h.json['revision'], await client.revision());
     assert.equal(typeof h.json['uptime_s'], 'number');
     assert.equal(h.json['watchers'], 0);
+    // the embedded store's bulk bookkeeping: nothing pending, no rehearsal, on this small database
+    assert.equal(h.json['pending_rows'], 0);
+    assert.deepEqual(h.json['rehearsals'], { runs: 0, transactions: 0, lastMs: 0 });
     const s = await get('/v1/schema');
     assert.equal(s.json['name'], 'OVN_Northbound');
     assert.deepEqual(client.schema, s.json);
