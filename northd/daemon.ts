@@ -18,6 +18,8 @@
 // Pause (as ovn-northd's): the watches stay and NB changes are held (merged per row), nothing
 // is written to SB or NB until resume, which runs one batch with all of it; cli/appctl.ts is
 // the control socket that drives it. A live recompute rebuilds every unit in the next batch.
+// Once idle after a bulk batch northd collects (idle-gc.ts) and then runs its incremental
+// path on a scratch topology in memory (warm-up.ts), so the CMS's next change finds it compiled.
 // Called by index.ts (startNorthd), the CLI (`loom northd`) and tests. LOOM_NORTHD_TRACE=1
 // prints one line per batch on stderr (bench/northd reads a `loom northd` process's).
 // Never: writes Port_Binding.chassis; never blocks the event loop on a store call.

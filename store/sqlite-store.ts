@@ -34,6 +34,9 @@
 // exclusively while open: a second process opening it gets 'unavailable'. The WAL is
 // copied into the file (checkpoint) on the event loop's next turn after the commits that
 // grew it by ~4 MB, not inside the commit that crosses SQLite's mark (afterCommit).
+// Once idle after a bulk commit the store rehearses a few small transactions on its real rows
+// and rolls them back (rehearse, store/rehearsal.ts): the next client commit finds those
+// paths compiled.
 
 import Sqlite from 'better-sqlite3';
 import type { Database as SqliteDb, Statement } from 'better-sqlite3';
