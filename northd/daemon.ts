@@ -18,8 +18,8 @@
 // Pause (as ovn-northd's): the watches stay and NB changes are held (merged per row), nothing
 // is written to SB or NB until resume, which runs one batch with all of it; cli/appctl.ts is
 // the control socket that drives it. A live recompute rebuilds every unit in the next batch.
-// Once idle after a bulk batch northd collects (idle-gc.ts) and then runs its incremental
-// path on a scratch topology in memory (warm-up.ts), so the CMS's next change finds it compiled.
+// After a bulk batch northd runs its incremental path on a scratch topology in memory
+// (warm-up.ts), so the CMS's next change finds it compiled, and collects once idle (idle-gc.ts).
 // Called by index.ts (startNorthd), the CLI (`loom northd`) and tests. LOOM_NORTHD_TRACE=1
 // prints one line per batch on stderr (bench/northd reads a `loom northd` process's).
 // Never: writes Port_Binding.chassis; never blocks the event loop on a store call.
@@ -62,8 +62,9 @@ export interface NorthdOptions {
   /** Start paused (see Northd.pause): watch and hold NB, write nothing until resume(). */
   readonly paused?: boolean;
   /**
-   * Once idle after a bulk batch, run the incremental path on a scratch topology in memory
-   * (northd/warm-up.ts) so that the CMS's next change finds it compiled. Default true.
+   * After a bulk batch (once its sb_cfg is written), run the incremental path on a scratch
+   * topology in memory (northd/warm-up.ts) so that the CMS's next change finds it compiled.
+   * Default true.
    */
   readonly warmUp?: boolean;
   /** No batch lines on stderr even with LOOM_NORTHD_TRACE=1 (the warm-up's scratch northd). */
@@ -129,8 +130,6 @@ const BULK_CHANGES = 1000;
  */
 const DEFER_OPS_PER_ROW = 10;
 
-/** how long northd must have been idle after a bulk batch before its warm-up runs */
-const WARM_UP_IDLE_MS = 50;
 
 /** how long a resume waits for the NB watch to catch up with NB before its batch */
 const RESUME_CATCH_UP_MS = 1000;
@@ -473,7 +472,8 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
         continue;
       }
       batches++;
-      if (bulk) scheduleWarmUp();
+      // the warm-up starts once this batch's sb_cfg is written (writeNbStatusNow)
+      if (bulk) warmUpDue = true;
       if (changes.length > 0 || sbOps > 0) {
         lastBatch = { nbChanges: changes.length, sbOps, ms: performance.now() - t0, recomputed: report.recomputed, units: engine.stats().units.length };
         // benches of a `loom northd` process read its batches from stderr
@@ -602,6 +602,9 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       // have its turn of the event loop before the bulk runs
       if (statusDirty.size > 0) await new Promise((r) => setImmediate(r));
     }
+    // after a bulk batch, once its progress is reported: the warm-up runs beside the bulk of
+    // status writes that follows (the CMS's next change often comes right after those)
+    if (warmUpDue) startWarmUp();
     // a batch is waiting (NB changed meanwhile: a --wait=sb bump, the CMS's next commit): it
     // goes first and the bulk of up writes after it (a resume after a bulk load: the bump of
     // `--wait=sb sync` waited behind 10k up writes, ≈0.5 s in process), a few times in a row
@@ -640,22 +643,18 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
     }
   };
 
-  // ---- the incremental path run on a scratch topology once idle after a bulk batch
-  // (northd/warm-up.ts): after the idle collection (northd/idle-gc.ts, 30 ms), before the
-  // CMS's next change
+  // ---- the incremental path run on a scratch topology after a bulk batch (northd/warm-up.ts),
+  // started once the batch's progress (sb_cfg) is written, beside its status writes: so that
+  // the CMS's first change after a compile finds that path compiled. Not "once idle": a
+  // CMS that waits for the ports' up states sends its next change as soon as they are
+  // written, which left no idle moment for it (in process, 10k ports).
   let warmUps = 0;
   let warmUpMs: number | null = null;
-  let warmTimer: NodeJS.Timeout | undefined;
+  let warmUpDue = false;
   let warming: Promise<void> | null = null;
-  const scheduleWarmUp = (): void => {
-    if (options.warmUp === false || closed) return;
-    if (warmTimer !== undefined) warmTimer.refresh();
-    else warmTimer = setTimeout(runWarmUp, WARM_UP_IDLE_MS).unref();
-  };
-  const runWarmUp = (): void => {
-    warmTimer = undefined;
-    if (closed || warming !== null) return;
-    if (busy()) return scheduleWarmUp();
+  const startWarmUp = (): void => {
+    warmUpDue = false;
+    if (options.warmUp === false || closed || warming !== null) return;
     warming = import('./warm-up.js')
       .then((m) => m.warmIncremental())
       .then((r) => {
@@ -830,7 +829,6 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       caughtUp?.resolve();
       notBusy();
       if (kickTimer !== undefined) clearImmediate(kickTimer);
-      if (warmTimer !== undefined) clearTimeout(warmTimer);
       if (warming !== null) await warming;
       for (const s of subs) s.unsubscribe();
       if (running !== null) await running;

@@ -1,6 +1,7 @@
 // northd's warm-up (northd/warm-up.ts): the scratch run goes through every step on the
 // incremental path and leaves a scratch SB equal to a full compile of its NB; a northd runs
-// one once idle after a bulk batch (never after a small one, never with warmUp: false), and
+// one after a bulk batch, once its sb_cfg is written (never after a small one, never with
+// warmUp: false), and
 // the real SB is not touched by it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -49,7 +50,7 @@ async function until(f: () => boolean, ms: number): Promise<boolean> {
   return f();
 }
 
-test('a bulk batch is followed by one warm-up once idle; the real SB is left as it was', async (t) => {
+test('a bulk batch is followed by one warm-up; the real SB is left as it was', async (t) => {
   const closers: (() => Promise<unknown>)[] = [];
   t.after(async () => {
     for (const c of closers) await c();

@@ -11,8 +11,8 @@
 // addresses and port security, a router, a port group with three ACLs), a northd of its own
 // on them, then the CMS's usual changes, each waited through to SB: a port added, its
 // addresses changed, an ACL added, a port group grown, the ACL and the port deleted.
-// Called by: northd/daemon.ts once idle after a bulk batch (never by the scratch northd
-// itself: its batches are never bulk). In loom up the stores' own code is warmed as well.
+// Called by: northd/daemon.ts after a bulk batch, once its sb_cfg is written (never by the
+// scratch northd itself: its batches are never bulk). In loom up the stores' own code is warmed as well.
 // Never: touches the real stores, prints, or throws (a failure is returned, the caller says it).
 // Invariants: deterministic (same topology and steps every time); everything it opens it
 // closes, whatever happens.
