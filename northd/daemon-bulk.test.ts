@@ -13,7 +13,7 @@ import { validateNbTxn } from '../nbdb/validate.js';
 import { nbSchema } from '../schemas/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Operation } from '../store/types.js';
-import { tenantOps } from '../bench/northd/topology.js';
+import { tenantOps } from './reference-topology.js';
 import { startNorthd } from './daemon.js';
 import { compiledLines, sbLines, sbStore } from './testdata/sb-lines.js';
 

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nbSchema, sbSchema } from '../schemas/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import { tenantOps } from '../bench/northd/topology.js';
+import { tenantOps } from './reference-topology.js';
 import { startNorthd, type Northd } from './daemon.js';
 import { warmIncremental } from './warm-up.js';
 import { compiledLines, sbLines } from './testdata/sb-lines.js';

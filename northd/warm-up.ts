@@ -7,10 +7,10 @@
 // first port added after a 50k-port compile spent 8–16 ms in northd's compile where the next
 // ones spend 2–3 ms: V8 compiling and profiling functions met for the first time.
 // Owns: the scratch run — an NB and an SB store in memory (SqliteStore on ':memory:', never a
-// file), one tenant of the reference shape (a switch with a router port and three ports with
-// addresses and port security, a router, a port group with three ACLs), a northd of its own
-// on them, then the CMS's usual changes, each waited through to SB: a port added, its
-// addresses changed, an ACL added, a port group grown, the ACL and the port deleted.
+// file), one tenant of the reference topology (northd/reference-topology.ts) with three
+// ports, a northd of its own on them, then the CMS's usual changes, each waited through to
+// SB: a port added, its addresses changed, an ACL added, a port group grown, the ACL and the
+// port deleted.
 // Called by: northd/daemon.ts after a bulk batch, once its sb_cfg is written (never by the
 // scratch northd itself: its batches are never bulk). In loom up the stores' own code is warmed as well.
 // Never: touches the real stores, prints, or throws (a failure is returned, the caller says it).
@@ -21,34 +21,10 @@ import type { Condition, Operation } from '../store/types.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { nbSchema, sbSchema } from '../schemas/index.js';
 import { startNorthd, type Northd } from './daemon.js';
+import { aclAddOps, portAddOps, tenantOps } from './reference-topology.js';
 
+/** Ports of the scratch tenant. */
 const PORTS = 3;
-
-function tenant(): Operation[] {
-  const ops: Operation[] = [{ op: 'insert', table: 'NB_Global', row: {} }];
-  const ports: unknown[] = [];
-  for (let p = 1; p <= PORTS; p++) {
-    const a = `0a:00:00:00:00:0${p} 10.0.0.${p + 1}`;
-    ops.push({ op: 'insert', table: 'Logical_Switch_Port', 'uuid-name': `p${p}`, row: { name: `w-p${p}`, addresses: [a], port_security: [a] } });
-    ports.push(['named-uuid', `p${p}`]);
-  }
-  ops.push(
-    { op: 'insert', table: 'Logical_Switch_Port', 'uuid-name': 'rp', row: { name: 'w-ls-lr', type: 'router', addresses: ['router'], options: { 'router-port': 'w-lrp' } } },
-    { op: 'insert', table: 'Logical_Switch', row: { name: 'w-ls', ports: ['set', [...ports, ['named-uuid', 'rp']]] } },
-    { op: 'insert', table: 'Logical_Router_Port', 'uuid-name': 'lrp', row: { name: 'w-lrp', mac: '00:00:01:00:00:01', networks: ['10.0.0.254/24'] } },
-    { op: 'insert', table: 'Logical_Router', row: { name: 'w-lr', ports: ['set', [['named-uuid', 'lrp']]] } },
-  );
-  const acls: [number, string, string][] = [
-    [1002, 'outport == @w_pg && ip4 && tcp.dst == 22', 'allow-related'],
-    [1002, 'outport == @w_pg && ip4 && ip4.src == $w_pg_ip4', 'allow-related'],
-    [1001, 'outport == @w_pg && ip', 'drop'],
-  ];
-  acls.forEach(([priority, match, action], i) => {
-    ops.push({ op: 'insert', table: 'ACL', 'uuid-name': `a${i}`, row: { direction: 'to-lport', priority, match, action } });
-  });
-  ops.push({ op: 'insert', table: 'Port_Group', row: { name: 'w_pg', ports: ['set', ports.slice(0, PORTS - 1)], acls: ['set', acls.map((_, i) => ['named-uuid', `a${i}`])] } });
-  return ops;
-}
 
 const bump: Operation = { op: 'mutate', table: 'NB_Global', where: [], mutations: [['nb_cfg', '+=', 1]] };
 const byName = (name: string): Condition => ['name', '==', name];
@@ -57,25 +33,22 @@ const byName = (name: string): Condition => ['name', '==', name];
 interface Made { x?: string; a?: string }
 const ref = (u: string | undefined): unknown => ['set', u === undefined ? [] : [['uuid', u]]];
 
-/** The CMS's usual changes, in order (each one NB transaction, given the rows made before it). */
+/**
+ * The CMS's usual changes, in order (each one NB transaction, given the rows made before it):
+ * the reference's port add and ACL add (uuid-names x and a), then more of the same rows.
+ */
 const STEPS: readonly ((m: Made) => Operation[])[] = [
-  () => [
-    { op: 'insert', table: 'Logical_Switch_Port', 'uuid-name': 'x', row: { name: 'w-x', addresses: ['0a:00:00:00:00:09 10.0.0.9'], port_security: ['0a:00:00:00:00:09 10.0.0.9'] } },
-    { op: 'mutate', table: 'Logical_Switch', where: [byName('w-ls')], mutations: [['ports', 'insert', ['set', [['named-uuid', 'x']]]]] },
-  ],
-  () => [{ op: 'update', table: 'Logical_Switch_Port', where: [byName('w-x')], row: { addresses: ['0a:00:00:00:00:0a 10.0.0.10'] } }],
-  () => [
-    { op: 'insert', table: 'ACL', 'uuid-name': 'a', row: { direction: 'to-lport', priority: 1003, match: 'outport == @w_pg && tcp.dst == 443', action: 'allow-related' } },
-    { op: 'mutate', table: 'Port_Group', where: [byName('w_pg')], mutations: [['acls', 'insert', ['set', [['named-uuid', 'a']]]]] },
-  ],
-  (m) => [{ op: 'mutate', table: 'Port_Group', where: [byName('w_pg')], mutations: [['ports', 'insert', ref(m.x)]] }],
+  () => portAddOps(1),
+  () => [{ op: 'update', table: 'Logical_Switch_Port', where: [byName('extra1')], row: { addresses: ['0a:ff:00:00:00:02 10.0.1.248'] } }],
+  () => aclAddOps(1),
+  (m) => [{ op: 'mutate', table: 'Port_Group', where: [byName('pg1')], mutations: [['ports', 'insert', ref(m.x)]] }],
   (m) => [
-    { op: 'mutate', table: 'Port_Group', where: [byName('w_pg')], mutations: [['acls', 'delete', ref(m.a)]] },
+    { op: 'mutate', table: 'Port_Group', where: [byName('pg1')], mutations: [['acls', 'delete', ref(m.a)]] },
     { op: 'delete', table: 'ACL', where: [['priority', '==', 1003]] },
   ],
   (m) => [
-    { op: 'mutate', table: 'Port_Group', where: [byName('w_pg')], mutations: [['ports', 'delete', ref(m.x)]] },
-    { op: 'mutate', table: 'Logical_Switch', where: [byName('w-ls')], mutations: [['ports', 'delete', ref(m.x)]] },
+    { op: 'mutate', table: 'Port_Group', where: [byName('pg1')], mutations: [['ports', 'delete', ref(m.x)]] },
+    { op: 'mutate', table: 'Logical_Switch', where: [byName('ls1')], mutations: [['ports', 'delete', ref(m.x)]] },
   ],
 ];
 
@@ -97,7 +70,7 @@ export async function warmIncremental(inspect?: (nb: SqliteStore, sb: SqliteStor
   try {
     nb = SqliteStore.open(':memory:', nbSchema);
     sb = SqliteStore.open(':memory:', sbSchema);
-    await nb.transact(tenant());
+    await nb.transact([{ op: 'insert', table: 'NB_Global', row: {} }, ...tenantOps(1, PORTS)]);
     const errors: unknown[] = [];
     const northd = await startNorthd({ nb, sb, quiet: true, warmUp: false, onError: (e) => void errors.push(e) });
     try {

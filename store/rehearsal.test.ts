@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { nbSchema } from '../schemas/index.js';
 import { SqliteStore } from './sqlite-store.js';
 import { rehearsalOps, REHEARSAL_KEY } from './rehearsal.js';
-import type { Operation, Row } from './types.js';
+import type { Operation, Row, RowChange } from './types.js';
+import { Database } from './database.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -91,8 +92,12 @@ test('the rehearsed operations: a key into a free-form string map, one element o
   const s = SqliteStore.open(':memory:', nbSchema, { rehearse: false });
   try {
     await s.transact(bulk(70));
-    // (the store's committed state, as SqliteStore hands it to rehearsalOps)
-    const perTable = rehearsalOps((s as unknown as { mem: Parameters<typeof rehearsalOps>[0] }).mem, () => false);
+    // the committed state, as the store holds it in memory
+    const db = new Database(nbSchema);
+    const rows: RowChange[] = [];
+    for (const t of Object.keys(nbSchema.tables)) for (const r of await s.select(t)) rows.push({ table: t, uuid: r._uuid, old: null, new: r });
+    db.apply(rows);
+    const perTable = rehearsalOps(db, () => false);
     const ls = perTable.find((ops) => (ops[0] as { table?: string } | undefined)?.table === 'Logical_Switch');
     assert.ok(ls !== undefined);
     assert.deepEqual(ls.map((o) => (o.op === 'mutate' ? o.mutations[0]?.slice(0, 2) : o.op)), [['external_ids', 'insert'], ['ports', 'delete']]);

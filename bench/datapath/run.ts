@@ -19,11 +19,12 @@
 // Env: SW_CPU=0 SRC_CPU=1 REF_DIR=/work/shared/bench
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatapathProcess } from '../../datapath/js/process.js';
 import { Testpmd } from '../../test/datapath-peers.js';
+import { processCpuMs } from '../proc-cpu.js';
 
 const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -142,10 +143,7 @@ async function idleCpu(seconds: number): Promise<string> {
   try {
     await dp.addPort({ name: 'vhu0', type: 'vhost-user', path: join(dir, 'vhu0') });
     await dp.addPort({ name: 'vhu1', type: 'vhost-user', path: join(dir, 'vhu1') });
-    const ticks = (): number => {
-      const f = readFileSync(`/proc/${dp.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      return Number(f[11]) + Number(f[12]); // utime + stime, clock ticks (100/s)
-    };
+    const ticks = (): number => processCpuMs(dp.pid) / 10; // clock ticks (100/s)
     await sleep(1000);
     const t0 = ticks();
     const s0 = await dp.stats();

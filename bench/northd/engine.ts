@@ -12,7 +12,7 @@ import { NorthdEngine } from '../../northd/engine.js';
 import type { NbChange } from '../../northd/model.js';
 import { emptySnapshot, list } from '../../northd/nb.js';
 import { SbSync } from '../../northd/sb-sync.js';
-import { aclAddOps, portAddOps, tenantOps } from './topology.js';
+import { aclAddOps, portAddOps, tenantOps } from '../../northd/reference-topology.js';
 
 const args = process.argv.slice(2);
 const opt = (f: string, d: string): string => {

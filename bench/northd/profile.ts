@@ -28,7 +28,7 @@ import type { Operation, Store } from '../../store/types.js';
 import { RemoteStore } from '../../store/client.js';
 import { spawnDbServer } from '../../store/server-process.js';
 import { waitSbCfg } from './wait.js';
-import { aclAddOps, portAddOps, tenantOps } from './topology.js';
+import { aclAddOps, portAddOps, tenantOps } from '../../northd/reference-topology.js';
 
 const { values } = parseArgs({ options: { ports: { type: 'string', default: '10000' }, phase: { type: 'string', default: 'full' }, out: { type: 'string', default: '/tmp/northd.cpuprofile' }, top: { type: 'string', default: '30' }, 'no-profile': { type: 'boolean', default: false }, services: { type: 'boolean', default: false }, 'sb-txn-limit': { type: 'string' }, settle: { type: 'boolean', default: false }, 'sbdb-profile': { type: 'string' } } });
 const ports = Number(values.ports);

@@ -34,7 +34,7 @@
 // garbage before the timed increments (see measure()), as the reference's clients are fresh processes.
 // Timings are wall clock on a shared 2-core machine: compare ratios within one run.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateNbTxn } from '../../nbdb/validate.js';
@@ -49,7 +49,8 @@ import { spawnDbServer } from '../../store/server-process.js';
 import { waitSbCfg } from './wait.js';
 import { ensureBuilt, spawnNorthd, type NorthdProcess } from './northd-process.js';
 import { sendToDaemon } from '../../cli/daemon.js';
-import { aclAddOps, portAddOps, tenantOps } from './topology.js';
+import { aclAddOps, portAddOps, tenantOps } from '../../northd/reference-topology.js';
+import { processCpuMs } from '../proc-cpu.js';
 
 const args = process.argv.slice(2);
 const flag = (f: string): boolean => args.includes(f);
@@ -88,12 +89,6 @@ interface BenchNorthd {
   /** CPU ms used so far by the processes loom runs in: this one (in process), or sbdb's and northd's */
   cpu(): { [proc: string]: number };
   close(): Promise<void>;
-}
-
-/** utime + stime of a process, ms (/proc/PID/stat; its clock ticks are 10 ms here) */
-function procCpuMs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(f[11]) + Number(f[12])) * 10;
 }
 
 type Batches = { ms: number; nbCfg: number; lflows: number }[];
@@ -161,7 +156,7 @@ function processNorthd(p: NorthdProcess, nb: Store, socket: string, sbdbPid: num
       const gc = /rss_mb:([\d.]+) .*after_gc:true/.exec(await appctl('memory/show'));
       return { ...m, rssGc: gc === null ? NaN : Number(gc[1]) };
     },
-    cpu: () => ({ sbdb: procCpuMs(sbdbPid), northd: procCpuMs(p.pid) }),
+    cpu: () => ({ sbdb: processCpuMs(sbdbPid), northd: processCpuMs(p.pid) }),
     close: () => p.kill(),
   };
 }

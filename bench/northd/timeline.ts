@@ -13,7 +13,7 @@
 // This is how session 6 found sbdb filing a compile's rows behind every increment.
 // --sbdb-profile DIR: sbdb under node --cpu-prof (100 µs samples), its profile in DIR at exit.
 // Never asserts: numbers only.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,7 +23,8 @@ import type { Operation, Store } from '../../store/types.js';
 import { RemoteStore } from '../../store/client.js';
 import { spawnDbServer } from '../../store/server-process.js';
 import { waitSbCfg } from './wait.js';
-import { aclAddOps, portAddOps, tenantOps } from './topology.js';
+import { aclAddOps, portAddOps, tenantOps } from '../../northd/reference-topology.js';
+import { processCpuMs as cpuOf } from '../proc-cpu.js';
 
 const { values } = parseArgs({ options: { ports: { type: 'string', default: '50000' }, steps: { type: 'string', default: '6' }, 'gap-ms': { type: 'string', default: '200' }, 'sbdb-profile': { type: 'string' } } });
 const ports = Number(values.ports);
@@ -57,12 +58,6 @@ function stamped(store: Store, name: string): Store {
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
   });
-}
-
-/** CPU ms (user + system) a process has used, from /proc. */
-function cpuOf(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(f[11]) + Number(f[12])) * 10;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'loom-bench-timeline-'));

@@ -23,7 +23,7 @@ import { validateNbTxn } from '../../nbdb/validate.js';
 import { startNorthd } from '../../northd/index.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
 import type { Operation, Store, TransactOptions, TransactResult, TxnParts } from '../../store/types.js';
-import { tenantOps } from '../northd/topology.js';
+import { tenantOps } from '../../northd/reference-topology.js';
 import { waitSbCfg } from '../northd/wait.js';
 
 

@@ -1,9 +1,12 @@
-// bench/northd/topology.ts — the reference topology of /work/shared/bench/ref-ovn-northd.sh
+// northd/reference-topology.ts — the reference topology of /work/shared/bench/ref-ovn-northd.sh
 // as NB transactions: per tenant a switch, a router with one port, the switch's router
 // port, PORTS/TENANTS ports with addresses and port security, a port group of them with
 // three ACLs (ssh allow-related, member-source allow-related via $pgN_ip4, drop ip).
-// Same names, MACs and IPs as the script, one transaction per tenant.
-import type { Operation } from '../../store/types.js';
+// Same names, MACs and IPs as the script, one transaction per tenant; and its two
+// incremental steps (a port, an ACL).
+// Called by: northd/warm-up.ts (one small tenant and the steps, run on a scratch northd),
+// bench/northd and bench/store (the topology at scale), tests.
+import type { Operation } from '../store/types.js';
 
 const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
 
