@@ -1,5 +1,5 @@
 // bench/store/sb-bulk.ts — the SB store's commit of northd's real full-compile batch: loads
-// the reference topology (bench/northd/topology.ts, 10k ports by default) into an NB store,
+// the reference topology (northd/reference-topology.ts, 10k ports by default) into an NB store,
 // runs northd in process against an SB store wrapper that records every operation northd
 // writes (transact and transactParts alike), then times SqliteStore committing that batch
 // on a fresh file, a few times: CPU ms of this process (user+system) and wall ms for
