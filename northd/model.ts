@@ -143,6 +143,11 @@ export class NbModel {
   readonly hcOwners = new Map<Uuid, Set<Uuid>>();
   /** logical port name → load balancers whose ip_port_mappings name it (health-checked backends) */
   readonly lbsByMappedPort = new Map<string, Set<Uuid>>();
+  /**
+   * LRPs with gateway_chassis or an ha_chassis_group (the candidates for distributed gateway
+   * ports): what ref-chassis.ts walks after every batch instead of every router's ports.
+   */
+  readonly gatewayLrps = new Set<Uuid>();
 
   static fromSnapshot(s: NbSnapshot): NbModel {
     const m = new NbModel();
@@ -196,6 +201,7 @@ export class NbModel {
         addTo(this.lrpByName, str(r, 'name'), u);
         for (const n of list(r, 'peer')) addTo(this.lrpByPeer, n, u);
         for (const g of list(r, 'ha_chassis_group')) addTo(this.haGroupUsers, g, `cr:${u}`);
+        if (list(r, 'gateway_chassis').length > 0 || list(r, 'ha_chassis_group').length > 0) this.gatewayLrps.add(u);
         break;
       case 'Port_Group':
         for (const p of list(r, 'ports')) addTo(this.pgsOfLsp, p, u);
@@ -241,6 +247,7 @@ export class NbModel {
         delFrom(this.lrpByName, str(r, 'name'), u);
         for (const n of list(r, 'peer')) delFrom(this.lrpByPeer, n, u);
         for (const g of list(r, 'ha_chassis_group')) delFrom(this.haGroupUsers, g, `cr:${u}`);
+        this.gatewayLrps.delete(u);
         break;
       case 'Port_Group':
         for (const p of list(r, 'ports')) delFrom(this.pgsOfLsp, p, u);

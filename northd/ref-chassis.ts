@@ -4,7 +4,8 @@
 // group (routers connected through switches). ovn-controller uses it to decide which
 // chassis keep BFD sessions to the gateway chassis.
 //
-// Owns: the router-group walk and the chassis collection. Reads: NbModel (read-only) and the
+// Owns: the router-group walk and the chassis collection. Reads: NbModel (read-only: its
+// gatewayLrps, the only ports that can be gateway ports) and the
 // Port_Binding.chassis the daemon learns from SB. Called by daemon.ts after each batch and
 // when a binding's chassis changes. Never: writes anything; keeps no state.
 // Invariant: a pure function of the model and the bindings' chassis; groups with fewer than
@@ -19,29 +20,31 @@ import { haGroupOfLrp } from './sb-tables.js';
 export function refChassis(m: NbModel, chassisOfPort: (lport: string) => Uuid | undefined): Map<string, Uuid[]> {
   const out = new Map<string, Uuid[]>();
   const groupOfRouter = new Map<Uuid, Uuid[]>(); // router → switches of its router group (memo)
-  for (const [lrU, lr] of m.nb.Logical_Router) {
-    for (const p of list(lr, 'ports')) {
-      const lrp = m.nb.Logical_Router_Port.get(p);
-      if (lrp === undefined || !isDgp(lr, lrp)) continue;
-      const g = haGroupOfLrp(m, lrp);
-      if (g === null || g.ha_chassis.length < 2) continue;
-      let switches = groupOfRouter.get(lrU);
-      if (switches === undefined) {
-        const { routers, lss } = routerGroup(m, lrU);
-        for (const r of routers) groupOfRouter.set(r, lss);
-        switches = lss;
-      }
-      const chassis = new Set<Uuid>(out.get(g.name) ?? []);
-      for (const ls of switches) {
-        const row = m.nb.Logical_Switch.get(ls);
-        for (const u of row === undefined ? [] : list(row, 'ports')) {
-          const lsp = m.nb.Logical_Switch_Port.get(u);
-          const c = lsp === undefined ? undefined : chassisOfPort(str(lsp, 'name'));
-          if (c !== undefined) chassis.add(c);
-        }
-      }
-      out.set(g.name, [...chassis].sort());
+  // only the LRPs that can be gateway ports (the model keeps them): after every batch, a
+  // walk of every router's ports cost ≈0.5 ms at 50k ports for topologies with none
+  for (const p of m.gatewayLrps) {
+    const lrp = m.nb.Logical_Router_Port.get(p);
+    const lrU = m.lrOfLrp.get(p);
+    const lr = lrU === undefined ? undefined : m.nb.Logical_Router.get(lrU);
+    if (lrp === undefined || lrU === undefined || lr === undefined || !isDgp(lr, lrp)) continue;
+    const g = haGroupOfLrp(m, lrp);
+    if (g === null || g.ha_chassis.length < 2) continue;
+    let switches = groupOfRouter.get(lrU);
+    if (switches === undefined) {
+      const { routers, lss } = routerGroup(m, lrU);
+      for (const r of routers) groupOfRouter.set(r, lss);
+      switches = lss;
     }
+    const chassis = new Set<Uuid>(out.get(g.name) ?? []);
+    for (const ls of switches) {
+      const row = m.nb.Logical_Switch.get(ls);
+      for (const u of row === undefined ? [] : list(row, 'ports')) {
+        const lsp = m.nb.Logical_Switch_Port.get(u);
+        const c = lsp === undefined ? undefined : chassisOfPort(str(lsp, 'name'));
+        if (c !== undefined) chassis.add(c);
+      }
+    }
+    out.set(g.name, [...chassis].sort());
   }
   return out;
 }
