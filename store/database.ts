@@ -1,5 +1,6 @@
 // store/database.ts — the committed state of one database, in memory: rows per table,
-// the reverse reference index, strong reference counts and unique indexes.
+// the reverse reference index, strong reference counts, unique indexes, and equality indexes
+// built on demand for unindexed columns of big tables (eqLookup).
 //
 // Owns: what is committed, as the transaction executor and the watch see it. Reads: the
 // DatabaseSchema (precomputed per table: reference columns, indexes, defaults, required
@@ -7,7 +8,8 @@
 // the executor (read-only). Never decides anything: applying a change set that breaks
 // references or indexes is the executor's bug, and checkInvariants() finds it.
 // Invariants: strongIn(u) equals the number of strong reference entries pointing at u;
-// every index map holds exactly the keys of the current rows.
+// every index map holds exactly the keys of the current rows (the schema's unique indexes,
+// and the equality indexes eqLookup builds on demand).
 
 import { LoomError } from './types.js';
 import type { Row, RowChange, TableSchema, DatabaseSchema, Uuid, Value, Scalar } from './types.js';
@@ -160,6 +162,33 @@ export function rowLabel(info: TableInfo | undefined, table: string, row: Row | 
   return typeof name === 'string' && name !== '' ? `${table} '${name}'` : `${table} ${uuid}`;
 }
 
+/** Rows a table needs before an equality scan on a column the schema does not index builds an index for it. */
+const EQ_INDEX_ROWS = 256;
+/** An equality index is kept only when its values are this selective (distinct values × this ≥ rows). */
+const EQ_INDEX_SELECTIVITY = 4;
+
+/** An equality index: value → the uuid (most values name one row) or uuids of the rows holding it. */
+type EqIndex = Map<Scalar, Uuid | Set<Uuid>>;
+
+function eqAdd(m: EqIndex, v: Scalar, u: Uuid): void {
+  const h = m.get(v);
+  if (h === undefined) m.set(v, u);
+  else if (typeof h !== 'string') h.add(u);
+  else if (h !== u) m.set(v, new Set([h, u]));
+}
+
+function eqDel(m: EqIndex, v: Scalar, u: Uuid): void {
+  const h = m.get(v);
+  if (h === undefined) return;
+  if (typeof h === 'string') {
+    if (h === u) m.delete(v);
+    return;
+  }
+  h.delete(u);
+  if (h.size === 1) m.set(v, h.values().next().value as Uuid);
+  else if (h.size === 0) m.delete(v);
+}
+
 export class Database {
   readonly schema: DatabaseSchema;
   readonly info: ReadonlyMap<string, TableInfo>;
@@ -169,6 +198,12 @@ export class Database {
   private readonly idx = new Map<string, Map<string, Uuid>[]>();
   private readonly inboundRefs = new Map<string, Map<string, InboundRef>>();
   private readonly specRefsOf = new Map<string, readonly InboundRef[]>();
+  /**
+   * Equality indexes on scalar columns the schema does not index, built by eqLookup the
+   * first time a big table is scanned on one and kept by apply from then on (null: built
+   * once and found not selective enough to keep): table → column → index.
+   */
+  private readonly eqIdx = new Map<string, Map<string, EqIndex | null>>();
 
   constructor(schema: DatabaseSchema) {
     this.schema = schema;
@@ -206,6 +241,35 @@ export class Database {
 
   indexLookup(table: string, i: number, key: string): Uuid | undefined {
     return this.idx.get(table)?.[i]?.get(key);
+  }
+
+  /**
+   * The committed rows whose scalar column is the value of `eq`'s first equality (a
+   * CompiledWhere's eq: the other conditions are for the caller to test), from an index built the first time
+   * a table of EQ_INDEX_ROWS rows or more is asked (a CMS naming a switch by name, a column
+   * OVN's schema leaves unindexed, scanned 500 rows per operation at 50k ports); undefined
+   * when the caller should scan instead: the table is small, or the column's values repeat
+   * too much for an index to pay (what its first build found, for good).
+   */
+  eqLookup(table: string, eq: ReadonlyMap<string, Value> | undefined): Iterable<Uuid> | undefined {
+    // the first equality of the condition: the others are tested on the candidates
+    const first = eq?.entries().next().value as [string, Value] | undefined;
+    if (first === undefined) return undefined;
+    const [column, value] = first;
+    let cols = this.eqIdx.get(table);
+    let m = cols?.get(column);
+    if (m === undefined) {
+      const rows = this.rows.get(table);
+      if (rows === undefined || rows.size < EQ_INDEX_ROWS) return undefined;
+      const built: EqIndex = new Map();
+      for (const [u, r] of rows) eqAdd(built, r[column] as Scalar, u);
+      m = built.size * EQ_INDEX_SELECTIVITY >= rows.size ? built : null;
+      if (cols === undefined) this.eqIdx.set(table, (cols = new Map()));
+      cols.set(column, m);
+    }
+    if (m === null) return undefined;
+    const hit = m.get(value as Scalar);
+    return hit === undefined ? [] : typeof hit === 'string' ? [hit] : hit;
   }
 
   /**
@@ -327,6 +391,25 @@ export class Database {
       rows?.set(c.uuid, c.new);
       for (let i = 0; i < indexes.length; i++) maps[i]?.set(indexKey(c.new, indexes[i] as readonly string[]), c.uuid);
     }
+    if (this.eqIdx.size > 0) {
+      for (let n = 0; n < changes.length; n++) {
+        const c = changes[n] as RowChange;
+        const cols = this.eqIdx.get(c.table);
+        if (cols === undefined) continue;
+        for (const [col, m] of cols) {
+          if (m === null) continue;
+          if (c.old !== null) eqDel(m, c.old[col] as Scalar, c.uuid);
+          if (c.new !== null) eqAdd(m, c.new[col] as Scalar, c.uuid);
+        }
+      }
+    }
+  }
+
+  /** The equality indexes eqLookup built, as `table.column`, and whether each was kept (tests, stats). */
+  eqIndexes(): { readonly on: string; readonly kept: boolean }[] {
+    const out: { on: string; kept: boolean }[] = [];
+    for (const [table, cols] of this.eqIdx) for (const [col, m] of cols) out.push({ on: `${table}.${col}`, kept: m !== null });
+    return out;
   }
 
   /** Recomputes references and indexes from the rows and compares (tests, debugging). Returns problems found. */
@@ -341,6 +424,16 @@ export class Database {
         if (m.size !== rows.size) problems.push(`${table} index ${cols.join(',')} has ${m.size} keys for ${rows.size} rows`);
         for (const [u, row] of rows) if (m.get(indexKey(row, cols)) !== u) problems.push(`${table} index ${cols.join(',')} misses ${u}`);
       });
+      for (const [col, m] of this.eqIdx.get(table) ?? []) {
+        if (m === null) continue;
+        let held = 0;
+        for (const h of m.values()) held += typeof h === 'string' ? 1 : h.size;
+        if (held !== rows.size) problems.push(`${table} equality index on ${col} holds ${held} rows of ${rows.size}`);
+        for (const [u, row] of rows) {
+          const h = m.get(row[col] as Scalar);
+          if (h !== u && !(typeof h === 'object' && h.has(u))) problems.push(`${table} equality index on ${col} misses ${u}`);
+        }
+      }
       for (const [u, row] of rows) {
         for (const r of refsOf(info, row)) {
           if (r.strong) {

@@ -837,6 +837,14 @@ export class SqliteStore implements Store {
       return r !== undefined && w.test(r) ? [r] : [];
     }
     const out: Row[] = [];
+    const cands = this.mem.eqLookup(table, w.eq);
+    if (cands !== undefined) {
+      for (const u of cands) {
+        const r = this.mem.get(table, u);
+        if (r !== undefined && w.test(r)) out.push(r);
+      }
+      return out;
+    }
     for (const r of this.mem.rowsOf(table).values()) if (w.test(r)) out.push(r);
     return out;
   }
@@ -962,6 +970,11 @@ export class SqliteStore implements Store {
   /** Problems in the in-memory indexes (empty when healthy); for tests. */
   checkInvariants(): string[] {
     return this.mem.checkInvariants();
+  }
+
+  /** The equality indexes built on demand for unindexed columns (store/database.ts eqLookup); for tests and stats. */
+  eqIndexes(): { readonly on: string; readonly kept: boolean }[] {
+    return this.mem.eqIndexes();
   }
 
   async close(): Promise<void> {

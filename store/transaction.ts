@@ -203,6 +203,18 @@ class Txn {
       for (const c of list) if (c.new !== null && where.test(c.new)) out.push(c.new);
       return out;
     }
+    // an equality on a column the schema does not index: the committed candidates from the
+    // Database's index for it (big tables only), then what this transaction wrote, as above
+    const cands = this.db.eqLookup(table, where.eq);
+    if (cands !== undefined) {
+      for (const u of cands) {
+        if (this.changes.has(u)) continue;
+        const r = this.db.get(table, u);
+        if (r !== undefined && where.test(r)) out.push(r);
+      }
+      for (const c of this.byTable.get(table) ?? []) if (c.new !== null && where.test(c.new)) out.push(c.new);
+      return out;
+    }
     for (const [u, r] of this.db.rowsOf(table)) {
       const c = this.changes.get(u);
       const row = c === undefined ? r : c.new;
