@@ -52,6 +52,8 @@ export interface NorthdProcess {
   readonly batches: { ms: number; sbOps: number; lflows: number; nbCfg: number }[];
   /** VmRSS and VmHWM (peak) of the process, MB */
   memory(): { rss: number; peak: number };
+  /** Settles when the process has exited, however it ended (a bad option, a crash, kill()). */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   kill(): Promise<void>;
 }
 
@@ -77,12 +79,13 @@ export function spawnNorthd(nbUrl: string, sbUrl: string, unixctl: string): Nort
       else if (line.trim() !== '') process.stderr.write(`[northd] ${line}\n`);
     }
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not start bin/loom northd');
   return {
     pid,
     batches,
+    exited,
     memory: () => {
       // bin/loom is sh exec'ing node: the pid is node's
       const st = readFileSync(`/proc/${pid}/status`, 'utf8');

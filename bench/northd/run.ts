@@ -88,6 +88,8 @@ interface BenchNorthd {
   memory(): Promise<{ rss: number; rssGc: number; peak: number }>;
   /** CPU ms used so far by the processes loom runs in: this one (in process), or sbdb's and northd's */
   cpu(): { [proc: string]: number };
+  /** Rejects if northd's process ends before close() (never, in process): a step waiting on it fails at once. */
+  readonly died: Promise<never>;
   close(): Promise<void>;
 }
 
@@ -124,11 +126,18 @@ async function inProcessNorthd(nb: Store, sb: Store): Promise<BenchNorthd> {
       const u = process.cpuUsage();
       return { loom: (u.user + u.system) / 1000 };
     },
+    died: new Promise<never>(() => undefined),
     close: () => n.close(),
   };
 }
 
 function processNorthd(p: NorthdProcess, nb: Store, socket: string, sbdbPid: number): BenchNorthd {
+  let closing = false;
+  const died = p.exited.then((e): never => {
+    if (!closing) throw new Error(`loom northd exited (${e.code ?? e.signal}) during the bench: its stderr is above`);
+    return undefined as never;
+  });
+  void died.catch(() => undefined);
   const appctl = async (cmd: string): Promise<string> => {
     const a = await sendToDaemon(socket, [cmd]);
     if (a.status !== 0) throw new Error(`loom appctl ${cmd}: ${a.text.trim()}`);
@@ -157,7 +166,11 @@ function processNorthd(p: NorthdProcess, nb: Store, socket: string, sbdbPid: num
       return { ...m, rssGc: gc === null ? NaN : Number(gc[1]) };
     },
     cpu: () => ({ sbdb: processCpuMs(sbdbPid), northd: processCpuMs(p.pid) }),
-    close: () => p.kill(),
+    died,
+    close: () => {
+      closing = true;
+      return p.kill();
+    },
   };
 }
 
@@ -171,6 +184,8 @@ async function measure(ports: number, services: boolean): Promise<Result> {
     let nbUrl = '';
     /** a northd on this NB and a fresh, empty SB; and how many Logical_Flow rows that SB holds */
     let startOne: () => Promise<BenchNorthd>;
+    /** the northd started last (what a step waits on) */
+    let current: BenchNorthd | undefined;
     let sbFlows: () => Promise<number> = async () => NaN;
     if (services) {
       // nbdb and sbdb as their own processes (as deployed): northd's heap is its own
@@ -221,12 +236,14 @@ async function measure(ports: number, services: boolean): Promise<Result> {
       await nb.transact([...ops, bump]);
       const b = performance.now();
       cfg++;
-      await waitSbCfg(nb, cfg);
+      // a northd process that ended (a crash, a bad option) fails the step now, not at the wait's half-hour bound
+      const wait = waitSbCfg(nb, cfg);
+      await (current === undefined ? wait : Promise.race([wait, current.died]));
       if (process.env['BENCH_DEBUG']) console.error(`[${performance.now().toFixed(0)}] step commit=${(b - a).toFixed(1)} wait=${(performance.now() - b).toFixed(1)}`);
     };
     // the reference's shape (ref-ovn-northd.sh): northd runs, paused, while NB is loaded
     // (it keeps watching); then resume and `--wait=sb sync`
-    const northd = await startOne();
+    const northd = (current = await startOne());
     await step([]);
     await northd.lastBatchMs(cfg);
     await northd.pause();
@@ -296,7 +313,7 @@ async function measure(ports: number, services: boolean): Promise<Result> {
     // the other shape, start-up included: a new northd on the loaded NB and an empty SB,
     // started → sb_cfg reported (the first NB read and the compile)
     const t3 = performance.now();
-    const second = await startOne();
+    const second = (current = await startOne());
     await step([]);
     const fullStartup = performance.now() - t3;
     await second.idle();
