@@ -244,32 +244,33 @@ export class Database {
   }
 
   /**
-   * The committed rows whose scalar column is the value of `eq`'s first equality (a
-   * CompiledWhere's eq: the other conditions are for the caller to test), from an index built the first time
-   * a table of EQ_INDEX_ROWS rows or more is asked (a CMS naming a switch by name, a column
+   * The committed rows that can match `eq` (a CompiledWhere's equalities on scalar columns;
+   * the caller tests the whole condition on them), from the index of one of its columns,
+   * built the first time a table of EQ_INDEX_ROWS rows or more is asked (a CMS naming a switch by name, a column
    * OVN's schema leaves unindexed, scanned 500 rows per operation at 50k ports); undefined
    * when the caller should scan instead: the table is small, or the column's values repeat
    * too much for an index to pay (what its first build found, for good).
    */
   eqLookup(table: string, eq: ReadonlyMap<string, Value> | undefined): Iterable<Uuid> | undefined {
-    // the first equality of the condition: the others are tested on the candidates
-    const first = eq?.entries().next().value as [string, Value] | undefined;
-    if (first === undefined) return undefined;
-    const [column, value] = first;
+    if (eq === undefined) return undefined;
+    const rows = this.rows.get(table);
+    if (rows === undefined || rows.size < EQ_INDEX_ROWS) return undefined;
     let cols = this.eqIdx.get(table);
-    let m = cols?.get(column);
-    if (m === undefined) {
-      const rows = this.rows.get(table);
-      if (rows === undefined || rows.size < EQ_INDEX_ROWS) return undefined;
-      const built: EqIndex = new Map();
-      for (const [u, r] of rows) eqAdd(built, r[column] as Scalar, u);
-      m = built.size * EQ_INDEX_SELECTIVITY >= rows.size ? built : null;
-      if (cols === undefined) this.eqIdx.set(table, (cols = new Map()));
-      cols.set(column, m);
+    if (cols === undefined) this.eqIdx.set(table, (cols = new Map()));
+    // the first equality whose column is worth an index: the others are tested on its candidates
+    for (const [column, value] of eq) {
+      let m = cols.get(column);
+      if (m === undefined) {
+        const built: EqIndex = new Map();
+        for (const [u, r] of rows) eqAdd(built, r[column] as Scalar, u);
+        m = built.size * EQ_INDEX_SELECTIVITY >= rows.size ? built : null;
+        cols.set(column, m);
+      }
+      if (m === null) continue;
+      const hit = m.get(value as Scalar);
+      return hit === undefined ? [] : typeof hit === 'string' ? [hit] : hit;
     }
-    if (m === null) return undefined;
-    const hit = m.get(value as Scalar);
-    return hit === undefined ? [] : typeof hit === 'string' ? [hit] : hit;
+    return undefined;
   }
 
   /**
