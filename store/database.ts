@@ -14,6 +14,8 @@
 import { LoomError } from './types.js';
 import type { Row, RowChange, TableSchema, DatabaseSchema, Uuid, Value, Scalar } from './types.js';
 import { defaultIsInvalid, defaultValue, kindOf, setDiff, valuesEqual } from './value.js';
+import { indexFor } from './condition.js';
+import type { CompiledWhere } from './condition.js';
 
 export interface RefSpec {
   readonly column: string;
@@ -241,6 +243,19 @@ export class Database {
 
   indexLookup(table: string, i: number, key: string): Uuid | undefined {
     return this.idx.get(table)?.[i]?.get(key);
+  }
+
+  /**
+   * The committed rows that can match `where` (the caller tests it on each, and adds what a
+   * running transaction wrote): the one a unique index pins, else those an equality index
+   * gives (eqLookup); undefined when only a scan finds them. `_uuid ==` is the caller's.
+   */
+  candidates(table: string, where: CompiledWhere): Iterable<Uuid> | undefined {
+    const t = this.schema.tables[table];
+    const idx = t === undefined ? undefined : indexFor(t, where);
+    if (idx === undefined) return this.eqLookup(table, where.eq);
+    const u = this.indexLookup(table, idx.index, idx.key);
+    return u === undefined ? [] : [u];
   }
 
   /**

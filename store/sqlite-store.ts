@@ -46,7 +46,7 @@ import { LoomError } from './types.js';
 import type { Condition, DatabaseSchema, Operation, Row, RowChange, Store, TableSchema, TransactOptions, TransactResult, TxnParts, TxnValidator, Uuid, Value, WatchEvent, WatchRequest } from './types.js';
 import { HeldParts } from './txn-parts.js';
 import { Database } from './database.js';
-import { compileWhere, indexFor } from './condition.js';
+import { compileWhere } from './condition.js';
 import { executeTransaction, PartialExecution, WaitUnmet } from './transaction.js';
 import type { ExecuteOptions, InsertedRow, TxnOutcome } from './transaction.js';
 import { WatchFilter } from './watch-filter.js';
@@ -830,14 +830,8 @@ export class SqliteStore implements Store {
       const r = this.mem.get(table, w.uuidEq);
       return r !== undefined && w.test(r) ? [r] : [];
     }
-    const idx = indexFor(t, w);
-    if (idx !== undefined) {
-      const u = this.mem.indexLookup(table, idx.index, idx.key);
-      const r = u === undefined ? undefined : this.mem.get(table, u);
-      return r !== undefined && w.test(r) ? [r] : [];
-    }
     const out: Row[] = [];
-    const cands = this.mem.eqLookup(table, w.eq);
+    const cands = this.mem.candidates(table, w);
     if (cands !== undefined) {
       for (const u of cands) {
         const r = this.mem.get(table, u);

@@ -18,7 +18,7 @@ import { LoomError } from './types.js';
 import type { Operation, OperationResult, Row, RowChange, Scalar, TableSchema, TxnValidator, TxnView, Uuid, Value } from './types.js';
 import { Database, indexKey, refDelta, refTargets, refsOf, rowLabel } from './database.js';
 import type { RefSpec, TableInfo } from './database.js';
-import { columnOf, compileWhere, indexFor, unknownColumn } from './condition.js';
+import { columnOf, compileWhere, unknownColumn } from './condition.js';
 import type { CompiledWhere } from './condition.js';
 import { isMutator, mutateValue } from './mutation.js';
 import { rowChecks } from './row-check.js';
@@ -190,22 +190,9 @@ class Txn {
       return r !== null && where.test(r) ? [r] : [];
     }
     const out: Row[] = [];
-    const t = this.db.schema.tables[table];
-    const idx = t !== undefined ? indexFor(t, where) : undefined;
-    if (idx !== undefined) {
-      // A unique index pins the committed candidate; rows this transaction wrote may also match.
-      const u = this.db.indexLookup(table, idx.index, idx.key);
-      const list = this.byTable.get(table) ?? [];
-      if (u !== undefined && !this.changes.has(u)) {
-        const r = this.db.get(table, u);
-        if (r !== undefined && where.test(r)) out.push(r);
-      }
-      for (const c of list) if (c.new !== null && where.test(c.new)) out.push(c.new);
-      return out;
-    }
-    // an equality on a column the schema does not index: the committed candidates from the
-    // Database's index for it (big tables only), then what this transaction wrote, as above
-    const cands = this.db.eqLookup(table, where.eq);
+    // an index pins the committed candidates (Database.candidates); rows this transaction
+    // wrote may match too, whatever they were
+    const cands = this.db.candidates(table, where);
     if (cands !== undefined) {
       for (const u of cands) {
         if (this.changes.has(u)) continue;
