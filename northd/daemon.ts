@@ -120,6 +120,8 @@ export interface Northd {
 
 /** Logical_Switch_Port.up writes that wait for a batch already waiting (writeNbStatusNow). */
 const BULK_STATUS = 1000;
+/** Up to this many ports' up writes go in the progress (sb_cfg) transaction; more follow it in their own. */
+const FEW_STATUS = 64;
 
 /** A batch of at least this many changes, and at least half as many as NB has rows, is recomputed. */
 const BULK_CHANGES = 1000;
@@ -288,6 +290,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       const res = await sb.transact(txn.ops);
       sync.committed(txn, res);
       checkLost(txn.ops.flatMap((o, i) => (o.op === 'update' ? [i] : [])), res);
+      bindingsInserted(txn.ops);
       return txn.ops.length;
     }
     const parts = sb.transactParts();
@@ -576,6 +579,45 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       checkIdle();
     }
   };
+  /**
+   * The status of the bindings an increment just inserted, known without waiting for the SB
+   * watch to echo them: no chassis, no up (the controller sets those later, and the watch
+   * brings them). So a new port's Logical_Switch_Port.up rides in the NB transaction that
+   * reports the batch's sb_cfg, as ovn-northd writes both in one NB transaction, rather than
+   * in a second one right behind it.
+   */
+  const bindingsInserted = (ops: readonly Operation[]): void => {
+    for (const o of ops) {
+      if (o.op !== 'insert' || o.table !== 'Port_Binding') continue;
+      const name = (o.row as { logical_port?: unknown }).logical_port;
+      if (typeof name !== 'string' || pbStatus.has(name)) continue;
+      pbStatus.set(name, { up: null, chassis: false });
+      statusDirty.add(name);
+    }
+  };
+  /** Logical_Switch_Port.up updates for the ports whose status or NB row changed since the last write (drains statusDirty). */
+  const upOps = (): Operation[] => {
+    const ops: Operation[] = [];
+    const names = [...statusDirty];
+    statusDirty.clear();
+    for (const name of names) {
+      const st = pbStatus.get(name);
+      if (st === undefined) continue;
+      for (const u of engine.model.lspByName.get(name) ?? []) {
+        const lsp = engine.model.nb.Logical_Switch_Port.get(u);
+        if (lsp === undefined) continue;
+        const type = str(lsp, 'type');
+        // a router port is up once bound (its binding exists); a VIF when the controller says
+        // so (Port_Binding.up) or, for controllers that do not set up, once it is claimed
+        const up = type === 'router' ? true : type === '' ? st.up ?? st.chassis : null;
+        if (up === null) continue;
+        if (lspUp.get(u) === up) continue;
+        lspUp.set(u, up); // what NB will say once this commits (the watch confirms it)
+        ops.push({ op: 'update', table: 'Logical_Switch_Port', where: [['_uuid', '==', ['uuid', u]] as Condition], row: { up } });
+      }
+    }
+    return ops;
+  };
   const writeNbStatusNow = async (): Promise<void> => {
     const ops: Operation[] = [];
     const global = nbGlobal;
@@ -591,7 +633,9 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       }
     }
     // progress first, in its own small transaction: --wait=sb/hv must not wait behind a
-    // bulk of Logical_Switch_Port.up writes (a fresh 50k-port database has 50k of them)
+    // bulk of Logical_Switch_Port.up writes (a fresh 50k-port database has 50k of them);
+    // an increment's few ride along (one NB commit and one watch event instead of two)
+    if (ops.length > 0 && statusDirty.size > 0 && statusDirty.size <= FEW_STATUS) ops.push(...upOps());
     if (ops.length > 0) {
       try {
         await nb.transact(ops.splice(0));
@@ -614,25 +658,7 @@ export async function startNorthd(options: NorthdOptions): Promise<Northd> {
       return;
     }
     statusDeferred = 0;
-    // only ports whose binding status or NB row changed since the last write
-    const names = [...statusDirty];
-    statusDirty.clear();
-    for (const name of names) {
-      const st = pbStatus.get(name);
-      if (st === undefined) continue;
-      for (const u of engine.model.lspByName.get(name) ?? []) {
-        const lsp = engine.model.nb.Logical_Switch_Port.get(u);
-        if (lsp === undefined) continue;
-        const type = str(lsp, 'type');
-        // a router port is up once bound (its binding exists); a VIF when the controller says
-        // so (Port_Binding.up) or, for controllers that do not set up, once it is claimed
-        const up = type === 'router' ? true : type === '' ? st.up ?? st.chassis : null;
-        if (up === null) continue;
-        if (lspUp.get(u) === up) continue;
-        lspUp.set(u, up); // what NB will say once this commits (the watch confirms it)
-        ops.push({ op: 'update', table: 'Logical_Switch_Port', where: [['_uuid', '==', ['uuid', u]] as Condition], row: { up } });
-      }
-    }
+    ops.push(...upOps());
     owe(ops.length);
     for (let i = 0; i < ops.length; i += 20000) {
       try {
