@@ -1,7 +1,8 @@
 // northd through the services: nbdb and sbdb over HTTP/WS, northd connected by URL (what
 // `loom northd --nb URL --sb URL` runs), the CLI's `--wait=sb` and `--wait=hv` returning
-// once northd reported (a new port's up in the same NB commit as sb_cfg), and northd riding out an nbdb restart (watch resumes from its
-// revision; changes made meanwhile reach SB).
+// once northd reported (a new port's up in the same NB commit as sb_cfg), and northd
+// riding out an nbdb restart (watch resumes from its revision; changes made meanwhile
+// reach SB).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,12 +33,13 @@ test('northd over the services: --wait=sb/hv, nbdb restart', async (t) => {
     rmSync(dir, { recursive: true, force: true });
   });
   await nbctl(nb, ['init']);
-  const commits: { revision: number; changes: readonly RowChange[] }[] = [];
+  /** NB's commits, each as its changes to those two tables */
+  const commits: (readonly RowChange[])[] = [];
   let watchReady!: () => void;
   const ready = new Promise<void>((r) => (watchReady = r));
   const watching = nb.watch({ tables: { NB_Global: {}, Logical_Switch_Port: {} } }).subscribe((ev) => {
     watchReady();
-    if (ev.type === 'change') commits.push({ revision: ev.revision, changes: ev.changes });
+    if (ev.type === 'change') commits.push(ev.changes);
   });
   t.after(() => watching.unsubscribe());
   await ready;
@@ -48,9 +50,9 @@ test('northd over the services: --wait=sb/hv, nbdb restart', async (t) => {
   // the new port's up (false: unclaimed) is in the NB commit that reports sb_cfg, as
   // ovn-northd writes them, not in a second commit behind it
   await northd.idle();
-  const report = commits.find((c) => c.changes.some((x) => x.table === 'NB_Global' && x.new !== null && typeof x.new['sb_cfg'] === 'number' && x.new['sb_cfg'] !== x.old?.['sb_cfg'] && x.new['sb_cfg'] === x.new['nb_cfg']));
+  const report = commits.find((c) => c.some((x) => x.table === 'NB_Global' && x.new !== null && typeof x.new['sb_cfg'] === 'number' && x.new['sb_cfg'] !== x.old?.['sb_cfg'] && x.new['sb_cfg'] === x.new['nb_cfg']));
   assert.ok(report, 'sb_cfg reported');
-  assert.ok(report.changes.some((x) => x.table === 'Logical_Switch_Port' && x.new?.['name'] === 'vm1' && x.new['up'] === false), JSON.stringify(commits.map((c) => c.changes.map((x) => `${x.table}:${JSON.stringify(x.new)}`))));
+  assert.ok(report.some((x) => x.table === 'Logical_Switch_Port' && x.new?.['name'] === 'vm1' && x.new['up'] === false), JSON.stringify(commits.map((c) => c.map((x) => `${x.table}:${JSON.stringify(x.new)}`))));
   assert.equal(commits[commits.length - 1], report, 'no NB commit after the report');
   assert.ok((await sb.select('Logical_Flow')).some((f) => f['match'] === 'eth.dst == 0a:00:00:00:00:01'));
   // no chassis: hv_cfg follows sb_cfg, so --wait=hv returns too
