@@ -91,13 +91,18 @@ export interface QosRule {
   readonly burst: number | null;
 }
 
+/** An LRP with gateway_chassis or an ha_chassis_group: a gateway port unless its router is pinned (isDgp). */
+export function hasGatewayChassis(lrp: Row): boolean {
+  return list(lrp, 'gateway_chassis').length > 0 || list(lrp, 'ha_chassis_group').length > 0;
+}
+
 /**
  * A distributed gateway port (OVN's l3dgw port): an LRP with gateway chassis or an HA
  * chassis group on a router that is not itself a gateway router (OVN refuses the mix).
  */
 export function isDgp(lr: Row, lrp: Row): boolean {
   if ((map(lr, 'options')['chassis'] ?? '') !== '') return false;
-  return list(lrp, 'gateway_chassis').length > 0 || list(lrp, 'ha_chassis_group').length > 0;
+  return hasGatewayChassis(lrp);
 }
 
 function addTo<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
@@ -201,7 +206,7 @@ export class NbModel {
         addTo(this.lrpByName, str(r, 'name'), u);
         for (const n of list(r, 'peer')) addTo(this.lrpByPeer, n, u);
         for (const g of list(r, 'ha_chassis_group')) addTo(this.haGroupUsers, g, `cr:${u}`);
-        if (list(r, 'gateway_chassis').length > 0 || list(r, 'ha_chassis_group').length > 0) this.gatewayLrps.add(u);
+        if (hasGatewayChassis(r)) this.gatewayLrps.add(u);
         break;
       case 'Port_Group':
         for (const p of list(r, 'ports')) addTo(this.pgsOfLsp, p, u);
